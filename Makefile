@@ -1,0 +1,25 @@
+# The two commands of the README's quick start:
+#   make run    install, then run the appliance on its embedded default (synthetic market,
+#               paper gateway) in the foreground; Ctrl-C stops it gracefully
+#   make test   install with the test extras, then run the whole test suite
+PYTHON ?= python3
+PIP_FLAGS ?= --quiet --disable-pip-version-check
+ARGS ?=
+
+.PHONY: install install-test run test lint bench
+
+install:
+	$(PYTHON) -m pip install $(PIP_FLAGS) -e .
+
+install-test:
+	$(PYTHON) -m pip install $(PIP_FLAGS) -e '.[test]'
+
+run: install
+	$(PYTHON) -m appliance.cli start --foreground $(ARGS)
+
+test: install-test
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m pytest -q $(ARGS)
+
+bench: install-test
+	$(PYTHON) -m appliance.cli bench ipc --json bench-ipc.json

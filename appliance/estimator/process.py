@@ -1,0 +1,99 @@
+"""The estimator process: md ring + fills ring -> kernel -> MarketParams (seqlock).
+
+State lives in the ``estate`` segment and the ring cursors in this process's
+control slot, so a restarted estimator resumes warm where it stopped.
+"""
+
+import numpy as np
+from numba import njit
+
+from appliance.ipc import ring, seqlock
+from appliance.ipc.timing import monotonic_ns
+from appliance.runtime.context import ProcessContext
+from shm_layout import records
+from shm_layout.constants import PROC_GATEWAY, PROC_QUOTE, PROC_RISK
+
+from . import kernel
+
+MAX_EVENTS_PER_STEP = 512
+
+
+@njit(cache=True)
+def drain(md_words, md_seqs, md_rows, fl_words, fl_seqs, fl_rows, cursors,
+          ev_u8, ev, fill_u8, fill, states, cfg, n_coins,
+          out, out_u8, p_seqs, p_rows, max_events):
+    """Fold up to ``max_events`` md events and all new fills into the state, then
+    publish MarketParams once for each coin that changed (conflation).
+    cursors: [md_next, md_lost, fills_next, fills_lost]. Returns events read."""
+    dirty = np.zeros(n_coins, np.bool_)
+    while True:  # fills first: a markout must not miss the book that follows
+        st = ring.read(fl_words, fl_seqs, fl_rows, cursors[2], fill_u8)
+        if st == ring.EMPTY:
+            break
+        if st == ring.LAPPED:
+            c, lost = ring.resync(fl_words, cursors[2])
+            cursors[2] = c
+            cursors[3] += lost
+            continue
+        cursors[2] += 1
+        c = fill[0].coin
+        if c < n_coins:
+            kernel.on_fill(states[c], fill[0])
+    n = 0
+    while n < max_events:
+        st = ring.read(md_words, md_seqs, md_rows, cursors[0], ev_u8)
+        if st == ring.EMPTY:
+            break
+        if st == ring.LAPPED:
+            c, lost = ring.resync(md_words, cursors[0])
+            cursors[0] = c
+            cursors[1] += lost
+            continue
+        cursors[0] += 1
+        n += 1
+        c = ev[0].coin
+        if c < n_coins:
+            kernel.on_event(states[c], cfg, ev[0])
+            dirty[c] = True
+    now = monotonic_ns()
+    for c in range(n_coins):
+        if dirty[c]:
+            kernel.write_params(states[c], cfg, c, out[c], now)
+            seqlock.write(p_seqs, p_rows, c, out_u8[c])
+    return n
+
+
+def main(argv=None) -> int:
+    ctx = ProcessContext("estimator", argv, consumers=(PROC_QUOTE, PROC_GATEWAY, PROC_RISK))
+    mem, slot = ctx.mem, ctx.slot
+    cfg = kernel.config_vector(ctx.cfg.estimator)
+    estate = mem.estate.records
+    states = estate["words"]
+    for c in range(ctx.n_coins):
+        if not estate[c]["initialized"]:
+            kernel.init_state(states[c], cfg)
+            estate[c]["initialized"] = 1
+        else:
+            ctx.log.info("coin %s: resuming warm after %d events", ctx.coins[c],
+                         int(states[c][kernel.S_N_EVENTS]))
+    cursors = np.zeros(4, np.int64)
+    md_cur, fl_cur = int(slot["md_cursor"]), int(slot["fills_cursor"])
+    cursors[0] = md_cur if md_cur > 0 else ring.start_cursor(mem.md.ring_words, from_start=True)
+    cursors[2] = fl_cur if fl_cur > 0 else ring.start_cursor(mem.fills.ring_words, from_start=True)
+    cursors[1], cursors[3] = slot["md_lost"], slot["fills_lost"]
+    ev = np.zeros(1, records.MD_EVENT)
+    fill = np.zeros(1, records.FILL_EVENT)
+    out = np.zeros(mem.params.spec.n_records, records.MARKET_PARAMS)
+    out_u8 = out.view(np.uint8).reshape(len(out), -1)
+    args = (mem.md.ring_words, mem.md.seqs, mem.md.rows,
+            mem.fills.ring_words, mem.fills.seqs, mem.fills.rows, cursors,
+            ev.view(np.uint8), ev, fill.view(np.uint8), fill, states, cfg, ctx.n_coins,
+            out, out_u8, mem.params.seqs, mem.params.rows, MAX_EVENTS_PER_STEP)
+
+    def step() -> int:
+        n = drain(*args)
+        slot["md_cursor"], slot["md_lost"] = cursors[0], cursors[1]
+        slot["fills_cursor"], slot["fills_lost"] = cursors[2], cursors[3]
+        return n
+
+    return ctx.run(step)

@@ -1,0 +1,97 @@
+"""Single-writer broadcast ring (the Disruptor pattern) over a ring segment.
+
+The writer never waits. Each slot carries its own sequence number (``seq``), so
+a reader needs nothing but its own cursor: it reads slot ``cursor & mask`` and
+checks that the slot holds event ``cursor``:
+
+* ``seq == cursor``: ready; copy it, then check ``seq`` again (the writer may have
+  lapped us during the copy).
+* ``seq == -cursor`` or ``|seq| < cursor``: not written yet.
+* anything newer: we were lapped; ``resync`` jumps forward and counts the loss.
+
+Arguments are the views a ``shm_layout.Segment`` provides: ``words`` (its
+``ring_words``), ``seqs`` (``records["seq"]``) and ``rows`` (``rows``).
+"""
+
+import numpy as np
+from numba import njit
+
+from .atomics import fence_acquire, fence_release, load_acquire, load_relaxed, store_release
+
+HEAD = 0  # int64 word indices into the ring header
+CAPACITY = 1
+MASK = 2
+LAST_PUB_MONO_NS = 8
+WRITER_PID = 9
+
+EMPTY = 0
+READY = 1
+LAPPED = -1
+
+
+@njit(cache=True, inline="always")
+def publish(words, seqs, rows, src_row, now_mono_ns):
+    """Copy ``src_row`` (one record's bytes) into the next slot and publish it.
+    Returns its sequence number (1, 2, ...)."""
+    n = words[HEAD] + 1  # the writer owns head: a plain load is enough
+    i = n & words[MASK]
+    store_release(seqs, i, -n)  # mark the slot as being written
+    fence_release()  # ... before any payload byte lands
+    dst = rows[i]
+    for b in range(8, dst.shape[0]):  # bytes 0..7 are seq
+        dst[b] = src_row[b]
+    store_release(seqs, i, n)
+    words[LAST_PUB_MONO_NS] = now_mono_ns
+    store_release(words, HEAD, n)
+    return n
+
+
+@njit(cache=True)
+def publish_many(words, seqs, rows, src_rows, start, stop, now_mono_ns):
+    """Publish ``src_rows[start:stop]``; returns the last sequence number."""
+    n = words[HEAD]
+    for r in range(start, stop):
+        n = publish(words, seqs, rows, src_rows[r], now_mono_ns)
+    return n
+
+
+@njit(cache=True, inline="always")
+def read(words, seqs, rows, cursor, dst_row):
+    """Try to read event ``cursor`` into ``dst_row``: READY, EMPTY or LAPPED."""
+    i = cursor & words[MASK]
+    s = load_acquire(seqs, i)
+    if s == cursor:
+        src = rows[i]
+        for b in range(dst_row.shape[0]):
+            dst_row[b] = src[b]
+        fence_acquire()  # the copy completes before the re-check below
+        if load_relaxed(seqs, i) == cursor:
+            return READY
+        return LAPPED
+    if s > cursor or s < -cursor:
+        return LAPPED
+    return EMPTY
+
+
+@njit(cache=True)
+def resync(words, cursor):
+    """New cursor for a lapped reader: half a ring behind the head, so that it
+    does not get lapped again at once. Returns (new_cursor, events_lost)."""
+    head = load_acquire(words, HEAD)
+    fresh = head - (words[CAPACITY] >> 1) + 1
+    if fresh <= cursor:
+        fresh = cursor + 1
+    return fresh, fresh - cursor
+
+
+@njit(cache=True)
+def head(words):
+    return load_acquire(words, HEAD)
+
+
+def start_cursor(words: np.ndarray, from_start: bool = False) -> int:
+    """Cursor of a new reader: the next event to come, or the oldest still held."""
+    h = int(head(words))
+    if not from_start:
+        return h + 1
+    return max(1, h - int(words[CAPACITY]) + 1)

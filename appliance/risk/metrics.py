@@ -1,0 +1,109 @@
+"""Prometheus exporter: a collector that reads shared memory at scrape time.
+
+Nothing is copied between scrapes; every value is a consistent (seqlock) read
+taken when Prometheus asks. No secret ever lives in shared memory, so none can
+leak here.
+"""
+
+import math
+import time
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from appliance.ipc import ring, seqlock
+from appliance.runtime import latency
+from appliance.runtime.control import heartbeat_age_ms
+from shm_layout.constants import N_CHILDREN, PROC_NAMES, PROC_QUOTE
+
+
+def _num(x) -> float:
+    x = float(x)
+    return x if math.isfinite(x) else math.nan
+
+
+class ApplianceCollector:
+    def __init__(self, mem, coins):
+        self.mem = mem
+        self.coins = coins
+
+    def collect(self):
+        mem, coins = self.mem, self.coins
+        g = {
+            name: GaugeMetricFamily(name, doc, labels=["coin"])
+            for name, doc in (
+                ("mm_spread_bps", "quoted half-spread of the current ladder, bps"),
+                ("mm_market_spread_bps", "market bid-ask spread, bps"),
+                ("mm_position", "position, coin units"),
+                ("mm_daily_pnl", "PnL since start of day, USD (realized + unrealized - fees)"),
+                ("mm_sigma", "jump-robust volatility, bps per sqrt(s)"),
+                ("mm_kappa", "fill-intensity decay, per bps"),
+                ("mm_adverse_selection_bps", "realized adverse selection of our fills at 1 s, bps"),
+                ("mm_open_orders", "resting orders"),
+                ("mm_ladder_pulled", "1 when the ladder is pulled"),
+            )
+        }
+        fills = CounterMetricFamily("mm_fills", "our fills", labels=["coin"])
+        for c, coin in enumerate(coins):
+            p, _ = seqlock.snapshot(mem.params, c, max_tries=100_000)
+            lad, _ = seqlock.snapshot(mem.ladder, c, max_tries=100_000)
+            pos, _ = seqlock.snapshot(mem.position, c, max_tries=100_000)
+            g["mm_spread_bps"].add_metric([coin], _num(lad["half_spread_bps"]))
+            g["mm_market_spread_bps"].add_metric([coin], _num(p["spread_bps"]))
+            g["mm_position"].add_metric([coin], _num(pos["position_sz"]))
+            g["mm_daily_pnl"].add_metric([coin], _num(pos["total_pnl_usd"]))
+            g["mm_sigma"].add_metric([coin], _num(p["sigma_clean_bps_per_sqrt_s"]))
+            g["mm_kappa"].add_metric([coin], _num(p["kappa_per_bps"]))
+            g["mm_adverse_selection_bps"].add_metric([coin], _num(p["adverse_selection_bps"]))
+            g["mm_open_orders"].add_metric([coin], float(pos["n_open_bids"] + pos["n_open_asks"]))
+            g["mm_ladder_pulled"].add_metric([coin], float(lad["pulled_reason"] != 0))
+            fills.add_metric([coin], float(pos["n_fills"]))
+        yield from g.values()
+        yield fills
+
+        control = mem.control.records[0]
+        now = time.monotonic_ns()
+        hb = GaugeMetricFamily("mm_heartbeat_age_seconds", "age of each process heartbeat",
+                               labels=["process"])
+        restarts = CounterMetricFamily("mm_restarts", "restarts by the supervisor",
+                                       labels=["process"])
+        lag = GaugeMetricFamily("mm_ring_lag", "events published but not yet read",
+                                labels=["ring", "process"])
+        lost = CounterMetricFamily("mm_ring_lost", "events lost to a lapped reader",
+                                   labels=["ring", "process"])
+        md_head = int(ring.head(mem.md.ring_words))
+        fl_head = int(ring.head(mem.fills.ring_words))
+        for p in range(N_CHILDREN):
+            slot = control["procs"][p]
+            name = PROC_NAMES[p]
+            age = heartbeat_age_ms(slot, now)
+            hb.add_metric([name], math.nan if age is None else age / 1e3)
+            restarts.add_metric([name], float(slot["restarts"]))
+            if slot["md_cursor"] > 0:
+                lag.add_metric(["md", name], float(md_head - slot["md_cursor"] + 1))
+                lost.add_metric(["md", name], float(slot["md_lost"]))
+            if slot["fills_cursor"] > 0:
+                lag.add_metric(["fills", name], float(fl_head - slot["fills_cursor"] + 1))
+                lost.add_metric(["fills", name], float(slot["fills_lost"]))
+        yield hb
+        yield restarts
+        yield lag
+        yield lost
+        kill = GaugeMetricFamily("mm_kill_active", "1 while the kill flag is up")
+        kill.add_metric([], float(control["kill_flag"]))
+        yield kill
+        q50, q99 = latency.quantiles(control["procs"][PROC_QUOTE]["lat_hist"])
+        lat = GaugeMetricFamily("mm_event_to_ladder_seconds", "feed publish to ladder publish",
+                                labels=["quantile"])
+        lat.add_metric(["0.5"], math.nan if q50 is None else q50 / 1e9)
+        lat.add_metric(["0.99"], math.nan if q99 is None else q99 / 1e9)
+        yield lat
+
+
+def serve(mem, coins, host: str, port: int):
+    """Start the exporter thread; returns (server, thread) or None if port is 0."""
+    if port == 0:
+        return None
+    registry = CollectorRegistry()
+    registry.register(ApplianceCollector(mem, coins))
+    return start_http_server(port, addr=host, registry=registry)

@@ -1,0 +1,97 @@
+"""Entry points of the supervisor: in the foreground (systemd, ``--foreground``)
+and detached in the background (plain ``mmctl start``)."""
+
+import logging
+import os
+import subprocess
+import sys
+import time
+
+from appliance.config import load_config, state_dir
+from shm_layout import SegmentMissing, attach
+from shm_layout.constants import AS_RUNNING, AS_STOPPED
+
+from .cores import assign, describe
+from .supervisor import StartRefused, Supervisor, log_to, running_supervisor, verify_clock
+
+log = logging.getLogger("supervisor")
+
+
+def preflight(instance: str, config_path: str | None, cores: str | None):
+    """Everything that can refuse a start, checked before anything is created.
+    Returns (config, cpu plan, warnings). Raises ConfigError, CoresError, StartRefused."""
+    cfg = load_config(config_path)
+    plan, warnings = assign(cores if cores is not None else cfg.appliance.cores)
+    pid = running_supervisor(instance)
+    if pid:
+        raise StartRefused(
+            f"instance '{instance}' is already running (supervisor pid {pid}); "
+            f"stop it first with: mmctl stop --instance {instance}"
+        )
+    verify_clock(cfg)
+    return cfg, plan, warnings
+
+
+def run_foreground(instance: str, config_path: str | None, cores: str | None,
+                   duration_s: float | None) -> int:
+    cfg = load_config(config_path)
+    sd = state_dir(cfg, instance)
+    sd.mkdir(parents=True, exist_ok=True)
+    log_to(sd / "supervisor.log")
+    try:
+        cfg, plan, warnings = preflight(instance, config_path, cores)
+    except (StartRefused, ValueError) as e:
+        log.error("%s", e)
+        return 2
+    for w in warnings:
+        log.warning("%s", w)
+    log.info("instance %s: %s", instance, describe(plan))
+    sup = Supervisor(cfg, instance, config_path, plan, duration_s)
+    try:
+        sup.prepare()
+    except (StartRefused, ValueError, OSError) as e:
+        log.error("%s", e)
+        return 2
+    return sup.run()
+
+
+def start_background(instance: str, config_path: str | None, cores: str | None,
+                     duration_s: float | None, timeout_s: float) -> tuple[int, str]:
+    """Spawn a detached supervisor and wait for it to be ready.
+    Returns (supervisor pid, '') or (0, why it failed)."""
+    cfg = load_config(config_path)
+    sd = state_dir(cfg, instance)
+    sd.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "appliance.supervisor", "--instance", instance]
+    if config_path:
+        cmd += ["--config", os.path.abspath(config_path)]
+    if cores is not None:
+        cmd += ["--cores", cores]
+    if duration_s is not None:
+        cmd += ["--duration", str(duration_s)]
+    out = open(sd / "supervisor.out", "ab")  # noqa: SIM115 (the child keeps it)
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    finally:
+        out.close()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        rc = proc.poll()
+        if rc is not None:
+            return 0, f"supervisor exited with code {rc}; see {sd / 'supervisor.log'}"
+        try:
+            seg = attach(instance, "control", writable=False)
+        except SegmentMissing:
+            time.sleep(0.05)
+            continue
+        try:
+            state = int(seg.records[0]["state"])
+        finally:
+            seg.close()
+        if state == AS_RUNNING:
+            return proc.pid, ""
+        if state == AS_STOPPED:
+            return 0, f"supervisor stopped during start-up; see {sd / 'supervisor.log'}"
+        time.sleep(0.05)
+    return proc.pid, f"not ready after {timeout_s:g} s (still starting; see {sd})"

@@ -1,0 +1,323 @@
+"""The supervisor: creates the segments, spawns and pins the five processes,
+restarts the dead and the stalled, feeds systemd's watchdog, and stops cleanly.
+
+Restarted processes re-attach to the existing segments, so estimator and quote
+state (and the ring cursors in their control slots) resume warm.
+"""
+
+import collections
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from appliance.config import Config, state_dir
+from appliance.runtime.control import children_healthy, pid_alive, set_kill
+from appliance.runtime.waiting import create_bells, unlink_bells
+from shm_layout import InstanceMemory, LayoutMismatch, SegmentMissing, attach
+from shm_layout.constants import (
+    AS_RUNNING,
+    AS_STARTING,
+    AS_STOPPED,
+    AS_STOPPING,
+    N_CHILDREN,
+    PROC_GATEWAY,
+    PROC_NAMES,
+    PROC_RISK,
+    PROC_SUPERVISOR,
+    PS_EXITED,
+    PS_RESTARTING,
+    PS_RUNNING,
+    PS_STARTING,
+)
+from shm_layout.segments import LAYOUT_HASH
+from shm_layout.shm import existing_segments
+
+from .clock import check_clock
+from .sdnotify import SdNotifier
+
+HEALTHY_RESET_S = 10.0  # a process up this long has its restart backoff reset
+STOP_GRACE_S = 5.0
+SYSTEMD_VARS = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
+
+log = logging.getLogger("supervisor")
+
+
+class StartRefused(RuntimeError):
+    """The appliance must not start; the message says why and what to do."""
+
+
+def running_supervisor(instance: str) -> int:
+    """The pid of a live supervisor of this instance, or 0."""
+    try:
+        seg = attach(instance, "control", writable=False)
+    except (SegmentMissing, LayoutMismatch):
+        return 0
+    try:
+        pid = int(seg.records[0]["supervisor_pid"])
+    finally:
+        seg.close()
+    return pid if pid_alive(pid) else 0
+
+
+def clean_stale(instance: str) -> list[str]:
+    """Refuse a running instance; remove what a crashed one left. Returns what
+    was removed."""
+    left = existing_segments(instance)
+    if not left:
+        return []
+    pid = running_supervisor(instance)
+    if pid:
+        raise StartRefused(
+            f"instance '{instance}' is already running (supervisor pid {pid}); "
+            f"stop it first with: mmctl stop --instance {instance}"
+        )
+    InstanceMemory.unlink_all(instance)
+    unlink_bells(instance, range(N_CHILDREN))
+    return left
+
+
+def clock_verdict(cfg: Config):
+    c = cfg.clock
+    return check_clock(c.ntp_servers, c.max_offset_ms, c.ntp_timeout_s,
+                       c.require_ntp, c.require_kernel_sync)
+
+
+def verify_clock(cfg: Config):
+    """The clock verdict; StartRefused if the appliance must not trade on it."""
+    verdict = clock_verdict(cfg)
+    if not verdict.ok:
+        raise StartRefused("clock check failed: " + "; ".join(verdict.reasons))
+    return verdict
+
+
+class Supervisor:
+    def __init__(self, cfg: Config, instance: str, config_path: str | None, plan,
+                 duration_s: float | None = None, notifier: SdNotifier | None = None):
+        self.cfg = cfg
+        self.instance = instance
+        self.config_path = config_path
+        self.plan = plan
+        self.duration_s = duration_s
+        self.notifier = notifier or SdNotifier()
+        self.state_dir = state_dir(cfg, instance)
+        self.children: list[subprocess.Popen | None] = [None] * N_CHILDREN
+        self.restart_due = [0] * N_CHILDREN  # monotonic ns; 0 = none pending
+        self.fail_streak = [0] * N_CHILDREN
+        self.restart_times: collections.deque = collections.deque()
+        self._signalled = False
+        self._clock_verdict = None
+
+    # --- set-up ---------------------------------------------------------------
+    def prepare(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        removed = clean_stale(self.instance)
+        if removed:
+            log.warning("removed segments left by a crashed run of '%s': %s",
+                        self.instance, ", ".join(removed))
+        verdict = verify_clock(self.cfg)
+        self.mem = InstanceMemory.create(self.instance, lock=self.cfg.appliance.lock_memory)
+        if self.cfg.appliance.lock_memory and not self.mem.locked:
+            log.warning("segments not locked in memory (raise LimitMEMLOCK / ulimit -l)")
+        create_bells(self.instance, range(N_CHILDREN))
+        ctl = self.control = self.mem.control.records[0]
+        ctl["supervisor_pid"] = os.getpid()
+        ctl["started_ts_ns"] = time.time_ns()
+        ctl["layout_hash"] = LAYOUT_HASH
+        ctl["instance"] = self.instance.encode()[:32]
+        ctl["n_coins"] = len(self.cfg.appliance.coins)
+        ctl["n_procs"] = N_CHILDREN
+        for i, coin in enumerate(self.cfg.appliance.coins):
+            ctl["coins"][i] = coin.encode()
+        self._record_clock(verdict)
+        ctl["state"] = AS_STARTING
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+
+    def _on_signal(self, signum, frame) -> None:
+        self._signalled = True
+
+    def _record_clock(self, verdict) -> None:
+        ctl = self.control
+        ctl["clock_offset_ns"] = verdict.offset_ns or 0
+        ctl["clock_max_error_us"] = verdict.kernel.max_error_us
+        ctl["clock_checked_ts_ns"] = time.time_ns()
+        ctl["clock_ok"] = int(verdict.ok)
+        if not verdict.ok:
+            set_kill(ctl, "clock: " + "; ".join(verdict.reasons)[:120], "supervisor")
+
+    # --- children -------------------------------------------------------------
+    def spawn(self, p: int) -> None:
+        name = PROC_NAMES[p]
+        cmd = [sys.executable, "-m", f"appliance.{name}", "--instance", self.instance]
+        if self.config_path:
+            cmd += ["--config", str(self.config_path)]
+        env = {k: v for k, v in os.environ.items() if k not in SYSTEMD_VARS}
+        cpus = self.plan[p]
+        logf = open(self.state_dir / f"{name}.log", "ab")  # noqa: SIM115 (the child keeps it)
+        try:
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, env=env,
+                preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+            )
+        finally:
+            logf.close()
+        self.children[p] = proc
+        slot = self.control["procs"][p]
+        slot["heartbeat_mono_ns"] = 0
+        slot["state"] = PS_STARTING
+        slot["started_mono_ns"] = time.monotonic_ns()
+        slot["pid"] = proc.pid
+
+    def _backoff_ns(self, p: int) -> int:
+        s = self.cfg.supervisor
+        ms = min(s.restart_backoff_initial_ms * 2 ** self.fail_streak[p], s.restart_backoff_max_ms)
+        return int(ms * 1e6)
+
+    def _failed(self, p: int, why: str, now: int) -> None:
+        slot = self.control["procs"][p]
+        slot["state"] = PS_RESTARTING
+        delay = self._backoff_ns(p)
+        self.fail_streak[p] += 1
+        self.restart_due[p] = now + delay
+        log.warning("%s %s; restarting in %.0f ms", PROC_NAMES[p], why, delay / 1e6)
+
+    def _check_child(self, p: int, now: int) -> None:
+        proc = self.children[p]
+        slot = self.control["procs"][p]
+        s = self.cfg.supervisor
+        if self.restart_due[p]:
+            if now >= self.restart_due[p]:
+                self.restart_due[p] = 0
+                self.spawn(p)
+                slot["restarts"] += 1
+                self._count_restart(p, now)
+            return
+        rc = proc.poll()
+        if rc is not None:
+            slot["last_exit_code"] = rc
+            self._failed(p, f"exited with code {rc}", now)
+            return
+        if slot["state"] == PS_RUNNING:
+            hb = int(slot["heartbeat_mono_ns"])
+            if now - hb > s.heartbeat_timeout_ms * 1e6:
+                proc.kill()
+                proc.wait()
+                slot["last_exit_code"] = -signal.SIGKILL
+                self._failed(p, f"heartbeat stale for {(now - hb) / 1e6:.0f} ms, killed", now)
+            elif now - int(slot["started_mono_ns"]) > HEALTHY_RESET_S * 1e9:
+                self.fail_streak[p] = 0
+        elif now - int(slot["started_mono_ns"]) > s.startup_timeout_s * 1e9:
+            proc.kill()
+            proc.wait()
+            self._failed(p, f"not running after {s.startup_timeout_s:g} s, killed", now)
+
+    def _count_restart(self, p: int, now: int) -> None:
+        s = self.cfg.supervisor
+        self.restart_times.append(now)
+        while self.restart_times and now - self.restart_times[0] > s.restart_window_s * 1e9:
+            self.restart_times.popleft()
+        if len(self.restart_times) > s.max_restarts:
+            reason = (f"{len(self.restart_times)} restarts in {s.restart_window_s:g} s "
+                      f"(last: {PROC_NAMES[p]})")
+            if set_kill(self.control, reason, "supervisor"):
+                log.error("kill flag raised: %s", reason)
+
+    # --- clock ----------------------------------------------------------------
+    def _clock_thread(self) -> None:
+        interval = self.cfg.clock.check_interval_s
+        while not self._stopping:
+            time.sleep(min(interval, 1.0))
+            if time.monotonic() - self._clock_last < interval:
+                continue
+            self._clock_last = time.monotonic()
+            try:
+                self._record_clock(clock_verdict(self.cfg))
+            except Exception as e:  # a failed check must not kill supervision
+                log.error("clock check failed to run: %s", e)
+
+    # --- main loop ------------------------------------------------------------
+    def run(self) -> int:
+        for p in range(N_CHILDREN):
+            self.spawn(p)
+        ctl = self.control
+        sup = ctl["procs"][PROC_SUPERVISOR]
+        sup["pid"] = os.getpid()
+        sup["state"] = PS_RUNNING
+        ready = False
+        started = time.monotonic()
+        wd_interval = self.notifier.watchdog_interval_s
+        next_wd = 0.0
+        self._stopping = False
+        self._clock_last = time.monotonic()
+        threading.Thread(target=self._clock_thread, daemon=True, name="clock").start()
+        poll_s = self.cfg.supervisor.poll_interval_ms / 1e3
+        timeout_ms = self.cfg.supervisor.heartbeat_timeout_ms
+        try:
+            while not (self._signalled or ctl["stop_requested"]):
+                if self.duration_s is not None and time.monotonic() - started >= self.duration_s:
+                    log.info("duration of %g s reached", self.duration_s)
+                    break
+                now = time.monotonic_ns()
+                sup["heartbeat_mono_ns"] = now
+                for p in range(N_CHILDREN):
+                    self._check_child(p, now)
+                healthy = children_healthy(ctl, timeout_ms)
+                if healthy and not ready:
+                    ready = True
+                    ctl["state"] = AS_RUNNING
+                    self.notifier.ready("all five processes healthy")
+                    log.info("ready: all processes healthy after %.2f s", time.monotonic() - started)
+                if wd_interval and healthy and time.monotonic() >= next_wd:
+                    self.notifier.watchdog()
+                    next_wd = time.monotonic() + wd_interval
+                time.sleep(poll_s)
+        finally:
+            self._stopping = True
+            self.shutdown()
+        return 0
+
+    def shutdown(self) -> None:
+        """Cancel all, stop every process, unlink the segments."""
+        ctl = self.control
+        ctl["state"] = AS_STOPPING
+        self.notifier.stopping()
+        log.info("stopping")
+        # Upstream first, so the gateway's final cancel-all is not followed by a new ladder.
+        order = [p for p in range(N_CHILDREN) if p not in (PROC_GATEWAY, PROC_RISK)]
+        for group in (order, [PROC_GATEWAY], [PROC_RISK]):
+            for p in group:
+                proc = self.children[p]
+                if proc is not None and proc.poll() is None:
+                    proc.terminate()
+            for p in group:
+                proc = self.children[p]
+                if proc is None:
+                    continue
+                try:
+                    proc.wait(STOP_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    log.warning("%s did not stop in %g s, killed", PROC_NAMES[p], STOP_GRACE_S)
+                    proc.kill()
+                    proc.wait()
+                ctl["procs"][p]["state"] = PS_EXITED
+        ctl["state"] = AS_STOPPED
+        ctl["procs"][PROC_SUPERVISOR]["state"] = PS_EXITED
+        self.control = None
+        self.mem.close()
+        InstanceMemory.unlink_all(self.instance)
+        unlink_bells(self.instance, range(N_CHILDREN))
+        self.notifier.close()
+        log.info("stopped; segments unlinked")
+
+
+def log_to(path: Path | None) -> None:
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if path is not None:
+        handlers.append(logging.FileHandler(path))
+    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
+                        format="%(asctime)s supervisor[%(process)d] %(levelname)s %(message)s")

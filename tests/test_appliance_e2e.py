@@ -1,0 +1,160 @@
+"""The appliance end to end: mmctl start/status/inspect/kill/stop on real processes,
+real shared memory and the real metrics endpoint."""
+
+import os
+import signal
+import time
+import urllib.request
+
+import pytest
+from appliance_helpers import force_cleanup, inspect, mmctl, status, wait_for, write_config
+
+from appliance.runtime.control import pid_alive
+from shm_layout.shm import existing_segments
+
+CHILDREN = ("feed", "estimator", "quote", "gateway", "risk")
+
+
+@pytest.fixture(scope="module")
+def appliance(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    instance = f"e2e{os.getpid()}"
+    cfg, port = write_config(tmp)
+    cores = ",".join(map(str, sorted(os.sched_getaffinity(0))))
+    try:
+        mmctl("start", "--instance", instance, "--config", cfg, "--cores", cores)
+        yield {"instance": instance, "config": cfg, "port": port, "tmp": tmp, "cores": cores}
+    finally:
+        mmctl("stop", "--instance", instance, check=False)
+        force_cleanup(instance)
+
+
+def _open_orders(instance) -> int:
+    f = inspect(instance, "position")["fields"]
+    return f["n_open_bids"] + f["n_open_asks"]
+
+
+def _quoting(instance) -> bool:
+    return _open_orders(instance) > 0
+
+
+def test_status_when_started_then_five_processes_alive_pinned_and_healthy(appliance):
+    st = status(appliance["instance"])
+    assert st["state"] == "running"
+    assert [p["name"] for p in st["processes"]] == list(CHILDREN)
+    allowed = sorted(os.sched_getaffinity(0))
+    for i, p in enumerate(st["processes"]):
+        assert p["alive"] and p["state"] == "running"
+        assert p["heartbeat_age_ms"] is not None and p["heartbeat_age_ms"] < 2000
+        assert p["cpus"] == [allowed[i % len(allowed)]]  # pinned round-robin, as the kernel says
+    assert st["kill"]["active"] is False
+
+
+def test_inspect_when_running_then_every_block_is_consistent_and_live(appliance):
+    inst = appliance["instance"]
+    assert wait_for(lambda: inspect(inst, "params")["fields"]["valid"] == 1, 60)
+    p = inspect(inst, "params")
+    assert p["seq"] > 0 and p["seq"] % 2 == 0 and p["age_ms"] >= 0
+    f = p["fields"]
+    assert f["best_bid_px"] < f["mid_px"] < f["best_ask_px"]
+    assert f["sigma_clean_bps_per_sqrt_s"] > 0 and f["kappa_per_bps"] > 0
+    assert wait_for(lambda: _quoting(inst), 30)
+    lad = inspect(inst, "ladder")["fields"]
+    assert lad["pulled_reason_name"] == "none" and lad["n_bids"] == 5 and lad["n_asks"] == 5
+    assert max(lad["bid_px"][:5]) < f["best_ask_px"] and min(lad["ask_px"][:5]) > f["best_bid_px"]
+    ctl = inspect(inst, "control")["fields"]
+    assert ctl["instance"] == inst and ctl["coins"][0] == "BTC"
+    st = status(inst)
+    assert st["event_to_ladder_us"]["p50"] > 0
+
+
+def test_inspect_when_text_and_watch_options_then_fields_by_name(appliance):
+    out = mmctl("inspect", "ladder", "--instance", appliance["instance"]).stdout
+    assert "half_spread_bps = " in out and "seq" in out
+    bad = mmctl("inspect", "params", "--coin", "DOGE", "--instance", appliance["instance"],
+                check=False)
+    assert bad.returncode == 2 and "not configured" in bad.stderr
+
+
+def test_start_when_instance_running_then_refused(appliance):
+    p = mmctl("start", "--instance", appliance["instance"], "--config", appliance["config"],
+              check=False)
+    assert p.returncode != 0 and "already running" in p.stderr
+
+
+def test_metrics_when_scraped_then_appliance_gauges_present(appliance):
+    body = urllib.request.urlopen(f"http://127.0.0.1:{appliance['port']}/metrics",
+                                  timeout=10).read().decode()
+    for name in ("mm_spread_bps", "mm_position", "mm_daily_pnl", "mm_sigma", "mm_kappa",
+                 "mm_adverse_selection_bps", "mm_heartbeat_age_seconds", "mm_restarts_total",
+                 "mm_ring_lag", "mm_kill_active"):
+        assert name in body, name
+
+
+@pytest.mark.parametrize("name", CHILDREN)
+def test_kill9_when_child_dies_then_restarted_and_healthy(appliance, name):
+    inst = appliance["instance"]
+    before = next(p for p in status(inst)["processes"] if p["name"] == name)
+    os.kill(before["pid"], signal.SIGKILL)
+    killed_at = time.monotonic()
+
+    def healthy_again():
+        p = next(p for p in status(inst)["processes"] if p["name"] == name)
+        ok = (p["pid"] != before["pid"] and p["alive"] and p["state"] == "running"
+              and p["heartbeat_age_ms"] is not None and p["heartbeat_age_ms"] < 500)
+        return p if ok else None
+
+    after = wait_for(healthy_again, 20)
+    assert after is not None, f"{name} not healthy again"
+    assert after["restarts"] == before["restarts"] + 1
+    # The issue's goal is 2 s; the figure is measured by tools/bench_restart.py.
+    print(f"{name} healthy again {time.monotonic() - killed_at:.2f} s after kill -9")
+
+
+def test_kill_switch_file_when_created_then_orders_cancelled_and_none_placed_until_reset(appliance):
+    inst = appliance["instance"]
+    assert wait_for(lambda: _quoting(inst), 30)
+    kill_file = appliance["tmp"] / f"state-{inst}" / "KILL"
+    kill_file.touch()
+    try:
+        assert wait_for(lambda: _open_orders(inst) == 0, 10), "orders still resting"
+        st = status(inst)
+        assert st["kill"]["active"] and "kill switch file" in st["kill"]["reason"]
+        placed = inspect(inst, "position")["fields"]["orders_placed"]
+        time.sleep(1.5)
+        pos = inspect(inst, "position")["fields"]
+        assert pos["orders_placed"] == placed and pos["kill_active"] == 1
+        assert inspect(inst, "ladder")["fields"]["pulled_reason_name"] == "kill"
+    finally:
+        kill_file.unlink()
+    mmctl("kill", "--reset", "--instance", inst)
+    assert wait_for(lambda: _quoting(inst), 30), "quoting did not resume after reset"
+
+
+def test_mmctl_kill_when_raised_then_cancels_and_reset_resumes(appliance):
+    inst = appliance["instance"]
+    assert wait_for(lambda: _quoting(inst), 30)
+    out = mmctl("kill", "--reason", "test drill", "--instance", inst).stdout
+    assert "kill flag raised" in out
+    assert wait_for(lambda: _open_orders(inst) == 0, 10)
+    assert status(inst)["kill"]["reason"] == "test drill"
+    assert "already up" in mmctl("kill", "--instance", inst).stdout
+    mmctl("kill", "--reset", "--instance", inst)
+    assert wait_for(lambda: _quoting(inst), 30)
+
+
+def test_stop_when_running_then_processes_gone_and_segments_unlinked(tmp_path):
+    instance = f"stop{os.getpid()}"
+    cfg, _ = write_config(tmp_path)
+    try:
+        mmctl("start", "--instance", instance, "--config", cfg)
+        pids = [p["pid"] for p in status(instance)["processes"]]
+        assert existing_segments(instance)
+        out = mmctl("stop", "--instance", instance).stdout
+        assert "stopped" in out
+        assert not existing_segments(instance)
+        assert not any(pid_alive(p) for p in pids)
+        gone = mmctl("status", "--instance", instance, check=False)
+        assert gone.returncode == 1 and "not running" in gone.stderr
+    finally:
+        force_cleanup(instance)

@@ -1,0 +1,103 @@
+"""Benchmark of a running appliance: event -> ladder latency, RSS per process, total
+shared memory, and the time from ``kill -9`` of each child to healthy again.
+
+Starts a real instance (synthetic market at a chosen event rate, paper gateway),
+lets it run, reads the quote process's latency histogram, and kills each child
+once. Every figure comes from the running processes themselves.
+"""
+
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from appliance.runtime import latency
+from appliance.runtime.control import heartbeat_age_ms, pid_alive
+from shm_layout import InstanceMemory, total_bytes
+from shm_layout.constants import N_CHILDREN, PROC_NAMES, PROC_QUOTE, PS_RUNNING
+
+MMCTL = [sys.executable, "-m", "appliance.cli"]
+
+
+def _machine() -> dict:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "nproc": os.cpu_count(), "kernel": platform.release(),
+            "python": platform.python_version()}
+
+
+def _restart_time(mem, p: int, timeout_s: float = 30.0) -> float | None:
+    ctl = mem.control.records[0]
+    slot = ctl["procs"][p]
+    old = int(slot["pid"])
+    os.kill(old, signal.SIGKILL)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        pid = int(slot["pid"])
+        age = heartbeat_age_ms(slot)
+        if (pid != old and pid_alive(pid) and slot["state"] == PS_RUNNING
+                and age is not None and age < 100):
+            return time.monotonic() - t0
+        time.sleep(0.002)
+    return None
+
+
+def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
+                        wait_policy: str = "hybrid", json_out: str | None = None) -> dict:
+    instance = f"bench{os.getpid()}"
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "bench.toml"
+        cfg.write_text(
+            f'[appliance]\nstate_dir = "{tmp}/{{instance}}"\n'
+            f"[feed]\nsynthetic_events_per_s = {events_per_s}\n"
+            f'[wait]\npolicy = "{wait_policy}"\n[risk]\nmetrics_port = 0\n'
+        )
+        subprocess.run([*MMCTL, "start", "--instance", instance, "--config", str(cfg)],
+                       check=True, capture_output=True, timeout=300)
+        try:
+            mem = InstanceMemory.attach(instance, writable=False)
+            ctl = mem.control.records[0]
+            time.sleep(2.0)  # let the estimator warm up before counting
+            hist0 = ctl["procs"][PROC_QUOTE]["lat_hist"].copy()
+            time.sleep(seconds)
+            hist = ctl["procs"][PROC_QUOTE]["lat_hist"] - hist0
+            q50, q99 = latency.quantiles(hist)
+            rss = {}
+            for p in range(N_CHILDREN):
+                try:
+                    rss[PROC_NAMES[p]] = psutil.Process(int(ctl["procs"][p]["pid"])).memory_info().rss
+                except psutil.Error:
+                    rss[PROC_NAMES[p]] = None
+            events = int(ctl["procs"][0]["events"])
+            restarts = {PROC_NAMES[p]: _restart_time(mem, p) for p in range(N_CHILDREN)}
+            mem.close()
+        finally:
+            subprocess.run([*MMCTL, "stop", "--instance", instance], capture_output=True,
+                           timeout=120)
+    result = {
+        "machine": _machine(),
+        "config": {"seconds": seconds, "events_per_s": events_per_s, "wait_policy": wait_policy},
+        "events_published": events,
+        "ladders": int(hist.sum()),
+        "event_to_ladder_us": {"p50": q50 and round(q50 / 1e3, 2), "p99": q99 and round(q99 / 1e3, 2)},
+        "rss_mib": {k: v and round(v / 2**20, 1) for k, v in rss.items()},
+        "rss_total_mib": round(sum(v for v in rss.values() if v) / 2**20, 1),
+        "shared_memory_mib": round(total_bytes() / 2**20, 2),
+        "restart_to_healthy_s": {k: v and round(v, 3) for k, v in restarts.items()},
+    }
+    if json_out:
+        Path(json_out).write_text(json.dumps(result, indent=2))
+    return result

@@ -1,0 +1,708 @@
+"""One-way hop latency between two processes, and the cost of a seqlock read.
+
+Two spawned processes, ``ping`` and ``pong``, each pinned to its own CPU when the
+machine has two or more, play ping-pong; the one-way hop is half the round trip
+that ``ping`` times. Methods, all measured in one run (compare ratios within a
+run, not nanoseconds across runs: the cross-core floor moves with the host):
+
+* ``numba_spin``: numba on both ends over two real shared-memory rings of one
+  instance, ``ring.publish`` / ``ring.read`` polled with ``cpu_relax``; ping
+  carries an MD_EVENT (896 B) on the ``md`` ring, pong a FILL_EVENT (128 B) on the
+  ``fills`` ring, both copied whole.
+* ``numba_spin_128b`` (extra): the same with a FILL_EVENT (128 B) each way, ping
+  over the ``fills`` ring of a second instance. The cross-core cost grows with the
+  cache lines a hop moves: this is the like-for-like comparison with python_spin.
+* ``python_spin``: pure Python on both ends over the same rings: the slot seq,
+  two payload words and the head are written and polled through a memoryview with
+  ``struct``; no numba call per hop and no whole-record copy.
+* ``hybrid``: the numba ends, waiting the default way (spin 50 us, then sleep
+  10 us doubling to 1 ms, as ``runtime.waiting`` does). In hot ping-pong every
+  wait is shorter than the spin, so this matches ``numba_spin``.
+* ``hybrid_idle`` (extra): the same with 200 us between round trips, so the pong
+  end has gone to sleep when a ping comes: what the policy costs on a quiet market.
+* ``pipe``: ``multiprocessing.Pipe`` send/recv of an int (blocking).
+* ``queue``: ``multiprocessing.Queue`` put/get, one queue each way.
+
+The seqlock read cost is ns per consistent copy of MarketParams block 0 while the
+other process rewrites it every 10 us, and again every 1 us: in numba
+(``seqlock.read`` in a loop) and from Python (``seqlock.snapshot``, one call per
+read).
+
+Every process compiles its numba code before any clock runs (numba caches it on
+disk), and the first ``warmup`` round trips of each method are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import platform
+import struct
+import sys
+import time
+import traceback
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from appliance.ipc import ring, seqlock
+from appliance.ipc.atomics import cpu_relax, load_acquire
+from appliance.ipc.timing import monotonic_ns
+from shm_layout import SEGMENT_BY_NAME, InstanceMemory, attach, create, records
+from shm_layout.constants import SEGMENT_HEADER_BYTES
+
+METHODS = ("numba_spin", "numba_spin_128b", "python_spin", "hybrid", "hybrid_idle", "pipe",
+           "queue")
+NUMBA_METHODS = ("numba_spin", "numba_spin_128b", "hybrid", "hybrid_idle")
+
+HYBRID_SPIN_NS = 50_000
+SLEEP_MIN_US = 10
+SLEEP_MAX_US = 1_000
+IDLE_GAP_NS = 200_000  # hybrid_idle: pause between round trips
+WAIT_TIMEOUT_NS = 10_000_000_000  # a numba wait that long means the other end died
+# The writer's period during the seqlock read measurement: a rate an estimator
+# might publish at (the block mostly stays in the reader's cache), and 1 M writes/s
+# (most reads miss; DESIGN's condition).
+SEQLOCK_WRITE_PERIODS_NS = (10_000, 1_000)
+SEQLOCK_STOP_BLOCK = 7  # seq of this params block set non-zero: the writer stops
+STARTUP_TIMEOUT_S = 300.0  # spawn + import + first compile on a busy machine
+STEP_TIMEOUT_S = 120.0
+
+# Segments: (instance suffix, segment name). Ping -> pong on "md" (or, for
+# numba_spin_128b, on the second instance's "fills"); pong -> ping on "fills".
+SEGS = {"md": ("", "md"), "fills": ("", "fills"), "fills_b": ("b", "fills"),
+        "params": ("", "params")}
+RINGS = {  # method -> (ping ring, pong ring)
+    "numba_spin_128b": ("fills_b", "fills"),
+}
+DEFAULT_RINGS = ("md", "fills")
+# 8-byte word indices of the payload a hop carries: ping's number, echoed by pong.
+PING_ID_WORD = records.MD_EVENT.fields["trade_id"][1] // 8
+PING_TS_WORD = records.MD_EVENT.fields["pub_mono_ns"][1] // 8
+PONG_ID_WORD = records.FILL_EVENT.fields["oid"][1] // 8
+PONG_TS_WORD = records.FILL_EVENT.fields["pub_mono_ns"][1] // 8
+
+TIMEOUT = -2  # _await: no event within WAIT_TIMEOUT_NS
+
+
+# --- libc calls for numba (symbols resolved at link time, so the code caches) ------
+
+
+@intrinsic
+def _usleep(typingctx, us):
+    """``usleep(us)`` inside numba code."""
+    if not isinstance(us, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(i32, [i32]), "usleep")
+        builder.call(fn, [builder.trunc(context.cast(builder, args[0], sig.args[0], types.int64),
+                                        i32)])
+        return context.get_dummy_value()
+
+    return types.void(us), codegen
+
+
+@intrinsic
+def _sched_yield(typingctx):
+    """``sched_yield()`` inside numba code (spinning with one CPU for two processes)."""
+
+    def codegen(context, builder, sig, args):
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(i32, []),
+                                            "sched_yield")
+        builder.call(fn, [])
+        return context.get_dummy_value()
+
+    return types.void(), codegen
+
+
+# --- numba ends ---------------------------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _await(words, seqs, rows, cursor, dst, spin_ns, yield_cpu):
+    """Wait for event ``cursor``: spin (``spin_ns < 0``), or spin ``spin_ns`` and then
+    sleep with a doubling backoff. Returns ring.READY / ring.LAPPED / TIMEOUT."""
+    r = ring.read(words, seqs, rows, cursor, dst)
+    if r != ring.EMPTY:
+        return r
+    start = monotonic_ns()
+    sleep_us = SLEEP_MIN_US
+    polls = 0
+    while True:
+        r = ring.read(words, seqs, rows, cursor, dst)
+        if r != ring.EMPTY:
+            return r
+        polls += 1
+        if yield_cpu:
+            _sched_yield()
+        else:
+            cpu_relax()
+        if spin_ns >= 0 or (polls & 255) == 0:
+            waited = monotonic_ns() - start
+            if waited > WAIT_TIMEOUT_NS:
+                return TIMEOUT
+            if 0 <= spin_ns < waited:
+                _usleep(sleep_us)
+                sleep_us = min(sleep_us * 2, SLEEP_MAX_US)
+
+
+@njit(cache=True)
+def numba_ping(out_w, out_s, out_r, in_w, in_s, in_r, src, dst, cursor, n, spin_ns, gap_ns,
+               yield_cpu, rtt):
+    """Publish ping k, wait for pong k; rtt[k] = ns between. Returns rounds done,
+    or -1 - k if round k failed."""
+    src64 = src.view(np.int64)
+    dst64 = dst.view(np.int64)
+    for k in range(n):
+        if gap_ns > 0:
+            until = monotonic_ns() + gap_ns
+            while monotonic_ns() < until:
+                cpu_relax()
+        seq = out_w[ring.HEAD] + 1
+        src64[PING_ID_WORD] = seq
+        t0 = monotonic_ns()
+        src64[PING_TS_WORD] = t0
+        ring.publish(out_w, out_s, out_r, src, t0)
+        r = _await(in_w, in_s, in_r, cursor, dst, spin_ns, yield_cpu)
+        t1 = monotonic_ns()
+        if r != ring.READY or dst64[PONG_ID_WORD] != seq:
+            return -1 - k
+        rtt[k] = t1 - t0
+        cursor += 1
+    return n
+
+
+@njit(cache=True)
+def numba_pong(in_w, in_s, in_r, out_w, out_s, out_r, dst, src, cursor, n, spin_ns, yield_cpu):
+    """Answer n pings, echoing each ping's number. Returns n, or -1 - k on failure."""
+    src64 = src.view(np.int64)
+    dst64 = dst.view(np.int64)
+    for k in range(n):
+        r = _await(in_w, in_s, in_r, cursor, dst, spin_ns, yield_cpu)
+        if r != ring.READY:
+            return -1 - k
+        src64[PONG_ID_WORD] = dst64[PING_ID_WORD]
+        now = monotonic_ns()
+        src64[PONG_TS_WORD] = now
+        ring.publish(out_w, out_s, out_r, src, now)
+        cursor += 1
+    return n
+
+
+@njit(cache=True)
+def seqlock_read_cost(seqs, rows, dst, n):
+    """n consistent reads of block 0; returns (elapsed_ns, failed, checksum)."""
+    failed = 0
+    acc = 0
+    t0 = monotonic_ns()
+    for _ in range(n):
+        s = seqlock.read(seqs, rows, 0, dst, 1_000_000)
+        if s < 0:
+            failed += 1
+        acc += dst[8]  # depend on the copy, so it is not optimized away
+    return monotonic_ns() - t0, failed, acc
+
+
+@njit(cache=True)
+def seqlock_write_until_stopped(seqs, rows, src, period_ns, max_ns):
+    """Rewrite block 0 once per ``period_ns`` until the stop block's seq is set."""
+    k = 0
+    now = monotonic_ns()
+    end = now + max_ns
+    next_t = now
+    src64 = src.view(np.int64)
+    while load_acquire(seqs, SEQLOCK_STOP_BLOCK) == 0 and now < end:
+        now = monotonic_ns()
+        if now < next_t:
+            cpu_relax()
+            continue
+        k += 1
+        for w in range(1, src64.shape[0]):
+            src64[w] = k
+        seqlock.write(seqs, rows, 0, src)
+        next_t = now + period_ns
+    return k
+
+
+# --- Python ends --------------------------------------------------------------------
+
+_Q = struct.Struct("<q")
+
+
+def _ring_geometry(seg) -> tuple[int, int, int]:
+    return seg.spec.body_offset, seg.spec.record.itemsize, seg.spec.n_records - 1
+
+
+def python_ping(out_seg, in_seg, cursor: int, n: int, yield_cpu: bool) -> np.ndarray:
+    pack, unpack = _Q.pack_into, _Q.unpack_from
+    mono, yield_ = time.monotonic_ns, os.sched_yield
+    out_mv, in_mv = memoryview(out_seg.raw), memoryview(in_seg.raw)
+    head_off = SEGMENT_HEADER_BYTES
+    o_body, o_rec, o_mask = _ring_geometry(out_seg)
+    i_body, i_rec, i_mask = _ring_geometry(in_seg)
+    ping_id, ping_ts, pong_id = PING_ID_WORD * 8, PING_TS_WORD * 8, PONG_ID_WORD * 8
+    seq = unpack(out_mv, head_off)[0]
+    rtt = [0] * n
+    try:
+        for k in range(n):
+            seq += 1
+            o = o_body + (seq & o_mask) * o_rec
+            i = i_body + (cursor & i_mask) * i_rec
+            t0 = mono()
+            pack(out_mv, o, -seq)
+            pack(out_mv, o + ping_id, seq)
+            pack(out_mv, o + ping_ts, t0)
+            pack(out_mv, o, seq)
+            pack(out_mv, head_off, seq)
+            if yield_cpu:
+                while unpack(in_mv, i)[0] != cursor:
+                    yield_()
+            else:
+                while unpack(in_mv, i)[0] != cursor:
+                    pass
+            t1 = mono()
+            if unpack(in_mv, i + pong_id)[0] != seq:
+                raise RuntimeError(f"pong {cursor} answered another ping")
+            rtt[k] = t1 - t0
+            cursor += 1
+    finally:
+        out_mv.release()
+        in_mv.release()
+    return np.array(rtt, dtype=np.int64)
+
+
+def python_pong(in_seg, out_seg, cursor: int, n: int, yield_cpu: bool) -> int:
+    pack, unpack = _Q.pack_into, _Q.unpack_from
+    mono, yield_ = time.monotonic_ns, os.sched_yield
+    out_mv, in_mv = memoryview(out_seg.raw), memoryview(in_seg.raw)
+    head_off = SEGMENT_HEADER_BYTES
+    o_body, o_rec, o_mask = _ring_geometry(out_seg)
+    i_body, i_rec, i_mask = _ring_geometry(in_seg)
+    ping_id, pong_id, pong_ts = PING_ID_WORD * 8, PONG_ID_WORD * 8, PONG_TS_WORD * 8
+    seq = unpack(out_mv, head_off)[0]
+    try:
+        for _ in range(n):
+            i = i_body + (cursor & i_mask) * i_rec
+            if yield_cpu:
+                while unpack(in_mv, i)[0] != cursor:
+                    yield_()
+            else:
+                while unpack(in_mv, i)[0] != cursor:
+                    pass
+            echoed = unpack(in_mv, i + ping_id)[0]
+            seq += 1
+            o = o_body + (seq & o_mask) * o_rec
+            pack(out_mv, o, -seq)
+            pack(out_mv, o + pong_id, echoed)
+            pack(out_mv, o + pong_ts, mono())
+            pack(out_mv, o, seq)
+            pack(out_mv, head_off, seq)
+            cursor += 1
+    finally:
+        out_mv.release()
+        in_mv.release()
+    return n
+
+
+def pipe_ping(conn, n: int) -> np.ndarray:
+    mono = time.monotonic_ns
+    rtt = [0] * n
+    for k in range(n):
+        t0 = mono()
+        conn.send(k)
+        got = conn.recv()
+        t1 = mono()
+        if got != k:
+            raise RuntimeError(f"pipe: sent {k}, got {got}")
+        rtt[k] = t1 - t0
+    return np.array(rtt, dtype=np.int64)
+
+
+def pipe_pong(conn, n: int) -> int:
+    for _ in range(n):
+        conn.send(conn.recv())
+    return n
+
+
+def queue_ping(q_out, q_in, n: int) -> np.ndarray:
+    mono = time.monotonic_ns
+    rtt = [0] * n
+    for k in range(n):
+        t0 = mono()
+        q_out.put(k)
+        got = q_in.get()
+        t1 = mono()
+        if got != k:
+            raise RuntimeError(f"queue: sent {k}, got {got}")
+        rtt[k] = t1 - t0
+    return np.array(rtt, dtype=np.int64)
+
+
+def queue_pong(q_in, q_out, n: int) -> int:
+    for _ in range(n):
+        q_out.put(q_in.get())
+    return n
+
+
+# --- a child process ----------------------------------------------------------------
+
+
+class _Child:
+    """One end of the ping-pong: its segments, scratch rows and data channels."""
+
+    def __init__(self, role: str, instance: str, conn, q_ping, q_pong, yield_cpu: bool):
+        self.role = role
+        self.conn = conn
+        self.q_ping, self.q_pong = q_ping, q_pong
+        self.yield_cpu = yield_cpu
+        self.segs = {}
+        for key, (suffix, name) in SEGS.items():
+            self.segs[key] = attach(instance + suffix, name)
+        # one scratch row per segment, exactly a record long (read copies len(dst) bytes)
+        self.row = {k: np.zeros(seg.spec.record.itemsize, dtype=np.uint8)
+                    for k, seg in self.segs.items()}
+        self.params = self.segs["params"]
+
+    def close(self) -> None:
+        for seg in self.segs.values():
+            seg.close()
+
+    def rings(self, method: str):
+        return RINGS.get(method, DEFAULT_RINGS)
+
+    def incoming(self, method: str):
+        ping, pong = self.rings(method)
+        return self.segs[pong if self.role == "ping" else ping]
+
+    def compile(self) -> None:
+        """Call every numba function once with the real argument types, doing nothing."""
+        rtt = np.zeros(1, dtype=np.int64)
+        if self.role == "ping":
+            self._numba_ping("numba_spin", 0, 0, -1, 0, rtt)
+            seqlock_read_cost(self.params.seqs, self.params.rows, self.row["params"], 0)
+            seqlock.snapshot(self.params, 0)
+        else:
+            self._numba_pong("numba_spin", 0, 0, -1)
+            seqlock_write_until_stopped(self.params.seqs, self.params.rows, self.row["params"],
+                                        SEQLOCK_WRITE_PERIODS_NS[0], 0)
+
+    def _numba_ping(self, method, cursor, n, spin_ns, gap_ns, rtt):
+        pi, po = self.rings(method)
+        a, b = self.segs[pi], self.segs[po]
+        return numba_ping(a.ring_words, a.seqs, a.rows, b.ring_words, b.seqs, b.rows,
+                          self.row[pi], self.row[po], cursor, n, spin_ns, gap_ns,
+                          self.yield_cpu, rtt)
+
+    def _numba_pong(self, method, cursor, n, spin_ns):
+        pi, po = self.rings(method)
+        a, b = self.segs[pi], self.segs[po]
+        return numba_pong(a.ring_words, a.seqs, a.rows, b.ring_words, b.seqs, b.rows,
+                          self.row[pi], self.row[po], cursor, n, spin_ns, self.yield_cpu)
+
+    def run(self, method: str, cursor: int, n):
+        spin_ns = HYBRID_SPIN_NS if method in ("hybrid", "hybrid_idle") else -1
+        gap_ns = IDLE_GAP_NS if method == "hybrid_idle" else 0
+        if self.role == "ping":
+            return self._run_ping(method, cursor, n, spin_ns, gap_ns)
+        return self._run_pong(method, cursor, n, spin_ns)
+
+    def _run_ping(self, method, cursor, n, spin_ns, gap_ns):
+        if method in NUMBA_METHODS:
+            rtt = np.zeros(n, dtype=np.int64)
+            done = self._numba_ping(method, cursor, n, spin_ns, gap_ns, rtt)
+            if done != n:
+                raise RuntimeError(f"{method}: round trip {-1 - done} failed")
+            return rtt
+        if method == "python_spin":
+            pi, po = self.rings(method)
+            return python_ping(self.segs[pi], self.segs[po], cursor, n, self.yield_cpu)
+        if method == "pipe":
+            return pipe_ping(self.conn, n)
+        if method == "queue":
+            return queue_ping(self.q_ping, self.q_pong, n)
+        if method == "seqlock":
+            m_numba, m_python, _ = n
+            elapsed, failed, _ = seqlock_read_cost(self.params.seqs, self.params.rows,
+                                                   self.row["params"], m_numba)
+            t0 = time.perf_counter_ns()
+            for _ in range(m_python):
+                seqlock.snapshot(self.params, 0)
+            py_elapsed = time.perf_counter_ns() - t0
+            return {"numba_ns": elapsed / max(1, m_numba - failed),
+                    "python_snapshot_ns": py_elapsed / max(1, m_python),
+                    "numba_failed": int(failed)}
+        raise ValueError(method)
+
+    def _run_pong(self, method, cursor, n, spin_ns):
+        if method in NUMBA_METHODS:
+            done = self._numba_pong(method, cursor, n, spin_ns)
+            if done != n:
+                raise RuntimeError(f"{method}: ping {-1 - done} never came")
+            return done
+        if method == "python_spin":
+            pi, po = self.rings(method)
+            return python_pong(self.segs[pi], self.segs[po], cursor, n, self.yield_cpu)
+        if method == "pipe":
+            return pipe_pong(self.conn, n)
+        if method == "queue":
+            return queue_pong(self.q_ping, self.q_pong, n)
+        if method == "seqlock":
+            _, _, period_ns = n  # the parent cleared the stop word before this step
+            return int(seqlock_write_until_stopped(self.params.seqs, self.params.rows,
+                                                   self.row["params"], period_ns,
+                                                   int(STEP_TIMEOUT_S * 1e9)))
+        raise ValueError(method)
+
+
+def _child_main(role: str, instance: str, cpu: int | None, ctrl, data_conn, q_ping, q_pong,
+                yield_cpu: bool) -> None:
+    """Entry point of a spawned end. Talks to the parent over ``ctrl``:
+    -> ("up", cpus) after compiling; then per step <- ("run", method, n),
+    -> ("ready",), <- ("go",), -> ("done", result); <- ("exit",) ends it."""
+    child = None
+    try:
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+        child = _Child(role, instance, data_conn, q_ping, q_pong, yield_cpu)
+        child.compile()
+        ctrl.send(("up", sorted(os.sched_getaffinity(0))))
+        while True:
+            cmd = ctrl.recv()
+            if cmd[0] == "exit":
+                break
+            _, method, n = cmd
+            # Nothing is in flight between steps: the next event is head + 1.
+            cursor = 0
+            if method in METHODS:
+                cursor = int(ring.head(child.incoming(method).ring_words)) + 1
+            ctrl.send(("ready",))
+            if ctrl.recv()[0] != "go":
+                break
+            ctrl.send(("done", child.run(method, cursor, n)))
+    except BaseException:
+        ctrl.send(("error", f"{role}: {traceback.format_exc()}"))
+    finally:
+        if child is not None:
+            child.close()
+
+
+# --- the parent ---------------------------------------------------------------------
+
+
+def _recv(conn, what: str, timeout_s: float):
+    if not conn.poll(timeout_s):
+        raise RuntimeError(f"bench: no answer from a child within {timeout_s:.0f} s ({what})")
+    msg = conn.recv()
+    if msg[0] == "error":
+        raise RuntimeError(f"bench child failed ({what}):\n{msg[1]}")
+    return msg
+
+
+def _step(ping, pong, method: str, n, on_ping_done=None):
+    """One measured step: both ends ready, pong started first, results back."""
+    for conn in (pong, ping):
+        conn.send(("run", method, n))
+    for conn in (pong, ping):
+        _recv(conn, f"{method} ready", STEP_TIMEOUT_S)
+    for conn in (pong, ping):
+        conn.send(("go",))
+    ping_result = _recv(ping, method, STEP_TIMEOUT_S)[1]
+    if on_ping_done is not None:
+        on_ping_done()
+    pong_result = _recv(pong, method, STEP_TIMEOUT_S)[1]
+    return ping_result, pong_result
+
+
+def _hop_stats(rtt: np.ndarray, warmup: int) -> dict:
+    hop = rtt[warmup:].astype(np.float64) / 2.0
+    return {
+        "p50": float(np.percentile(hop, 50)),
+        "p99": float(np.percentile(hop, 99)),
+        "mean": float(hop.mean()),
+        "n": int(hop.size),
+    }
+
+
+def machine_facts() -> dict:
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import numba
+
+    return {
+        "cpu_model": model,
+        "nproc": os.cpu_count(),
+        "cpus_allowed": sorted(os.sched_getaffinity(0)),
+        "python": platform.python_version(),
+        "numba": numba.__version__,
+        "numpy": np.__version__,
+        "kernel": platform.release(),
+        "machine": platform.machine(),
+    }
+
+
+def run_ipc_bench(round_trips: int = 20000, json_out: str | None = None) -> dict:
+    """Measure every method in one run; returns the result dict (see ``render``) and
+    writes it as JSON to ``json_out`` if given."""
+    if round_trips < 1:
+        raise ValueError("round_trips must be positive")
+    started = time.monotonic()
+    warmup = max(200, min(2_000, round_trips // 10))
+    idle_rounds = max(100, round_trips // 10)  # hybrid_idle pays IDLE_GAP_NS each
+    idle_warmup = max(20, idle_rounds // 10)
+    seqlock_reads = (max(100_000, 50 * round_trips), max(2_000, round_trips))
+
+    cpus = sorted(os.sched_getaffinity(0))
+    pinned = len(cpus) >= 2
+    cpu_ping, cpu_pong = (cpus[0], cpus[1]) if pinned else (None, None)
+    instance = f"bench{os.getpid()}"
+    ctx = mp.get_context("spawn")
+    segs, procs, ctrls = [], [], []
+    try:
+        made = {}
+        for key, (suffix, name) in SEGS.items():
+            made[key] = create(instance + suffix, SEGMENT_BY_NAME[name], lock=False)
+            segs.append(made[key])
+        params = made["params"]
+        data_ping, data_pong = ctx.Pipe()
+        q_ping, q_pong = ctx.Queue(), ctx.Queue()
+        for role, cpu, data in (("ping", cpu_ping, data_ping), ("pong", cpu_pong, data_pong)):
+            mine, theirs = ctx.Pipe()
+            p = ctx.Process(target=_child_main, name=f"bench-{role}", daemon=True,
+                            args=(role, instance, cpu, theirs, data, q_ping, q_pong,
+                                  not pinned))
+            p.start()
+            theirs.close()
+            procs.append(p)
+            ctrls.append(mine)
+        ping, pong = ctrls
+        child_cpus = [_recv(c, "startup", STARTUP_TIMEOUT_S)[1] for c in ctrls]
+
+        hop = {}
+        for method in METHODS:
+            if method == "hybrid_idle":
+                rtt, _ = _step(ping, pong, method, idle_warmup + idle_rounds)
+                hop[method] = _hop_stats(rtt, idle_warmup)
+            else:
+                rtt, _ = _step(ping, pong, method, warmup + round_trips)
+                hop[method] = _hop_stats(rtt, warmup)
+
+        def stop_writer():
+            params.seqs[SEQLOCK_STOP_BLOCK] = 1
+
+        seqlock_by_period = {}
+        for period_ns in SEQLOCK_WRITE_PERIODS_NS:
+            params.seqs[SEQLOCK_STOP_BLOCK] = 0
+            cost, writes = _step(ping, pong, "seqlock", (*seqlock_reads, period_ns),
+                                 stop_writer)
+            seqlock_by_period[str(period_ns)] = {
+                "numba": cost["numba_ns"],
+                "python_snapshot": cost["python_snapshot_ns"],
+                "writes_during_reads": writes,
+            }
+        read_cost = seqlock_by_period[str(SEQLOCK_WRITE_PERIODS_NS[0])]
+        for c in ctrls:
+            c.send(("exit",))
+        for p in procs:
+            p.join(timeout=30)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+                p.join()
+        for seg in segs:
+            seg.close()
+        for suffix in {suffix for suffix, _ in SEGS.values()}:
+            InstanceMemory.unlink_all(instance + suffix)
+
+    numba_p50 = hop["numba_spin"]["p50"]
+    result = {
+        "benchmark": "ipc",
+        "round_trips": round_trips,
+        "warmup_round_trips": warmup,
+        "hop_ns": hop,
+        "seqlock_read_ns": {
+            "numba": read_cost["numba"],
+            "python_snapshot": read_cost["python_snapshot"],
+            "writer_period_ns": SEQLOCK_WRITE_PERIODS_NS[0],
+            "by_writer_period_ns": seqlock_by_period,
+            "record_bytes": records.MARKET_PARAMS.itemsize,
+            "reads": {"numba": seqlock_reads[0], "python_snapshot": seqlock_reads[1]},
+        },
+        "ratios": {
+            "pipe_p50_over_numba_p50": hop["pipe"]["p50"] / numba_p50,
+            "pipe_p50_over_python_spin_p50": hop["pipe"]["p50"] / hop["python_spin"]["p50"],
+            "queue_p50_over_numba_p50": hop["queue"]["p50"] / numba_p50,
+            # like for like: both move ~one record of 128 B or less a hop
+            "python_spin_p50_over_numba_128b_p50":
+                hop["python_spin"]["p50"] / hop["numba_spin_128b"]["p50"],
+        },
+        "setup": {
+            "pinned": pinned,
+            "cpus": {"ping": child_cpus[0], "pong": child_cpus[1]},
+            "ping_record_bytes": records.MD_EVENT.itemsize,
+            "pong_record_bytes": records.FILL_EVENT.itemsize,
+            "ping_record_bytes_128b": records.FILL_EVENT.itemsize,
+            "hybrid_spin_ns": HYBRID_SPIN_NS,
+            "hybrid_idle_gap_ns": IDLE_GAP_NS,
+            "hybrid_idle_round_trips": idle_rounds,
+        },
+        "machine": machine_facts(),
+        "wall_s": time.monotonic() - started,
+    }
+    if json_out is not None:
+        with open(json_out, "w") as f:
+            json.dump(result, f, indent=2)
+            f.write("\n")
+    return result
+
+
+def render(result: dict) -> str:
+    """A table for humans."""
+    m, s = result["machine"], result["setup"]
+    where = (f"CPUs {s['cpus']['ping']} and {s['cpus']['pong']}" if s["pinned"]
+             else "one CPU, not pinned (spinning ends yield)")
+    lines = [
+        f"IPC one-way hop = half a ping-pong round trip; {result['round_trips']} round trips "
+        f"after {result['warmup_round_trips']} warm-up, {where}",
+        f"{'method':<14}{'p50 ns':>12}{'p99 ns':>12}{'mean ns':>12}",
+    ]
+    for name, h in result["hop_ns"].items():
+        lines.append(f"{name:<14}{h['p50']:>12,.0f}{h['p99']:>12,.0f}{h['mean']:>12,.0f}")
+    sl = result["seqlock_read_ns"]
+    for period, cost in sl["by_writer_period_ns"].items():
+        lines.append(
+            f"seqlock read of MarketParams ({sl['record_bytes']} B), writer every "
+            f"{int(period) / 1000:g} us: numba {cost['numba']:,.1f} ns, "
+            f"Python snapshot {cost['python_snapshot']:,.0f} ns"
+        )
+    r = result["ratios"]
+    lines.append(
+        f"ratios (p50): Pipe/numba {r['pipe_p50_over_numba_p50']:,.1f}x, "
+        f"Pipe/Python spin {r['pipe_p50_over_python_spin_p50']:,.1f}x, "
+        f"Queue/numba {r['queue_p50_over_numba_p50']:,.1f}x, "
+        f"Python spin/numba 128 B {r['python_spin_p50_over_numba_128b_p50']:,.2f}x"
+    )
+    lines.append(
+        f"machine: {m['cpu_model']}, {m['nproc']} CPUs, Linux {m['kernel']}, "
+        f"Python {m['python']}, numba {m['numba']}, numpy {m['numpy']}; "
+        f"{result['wall_s']:.1f} s"
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render(run_ipc_bench(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)))
