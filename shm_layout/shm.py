@@ -160,14 +160,13 @@ def attach(instance: str, spec: SegmentSpec | str, writable: bool = True, lock: 
         mm = _map(shm.fd, size, writable)
     finally:
         shm.close_fd()
-    header = np.frombuffer(mm, dtype=records.SEGMENT_HEADER, count=1)[0]
+    # A copy of the header bytes: a view would pin the mapping and make close() fail.
+    header = np.frombuffer(mm[:SEGMENT_HEADER_BYTES], dtype=records.SEGMENT_HEADER)[0]
     try:
         check_header(name, spec, header, size)
     except LayoutMismatch:
-        del header
         mm.close()
         raise
-    del header
     seg = Segment(spec, instance, mm, writable)
     seg.locked = _mlock(seg) if lock else False
     return seg

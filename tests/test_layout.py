@@ -38,20 +38,6 @@ pytestmark = pytest.mark.timeout(60)
 
 _counter = itertools.count()
 
-# attach() maps the segment, then on a bad header closes the mapping while the
-# LayoutMismatch traceback still holds check_header's ``header`` (a view of that
-# mapping): mmap.close() raises BufferError, which replaces the LayoutMismatch.
-# Fix in shm_layout/shm.py: check a copy of the header bytes, e.g.
-#   header = np.frombuffer(mm[:SEGMENT_HEADER_BYTES], dtype=records.SEGMENT_HEADER)[0]
-# These tests state the intended behaviour; strict, so they fail once it is fixed
-# and the marker must go.
-ATTACH_BUFFER_BUG = pytest.mark.xfail(
-    raises=BufferError,
-    strict=True,
-    reason="shm.attach: mm.close() while the LayoutMismatch traceback holds a view",
-)
-
-
 def dev_shm_path(instance: str, name: str) -> str:
     return "/dev/shm" + segment_name(instance, name)
 
@@ -213,7 +199,6 @@ def test_check_header_when_version_differs_then_message_names_both(params_seg):
     assert f"v{LAYOUT_VERSION} " in str(err.value)
 
 
-@ATTACH_BUFFER_BUG
 def test_attach_when_hash_differs_then_layout_mismatch_names_both_hashes(instance, params_seg):
     other_hash = LAYOUT_HASH ^ 0x5A5A_0000_0000_0001
     params_seg.header[0]["layout_hash"] = other_hash
@@ -223,7 +208,6 @@ def test_attach_when_hash_differs_then_layout_mismatch_names_both_hashes(instanc
     assert f"{LAYOUT_HASH:#018x}" in str(err.value)
 
 
-@ATTACH_BUFFER_BUG
 def test_attach_when_version_differs_then_layout_mismatch_names_both_versions(
     instance, params_seg
 ):
@@ -234,7 +218,6 @@ def test_attach_when_version_differs_then_layout_mismatch_names_both_versions(
     assert f"v{LAYOUT_VERSION} " in str(err.value)
 
 
-@ATTACH_BUFFER_BUG
 def test_attach_when_segment_kind_differs_then_layout_mismatch(instance, params_seg):
     params_seg.header[0]["segment_kind"] = SEGMENT_BY_NAME["ladder"].segment_id
     with pytest.raises(LayoutMismatch):
@@ -251,7 +234,6 @@ def _foreign_segment(instance: str, name: str, size: int, fill: bytes) -> None:
         shm.close_fd()
 
 
-@ATTACH_BUFFER_BUG
 def test_attach_when_magic_is_not_ours_then_refused_as_not_appliance(instance):
     spec = SEGMENT_BY_NAME["params"]
     _foreign_segment(instance, "params", spec.size_bytes, b"\x11")

@@ -26,6 +26,9 @@ from shm_layout import SEGMENT_BY_NAME, InstanceMemory, attach, create
 pytestmark = pytest.mark.timeout(120)
 
 AFTER_STORE_S = 10.0  # how long a poller gets to notice the store
+# The word is stored only once the poller's thread has used this much CPU since it
+# said it was entering the loop: by then it is spinning, whatever the load.
+SPIN_CPU_BEFORE_STORE_S = 0.2
 
 
 @njit(nogil=True)
@@ -55,11 +58,34 @@ def poll_relaxed(a):
 POLLERS = {"plain": poll_plain, "acquire": poll_acquire, "relaxed": poll_relaxed}
 
 
+def thread_cpu_s(pid: int, tid: int) -> float:
+    """User + system CPU time of one thread, from /proc."""
+    with open(f"/proc/{pid}/task/{tid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_spinning(pid: int, tid: int, timeout_s: float = 60.0) -> None:
+    base = thread_cpu_s(pid, tid)
+    deadline = time.monotonic() + timeout_s
+    while thread_cpu_s(pid, tid) - base < SPIN_CPU_BEFORE_STORE_S:
+        if time.monotonic() > deadline:
+            raise AssertionError("the poller never started spinning")
+        time.sleep(0.02)
+
+
+def say(line: str) -> None:
+    """One write per line: print() writes the newline separately, and two threads'
+    lines would interleave."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def poller_main(load: str, setter: str, instance: str) -> None:
     """Poll a zeroed int64 until it becomes non-zero; print 'returned' then.
-    setter 'thread': a thread of this process stores 1 after 0.3 s and prints 'set'.
-    setter 'process': the word is seq 0 of the instance's params segment, which the
-    test process sets after reading 'waiting'."""
+    setter 'thread': a thread of this process stores 1 once the poller spins, and
+    prints 'set'. setter 'process': the word is seq 0 of the instance's params
+    segment, which the test process sets once the poller spins."""
     poll = POLLERS[load]
     if setter == "thread":
         word = np.zeros(1, dtype=np.int64)
@@ -69,15 +95,15 @@ def poller_main(load: str, setter: str, instance: str) -> None:
     poll.compile((typeof(word),))  # compiled before anyone can store
 
     def store() -> None:
-        time.sleep(0.3)  # the poller is in its loop by then
+        wait_until_spinning(os.getpid(), threading.main_thread().native_id)
         word[0] = 1
-        print("set", flush=True)
+        say("set")
 
     if setter == "thread":
         threading.Thread(target=store, daemon=True).start()
-    print("waiting", flush=True)
+    say("waiting")
     n = poll(word)
-    print(f"returned {n}", flush=True)
+    say(f"returned {n}")
 
 
 def start(load: str, setter: str, instance: str = "-") -> subprocess.Popen:
@@ -123,7 +149,7 @@ def test_polling_when_acquire_or_relaxed_load_then_returns_and_plain_load_hangs(
                 wait_for_line(proc, "set")
             else:
                 wait_for_line(proc, "waiting")
-                time.sleep(0.3)
+                wait_until_spinning(proc.pid, proc.pid)
                 params.seqs[0] = 1
         stored_at = time.monotonic()
         # Assert

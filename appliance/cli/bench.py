@@ -30,3 +30,24 @@ def ipc(round_trips: int, json_out: Path | None) -> None:
     click.echo(render(result))
     if json_out is not None:
         click.echo(f"wrote {json_out}")
+
+
+@bench.command("appliance")
+@click.option("--seconds", type=click.FloatRange(min=1), default=20.0, show_default=True,
+              help="How long to sample event -> ladder latency.")
+@click.option("--events-per-s", type=click.FloatRange(min=1), default=1000.0, show_default=True,
+              help="Synthetic market event rate.")
+@click.option("--wait-policy", type=click.Choice(["spin", "hybrid", "block"]), default="hybrid",
+              show_default=True)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the result as JSON to this file.")
+def appliance(seconds: float, events_per_s: float, wait_policy: str, json_out: Path | None) -> None:
+    """Run a real instance on the synthetic market: event -> ladder latency p50/p99,
+    RSS per process, total shared memory, and kill -9 -> healthy time of each child."""
+    import json
+
+    from tools.bench_appliance import run_appliance_bench
+
+    result = run_appliance_bench(seconds, events_per_s, wait_policy,
+                                 None if json_out is None else str(json_out))
+    click.echo(json.dumps(result, indent=2))

@@ -139,7 +139,7 @@ class Pacer:
 
 
 def main(argv=None) -> int:
-    ctx = ProcessContext("feed", argv, consumers=(PROC_ESTIMATOR, PROC_GATEWAY))
+    ctx = ProcessContext("feed", argv, consumers=(PROC_ESTIMATOR, PROC_GATEWAY), timer_driven=True)
     md = ctx.mem.md
     resume = last_in_ring(md)
     synthetic = ctx.cfg.feed.source.startswith("synthetic")

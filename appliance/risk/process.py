@@ -10,7 +10,7 @@ from . import checks, metrics
 
 
 def main(argv=None) -> int:
-    ctx = ProcessContext("risk", argv)
+    ctx = ProcessContext("risk", argv, timer_driven=True)
     view = checks.RiskView(ctx.cfg, ctx.mem, str(kill_switch_path(ctx.cfg, ctx.instance)),
                            time.monotonic_ns())
     r = ctx.cfg.risk

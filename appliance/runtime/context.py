@@ -28,7 +28,7 @@ def parse_args(name: str, argv=None) -> argparse.Namespace:
 
 
 class ProcessContext:
-    def __init__(self, name: str, argv=None, consumers=()):
+    def __init__(self, name: str, argv=None, consumers=(), timer_driven: bool = False):
         args = parse_args(name, argv)
         self.name = name
         self.proc = PROC_NAMES.index(name)
@@ -48,7 +48,7 @@ class ProcessContext:
         self.n_coins = len(self.coins)
         w = self.cfg.wait
         self.waiter = Waiter(wait_policy(self.cfg, name), w.spin_us, w.sleep_max_us,
-                             w.block_timeout_ms, self.instance, self.proc, self.slot)
+                             w.block_timeout_ms, self.instance, self.proc, self.slot, timer_driven)
         self.bells = Doorbells(self.instance, self.control["procs"], consumers)
         self._stop = False
         signal.signal(signal.SIGTERM, self._on_signal)
@@ -93,12 +93,12 @@ class ProcessContext:
                 n = step()
                 slot["heartbeat_mono_ns"] = time.monotonic_ns()
                 slot["loops"] += 1
+                if not n:
+                    n = self.waiter.idle(poll)
                 if n:
                     slot["events"] += n
                     self.bells.ring()
                     self.waiter.worked()
-                else:
-                    self.waiter.idle(poll)
         finally:
             if on_exit is not None:
                 on_exit()

@@ -58,8 +58,10 @@ class Doorbells:
 
 class Waiter:
     def __init__(self, policy: str, spin_us: int, sleep_max_us: int, block_timeout_ms: int,
-                 instance: str, proc: int, proc_slot):
-        self.policy = policy
+                 instance: str, proc: int, proc_slot, timer_driven: bool = False):
+        # A loop woken by time (pacing, periodic checks), not by a producer, has no
+        # doorbell to wait on: block means hybrid for it.
+        self.policy = "hybrid" if (policy == "block" and timer_driven) else policy
         self._spin_ns = spin_us * 1000
         self._sleep_max_s = sleep_max_us / 1e6
         self._block_timeout_s = block_timeout_ms / 1e3
@@ -76,31 +78,34 @@ class Waiter:
     def worked(self) -> None:
         self._idle_since = 0
 
-    def idle(self, poll) -> None:
-        """Called after a loop with no work; ``poll()`` re-checks for work (block)."""
+    def idle(self, poll) -> int:
+        """Called after a loop with no work. Under ``block``, ``poll()`` re-checks for
+        work after the sleeping flag is up; returns the work it did."""
         if self.policy == "spin":
-            return
+            return 0
         now = time.monotonic_ns()
         if self._idle_since == 0:
             self._idle_since = now
             self._sleep_s = 10e-6
-            return
+            return 0
         if self.policy == "hybrid":
             if now - self._idle_since < self._spin_ns:
-                return
+                return 0
             time.sleep(self._sleep_s)
             self._sleep_s = min(self._sleep_s * 2, self._sleep_max_s)
-            return
+            return 0
         self._slot["sleeping"] = 1
         try:
-            if poll():  # work arrived between the last loop and the flag
-                return
+            n = poll()  # work that arrived between the last loop and the flag
+            if n:
+                return n
             self._bell.acquire(self._block_timeout_s)
         except posix_ipc.BusyError:
             pass
         finally:
             self._slot["sleeping"] = 0
             self._idle_since = 0
+        return 0
 
 
 def pin_self(cpus) -> None:
