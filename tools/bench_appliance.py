@@ -8,7 +8,6 @@ once. Every figure comes from the running processes themselves.
 
 import json
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -22,21 +21,9 @@ from appliance.runtime import latency
 from appliance.runtime.control import heartbeat_age_ms, pid_alive
 from shm_layout import InstanceMemory, total_bytes
 from shm_layout.constants import N_CHILDREN, PROC_NAMES, PROC_QUOTE, PS_RUNNING
+from tools.bench_ipc import machine_facts
 
 MMCTL = [sys.executable, "-m", "appliance.cli"]
-
-
-def _machine() -> dict:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": model, "nproc": os.cpu_count(), "kernel": platform.release(),
-            "python": platform.python_version()}
 
 
 def _restart_time(mem, p: int, timeout_s: float = 30.0) -> float | None:
@@ -88,7 +75,7 @@ def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
             subprocess.run([*MMCTL, "stop", "--instance", instance], capture_output=True,
                            timeout=120)
     result = {
-        "machine": _machine(),
+        "machine": machine_facts(),
         "config": {"seconds": seconds, "events_per_s": events_per_s, "wait_policy": wait_policy},
         "events_published": events,
         "ladders": int(hist.sum()),

@@ -26,30 +26,13 @@ def drain(md_words, md_seqs, md_rows, fl_words, fl_seqs, fl_rows, cursors,
     publish MarketParams once for each coin that changed (conflation).
     cursors: [md_next, md_lost, fills_next, fills_lost]. Returns events read."""
     dirty = np.zeros(n_coins, np.bool_)
-    while True:  # fills first: a markout must not miss the book that follows
-        st = ring.read(fl_words, fl_seqs, fl_rows, cursors[2], fill_u8)
-        if st == ring.EMPTY:
-            break
-        if st == ring.LAPPED:
-            c, lost = ring.resync(fl_words, cursors[2])
-            cursors[2] = c
-            cursors[3] += lost
-            continue
-        cursors[2] += 1
+    # Fills first: a markout must not miss the book that follows.
+    while ring.read_next(fl_words, fl_seqs, fl_rows, cursors, 2, fill_u8):
         c = fill[0].coin
         if c < n_coins:
             kernel.on_fill(states[c], fill[0])
     n = 0
-    while n < max_events:
-        st = ring.read(md_words, md_seqs, md_rows, cursors[0], ev_u8)
-        if st == ring.EMPTY:
-            break
-        if st == ring.LAPPED:
-            c, lost = ring.resync(md_words, cursors[0])
-            cursors[0] = c
-            cursors[1] += lost
-            continue
-        cursors[0] += 1
+    while n < max_events and ring.read_next(md_words, md_seqs, md_rows, cursors, 0, ev_u8):
         n += 1
         c = ev[0].coin
         if c < n_coins:

@@ -42,16 +42,7 @@ def step(md_words, md_seqs, md_rows, cursors, ev_u8, ev,
     dirty = np.zeros(n_coins, np.bool_)
     work = 0
     nf = 0
-    while work < max_events:
-        st = ring.read(md_words, md_seqs, md_rows, cursors[0], ev_u8)
-        if st == ring.EMPTY:
-            break
-        if st == ring.LAPPED:
-            c, lost = ring.resync(md_words, cursors[0])
-            cursors[0] = c
-            cursors[1] += lost
-            continue
-        cursors[0] += 1
+    while work < max_events and ring.read_next(md_words, md_seqs, md_rows, cursors, 0, ev_u8):
         work += 1
         c = ev[0].coin
         if c >= n_coins:

@@ -73,6 +73,22 @@ def read(words, seqs, rows, cursor, dst_row):
     return EMPTY
 
 
+@njit(cache=True, inline="always")
+def read_next(words, seqs, rows, cursors, k, dst_row):
+    """Read the event at ``cursors[k]`` into ``dst_row`` and advance; a lapped
+    reader is resynced and its loss added to ``cursors[k + 1]``. True if read."""
+    while True:
+        st = read(words, seqs, rows, cursors[k], dst_row)
+        if st == READY:
+            cursors[k] += 1
+            return True
+        if st == EMPTY:
+            return False
+        c, lost = resync(words, cursors[k])
+        cursors[k] = c
+        cursors[k + 1] += lost
+
+
 @njit(cache=True)
 def resync(words, cursor):
     """New cursor for a lapped reader: half a ring behind the head, so that it

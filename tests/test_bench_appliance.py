@@ -1,0 +1,23 @@
+"""mmctl bench appliance runs a real instance and reports every figure."""
+
+import json
+import math
+
+from click.testing import CliRunner
+
+from appliance.cli.main import cli
+
+
+def test_bench_appliance_when_run_then_every_figure_present_and_finite(tmp_path):
+    out = tmp_path / "app.json"
+    res = CliRunner().invoke(cli, ["bench", "appliance", "--seconds", "2", "--events-per-s", "500",
+                                   "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    r = json.loads(out.read_text())
+    assert r["events_published"] > 0 and r["ladders"] > 0
+    assert 0 < r["event_to_ladder_us"]["p50"] <= r["event_to_ladder_us"]["p99"]
+    assert set(r["rss_mib"]) == {"feed", "estimator", "quote", "gateway", "risk"}
+    assert all(v and v > 0 for v in r["rss_mib"].values())
+    assert r["shared_memory_mib"] > 0
+    for name, secs in r["restart_to_healthy_s"].items():
+        assert secs is not None and math.isfinite(secs) and secs > 0, name
