@@ -19,5 +19,7 @@ def test_bench_appliance_when_run_then_every_figure_present_and_finite(tmp_path)
     assert set(r["rss_mib"]) == {"feed", "estimator", "quote", "gateway", "risk"}
     assert all(v and v > 0 for v in r["rss_mib"].values())
     assert r["shared_memory_mib"] > 0
+    assert len(r["kill_file_to_no_orders_ms"]) == 5
+    assert all(0 < ms < 30_000 for ms in r["kill_file_to_no_orders_ms"])
     for name, secs in r["restart_to_healthy_s"].items():
         assert secs is not None and math.isfinite(secs) and secs > 0, name

@@ -1,6 +1,7 @@
 """Benchmark of a running appliance: event -> ladder latency, RSS per process, total
 shared memory, and the time from ``kill -9`` of each child to healthy again.
 
+Also the time from creating the kill switch file to no resting order.
 Starts a real instance (synthetic market at a chosen event rate, paper gateway),
 lets it run, reads the quote process's latency histogram, and kills each child
 once. Every figure comes from the running processes themselves.
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import psutil
 
+from appliance.ipc import seqlock
 from appliance.runtime import latency
 from appliance.runtime.control import heartbeat_age_ms, pid_alive
 from shm_layout import InstanceMemory, total_bytes
@@ -40,6 +42,28 @@ def _restart_time(mem, p: int, timeout_s: float = 30.0) -> float | None:
             return time.monotonic() - t0
         time.sleep(0.002)
     return None
+
+
+def _kill_switch_times(mem, kill_file: Path, instance: str, reps: int = 5) -> list[float]:
+    """Seconds from creating the kill switch file to no resting order, ``reps`` times."""
+    def open_orders() -> int:
+        pos, _ = seqlock.snapshot(mem.position, 0)
+        return int(pos["n_open_bids"] + pos["n_open_asks"])
+
+    times = []
+    for _ in range(reps):
+        deadline = time.monotonic() + 30
+        while open_orders() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        t0 = time.monotonic()
+        kill_file.touch()
+        while open_orders() > 0 and time.monotonic() - t0 < 30:
+            time.sleep(0.0005)
+        times.append(time.monotonic() - t0)
+        kill_file.unlink()
+        subprocess.run([*MMCTL, "kill", "--reset", "--instance", instance], check=True,
+                       capture_output=True, timeout=60)
+    return times
 
 
 def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
@@ -69,6 +93,7 @@ def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
                 except psutil.Error:
                     rss[PROC_NAMES[p]] = None
             events = int(ctl["procs"][0]["events"])
+            kill_s = _kill_switch_times(mem, Path(tmp) / instance / "KILL", instance)
             restarts = {PROC_NAMES[p]: _restart_time(mem, p) for p in range(N_CHILDREN)}
             mem.close()
         finally:
@@ -83,6 +108,7 @@ def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
         "rss_mib": {k: v and round(v / 2**20, 1) for k, v in rss.items()},
         "rss_total_mib": round(sum(v for v in rss.values() if v) / 2**20, 1),
         "shared_memory_mib": round(total_bytes() / 2**20, 2),
+        "kill_file_to_no_orders_ms": [round(t * 1e3, 1) for t in kill_s],
         "restart_to_healthy_s": {k: v and round(v, 3) for k, v in restarts.items()},
     }
     if json_out:
