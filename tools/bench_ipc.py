@@ -51,14 +51,12 @@ from .ipc_ends import (
     HYBRID_SPIN_NS,
     IDLE_GAP_NS,
     SEQLOCK_STOP_BLOCK,
+    blocking_ping,
+    blocking_pong,
     numba_ping,
     numba_pong,
-    pipe_ping,
-    pipe_pong,
     python_ping,
     python_pong,
-    queue_ping,
-    queue_pong,
     seqlock_read_cost,
     seqlock_write_until_stopped,
 )
@@ -159,9 +157,9 @@ class _Child:
             pi, po = self.rings(method)
             return python_ping(self.segs[pi], self.segs[po], cursor, n, self.yield_cpu)
         if method == "pipe":
-            return pipe_ping(self.conn, n)
+            return blocking_ping(self.conn.send, self.conn.recv, n, "pipe")
         if method == "queue":
-            return queue_ping(self.q_ping, self.q_pong, n)
+            return blocking_ping(self.q_ping.put, self.q_pong.get, n, "queue")
         if method == "seqlock":
             m_numba, m_python, _ = n
             elapsed, failed, _ = seqlock_read_cost(self.params.seqs, self.params.rows,
@@ -185,9 +183,9 @@ class _Child:
             pi, po = self.rings(method)
             return python_pong(self.segs[pi], self.segs[po], cursor, n, self.yield_cpu)
         if method == "pipe":
-            return pipe_pong(self.conn, n)
+            return blocking_pong(self.conn.send, self.conn.recv, n)
         if method == "queue":
-            return queue_pong(self.q_ping, self.q_pong, n)
+            return blocking_pong(self.q_pong.put, self.q_ping.get, n)
         if method == "seqlock":
             _, _, period_ns = n  # the parent cleared the stop word before this step
             return int(seqlock_write_until_stopped(self.params.seqs, self.params.rows,

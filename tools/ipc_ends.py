@@ -254,41 +254,23 @@ def python_pong(in_seg, out_seg, cursor: int, n: int, yield_cpu: bool) -> int:
     return n
 
 
-def pipe_ping(conn, n: int) -> np.ndarray:
+def blocking_ping(send, recv, n: int, what: str) -> np.ndarray:
+    """Round trips in ns through a blocking channel (Pipe: conn.send/recv; Queue:
+    put on one queue, get from the other)."""
     mono = time.monotonic_ns
     rtt = [0] * n
     for k in range(n):
         t0 = mono()
-        conn.send(k)
-        got = conn.recv()
+        send(k)
+        got = recv()
         t1 = mono()
         if got != k:
-            raise RuntimeError(f"pipe: sent {k}, got {got}")
+            raise RuntimeError(f"{what}: sent {k}, got {got}")
         rtt[k] = t1 - t0
     return np.array(rtt, dtype=np.int64)
 
 
-def pipe_pong(conn, n: int) -> int:
+def blocking_pong(send, recv, n: int) -> int:
     for _ in range(n):
-        conn.send(conn.recv())
-    return n
-
-
-def queue_ping(q_out, q_in, n: int) -> np.ndarray:
-    mono = time.monotonic_ns
-    rtt = [0] * n
-    for k in range(n):
-        t0 = mono()
-        q_out.put(k)
-        got = q_in.get()
-        t1 = mono()
-        if got != k:
-            raise RuntimeError(f"queue: sent {k}, got {got}")
-        rtt[k] = t1 - t0
-    return np.array(rtt, dtype=np.int64)
-
-
-def queue_pong(q_in, q_out, n: int) -> int:
-    for _ in range(n):
-        q_out.put(q_in.get())
+        send(recv())
     return n

@@ -6,16 +6,17 @@ import time
 
 import click
 
+from appliance.config import ConfigError
 from appliance.runtime.control import pid_alive
 from appliance.runtime.waiting import unlink_bells
 from appliance.supervisor.cores import CoresError, describe
-from appliance.supervisor.run import preflight, run_foreground, start_background
+from appliance.supervisor.run import preflight, start_background, supervise
 from appliance.supervisor.supervisor import StartRefused
 from shm_layout import InstanceMemory
 from shm_layout.constants import N_CHILDREN
 from shm_layout.shm import existing_segments
 
-from .common import attach_or_fail, config_option, instance_option, load
+from .common import attach_or_fail, config_option, instance_option
 
 
 @click.command()
@@ -33,21 +34,23 @@ from .common import attach_or_fail, config_option, instance_option, load
               help="Seconds to wait for all processes to be healthy (first start compiles).")
 def start(cores, config_path, instance, duration, foreground, timeout_s):
     """Create the segments, spawn and pin the five processes, supervise them."""
-    load(config_path)
     try:
-        cfg, plan, warnings = preflight(instance, config_path, cores)
+        checked = preflight(instance, config_path, cores)
+    except ConfigError as e:
+        raise click.ClickException(f"bad config: {e}") from None
     except CoresError as e:
         raise click.BadParameter(str(e), param_hint="--cores") from None
     except StartRefused as e:
         raise click.ClickException(str(e)) from None
+    plan, warnings = checked[1], checked[2]
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
     left = existing_segments(instance)
     if left:
         click.echo(f"note: removing segments left by a crashed run: {', '.join(left)}", err=True)
     if foreground:
-        raise SystemExit(run_foreground(instance, config_path, cores, duration))
-    pid, err = start_background(instance, config_path, cores, duration, timeout_s)
+        raise SystemExit(supervise(instance, config_path, checked, duration))
+    pid, err = start_background(instance, config_path, checked[0], cores, duration, timeout_s)
     if not pid:
         raise click.ClickException(err)
     if err:

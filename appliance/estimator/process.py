@@ -7,7 +7,7 @@ control slot, so a restarted estimator resumes warm where it stopped.
 import numpy as np
 from numba import njit
 
-from appliance.ipc import ring, seqlock
+from appliance.ipc import byte_rows, ring, seqlock
 from appliance.ipc.timing import monotonic_ns
 from appliance.runtime.context import ProcessContext
 from shm_layout import records
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     ev = np.zeros(1, records.MD_EVENT)
     fill = np.zeros(1, records.FILL_EVENT)
     out = np.zeros(mem.params.spec.n_records, records.MARKET_PARAMS)
-    out_u8 = out.view(np.uint8).reshape(len(out), -1)
+    out_u8 = byte_rows(out)
     args = (mem.md.ring_words, mem.md.seqs, mem.md.rows,
             mem.fills.ring_words, mem.fills.seqs, mem.fills.rows, cursors,
             ev.view(np.uint8), ev, fill.view(np.uint8), fill, states, cfg, ctx.n_coins,

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from appliance.ipc import ring
+from appliance.ipc import byte_rows, ring
 from appliance.runtime.context import ProcessContext
 from shm_layout.constants import EV_BBO, EV_BOOK, PROC_ESTIMATOR, PROC_GATEWAY
 
@@ -162,7 +162,7 @@ def main(argv=None) -> int:
             return 0
         now = time.monotonic_ns()
         chunk["pub_mono_ns"][start:stop] = now
-        rows = chunk.view(np.uint8).reshape(len(chunk), -1)
+        rows = byte_rows(chunk)
         ring.publish_many(md.ring_words, md.seqs, md.rows, rows, start, stop, now)
         bad = source.stats.malformed
         if bad > reported["malformed"]:

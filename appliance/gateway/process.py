@@ -10,7 +10,7 @@ graceful stop every order is cancelled before the process exits.
 import numpy as np
 from numba import njit
 
-from appliance.ipc import ring, seqlock
+from appliance.ipc import byte_rows, ring, seqlock
 from appliance.ipc.timing import monotonic_ns
 from appliance.runtime.context import ProcessContext
 from shm_layout import records
@@ -92,13 +92,12 @@ class PaperExecutor:
         self.cursors[1] = slot["md_lost"]
         self.seen = np.full(ctx.n_coins + 1, -1, np.int64)
         cfg = paper.config_vector(ctx.cfg.gateway)
-        u8 = lambda a: a.view(np.uint8).reshape(len(a), -1)  # noqa: E731
         self._head = (mem.md.ring_words, mem.md.seqs, mem.md.rows, self.cursors,
                       self.ev.view(np.uint8), self.ev,
-                      mem.ladder.seqs, mem.ladder.rows, self.ladder, u8(self.ladder), self.seen,
-                      mem.position.seqs, mem.position.rows, self.pos, u8(self.pos),
+                      mem.ladder.seqs, mem.ladder.rows, self.ladder, byte_rows(self.ladder), self.seen,
+                      mem.position.seqs, mem.position.rows, self.pos, byte_rows(self.pos),
                       mem.fills.ring_words, mem.fills.seqs, mem.fills.rows,
-                      self.fills, u8(self.fills), cfg)
+                      self.fills, byte_rows(self.fills), cfg)
 
     def step(self, kill: int) -> int:
         work = step(*self._head, kill, self.ctx.n_coins, MAX_EVENTS_PER_STEP)

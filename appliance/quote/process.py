@@ -8,7 +8,7 @@ into this process's histogram in the control block.
 import numpy as np
 from numba import njit
 
-from appliance.ipc import seqlock
+from appliance.ipc import byte_rows, seqlock
 from appliance.ipc.timing import monotonic_ns
 from appliance.runtime import latency
 from appliance.runtime.context import ProcessContext
@@ -60,13 +60,12 @@ def main(argv=None) -> int:
         rec, _ = seqlock.snapshot(mem.ladder, c)
         ladder[c] = rec
     seen = np.full(ctx.n_coins + 1, -1, np.int64)
-    u8 = lambda a: a.view(np.uint8).reshape(len(a), -1)  # noqa: E731
     hist = ctx.slot["lat_hist"]
     lat_count = np.zeros(1, np.uint64)
     lat_count[0] = ctx.slot["lat_count"]
-    args_head = (mem.params.seqs, mem.params.rows, params, u8(params), seen,
-                 mem.position.seqs, mem.position.rows, pos, u8(pos),
-                 mem.ladder.seqs, mem.ladder.rows, ladder, u8(ladder), cfg)
+    args_head = (mem.params.seqs, mem.params.rows, params, byte_rows(params), seen,
+                 mem.position.seqs, mem.position.rows, pos, byte_rows(pos),
+                 mem.ladder.seqs, mem.ladder.rows, ladder, byte_rows(ladder), cfg)
 
     def run_step() -> int:
         done = step(*args_head, int(ctx.control["kill_flag"]), ctx.n_coins, hist, lat_count)

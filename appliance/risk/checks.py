@@ -22,6 +22,7 @@ class RiskView:
     mem: object  # shm_layout.InstanceMemory
     kill_file: str
     started_mono_ns: int
+    positions: list = None  # (record, seq) per coin, read once per cycle by first_reason
 
 
 def check_kill_switch_file(v: RiskView) -> str | None:
@@ -30,10 +31,14 @@ def check_kill_switch_file(v: RiskView) -> str | None:
     return None
 
 
+def read_positions(v: RiskView) -> list:
+    return [seqlock.snapshot(v.mem.position, c, max_tries=100_000)
+            for c in range(len(v.cfg.appliance.coins))]
+
+
 def check_position(v: RiskView) -> str | None:
     limit = v.cfg.risk.max_position_sz
-    for c, coin in enumerate(v.cfg.appliance.coins):
-        pos, seq = seqlock.snapshot(v.mem.position, c, max_tries=100_000)
+    for coin, (pos, seq) in zip(v.cfg.appliance.coins, v.positions, strict=True):
         if seq < 0:
             return f"{coin}: position block unreadable"
         q = float(pos["position_sz"])
@@ -44,8 +49,7 @@ def check_position(v: RiskView) -> str | None:
 
 def check_loss(v: RiskView) -> str | None:
     total = 0.0
-    for c in range(len(v.cfg.appliance.coins)):
-        pos, seq = seqlock.snapshot(v.mem.position, c, max_tries=100_000)
+    for pos, seq in v.positions:
         if seq < 0:
             return "position block unreadable"
         total += float(pos["total_pnl_usd"])
@@ -88,6 +92,7 @@ CHECKS = (
 
 
 def first_reason(v: RiskView) -> str | None:
+    v.positions = read_positions(v)
     for check in CHECKS:
         reason = check(v)
         if reason:

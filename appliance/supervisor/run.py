@@ -19,7 +19,8 @@ log = logging.getLogger("supervisor")
 
 def preflight(instance: str, config_path: str | None, cores: str | None):
     """Everything that can refuse a start, checked before anything is created.
-    Returns (config, cpu plan, warnings). Raises ConfigError, CoresError, StartRefused."""
+    Returns (config, cpu plan, warnings, clock verdict).
+    Raises ConfigError, CoresError, StartRefused."""
     cfg = load_config(config_path)
     plan, warnings = assign(cores if cores is not None else cfg.appliance.cores)
     pid = running_supervisor(instance)
@@ -28,38 +29,45 @@ def preflight(instance: str, config_path: str | None, cores: str | None):
             f"instance '{instance}' is already running (supervisor pid {pid}); "
             f"stop it first with: mmctl stop --instance {instance}"
         )
-    verify_clock(cfg)
-    return cfg, plan, warnings
+    return cfg, plan, warnings, verify_clock(cfg)
 
 
-def run_foreground(instance: str, config_path: str | None, cores: str | None,
-                   duration_s: float | None) -> int:
-    cfg = load_config(config_path)
+def supervise(instance: str, config_path: str | None, checked, duration_s: float | None) -> int:
+    """Create the instance and supervise it until stopped; ``checked`` is what
+    ``preflight`` returned."""
+    cfg, plan, warnings, verdict = checked
     sd = state_dir(cfg, instance)
     sd.mkdir(parents=True, exist_ok=True)
     log_to(sd / "supervisor.log")
-    try:
-        cfg, plan, warnings = preflight(instance, config_path, cores)
-    except (StartRefused, ValueError) as e:
-        log.error("%s", e)
-        return 2
     for w in warnings:
         log.warning("%s", w)
     log.info("instance %s: %s", instance, describe(plan))
     sup = Supervisor(cfg, instance, config_path, plan, duration_s)
     try:
-        sup.prepare()
+        sup.prepare(verdict)
     except (StartRefused, ValueError, OSError) as e:
         log.error("%s", e)
         return 2
     return sup.run()
 
 
-def start_background(instance: str, config_path: str | None, cores: str | None,
+def run_foreground(instance: str, config_path: str | None, cores: str | None,
+                   duration_s: float | None) -> int:
+    """The detached supervisor's entry: check, then supervise. Errors go to stderr,
+    which ``start_background`` sends to ``supervisor.out``."""
+    log_to(None)
+    try:
+        checked = preflight(instance, config_path, cores)
+    except (StartRefused, ValueError) as e:
+        log.error("%s", e)
+        return 2
+    return supervise(instance, config_path, checked, duration_s)
+
+
+def start_background(instance: str, config_path: str | None, cfg, cores: str | None,
                      duration_s: float | None, timeout_s: float) -> tuple[int, str]:
-    """Spawn a detached supervisor and wait for it to be ready.
-    Returns (supervisor pid, '') or (0, why it failed)."""
-    cfg = load_config(config_path)
+    """Spawn a detached supervisor (``cfg`` as loaded from ``config_path``) and wait
+    for it to be ready. Returns (supervisor pid, '') or (0, why it failed)."""
     sd = state_dir(cfg, instance)
     sd.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "appliance.supervisor", "--instance", instance]
@@ -79,7 +87,8 @@ def start_background(instance: str, config_path: str | None, cores: str | None,
     while time.monotonic() < deadline:
         rc = proc.poll()
         if rc is not None:
-            return 0, f"supervisor exited with code {rc}; see {sd / 'supervisor.log'}"
+            return 0, (f"supervisor exited with code {rc}; see {sd / 'supervisor.out'} "
+                       f"and {sd / 'supervisor.log'}")
         try:
             seg = attach(instance, "control", writable=False)
         except SegmentMissing:

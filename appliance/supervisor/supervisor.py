@@ -110,16 +110,15 @@ class Supervisor:
         self.fail_streak = [0] * N_CHILDREN
         self.restart_times: collections.deque = collections.deque()
         self._signalled = False
-        self._clock_verdict = None
 
     # --- set-up ---------------------------------------------------------------
-    def prepare(self) -> None:
+    def prepare(self, verdict) -> None:
+        """Create the segments and bells; ``verdict`` is the start-up clock check."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         removed = clean_stale(self.instance)
         if removed:
             log.warning("removed segments left by a crashed run of '%s': %s",
                         self.instance, ", ".join(removed))
-        verdict = verify_clock(self.cfg)
         self.mem = InstanceMemory.create(self.instance, lock=self.cfg.appliance.lock_memory)
         if self.cfg.appliance.lock_memory and not self.mem.locked:
             log.warning("segments not locked in memory (raise LimitMEMLOCK / ulimit -l)")
