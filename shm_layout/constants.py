@@ -28,8 +28,18 @@ MAX_LEVELS = 10
 MD_RING_SLOTS = 8192
 FILL_RING_SLOTS = 4096
 
-# Per-coin scratch state of a kernel that must survive a process restart.
-KERNEL_STATE_WORDS = 512
+# Per-coin scratch state of a kernel that must survive a process restart
+# (the estimator's modules use about 1800 words, appliance/estimator/layout.py).
+KERNEL_STATE_WORDS = 2048
+
+# MarketParams: bump when a field changes meaning; readers check ``params_version``.
+PARAMS_VERSION = 2
+# Per-estimator status in MarketParams (``*_status`` fields).
+EST_WARMING = 0  # not enough data yet: neutral values
+EST_VALID = 1
+EST_STALE = 2  # its input stopped (older than estimator.tiers.stale_after_s)
+EST_OFF = 3  # switched off by config
+EST_STATUS_NAMES = ("warming", "valid", "stale", "off")
 
 # Latency histogram: bucket b holds values in [2^(b/4), 2^((b+1)/4)) ns.
 LAT_BUCKETS_PER_OCTAVE = 4
@@ -74,8 +84,78 @@ PULL_NO_PARAMS = 1  # no valid MarketParams yet, or stale
 PULL_NOT_FINITE = 2  # a NaN or inf reached the kernel
 PULL_KILL = 3  # the kill flag is set
 PULL_CROSSED = 4  # the computed bid would cross the ask
-PULL_REASON_NAMES = ("none", "no_params", "not_finite", "kill", "crossed")
+PULL_CASCADE = 5  # MarketParams.should_pull_quotes (liquidation cascade)
+PULL_NO_EDGE = 6  # every level's expected PnL <= 0 (or no room on either side)
+PULL_REASON_NAMES = ("none", "no_params", "not_finite", "kill", "crossed", "cascade", "no_edge")
 
 # MdEvent.flags bits.
 FLAG_BOOK_GAP = 1  # the source lost continuity before this book; it may be wrong
 FLAG_SYNTHETIC = 2  # generated, not recorded
+
+# --- user-event ring (Hyperliquid user feeds -> gateway) ------------------------
+USER_RING_SLOTS = 4096
+CLOID_BYTES = 16  # a cloid is "0x" + 32 hex chars
+HASH_BYTES = 32  # a transaction hash is "0x" + 64 hex chars
+COIN_UNKNOWN = 255  # UserEvent.coin for a coin that is not configured
+
+# UserEvent.kind
+UE_FILL = 1  # one of our fills (userFills or userEvents.fills)
+UE_ORDER = 2  # an order status change (orderUpdates)
+UE_FUNDING = 3  # a funding payment (userFundings or userEvents.funding)
+UE_LIQUIDATION = 4  # userEvents.liquidation
+UE_NON_USER_CANCEL = 5  # userEvents.nonUserCancel, one event per cancelled order
+UE_RESYNC = 6  # the client (re)connected and resubscribed: reconcile with the venue
+UE_KIND_NAMES = ("none", "fill", "order", "funding", "liquidation", "nonUserCancel", "resync")
+
+# UserEvent.status: Hyperliquid order status strings (orderUpdates, orderStatus).
+# Append only: the code of a status is its index and lives in the journal.
+ORDER_STATUS_NAMES = (
+    "unknown",
+    "open", "filled", "canceled", "triggered", "rejected",
+    "marginCanceled", "vaultWithdrawalCanceled", "openInterestCapCanceled",
+    "selfTradeCanceled", "reduceOnlyCanceled", "siblingFilledCanceled",
+    "delistedCanceled", "liquidatedCanceled", "scheduledCancel",
+    "tickRejected", "minTradeNtlRejected", "perpMarginRejected", "reduceOnlyRejected",
+    "badAloPxRejected", "iocCancelRejected", "badTriggerPxRejected",
+    "marketOrderNoLiquidityRejected", "positionIncreaseAtOpenInterestCapRejected",
+    "positionFlipAtOpenInterestCapRejected", "tooAggressiveAtOpenInterestCapRejected",
+    "openInterestIncreaseRejected", "insufficientSpotBalanceRejected", "oracleRejected",
+    "perpMaxPositionRejected", "tooManyOpenOrdersRejected",
+)
+ORDER_STATUS_CODE = {name: i for i, name in enumerate(ORDER_STATUS_NAMES)}
+OS_UNKNOWN = 0
+OS_OPEN = 1
+OS_FILLED = 2
+OS_CANCELED = 3
+OS_TRIGGERED = 4
+OS_REJECTED = 5
+
+
+def order_status_code(name: str) -> int:
+    """The code of an order status string; OS_UNKNOWN for one not listed."""
+    return ORDER_STATUS_CODE.get(name, OS_UNKNOWN)
+
+
+def order_status_is_cancel(code: int) -> bool:
+    """Any way an order stops resting without filling: canceled, *Canceled, scheduledCancel."""
+    name = ORDER_STATUS_NAMES[code] if 0 <= code < len(ORDER_STATUS_NAMES) else ""
+    return name == "canceled" or name.endswith("Canceled") or name == "scheduledCancel"
+
+
+def order_status_is_reject(code: int) -> bool:
+    name = ORDER_STATUS_NAMES[code] if 0 <= code < len(ORDER_STATUS_NAMES) else ""
+    return name == "rejected" or name.endswith("Rejected")
+
+
+# WsFill.dir strings; UserEvent.dir is the index (0 = other / unknown).
+FILL_DIR_NAMES = (
+    "other", "Open Long", "Open Short", "Close Long", "Close Short",
+    "Long > Short", "Short > Long", "Buy", "Sell", "Liquidated Isolated Long",
+    "Liquidated Isolated Short", "Liquidated Cross Long", "Liquidated Cross Short",
+)
+FILL_DIR_CODE = {name: i for i, name in enumerate(FILL_DIR_NAMES)}
+
+# UserEvent.flags bits.
+UF_LIQUIDATION_FILL = 1  # the fill carries a "liquidation" object
+UF_HAS_CLOID = 2  # cloid holds a client order id
+UF_HAS_HASH = 4

@@ -22,6 +22,7 @@ from .constants import (
     MAX_COINS,
     MD_RING_SLOTS,
     SEGMENT_HEADER_BYTES,
+    USER_RING_SLOTS,
 )
 
 KIND_BLOCKS = 1
@@ -54,6 +55,7 @@ SEGMENTS: tuple[SegmentSpec, ...] = (
     SegmentSpec("position", KIND_BLOCKS, records.POSITION_STATE, MAX_COINS, 6),
     SegmentSpec("estate", KIND_BLOCKS, records.KERNEL_STATE, MAX_COINS, 7),
     SegmentSpec("qstate", KIND_BLOCKS, records.KERNEL_STATE, MAX_COINS, 8),
+    SegmentSpec("user_ring", KIND_RING, records.USER_EVENT, USER_RING_SLOTS, 9),
 )
 SEGMENT_BY_NAME = {s.name: s for s in SEGMENTS}
 

@@ -9,7 +9,7 @@ import numpy as np
 import orjson
 import pytest
 
-from appliance.feed.sources.base import MarketSource
+from appliance.feed.sources.base import MarketSource, concat_events
 from shm_layout.constants import EV_BBO, EV_BOOK, EV_TRADE
 from shm_layout.records import MD_EVENT
 
@@ -33,7 +33,7 @@ def _all(src: MarketSource, max_events: int = 1024) -> np.ndarray:
     for c in chunks:
         assert c.dtype == MD_EVENT
         assert 0 < len(c) <= max_events
-    return np.concatenate(chunks) if chunks else np.zeros(0, MD_EVENT)
+    return concat_events(chunks)
 
 
 def _lines(path: Path) -> list[bytes]:

@@ -60,8 +60,11 @@ def test_inspect_when_running_then_every_block_is_consistent_and_live(appliance)
     assert f["sigma_clean_bps_per_sqrt_s"] > 0 and f["kappa_per_bps"] > 0
     assert wait_for(lambda: _quoting(inst), 30)
     lad = inspect(inst, "ladder")["fields"]
-    assert lad["pulled_reason_name"] == "none" and lad["n_bids"] == 5 and lad["n_asks"] == 5
-    assert max(lad["bid_px"][:5]) < f["best_ask_px"] and min(lad["ask_px"][:5]) > f["best_bid_px"]
+    # Levels whose expected PnL is not positive are dropped, so up to 5 a side.
+    nb, na = lad["n_bids"], lad["n_asks"]
+    assert lad["pulled_reason_name"] == "none" and 1 <= nb <= 5 and 1 <= na <= 5
+    # Against the mid the ladder was computed from (params may have moved since).
+    assert max(lad["bid_px"][:nb]) < lad["mid_px"] < min(lad["ask_px"][:na])
     ctl = inspect(inst, "control")["fields"]
     assert ctl["instance"] == inst and ctl["coins"][0] == "BTC"
     st = status(inst)

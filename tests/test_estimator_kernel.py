@@ -8,7 +8,7 @@ from appliance.config import load_config
 from appliance.estimator import kernel
 from appliance.feed.sources.base import open_source
 from shm_layout import records
-from shm_layout.constants import EV_BOOK, EV_TRADE
+from shm_layout.constants import EV_BOOK, EV_TRADE, KERNEL_STATE_WORDS
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BTCUSDT = DATA / "binance_usdm" / "btcusdt_20240808.gz"
@@ -28,7 +28,7 @@ def _book_event(t_ns, mid, half=0.5):
 
 def _run_path(mids, dt_ns=1_000_000_000):
     cfg = _cfg()
-    state = np.zeros(kernel.N_STATE + 8)
+    state = np.zeros(KERNEL_STATE_WORDS)
     kernel.init_state(state, cfg)
     for i, m in enumerate(mids):
         kernel.on_event(state, cfg, _book_event((i + 1) * dt_ns, m))
@@ -48,15 +48,16 @@ def test_volatility_when_one_jump_then_bipower_ignores_it_and_realized_sees_it()
     assert p["sigma_total_bps_per_sqrt_s"] > 2.5 * p["sigma_clean_bps_per_sqrt_s"]
 
 
-def test_microprice_when_bid_heavier_then_above_mid():
+def test_microprice_when_bid_heavier_then_weighted_mid_above_mid_and_untrained_microprice_is_mid():
     p = _run_path([100.0] * 10)
-    assert p["best_bid_px"] < p["mid_px"] < p["microprice_px"] < p["best_ask_px"]
+    assert p["best_bid_px"] < p["mid_px"] < p["weighted_mid_px"] < p["best_ask_px"]
     assert p["book_imbalance"] == pytest.approx(0.5)
+    assert p["microprice_fallback"] == 1 and p["microprice_px"] == p["mid_px"]
 
 
 def test_trade_flow_when_only_buys_then_imbalance_one():
     cfg = _cfg()
-    state = np.zeros(kernel.N_STATE + 8)
+    state = np.zeros(KERNEL_STATE_WORDS)
     kernel.init_state(state, cfg)
     kernel.on_event(state, cfg, _book_event(1, 100.0))
     for i in range(20):
@@ -74,7 +75,7 @@ def test_replay_when_real_btcusdt_capture_then_finite_plausible_params():
     if not BTCUSDT.exists():
         pytest.skip(f"real capture missing: {BTCUSDT}")
     cfg = _cfg()
-    state = np.zeros(kernel.N_STATE + 8)
+    state = np.zeros(KERNEL_STATE_WORDS)
     kernel.init_state(state, cfg)
     mids = []
     src = open_source(f"replay:{BTCUSDT}", ["BTC"])

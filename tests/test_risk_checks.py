@@ -59,8 +59,16 @@ def test_check_loss_when_coins_together_lose_too_much_then_reason(view):
 
 
 def test_check_stale_data_when_feed_silent_then_reason(view):
-    view.started_mono_ns = time.monotonic_ns() - int(11e9)
+    view.mem.md.ring_header[0]["last_pub_mono_ns"] = time.monotonic_ns() - int(11e9)
+    view.started_mono_ns = time.monotonic_ns() - int(12e9)
     assert "stale" in checks.first_reason(view)
+
+
+def test_check_stale_data_when_no_event_yet_then_first_data_allowance(view):
+    view.started_mono_ns = time.monotonic_ns() - int(11e9)
+    assert checks.check_stale_data(view) is None  # within first_data_timeout_s (60 s)
+    view.started_mono_ns = time.monotonic_ns() - int(61e9)
+    assert "no market data" in checks.check_stale_data(view)
 
 
 def test_check_kill_switch_file_when_present_then_first_reason(view, tmp_path):

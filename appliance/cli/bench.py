@@ -51,3 +51,122 @@ def appliance(seconds: float, events_per_s: float, wait_policy: str, json_out: P
     result = run_appliance_bench(seconds, events_per_s, wait_policy,
                                  None if json_out is None else str(json_out))
     click.echo(json.dumps(result, indent=2))
+
+
+@bench.command("sign")
+@click.option("--seconds", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+              help="Length of each timed window (per signer, per repeat).")
+@click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the result as JSON to this file.")
+def sign(seconds: float, repeats: int, json_out: Path | None) -> None:
+    """Signed single-order actions per second: ours vs the SDK's sign_l1_action, side by
+    side in one run (needs the bench extra: hyperliquid-python-sdk)."""
+    try:
+        from tools.bench_sign import render, run_sign_bench
+    except ImportError as err:
+        raise click.ClickException(f"{err}; install the bench extra (hyperliquid-python-sdk)") from err
+    result = run_sign_bench(seconds, repeats, None if json_out is None else str(json_out))
+    click.echo(render(result))
+    if json_out is not None:
+        click.echo(f"wrote {json_out}")
+
+
+@bench.command("backtest")
+@click.option("--source", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="Binance USD-M capture [../shared/data/binance_usdm/"
+              "btcusdt_20240808.gz when present].")
+@click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Timed runs per side (medians reported).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the result as JSON to this file.")
+def backtest_bench(source: Path | None, repeats: int, json_out: Path | None) -> None:
+    """Backtest throughput on a Binance capture, side by side with hftbacktest 2.4.4
+    running a GLFT grid on the same file (each in a subprocess, compile excluded)."""
+    from tools.bench_backtest import render, run_backtest_bench
+
+    try:
+        result = run_backtest_bench(None if source is None else str(source), repeats,
+                                    None if json_out is None else str(json_out))
+    except (FileNotFoundError, RuntimeError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(render(result))
+    if json_out is not None:
+        click.echo(f"wrote {json_out}")
+
+
+@bench.command("estimators")
+@click.option("--source", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A replay capture (default: the real Binance BTCUSDT capture).")
+@click.option("--passes", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Times the capture is replayed back to back (later in time).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the result as JSON to this file.")
+def estimators(source: str | None, passes: int, json_out: Path | None) -> None:
+    """Events/s through the full estimator stack in one process, the cost of each tier
+    (hot per event, warm and cold per run, write_params) and the warm-start time."""
+    import json
+
+    from tools.bench_estimators import run_estimators_bench
+
+    try:
+        result = run_estimators_bench(source, passes, None if json_out is None else str(json_out))
+    except FileNotFoundError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(json.dumps(result, indent=2))
+
+
+@bench.command("decode")
+@click.option("--frames", type=click.IntRange(min=1000), default=50_000, show_default=True,
+              help="l2Book frames decoded per method and run.")
+@click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Runs per method; the best counts.")
+@click.option("--capture", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A Hyperliquid capture (default: the recorded BTC one).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the result as JSON to this file.")
+def decode(frames: int, repeats: int, capture: str | None, json_out: Path | None) -> None:
+    """l2Book frames decoded per second into MD_EVENT vs the SDK's json path, as a ratio."""
+    from tools.bench_decode import render, run_decode_bench
+
+    try:
+        result = run_decode_bench(frames, repeats, capture, None if json_out is None else str(json_out))
+    except (OSError, ValueError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(render(result))
+    if json_out is not None:
+        click.echo(f"wrote {json_out}")
+
+
+@bench.command("quote")
+@click.option("--calls", type=click.IntRange(min=1000), default=200_000, show_default=True,
+              help="Timed ladder computations.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the result as JSON to this file.")
+def quote(calls: int, json_out: Path | None) -> None:
+    """One full ladder computation of the quote kernel (5 levels a side), median and p99 in us."""
+    from tools.bench_quote import render, run_quote_bench
+
+    result = run_quote_bench(calls, None if json_out is None else str(json_out))
+    click.echo(render(result))
+    if json_out is not None:
+        click.echo(f"wrote {json_out}")
+
+
+@bench.command("tick-to-wire")
+@click.option("--seconds", type=click.FloatRange(min=2), default=20.0, show_default=True,
+              help="Sampling time per run (one run per batch window: 0 and 100 ms).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the result as JSON to this file.")
+def tick_to_wire(seconds: float, json_out: Path | None) -> None:
+    """A websocket frame's arrival at the feed to the order bytes leaving the gateway,
+    against the local venue (the real appliance, p50/p99), and kill flag -> all cancelled."""
+    from tools.bench_tick_to_wire import render, run_tick_to_wire_bench
+
+    try:
+        result = run_tick_to_wire_bench(seconds, json_out=None if json_out is None else str(json_out))
+    except (OSError, RuntimeError, ValueError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(render(result))
+    if json_out is not None:
+        click.echo(f"wrote {json_out}")

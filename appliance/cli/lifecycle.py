@@ -6,7 +6,8 @@ import time
 
 import click
 
-from appliance.config import ConfigError
+from appliance.config import ConfigError, load_config, state_dir
+from appliance.config.loader import config_to_toml
 from appliance.runtime.control import pid_alive
 from appliance.runtime.waiting import unlink_bells
 from appliance.supervisor.cores import CoresError, describe
@@ -32,8 +33,46 @@ from .common import attach_or_fail, config_option, instance_option
               help="Supervise in this process (for systemd: Type=notify) instead of detaching.")
 @click.option("--timeout", "timeout_s", type=float, default=180.0, show_default=True,
               help="Seconds to wait for all processes to be healthy (first start compiles).")
-def start(cores, config_path, instance, duration, foreground, timeout_s):
-    """Create the segments, spawn and pin the five processes, supervise them."""
+@click.option("--venue", type=click.Choice(["hyperliquid", "paper"]), default=None,
+              help="hyperliquid: the Hyperliquid client (default; on the local venue unless "
+                   "--network says otherwise); paper: simulated fills, no venue.")
+@click.option("--network", type=click.Choice(["local", "testnet", "mainnet"]), default=None,
+              help="local: a supervised local venue with the demo key (default); testnet or "
+                   "mainnet: the real exchange (needs --key-file or $MM_HL_PRIVATE_KEY).")
+@click.option("--key-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Owner-only (chmod 600) file with the signing key.")
+@click.option("--i-understand-this-is-mainnet", "mainnet_ok", is_flag=True,
+              help="Required to trade real money on mainnet.")
+def start(cores, config_path, instance, duration, foreground, timeout_s, venue, network, key_file,
+          mainnet_ok):
+    """Create the segments, spawn and pin the five processes, supervise them.
+
+    \b
+    mmctl start                                   trade on the local venue (demo key)
+    mmctl start --venue paper                     no venue: simulated fills
+    mmctl start --venue hyperliquid --network testnet --key-file ~/.hl/testnet.key
+    """
+    config_path = _with_overrides(config_path, instance, venue, network, key_file)
+    try:
+        cfg = load_config(config_path)
+    except ConfigError as e:
+        raise click.ClickException(f"bad config: {e}") from None
+    g = cfg.gateway
+    if g.venue == "hyperliquid" and g.network == "mainnet" and not mainnet_ok:
+        raise click.ClickException(
+            "refusing to trade on Hyperliquid MAINNET without --i-understand-this-is-mainnet "
+            "(real money; try --network testnet first)")
+    if g.venue == "hyperliquid" and g.network != "local" and not g.key_file \
+            and not os.environ.get(g.key_env):
+        raise click.ClickException(
+            f"no signing key for {g.network}: pass --key-file FILE (chmod 600) or set ${g.key_env}")
+    if g.venue == "hyperliquid" and g.key_file:
+        from appliance.hyperliquid.keys import KeyLoadError, load_key
+
+        try:
+            load_key(g.key_file)  # refuse a readable-by-others or malformed key now, not in a child
+        except KeyLoadError as e:
+            raise click.ClickException(str(e)) from None
     try:
         checked = preflight(instance, config_path, cores)
     except ConfigError as e:
@@ -56,6 +95,25 @@ def start(cores, config_path, instance, duration, foreground, timeout_s):
     if err:
         click.echo(f"warning: {err}", err=True)
     click.echo(f"instance '{instance}' running: supervisor pid {pid}; {describe(plan)}")
+
+
+def _with_overrides(config_path, instance, venue, network, key_file):
+    """Command-line choices of venue, network and key: written with the rest of the
+    configuration into the state dir, which every process then reads."""
+    over = {k: v for k, v in (("venue", venue), ("network", network),
+                              ("key_file", key_file and os.path.abspath(key_file))) if v}
+    if not over:
+        return config_path
+    try:
+        cfg = load_config(config_path, {"gateway": over})
+    except ConfigError as e:
+        raise click.ClickException(f"bad config: {e}") from None
+    sd = state_dir(cfg, instance)
+    sd.mkdir(parents=True, exist_ok=True)
+    path = sd / "mmctl-start.toml"
+    path.write_text("# written by mmctl start from " + str(config_path or "the defaults") + "\n"
+                    + config_to_toml(cfg))
+    return str(path)
 
 
 @click.command()

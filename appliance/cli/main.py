@@ -2,12 +2,16 @@
 
 import click
 
+from .backtest import backtest
 from .bench import bench
 from .check_clock import check_clock
 from .config_cmd import config
+from .data import data
 from .kill import kill
 from .lifecycle import start, stop
 from .observe import inspect, status
+from .sign import sign
+from .venue import venue
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,5 +28,8 @@ def cli():
     """
 
 
-for command in (start, stop, status, inspect, kill, config, check_clock, bench):
+for command in (start, stop, status, inspect, kill, config, check_clock, bench, data):
     cli.add_command(command)
+cli.add_command(sign)
+cli.add_command(backtest)
+cli.add_command(venue)

@@ -17,6 +17,8 @@ class ConfigError(ValueError):
 
 
 def _coerce(key: str, value, hint):
+    if dataclasses.is_dataclass(hint):  # a sub-table, e.g. [estimator.vol]
+        return _section(key, hint, value)
     origin = typing.get_origin(hint)
     if origin is tuple:
         if not isinstance(value, list | tuple):
@@ -70,6 +72,22 @@ def _validate(cfg: Config) -> None:
     q = cfg.quote
     if not 1 <= q.n_levels <= MAX_LEVELS:
         raise ConfigError(f"quote.n_levels: between 1 and {MAX_LEVELS}, got {q.n_levels}")
+    if q.spacing_mode not in ("linear", "geometric"):
+        raise ConfigError(f"quote.spacing_mode: '{q.spacing_mode}' is not one of linear, geometric")
+    if len(q.tod_gamma_mult) != 24 or not all(m > 0 for m in q.tod_gamma_mult):
+        raise ConfigError("quote.tod_gamma_mult: 24 multipliers > 0, one per UTC hour")
+    if not 0 <= q.sz_decimals <= 6:
+        raise ConfigError(f"quote.sz_decimals: between 0 and 6, got {q.sz_decimals}")
+    for key in ("total_size_sz", "horizon_s", "spacing_ratio", "max_leverage"):
+        if not getattr(q, key) > 0:
+            raise ConfigError(f"quote.{key}: must be > 0, got {getattr(q, key)}")
+    for key in ("epnl_horizon_s", "inventory_beta", "drift_clamp_bps", "min_notional_usd",
+                "level_spacing_bps", "market_spread_cap_mult", "toxicity_as_weight",
+                "toxicity_gamma_weight", "min_liq_distance_bps"):
+        if not getattr(q, key) >= 0:
+            raise ConfigError(f"quote.{key}: must be >= 0, got {getattr(q, key)}")
+    if not 0 <= q.margin_buffer_frac < 1 or not 0 <= q.toxicity_neutral < 1:
+        raise ConfigError("quote.margin_buffer_frac and quote.toxicity_neutral: in [0, 1)")
     positive = {
         "quote.gamma": q.gamma,
         "quote.order_size_sz": q.order_size_sz,
@@ -80,8 +98,54 @@ def _validate(cfg: Config) -> None:
     for key, v in positive.items():
         if not v > 0:
             raise ConfigError(f"{key}: must be > 0, got {v}")
+    b = cfg.backtest
+    for key in ("requote_interval_ms", "sample_interval_ms", "synthetic_duration_s", "chunk_events"):
+        if not getattr(b, key) > 0:
+            raise ConfigError(f"backtest.{key}: must be > 0, got {getattr(b, key)}")
+    for key in ("order_latency_ms", "order_latency_jitter_ms", "order_latency_sigma"):
+        if not getattr(b, key) >= 0:
+            raise ConfigError(f"backtest.{key}: must be >= 0, got {getattr(b, key)}")
+    if b.queue_model not in ("risk_averse", "prob_power", "prob_log"):
+        raise ConfigError(f"backtest.queue_model: '{b.queue_model}' is not one of "
+                          "risk_averse, prob_power, prob_log")
+    for key in ("queue_power", "max_leverage", "account_usd"):
+        if not getattr(b, key) > 0:
+            raise ConfigError(f"backtest.{key}: must be > 0, got {getattr(b, key)}")
+    if not 0 <= b.sz_decimals <= 6:
+        raise ConfigError(f"backtest.sz_decimals: between 0 and 6, got {b.sz_decimals}")
     if cfg.feed.speed < 0:
         raise ConfigError(f"feed.speed: must be >= 0, got {cfg.feed.speed}")
+    v = cfg.venue
+    if not 0 <= v.port <= 65535:
+        raise ConfigError(f"venue.port: not a port: {v.port}")
+    if v.speed < 0:
+        raise ConfigError(f"venue.speed: must be >= 0, got {v.speed}")
+    if v.queue_model not in ("risk_averse", "prob_power", "prob_log"):
+        raise ConfigError(
+            f"venue.queue_model: '{v.queue_model}' is not one of risk_averse, prob_power, prob_log")
+    for spec in v.funded:
+        addr, sep, amount = spec.rpartition(":")
+        if not sep or len(addr) != 42 or not addr.startswith("0x"):
+            raise ConfigError(f"venue.funded: expected 'ADDRESS:USDC', got {spec!r}")
+        try:
+            float(amount)
+        except ValueError:
+            raise ConfigError(f"venue.funded: bad USDC amount in {spec!r}") from None
+    g = cfg.gateway
+    for key, allowed in (("venue", ("hyperliquid", "paper")),
+                         ("network", ("local", "testnet", "mainnet")),
+                         ("unknown_orders", ("cancel", "adopt")),
+                         ("journal_fsync", ("always", "interval", "never"))):
+        if getattr(g, key) not in allowed:
+            raise ConfigError(f"gateway.{key}: '{getattr(g, key)}' is not one of {', '.join(allowed)}")
+    if not 0 <= g.local_venue_port <= 65535:
+        raise ConfigError(f"gateway.local_venue_port: not a port: {g.local_venue_port}")
+    if g.dead_man_switch_s and g.dead_man_switch_s < 5.0:
+        raise ConfigError("gateway.dead_man_switch_s: 0 (off) or >= 5 (the venue's minimum)")
+    if not 0 < g.http_timeout_s <= 10 or not g.batch_window_ms >= 0:
+        raise ConfigError("gateway.http_timeout_s in (0, 10], gateway.batch_window_ms >= 0")
+    if cfg.feed.ws_max_failures < 1:
+        raise ConfigError("feed.ws_max_failures: must be >= 1")
     if not 0 <= cfg.risk.metrics_port <= 65535:
         raise ConfigError(f"risk.metrics_port: not a port: {cfg.risk.metrics_port}")
 
@@ -117,9 +181,15 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
     return config_from_dict(data)
 
 
+def _plain(v):
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return list(v) if isinstance(v, tuple) else v
+
+
 def config_to_dict(cfg: Config) -> dict:
     return {
-        name: {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(sec).items()}
+        name: _plain(dataclasses.asdict(sec))
         for name, sec in ((f.name, getattr(cfg, f.name)) for f in dataclasses.fields(cfg))
     }
 
@@ -134,12 +204,19 @@ def _toml_value(v) -> str:
     return repr(v)
 
 
+def _toml_table(out: list, name: str, values: dict) -> None:
+    out.append(f"[{name}]")
+    out.extend(f"{k} = {_toml_value(v)}" for k, v in values.items() if not isinstance(v, dict))
+    out.append("")
+    for k, v in values.items():
+        if isinstance(v, dict):
+            _toml_table(out, f"{name}.{k}", v)
+
+
 def config_to_toml(cfg: Config) -> str:
-    out = []
+    out: list = []
     for name, values in config_to_dict(cfg).items():
-        out.append(f"[{name}]")
-        out.extend(f"{k} = {_toml_value(v)}" for k, v in values.items())
-        out.append("")
+        _toml_table(out, name, values)
     return "\n".join(out)
 
 

@@ -5,6 +5,28 @@ Every default lives here; a TOML file only overrides. Field names carry units.
 
 from dataclasses import dataclass, field
 
+from appliance.estimator.config_a import (
+    CascadeConfig,
+    FlowConfig,
+    FundingConfig,
+    HawkesConfig,
+    KappaConfig,
+    MicropriceConfig,
+    RegimeConfig,
+    SpreadConfig,
+    TiersConfig,
+    VolConfig,
+    VolumeClockConfig,
+)
+from appliance.estimator.config_b import (
+    AdverseSelectionConfig,
+    BookMicroConfig,
+    CorrelationConfig,
+    DriftKalmanConfig,
+    QueueConfig,
+    ToxicityConfig,
+)
+
 
 @dataclass(frozen=True)
 class ApplianceConfig:
@@ -25,6 +47,11 @@ class FeedConfig:
     synthetic_sigma_bps_per_sqrt_s: float = 2.0
     synthetic_events_per_s: float = 50.0
     synthetic_tick_px: float = 1.0
+    # live Hyperliquid websocket (gateway.venue = "hyperliquid")
+    ws_ping_idle_s: float = 20.0  # ping when nothing came for this long (server drops at 60 s)
+    ws_stale_after_s: float = 45.0  # no frame at all, not even a pong: reconnect
+    ws_max_failures: int = 10  # connection failures in a row, then the kill flag
+    ws_backoff_cap_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -35,27 +62,98 @@ class EstimatorConfig:
     kappa_halflife_s: float = 60.0
     kappa_prior_per_bps: float = 0.2  # used until enough trades were seen
     warmup_samples: int = 5  # return samples before sigma is trusted
+    # Sub-tables [estimator.<name>], one per component (appliance/estimator/config_a|b.py).
+    tiers: TiersConfig = field(default_factory=TiersConfig)
+    vol: VolConfig = field(default_factory=VolConfig)
+    regime: RegimeConfig = field(default_factory=RegimeConfig)
+    volclock: VolumeClockConfig = field(default_factory=VolumeClockConfig)
+    kappa: KappaConfig = field(default_factory=KappaConfig)
+    microprice: MicropriceConfig = field(default_factory=MicropriceConfig)
+    flow: FlowConfig = field(default_factory=FlowConfig)
+    hawkes: HawkesConfig = field(default_factory=HawkesConfig)
+    funding: FundingConfig = field(default_factory=FundingConfig)
+    spread: SpreadConfig = field(default_factory=SpreadConfig)
+    cascade: CascadeConfig = field(default_factory=CascadeConfig)
+    correlation: CorrelationConfig = field(default_factory=CorrelationConfig)
+    adverse_selection: AdverseSelectionConfig = field(default_factory=AdverseSelectionConfig)
+    toxicity: ToxicityConfig = field(default_factory=ToxicityConfig)
+    queue: QueueConfig = field(default_factory=QueueConfig)
+    book: BookMicroConfig = field(default_factory=BookMicroConfig)
+    drift: DriftKalmanConfig = field(default_factory=DriftKalmanConfig)
 
 
 @dataclass(frozen=True)
 class QuoteConfig:
-    gamma: float = 0.3  # risk aversion (seed 004 default)
+    # The quote kernel (appliance/quote/, issue 6). Presets: appliance/quote/presets.py.
+    gamma: float = 0.3  # gamma_base, risk aversion per bps (seed 004 default)
     n_levels: int = 5
-    level_spacing_bps: float = 2.0
-    order_size_sz: float = 0.001
+    level_spacing_bps: float = 2.0  # first gap between levels
+    spacing_mode: str = "geometric"  # geometric (gaps grow by spacing_ratio) | linear
+    spacing_ratio: float = 1.5
+    order_size_sz: float = 0.001  # nominal level size (legacy even split)
+    total_size_sz: float = 0.005  # per side, shared by the levels by E[PnL] / fill probability
+    min_notional_usd: float = 10.0  # smaller levels are dropped (venue minimum)
+    sz_decimals: int = 5  # lot of the coin (Hyperliquid szDecimals; BTC 5)
     maker_fee_bps: float = 1.5
-    min_spread_bps: float = 8.0  # floor of the full bid-ask spread we quote
+    min_spread_bps: float = 8.0  # floor of bid depth + ask depth
     max_half_spread_bps: float = 200.0
-    horizon_s: float = 60.0  # T in the inventory skew gamma * sigma^2 * q * T
+    market_spread_cap_mult: float = 0.0  # touch depth <= this x market spread; 0 = off
+    horizon_s: float = 5.0  # T of the inventory skew gamma sigma^2 q T and the drift shift mu T / 2
+    epnl_horizon_s: float = 8.0  # tau of the E[PnL] drift and inventory terms
     params_stale_ms: int = 5000  # older MarketParams pull the quotes
+    # seed 003 feature gates (their defaults; the legacy preset flips them)
+    inventory_beta: float = 7.0  # gamma(q) = gamma (1 + beta (q/q_max)^2); old: 3
+    use_kalman_drift: bool = True  # MarketParams.drift_bps_per_s shifts quotes and E[PnL]
+    drift_clamp_bps: float = 0.0  # 0 = never clamped; legacy: 3
+    use_directional_kappa: bool = True  # kappa_bid/ask (flow sensitivity: estimator.kappa)
+    use_epnl_filter: bool = True  # drop levels with E[PnL] <= 0, size by E[PnL]
+    use_adverse_selection: bool = True  # AS(d), toxicity; off = GLFT without AS (no_as)
+    use_regime_spread: bool = True  # x MarketParams.spread_multiplier
+    toxicity_neutral: float = 0.3  # P(toxic) with no excess (the estimator's prior)
+    toxicity_as_weight: float = 2.0  # AS x (1 + w excess toxicity of the side)
+    toxicity_gamma_weight: float = 1.0  # gamma x (1 + w excess toxicity)
+    funding_scale: float = 1.0  # funding carry in E[PnL] and the funding skew; 0 = off
+    tod_gamma_mult: tuple[float, ...] = (1.0,) * 24  # gamma multiplier per UTC hour
+    # margin-aware sizing
+    margin_buffer_frac: float = 0.2  # keep this share of free margin unused
+    max_leverage: float = 10.0  # when the account's leverage is not known
+    min_liq_distance_bps: float = 300.0  # closer to liquidation: accumulating side cleared
+    # the old system, for the legacy yardstick (the gate is always computed and logged)
+    legacy_zones: bool = False  # Green/Yellow/Red/Kill at 60/80/100 %
+    legacy_gate: bool = False  # the binary gate acts
+    legacy_gate_util: float = 0.5
+    toxicity_size_cut: bool = False  # 3-17 % size cut
 
 
 @dataclass(frozen=True)
 class GatewayConfig:
-    venue: str = "paper"  # paper executor; the Hyperliquid client plugs in here
+    # "hyperliquid": the Hyperliquid client (feed ws + signed orders) against ``network``;
+    # "paper": orders simulated in-process against the md ring (no venue).
+    venue: str = "hyperliquid"
     requote_tolerance_bps: float = 1.0  # keep a resting order closer than this (queue place)
     taker_fee_bps: float = 4.5
     maker_fee_bps: float = 1.5
+    # --- the Hyperliquid client (appliance/gateway/hl_*.py, appliance/feed/hl_live.py) ---
+    network: str = "local"  # local (a supervised local venue) | testnet | mainnet
+    api_url: str = ""  # override the network's REST URL (http[s]://host[:port]); ws derived
+    key_file: str = ""  # owner-only file; empty: local -> demo key in the state dir, else key_env
+    key_env: str = "MM_HL_PRIVATE_KEY"
+    account_address: str = ""  # master/sub-account an API wallet trades for; empty = the key's
+    vault_address: str = ""
+    local_venue_port: int = 0  # network local: 0 = a free loopback port
+    unknown_orders: str = "cancel"  # orders at the venue we did not place: cancel | adopt
+    batch_window_ms: float = 100.0  # plans collected this long before being sent
+    sz_tolerance_frac: float = 0.10  # keep a resting order within this share of its size
+    use_modify: bool = True  # batchModify (else cancel + place)
+    dead_man_switch_s: float = 10.0  # scheduleCancel this far ahead while healthy; 0 = off
+    dead_man_refresh_s: float = 3.0
+    position_check_s: float = 5.0  # compare the position with clearinghouseState this often
+    http_timeout_s: float = 1.5
+    journal_fsync: str = "interval"  # always | interval | never
+    rate_headroom_frac: float = 0.10  # below: quote the reducing side only (seed 002 part 5)
+    rate_position_frac: float = 0.01  # ... when |position| >= this share of max_position_sz
+    backoff_429_initial_ms: float = 500.0
+    backoff_429_max_ms: float = 10000.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +161,9 @@ class RiskConfig:
     max_position_sz: float = 0.05
     max_loss_usd: float = 500.0
     stale_data_s: float = 10.0
+    # Before the first event of a run: connecting to a venue and compiling take a
+    # while, and nothing is quoted without data anyway.
+    first_data_timeout_s: float = 60.0
     kill_switch_file: str = "{state_dir}/KILL"
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9090  # 0 disables the exporter
@@ -104,6 +205,50 @@ class WaitConfig:
 
 
 @dataclass(frozen=True)
+class BacktestConfig:
+    requote_interval_ms: int = 100  # ladder recomputed on this timer of simulated time
+    order_latency_ms: float = 20.0  # order entry / cancel: decided -> live at the venue
+    order_latency_jitter_ms: float = 0.0  # median of a lognormal added to it (0 = constant)
+    order_latency_sigma: float = 1.0  # shape of that lognormal
+    queue_model: str = "prob_power"  # risk_averse | prob_power | prob_log
+    queue_power: float = 2.0  # n of prob_power
+    sz_decimals: int = 5  # the venue's lot rule for the coin (BTC: 5)
+    max_leverage: float = 40.0
+    account_usd: float = 100_000.0  # the backtest account's starting cash
+    sample_interval_ms: int = 1000  # time series for the plot
+    synthetic_duration_s: float = 600.0  # a synthetic market is infinite: stop here
+    chunk_events: int = 65_536  # events per njit call (progress bar granularity)
+    preset: str = "unified"  # quoting preset: unified | legacy | no_as (appliance/quote/presets.py)
+    markout_adverse_bps: float = 4.0  # a fill is adverse when its 10 s markout < -this
+    bid_pullback_bps: float = 8.0  # bids "pulled back": none resting within this of the mid
+
+
+@dataclass(frozen=True)
+class VenueConfig:
+    # The local Hyperliquid-protocol venue (mmctl venue; loopback only by default).
+    host: str = "127.0.0.1"
+    port: int = 8787
+    source: str = ""  # empty = [feed] source; "replay:PATH" or "synthetic[:SCENARIO]"
+    speed: float = 1.0  # market pace multiplier
+    seed: int = 7
+    # "ADDRESS:USDC" accounts; the default is the public DEMO key (appliance/venue/demo_key.py),
+    # test-only: never fund that key on a real chain.
+    funded: tuple[str, ...] = ("0x1d181b94d106d9384b0542fa1f1c370a7803ee6c:1000000",)
+    agents: tuple[str, ...] = ()  # "AGENT:MASTER" API wallets approved at start
+    is_mainnet: bool = False  # phantom-agent source of accepted signatures (SDK: testnet off mainnet URL)
+    ws_idle_timeout_s: float = 60.0  # close a ws the server sent nothing to for this long
+    ip_weight_per_min: int = 1200
+    address_base_cap: int = 10000  # + 1 request per USDC traded
+    schedule_cancel_min_volume_usd: float = 1000000.0
+    maker_fee_bps: float = 1.5
+    taker_fee_bps: float = 4.5
+    queue_model: str = "prob_power"  # risk_averse | prob_power | prob_log
+    queue_power: float = 2.0
+    l2book_min_interval_ms: float = 500.0  # the real venue pushes a book at most every 0.5 s
+    admin_endpoint: bool = True  # POST /_faults and /_fund, loopback clients only
+
+
+@dataclass(frozen=True)
 class Config:
     appliance: ApplianceConfig = field(default_factory=ApplianceConfig)
     feed: FeedConfig = field(default_factory=FeedConfig)
@@ -114,3 +259,5 @@ class Config:
     supervisor: SupervisorConfig = field(default_factory=SupervisorConfig)
     clock: ClockConfig = field(default_factory=ClockConfig)
     wait: WaitConfig = field(default_factory=WaitConfig)
+    backtest: BacktestConfig = field(default_factory=BacktestConfig)
+    venue: VenueConfig = field(default_factory=VenueConfig)

@@ -37,6 +37,8 @@ def drain(md_words, md_seqs, md_rows, fl_words, fl_seqs, fl_rows, cursors,
         c = ev[0].coin
         if c < n_coins:
             kernel.on_event(states[c], cfg, ev[0])
+            if n_coins > 1:
+                kernel.cross_event(states, cfg, ev[0])
             dirty[c] = True
     now = monotonic_ns()
     for c in range(n_coins):
@@ -49,7 +51,7 @@ def drain(md_words, md_seqs, md_rows, fl_words, fl_seqs, fl_rows, cursors,
 def main(argv=None) -> int:
     ctx = ProcessContext("estimator", argv, consumers=(PROC_QUOTE, PROC_GATEWAY, PROC_RISK))
     mem, slot = ctx.mem, ctx.slot
-    cfg = kernel.config_vector(ctx.cfg.estimator)
+    cfg = kernel.config_vector(ctx.cfg.estimator, ctx.coins)
     estate = mem.estate.records
     states = estate["words"]
     for c in range(ctx.n_coins):

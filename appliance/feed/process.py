@@ -140,6 +140,10 @@ class Pacer:
 
 def main(argv=None) -> int:
     ctx = ProcessContext("feed", argv, consumers=(PROC_ESTIMATOR, PROC_GATEWAY), timer_driven=True)
+    if ctx.cfg.gateway.venue == "hyperliquid":  # the live protocol replaces the source
+        from .hl_live import run_live
+
+        return run_live(ctx)
     md = ctx.mem.md
     resume = last_in_ring(md)
     synthetic = ctx.cfg.feed.source.startswith("synthetic")

@@ -112,9 +112,16 @@ class PaperExecutor:
 
 def main(argv=None) -> int:
     ctx = ProcessContext("gateway", argv, consumers=(PROC_ESTIMATOR, PROC_QUOTE, PROC_RISK))
-    if ctx.cfg.gateway.venue != "paper":
-        ctx.log.error("gateway.venue=%r is not available in this build", ctx.cfg.gateway.venue)
-        return 2
-    executor = PaperExecutor(ctx)
+    if ctx.cfg.gateway.venue == "hyperliquid":
+        from .hl_executor import HyperliquidExecutor
+
+        try:
+            executor = HyperliquidExecutor(ctx)
+        except Exception as e:  # key file, venue unreachable, coin not listed: say it, stop
+            ctx.log.error("cannot start the Hyperliquid executor: %s", e)
+            ctx.kill(f"gateway: {e}"[:128])
+            return 2
+    else:
+        executor = PaperExecutor(ctx)
     return ctx.run(lambda: executor.step(int(ctx.control["kill_flag"])),
                    on_exit=executor.cancel_all)

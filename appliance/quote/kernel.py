@@ -1,19 +1,28 @@
-"""First quote kernel: a GLFT ladder with inventory skew.
+"""The quote kernel: one GLFT ladder under one adverse-selection model (issue 6).
 
-All depths in bps of the reference price:
+``compute_ladder(p, position_sz, acct, cfg, kill, reducing_only, now_mono_ns, out)``
+is a pure njit function of a MARKET_PARAMS record ``p``, the position, the account
+vector ``acct`` (margin.py), the config vector ``cfg`` (config.py) and two flags;
+it writes the TARGET_LADDER record ``out`` and returns its pull reason (0 = quoting).
 
-    half-spread   delta = (1/gamma) * ln(1 + gamma/kappa) + maker_fee       (GLFT)
-    reservation   r = microprice * (1 - gamma * sigma^2 * T * q / 1e4)
-                  q = position / max_position (in [-1, 1] while within limits)
-    level i       bid_i = r * (1 - (delta + i * spacing) / 1e4), ask likewise
+Per side s (+1 bid, -1 ask), depths in bps of the fair price (microprice):
 
-with gamma in 1/bps, kappa in 1/bps, sigma in bps/sqrt(s), T in s. The full
-spread is floored at ``min_spread_bps``. Prices are rounded away from the mid to
-the tick; a bid never reaches the best ask nor an ask the best bid. Sizes stop
-where they would carry the position past ``max_position_sz`` on that side.
+    gamma   = gamma_base (1 + beta u^2) x regime x toxicity x time-of-day   (glft.py)
+    delta_s = (1/gamma) ln(1 + gamma/kappa_s) + fee, x regime spread x tail risk,
+              then -/+ mu T/2 (bid/ask; never clamped unless legacy), floored so that
+              bid + ask depth >= min spread, capped
+    r       = fair (1 - (gamma sigma^2 q T + funding skew) / 1e4)
+    level i = r -/+ (delta_s + offset_i), offsets linear or geometric
+    E[PnL] per level (epnl.py); a level with E <= 0 is dropped, so a side empties
+    by itself as inventory, drift or toxicity turn against it. Sizes: alloc.py.
 
-Anything not finite, or no valid, fresh MarketParams, and the ladder is pulled:
-zero levels and a reason. A NaN never becomes a price.
+Guards, whatever gamma says: kill -> pull; should_pull_quotes -> pull; a non-finite
+input -> pull (never a bad quote); above 100 % utilization, or too close to the
+liquidation price, the accumulating side is cleared; with ``reducing_only`` (the
+gateway's rate budget is short) only the reducing side is quoted, at most the
+position. A bid is never at or above the best ask, an ask never at or below the
+best bid. The old binary gate is computed and logged (``legacy_gate``), and acts
+only with ``legacy_gate`` set (the ``legacy`` preset).
 """
 
 import math
@@ -23,24 +32,77 @@ from numba import njit
 
 from shm_layout.constants import (
     MAX_LEVELS,
+    PULL_CASCADE,
     PULL_CROSSED,
     PULL_KILL,
+    PULL_NO_EDGE,
     PULL_NO_PARAMS,
     PULL_NONE,
     PULL_NOT_FINITE,
 )
 
-C_GAMMA = 0
-C_N_LEVELS = 1
-C_SPACING_BPS = 2
-C_ORDER_SZ = 3
-C_MAKER_FEE_BPS = 4
-C_MIN_SPREAD_BPS = 5
-C_MAX_HALF_SPREAD_BPS = 6
-C_HORIZON_S = 7
-C_PARAMS_STALE_NS = 8
-C_MAX_POSITION_SZ = 9
-N_CONFIG = 10
+from . import alloc, epnl, glft, legacy, margin, rounding
+from .config import (  # noqa: F401  (C_* re-exported: the backtester reads C_MAX_POSITION_SZ)
+    C_DRIFT_CLAMP_BPS,
+    C_EPNL_HORIZON_S,
+    C_FUNDING_SCALE,
+    C_GAMMA,
+    C_HORIZON_S,
+    C_INVENTORY_BETA,
+    C_LEGACY_GATE,
+    C_LEGACY_GATE_UTIL,
+    C_LEGACY_ZONES,
+    C_MAKER_FEE_BPS,
+    C_MARGIN_BUFFER_FRAC,
+    C_MAX_HALF_SPREAD_BPS,
+    C_MAX_LEVERAGE,
+    C_MAX_POSITION_SZ,
+    C_MIN_LIQ_DISTANCE_BPS,
+    C_MIN_NOTIONAL_USD,
+    C_MIN_SPREAD_BPS,
+    C_N_LEVELS,
+    C_ORDER_SZ,
+    C_PARAMS_STALE_NS,
+    C_SPACING_BPS,
+    C_SPACING_MODE,
+    C_SPACING_RATIO,
+    C_SPREAD_CAP_MULT,
+    C_SZ_DECIMALS,
+    C_TOD,
+    C_TOTAL_SIZE_SZ,
+    C_TOX_AS_WEIGHT,
+    C_TOX_GAMMA_WEIGHT,
+    C_TOX_NEUTRAL,
+    C_TOX_SIZE_CUT,
+    C_USE_AS,
+    C_USE_DIRECTIONAL_KAPPA,
+    C_USE_EPNL_FILTER,
+    C_USE_KALMAN_DRIFT,
+    C_USE_REGIME_SPREAD,
+    N_CONFIG,
+    SPACING_GEOMETRIC,
+    config_vector,
+)
+from .ids import prediction_id
+from .margin import N_ACCOUNT
+
+
+def account_unknown() -> np.ndarray:
+    """An ``acct`` vector that says "margin not known": only the position limit applies."""
+    a = np.zeros(N_ACCOUNT)
+    a[margin.A_AVAILABLE_MARGIN_USD] = -1.0
+    return a
+
+
+@njit(cache=True)
+def _clear_side(px, sz, fp, asb, ep, pid, start):
+    for i in range(start, MAX_LEVELS):
+        px[i] = 0.0
+        sz[i] = 0.0
+        fp[i] = 0.0
+        asb[i] = 0.0
+        ep[i] = 0.0
+        pid[i] = 0
 
 
 @njit(cache=True)
@@ -48,107 +110,261 @@ def _pull(out, reason):
     out.n_bids = 0
     out.n_asks = 0
     out.pulled_reason = reason
-    for i in range(MAX_LEVELS):
-        out.bid_px[i] = 0.0
-        out.bid_sz[i] = 0.0
-        out.ask_px[i] = 0.0
-        out.ask_sz[i] = 0.0
-        out.bid_fill_prob[i] = 0.0
-        out.ask_fill_prob[i] = 0.0
-        out.bid_as_bps[i] = 0.0
-        out.ask_as_bps[i] = 0.0
+    out.reduce_only_side = 0
+    _clear_side(out.bid_px, out.bid_sz, out.bid_fill_prob, out.bid_as_bps, out.bid_epnl_bps,
+                out.bid_pred_id, 0)
+    _clear_side(out.ask_px, out.ask_sz, out.ask_fill_prob, out.ask_as_bps, out.ask_epnl_bps,
+                out.ask_pred_id, 0)
+    return reason
 
 
 @njit(cache=True)
-def compute_ladder(p, position_sz, cfg, kill, now_mono_ns, out):
+def _finite(x):
+    return not (math.isnan(x) or math.isinf(x))
+
+
+@njit(cache=True)
+def _level_offset_bps(cfg, i):
+    """Offset of level i from the touch level: linear i x spacing, or geometric
+    increments spacing x ratio^k (ratio 1 is linear)."""
+    spacing = cfg[C_SPACING_BPS]
+    ratio = cfg[C_SPACING_RATIO]
+    if cfg[C_SPACING_MODE] == SPACING_GEOMETRIC and abs(ratio - 1.0) > 1e-9:
+        return spacing * (ratio ** i - 1.0) / (ratio - 1.0)
+    return spacing * i
+
+
+@njit(cache=True)
+def _side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext, drift_bps_s,
+          as_scale, carry_cost, budget_sz, touch_px, step, lot):
+    """Build one side into ``out``; returns (levels kept, levels dropped by E[PnL])."""
+    if side > 0:
+        px_a, sz_a, fp_a, as_a, ep_a, id_a = (out.bid_px, out.bid_sz, out.bid_fill_prob,
+                                              out.bid_as_bps, out.bid_epnl_bps, out.bid_pred_id)
+    else:
+        px_a, sz_a, fp_a, as_a, ep_a, id_a = (out.ask_px, out.ask_sz, out.ask_fill_prob,
+                                              out.ask_as_bps, out.ask_epnl_bps, out.ask_pred_id)
+    n_levels = int(cfg[C_N_LEVELS])
+    max_pos = cfg[C_MAX_POSITION_SZ]
+    fee = cfg[C_MAKER_FEE_BPS]
+    tau = cfg[C_EPNL_HORIZON_S]
+    beta = cfg[C_INVENTORY_BETA]
+    use_filter = cfg[C_USE_EPNL_FILTER] != 0.0
+    base_sz = budget_sz / n_levels  # provisional level size for the post-fill inventory
+    n = 0
+    dropped = 0
+    prev_px = 0.0
+    for i in range(n_levels):
+        raw = r * (1.0 - side * (delta_bps + _level_offset_bps(cfg, i)) * 1e-4)
+        if side > 0:
+            px = rounding.round_bid(raw, step)
+            px = min(px, rounding.round_bid(touch_px - step, step))  # never at/above the best ask
+            if n > 0:
+                px = min(px, prev_px - step)
+        else:
+            px = rounding.round_ask(raw, step)
+            px = max(px, rounding.round_ask(touch_px + step, step))  # never at/below the best bid
+            if n > 0:
+                px = max(px, prev_px + step)
+        if not px > 0.0:
+            break
+        depth = side * (fair - px) / fair * 1e4  # the edge against the fair price
+        prob = epnl.fill_prob(kappa, depth)
+        as_cost = epnl.as_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale)
+        inv = epnl.inventory_bps(cfg[C_GAMMA], beta, q, side, (i + 1) * base_sz / max_pos,
+                                 sigma, tau, gamma_mult_ext)
+        e = epnl.expected_pnl_bps(prob, depth, as_cost, fee, carry_cost,
+                                  side * 0.5 * drift_bps_s * tau, inv)
+        if use_filter and not e > 0.0:
+            dropped += 1
+            continue
+        px_a[n] = px
+        fp_a[n] = prob
+        as_a[n] = as_cost
+        ep_a[n] = e
+        # weight for the allocation: per-fill edge (E / P), or an even split
+        sz_a[n] = max(e / prob, 1e-12) if use_filter else 1.0
+        prev_px = px
+        n += 1
+    kept = alloc.allocate(px_a, sz_a, n, budget_sz, cfg[C_MIN_NOTIONAL_USD], lot)
+    k = 0
+    for i in range(n):  # compact: levels the allocation dropped leave no hole
+        if sz_a[i] > 0.0:
+            px_a[k] = px_a[i]
+            sz_a[k] = sz_a[i]
+            fp_a[k] = fp_a[i]
+            as_a[k] = as_a[i]
+            ep_a[k] = ep_a[i]
+            id_a[k] = prediction_id(out.coin, out.ladder_id, side, k)
+            k += 1
+    _clear_side(px_a, sz_a, fp_a, as_a, ep_a, id_a, kept)
+    return kept, dropped
+
+
+@njit(cache=True)
+def compute_ladder(p, position_sz, acct, cfg, kill, reducing_only, now_mono_ns, out):
     """Fill ``out`` (a TARGET_LADDER record) from ``p`` (a MARKET_PARAMS record).
-    Returns the pull reason (0 = quoting)."""
+    Returns the pull reason (0 = quoting). Increments ``out.ladder_id``."""
+    out.ladder_id += 1
     out.coin = p.coin
     out.src_pub_mono_ns = p.src_pub_mono_ns
     out.update_mono_ns = now_mono_ns
     out.mid_px = p.mid_px
+    out.reducing_only = 1 if reducing_only else 0
+    out.epnl_dropped_bids = 0
+    out.epnl_dropped_asks = 0
+    max_pos = cfg[C_MAX_POSITION_SZ]
+    q = position_sz / max_pos if _finite(position_sz) else 0.0
+    out.inventory_util = q
+    out.inventory_zone = legacy.zone(abs(q))
+    out.legacy_gate = legacy.gate(q, cfg[C_LEGACY_GATE_UTIL], p.should_pull_quotes != 0)
+    out.legacy_gate_disagree = 0
     if kill:
-        _pull(out, PULL_KILL)
-        return PULL_KILL
+        return _pull(out, PULL_KILL)
     if p.valid == 0 or now_mono_ns - p.update_mono_ns > cfg[C_PARAMS_STALE_NS]:
-        _pull(out, PULL_NO_PARAMS)
-        return PULL_NO_PARAMS
-    gamma = cfg[C_GAMMA]
-    kappa = p.kappa_per_bps
+        return _pull(out, PULL_NO_PARAMS)
+    directional = cfg[C_USE_DIRECTIONAL_KAPPA] != 0.0
+    kappa_b = p.kappa_bid_per_bps if directional else p.kappa_per_bps
+    kappa_a = p.kappa_ask_per_bps if directional else p.kappa_per_bps
+    use_as = cfg[C_USE_AS] != 0.0
+    use_drift = cfg[C_USE_KALMAN_DRIFT] != 0.0
+    fund_scale = cfg[C_FUNDING_SCALE]
     sigma = p.sigma_clean_bps_per_sqrt_s
-    ref = p.microprice_px
+    fair = p.microprice_px
     bid0 = p.best_bid_px
     ask0 = p.best_ask_px
     tick = p.tick_size_px
-    if not (
-        math.isfinite(kappa) and kappa > 0.0 and math.isfinite(sigma) and sigma >= 0.0
-        and math.isfinite(ref) and ref > 0.0 and math.isfinite(bid0) and math.isfinite(ask0)
-        and math.isfinite(tick) and tick > 0.0 and math.isfinite(position_sz)
-    ):
-        _pull(out, PULL_NOT_FINITE)
-        return PULL_NOT_FINITE
+    ok = (_finite(kappa_b) and kappa_b > 0.0 and _finite(kappa_a) and kappa_a > 0.0
+          and _finite(sigma) and sigma >= 0.0 and _finite(fair) and fair > 0.0
+          and _finite(bid0) and bid0 > 0.0 and _finite(ask0) and ask0 > bid0
+          and _finite(tick) and tick > 0.0 and _finite(position_sz)
+          and _finite(p.gamma_multiplier) and p.gamma_multiplier > 0.0
+          and _finite(p.spread_multiplier) and p.spread_multiplier > 0.0
+          and _finite(p.tail_risk_multiplier) and p.tail_risk_multiplier > 0.0)
+    if use_drift:
+        ok = ok and _finite(p.drift_bps_per_s)
+    if use_as:
+        ok = (ok and _finite(p.as0_bps) and _finite(p.as_delta_char_bps)
+              and _finite(p.toxicity_bid) and _finite(p.toxicity_ask)
+              and _finite(p.as_ratio_adjustment))
+    if fund_scale != 0.0:
+        ok = ok and _finite(p.funding_rate_per_h) and _finite(p.funding_cost_bps)
+    for j in range(acct.shape[0]):
+        ok = ok and _finite(acct[j])
+    if not ok:
+        return _pull(out, PULL_NOT_FINITE)
+    if p.should_pull_quotes != 0:
+        return _pull(out, PULL_CASCADE)
+    util = abs(q)
 
-    half_bps = math.log(1.0 + gamma / kappa) / gamma + cfg[C_MAKER_FEE_BPS]
-    half_bps = max(half_bps, 0.5 * cfg[C_MIN_SPREAD_BPS])
-    half_bps = min(half_bps, cfg[C_MAX_HALF_SPREAD_BPS])
-    max_pos = cfg[C_MAX_POSITION_SZ]
-    q = position_sz / max_pos
-    skew_bps = gamma * sigma * sigma * cfg[C_HORIZON_S] * q
-    r = ref * (1.0 - skew_bps * 1e-4)
-    out.reservation_px = r
-    out.half_spread_bps = half_bps
+    # risk aversion: continuous in q, times regime, toxicity and time of day
+    tox_b = p.toxicity_bid if use_as else 0.0
+    tox_a = p.toxicity_ask if use_as else 0.0
+    neutral = cfg[C_TOX_NEUTRAL]
+    tox_gamma = 1.0 + cfg[C_TOX_GAMMA_WEIGHT] * glft.excess_toxicity(max(tox_b, tox_a), neutral)
+    gamma_mult_ext = p.gamma_multiplier * tox_gamma * glft.tod_multiplier(cfg, C_TOD, p.event_ts_ns)
+    gamma = glft.gamma_of_q(cfg[C_GAMMA], cfg[C_INVENTORY_BETA], util) * gamma_mult_ext
     out.gamma = gamma
+    out.kappa_bid_per_bps = kappa_b
+    out.kappa_ask_per_bps = kappa_a
 
-    n_levels = int(cfg[C_N_LEVELS])
-    sz = cfg[C_ORDER_SZ]
-    spacing = cfg[C_SPACING_BPS]
-    nb = 0
-    na = 0
-    bid_room = max_pos - position_sz  # buying more than this breaches the limit
-    ask_room = max_pos + position_sz
-    for i in range(n_levels):
-        depth = (half_bps + i * spacing) * 1e-4
-        bpx = math.floor(r * (1.0 - depth) / tick) * tick
-        bpx = min(bpx, ask0 - tick)
-        if bid_room >= sz * (nb + 1) and bpx > 0.0:
-            out.bid_px[nb] = bpx
-            out.bid_sz[nb] = sz
-            out.bid_fill_prob[nb] = math.exp(-kappa * depth * 1e4)
-            out.bid_as_bps[nb] = 0.0
-            nb += 1
-        apx = math.ceil(r * (1.0 + depth) / tick) * tick
-        apx = max(apx, bid0 + tick)
-        if ask_room >= sz * (na + 1):
-            out.ask_px[na] = apx
-            out.ask_sz[na] = sz
-            out.ask_fill_prob[na] = math.exp(-kappa * depth * 1e4)
-            out.ask_as_bps[na] = 0.0
-            na += 1
-    for i in range(nb, MAX_LEVELS):
-        out.bid_px[i] = 0.0
-        out.bid_sz[i] = 0.0
-    for i in range(na, MAX_LEVELS):
-        out.ask_px[i] = 0.0
-        out.ask_sz[i] = 0.0
+    # half-spreads per side, drift shift, legacy zones, floor and caps
+    fee = cfg[C_MAKER_FEE_BPS]
+    widen = p.tail_risk_multiplier
+    if cfg[C_USE_REGIME_SPREAD] != 0.0:
+        widen *= p.spread_multiplier
+    h_b = glft.half_spread_bps(gamma, kappa_b, fee) * widen
+    h_a = glft.half_spread_bps(gamma, kappa_a, fee) * widen
+    if cfg[C_LEGACY_ZONES] != 0.0:
+        z = legacy.zone(util)
+        h_b = legacy.zone_half_spread_bps(h_b, z)
+        h_a = legacy.zone_half_spread_bps(h_a, z)
+    drift = p.drift_bps_per_s if use_drift else 0.0
+    horizon = cfg[C_HORIZON_S]
+    shift = glft.drift_shift_bps(drift, horizon, cfg[C_DRIFT_CLAMP_BPS])
+    d_b = h_b - shift
+    d_a = h_a + shift
+    short = cfg[C_MIN_SPREAD_BPS] - (d_b + d_a)
+    if short > 0.0:
+        d_b += 0.5 * short
+        d_a += 0.5 * short
+    cap = cfg[C_MAX_HALF_SPREAD_BPS]
+    spread_cap_mult = cfg[C_SPREAD_CAP_MULT]
+    if spread_cap_mult > 0.0 and _finite(p.spread_bps) and p.spread_bps > 0.0:
+        cap = min(cap, max(spread_cap_mult * p.spread_bps, 0.5 * cfg[C_MIN_SPREAD_BPS]))
+    d_b = min(d_b, cap)
+    d_a = min(d_a, cap)
+    out.drift_shift_bps = shift
+    out.bid_half_spread_bps = d_b
+    out.ask_half_spread_bps = d_a
+    out.half_spread_bps = 0.5 * (d_b + d_a)
+
+    # reservation price: inventory skew and funding skew
+    skew = glft.inventory_skew_bps(gamma, sigma, q, horizon)
+    f_skew = fund_scale * p.funding_rate_per_h * horizon / 3600.0 * 1e4 if fund_scale != 0.0 else 0.0
+    r = fair * (1.0 - (skew + f_skew) * 1e-4)
+    out.skew_bps = skew
+    out.funding_skew_bps = f_skew
+    out.reservation_px = r
+
+    # side budgets: total size, headroom, margin; guards that clear a side
+    szd = cfg[C_SZ_DECIMALS]
+    lot = 10.0 ** szd
+    step = rounding.price_step(fair, tick, szd)
+    total = cfg[C_TOTAL_SIZE_SZ]
+    buf = cfg[C_MARGIN_BUFFER_FRAC]
+    max_lev = cfg[C_MAX_LEVERAGE]
+    liq_close = margin.liq_distance_bps(acct, p.mid_px) < cfg[C_MIN_LIQ_DISTANCE_BPS]
+    cap_b = margin.side_capacity_sz(acct, 1, position_sz, fair, buf, max_lev)
+    cap_a = margin.side_capacity_sz(acct, -1, position_sz, fair, buf, max_lev)
+    b_bid = min(total, max_pos - position_sz, cap_b)
+    b_ask = min(total, max_pos + position_sz, cap_a)
+    clear_acc = util >= 1.0 or liq_close or reducing_only  # the accumulating side goes
+    if clear_acc and (q > 0.0 or (q == 0.0 and reducing_only)):  # long: bids accumulate
+        b_bid = 0.0
+    if clear_acc and (q < 0.0 or (q == 0.0 and reducing_only)):
+        b_ask = 0.0
+    if reducing_only:
+        b_bid = min(b_bid, max(-position_sz, 0.0))
+        b_ask = min(b_ask, max(position_sz, 0.0))
+    out.reduce_only_side = 0
+    if reducing_only:
+        out.reduce_only_side = 1 if position_sz < 0.0 else (-1 if position_sz > 0.0 else 0)
+    if cfg[C_LEGACY_GATE] != 0.0:
+        if not legacy.gate_allows(out.legacy_gate, 1):
+            b_bid = 0.0
+        if not legacy.gate_allows(out.legacy_gate, -1):
+            b_ask = 0.0
+    if cfg[C_TOX_SIZE_CUT] != 0.0:
+        b_bid *= legacy.toxicity_size_mult(max(p.toxicity_bid, p.toxicity_ask))
+        b_ask *= legacy.toxicity_size_mult(max(p.toxicity_bid, p.toxicity_ask))
+
+    # per-side adverse-selection scale and funding carry
+    as_common = p.as_ratio_adjustment if use_as else 0.0
+    as_b = as_common * (1.0 + cfg[C_TOX_AS_WEIGHT] * glft.excess_toxicity(tox_b, neutral))
+    as_a = as_common * (1.0 + cfg[C_TOX_AS_WEIGHT] * glft.excess_toxicity(tox_a, neutral))
+    carry_b = epnl.carry_bps(fund_scale * p.funding_cost_bps, 1) if fund_scale != 0.0 else 0.0
+    carry_a = epnl.carry_bps(fund_scale * p.funding_cost_bps, -1) if fund_scale != 0.0 else 0.0
+
+    nb, db = _side(out, p, cfg, 1, fair, r, d_b, kappa_b, sigma, q, gamma_mult_ext, drift,
+                   as_b, carry_b, max(b_bid, 0.0), ask0, step, lot)
+    na, da = _side(out, p, cfg, -1, fair, r, d_a, kappa_a, sigma, q, gamma_mult_ext, drift,
+                   as_a, carry_a, max(b_ask, 0.0), bid0, step, lot)
+    out.epnl_dropped_bids = db
+    out.epnl_dropped_asks = da
     if nb > 0 and na > 0 and out.bid_px[0] >= out.ask_px[0]:
-        _pull(out, PULL_CROSSED)
-        return PULL_CROSSED
+        return _pull(out, PULL_CROSSED)
     out.n_bids = nb
     out.n_asks = na
+    g = out.legacy_gate
+    if legacy.gate_allows(g, 1) != (nb > 0) or legacy.gate_allows(g, -1) != (na > 0):
+        out.legacy_gate_disagree = 1
+    if nb == 0 and na == 0 and (db > 0 or da > 0):
+        out.pulled_reason = PULL_NO_EDGE
+        return PULL_NO_EDGE
     out.pulled_reason = PULL_NONE
     return PULL_NONE
 
 
-def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
-    c = np.zeros(N_CONFIG)
-    c[C_GAMMA] = quote_cfg.gamma
-    c[C_N_LEVELS] = quote_cfg.n_levels
-    c[C_SPACING_BPS] = quote_cfg.level_spacing_bps
-    c[C_ORDER_SZ] = quote_cfg.order_size_sz
-    c[C_MAKER_FEE_BPS] = quote_cfg.maker_fee_bps
-    c[C_MIN_SPREAD_BPS] = quote_cfg.min_spread_bps
-    c[C_MAX_HALF_SPREAD_BPS] = quote_cfg.max_half_spread_bps
-    c[C_HORIZON_S] = quote_cfg.horizon_s
-    c[C_PARAMS_STALE_NS] = quote_cfg.params_stale_ms * 1e6
-    c[C_MAX_POSITION_SZ] = risk_cfg.max_position_sz
-    return c
+__all__ = ["compute_ladder", "config_vector", "account_unknown", "N_CONFIG", "C_MAX_POSITION_SZ",
+           "C_ORDER_SZ"]

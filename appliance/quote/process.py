@@ -22,9 +22,10 @@ SEQLOCK_TRIES = 10_000
 
 @njit(cache=True)
 def step(p_seqs, p_rows, params, params_u8, seen, pos_seqs, pos_rows, pos, pos_u8,
-         l_seqs, l_rows, ladder, ladder_u8, cfg, kill, n_coins, hist, lat_count):
+         l_seqs, l_rows, ladder, ladder_u8, cfg, acct, kill, n_coins, hist, lat_count):
     """Recompute the ladder of every coin whose params (or the kill flag) moved.
-    seen: [coin] last params seq used; seen[n_coins]: last kill flag. Returns ladders."""
+    seen: [coin] last params seq used; seen[n_coins]: last kill flag. Returns ladders.
+    acct: the margin vector (kernel.account_unknown() until the account is known)."""
     kill_changed = seen[n_coins] != kill
     seen[n_coins] = kill
     n = 0
@@ -34,11 +35,13 @@ def step(p_seqs, p_rows, params, params_u8, seen, pos_seqs, pos_rows, pos, pos_u
             continue
         seen[c] = s
         position_sz = 0.0
+        reducing_only = 0
         if seqlock.read(pos_seqs, pos_rows, c, pos_u8[c], SEQLOCK_TRIES) >= 0:
             position_sz = pos[c].position_sz
+            reducing_only = pos[c].reducing_only  # the gateway's rate budget is short
         now = monotonic_ns()
-        kernel.compute_ladder(params[c], position_sz, cfg, kill, now, ladder[c])
-        ladder[c].ladder_id += 1
+        kernel.compute_ladder(params[c], position_sz, acct, cfg, kill, reducing_only, now,
+                              ladder[c])
         seqlock.write(l_seqs, l_rows, c, ladder_u8[c])
         src = params[c].src_pub_mono_ns
         if src > 0:
@@ -65,7 +68,8 @@ def main(argv=None) -> int:
     lat_count[0] = ctx.slot["lat_count"]
     args_head = (mem.params.seqs, mem.params.rows, params, byte_rows(params), seen,
                  mem.position.seqs, mem.position.rows, pos, byte_rows(pos),
-                 mem.ladder.seqs, mem.ladder.rows, ladder, byte_rows(ladder), cfg)
+                 mem.ladder.seqs, mem.ladder.rows, ladder, byte_rows(ladder), cfg,
+                 kernel.account_unknown())
 
     def run_step() -> int:
         done = step(*args_head, int(ctx.control["kill_flag"]), ctx.n_coins, hist, lat_count)

@@ -60,8 +60,14 @@ def check_loss(v: RiskView) -> str | None:
 
 def check_stale_data(v: RiskView) -> str | None:
     last = int(v.mem.md.ring_header[0]["last_pub_mono_ns"])
-    since = max(last, v.started_mono_ns)
-    age_s = (time.monotonic_ns() - since) / 1e9
+    if last == 0:
+        # No event yet in this instance: a longer allowance for connecting and compiling.
+        age_s = (time.monotonic_ns() - v.started_mono_ns) / 1e9
+        limit_s = v.cfg.risk.first_data_timeout_s
+        if age_s > limit_s:
+            return f"no market data {age_s:.1f} s after start (limit {limit_s:g} s)"
+        return None
+    age_s = (time.monotonic_ns() - max(last, v.started_mono_ns)) / 1e9
     if age_s > v.cfg.risk.stale_data_s:
         return f"market data stale for {age_s:.1f} s (limit {v.cfg.risk.stale_data_s:g} s)"
     return None

@@ -5,6 +5,7 @@ taken when Prometheus asks. No secret ever lives in shared memory, so none can
 leak here.
 """
 
+import json
 import math
 import time
 
@@ -23,9 +24,10 @@ def _num(x) -> float:
 
 
 class ApplianceCollector:
-    def __init__(self, mem, coins):
+    def __init__(self, mem, coins, gateway_stats_path=None):
         self.mem = mem
         self.coins = coins
+        self.gateway_stats_path = gateway_stats_path  # the Hyperliquid gateway's status file
 
     def collect(self):
         mem, coins = self.mem, self.coins
@@ -41,6 +43,7 @@ class ApplianceCollector:
                 ("mm_adverse_selection_bps", "realized adverse selection of our fills at 1 s, bps"),
                 ("mm_open_orders", "resting orders"),
                 ("mm_ladder_pulled", "1 when the ladder is pulled"),
+                ("mm_reducing_side_only", "1 while the rate budget allows the reducing side only"),
             )
         }
         fills = CounterMetricFamily("mm_fills", "our fills", labels=["coin"])
@@ -57,6 +60,7 @@ class ApplianceCollector:
             g["mm_adverse_selection_bps"].add_metric([coin], _num(p["adverse_selection_bps"]))
             g["mm_open_orders"].add_metric([coin], float(pos["n_open_bids"] + pos["n_open_asks"]))
             g["mm_ladder_pulled"].add_metric([coin], float(lad["pulled_reason"] != 0))
+            g["mm_reducing_side_only"].add_metric([coin], float(pos["reducing_only"]))
             fills.add_metric([coin], float(pos["n_fills"]))
         yield from g.values()
         yield fills
@@ -98,12 +102,42 @@ class ApplianceCollector:
         lat.add_metric(["0.5"], math.nan if q50 is None else q50 / 1e9)
         lat.add_metric(["0.99"], math.nan if q99 is None else q99 / 1e9)
         yield lat
+        yield from self._gateway()
+
+    def _gateway(self):
+        """Hyperliquid client figures from the gateway's status file (absent in paper mode)."""
+        if self.gateway_stats_path is None:
+            return
+        try:
+            with open(self.gateway_stats_path, "rb") as f:
+                st = json.loads(f.read())
+        except (OSError, ValueError):
+            return
+        dms = GaugeMetricFamily("mm_dead_man_switch_active",
+                                "1 while scheduleCancel is kept ahead; 0 when off or refused",
+                                labels=["state"])
+        dms.add_metric([str(st.get("dead_man_switch", ""))], float(st.get("dead_man_switch") == "active"))
+        yield dms
+        for key, doc in (("http_429", "HTTP 429 answers"), ("rejects", "orders rejected"),
+                         ("alo_rejects", "post-only orders rejected"),
+                         ("reconciles", "reconciliations with the venue"),
+                         ("position_corrections", "positions corrected to the venue's"),
+                         ("fill_duplicates", "duplicate fill reports skipped"),
+                         ("illegal_transitions", "illegal order state transitions")):
+            c = CounterMetricFamily(f"mm_gateway_{key}", doc)
+            c.add_metric([], float(st.get(key) or 0))
+            yield c
+        rb = st.get("rate_budget") or {}
+        h = GaugeMetricFamily("mm_rate_headroom", "rate-limit headroom fraction", labels=["limit"])
+        h.add_metric(["ip"], float(rb.get("ip_headroom_frac", math.nan)))
+        h.add_metric(["address"], float(rb.get("address_headroom_frac", math.nan)))
+        yield h
 
 
-def serve(mem, coins, host: str, port: int):
+def serve(mem, coins, host: str, port: int, gateway_stats_path=None):
     """Start the exporter thread; returns (server, thread) or None if port is 0."""
     if port == 0:
         return None
     registry = CollectorRegistry()
-    registry.register(ApplianceCollector(mem, coins))
+    registry.register(ApplianceCollector(mem, coins, gateway_stats_path))
     return start_http_server(port, addr=host, registry=registry)

@@ -15,7 +15,10 @@ def main(argv=None) -> int:
                            time.monotonic_ns())
     r = ctx.cfg.risk
     try:
-        metrics.serve(ctx.mem, ctx.coins, r.metrics_host, r.metrics_port)
+        from appliance.gateway.hl_setup import stats_path
+
+        gw = stats_path(ctx.cfg, ctx.instance) if ctx.cfg.gateway.venue == "hyperliquid" else None
+        metrics.serve(ctx.mem, ctx.coins, r.metrics_host, r.metrics_port, gw)
         if r.metrics_port:
             ctx.log.info("metrics on http://%s:%d/metrics", r.metrics_host, r.metrics_port)
     except OSError as e:

@@ -38,6 +38,7 @@ from shm_layout.segments import LAYOUT_HASH
 from shm_layout.shm import existing_segments
 
 from .clock import check_clock
+from .local_venue import LocalVenue
 from .sdnotify import SdNotifier
 
 HEALTHY_RESET_S = 10.0  # a process up this long has its restart backoff reset
@@ -110,6 +111,7 @@ class Supervisor:
         self.fail_streak = [0] * N_CHILDREN
         self.restart_times: collections.deque = collections.deque()
         self._signalled = False
+        self.venue: LocalVenue | None = None  # gateway.network = "local"
 
     # --- set-up ---------------------------------------------------------------
     def prepare(self, verdict) -> None:
@@ -123,6 +125,7 @@ class Supervisor:
         if self.cfg.appliance.lock_memory and not self.mem.locked:
             log.warning("segments not locked in memory (raise LimitMEMLOCK / ulimit -l)")
         create_bells(self.instance, range(N_CHILDREN))
+        self._prepare_hyperliquid()
         ctl = self.control = self.mem.control.records[0]
         ctl["supervisor_pid"] = os.getpid()
         ctl["started_ts_ns"] = time.time_ns()
@@ -136,6 +139,20 @@ class Supervisor:
         ctl["state"] = AS_STARTING
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+
+    def _prepare_hyperliquid(self) -> None:
+        """Live client on the local venue: demo key (0600) into the state dir, and a
+        fresh venue means a fresh account, so the last run's journal is moved aside."""
+        from appliance.gateway import hl_setup
+
+        g = self.cfg.gateway
+        if g.venue != "hyperliquid" or g.network != "local":
+            return
+        hl_setup.ensure_demo_key(self.cfg, self.instance)
+        j = hl_setup.journal_path(self.cfg, self.instance)
+        if j.exists():
+            j.replace(j.with_name(j.name + ".prev"))
+        self.venue = LocalVenue(self.cfg, self.instance, self.config_path)
 
     def _on_signal(self, signum, frame) -> None:
         self._signalled = True
@@ -241,6 +258,14 @@ class Supervisor:
 
     # --- main loop ------------------------------------------------------------
     def run(self) -> int:
+        if self.venue is not None:  # before the feed, stopped last
+            try:
+                self.venue.start(self.cfg.supervisor.startup_timeout_s)
+            except RuntimeError as e:
+                log.error("%s", e)
+                self._stopping = True
+                self.shutdown()
+                return 2
         for p in range(N_CHILDREN):
             self.spawn(p)
         ctl = self.control
@@ -265,6 +290,8 @@ class Supervisor:
                 sup["heartbeat_mono_ns"] = now
                 for p in range(N_CHILDREN):
                     self._check_child(p, now)
+                if self.venue is not None:
+                    self.venue.check()
                 healthy = children_healthy(ctl, timeout_ms)
                 if healthy and not ready:
                     ready = True
@@ -304,6 +331,8 @@ class Supervisor:
                     proc.kill()
                     proc.wait()
                 ctl["procs"][p]["state"] = PS_EXITED
+        if self.venue is not None:
+            self.venue.stop()
         ctl["state"] = AS_STOPPED
         ctl["procs"][PROC_SUPERVISOR]["state"] = PS_EXITED
         self.control = None

@@ -22,7 +22,7 @@ from typing import IO, Protocol, runtime_checkable
 import numpy as np
 import orjson
 
-from shm_layout.constants import EV_BBO, EV_BOOK, EV_TRADE, MAX_COINS
+from shm_layout.constants import EV_ASSET_CTX, EV_BBO, EV_BOOK, EV_TRADE, MAX_COINS
 from shm_layout.records import MD_EVENT
 
 log = logging.getLogger(__name__)
@@ -170,6 +170,29 @@ def detect_capture_format(path: str | os.PathLike[str]) -> str:
     )
 
 
+_MD_RAW = np.dtype((np.void, MD_EVENT.itemsize))
+
+
+def concat_events(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """Concatenate MD_EVENT arrays byte for byte.
+
+    ``np.concatenate`` of padded records drops the trailing padding (880-byte items),
+    and with ``dtype=MD_EVENT`` leaves the padding uninitialized; copying them as raw
+    896-byte items keeps every byte, so equal streams stay byte-identical.
+    """
+    if not arrays:
+        return np.zeros(0, dtype=MD_EVENT)
+    for a in arrays:
+        if a.dtype != MD_EVENT:
+            raise ValueError(f"expected MD_EVENT records, got dtype {a.dtype}")
+    return np.concatenate([np.ascontiguousarray(a).view(_MD_RAW) for a in arrays]).view(MD_EVENT)
+
+
+def take_events(ev: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``ev[index]`` (integer or boolean index) byte for byte, padding included."""
+    return np.ascontiguousarray(ev).view(_MD_RAW)[index].view(MD_EVENT)
+
+
 class EventWriter:
     """Fills MD_EVENT chunks of ``max_events`` records, one event at a time.
 
@@ -291,6 +314,25 @@ class EventWriter:
         self._ask_sz[i, 0] = ask_sz
         self._advance()
 
+    def asset_ctx(
+        self,
+        coin: int,
+        exch_ts_ns: int,
+        recv_ts_ns: int,
+        flags: int,
+        mark_px: float,
+        open_interest_sz: float,
+        funding_rate_per_h: float,
+        oracle_px: float,
+    ) -> None:
+        """Mark, open interest, hourly funding and oracle (EV_ASSET_CTX)."""
+        i = self._head(EV_ASSET_CTX, coin, exch_ts_ns, recv_ts_ns, flags)
+        self._px[i] = mark_px
+        self._sz[i] = open_interest_sz
+        self._arr["aux0"][i] = funding_rate_per_h
+        self._arr["aux1"][i] = oracle_px
+        self._advance()
+
     def take_ready(self) -> list[np.ndarray]:
         out = self.ready
         self.ready = []
@@ -314,6 +356,11 @@ def open_source(
       Binance USD-M) is detected from its frames.
     * ``synthetic`` or ``synthetic:walk`` – the seeded random-walk market;
       ``seed`` and ``synthetic_kw`` (see ``SyntheticWalkSource``) configure it.
+    * ``synthetic:SCENARIO`` – a finite scenario market (``quiet``, ``trend_selloff``,
+      ``liquidation_cascade``, ``funding_spike``, ``toxic_burst``); ``synthetic_kw``
+      as ``ScenarioSource`` takes them (``duration_s``, ...).
+    * ``replay:FILE.parquet`` – normalized events stored by ``mmctl data`` (detected
+      by the extension or the Parquet magic).
 
     ``seed`` and ``synthetic_kw`` are ignored by replays. Raises ``ValueError`` for
     an unknown spec, a missing or unreadable file, or an unknown format.
@@ -328,13 +375,12 @@ def open_source(
     spec = spec.strip()
     kind, _, arg = spec.partition(":")
     if kind == "synthetic":
-        if arg not in ("", "walk"):
-            raise ValueError(
-                f"unknown synthetic market {arg!r} in {spec!r}; known: 'synthetic', "
-                "'synthetic:walk'"
-            )
         try:
-            return SyntheticWalkSource(coins, seed=seed, **synthetic_kw)  # type: ignore[arg-type]
+            if arg in ("", "walk"):
+                return SyntheticWalkSource(coins, seed=seed, **synthetic_kw)  # type: ignore[arg-type]
+            from .synthetic import ScenarioSource
+
+            return ScenarioSource(coins, arg, seed=seed, **synthetic_kw)  # type: ignore[arg-type]
         except TypeError as exc:
             raise ValueError(f"bad option for {spec!r}: {exc}") from exc
     if kind == "replay":
@@ -343,11 +389,15 @@ def open_source(
         path = os.path.expanduser(arg)
         if not os.path.isfile(path):
             raise ValueError(f"replay capture not found: {path!r} (from {spec!r})")
+        from .parquet_store import ParquetReplaySource, is_parquet
+
+        if is_parquet(path):
+            return ParquetReplaySource(path, coins)
         fmt = detect_capture_format(path)
         if fmt == "hyperliquid":
             return HyperliquidReplaySource(path, coins)
         return BinanceReplaySource(path, coins)
     raise ValueError(
-        f"unknown market source spec {spec!r}; expected 'replay:PATH', 'synthetic' "
-        "or 'synthetic:walk'"
+        f"unknown market source spec {spec!r}; expected 'replay:PATH', 'synthetic', "
+        "'synthetic:walk' or 'synthetic:SCENARIO'"
     )

@@ -33,7 +33,14 @@ import numpy as np
 from shm_layout.constants import BOOK_DEPTH, EV_BOOK, EV_TRADE, FLAG_SYNTHETIC
 from shm_layout.records import MD_EVENT
 
-from .base import DEFAULT_CHUNK_EVENTS, SourceStats, check_coins, check_max_events
+from .base import (
+    DEFAULT_CHUNK_EVENTS,
+    SourceStats,
+    check_coins,
+    check_max_events,
+    concat_events,
+    take_events,
+)
 
 # Book intervals generated per block (per coin); a block is one vectorized step.
 BLOCK_BOOKS = 256
@@ -121,7 +128,7 @@ class SyntheticWalkSource:
         while True:
             block, log_mid, next_tid = self._block(rng, k0, log_mid, next_tid)
             k0 += BLOCK_BOOKS
-            buf = np.concatenate((carry, block)) if len(carry) else block
+            buf = concat_events((carry, block)) if len(carry) else block
             n_full = len(buf) // max_events * max_events
             for i in range(0, n_full, max_events):
                 out = buf[i : i + max_events]
@@ -224,7 +231,7 @@ class SyntheticWalkSource:
         tr["side"] = tr_side
         tr["px"] = tr_px
         tr["sz"] = tr_sz
-        ev = ev[np.argsort(ev["exch_ts_ns"], kind="stable")]
+        ev = take_events(ev, np.argsort(ev["exch_ts_ns"], kind="stable"))
         ev["recv_ts_ns"] = ev["exch_ts_ns"]
         is_tr = ev["kind"] == EV_TRADE
         ev["trade_id"][is_tr] = np.arange(next_tid, next_tid + n_tr)

@@ -1,0 +1,172 @@
+"""The backtest report: figures from the fills, markouts and final state.
+
+Markouts (bps, positive = good for us): ``side * (mid_later - fill_px) / fill_px``,
+``mid_later`` the first mid at least the horizon after the fill (simulated time).
+Fills too close to the end of the data for a horizon are left out of its mean.
+Spread capture (bps): notional-weighted ``side * (mid_at_fill - fill_px) / mid``,
+gross of fees; ``spread_capture_net_bps`` subtracts the fees paid per notional.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+
+from . import proof_figures
+
+MARKOUT_HORIZONS_S = (1, 2, 5, 10, 30)
+MARKOUT_10S_COL = MARKOUT_HORIZONS_S.index(10)
+
+
+def fills_digest(fills: np.ndarray) -> str:
+    """sha256 of every named field of every fill record (padding left out): equal
+    digests, equal fills."""
+    h = hashlib.sha256()
+    for name in fills.dtype.names:
+        if not name.startswith("_"):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(fills[name]).tobytes())
+    return h.hexdigest()
+
+
+def _finite_or_none(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def markout_means(markouts: np.ndarray) -> tuple[dict[str, float | None], dict[str, int]]:
+    means: dict[str, float | None] = {}
+    counts: dict[str, int] = {}
+    for h, secs in enumerate(MARKOUT_HORIZONS_S):
+        col = markouts[:, h] if markouts.shape[0] else np.zeros(0)
+        ok = col[np.isfinite(col)]
+        key = f"{secs}s"
+        counts[key] = int(ok.size)
+        means[key] = _finite_or_none(ok.mean()) if ok.size else None
+    return means, counts
+
+
+def spread_capture_bps(fills: np.ndarray) -> tuple[float | None, float | None]:
+    """(gross, net of fees), notional-weighted; None without fills."""
+    if fills.shape[0] == 0:
+        return None, None
+    notional = fills["px"] * fills["sz"]
+    total = float(notional.sum())
+    if not total > 0:
+        return None, None
+    edge = fills["side"] * (fills["mid_px"] - fills["px"]) / fills["mid_px"] * 1e4
+    gross = float((edge * notional).sum() / total)
+    net = gross - float(fills["fee_usd"].sum()) / total * 1e4
+    return _finite_or_none(gross), _finite_or_none(net)
+
+
+def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_position_sz: float,
+                 wall_s: float, load_s: float, compile_s: float, source: str, seed: int,
+                 coin: str, preset: str, config_hash: str, source_stats: dict,
+                 samples: np.ndarray | None = None, markout_adverse_bps: float = 4.0,
+                 bid_pullback_bps: float = 8.0, origin_ns: int = 0,
+                 windows: dict[str, tuple[float, float]] | None = None) -> dict:
+    """The report dict (JSON-ready): ``st`` a BT_STATE record, ``pos`` a POSITION_STATE.
+    Proof figures (issue 6): ``proof_figures``; ``origin_ns`` is the stream's start
+    (default: the first event), ``windows`` the scenario's named windows."""
+    events = int(st["n_events"])
+    first, now = int(st["first_ns"]), int(st["now_ns"])
+    markout, markout_n = markout_means(markouts)
+    gross, net = spread_capture_bps(fills)
+    maker = int((fills["is_maker"] == 1).sum())
+    rep = {
+        "source": source,
+        "coin": coin,
+        "seed": int(seed),
+        "preset": preset,
+        "config_hash": config_hash,
+        "events": events,
+        "seconds_simulated": (now - first) / 1e9 if first else 0.0,
+        "wall_s": wall_s,
+        "events_per_s": events / wall_s if wall_s > 0 else None,
+        "load_s": load_s,
+        "compile_s": compile_s,
+        "fills": int(fills.shape[0]),
+        "maker_fills": maker,
+        "taker_fills": int(fills.shape[0]) - maker,
+        "volume": float(pos["volume_usd"]),
+        "fees": float(pos["fees_usd"]),
+        "pnl": _finite_or_none(pos["total_pnl_usd"]),
+        "realized_pnl": float(pos["realized_pnl_usd"]),
+        "final_position_sz": float(pos["position_sz"]),
+        "max_abs_inventory_frac": float(st["max_abs_position_sz"]) / max_position_sz,
+        "spread_capture_bps": gross,
+        "spread_capture_net_bps": net,
+        "markout_bps": markout,
+        "markout_fills": markout_n,
+        "requotes": int(st["n_requotes"]),
+        "orders_placed": int(st["n_orders_placed"]),
+        "orders_cancelled": int(st["n_orders_cancelled"]),
+        "orders_rejected": int(st["n_orders_rejected"]),
+        "orders_kept": int(st["n_orders_kept"]),
+        "digest": fills_digest(fills),
+        "source_stats": source_stats,
+    }
+    rep.update(_proof_keys(st, fills, markouts, samples, max_position_sz, markout_adverse_bps,
+                           bid_pullback_bps, origin_ns or first, windows))
+    return rep
+
+
+def _proof_keys(st, fills, markouts, samples, max_position_sz, adverse_bps, pullback_bps,
+                origin_ns, windows) -> dict:
+    adverse, benign = proof_figures.markout_split(markouts, MARKOUT_10S_COL, adverse_bps)
+    from_s = proof_figures.band_start_s(windows)
+    if samples is not None and samples.shape[0]:
+        delay, t_band, never = proof_figures.bid_pull_delay(samples, origin_ns, from_s,
+                                                            pullback_bps)
+    else:
+        delay, t_band, never = None, None, False
+    return {
+        "markout_10s_threshold_bps": float(adverse_bps),
+        "markout_10s_adverse_fills": adverse,
+        "markout_10s_benign_fills": benign,
+        "bid_pull_delay_s": delay,
+        "bid_pull_band_t_s": t_band,
+        "bid_pull_from_s": from_s,
+        "bid_pull_never": bool(never),
+        "bid_pullback_bps": float(pullback_bps),
+        "max_long_frac": float(st["max_long_sz"]) / max_position_sz,
+        "max_short_frac": float(st["max_short_sz"]) / max_position_sz,
+        "legacy_gate_disagreements": int(st["n_gate_disagree"]),
+        "should_pull_s": int(st["pull_ns"]) / 1e9,
+        "quoted_while_should_pull_s": int(st["quoted_pull_ns"]) / 1e9,
+        "requotes_while_should_pull": int(st["n_requotes_pull"]),
+        "fills_while_should_pull": int(st["n_fills_pull"]),
+        "windows": proof_figures.window_figures(
+            fills, samples if samples is not None else np.zeros(0, fills.dtype), origin_ns,
+            windows, max_position_sz) if samples is not None else {},
+    }
+
+
+def render(report: dict) -> str:
+    """A human-readable summary of a report."""
+    def f(x, fmt="{:,.2f}"):
+        return "n/a" if x is None else fmt.format(x)
+
+    mk = "  ".join(f"{k} {f(v)}" for k, v in report["markout_bps"].items())
+    lines = [
+        f"source     {report['source']}  coin {report['coin']}  seed {report['seed']}  "
+        f"preset {report['preset']}",
+        f"events     {report['events']:,} over {report['seconds_simulated']:,.1f} s simulated; "
+        f"loop {report['wall_s']:.3f} s = {f(report['events_per_s'], '{:,.0f}')} events/s "
+        f"(parse {report['load_s']:.2f} s, compile {report['compile_s']:.2f} s)",
+        f"fills      {report['fills']:,} (maker {report['maker_fills']:,}, taker "
+        f"{report['taker_fills']:,}); orders placed {report['orders_placed']:,}, "
+        f"cancelled {report['orders_cancelled']:,}, rejected {report['orders_rejected']:,}",
+        f"volume     ${report['volume']:,.2f}  fees ${report['fees']:,.4f}  "
+        f"pnl ${f(report['pnl'], '{:,.4f}')}",
+        f"inventory  max |q| {report['max_abs_inventory_frac']:.1%} of max position; "
+        f"final {report['final_position_sz']:g}",
+        f"capture    {f(report['spread_capture_bps'])} bps gross, "
+        f"{f(report['spread_capture_net_bps'])} bps net of fees",
+        f"markout    {mk} (bps, + = good for us)",
+        f"digest     {report['digest']}",
+    ]
+    return "\n".join(lines)

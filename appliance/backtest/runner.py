@@ -1,0 +1,196 @@
+"""Run a backtest: a source's chunks through the njit loop, then the report.
+
+Python touches each chunk, never each event. Buffers (fills, markouts, samples)
+start small and double when the loop stops early for room.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from appliance.config import Config, config_to_toml, load_config
+from appliance.estimator import kernel as estimator
+from appliance.quote import kernel as quote
+from appliance.venue import matching
+from shm_layout.backtest_records import BT_SAMPLE, BT_STATE, N_MARKOUTS
+from shm_layout.constants import KERNEL_STATE_WORDS
+from shm_layout.records import FILL_EVENT, MARKET_PARAMS, MD_EVENT, POSITION_STATE, TARGET_LADDER
+
+from . import sim
+from .load import bounded_chunks, is_finite_source, open_market
+from .presets import apply_preset
+from .report import MARKOUT_HORIZONS_S, build_report
+
+
+@dataclass
+class BacktestResult:
+    report: dict
+    fills: np.ndarray  # FILL_EVENT
+    markouts: np.ndarray  # f8 [fills, horizons], NaN = not marked
+    samples: np.ndarray  # BT_SAMPLE
+
+
+def config_hash(cfg: Config) -> str:
+    return hashlib.sha256(config_to_toml(cfg).encode()).hexdigest()
+
+
+class Simulation:
+    """The arrays of one run and the chunk loop over them."""
+
+    def __init__(self, cfg: Config, coin_index: int = 0, seed: int = 0) -> None:
+        b = cfg.backtest
+        self.cfg = cfg
+        self.coin_index = coin_index
+        self.st = np.zeros(1, BT_STATE)
+        sim.init_state(self.st, int(b.requote_interval_ms * 1_000_000),
+                       int(round(b.order_latency_ms * 1_000_000)),
+                       int(b.sample_interval_ms * 1_000_000),
+                       [s * 1_000_000_000 for s in MARKOUT_HORIZONS_S])
+        self.est_cfg = estimator.config_vector(cfg.estimator)
+        self.est_state = np.zeros(KERNEL_STATE_WORDS)
+        estimator.init_state(self.est_state, self.est_cfg)
+        self.q_cfg = quote.config_vector(cfg.quote, cfg.risk)
+        self.acct = quote.account_unknown()  # margin: only the position limit applies
+        self.tol_bps = float(cfg.gateway.requote_tolerance_bps)
+        self.sz_tol_frac = float(cfg.gateway.sz_tolerance_frac)
+        self.va = matching.new_venue(
+            [b.sz_decimals], [b.max_leverage], n_accounts=1,
+            maker_bps=cfg.gateway.maker_fee_bps, taker_bps=cfg.gateway.taker_fee_bps,
+            queue_model=b.queue_model, queue_power=b.queue_power, max_orders=1024,
+            fill_cap=4096, update_cap=4096)
+        matching.fund_account(self.va, 0, b.account_usd)
+        self.res = matching.new_place_result()
+        jitter = b.order_latency_jitter_ms > 0
+        self.lat = matching.new_latency(
+            "lognormal" if jitter else "constant", int(round(b.order_latency_ms * 1e6)),
+            b.order_latency_jitter_ms * 1e6, b.order_latency_sigma, seed=seed)
+        self.cloid = np.zeros(16, np.uint8)
+        self.params = np.zeros(1, MARKET_PARAMS)
+        self.ladder = np.zeros(1, TARGET_LADDER)
+        self.pos = np.zeros(1, POSITION_STATE)
+        self.fills = np.zeros(4096, FILL_EVENT)
+        self.markouts = np.full((4096, N_MARKOUTS), np.nan)
+        self.samples = np.zeros(4096, BT_SAMPLE)
+        self.wall_s = 0.0
+
+    def _args(self, evs: np.ndarray) -> tuple:
+        return (evs, self.st, self.est_state, self.est_cfg, self.params, self.q_cfg, self.acct,
+                self.ladder, self.pos, *self.va, self.res, self.lat, self.cloid, self.tol_bps,
+                self.sz_tol_frac, self.fills, self.markouts, self.samples, self.coin_index)
+
+    def warm_up(self) -> float:
+        """Load (or compile) the loop; returns the seconds it took."""
+        t0 = time.perf_counter()
+        sim.run_chunk(*self._args(np.zeros(0, MD_EVENT)))
+        sim.finish(self.st, self.pos, self.va.orders, self.samples[:0])
+        return time.perf_counter() - t0
+
+    def _grow(self) -> None:
+        s = self.st[0]
+        if s["n_fills"] + sim.FILL_HEADROOM > self.fills.shape[0]:
+            n = self.fills.shape[0] * 2
+            fills = np.zeros(n, FILL_EVENT)
+            fills[: self.fills.shape[0]] = self.fills
+            mk = np.full((n, N_MARKOUTS), np.nan)
+            mk[: self.markouts.shape[0]] = self.markouts
+            self.fills, self.markouts = fills, mk
+        if s["n_samples"] + 2 > self.samples.shape[0]:
+            samples = np.zeros(self.samples.shape[0] * 2, BT_SAMPLE)
+            samples[: self.samples.shape[0]] = self.samples
+            self.samples = samples
+
+    def feed(self, evs: np.ndarray) -> None:
+        """Simulate one chunk; state carries to the next."""
+        t0 = time.perf_counter()
+        i = 0
+        while i < evs.shape[0]:
+            i += sim.run_chunk(*self._args(evs[i:]))
+            if i < evs.shape[0]:
+                self._grow()
+        self.wall_s += time.perf_counter() - t0
+
+    def finish(self) -> None:
+        self._grow()
+        sim.finish(self.st, self.pos, self.va.orders, self.samples)
+
+    @property
+    def seconds_simulated(self) -> float:
+        s = self.st[0]
+        return (int(s["now_ns"]) - int(s["first_ns"])) / 1e9 if s["first_ns"] else 0.0
+
+    def outputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        s = self.st[0]
+        nf, ns = int(s["n_fills"]), int(s["n_samples"])
+        return self.fills[:nf].copy(), self.markouts[:nf].copy(), self.samples[:ns].copy()
+
+
+def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", seed: int = 0,
+               coin: str = "BTC", preset: str = "unified", source_stats: Callable[[], dict] | None = None,
+               progress: Callable[[float], None] | None = None,
+               truth: Callable[[], tuple[int, dict] | None] | None = None) -> BacktestResult:
+    """Simulate MD_EVENT chunks (coin index 0) with ``cfg`` (preset already applied).
+    ``truth`` (after the run): the stream's start ns and its named windows, if known."""
+    simulation = Simulation(cfg, seed=seed)
+    compile_s = simulation.warm_up()
+    load_s = 0.0
+    it = iter(chunks)
+    while True:
+        t0 = time.perf_counter()
+        chunk = next(it, None)
+        load_s += time.perf_counter() - t0
+        if chunk is None:
+            break
+        simulation.feed(chunk)
+        if progress is not None:
+            progress(simulation.seconds_simulated)
+    simulation.finish()
+    fills, markouts, samples = simulation.outputs()
+    report = build_report(
+        st=simulation.st[0], pos=simulation.pos[0], fills=fills, markouts=markouts,
+        max_position_sz=cfg.risk.max_position_sz, wall_s=simulation.wall_s, load_s=load_s,
+        compile_s=compile_s, source=source, seed=seed, coin=coin, preset=preset,
+        config_hash=config_hash(cfg), source_stats=source_stats() if source_stats else {},
+        samples=samples, markout_adverse_bps=cfg.backtest.markout_adverse_bps,
+        bid_pullback_bps=cfg.backtest.bid_pullback_bps,
+        **_truth_kwargs(truth),
+    )
+    return BacktestResult(report, fills, markouts, samples)
+
+
+def _truth_kwargs(truth: Callable[[], tuple[int, dict] | None] | None) -> dict:
+    got = truth() if truth is not None else None
+    if not got:
+        return {}
+    return {"origin_ns": int(got[0]), "windows": got[1]}
+
+
+def scenario_truth(market) -> tuple[int, dict] | None:
+    """(start ns, windows) of a synthetic scenario source; None for other sources."""
+    t = getattr(market, "truth", None)
+    if t is None or not hasattr(t, "windows"):
+        return None
+    return int(t.start_ts_ns), {k: (float(a), float(b)) for k, (a, b) in t.windows.items()}
+
+
+def run_backtest(source: str, cfg: Config | None = None, *, seed: int | None = None,
+                 coin: str | None = None, preset: str | None = None,
+                 progress: Callable[[float], None] | None = None) -> BacktestResult:
+    """``mmctl backtest`` without the CLI. ``source``: ``replay:FILE`` or
+    ``synthetic[:SCENARIO]``; seed, coin and preset default to the config's.
+    Raises ValueError (bad source, preset) with the reason."""
+    cfg = cfg if cfg is not None else load_config()
+    preset = preset if preset is not None else cfg.backtest.preset
+    cfg = apply_preset(preset, cfg)
+    seed = cfg.feed.seed if seed is None else int(seed)
+    coin = coin if coin is not None else cfg.appliance.coins[0]
+    market = open_market(source, coin, seed, cfg.feed)
+    duration = None if is_finite_source(source) else cfg.backtest.synthetic_duration_s
+    chunks = bounded_chunks(market, cfg.backtest.chunk_events, duration)
+    return run_events(chunks, cfg, source=source, seed=seed, coin=coin, preset=preset,
+                      source_stats=market.stats.to_dict, progress=progress,
+                      truth=lambda: scenario_truth(market))

@@ -1,0 +1,95 @@
+"""`mmctl backtest`: a market through the live kernels and the venue's matching."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .common import config_option, load
+
+
+def _replay_span_s(spec: str) -> float | None:
+    """Seconds between a capture's first and last line (for the progress bar)."""
+    path = os.path.expanduser(spec.partition(":")[2])
+    try:
+        with open(path, "rb") as raw:
+            gz = raw.read(2) == b"\x1f\x8b"
+            raw.seek(0)
+            stream = gzip.GzipFile(fileobj=raw) if gz else raw
+            first = last = None
+            for line in stream:
+                ts = line.split(b" ", 1)[0]
+                if ts.isdigit():
+                    last = int(ts)
+                    first = last if first is None else first
+    except (OSError, EOFError):
+        return None
+    return None if first is None else (last - first) / 1e9
+
+
+@click.command("backtest")
+@click.option("--source", required=True, metavar="SPEC",
+              help="replay:FILE (Hyperliquid or Binance capture) or synthetic[:SCENARIO].")
+@config_option
+@click.option("--seed", type=int, default=None, help="Synthetic market seed [feed.seed].")
+@click.option("--coin", default=None, help="Coin to trade [first of appliance.coins].")
+@click.option("--preset", default=None, metavar="NAME",
+              help="Quoting preset: unified | legacy | no_as [backtest.preset].")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="OUT", help="Also write the report as JSON to this file.")
+@click.option("--plot", "plot_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="OUT.png", help="Plot mid and our quotes, inventory and PnL to a PNG.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr [when stderr is a terminal].")
+def backtest(source: str, config_path: str | None, seed: int | None, coin: str | None,
+             preset: str | None, json_out: Path | None, plot_out: Path | None,
+             progress: bool | None) -> None:
+    """Replay a market through the estimator, quote and executor kernels the
+    processes run, with queue-aware matching and order latency; print the report."""
+    from appliance.backtest import PresetError, run_backtest
+    from appliance.backtest.report import render
+
+    cfg = load(config_path)
+    if coin is not None and not coin.strip():
+        raise click.ClickException("--coin: empty coin name")
+    if progress is None:
+        progress = sys.stderr.isatty()
+    span_s = None
+    if progress:
+        span_s = (_replay_span_s(source) if source.strip().startswith("replay:")
+                  else cfg.backtest.synthetic_duration_s)
+    try:
+        if span_s:
+            with click.progressbar(length=max(int(span_s), 1), label="simulated s",
+                                   file=sys.stderr, show_pos=True) as bar:
+                done = [0]
+
+                def advance(sim_s: float) -> None:
+                    step = min(int(sim_s), bar.length) - done[0]
+                    if step > 0:
+                        bar.update(step)
+                        done[0] += step
+
+                result = run_backtest(source, cfg, seed=seed, coin=coin, preset=preset,
+                                      progress=advance)
+        else:
+            result = run_backtest(source, cfg, seed=seed, coin=coin, preset=preset)
+    except PresetError as err:
+        raise click.BadParameter(str(err), param_hint="--preset") from None
+    except ValueError as err:
+        raise click.ClickException(f"cannot run the backtest: {err}") from None
+    report = result.report
+    click.echo(render(report))
+    if json_out is not None:
+        json_out.write_text(json.dumps(report, indent=2) + "\n")
+        click.echo(f"wrote {json_out}")
+    if plot_out is not None:
+        from appliance.backtest.plot import plot_samples
+
+        plot_samples(result.samples, result.fills, report, plot_out)
+        click.echo(f"wrote {plot_out}")

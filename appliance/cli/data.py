@@ -1,0 +1,198 @@
+"""mmctl data: store market events as Parquet (from captures or a synthetic scenario)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+
+import click
+import orjson
+
+from appliance.feed.sources.base import MarketSource, detect_capture_format, iter_capture, open_source
+from appliance.feed.sources.binance_replay import symbol_to_coin
+from appliance.feed.sources.parquet_store import ParquetEventWriter, is_parquet, read_metadata
+from appliance.feed.sources.synthetic import SCENARIOS
+from shm_layout.constants import EV_ASSET_CTX, EV_BBO, EV_BOOK, EV_TRADE
+
+_KIND_NAMES = {EV_BOOK: "book", EV_TRADE: "trade", EV_BBO: "bbo", EV_ASSET_CTX: "asset_ctx"}
+# Capture lines scanned to find the coins when --coins is not given.
+_INFER_LINES = 2000
+
+
+def _parse_coins(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    coins = [c.strip() for c in text.split(",") if c.strip()]
+    if not coins:
+        raise click.BadParameter("give at least one coin, e.g. --coins BTC,ETH", param_hint="--coins")
+    return coins
+
+
+def infer_capture_coins(path: str) -> list[str]:
+    """Coins named in the first frames of a Hyperliquid or Binance capture, in order seen."""
+    seen: dict[str, None] = {}
+    for _, body in itertools.islice(iter_capture(path), _INFER_LINES):
+        try:
+            frame = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(frame, dict):
+            continue
+        data = frame.get("data")
+        if "channel" in frame:  # Hyperliquid
+            items = data if isinstance(data, list) else [data]
+            for it in items:
+                if isinstance(it, dict) and isinstance(it.get("coin"), str):
+                    seen.setdefault(it["coin"], None)
+        else:  # Binance: combined stream name or the payload's symbol
+            stream = frame.get("stream")
+            sym = stream.split("@", 1)[0] if isinstance(stream, str) else None
+            if sym is None and isinstance(data, dict):
+                sym = data.get("s")
+            if isinstance(sym, str) and sym:
+                seen.setdefault(symbol_to_coin(sym), None)
+    return list(seen)
+
+
+def _store(src: MarketSource, out: str, spec: str, chunk_events: int) -> dict[str, object]:
+    if os.path.isdir(out):
+        raise click.ClickException(f"output {out!r} is a directory; give a FILE.parquet")
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(parent):
+        raise click.ClickException(f"output directory {parent!r} does not exist")
+    t0 = time.perf_counter()
+    w = ParquetEventWriter(out, src.coins, spec)
+    kinds: dict[str, int] = {}
+    try:
+        for chunk in src.chunks(chunk_events):
+            w.write(chunk)
+            for k, name in _KIND_NAMES.items():
+                kinds[name] = kinds.get(name, 0) + int((chunk["kind"] == k).sum())
+    except BaseException:
+        w.abort()
+        raise
+    stats = src.stats.to_dict()
+    w.close(stats)
+    wall_s = time.perf_counter() - t0
+    first, last = w.first_recv_ts_ns, w.last_recv_ts_ns
+    return {
+        "out": out,
+        "source": spec,
+        "coins": list(src.coins),
+        **stats,
+        "events": w.events,
+        "kinds": kinds,
+        "seconds_covered": (last - first) / 1e9 if w.events else 0.0,
+        "bytes": os.path.getsize(out),
+        "wall_s": round(wall_s, 3),
+    }
+
+
+def _report(info: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        click.echo(orjson.dumps(info, option=orjson.OPT_INDENT_2).decode())
+        return
+    kinds = info.get("kinds", {})
+    click.echo(f"wrote {info['out']} ({int(info['bytes']) / 1e6:.1f} MB) from {info['source']}")
+    click.echo(f"  coins      {','.join(info['coins'])}")  # type: ignore[arg-type]
+    click.echo(
+        f"  events     {info['events']}  ("
+        + ", ".join(f"{k} {v}" for k, v in kinds.items() if v)  # type: ignore[union-attr]
+        + ")"
+    )
+    click.echo(f"  malformed  {info['malformed']}   gaps {info['gaps']}   skipped {info['skipped']}"
+               f"   stale trades {info['stale_trades']}")
+    click.echo(f"  span       {float(info['seconds_covered']):.1f} s   wall {info['wall_s']} s")
+
+
+json_flag = click.option("--json", "as_json", is_flag=True, help="Print the stats as JSON.")
+chunk_option = click.option(
+    "--chunk-events", default=8192, show_default=True, type=click.IntRange(1),
+    help="Events per chunk read from the source (does not change the output).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def data():
+    """Store normalized market events as Parquet, from captures or scenarios.
+
+    \b
+    mmctl data convert btc_ws_20250126.gz btc.parquet
+    mmctl data convert btcusdt_20240808.gz btc.parquet --coins BTC
+    mmctl data generate synthetic:trend_selloff sell.parquet --seed 7
+    mmctl data info btc.parquet
+
+    A stored file replays with --source replay:FILE.parquet.
+    """
+
+
+@data.command()
+@click.argument("capture", type=click.Path(dir_okay=False))
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--coins", metavar="A,B", default=None,
+              help="Coins to keep, in index order (default: every coin in the first frames).")
+@chunk_option
+@json_flag
+def convert(capture, out, coins, chunk_events, as_json):
+    """Convert a raw capture (Hyperliquid ws or Binance USD-M, gzip or plain) to OUT.parquet.
+
+    Malformed lines are dropped and counted; Binance depth gaps are detected and counted.
+    """
+    if not os.path.isfile(capture):
+        raise click.ClickException(f"capture not found: {capture!r}")
+    if is_parquet(capture):
+        raise click.ClickException(f"{capture!r} is already Parquet; nothing to convert")
+    try:
+        fmt = detect_capture_format(capture)
+        coin_list = _parse_coins(coins) or infer_capture_coins(capture)
+        if not coin_list:
+            raise click.ClickException(f"no coin found in the first frames of {capture!r}; give --coins")
+        src = open_source(f"replay:{capture}", coin_list)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    info = _store(src, out, f"replay:{fmt}:{os.path.basename(capture)}", chunk_events)
+    _report(info, as_json)
+
+
+@data.command()
+@click.argument("spec", metavar="synthetic:SCENARIO")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0), help="Random seed.")
+@click.option("--duration", "duration_s", default=None, type=click.FloatRange(min=0, min_open=True),
+              metavar="S", help="Simulated seconds (default: the scenario's own, 1800).")
+@click.option("--coins", metavar="A,B", default="BTC", show_default=True, help="Coins, in index order.")
+@chunk_option
+@json_flag
+def generate(spec, out, seed, duration_s, coins, chunk_events, as_json):
+    """Generate a synthetic scenario into OUT.parquet.
+
+    Scenarios: quiet, trend_selloff, liquidation_cascade, funding_spike, toxic_burst
+    (see appliance/feed/sources/synthetic/scenarios.py for their scripts).
+    """
+    kind, _, name = spec.partition(":")
+    if kind != "synthetic" or name not in SCENARIOS:
+        raise click.ClickException(
+            f"unknown scenario spec {spec!r}; known: "
+            + ", ".join(f"synthetic:{n}" for n in SCENARIOS)
+        )
+    kw = {} if duration_s is None else {"duration_s": duration_s}
+    try:
+        src = open_source(spec, _parse_coins(coins), seed=seed, **kw)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    info = _store(src, out, f"{spec}?seed={seed}", chunk_events)
+    _report(info, as_json)
+
+
+@data.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+def info(path):
+    """Print the metadata of a stored Parquet file."""
+    if not os.path.isfile(path):
+        raise click.ClickException(f"file not found: {path!r}")
+    try:
+        meta = read_metadata(path)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(orjson.dumps(meta, option=orjson.OPT_INDENT_2).decode())

@@ -1,0 +1,324 @@
+"""Kalman drift filter with Ornstein-Uhlenbeck dynamics (seed 003 phases 1, 5, 7, 8).
+
+Wiring (for the estimator kernel):
+  state: its own f8 slice of N_STATE_DRIFT words; ``init(st, cfg)`` once.
+  hot tier, every quote cycle / book event:
+    ``hot_tier(st, cfg, t_ns, z_book, r_book, n_book, flow_imb, kappa_total)``
+    (book composite from ``book_micro.drift_observations``; flow imbalance in
+    [-1, 1], + = buy pressure; kappa_total in 1/bps, scales the flow noise).
+  per own fill: ``obs_fill(st, cfg, t_ns, side, fill_px, mid_px, sigma_bps_per_sqrt_s)``;
+    when a fill's markout is known: ``adapt(st, cfg, realized_drift_bps_per_s, r)``.
+  warm tier (every 2-3 cycles): ``warm_tier(st, cfg, t_ns, hawkes_excess_buy,
+    hawkes_excess_sell, hawkes_total, size_z_bid, size_z_ask, d_basis_bps)``.
+  cold tier (every 5-10 cycles): ``cold_tier(st, cfg, t_ns, lead_bps_per_s,
+    lead_confidence, funding_z, funding_n_obs)``; trend: ``obs_trend``.
+  outputs: ``drift_bps_per_s(st)``, ``drift_std_bps_per_s(st)``,
+    ``confidence(st, cfg)``, ``out_of_band(st, cfg)`` (1.0 when |mu| > band * std).
+
+Model, mu = drift in bps per second (of the mid), P its variance (bps^2/s^2):
+  predict over dt:  mu <- mu e^{-theta dt}
+                    P  <- P e^{-2 theta dt} + q (1 - e^{-2 theta dt}) / (2 theta)
+                    (exact OU step; stationary variance q / (2 theta))
+  update (z, R):    K = P / (P + R);  mu <- mu + K (z - mu);  P <- max((1 - K) P, P_min)
+No clamp on mu: P bounds it. A composite of n observations is one update with
+  R_c = 1 / sum(1/R_i),  z_c = R_c sum(z_i / R_i)
+which gives the same posterior as n sequential updates (without the floor in between).
+Adaptation (phase 5): an EWMA of the normalized squared error e^2 / (P + R) of the
+prediction against realized drift; above 1 (the filter undershoots) theta *= 1.01 and
+q *= 1.05, below 1 theta *= 0.99 and q *= 0.95, each kept within its bounds.
+"""
+
+import math
+
+from numba import njit
+
+from appliance.estimator.config_b import DriftKalmanConfig
+
+# --- state words --------------------------------------------------------------
+S_MU = 0  # drift, bps/s
+S_P = 1  # posterior variance, bps^2/s^2
+S_THETA = 2  # 1/s
+S_Q = 3  # process noise, bps^2/s^3
+S_T_NS = 4  # event time of the last predict
+S_N_UPDATES = 5
+S_NIS = 6  # EWMA normalized squared error of adaptation
+S_N_ADAPT = 7
+S_LAST_Z = 8
+S_LAST_R = 9
+S_LAST_K = 10
+N_STATE_DRIFT = 12
+
+# --- config vector -------------------------------------------------------------
+C_ENABLED = 0
+C_THETA = 1
+C_Q = 2
+C_P0 = 3
+C_PMIN = 4
+C_ADAPT = 5
+C_THETA_MIN = 6
+C_THETA_MAX = 7
+C_Q_MIN = 8
+C_Q_MAX = 9
+C_ADAPT_HL = 10
+C_BAND = 11
+C_A_FILL = 12
+C_R_FILL = 13
+C_SIG_TREND = 14
+C_A_FLOW = 15
+C_SIG_FLOW = 16
+C_A_FUND = 17
+C_SIG_FUND = 18
+C_FUND_MIN_OBS = 19
+C_A_HAWKES = 20
+C_SIG_HAWKES = 21
+C_A_SIZE = 22
+C_SIG_SIZE = 23
+C_A_BASIS = 24
+C_SIG_BASIS = 25
+C_A_LEAD = 26
+C_SIG_LEAD = 27
+C_LEAD_MIN_CONF = 28
+N_CONFIG_DRIFT = 29
+
+
+def config_values(c: DriftKalmanConfig) -> list[float]:
+    v = [0.0] * N_CONFIG_DRIFT
+    v[C_ENABLED] = 1.0 if c.enabled else 0.0
+    v[C_THETA] = c.theta_per_s
+    v[C_Q] = c.process_noise_bps2_per_s3
+    v[C_P0] = c.prior_var_bps2_per_s2
+    v[C_PMIN] = c.var_floor_bps2_per_s2
+    v[C_ADAPT] = 1.0 if c.adapt_enabled else 0.0
+    v[C_THETA_MIN], v[C_THETA_MAX] = c.theta_min_per_s, c.theta_max_per_s
+    v[C_Q_MIN], v[C_Q_MAX] = c.noise_min, c.noise_max
+    v[C_ADAPT_HL] = c.adapt_halflife_obs
+    v[C_BAND] = c.band_sigmas
+    v[C_A_FILL], v[C_R_FILL] = c.alpha_fill, c.r_fill
+    v[C_SIG_TREND] = c.sigma_trend
+    v[C_A_FLOW], v[C_SIG_FLOW] = c.alpha_flow, c.sigma_flow
+    v[C_A_FUND], v[C_SIG_FUND] = c.alpha_funding, c.sigma_funding
+    v[C_FUND_MIN_OBS] = float(c.funding_min_obs)
+    v[C_A_HAWKES], v[C_SIG_HAWKES] = c.alpha_hawkes, c.sigma_hawkes
+    v[C_A_SIZE], v[C_SIG_SIZE] = c.alpha_fill_size, c.sigma_fill_size
+    v[C_A_BASIS], v[C_SIG_BASIS] = c.alpha_basis, c.sigma_basis
+    v[C_A_LEAD], v[C_SIG_LEAD] = c.alpha_lead, c.sigma_lead
+    v[C_LEAD_MIN_CONF] = c.lead_min_confidence
+    return v
+
+
+@njit(cache=True)
+def init(st, cfg):
+    st[:N_STATE_DRIFT] = 0.0
+    st[S_P] = cfg[C_P0]
+    st[S_THETA] = cfg[C_THETA]
+    st[S_Q] = cfg[C_Q]
+    st[S_NIS] = 1.0
+
+
+@njit(cache=True)
+def predict(st, t_ns):
+    """OU propagation to event time t_ns (a no-op the first time and backwards)."""
+    if st[S_T_NS] == 0.0:
+        st[S_T_NS] = t_ns
+        return
+    dt_s = (t_ns - st[S_T_NS]) * 1e-9
+    if dt_s <= 0.0:
+        return
+    th = st[S_THETA]
+    e2 = math.exp(-2.0 * th * dt_s)
+    st[S_MU] *= math.exp(-th * dt_s)
+    st[S_P] = st[S_P] * e2 + st[S_Q] * (1.0 - e2) / (2.0 * th)
+    st[S_T_NS] = t_ns
+
+
+@njit(cache=True)
+def kalman_update(st, cfg, z, r):
+    """One observation z (bps/s) with noise variance r; returns the gain K."""
+    if not (r > 0.0 and math.isfinite(z) and math.isfinite(r)):
+        return 0.0
+    p = st[S_P]
+    k = p / (p + r)
+    st[S_MU] += k * (z - st[S_MU])
+    st[S_P] = max((1.0 - k) * p, cfg[C_PMIN])
+    st[S_N_UPDATES] += 1.0
+    st[S_LAST_Z] = z
+    st[S_LAST_R] = r
+    st[S_LAST_K] = k
+    return k
+
+
+@njit(cache=True)
+def composite(z, r, n):
+    """Precision-weighted composite of n observations -> (z_c, r_c); r_c = inf if none."""
+    prec = 0.0
+    acc = 0.0
+    for i in range(n):
+        if r[i] > 0.0 and math.isfinite(r[i]) and math.isfinite(z[i]):
+            prec += 1.0 / r[i]
+            acc += z[i] / r[i]
+    if prec <= 0.0:
+        return 0.0, math.inf
+    return acc / prec, 1.0 / prec
+
+
+@njit(cache=True)
+def composite_update(st, cfg, z, r, n):
+    """One update per cycle from n observations (P shrinks once, floor applied once)."""
+    zc, rc = composite(z, r, n)
+    if not math.isfinite(rc):
+        return 0.0
+    return kalman_update(st, cfg, zc, rc)
+
+
+# --- observation sources -----------------------------------------------------------
+
+
+@njit(cache=True)
+def obs_fill(st, cfg, t_ns, side, fill_px, mid_px, sigma_bps_per_sqrt_s):
+    """Own fill: bought (side +1) = sellers came through = bearish.
+    z = -side * alpha_fill * |fill - mid|_bps / sigma,  R = r_fill."""
+    if cfg[C_A_FILL] == 0.0 or mid_px <= 0.0:
+        return 0.0
+    predict(st, t_ns)
+    dist_bps = abs(fill_px - mid_px) / mid_px * 1e4
+    z = -side * cfg[C_A_FILL] * max(dist_bps, 1e-3) / max(sigma_bps_per_sqrt_s, 1e-6)
+    return kalman_update(st, cfg, z, cfg[C_R_FILL])
+
+
+@njit(cache=True)
+def obs_trend(st, cfg, t_ns, trend_bps_per_s, agreement, p_continuation):
+    """Trend (signed, + = up): z = trend * agreement * p_cont, R = sigma_trend^2 / agreement^2."""
+    if agreement <= 0.0:
+        return 0.0
+    predict(st, t_ns)
+    z = trend_bps_per_s * agreement * p_continuation
+    return kalman_update(st, cfg, z, cfg[C_SIG_TREND] ** 2 / (agreement * agreement))
+
+
+@njit(cache=True)
+def obs_flow(st, cfg, flow_imb, kappa_total):
+    """Trade flow imbalance (+ = buy pressure): z = alpha * imb, R = sigma^2 / max(kappa, 0.1)."""
+    if cfg[C_A_FLOW] == 0.0:
+        return 0.0
+    return kalman_update(st, cfg, cfg[C_A_FLOW] * flow_imb, cfg[C_SIG_FLOW] ** 2 / max(kappa_total, 0.1))
+
+
+@njit(cache=True)
+def obs_funding(st, cfg, funding_z, n_obs):
+    """High funding = longs pay = bearish: z = -alpha * fz, R = sigma^2 / max(|fz|, 0.1).
+    Skipped before the funding estimator has ``funding_min_obs`` observations."""
+    if cfg[C_A_FUND] == 0.0 or n_obs < cfg[C_FUND_MIN_OBS]:
+        return 0.0
+    return kalman_update(st, cfg, -cfg[C_A_FUND] * funding_z, cfg[C_SIG_FUND] ** 2 / max(abs(funding_z), 0.1))
+
+
+@njit(cache=True)
+def obs_hawkes(st, cfg, excess_buy, excess_sell, total_intensity):
+    """Hawkes excess (per s): z = alpha (excess_buy - excess_sell), R = sigma^2 / max(lambda, 0.1)."""
+    if cfg[C_A_HAWKES] == 0.0:
+        return 0.0
+    z = cfg[C_A_HAWKES] * (excess_buy - excess_sell)
+    return kalman_update(st, cfg, z, cfg[C_SIG_HAWKES] ** 2 / max(total_intensity, 0.1))
+
+
+@njit(cache=True)
+def obs_fill_size(st, cfg, size_z_bid, size_z_ask):
+    """Fill-size shift: unusually large fills on our bid (sellers) = bearish.
+    z = alpha (size_z_ask - size_z_bid), R = sigma^2."""
+    if cfg[C_A_SIZE] == 0.0:
+        return 0.0
+    return kalman_update(st, cfg, cfg[C_A_SIZE] * (size_z_ask - size_z_bid), cfg[C_SIG_SIZE] ** 2)
+
+
+@njit(cache=True)
+def obs_basis(st, cfg, d_basis_bps):
+    """Change of basis (ours minus reference, bps): z = alpha * d_basis, R = sigma^2."""
+    if cfg[C_A_BASIS] == 0.0:
+        return 0.0
+    return kalman_update(st, cfg, cfg[C_A_BASIS] * d_basis_bps, cfg[C_SIG_BASIS] ** 2)
+
+
+@njit(cache=True)
+def obs_lead(st, cfg, lead_bps_per_s, confidence):
+    """Cross-asset lead: skipped below min confidence; z = alpha * lead, R = sigma^2 / conf."""
+    if cfg[C_A_LEAD] == 0.0 or confidence < cfg[C_LEAD_MIN_CONF]:
+        return 0.0
+    return kalman_update(st, cfg, cfg[C_A_LEAD] * lead_bps_per_s, cfg[C_SIG_LEAD] ** 2 / confidence)
+
+
+# --- tiers -------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def hot_tier(st, cfg, t_ns, z_book, r_book, n_book, flow_imb, kappa_total):
+    """Every cycle: predict, one composite book update, the flow observation."""
+    if cfg[C_ENABLED] == 0.0:
+        return
+    predict(st, t_ns)
+    composite_update(st, cfg, z_book, r_book, n_book)
+    obs_flow(st, cfg, flow_imb, kappa_total)
+
+
+@njit(cache=True)
+def warm_tier(st, cfg, t_ns, excess_buy, excess_sell, total_intensity, size_z_bid, size_z_ask, d_basis_bps):
+    if cfg[C_ENABLED] == 0.0:
+        return
+    predict(st, t_ns)
+    obs_hawkes(st, cfg, excess_buy, excess_sell, total_intensity)
+    obs_fill_size(st, cfg, size_z_bid, size_z_ask)
+    obs_basis(st, cfg, d_basis_bps)
+
+
+@njit(cache=True)
+def cold_tier(st, cfg, t_ns, lead_bps_per_s, lead_confidence, funding_z, funding_n_obs):
+    if cfg[C_ENABLED] == 0.0:
+        return
+    predict(st, t_ns)
+    obs_lead(st, cfg, lead_bps_per_s, lead_confidence)
+    obs_funding(st, cfg, funding_z, funding_n_obs)
+
+
+# --- adaptation (phase 5) -------------------------------------------------------------
+
+
+@njit(cache=True)
+def adapt(st, cfg, realized_drift_bps_per_s, r_realized):
+    """Compare the filter with the drift realized over a markout; nudge theta and q."""
+    if cfg[C_ADAPT] == 0.0:
+        return
+    e = realized_drift_bps_per_s - st[S_MU]
+    nis = e * e / (st[S_P] + max(r_realized, 1e-9))
+    a = 1.0 - math.exp(-math.log(2.0) / cfg[C_ADAPT_HL])
+    st[S_NIS] += a * (nis - st[S_NIS])
+    st[S_N_ADAPT] += 1.0
+    if st[S_NIS] > 1.0:  # errors larger than the filter believes: react faster
+        th, q = st[S_THETA] * 1.01, st[S_Q] * 1.05
+    else:
+        th, q = st[S_THETA] * 0.99, st[S_Q] * 0.95
+    st[S_THETA] = min(max(th, cfg[C_THETA_MIN]), cfg[C_THETA_MAX])
+    st[S_Q] = min(max(q, cfg[C_Q_MIN]), cfg[C_Q_MAX])
+
+
+# --- outputs -----------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def drift_bps_per_s(st):
+    return st[S_MU]
+
+
+@njit(cache=True)
+def drift_std_bps_per_s(st):
+    return math.sqrt(st[S_P])
+
+
+@njit(cache=True)
+def confidence(st, cfg):
+    """1 - P / P0, in [.., 1): 0 at the prior."""
+    return 1.0 - st[S_P] / cfg[C_P0]
+
+
+@njit(cache=True)
+def out_of_band(st, cfg):
+    """1.0 when the drift left its uncertainty band: |mu| > band_sigmas * sqrt(P)."""
+    return 1.0 if abs(st[S_MU]) > cfg[C_BAND] * math.sqrt(st[S_P]) else 0.0

@@ -1,0 +1,262 @@
+"""Pre-fill toxicity classifier (seed 002 part 3): logistic regression over book, flow,
+regime, change-point and funding features all sampled at one instant, with weights
+learned online from our fills' markouts (SGD with L2), not hard-coded.
+
+Wiring (for the estimator kernel):
+  state: its own f8 slice of N_STATE_TOX words; ``init(st, cfg)`` once.
+  per own fill: ``on_fill(st, cfg, t_ns, side, px, mid0, <features>)`` with the features
+    read at the fill's instant (the same values the kernel holds when it takes the fill).
+  per book/BBO event: ``on_mid(st, cfg, t_ns, mid)``; a fill whose label horizon passed
+    is labelled toxic when -side (mid_h - mid0)/mid0*1e4 > toxic_threshold_bps and learnt.
+  outputs: ``p_toxic(st, cfg, side, <features now>)`` for a hypothetical fill now on side
+    (+1 our bid is hit, -1 our ask is lifted); ``gate(st, cfg, p)`` (1.0 = pull that
+    side); ``weight(st, i)``; ``n_learned(st)``; ``logloss_ewma(st)``, ``brier_ewma(st)``.
+  <features>, in this order (all plain floats, signed so that + = against our side where
+    they are directional):
+    bim               book imbalance at the touch, + = bid heavy       -> x0 = -side*bim
+    flow_imb          trade flow imbalance, + = buying                 -> x1 = -side*flow_imb
+    flow_intensity    trade rate / its long-run mean (magnitude)       -> x2 = ln(1 + flow_intensity)
+    regime            volatility regime 0..3                           -> x3 = regime / 3
+    changepoint_p     change-point probability 0..1                    -> x4 = changepoint_p
+    funding_z         funding z-score, + = longs pay (bearish)         -> x5 = side*funding_z
+    spread_ratio      spread / fair spread                             -> x6 = spread_ratio
+    drift_z           drift / its std, + = up                          -> x7 = -side*drift_z
+
+Model: features standardized online (EWMA mean and variance over fills, half-life
+feature_halflife_fills); p = 1 / (1 + exp(-(b + w . x))); per labelled fill
+  w <- w - lr ((p - y) x + l2 w),   b <- b - lr (p - y)
+starting at w = 0 and b = logit(prior_p_toxic).
+"""
+
+import math
+
+from numba import njit
+
+from appliance.estimator.config_b import ToxicityConfig
+
+NF = 8
+N_TPEND = 8  # fills awaiting their label; when full the oldest is dropped
+
+# --- state words -------------------------------------------------------------------
+S_MID = 0
+S_N_LEARNED = 1
+S_N_TOXIC = 2
+S_LOGLOSS = 3
+S_BRIER = 4
+S_BIAS = 5
+S_W = 6  # NF weights
+S_MEAN = S_W + NF  # NF feature means
+S_VAR = S_MEAN + NF  # NF feature variances
+S_X = S_VAR + NF  # NF scratch: the raw features of the last call
+S_N_FEAT = S_X + NF  # fills seen by the standardizer
+S_PEND = S_N_FEAT + 1  # per pending fill: (t_ns, side, mid0, x[NF])
+P_WORDS = 3 + NF
+N_STATE_TOX = S_PEND + N_TPEND * P_WORDS
+
+# --- config vector ------------------------------------------------------------------
+C_ENABLED = 0
+C_H_NS = 1
+C_THRESH = 2
+C_LR = 3
+C_L2 = 4
+C_PRIOR_LOGIT = 5
+C_FEAT_A = 6
+C_GATE = 7
+N_CONFIG_TOX = 8
+
+
+def config_values(c: ToxicityConfig) -> list[float]:
+    p = min(max(c.prior_p_toxic, 1e-6), 1.0 - 1e-6)
+    return [
+        1.0 if c.enabled else 0.0,
+        c.label_horizon_ms * 1e6,
+        c.toxic_threshold_bps,
+        c.learning_rate,
+        c.l2_per_fill,
+        math.log(p / (1.0 - p)),
+        1.0 - math.exp(-math.log(2.0) / c.feature_halflife_fills),
+        c.gate_p_toxic,
+    ]
+
+
+@njit(cache=True)
+def init(st, cfg):
+    st[:N_STATE_TOX] = 0.0
+    st[S_BIAS] = cfg[C_PRIOR_LOGIT]
+    for i in range(NF):
+        st[S_VAR + i] = 1.0
+
+
+@njit(cache=True)
+def features(st, side, bim, flow_imb, flow_intensity, regime, changepoint_p, funding_z, spread_ratio,
+             drift_z):
+    """Write the raw feature vector of a fill on ``side`` into the scratch words."""
+    x = S_X
+    st[x] = -side * bim
+    st[x + 1] = -side * flow_imb
+    st[x + 2] = math.log1p(max(flow_intensity, 0.0))
+    st[x + 3] = regime / 3.0
+    st[x + 4] = changepoint_p
+    st[x + 5] = side * funding_z
+    st[x + 6] = spread_ratio
+    st[x + 7] = -side * drift_z
+
+
+@njit(cache=True)
+def _logit_at(st, base):
+    s = st[S_BIAS]
+    for i in range(NF):
+        s += st[S_W + i] * (st[base + i] - st[S_MEAN + i]) / math.sqrt(st[S_VAR + i] + 1e-12)
+    return s
+
+
+@njit(cache=True, inline="always")
+def _sigmoid(s):
+    if s >= 0.0:
+        return 1.0 / (1.0 + math.exp(-s))
+    e = math.exp(s)
+    return e / (1.0 + e)
+
+
+@njit(cache=True)
+def predict_scratch(st):
+    """P(toxic) of the feature vector in the scratch words."""
+    return _sigmoid(_logit_at(st, S_X))
+
+
+@njit(cache=True)
+def p_toxic(st, cfg, side, bim, flow_imb, flow_intensity, regime, changepoint_p, funding_z, spread_ratio,
+            drift_z):
+    """P(toxic) for a hypothetical fill now on ``side``; the prior rate when disabled."""
+    if cfg[C_ENABLED] == 0.0:
+        return _sigmoid(cfg[C_PRIOR_LOGIT])
+    features(st, side, bim, flow_imb, flow_intensity, regime, changepoint_p, funding_z, spread_ratio, drift_z)
+    return predict_scratch(st)
+
+
+@njit(cache=True)
+def _observe_features(st, cfg, base):
+    """Update the standardizer with one fill's raw features."""
+    a = max(1.0 / (st[S_N_FEAT] + 1.0), cfg[C_FEAT_A])  # running mean at first: no start bias
+    for i in range(NF):
+        d = st[base + i] - st[S_MEAN + i]
+        st[S_MEAN + i] += a * d
+        if st[S_N_FEAT] > 0.0:
+            st[S_VAR + i] = (1.0 - a) * (st[S_VAR + i] + a * d * d)
+    st[S_N_FEAT] += 1.0
+
+
+@njit(cache=True)
+def _learn_at(st, cfg, base, y):
+    p = _sigmoid(_logit_at(st, base))
+    g = p - y
+    lr = cfg[C_LR]
+    for i in range(NF):
+        xi = (st[base + i] - st[S_MEAN + i]) / math.sqrt(st[S_VAR + i] + 1e-12)
+        st[S_W + i] -= lr * (g * xi + cfg[C_L2] * st[S_W + i])
+    st[S_BIAS] -= lr * g
+    pc = min(max(p, 1e-9), 1.0 - 1e-9)
+    ll = -(y * math.log(pc) + (1.0 - y) * math.log(1.0 - pc))
+    a = 0.02
+    if st[S_N_LEARNED] == 0.0:
+        st[S_LOGLOSS] = ll
+        st[S_BRIER] = g * g
+    else:
+        st[S_LOGLOSS] += a * (ll - st[S_LOGLOSS])
+        st[S_BRIER] += a * (g * g - st[S_BRIER])
+    st[S_N_LEARNED] += 1.0
+    st[S_N_TOXIC] += y
+
+
+@njit(cache=True)
+def learn(st, cfg, y):
+    """One SGD step on the scratch features with label y (1 = toxic): also standardizes."""
+    _observe_features(st, cfg, S_X)
+    _learn_at(st, cfg, S_X, y)
+
+
+@njit(cache=True)
+def on_fill(st, cfg, t_ns, side, px, mid0, bim, flow_imb, flow_intensity, regime, changepoint_p,
+            funding_z, spread_ratio, drift_z):
+    """Snapshot a fill's features (sampled now) until its label horizon passes."""
+    if cfg[C_ENABLED] == 0.0:
+        return
+    if mid0 <= 0.0:
+        mid0 = st[S_MID]
+    if mid0 <= 0.0:
+        return
+    features(st, side, bim, flow_imb, flow_intensity, regime, changepoint_p, funding_z, spread_ratio, drift_z)
+    _observe_features(st, cfg, S_X)
+    slot = 0
+    oldest = math.inf
+    for k in range(N_TPEND):
+        j = S_PEND + k * P_WORDS
+        if st[j] == 0.0:
+            slot = k
+            break
+        if st[j] < oldest:
+            oldest = st[j]
+            slot = k
+    j = S_PEND + slot * P_WORDS
+    st[j] = t_ns
+    st[j + 1] = side
+    st[j + 2] = mid0
+    for i in range(NF):
+        st[j + 3 + i] = st[S_X + i]
+
+
+@njit(cache=True)
+def _resolve(st, cfg, t_ns, mid, strict):
+    for k in range(N_TPEND):
+        j = S_PEND + k * P_WORDS
+        if st[j] == 0.0:
+            continue
+        end = st[j] + cfg[C_H_NS]
+        if end < t_ns or (not strict and end == t_ns):
+            as_bps = -st[j + 1] * (mid - st[j + 2]) / st[j + 2] * 1e4
+            _learn_at(st, cfg, j + 3, 1.0 if as_bps > cfg[C_THRESH] else 0.0)
+            st[j] = 0.0
+
+
+@njit(cache=True)
+def on_mid(st, cfg, t_ns, mid):
+    if mid <= 0.0 or cfg[C_ENABLED] == 0.0:
+        return
+    if st[S_MID] > 0.0:
+        _resolve(st, cfg, t_ns, st[S_MID], True)
+    st[S_MID] = mid
+    _resolve(st, cfg, t_ns, mid, False)
+
+
+# --- outputs ---------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def gate(st, cfg, p):
+    """1.0 when P(toxic) is above the gate: do not quote that side (seed 002 gating)."""
+    return 1.0 if p > cfg[C_GATE] else 0.0
+
+
+@njit(cache=True)
+def weight(st, i):
+    return st[S_W + i]
+
+
+@njit(cache=True)
+def bias(st):
+    return st[S_BIAS]
+
+
+@njit(cache=True)
+def n_learned(st):
+    return st[S_N_LEARNED]
+
+
+@njit(cache=True)
+def logloss_ewma(st):
+    return st[S_LOGLOSS]
+
+
+@njit(cache=True)
+def brier_ewma(st):
+    return st[S_BRIER]

@@ -1,0 +1,102 @@
+"""Volume clock: buckets of a fixed share of the rolling traded volume (seed 001 §1.3).
+
+Rolling volume: a decayed sum V of traded size with time constant tau = ``window_s``;
+at a constant rate q (sz/s) V tends to q tau, the window's volume. During warm-up,
+after an elapsed event time e, V only holds q tau (1 - exp(-e / tau)), so the
+bias-corrected window volume is
+    W = V / (1 - exp(-e / tau))        (exact for a constant rate from the start)
+and the bucket size is  b = fraction * W.  This is the cold-start fix: the first
+buckets are sized from the rate seen so far instead of from an empty window (which
+made them tiny). No bucket closes before ``min_warmup_s`` unless
+``initial_bucket_sz`` > 0 gives a size to use meanwhile; volume seen during warm-up
+is carried into the first buckets. The bucket size follows the rolling volume, so
+the clock adapts to session changes within about tau.
+"""
+
+import math
+
+from numba import njit
+
+S_START_NS = 0
+S_LAST_NS = 1
+S_V = 2  # decayed traded volume, sz
+S_ACC = 3  # volume in the open bucket
+S_N_BUCKETS = 4
+S_BUCKET_SZ = 5  # current target
+S_LAST_BUCKET_SZ = 6  # realized volume of the last closed bucket
+S_LAST_BUCKET_S = 7  # its duration
+S_OPEN_NS = 8  # when the open bucket started
+S_FIRST_BUCKET_SZ = 9  # target when the first bucket closed (cold-start check)
+N_STATE_VOLCLOCK = 12
+
+C_ENABLED = 0
+C_FRACTION = 1
+C_WINDOW_S = 2
+C_INITIAL_SZ = 3
+C_MIN_WARMUP_S = 4
+N_CONFIG_VOLCLOCK = 5
+
+
+def config_values(est) -> list[float]:
+    c = est.volclock
+    return [1.0 if c.enabled else 0.0, c.bucket_fraction, c.window_s, c.initial_bucket_sz,
+            c.min_warmup_s]
+
+
+@njit(cache=True)
+def init(st, cfg):
+    st[:N_STATE_VOLCLOCK] = 0.0
+
+
+@njit(cache=True)
+def window_volume(st, cfg, t_ns):
+    """Bias-corrected rolling window volume (sz) at event time t_ns."""
+    tau = cfg[C_WINDOW_S]
+    e = (t_ns - st[S_START_NS]) * 1e-9
+    v = st[S_V] * math.exp(-max(t_ns - st[S_LAST_NS], 0.0) * 1e-9 / tau)
+    cover = 1.0 - math.exp(-e / tau)
+    return v / cover if cover > 1e-9 else 0.0
+
+
+@njit(cache=True)
+def on_trade(st, cfg, t_ns, sz):
+    """Fold one trade; returns the number of buckets it closed."""
+    if st[S_START_NS] == 0.0:
+        st[S_START_NS] = t_ns
+        st[S_LAST_NS] = t_ns
+        st[S_OPEN_NS] = t_ns
+    tau = cfg[C_WINDOW_S]
+    dt_s = (t_ns - st[S_LAST_NS]) * 1e-9
+    if dt_s > 0.0:
+        st[S_V] *= math.exp(-dt_s / tau)
+        st[S_LAST_NS] = t_ns
+    st[S_V] += sz
+    st[S_ACC] += sz
+    elapsed = (t_ns - st[S_START_NS]) * 1e-9
+    if elapsed >= cfg[C_MIN_WARMUP_S]:
+        target = cfg[C_FRACTION] * window_volume(st, cfg, t_ns)
+    elif cfg[C_INITIAL_SZ] > 0.0:
+        target = cfg[C_INITIAL_SZ]
+    else:
+        return 0  # warming up: keep accumulating, the first buckets get the right size
+    st[S_BUCKET_SZ] = target
+    closed = 0
+    if target <= 0.0:
+        return 0
+    while st[S_ACC] >= target and closed < 1000:
+        closed += 1
+        st[S_ACC] -= target
+        if st[S_N_BUCKETS] == 0.0:
+            st[S_FIRST_BUCKET_SZ] = target
+        st[S_N_BUCKETS] += 1.0
+    if closed > 0:
+        st[S_LAST_BUCKET_SZ] = target
+        st[S_LAST_BUCKET_S] = (t_ns - st[S_OPEN_NS]) * 1e-9 / closed
+        st[S_OPEN_NS] = t_ns
+    return closed
+
+
+@njit(cache=True)
+def volume_rate(st, cfg, t_ns):
+    """Traded volume per second (sz/s) over the rolling window."""
+    return window_volume(st, cfg, t_ns) / cfg[C_WINDOW_S]

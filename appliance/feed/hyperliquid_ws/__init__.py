@@ -1,0 +1,2 @@
+"""The Hyperliquid websocket client: connection manager (``client``) and the frame
+decoder (``decode``) shared with the capture replay."""

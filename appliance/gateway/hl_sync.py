@@ -1,0 +1,343 @@
+"""Keeping the gateway's orders and position in step with the venue.
+
+* ``on_fill``: every report of a fill (websocket, userFills snapshot, info
+  request) goes through the FillProcessor (dedup by (tid, oid), immediate fills
+  by amount); a new one is journaled, then booked, then published.
+* ``on_user_event``: fills, orderUpdates, nonUserCancel, fundings, resync.
+* ``replay``: the journal of the last run, record by record, rebuilds the
+  order tracker, the fill dedup state, the cloid map and the position.
+* ``reconcile``: start-up and after every websocket (re)connection:
+  ``frontendOpenOrders`` (bind cloids, unknown orders cancelled or adopted,
+  vanished orders closed), ``userFills`` (missed fills applied once) and
+  ``clearinghouseState`` (the position: adopted on a fresh start, checked later).
+* ``check_position``: the position against ``clearinghouseState``; a mismatch
+  seen twice in a row with no fill in between is corrected (counted, logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from shm_layout.constants import (
+    COIN_UNKNOWN,
+    UE_FILL,
+    UE_FUNDING,
+    UE_LIQUIDATION,
+    UE_NON_USER_CANCEL,
+    UE_ORDER,
+    UE_RESYNC,
+    order_status_is_cancel,
+    order_status_is_reject,
+)
+
+from .fills import EPS_SZ, Fill
+from .order_state import (
+    E_ACK_FILLED,
+    E_ACK_REJECTED,
+    E_ACK_RESTING,
+    E_CANCEL_FAILED,
+    E_CANCEL_OK,
+    E_CANCEL_SENT,
+    E_FILL_FULL,
+    E_FILL_PARTIAL,
+    E_VENUE_CANCELED,
+    E_VENUE_REJECTED,
+    S_CANCEL_CONFIRMED,
+    S_CANCEL_PENDING,
+    S_FILLED_IMMEDIATELY,
+    S_PARTIAL_FILLED,
+    S_PENDING_NEW,
+    S_RESTING,
+    TrackedOrder,
+)
+
+log = logging.getLogger("gateway")
+
+OPEN_STATES = (S_PENDING_NEW, S_RESTING, S_PARTIAL_FILLED, S_CANCEL_PENDING, S_CANCEL_CONFIRMED)
+
+
+# --- fills --------------------------------------------------------------------------
+
+def fill_from_wire(ex, f: dict, is_snapshot: bool = False) -> Fill | None:
+    c = ex.coin_index.get(f.get("coin"))
+    if c is None:
+        return None
+    return Fill(coin=c, oid=int(f["oid"]), tid=int(f.get("tid", 0)), px=float(f["px"]),
+                sz=float(f["sz"]), side=1 if f["side"] == "B" else -1, time_ms=int(f["time"]),
+                fee=float(f.get("fee", 0.0)), hash=f.get("hash", "") or "",
+                cloid=(f.get("cloid") or "").lower(), crossed=bool(f.get("crossed")),
+                is_snapshot=is_snapshot)
+
+
+def on_fill(ex, fill: Fill, journal: bool = True, applied: float | None = None,
+            book: bool = True) -> float:
+    """Book one fill report exactly once; returns the size booked.
+    ``book=False``: remember it as seen only (a fresh start adopts the venue position)."""
+    if ex.fills.seen(fill):
+        ex.fills.on_fill(fill)  # counts the duplicate
+        return 0.0
+    sz = ex.fills.on_fill(fill)
+    if applied is not None:  # replay: what the last run booked is the truth
+        sz = applied
+    if not book:
+        sz = 0.0
+    if journal:
+        ex.journal.append("fill", applied=sz, **fill.to_record())
+    o = ex.tracker.get(cloid=fill.cloid or None, oid=fill.oid)
+    if o is not None:
+        if o.state != S_FILLED_IMMEDIATELY:  # its size was counted from the response
+            o.filled_sz += fill.sz
+        ex.tracker.apply(o, E_FILL_FULL if o.filled_sz >= o.sz - EPS_SZ else E_FILL_PARTIAL)
+    if sz > 0.0:
+        fee = fill.fee * sz / fill.sz if fill.sz > 0 else 0.0
+        ex.positions.apply_fill(fill.coin, fill.side, fill.px, sz, fee)
+        ex.last_fill_mono = time.monotonic()
+        ex.replan[fill.coin] = True
+        if journal:  # not on replay: the last run published it
+            meta = ex.order_meta.get(o.cloid if o is not None else "", (0, 0, 0.0, 0.0))
+            ex.positions.publish_fill(fill.coin, fill.side, fill.px, sz, fee,
+                                      fill.time_ms * 1_000_000, fill.oid, not fill.crossed,
+                                      meta[0], meta[1], ex.mid(fill.coin), meta[2], meta[3])
+    return sz
+
+
+def on_immediate(ex, o: TrackedOrder, oid: int, total_sz: float, avg_px: float,
+                 journal: bool = True) -> None:
+    """An order response said ``filled``: book it now (the ws copies are skipped by amount)."""
+    if journal:
+        ex.journal.append("imm", cloid=o.cloid, oid=oid, total_sz=total_sz, avg_px=avg_px)
+    bind(ex, o, oid)
+    ex.tracker.apply(o, E_ACK_FILLED)
+    o.filled_sz = total_sz
+    sz = ex.fills.record_immediate(oid, total_sz, o.cloid)
+    fee = avg_px * sz * ex.cfg.gateway.taker_fee_bps * 1e-4  # an immediate fill took liquidity
+    ex.positions.apply_fill(o.coin, 1 if o.is_buy else -1, avg_px, sz, fee)
+    ex.last_fill_mono = time.monotonic()
+    if journal:
+        meta = ex.order_meta.get(o.cloid, (0, 0, 0.0, 0.0))
+        ex.positions.publish_fill(o.coin, 1 if o.is_buy else -1, avg_px, sz, fee, time.time_ns(),
+                                  oid, False, meta[0], meta[1], ex.mid(o.coin), meta[2], meta[3])
+
+
+def bind(ex, o: TrackedOrder, oid: int) -> None:
+    if o.oid and o.oid != oid and ex.tracker.by_oid.get(o.oid) is o:
+        del ex.tracker.by_oid[o.oid]  # a modify moved the order to a new oid
+    ex.tracker.bind_oid(o.cloid, oid)
+    ex.fills.cloids.bind(o.cloid, oid)
+
+
+# --- websocket user events ------------------------------------------------------------
+
+def on_user_event(ex, ev) -> None:
+    kind = int(ev["kind"])
+    if kind == UE_RESYNC:
+        log.info("websocket (re)connected (connection %d): reconciling", int(ev["tid"]))
+        ex.request_reconcile()
+        return
+    if int(ev["coin"]) == COIN_UNKNOWN and kind != UE_LIQUIDATION:
+        return
+    if kind == UE_FILL:
+        on_fill(ex, Fill.from_user_event(ev))
+    elif kind == UE_ORDER:
+        code = int(ev["status"])
+        o = ex.tracker.get(oid=int(ev["oid"]))
+        if o is None:
+            return
+        if order_status_is_cancel(code):
+            ex.journal.append("ou", cloid=o.cloid, oid=o.oid, ev=E_VENUE_CANCELED)
+            ex.tracker.apply(o, E_VENUE_CANCELED)
+            ex.replan[o.coin] = True
+        elif order_status_is_reject(code):
+            ex.journal.append("ou", cloid=o.cloid, oid=o.oid, ev=E_VENUE_REJECTED)
+            ex.tracker.apply(o, E_VENUE_REJECTED)
+    elif kind == UE_NON_USER_CANCEL:
+        o = ex.tracker.get(oid=int(ev["oid"]))
+        if o is not None:
+            ex.journal.append("ou", cloid=o.cloid, oid=o.oid, ev=E_VENUE_CANCELED)
+            ex.tracker.apply(o, E_VENUE_CANCELED)
+            ex.replan[o.coin] = True
+    elif kind == UE_FUNDING:
+        key = (int(ev["coin"]), int(ev["time_ms"]), float(ev["usdc"]))
+        if key[1] and key not in ex.fundings_seen:
+            ex.fundings_seen.add(key)
+            ex.journal.append("funding", coin=key[0], time_ms=key[1], usdc=key[2])
+            ex.positions.add_funding(key[0], key[2])
+    elif kind == UE_LIQUIDATION:
+        log.error("liquidation event on our account: reconciling")
+        ex.request_reconcile()
+
+
+# --- journal replay ----------------------------------------------------------------------
+
+def replay(ex, records: list[dict]) -> int:
+    """Rebuild orders, fill dedup and position from the last run's journal."""
+    tr = ex.tracker
+    for r in records:
+        k = r.get("k")
+        try:
+            if k == "place" or k == "adopt":
+                o = TrackedOrder(r["cloid"], r["coin"], r["is_buy"], r["px"], r["sz"], r.get("tif", "Alo"),
+                                 oid=r.get("oid", 0), level=r.get("level", 0))
+                if o.cloid not in tr.by_cloid:
+                    tr.add(o)
+                    if k == "adopt":
+                        o.state = S_RESTING
+                    if o.oid:
+                        bind(ex, o, o.oid)
+                ex.order_meta[o.cloid] = (r.get("level", 0), r.get("pred_id", 0), 0.0, 0.0)
+            elif k == "ack":
+                o = tr.get(cloid=r["cloid"])
+                if o is None:
+                    continue
+                if r.get("oid"):
+                    bind(ex, o, r["oid"])
+                tr.apply(o, E_ACK_RESTING if r.get("st") == "resting" else E_ACK_REJECTED)
+            elif k == "imm":
+                o = tr.get(cloid=r["cloid"])
+                if o is not None:
+                    on_immediate(ex, o, r["oid"], r["total_sz"], r["avg_px"], journal=False)
+            elif k == "cancel":
+                o = tr.get(cloid=r["cloid"])
+                if o is not None:
+                    tr.apply(o, E_CANCEL_SENT)
+            elif k == "cancel_ack":
+                o = tr.get(cloid=r["cloid"])
+                if o is not None:
+                    tr.apply(o, E_CANCEL_OK if r.get("ok") else E_CANCEL_FAILED)
+            elif k == "modify_ack":
+                o = tr.get(cloid=r["cloid"])
+                if o is not None:
+                    if r.get("oid"):
+                        bind(ex, o, r["oid"])
+                        o.px, o.sz = r["px"], o.filled_sz + r["sz"]
+                    else:
+                        tr.apply(o, E_CANCEL_SENT)
+            elif k == "ou" or k == "gone":
+                o = tr.get(cloid=r["cloid"])
+                if o is not None:
+                    tr.apply(o, r.get("ev", E_VENUE_CANCELED))
+            elif k == "fill":
+                on_fill(ex, Fill.from_record(r), journal=False, applied=r.get("applied", 0.0))
+            elif k == "funding":
+                ex.fundings_seen.add((r["coin"], r["time_ms"], r["usdc"]))
+                ex.positions.add_funding(r["coin"], r["usdc"])
+            elif k == "venue_pos":
+                ex.positions.set_position(r["coin"], r["szi"], r.get("entry_px", 0.0))
+        except (KeyError, TypeError, ValueError) as e:
+            log.error("journal record %s skipped: %s", r.get("n"), e)
+    tr.illegal = 0  # replaying old duplicates is not news
+    return len(records)
+
+
+# --- reconciliation with the venue --------------------------------------------------------
+
+def reconcile(ex, fresh: bool) -> bool:
+    """Make orders and position agree with the venue; False if the venue did not answer."""
+    t0 = time.monotonic()
+    # Fills first: an order missing from the open orders below may have filled.
+    fills = ex.info({"type": "userFills", "user": ex.user})
+    missed = 0
+    if isinstance(fills, list):
+        for f in reversed(fills):  # the venue lists newest first
+            fill = fill_from_wire(ex, f)
+            if fill is not None:
+                missed += on_fill(ex, fill, book=not fresh) > 0.0
+    opens = ex.info({"type": "frontendOpenOrders", "user": ex.user})
+    if not isinstance(opens, list):
+        return False
+    ex.fills.cloids.update_from_open_orders(opens)
+    tr = ex.tracker
+    present: set[str] = set()
+    to_cancel: list[tuple[int, int]] = []
+    adopted = unknown = 0
+    for v in opens:
+        c = ex.coin_index.get(v.get("coin"))
+        if c is None:
+            continue
+        oid = int(v["oid"])
+        cloid = (v.get("cloid") or "").lower()
+        px, open_sz = float(v["limitPx"]), float(v["sz"])
+        o = tr.get(cloid=cloid or None, oid=oid)
+        if o is None:
+            if ex.cfg.gateway.unknown_orders == "adopt":
+                cl = cloid or ex.new_cloid()
+                o = TrackedOrder(cl, c, v["side"] == "B", px, open_sz, v.get("tif") or "Alo", oid=oid,
+                                 state=S_RESTING)
+                ex.journal.append("adopt", cloid=cl, coin=c, is_buy=o.is_buy, px=px, sz=open_sz,
+                                  tif=o.tif, oid=oid)
+                tr.add(o)
+                bind(ex, o, oid)
+                present.add(cl)
+                adopted += 1
+            else:
+                to_cancel.append((ex.asset[c], oid))
+                unknown += 1
+            continue
+        present.add(o.cloid)
+        if o.oid != oid:
+            bind(ex, o, oid)
+        o.px, o.sz = px, o.filled_sz + open_sz
+        if o.state == S_PENDING_NEW:
+            ex.journal.append("ack", cloid=o.cloid, oid=oid, st="resting")
+            tr.apply(o, E_ACK_RESTING)
+        elif o.state in (S_CANCEL_PENDING, S_CANCEL_CONFIRMED):
+            to_cancel.append((ex.asset[c], oid))  # still resting: the cancel did not land
+    gone = 0
+    for o in list(tr.by_cloid.values()):
+        if o.cloid not in present and o.state in OPEN_STATES:
+            ex.journal.append("gone", cloid=o.cloid, oid=o.oid, ev=E_VENUE_CANCELED)
+            tr.apply(o, E_VENUE_CANCELED)
+            gone += 1
+    if to_cancel:
+        ex.cancel_raw(to_cancel)
+    ch = ex.info({"type": "clearinghouseState", "user": ex.user})
+    venue_pos = positions_of(ex, ch)
+    if fresh and venue_pos is not None:
+        for c, (szi, entry) in venue_pos.items():
+            ex.journal.append("venue_pos", coin=c, szi=szi, entry_px=entry)
+            ex.positions.set_position(c, szi, entry)
+    for c in range(ex.n_coins):
+        ex.replan[c] = True
+    log.info("reconciled with the venue in %.0f ms: %d open there, %d unknown cancelled, %d adopted, "
+             "%d ours gone, %d missed fills applied%s", (time.monotonic() - t0) * 1e3, len(opens),
+             unknown, adopted, gone, missed, ", position adopted" if fresh else "")
+    ex.stats["reconciles"] += 1
+    ex.stats["unknown_cancelled"] += unknown
+    ex.stats["missed_fills_applied"] += missed
+    return True
+
+
+def positions_of(ex, ch) -> dict[int, tuple[float, float]] | None:
+    """{coin: (szi, entry px)} from a clearinghouseState body (0 for coins not listed)."""
+    if not isinstance(ch, dict) or "assetPositions" not in ch:
+        return None
+    out = {c: (0.0, 0.0) for c in range(ex.n_coins)}
+    for ap in ch["assetPositions"]:
+        p = ap.get("position", {})
+        c = ex.coin_index.get(p.get("coin"))
+        if c is not None:
+            out[c] = (float(p.get("szi", 0.0)), float(p.get("entryPx") or 0.0))
+    return out
+
+
+def check_position(ex) -> None:
+    ch = ex.info({"type": "clearinghouseState", "user": ex.user})
+    venue_pos = positions_of(ex, ch)
+    if venue_pos is None:
+        return
+    quiet = time.monotonic() - ex.last_fill_mono > 2.0
+    for c, (szi, entry) in venue_pos.items():
+        ours = float(ex.positions.pos[c]["position_sz"])
+        pending = any(o.state == S_PENDING_NEW and o.coin == c for o in ex.tracker.by_cloid.values())
+        if abs(szi - ours) <= 1e-9 or not quiet or pending:
+            ex.pos_mismatch[c] = 0
+            continue
+        ex.pos_mismatch[c] += 1
+        if ex.pos_mismatch[c] >= 2:
+            log.warning("%s: position %g differs from the venue's %g twice in a row: adopting the "
+                        "venue's", ex.coins[c], ours, szi)
+            ex.journal.append("venue_pos", coin=c, szi=szi, entry_px=entry)
+            ex.positions.set_position(c, szi, entry)
+            ex.stats["position_corrections"] += 1
+            ex.pos_mismatch[c] = 0

@@ -1,0 +1,107 @@
+"""HTTP keep-alive to ``/info`` and ``/exchange`` (``http.client``, no new dependency).
+
+One persistent connection, reopened after any error. ``post`` returns
+``Reply(status, body, wire_ns)``: ``status`` is the HTTP status (0 = no answer:
+timeout, reset; the request may or may not have reached the venue), ``body`` the
+parsed JSON (None for 429's ``null`` or an unparsable body, whose text is in
+``text``), ``wire_ns`` the CLOCK_REALTIME stamp taken just before the request
+bytes were written to the socket (tick-to-wire).
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import orjson
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: object = None
+    text: str = ""
+    wire_ns: int = 0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+
+class HttpTransport:
+    def __init__(self, base_url: str, timeout_s: float = 1.5) -> None:
+        u = urlsplit(base_url)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        self.https = u.scheme == "https"
+        self.host = u.hostname
+        self.port = u.port or (443 if self.https else 80)
+        self.timeout_s = timeout_s
+        self._conn: http.client.HTTPConnection | None = None
+        self.requests = 0
+        self.failures = 0
+        self.reconnects = 0
+
+    def _connect(self) -> http.client.HTTPConnection:
+        cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
+        c = cls(self.host, self.port, timeout=self.timeout_s)
+        c.connect()
+        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reconnects += 1
+        return c
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+            self._conn = None
+
+    def post(self, path: str, payload: dict | bytes) -> Reply:
+        body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+        self.requests += 1
+        for attempt in (0, 1):
+            wire_ns = 0
+            try:
+                if self._conn is None:
+                    self._conn = self._connect()
+                c = self._conn
+                c.putrequest("POST", path, skip_accept_encoding=True)
+                c.putheader("Content-Type", "application/json")
+                c.putheader("Content-Length", str(len(body)))
+                wire_ns = time.time_ns()
+                c.endheaders(body)
+                r = c.getresponse()
+                raw = r.read()
+                status = r.status
+            except (OSError, http.client.HTTPException) as e:
+                self.close()
+                # A stale keep-alive connection fails before anything is sent: retry once.
+                # After a timeout the request may have arrived: never resend it blindly.
+                if attempt == 0 and isinstance(e, (http.client.RemoteDisconnected, BrokenPipeError,
+                                                   ConnectionResetError)) and not isinstance(
+                                                       e, TimeoutError):
+                    continue
+                self.failures += 1
+                return Reply(0, None, "", wire_ns, f"{type(e).__name__}: {e}")
+            try:
+                parsed = orjson.loads(raw) if raw else None
+                text = ""
+            except orjson.JSONDecodeError:
+                parsed, text = None, raw.decode(errors="replace")[:500]
+            return Reply(status, parsed, text, wire_ns)
+        return Reply(0, None, "", 0, "unreachable")  # pragma: no cover
+
+    def info(self, req: dict) -> Reply:
+        return self.post("/info", req)
+
+    def exchange(self, body: dict) -> Reply:
+        return self.post("/exchange", body)

@@ -1,0 +1,92 @@
+"""The quote kernel's config vector: named indices into one float64 array.
+
+``config_vector(quote_cfg, risk_cfg)`` turns the frozen ``[quote]`` and ``[risk]``
+sections into it once at start; the njit kernel only reads floats by index.
+Booleans are 0.0 / 1.0, the spacing mode a code.
+"""
+
+import numpy as np
+
+SPACING_LINEAR = 0
+SPACING_GEOMETRIC = 1
+SPACING_MODES = {"linear": SPACING_LINEAR, "geometric": SPACING_GEOMETRIC}
+
+C_GAMMA = 0  # gamma_base, 1/bps
+C_N_LEVELS = 1
+C_SPACING_BPS = 2  # first gap between levels
+C_ORDER_SZ = 3  # nominal size of one level (legacy even split, provisional inventory)
+C_MAKER_FEE_BPS = 4
+C_MIN_SPREAD_BPS = 5  # floor of bid depth + ask depth
+C_MAX_HALF_SPREAD_BPS = 6
+C_HORIZON_S = 7  # T of the inventory skew and the drift shift
+C_PARAMS_STALE_NS = 8
+C_MAX_POSITION_SZ = 9  # the backtester reads this index too
+C_SPACING_MODE = 10
+C_SPACING_RATIO = 11
+C_TOTAL_SIZE_SZ = 12  # per side
+C_MIN_NOTIONAL_USD = 13
+C_SZ_DECIMALS = 14
+C_SPREAD_CAP_MULT = 15  # touch depth <= mult x market spread; 0 = off
+C_EPNL_HORIZON_S = 16  # tau of the E[PnL] drift, inventory terms
+C_INVENTORY_BETA = 17
+C_USE_KALMAN_DRIFT = 18
+C_DRIFT_CLAMP_BPS = 19  # 0 = never clamped (legacy: 3)
+C_USE_DIRECTIONAL_KAPPA = 20
+C_USE_EPNL_FILTER = 21
+C_USE_AS = 22
+C_TOX_NEUTRAL = 23
+C_TOX_AS_WEIGHT = 24
+C_TOX_GAMMA_WEIGHT = 25
+C_FUNDING_SCALE = 26
+C_LEGACY_ZONES = 27
+C_LEGACY_GATE = 28  # the binary gate acts (legacy); it is always computed and logged
+C_LEGACY_GATE_UTIL = 29
+C_TOX_SIZE_CUT = 30
+C_MARGIN_BUFFER_FRAC = 31
+C_MAX_LEVERAGE = 32
+C_MIN_LIQ_DISTANCE_BPS = 33
+C_USE_REGIME_SPREAD = 34
+C_TOD = 35  # 24 hourly gamma multipliers (UTC hour of the newest event)
+N_CONFIG = C_TOD + 24
+
+
+def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
+    q = quote_cfg
+    c = np.zeros(N_CONFIG)
+    c[C_GAMMA] = q.gamma
+    c[C_N_LEVELS] = q.n_levels
+    c[C_SPACING_BPS] = q.level_spacing_bps
+    c[C_ORDER_SZ] = q.order_size_sz
+    c[C_MAKER_FEE_BPS] = q.maker_fee_bps
+    c[C_MIN_SPREAD_BPS] = q.min_spread_bps
+    c[C_MAX_HALF_SPREAD_BPS] = q.max_half_spread_bps
+    c[C_HORIZON_S] = q.horizon_s
+    c[C_PARAMS_STALE_NS] = q.params_stale_ms * 1e6
+    c[C_MAX_POSITION_SZ] = risk_cfg.max_position_sz
+    c[C_SPACING_MODE] = SPACING_MODES[q.spacing_mode]
+    c[C_SPACING_RATIO] = q.spacing_ratio
+    c[C_TOTAL_SIZE_SZ] = q.total_size_sz
+    c[C_MIN_NOTIONAL_USD] = q.min_notional_usd
+    c[C_SZ_DECIMALS] = q.sz_decimals
+    c[C_SPREAD_CAP_MULT] = q.market_spread_cap_mult
+    c[C_EPNL_HORIZON_S] = q.epnl_horizon_s
+    c[C_INVENTORY_BETA] = q.inventory_beta
+    c[C_USE_KALMAN_DRIFT] = float(q.use_kalman_drift)
+    c[C_DRIFT_CLAMP_BPS] = q.drift_clamp_bps
+    c[C_USE_DIRECTIONAL_KAPPA] = float(q.use_directional_kappa)
+    c[C_USE_EPNL_FILTER] = float(q.use_epnl_filter)
+    c[C_USE_AS] = float(q.use_adverse_selection)
+    c[C_TOX_NEUTRAL] = q.toxicity_neutral
+    c[C_TOX_AS_WEIGHT] = q.toxicity_as_weight
+    c[C_TOX_GAMMA_WEIGHT] = q.toxicity_gamma_weight
+    c[C_FUNDING_SCALE] = q.funding_scale
+    c[C_LEGACY_ZONES] = float(q.legacy_zones)
+    c[C_LEGACY_GATE] = float(q.legacy_gate)
+    c[C_LEGACY_GATE_UTIL] = q.legacy_gate_util
+    c[C_TOX_SIZE_CUT] = float(q.toxicity_size_cut)
+    c[C_MARGIN_BUFFER_FRAC] = q.margin_buffer_frac
+    c[C_MAX_LEVERAGE] = q.max_leverage
+    c[C_MIN_LIQ_DISTANCE_BPS] = q.min_liq_distance_bps
+    c[C_USE_REGIME_SPREAD] = float(q.use_regime_spread)
+    c[C_TOD:C_TOD + 24] = np.asarray(q.tod_gamma_mult, dtype=np.float64)
+    return c

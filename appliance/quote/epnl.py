@@ -1,0 +1,71 @@
+"""Per-level expected PnL (seed 003 phase 4, with the carry of phase 6).
+
+For a level at depth d (bps from the fair price, after rounding) on side s
+(+1 bid, -1 ask), per unit of size posted, in bps:
+
+    E[PnL] = P(d) [ d - AS(d) - fee - carry_s + drift_s - inv_s ]
+
+    P(d)     = min(1, exp(-kappa_s d))          fill probability (d <= 0: 1)
+    AS(d)    = AS0 exp(-d / d_char) x kurtosis adj x (1 + w_tox excess toxicity_s)
+    carry_s  = funding a fill of this side pays over the holding time; the receiving
+               side gets half of it back (seed 003 phase 6)
+    drift_s  = s mu tau / 2                     bids gain from an up-drift
+    inv_s    = gamma(q') |q'| sigma^2 tau       on the accumulating side, q' the
+                                                utilization after the fill
+             = -0.5 gamma(q) |q| sigma^2 tau    reducing bonus
+
+The seed writes drift and inventory outside lambda(d); here every term is what a
+fill is worth, times the probability of the fill, so E is in bps and its sign is
+the bracket's. The inventory term uses a longer horizon (tau) than the GLFT skew
+(T): GLFT places the quotes, E decides whether a level is worth posting, so the
+accumulating side drops out as inventory builds, before any hard limit.
+"""
+
+import math
+
+from numba import njit
+
+from .glft import gamma_of_q
+
+
+@njit(cache=True)
+def fill_prob(kappa, depth_bps):
+    if depth_bps <= 0.0:
+        return 1.0
+    return math.exp(-kappa * depth_bps)
+
+
+@njit(cache=True)
+def as_bps(as0_bps, delta_char_bps, depth_bps, scale):
+    """AS(d) = AS0 exp(-d / d_char) x scale (toxicity, kurtosis)."""
+    if delta_char_bps <= 0.0 or scale == 0.0:
+        return 0.0
+    return as0_bps * math.exp(-max(depth_bps, 0.0) / delta_char_bps) * scale
+
+
+@njit(cache=True)
+def carry_bps(funding_cost_bps, side):
+    """Funding cost of a fill on ``side``: ``funding_cost_bps`` is what a long pays over
+    the holding time (negative: it receives). The paying side pays it all, the
+    receiving side is credited half (positive = cost)."""
+    c = funding_cost_bps * side  # what this fill's position pays
+    return c if c > 0.0 else 0.5 * c
+
+
+@njit(cache=True)
+def inventory_bps(gamma_base, beta, q, side, x_after, sigma_bps, tau_s, gamma_mult):
+    """Inventory penalty (> 0) or reducing bonus (< 0) of a fill of ``x_after``
+    (cumulative size through this level / q_max) on ``side`` at utilization ``q``."""
+    q_after = q + side * x_after
+    s2t = sigma_bps * sigma_bps * tau_s
+    if abs(q_after) > abs(q):
+        u = abs(q_after)
+        return gamma_of_q(gamma_base, beta, u) * gamma_mult * u * s2t
+    u = abs(q)
+    return -0.5 * gamma_of_q(gamma_base, beta, u) * gamma_mult * u * s2t
+
+
+@njit(cache=True)
+def expected_pnl_bps(prob, depth_bps, as_cost_bps, fee_bps, carry_cost_bps, drift_bps,
+                     inv_bps):
+    return prob * (depth_bps - as_cost_bps - fee_bps - carry_cost_bps + drift_bps - inv_bps)

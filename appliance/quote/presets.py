@@ -1,0 +1,52 @@
+"""Quoting presets: named transformations of a configuration.
+
+* ``unified`` (the default): the configuration as given; every quoting decision
+  flows from per-level expected PnL.
+* ``legacy``: the old system as a yardstick, not a mode to trade: drift shift
+  clamped at +-3 bps, discrete zones at 60/80/100 %, the binary gate at 50 % acting,
+  the toxicity size cut of 3-17 %, beta 3 (the old 1 + 3 u^2), no E[PnL] filter
+  (even split), symmetric kappa (flow multipliers 1, as the seed's rollback).
+* ``no_as``: GLFT without any adverse-selection term: no AS(d), no toxicity in
+  gamma or AS, the E[PnL] filter on what remains (fees, drift, inventory, carry).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from appliance.config import Config, load_config
+
+PRESETS = ("unified", "legacy", "no_as")
+
+
+class UnknownPresetError(ValueError):
+    """A preset name that is not one of PRESETS."""
+
+
+def _legacy(cfg: Config) -> Config:
+    q = dataclasses.replace(
+        cfg.quote, drift_clamp_bps=3.0, legacy_zones=True, legacy_gate=True,
+        toxicity_size_cut=True, inventory_beta=3.0, use_epnl_filter=False,
+        use_directional_kappa=False, toxicity_gamma_weight=0.0)
+    return dataclasses.replace(cfg, quote=q)
+
+
+def _no_as(cfg: Config) -> Config:
+    q = dataclasses.replace(cfg.quote, use_adverse_selection=False, toxicity_gamma_weight=0.0)
+    return dataclasses.replace(cfg, quote=q)
+
+
+_TRANSFORMS = {"unified": lambda cfg: cfg, "legacy": _legacy, "no_as": _no_as}
+
+
+def apply_preset(name: str, cfg: Config) -> Config:
+    """``cfg`` with preset ``name`` applied."""
+    fn = _TRANSFORMS.get(name)
+    if fn is None:
+        raise UnknownPresetError(f"unknown quote preset {name!r}; known: {', '.join(PRESETS)}")
+    return fn(cfg)
+
+
+def preset_config(name: str, base: Config | None = None) -> Config:
+    """The configuration of preset ``name``, on top of ``base`` (default: built-in)."""
+    return apply_preset(name, load_config() if base is None else base)

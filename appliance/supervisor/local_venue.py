@@ -1,0 +1,119 @@
+"""The local venue as a supervised child (gateway.network = "local").
+
+``python -m appliance.venue`` on a loopback port (``gateway.local_venue_port``,
+0 = a free one), started before the feed and stopped after every other process.
+Its URL goes to the children in ``MM_VENUE_URL`` and into ``venue.url`` in the
+state dir (for ``mmctl``, tests and benchmarks). A venue that dies is started
+again (its book and accounts start empty; the gateway reconciles on the feed's
+resync).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from appliance.config import Config, state_dir
+from appliance.gateway import hl_setup
+
+log = logging.getLogger("supervisor")
+
+STOP_GRACE_S = 5.0
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+class LocalVenue:
+    def __init__(self, cfg: Config, instance: str, config_path: str | None) -> None:
+        self.cfg = cfg
+        self.instance = instance
+        self.config_path = config_path
+        self.host = "127.0.0.1"
+        self.port = cfg.gateway.local_venue_port or free_port(self.host)
+        self.proc: subprocess.Popen | None = None
+        self.restarts = 0
+        self._restart_at = 0.0
+        self.log_path = state_dir(cfg, instance) / "venue.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _cmd(self) -> list[str]:
+        cmd = [sys.executable, "-m", "appliance.venue", "--host", self.host, "--port", str(self.port)]
+        if self.config_path:
+            cmd += ["--config", str(self.config_path)]
+        # Only [venue] funded accounts exist there (the demo key's by default): another key
+        # is refused like an unfunded account on the real venue.
+        return cmd
+
+    def spawn(self) -> None:
+        logf = open(self.log_path, "ab")  # noqa: SIM115 (the child keeps it)
+        try:
+            self.proc = subprocess.Popen(self._cmd(), stdin=subprocess.DEVNULL, stdout=logf,
+                                         stderr=subprocess.STDOUT)
+        finally:
+            logf.close()
+
+    def start(self, timeout_s: float) -> None:
+        """Spawn and wait until the port answers; RuntimeError if it does not."""
+        self.spawn()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"local venue exited with code {self.proc.returncode}; "
+                                   f"see {self.log_path}")
+            if port_open(self.host, self.port):
+                break
+            time.sleep(0.05)
+        else:
+            self.stop()
+            raise RuntimeError(f"local venue not listening on {self.url} after {timeout_s:g} s; "
+                               f"see {self.log_path}")
+        os.environ[hl_setup.VENUE_URL_ENV] = self.url  # inherited by every child spawned later
+        (state_dir(self.cfg, self.instance) / hl_setup.VENUE_URL_FILE).write_text(self.url + "\n")
+        log.info("local venue on %s (pid %d)", self.url, self.proc.pid)
+
+    def check(self) -> None:
+        """Restart a venue that died (called from the supervision loop)."""
+        if self.proc is None or self.proc.poll() is None:
+            return
+        now = time.monotonic()
+        if not self._restart_at:
+            self._restart_at = now + min(5.0, 0.5 * 2 ** self.restarts)
+            log.warning("local venue exited with code %s; restarting", self.proc.returncode)
+            return
+        if now >= self._restart_at:
+            self._restart_at = 0.0
+            self.restarts += 1
+            self.spawn()
+
+    def stop(self) -> None:
+        p = self.proc
+        if p is None or p.poll() is not None:
+            return
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            log.warning("local venue did not stop in %g s, killed", STOP_GRACE_S)
+            p.kill()
+            p.wait()
+        log.info("local venue stopped")

@@ -1,0 +1,47 @@
+"""The market driver: a MarketSource paced in real time x speed, looping at the end,
+fed into the venue state (engine + market-data fan-out)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from appliance.feed.process import Pacer
+from appliance.feed.sources import open_source
+
+from .state import now_ms
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.005  # how often due events are looked for
+MAX_EVENTS_PER_TICK = 20_000  # speed 0 or a long stall: yield to requests between slices
+
+
+def open_market(settings):
+    spec = settings.source
+    kind, _, arg = spec.partition(":")
+    if kind == "synthetic" and arg in ("", "walk") and settings.synthetic_kw:
+        return open_source(spec, settings.coins, seed=settings.seed, **settings.synthetic_kw)
+    return open_source(spec, settings.coins, seed=settings.seed)
+
+
+async def run_market(state, source) -> None:
+    pacer = Pacer(source, state.s.speed, loop=True)
+    while True:
+        fed = 0
+        while fed < MAX_EVENTS_PER_TICK:
+            chunk, start, stop = pacer.due()
+            if chunk is None or stop <= start:
+                break
+            stop = min(stop, start + MAX_EVENTS_PER_TICK - fed)
+            pacer._pos = stop  # noqa: SLF001 (handed out only up to ``stop``)
+            try:
+                state.on_market(chunk[start:stop])
+            except Exception:  # a bad event must not stop the market
+                log.exception("market events %d..%d failed", start, stop)
+            fed += stop - start
+        try:
+            state.run_scheduled_cancels(now_ms())
+        except Exception:
+            log.exception("scheduled cancel failed")
+        await asyncio.sleep(TICK_S if fed < MAX_EVENTS_PER_TICK else 0)

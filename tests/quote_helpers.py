@@ -1,0 +1,54 @@
+"""Shared builders for the quote kernel tests: a MarketParams record of a calm
+BTC-like market and one kernel call."""
+
+import numpy as np
+
+from appliance.config import load_config
+from appliance.quote import kernel
+from appliance.quote.config import config_vector
+from appliance.quote.presets import preset_config
+from shm_layout import records
+
+NOW = 10_000_000_000
+MAX_POS = 0.05  # risk.max_position_sz default
+
+BASE = dict(valid=1, mid_px=100_000.5, microprice_px=100_000.5, best_bid_px=100_000.0,
+            best_ask_px=100_001.0, spread_bps=0.1, sigma_clean_bps_per_sqrt_s=2.0,
+            kappa_per_bps=0.2, kappa_bid_per_bps=0.2, kappa_ask_per_bps=0.2, kappa_mult_bid=1.0,
+            kappa_mult_ask=1.0, tick_size_px=1.0, update_mono_ns=NOW, gamma_multiplier=1.0,
+            spread_multiplier=1.0, tail_risk_multiplier=1.0, as0_bps=1.0, as_delta_char_bps=5.0,
+            toxicity_bid=0.3, toxicity_ask=0.3, as_ratio_adjustment=1.0, drift_bps_per_s=0.0,
+            drift_uncertainty_bps_per_s=1.4, funding_rate_per_h=0.0, funding_cost_bps=0.0)
+
+
+def params(**kw) -> np.ndarray:
+    p = np.zeros(1, records.MARKET_PARAMS)
+    base = dict(BASE)
+    base.update(kw)
+    for k, v in base.items():
+        p[k] = v
+    return p
+
+
+def cfg_vector(preset: str = "unified", **quote_overrides) -> np.ndarray:
+    c = preset_config(preset, load_config(overrides={"quote": quote_overrides} if quote_overrides else None))
+    return config_vector(c.quote, c.risk)
+
+
+def ladder(p=None, position_sz=0.0, cfg=None, kill=0, reducing_only=0, acct=None):
+    """(reason, ladder record) of one kernel call."""
+    p = params() if p is None else p
+    cfg = cfg_vector() if cfg is None else cfg
+    acct = kernel.account_unknown() if acct is None else acct
+    out = np.zeros(1, records.TARGET_LADDER)
+    reason = kernel.compute_ladder(p[0], position_sz, acct, cfg, kill, reducing_only, NOW, out[0])
+    return reason, out[0]
+
+
+def bid_depth_bps(lad, level=0) -> float:
+    """Distance of a bid level below the fair price, bps."""
+    return (BASE["microprice_px"] - lad["bid_px"][level]) / BASE["microprice_px"] * 1e4
+
+
+def ask_depth_bps(lad, level=0) -> float:
+    return (lad["ask_px"][level] - BASE["microprice_px"]) / BASE["microprice_px"] * 1e4

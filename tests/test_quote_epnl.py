@@ -1,0 +1,110 @@
+"""Seed 003 phases 4 and 6: per-level E[PnL] decides what is quoted; funding carry;
+the size allocation."""
+
+import numpy as np
+import pytest
+from quote_helpers import MAX_POS, ask_depth_bps, bid_depth_bps, cfg_vector, ladder, params
+
+from appliance.quote import alloc, epnl
+from shm_layout.constants import PULL_NO_EDGE
+
+
+def test_epnl_when_flat_then_positive_at_the_touch_level_on_both_sides():
+    lad = ladder()[1]
+    assert lad["bid_epnl_bps"][0] > 0 and lad["ask_epnl_bps"][0] > 0
+    assert lad["epnl_dropped_bids"] == 0 and lad["epnl_dropped_asks"] == 0
+
+
+def test_epnl_when_80pct_long_then_accumulating_negative_and_reducing_positive():
+    lad = ladder(position_sz=0.8 * MAX_POS)[1]
+    assert lad["n_bids"] == 0 and lad["epnl_dropped_bids"] == 5  # every bid had E <= 0
+    assert lad["n_asks"] > 0 and np.all(lad["ask_epnl_bps"][:lad["n_asks"]] > 0)
+    assert lad["legacy_gate"] == 2  # the old gate (only asks) is logged, not needed
+
+
+def test_epnl_when_30pct_long_then_both_sides_still_quoted():
+    lad = ladder(position_sz=0.3 * MAX_POS)[1]
+    assert lad["n_bids"] > 0 and lad["n_asks"] > 0
+
+
+def test_epnl_when_5_sigma_cascade_then_every_level_negative_and_nothing_quoted():
+    reason, lad = ladder(params(sigma_clean_bps_per_sqrt_s=10.0))
+    assert reason == PULL_NO_EDGE and lad["n_bids"] == 0 and lad["n_asks"] == 0
+    assert lad["epnl_dropped_bids"] == 5 and lad["epnl_dropped_asks"] == 5
+
+
+def test_epnl_when_drift_negative_then_bid_below_ask_and_quotes_shift_down():
+    flat = ladder()[1]
+    down = ladder(params(drift_bps_per_s=-0.5))[1]
+    assert down["bid_epnl_bps"][0] < down["ask_epnl_bps"][0]
+    assert down["bid_px"][0] < flat["bid_px"][0] and down["ask_px"][0] < flat["ask_px"][0]
+    assert down["drift_shift_bps"] == pytest.approx(-0.5 * 5.0 / 2)  # mu T / 2, T = 5 s
+
+
+def test_epnl_when_drift_strongly_negative_then_near_bids_dropped_without_a_gate():
+    lad = ladder(params(drift_bps_per_s=-3.0))[1]
+    assert lad["epnl_dropped_bids"] >= 1 and lad["epnl_dropped_asks"] == 0
+    assert lad["n_asks"] == 5 and lad["legacy_gate"] == 0  # the old gate saw nothing
+    assert bid_depth_bps(lad) > 15.0  # what is left is paid for the drift
+
+
+def test_carry_when_paying_funding_then_positive_and_when_receiving_half_back():
+    assert epnl.carry_bps(2.0, 1) == pytest.approx(2.0)  # longs pay: a bid fill pays
+    assert epnl.carry_bps(2.0, -1) == pytest.approx(-1.0)  # a short receives: bonus
+    assert epnl.carry_bps(-2.0, -1) == pytest.approx(2.0)
+
+
+def test_epnl_when_paying_funding_then_narrower_profitability_and_skew_to_sell():
+    flat = ladder()[1]
+    fund = ladder(params(funding_cost_bps=1.0, funding_rate_per_h=1e-4))[1]
+    assert fund["bid_epnl_bps"][0] < flat["bid_epnl_bps"][0]
+    assert fund["ask_epnl_bps"][0] > flat["ask_epnl_bps"][0]
+    assert fund["reservation_px"] < flat["reservation_px"]
+    off = ladder(params(funding_cost_bps=1.0, funding_rate_per_h=1e-4), cfg=cfg_vector(funding_scale=0.0))[1]
+    assert off["bid_epnl_bps"][0] == pytest.approx(flat["bid_epnl_bps"][0])
+
+
+def test_epnl_when_side_toxic_then_its_as_rises_and_its_levels_thin_out():
+    flat = ladder()[1]
+    tox = ladder(params(toxicity_bid=0.95))[1]
+    assert tox["bid_as_bps"][0] > flat["bid_as_bps"][0]
+    assert tox["bid_epnl_bps"][0] < flat["bid_epnl_bps"][0]
+    assert tox["gamma"] > flat["gamma"]
+
+
+def test_alloc_when_levels_differ_then_not_an_even_split_and_within_total():
+    lad = ladder()[1]
+    sizes = lad["bid_sz"][:lad["n_bids"]]
+    assert len(set(np.round(sizes, 6))) > 1
+    assert sizes.sum() <= 0.005 + 1e-12
+    assert np.all(sizes * lad["bid_px"][:lad["n_bids"]] >= 10.0)
+    assert np.all(np.diff(sizes) > 0)  # deeper levels: more edge per fill, more size
+
+
+def test_alloc_when_near_max_position_then_bids_within_headroom():
+    lad = ladder(params(sigma_clean_bps_per_sqrt_s=0.3), position_sz=0.048)[1]
+    assert lad["bid_sz"][:lad["n_bids"]].sum() <= 0.002 + 1e-12
+    assert lad["ask_sz"][:lad["n_asks"]].sum() == pytest.approx(0.005, abs=1e-4)
+
+
+def test_alloc_when_a_level_below_min_notional_then_dropped_and_budget_redistributed():
+    px = np.full(4, 100_000.0)
+    sz = np.array([1.0, 1.0, 1.0, 0.01])  # weights
+    kept = alloc.allocate(px, sz, 4, 0.0005, 10.0, 1e5)
+    assert kept == 3 and sz[3] == 0.0
+    assert sz[:3].sum() <= 0.0005 + 1e-12 and np.all(sz[:3] * 100_000 >= 10.0)
+    sz = np.array([1.0, 2.0])
+    assert alloc.allocate(px, sz, 2, 0.00005, 10.0, 1e5) == 0  # 5 $: below any minimum
+
+
+def test_epnl_when_no_as_then_no_adverse_selection_term():
+    lad = ladder(cfg=cfg_vector("no_as"))[1]
+    assert np.all(lad["bid_as_bps"][:lad["n_bids"]] == 0.0)
+    assert lad["bid_epnl_bps"][0] > ladder()[1]["bid_epnl_bps"][0]
+
+
+def test_epnl_depth_matches_prices():
+    lad = ladder()[1]
+    d = bid_depth_bps(lad)
+    assert lad["bid_fill_prob"][0] == pytest.approx(np.exp(-0.2 * d))
+    assert lad["ask_fill_prob"][0] == pytest.approx(np.exp(-0.2 * ask_depth_bps(lad)))

@@ -1,0 +1,132 @@
+"""`mmctl bench estimators`: events/s through the full estimator stack on a real capture,
+the cost of each tier, and the warm-start time after a restart (one process)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from appliance.config import load_config
+from appliance.estimator import kernel
+from shm_layout import records
+from shm_layout.constants import KERNEL_STATE_WORDS
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DEFAULT_SOURCE = DATA / "binance_usdm" / "btcusdt_20240808.gz"
+
+
+@njit(cache=True)
+def run_all(state, cfg, evs, out, publish_every):
+    for i in range(evs.shape[0]):
+        kernel.on_event(state, cfg, evs[i])
+        if i % publish_every == 0:
+            kernel.write_params(state, cfg, 0, out[0], i)
+    return evs.shape[0]
+
+
+@njit(cache=True)
+def run_warm(state, cfg, t_ns, n):
+    for i in range(n):
+        kernel.warm_tier(state, cfg, t_ns + i)
+
+
+@njit(cache=True)
+def run_cold(state, cfg, t_ns, n):
+    for i in range(n):
+        kernel.cold_tier(state, cfg, t_ns + i)
+
+
+@njit(cache=True)
+def run_publish(state, cfg, out, n):
+    for i in range(n):
+        kernel.write_params(state, cfg, 0, out[0], i)
+
+
+def load_events(source: str, passes: int) -> np.ndarray:
+    from appliance.feed.sources.base import open_source
+
+    one = np.concatenate(list(open_source(f"replay:{source}", ["BTC"]).chunks(65536)))
+    span = int(one["exch_ts_ns"][-1] - one["exch_ts_ns"][0]) + 1_000_000_000
+    parts = []
+    for k in range(passes):  # repeat the capture later in time, so time keeps running
+        p = one.copy()
+        p["exch_ts_ns"] += k * span
+        parts.append(p)
+    return np.concatenate(parts)
+
+
+def run_estimators_bench(source: str | None = None, passes: int = 10, json_out: str | None = None) -> dict:
+    src = str(source or DEFAULT_SOURCE)
+    if not Path(src).exists():
+        raise FileNotFoundError(f"capture not found: {src}")
+    est = load_config().estimator
+    cfg = kernel.config_vector(est)
+    evs = load_events(src, passes)
+    out = np.zeros(1, records.MARKET_PARAMS)
+    state = np.zeros(KERNEL_STATE_WORDS)
+    kernel.init_state(state, cfg)
+    run_all(state, cfg, evs[:2000], out, 64)  # compile / load from cache
+    run_warm(state, cfg, 0.0, 1)
+    run_cold(state, cfg, 0.0, 1)
+    run_publish(state, cfg, out, 1)
+    res: dict = {"source": src, "passes": passes, "machine": platform.machine(),
+                 "cpu": platform.processor() or platform.machine(), "python": platform.python_version()}
+    # Full stack: every tier, MarketParams published every 64 events (conflation).
+    kernel.init_state(state, cfg)
+    t0 = time.perf_counter()
+    n = run_all(state, cfg, evs, out, 64)
+    full_s = time.perf_counter() - t0
+    n_warm, n_cold = state[kernel.H_N_WARM], state[kernel.H_N_COLD]
+    res.update(events=int(n), seconds=round(full_s, 4), events_per_s=round(n / full_s),
+               ns_per_event=round(full_s / n * 1e9, 1), warm_runs=int(n_warm), cold_runs=int(n_cold))
+    # Tier costs, each timed alone on the warmed state.
+    reps = 20_000
+    t0 = time.perf_counter()
+    run_warm(state.copy(), cfg, state[kernel.H_LAST_EVENT_NS], reps)
+    warm_ns = (time.perf_counter() - t0) / reps * 1e9
+    t0 = time.perf_counter()
+    run_cold(state.copy(), cfg, state[kernel.H_LAST_EVENT_NS], 2000)
+    cold_ns = (time.perf_counter() - t0) / 2000 * 1e9
+    t0 = time.perf_counter()
+    run_publish(state, cfg, out, reps)
+    pub_ns = (time.perf_counter() - t0) / reps * 1e9
+    # Hot tier: the full-stack time minus the warm, cold and publish work it did.
+    hot_ns = (full_s * 1e9 - n_warm * warm_ns - n_cold * cold_ns - (n / 64) * pub_ns) / n
+    res["tier_ns"] = {"hot_per_event": round(hot_ns, 1), "warm_per_run": round(warm_ns, 1),
+                      "cold_per_run": round(cold_ns, 1), "write_params": round(pub_ns, 1)}
+    # Warm start: a restarted estimator attaches the state words and publishes valid
+    # params at once; a cold one needs this many events (and event seconds) first.
+    saved = state.copy()
+    throwaway = saved.copy()  # the first Python-level call of a signature dispatches slowly
+    kernel.on_event(throwaway, cfg, evs[-1])
+    kernel.write_params(throwaway, cfg, 0, out[0], 1)
+    t0 = time.perf_counter()
+    resumed = np.zeros(KERNEL_STATE_WORDS)
+    resumed[:] = saved  # what attaching the shared-memory state amounts to
+    kernel.on_event(resumed, cfg, evs[-1])
+    kernel.write_params(resumed, cfg, 0, out[0], 1)
+    warm_start_us = (time.perf_counter() - t0) * 1e6
+    warm_valid = int(out[0]["valid"])
+    fresh = np.zeros(KERNEL_STATE_WORDS)
+    kernel.init_state(fresh, cfg)
+    k = 0
+    while k < len(evs):
+        kernel.on_event(fresh, cfg, evs[k])
+        k += 1
+        if k % 16 == 0:
+            kernel.write_params(fresh, cfg, 0, out[0], 1)
+            if out[0]["valid"]:
+                break
+    cold_s = (evs[k - 1]["exch_ts_ns"] - evs[0]["exch_ts_ns"]) / 1e9
+    res["warm_start"] = {"us_to_valid_params": round(warm_start_us, 1),
+                         "valid_after_1_event": bool(warm_valid),
+                         "cold_start_events_to_valid": k,
+                         "cold_start_event_s_to_valid": round(cold_s, 1)}
+    if json_out:
+        Path(json_out).write_text(json.dumps(res, indent=2))
+    return res

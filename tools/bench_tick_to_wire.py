@@ -1,0 +1,120 @@
+"""Tick to wire against the local venue: a websocket frame's receive time at the feed
+(its MD_EVENT ``recv_ts_ns``) to the moment the gateway writes the order bytes that
+the resulting ladder caused (CLOCK_REALTIME, just before the socket write).
+
+Runs the real appliance (``mmctl start``, local venue, demo key) once per batch window,
+samples for ``seconds``, then raises the kill flag and records the time until the
+gateway verified with ``openOrders`` that nothing rests (and until the venue itself
+answers an empty ``openOrders`` to this process).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+MMCTL = [sys.executable, "-m", "appliance.cli"]
+TRADING = "[estimator.cascade]\nenabled = false\n[venue]\nip_weight_per_min = 1000000\n"
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model or platform.processor(), "cpus_usable": len(os.sched_getaffinity(0)),
+            "python": platform.python_version(), "kernel": platform.release()}
+
+
+def _q(xs: list[float], f: float) -> float | None:
+    if not xs:
+        return None
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(f * len(s)))]
+
+
+def _open_orders(url: str, user: str) -> list:
+    req = urllib.request.Request(url + "/info", json.dumps({"type": "openOrders", "user": user}).encode(),
+                                 {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.loads(r.read())
+
+
+def run_one(window_ms: float, seconds: float, tmp: Path) -> dict:
+    inst = f"t2w{os.getpid()}w{int(window_ms)}"
+    sd = tmp / f"state-{inst}"
+    cfg = tmp / f"t2w-{int(window_ms)}.toml"
+    cfg.write_text(f'[appliance]\nstate_dir = "{tmp}/state-{{instance}}"\n[risk]\nmetrics_port = 0\n'
+                   f"[gateway]\nbatch_window_ms = {window_ms}\n" + TRADING)
+    subprocess.run([*MMCTL, "start", "--instance", inst, "--config", str(cfg)], check=True,
+                   capture_output=True, text=True, timeout=240)
+    try:
+        time.sleep(seconds)
+        stats = json.loads((sd / "gateway.json").read_text())
+        url = (sd / "venue.url").read_text().strip()
+        samples = stats["tick_to_wire_us"]["samples"]
+        t0 = time.monotonic()
+        subprocess.run([*MMCTL, "kill", "--instance", inst, "--reason", "bench"], check=True,
+                       capture_output=True, timeout=30)
+        t_kill = time.monotonic()
+        empty_s = None
+        while time.monotonic() - t0 < 10:
+            if not _open_orders(url, stats["account"]):
+                empty_s = time.monotonic() - t_kill
+                break
+            time.sleep(0.002)
+        verified = None
+        for _ in range(100):
+            st = json.loads((sd / "gateway.json").read_text())
+            if st.get("kill_to_verified_ms") is not None:
+                verified = st["kill_to_verified_ms"]
+                break
+            time.sleep(0.1)
+    finally:
+        subprocess.run([*MMCTL, "stop", "--instance", inst], capture_output=True, timeout=60)
+    return {
+        "batch_window_ms": window_ms, "samples": len(samples),
+        "tick_to_wire_p50_us": _q(samples, 0.5), "tick_to_wire_p99_us": _q(samples, 0.99),
+        "tick_to_wire_min_us": min(samples) if samples else None,
+        "kill_to_verified_ms": verified,
+        "kill_to_venue_empty_ms": None if empty_s is None else round(empty_s * 1e3, 1),
+        "orders_sent": stats["orders_sent"], "modifies_sent": stats["modifies_sent"],
+        "cancels_sent": stats["cancels_sent"], "fills": stats["fills_applied"],
+    }
+
+
+def run_tick_to_wire_bench(seconds: float = 20.0, windows=(0.0, 100.0), json_out: str | None = None) -> dict:
+    with tempfile.TemporaryDirectory(prefix="t2w") as d:
+        runs = [run_one(w, seconds, Path(d)) for w in windows]
+    result = {"bench": "tick-to-wire", "seconds": seconds, "machine": machine(), "runs": runs,
+              "note": "feed recv_ts (ws frame) -> gateway socket write of the order batch the "
+                      "resulting ladder caused; local venue on loopback, synthetic market"}
+    if json_out:
+        Path(json_out).write_text(json.dumps(result, indent=2))
+    return result
+
+
+def render(r: dict) -> str:
+    m = r["machine"]
+    lines = [f"tick to wire, local venue, {r['seconds']:g} s per run; {m['cpu']}, "
+             f"{m['cpus_usable']} CPUs usable, Python {m['python']}"]
+    for x in r["runs"]:
+        lines.append(f"  batch window {x['batch_window_ms']:>5g} ms: p50 {x['tick_to_wire_p50_us']} us, "
+                     f"p99 {x['tick_to_wire_p99_us']} us ({x['samples']} batches); kill -> verified "
+                     f"{x['kill_to_verified_ms']} ms, venue empty after {x['kill_to_venue_empty_ms']} ms")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render(run_tick_to_wire_bench()))
