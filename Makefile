@@ -1,6 +1,6 @@
 # The two commands of the README's quick start:
-#   make run    install, then run the appliance on its embedded default (synthetic market,
-#               paper gateway) in the foreground; Ctrl-C stops it gracefully
+#   make run    install, then run the appliance on its embedded default (the local venue
+#               on a synthetic market, demo account) in the foreground; Ctrl-C stops it
 #   make test   install with the test extras, then run the whole test suite
 PYTHON ?= python3
 PIP_FLAGS ?= --quiet --disable-pip-version-check

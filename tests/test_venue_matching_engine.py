@@ -275,3 +275,23 @@ def test_replay_binance_capture_when_orders_rest_then_fills_and_no_crash():
     assert n > 50_000 and len(fills) > 0
     assert all(not f.crossed for f in fills)
     assert eng.account(A) is not None
+
+
+def test_entry_latency_when_order_not_live_yet_then_trade_through_does_not_fill_it():
+    eng = engine()
+    r = eng.place(A, "BTC", True, 59999.0, 0.01, "Alo", latency_ns=1_000_000_000)
+    assert r.kind == "resting"
+    eng.on_market(trade_ev(-1, 59998.0, 1.0, T0 + 500_000_000))  # through our bid, too early
+    assert eng.fills(A) == []
+    eng.on_market(trade_ev(-1, 59998.0, 1.0, T0 + 1_500_000_000))  # now live
+    assert [f.sz for f in eng.fills(A)] == [pytest.approx(0.01)]
+
+
+def test_venue_latency_when_configured_then_engine_draws_the_entry_latency():
+    from appliance.config import load_config
+    from appliance.venue.server.settings import settings_from_config
+    from appliance.venue.server.state import VenueState
+
+    cfg = load_config(overrides={"venue": {"order_latency_ms": 25.0}})
+    state = VenueState(settings_from_config(cfg, port=0))
+    assert state.engine.order_latency_ns() == 25_000_000

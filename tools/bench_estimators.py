@@ -48,16 +48,16 @@ def run_publish(state, cfg, out, n):
 
 
 def load_events(source: str, passes: int) -> np.ndarray:
-    from appliance.feed.sources.base import open_source
+    from appliance.feed.sources.base import concat_events, open_source
 
-    one = np.concatenate(list(open_source(f"replay:{source}", ["BTC"]).chunks(65536)))
+    one = concat_events(list(open_source(f"replay:{source}", ["BTC"]).chunks(65536)))
     span = int(one["exch_ts_ns"][-1] - one["exch_ts_ns"][0]) + 1_000_000_000
     parts = []
     for k in range(passes):  # repeat the capture later in time, so time keeps running
         p = one.copy()
         p["exch_ts_ns"] += k * span
         parts.append(p)
-    return np.concatenate(parts)
+    return concat_events(parts)
 
 
 def run_estimators_bench(source: str | None = None, passes: int = 10, json_out: str | None = None) -> dict:
@@ -127,6 +127,77 @@ def run_estimators_bench(source: str | None = None, passes: int = 10, json_out: 
                          "valid_after_1_event": bool(warm_valid),
                          "cold_start_events_to_valid": k,
                          "cold_start_event_s_to_valid": round(cold_s, 1)}
+    res["warm_start"]["restart"] = measure_restart(saved, cfg, evs[-1:])
     if json_out:
         Path(json_out).write_text(json.dumps(res, indent=2))
     return res
+
+
+def measure_restart(words: np.ndarray, cfg: np.ndarray, last_event: np.ndarray) -> dict:
+    """A real restart: the warmed state goes into a shared-memory KERNEL_STATE block; a
+    new process attaches it (no init), folds one event and publishes. Reports the
+    child's time from attach to valid params, and its whole life (imports, numba cache)."""
+    import subprocess
+    import sys
+    import tempfile
+    from multiprocessing import shared_memory
+
+    shm = shared_memory.SharedMemory(create=True, size=records.KERNEL_STATE.itemsize)
+    try:
+        block = np.ndarray(1, records.KERNEL_STATE, buffer=shm.buf)
+        block[0]["words"] = words
+        block[0]["initialized"] = 1
+        with tempfile.TemporaryDirectory() as tmp:
+            np.save(f"{tmp}/cfg.npy", cfg)
+            ev = np.zeros(1, records.MD_EVENT)  # the padded record layout, byte for byte
+            ev[0] = last_event[0]
+            ev.view(np.uint8).tofile(f"{tmp}/ev.bin")
+            root = str(Path(__file__).resolve().parents[1])
+            t0 = time.perf_counter()
+            out = subprocess.run([sys.executable, "-m", "tools.bench_estimators", "--restart-child",
+                                  shm.name, tmp], cwd=root, capture_output=True, text=True)
+            if out.returncode != 0:
+                raise RuntimeError(f"restart child failed:\n{out.stderr[-2000:]}")
+            life_s = time.perf_counter() - t0
+        child = json.loads(out.stdout.strip().splitlines()[-1])
+        del block
+    finally:
+        shm.close()
+        shm.unlink()
+    return {**child, "process_life_s": round(life_s, 3)}
+
+
+def _restart_child(name: str, tmp: str) -> None:
+    from multiprocessing import resource_tracker, shared_memory
+
+    t_start = time.perf_counter()
+    cfg = np.load(f"{tmp}/cfg.npy")
+    ev = np.fromfile(f"{tmp}/ev.bin", np.uint8).view(records.MD_EVENT)
+    out = np.zeros(1, records.MARKET_PARAMS)
+    scratch = np.zeros(KERNEL_STATE_WORDS)  # load the kernels (numba cache) before timing
+    kernel.init_state(scratch, cfg)
+    kernel.on_event(scratch, cfg, ev[0])
+    kernel.write_params(scratch, cfg, 0, out[0], 1)
+    t_loaded = time.perf_counter()
+    t0 = time.perf_counter()
+    shm = shared_memory.SharedMemory(name=name)
+    resource_tracker.unregister(shm._name, "shared_memory")  # the parent owns it
+    block = np.ndarray(1, records.KERNEL_STATE, buffer=shm.buf)
+    state = block[0]["words"]  # attached, not copied: the estimator process's view
+    assert block[0]["initialized"] == 1
+    n_before = int(state[kernel.H_N_EVENTS])
+    kernel.on_event(state, cfg, ev[0])
+    kernel.write_params(state, cfg, 0, out[0], 2)
+    us = (time.perf_counter() - t0) * 1e6
+    res = {"attach_to_valid_params_us": round(us, 1), "valid_after_1_event": bool(out[0]["valid"]),
+           "events_before_restart": n_before, "kernel_load_s": round(t_loaded - t_start, 3)}
+    del state, block
+    shm.close()
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 4 and sys.argv[1] == "--restart-child":
+        _restart_child(sys.argv[2], sys.argv[3])

@@ -13,6 +13,7 @@ import numpy as np
 
 from appliance.config.schema import FeedConfig
 from appliance.feed.sources import MarketSource, open_source
+from appliance.feed.sources.base import concat_events
 from shm_layout.records import MD_EVENT
 
 
@@ -70,5 +71,5 @@ def load_events(spec: str, coin: str = "BTC", seed: int = 0, duration_s: float |
     if duration_s is None and not is_finite_source(spec):
         raise ValueError(f"{spec!r} is infinite: give duration_s")
     parts = list(bounded_chunks(source, chunk_events, duration_s))
-    events = np.concatenate(parts, dtype=MD_EVENT) if parts else np.zeros(0, MD_EVENT)
+    events = concat_events(parts)
     return events, source

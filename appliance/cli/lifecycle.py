@@ -28,7 +28,7 @@ from .common import attach_or_fail, config_option, instance_option
 @config_option
 @instance_option
 @click.option("--duration", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="Stop gracefully after this many seconds.")
+              help="Stop gracefully this many seconds after all processes are healthy.")
 @click.option("--foreground", is_flag=True,
               help="Supervise in this process (for systemd: Type=notify) instead of detaching.")
 @click.option("--timeout", "timeout_s", type=float, default=180.0, show_default=True,

@@ -120,6 +120,9 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"venue.port: not a port: {v.port}")
     if v.speed < 0:
         raise ConfigError(f"venue.speed: must be >= 0, got {v.speed}")
+    for key in ("order_latency_ms", "order_latency_jitter_ms", "order_latency_sigma"):
+        if not getattr(v, key) >= 0:
+            raise ConfigError(f"venue.{key}: must be >= 0, got {getattr(v, key)}")
     if v.queue_model not in ("risk_averse", "prob_power", "prob_log"):
         raise ConfigError(
             f"venue.queue_model: '{v.queue_model}' is not one of risk_averse, prob_power, prob_log")
@@ -135,7 +138,8 @@ def _validate(cfg: Config) -> None:
     for key, allowed in (("venue", ("hyperliquid", "paper")),
                          ("network", ("local", "testnet", "mainnet")),
                          ("unknown_orders", ("cancel", "adopt")),
-                         ("journal_fsync", ("always", "interval", "never"))):
+                         ("journal_fsync", ("always", "interval", "never")),
+                         ("transport", ("http", "ws_post"))):
         if getattr(g, key) not in allowed:
             raise ConfigError(f"gateway.{key}: '{getattr(g, key)}' is not one of {', '.join(allowed)}")
     if not 0 <= g.local_venue_port <= 65535:

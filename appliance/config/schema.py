@@ -154,6 +154,14 @@ class GatewayConfig:
     rate_position_frac: float = 0.01  # ... when |position| >= this share of max_position_sz
     backoff_429_initial_ms: float = 500.0
     backoff_429_max_ms: float = 10000.0
+    # Requote pacing (gateway/requote_pacing.py): optional modifies/places per minute at most,
+    # and never faster than the remaining address budget spread over requote_horizon_h.
+    requote_budget_per_min: float = 60.0
+    requote_horizon_h: float = 8.0
+    requote_burst: float = 20.0
+    urgent_tolerance_bps: float = 5.0  # an order more aggressive than its target by more: at once
+    transport: str = "http"  # actions over HTTP keep-alive | "ws_post" (websocket post; info stays HTTP)
+    journal_compact_at_start: bool = True  # rewrite the journal to its live state on start
 
 
 @dataclass(frozen=True)
@@ -238,12 +246,19 @@ class VenueConfig:
     is_mainnet: bool = False  # phantom-agent source of accepted signatures (SDK: testnet off mainnet URL)
     ws_idle_timeout_s: float = 60.0  # close a ws the server sent nothing to for this long
     ip_weight_per_min: int = 1200
-    address_base_cap: int = 10000  # + 1 request per USDC traded
+    # + 1 request per USDC traded; the real base is 10 000: the default adds a 90 000 allowance
+    # for the demo account's prior volume (ops/default.toml, BENCHMARKS "Gateway request budget")
+    address_base_cap: int = 100000
     schedule_cancel_min_volume_usd: float = 1000000.0
     maker_fee_bps: float = 1.5
     taker_fee_bps: float = 4.5
     queue_model: str = "prob_power"  # risk_averse | prob_power | prob_log
     queue_power: float = 2.0
+    # order entry: accepted -> live in the book (a constant, plus a lognormal draw of
+    # this median when > 0), as the backtester's latency model
+    order_latency_ms: float = 0.0
+    order_latency_jitter_ms: float = 0.0
+    order_latency_sigma: float = 1.0
     l2book_min_interval_ms: float = 500.0  # the real venue pushes a book at most every 0.5 s
     admin_endpoint: bool = True  # POST /_faults and /_fund, loopback clients only
 

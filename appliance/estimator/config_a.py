@@ -146,5 +146,7 @@ class CascadeConfig:
     w_oi: float = 1.0
     pull_enter: float = 0.7  # severity to pull quotes ...
     pull_exit: float = 0.4  # ... and to resume, after
-    pull_hold_s: float = 10.0
+    # A cascade comes in waves (issue 6 proof: a 10 s hold lapsed inside the worst
+    # minute); 60 s also clears it but pulls ~2/3 of the real BTCUSDT capture.
+    pull_hold_s: float = 30.0
     tail_max_mult: float = 3.0

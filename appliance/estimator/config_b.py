@@ -119,3 +119,6 @@ class DriftKalmanConfig:
     alpha_lead: float = 0.3
     sigma_lead: float = 1.5
     lead_min_confidence: float = 0.3
+    # The noises above are the seed's, for one observation per quote cycle (5-6 s); a
+    # tier observing every dt has R x obs_cycle_s / dt (0 = unscaled, as before).
+    obs_cycle_s: float = 5.0

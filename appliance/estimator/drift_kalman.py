@@ -20,6 +20,11 @@ Model, mu = drift in bps per second (of the mid), P its variance (bps^2/s^2):
                     P  <- P e^{-2 theta dt} + q (1 - e^{-2 theta dt}) / (2 theta)
                     (exact OU step; stationary variance q / (2 theta))
   update (z, R):    K = P / (P + R);  mu <- mu + K (z - mu);  P <- max((1 - K) P, P_min)
+Observation noises are the seed's, written for one observation per quote cycle
+(``obs_cycle_s``, 5 s): a tier that observes every dt < cycle has its R scaled by
+cycle / dt, so a source brings the seed's information per second, not per update
+(a 100 ms warm tier would otherwise count one autocorrelated Hawkes excess 50 times
+per cycle; repeated observations at the same instant bring nothing and are skipped).
 No clamp on mu: P bounds it. A composite of n observations is one update with
   R_c = 1 / sum(1/R_i),  z_c = R_c sum(z_i / R_i)
 which gives the same posterior as n sequential updates (without the floor in between).
@@ -46,7 +51,10 @@ S_N_ADAPT = 7
 S_LAST_Z = 8
 S_LAST_R = 9
 S_LAST_K = 10
-N_STATE_DRIFT = 12
+S_T_HOT = 11  # event time of the last observation of each tier (R scaling)
+S_T_WARM = 12
+S_T_COLD = 13
+N_STATE_DRIFT = 14
 
 # --- config vector -------------------------------------------------------------
 C_ENABLED = 0
@@ -78,7 +86,8 @@ C_SIG_BASIS = 25
 C_A_LEAD = 26
 C_SIG_LEAD = 27
 C_LEAD_MIN_CONF = 28
-N_CONFIG_DRIFT = 29
+C_CYCLE_NS = 29  # the quote cycle the observation noises are written for; 0 = no scaling
+N_CONFIG_DRIFT = 30
 
 
 def config_values(c: DriftKalmanConfig) -> list[float]:
@@ -103,6 +112,7 @@ def config_values(c: DriftKalmanConfig) -> list[float]:
     v[C_A_BASIS], v[C_SIG_BASIS] = c.alpha_basis, c.sigma_basis
     v[C_A_LEAD], v[C_SIG_LEAD] = c.alpha_lead, c.sigma_lead
     v[C_LEAD_MIN_CONF] = c.lead_min_confidence
+    v[C_CYCLE_NS] = c.obs_cycle_s * 1e9
     return v
 
 
@@ -125,8 +135,9 @@ def predict(st, t_ns):
     if dt_s <= 0.0:
         return
     th = st[S_THETA]
-    e2 = math.exp(-2.0 * th * dt_s)
-    st[S_MU] *= math.exp(-th * dt_s)
+    e1 = math.exp(-th * dt_s)
+    e2 = e1 * e1  # one exp per event: this runs on every book
+    st[S_MU] *= e1
     st[S_P] = st[S_P] * e2 + st[S_Q] * (1.0 - e2) / (2.0 * th)
     st[S_T_NS] = t_ns
 
@@ -170,6 +181,24 @@ def composite_update(st, cfg, z, r, n):
     return kalman_update(st, cfg, zc, rc)
 
 
+@njit(cache=True)
+def cycle_scale(st, cfg, slot, t_ns):
+    """R multiplier of a tier observing now: cycle / dt since its last observation
+    (>= 1; 1 the first time; inf when no time passed: nothing new to learn)."""
+    last = st[slot]
+    cyc = cfg[C_CYCLE_NS]
+    if cyc <= 0.0:
+        return 1.0
+    if last <= 0.0:
+        st[slot] = t_ns
+        return 1.0
+    dt = t_ns - last
+    if dt <= 0.0:
+        return math.inf
+    st[slot] = t_ns
+    return max(cyc / dt, 1.0)
+
+
 # --- observation sources -----------------------------------------------------------
 
 
@@ -196,54 +225,56 @@ def obs_trend(st, cfg, t_ns, trend_bps_per_s, agreement, p_continuation):
 
 
 @njit(cache=True)
-def obs_flow(st, cfg, flow_imb, kappa_total):
+def obs_flow(st, cfg, flow_imb, kappa_total, r_scale=1.0):
     """Trade flow imbalance (+ = buy pressure): z = alpha * imb, R = sigma^2 / max(kappa, 0.1)."""
     if cfg[C_A_FLOW] == 0.0:
         return 0.0
-    return kalman_update(st, cfg, cfg[C_A_FLOW] * flow_imb, cfg[C_SIG_FLOW] ** 2 / max(kappa_total, 0.1))
+    r = cfg[C_SIG_FLOW] ** 2 / max(kappa_total, 0.1) * r_scale
+    return kalman_update(st, cfg, cfg[C_A_FLOW] * flow_imb, r)
 
 
 @njit(cache=True)
-def obs_funding(st, cfg, funding_z, n_obs):
+def obs_funding(st, cfg, funding_z, n_obs, r_scale=1.0):
     """High funding = longs pay = bearish: z = -alpha * fz, R = sigma^2 / max(|fz|, 0.1).
     Skipped before the funding estimator has ``funding_min_obs`` observations."""
     if cfg[C_A_FUND] == 0.0 or n_obs < cfg[C_FUND_MIN_OBS]:
         return 0.0
-    return kalman_update(st, cfg, -cfg[C_A_FUND] * funding_z, cfg[C_SIG_FUND] ** 2 / max(abs(funding_z), 0.1))
+    r = cfg[C_SIG_FUND] ** 2 / max(abs(funding_z), 0.1) * r_scale
+    return kalman_update(st, cfg, -cfg[C_A_FUND] * funding_z, r)
 
 
 @njit(cache=True)
-def obs_hawkes(st, cfg, excess_buy, excess_sell, total_intensity):
+def obs_hawkes(st, cfg, excess_buy, excess_sell, total_intensity, r_scale=1.0):
     """Hawkes excess (per s): z = alpha (excess_buy - excess_sell), R = sigma^2 / max(lambda, 0.1)."""
     if cfg[C_A_HAWKES] == 0.0:
         return 0.0
     z = cfg[C_A_HAWKES] * (excess_buy - excess_sell)
-    return kalman_update(st, cfg, z, cfg[C_SIG_HAWKES] ** 2 / max(total_intensity, 0.1))
+    return kalman_update(st, cfg, z, cfg[C_SIG_HAWKES] ** 2 / max(total_intensity, 0.1) * r_scale)
 
 
 @njit(cache=True)
-def obs_fill_size(st, cfg, size_z_bid, size_z_ask):
+def obs_fill_size(st, cfg, size_z_bid, size_z_ask, r_scale=1.0):
     """Fill-size shift: unusually large fills on our bid (sellers) = bearish.
     z = alpha (size_z_ask - size_z_bid), R = sigma^2."""
     if cfg[C_A_SIZE] == 0.0:
         return 0.0
-    return kalman_update(st, cfg, cfg[C_A_SIZE] * (size_z_ask - size_z_bid), cfg[C_SIG_SIZE] ** 2)
+    return kalman_update(st, cfg, cfg[C_A_SIZE] * (size_z_ask - size_z_bid), cfg[C_SIG_SIZE] ** 2 * r_scale)
 
 
 @njit(cache=True)
-def obs_basis(st, cfg, d_basis_bps):
+def obs_basis(st, cfg, d_basis_bps, r_scale=1.0):
     """Change of basis (ours minus reference, bps): z = alpha * d_basis, R = sigma^2."""
     if cfg[C_A_BASIS] == 0.0:
         return 0.0
-    return kalman_update(st, cfg, cfg[C_A_BASIS] * d_basis_bps, cfg[C_SIG_BASIS] ** 2)
+    return kalman_update(st, cfg, cfg[C_A_BASIS] * d_basis_bps, cfg[C_SIG_BASIS] ** 2 * r_scale)
 
 
 @njit(cache=True)
-def obs_lead(st, cfg, lead_bps_per_s, confidence):
+def obs_lead(st, cfg, lead_bps_per_s, confidence, r_scale=1.0):
     """Cross-asset lead: skipped below min confidence; z = alpha * lead, R = sigma^2 / conf."""
     if cfg[C_A_LEAD] == 0.0 or confidence < cfg[C_LEAD_MIN_CONF]:
         return 0.0
-    return kalman_update(st, cfg, cfg[C_A_LEAD] * lead_bps_per_s, cfg[C_SIG_LEAD] ** 2 / confidence)
+    return kalman_update(st, cfg, cfg[C_A_LEAD] * lead_bps_per_s, cfg[C_SIG_LEAD] ** 2 / confidence * r_scale)
 
 
 # --- tiers -------------------------------------------------------------------------
@@ -251,12 +282,18 @@ def obs_lead(st, cfg, lead_bps_per_s, confidence):
 
 @njit(cache=True)
 def hot_tier(st, cfg, t_ns, z_book, r_book, n_book, flow_imb, kappa_total):
-    """Every cycle: predict, one composite book update, the flow observation."""
+    """Every cycle: predict, one composite book update, the flow observation (R x
+    cycle / dt: see the module note)."""
     if cfg[C_ENABLED] == 0.0:
         return
     predict(st, t_ns)
-    composite_update(st, cfg, z_book, r_book, n_book)
-    obs_flow(st, cfg, flow_imb, kappa_total)
+    scale = cycle_scale(st, cfg, S_T_HOT, t_ns)
+    if not math.isfinite(scale):
+        return
+    zc, rc = composite(z_book, r_book, n_book)
+    if math.isfinite(rc):
+        kalman_update(st, cfg, zc, rc * scale)
+    obs_flow(st, cfg, flow_imb, kappa_total, scale)
 
 
 @njit(cache=True)
@@ -264,9 +301,12 @@ def warm_tier(st, cfg, t_ns, excess_buy, excess_sell, total_intensity, size_z_bi
     if cfg[C_ENABLED] == 0.0:
         return
     predict(st, t_ns)
-    obs_hawkes(st, cfg, excess_buy, excess_sell, total_intensity)
-    obs_fill_size(st, cfg, size_z_bid, size_z_ask)
-    obs_basis(st, cfg, d_basis_bps)
+    scale = cycle_scale(st, cfg, S_T_WARM, t_ns)
+    if not math.isfinite(scale):
+        return
+    obs_hawkes(st, cfg, excess_buy, excess_sell, total_intensity, scale)
+    obs_fill_size(st, cfg, size_z_bid, size_z_ask, scale)
+    obs_basis(st, cfg, d_basis_bps, scale)
 
 
 @njit(cache=True)
@@ -274,8 +314,11 @@ def cold_tier(st, cfg, t_ns, lead_bps_per_s, lead_confidence, funding_z, funding
     if cfg[C_ENABLED] == 0.0:
         return
     predict(st, t_ns)
-    obs_lead(st, cfg, lead_bps_per_s, lead_confidence)
-    obs_funding(st, cfg, funding_z, funding_n_obs)
+    scale = cycle_scale(st, cfg, S_T_COLD, t_ns)
+    if not math.isfinite(scale):
+        return
+    obs_lead(st, cfg, lead_bps_per_s, lead_confidence, scale)
+    obs_funding(st, cfg, funding_z, funding_n_obs, scale)
 
 
 # --- adaptation (phase 5) -------------------------------------------------------------

@@ -16,6 +16,7 @@ from . import (
     cascade,
     correlation,
     drift_kalman,
+    fill_size,
     flow,
     funding,
     hawkes,
@@ -91,6 +92,7 @@ _STATE_BLOCKS = [
     ("drift", drift_kalman.N_STATE_DRIFT),
     ("xv", correlation.N_STATE_XV),  # this coin vs its reference stream
     ("corr", correlation.N_STATE_CORR),  # used in coin 0's state only (all coins)
+    ("fsize", fill_size.N_STATE_FSIZE),  # our fill sizes per side (drift observation)
 ]
 
 
@@ -121,6 +123,7 @@ OS_BOOK, OE_BOOK = STATE["book"]
 OS_DR, OE_DR = STATE["drift"]
 OS_XV, OE_XV = STATE["xv"]
 OS_CORR, OE_CORR = STATE["corr"]
+OS_FS, OE_FS = STATE["fsize"]
 
 # --- kernel config words --------------------------------------------------------------
 K_WARM_NS = 0

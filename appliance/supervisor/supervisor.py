@@ -43,6 +43,7 @@ from .sdnotify import SdNotifier
 
 HEALTHY_RESET_S = 10.0  # a process up this long has its restart backoff reset
 STOP_GRACE_S = 5.0
+DURATION_START_ALLOWANCE_S = 300.0  # --duration: longest wait for "all healthy"
 SYSTEMD_VARS = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
 
 log = logging.getLogger("supervisor")
@@ -273,7 +274,7 @@ class Supervisor:
         sup["pid"] = os.getpid()
         sup["state"] = PS_RUNNING
         ready = False
-        started = time.monotonic()
+        started = ready_at = time.monotonic()
         wd_interval = self.notifier.watchdog_interval_s
         next_wd = 0.0
         self._stopping = False
@@ -283,7 +284,11 @@ class Supervisor:
         timeout_ms = self.cfg.supervisor.heartbeat_timeout_ms
         try:
             while not (self._signalled or ctl["stop_requested"]):
-                if self.duration_s is not None and time.monotonic() - started >= self.duration_s:
+                # The duration runs from the moment all are healthy (compiling and
+                # connecting are not trading time), with a bound if that never comes.
+                if self.duration_s is not None and (
+                        (ready and time.monotonic() - ready_at >= self.duration_s)
+                        or time.monotonic() - started >= self.duration_s + DURATION_START_ALLOWANCE_S):
                     log.info("duration of %g s reached", self.duration_s)
                     break
                 now = time.monotonic_ns()
@@ -295,6 +300,7 @@ class Supervisor:
                 healthy = children_healthy(ctl, timeout_ms)
                 if healthy and not ready:
                     ready = True
+                    ready_at = time.monotonic()
                     ctl["state"] = AS_RUNNING
                     self.notifier.ready("all five processes healthy")
                     log.info("ready: all processes healthy after %.2f s", time.monotonic() - started)

@@ -15,7 +15,7 @@ import dataclasses
 import gzip
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Protocol, runtime_checkable
 
@@ -191,6 +191,31 @@ def concat_events(arrays: Sequence[np.ndarray]) -> np.ndarray:
 def take_events(ev: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``ev[index]`` (integer or boolean index) byte for byte, padding included."""
     return np.ascontiguousarray(ev).view(_MD_RAW)[index].view(MD_EVENT)
+
+
+def rechunk(blocks: Iterable[np.ndarray], max_events: int, stats: SourceStats) -> Iterator[np.ndarray]:
+    """Cut a stream of MD_EVENT blocks of any sizes into chunks of exactly
+    ``max_events`` (the last one shorter), counting them into ``stats.events``."""
+    pending: list[np.ndarray] = []  # blocks not yet cut into chunks
+    n_pending = 0
+    for block in blocks:
+        if not len(block):
+            continue
+        pending.append(block)
+        n_pending += len(block)
+        if n_pending < max_events:
+            continue
+        buf = concat_events(pending) if len(pending) > 1 else pending[0]
+        n_full = n_pending // max_events * max_events
+        for i in range(0, n_full, max_events):
+            stats.events += max_events
+            yield buf[i : i + max_events]
+        pending = [buf[n_full:]]
+        n_pending = len(pending[0])
+    if n_pending:
+        tail = concat_events(pending) if len(pending) > 1 else pending[0]
+        stats.events += len(tail)
+        yield tail
 
 
 class EventWriter:

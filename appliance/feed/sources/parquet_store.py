@@ -29,6 +29,7 @@ from .base import (
     check_coins,
     check_max_events,
     concat_events,
+    rechunk,
     take_events,
 )
 
@@ -252,8 +253,9 @@ class ParquetReplaySource:
         max_events = check_max_events(max_events)
         self.stats = st = SourceStats()
         pf = pq.ParquetFile(self.path)
-        pending: list[np.ndarray] = []
-        n_pending = 0
+        yield from rechunk(self._row_groups(pf, st), max_events, st)
+
+    def _row_groups(self, pf: pq.ParquetFile, st: SourceStats) -> Iterator[np.ndarray]:
         for rg in range(pf.num_row_groups):
             ev = from_table(pf.read_row_group(rg, columns=list(_FIELDS)))
             st.lines += len(ev)
@@ -262,20 +264,4 @@ class ParquetReplaySource:
                 keep = ev["coin"] != 255
                 st.skipped += int((~keep).sum())
                 ev = take_events(ev, keep)
-            if not len(ev):
-                continue
-            pending.append(ev)
-            n_pending += len(ev)
-            if n_pending < max_events:
-                continue
-            buf = concat_events(pending) if len(pending) > 1 else pending[0]
-            n_full = n_pending // max_events * max_events
-            for i in range(0, n_full, max_events):
-                st.events += max_events
-                yield buf[i : i + max_events]
-            pending = [buf[n_full:]]
-            n_pending = len(pending[0])
-        if n_pending:
-            tail = concat_events(pending) if len(pending) > 1 else pending[0]
-            st.events += len(tail)
-            yield tail
+            yield ev

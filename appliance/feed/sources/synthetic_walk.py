@@ -38,7 +38,7 @@ from .base import (
     SourceStats,
     check_coins,
     check_max_events,
-    concat_events,
+    rechunk,
     take_events,
 )
 
@@ -119,22 +119,18 @@ class SyntheticWalkSource:
     def chunks(self, max_events: int = DEFAULT_CHUNK_EVENTS) -> Iterator[np.ndarray]:
         """Infinite; each call restarts the same stream from the seed."""
         max_events = check_max_events(max_events)
-        self.stats = st = SourceStats()
+        self.stats = SourceStats()
+        yield from rechunk(self._blocks(), max_events, self.stats)
+
+    def _blocks(self) -> Iterator[np.ndarray]:
         rng = np.random.Generator(np.random.PCG64(self.seed))
         log_mid = np.log(self._start)
         k0 = 0
         next_tid = 1
-        carry = np.zeros(0, dtype=MD_EVENT)
         while True:
             block, log_mid, next_tid = self._block(rng, k0, log_mid, next_tid)
             k0 += BLOCK_BOOKS
-            buf = concat_events((carry, block)) if len(carry) else block
-            n_full = len(buf) // max_events * max_events
-            for i in range(0, n_full, max_events):
-                out = buf[i : i + max_events]
-                st.events += len(out)
-                yield out
-            carry = buf[n_full:]
+            yield block
 
     def _block(
         self, rng: np.random.Generator, k0: int, log_mid: np.ndarray, next_tid: int

@@ -186,7 +186,7 @@ def place(state, user: str, o: dict, now_wall: int) -> dict:
     if problem:
         return problem
     res = state.engine.place(user, coin, o["is_buy"], o["px"], o["sz"], o["tif"], o["reduce_only"],
-                             o["cloid"], None)
+                             o["cloid"], None, latency_ns=state.engine.order_latency_ns())
     return _status(state, user, o, coin, res, now_wall)
 
 

@@ -24,6 +24,9 @@ class VenueSettings:
     taker_fee_bps: float = 4.5
     queue_model: str = "prob_power"
     queue_power: float = 2.0
+    order_latency_ms: float = 0.0
+    order_latency_jitter_ms: float = 0.0
+    order_latency_sigma: float = 1.0
     l2book_min_interval_ms: float = 500.0  # the real venue pushes a book at most every 0.5 s
     admin_endpoint: bool = True  # POST /_faults, loopback clients only
     synthetic_kw: dict = field(default_factory=dict)
@@ -51,7 +54,8 @@ def settings_from_config(cfg, **overrides) -> VenueSettings:
         for name in ("host", "port", "speed", "seed", "funded", "agents", "is_mainnet",
                      "ws_idle_timeout_s", "ip_weight_per_min", "address_base_cap",
                      "schedule_cancel_min_volume_usd", "maker_fee_bps", "taker_fee_bps",
-                     "queue_model", "queue_power", "l2book_min_interval_ms", "admin_endpoint"):
+                     "queue_model", "queue_power", "order_latency_ms", "order_latency_jitter_ms",
+                     "order_latency_sigma", "l2book_min_interval_ms", "admin_endpoint"):
             if hasattr(v, name):
                 setattr(s, name, getattr(v, name))
         s.source = v.source or cfg.feed.source

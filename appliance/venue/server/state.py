@@ -37,11 +37,16 @@ def now_ms() -> int:
 
 def make_engine(s: VenueSettings, universe):
     from appliance.venue.matching.engine import CoinSpec, FeeSchedule, VenueEngine
+    from appliance.venue.matching.latency import new_latency
 
     specs = [CoinSpec(c.name, c.sz_decimals, c.max_leverage) for c in universe]
+    jitter = s.order_latency_jitter_ms > 0
+    latency = new_latency("lognormal" if jitter else "constant", int(round(s.order_latency_ms * 1e6)),
+                          s.order_latency_jitter_ms * 1e6, s.order_latency_sigma, seed=int(s.seed) or 1)
     return VenueEngine(specs, FeeSchedule(s.maker_fee_bps, s.taker_fee_bps),
                        queue_model=s.queue_model, queue_power=s.queue_power,
-                       max_accounts=MAX_ACCOUNTS, hash_salt=int(s.seed) & 0xFFFFFFFF)
+                       max_accounts=MAX_ACCOUNTS, hash_salt=int(s.seed) & 0xFFFFFFFF,
+                       latency=latency)
 
 
 class VenueState:

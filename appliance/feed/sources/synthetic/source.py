@@ -18,6 +18,7 @@ from ..base import (
     check_coins,
     check_max_events,
     concat_events,
+    rechunk,
     take_events,
 )
 from . import params as P  # noqa: N812 - slot names read P.R_*, P.S_*
@@ -150,25 +151,8 @@ class ScenarioSource:
     def chunks(self, max_events: int = DEFAULT_CHUNK_EVENTS) -> Iterator[np.ndarray]:
         """Finite; each call replays the same stream from the seed."""
         max_events = check_max_events(max_events)
-        self.stats = st = SourceStats()
-        pending: list[np.ndarray] = []  # blocks not yet cut into chunks
-        n_pending = 0
-        for block in self._blocks():
-            pending.append(block)
-            n_pending += len(block)
-            if n_pending < max_events:
-                continue
-            buf = concat_events(pending) if len(pending) > 1 else pending[0]
-            n_full = n_pending // max_events * max_events
-            for i in range(0, n_full, max_events):
-                st.events += max_events
-                yield buf[i : i + max_events]
-            pending = [buf[n_full:]]
-            n_pending = len(pending[0])
-        if n_pending:
-            tail = concat_events(pending) if len(pending) > 1 else pending[0]
-            st.events += len(tail)
-            yield tail
+        self.stats = SourceStats()
+        yield from rechunk(self._blocks(), max_events, self.stats)
 
     @property
     def truth(self) -> ScenarioTruth:
