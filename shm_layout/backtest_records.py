@@ -58,6 +58,13 @@ BT_STATE = np.dtype(
         ("last_drift_bps_per_s", "<f8"),
         ("last_n_bids", "<i8"),  # levels of the last ladder computed
         ("last_n_asks", "<i8"),
+        # market-data latency (md_latency_*): the strategy's lagging cursor
+        ("md_next", "<i8"),  # next event to deliver, in (carry ++ chunk) of the current call
+        ("md_head_ready", "<i8"),  # 1: md_head_arr_ns holds that event's arrival
+        ("md_head_arr_ns", "<i8"),  # its arrival at the strategy
+        ("md_last_arr_ns", "<i8"),  # arrivals never decrease: max with this
+        ("md_last_t_ns", "<i8"),  # venue time of the last event given an arrival
+        ("n_md_delivered", "<i8"),  # events the strategy has seen
     ]
 )
 

@@ -7,11 +7,17 @@ from pathlib import Path
 
 from appliance.venue.demo_key import DEMO_ADDRESS
 
-# The cascade detector currently pulls the synthetic market's quotes (estimator work in
-# progress); these tests are about the client, so it is switched off here. The tests poll
+# These tests are about the client, not the strategy: the cascade detector and the E[PnL]
+# filter are off, the spread floor low and the synthetic market livelier (6 bps/sqrt(s)),
+# so that quotes sit near the touch and a minute brings fills. The tests poll
 # the venue from the same loopback IP as the gateway: its IP weight limit is raised so the
 # polling does not eat the gateway's budget (the 429 test injects its burst).
-TRADING_CONFIG = "[estimator.cascade]\nenabled = false\n[venue]\nip_weight_per_min = 1000000\n"
+# Requote pacing is loosened so the best level follows the mid closely and a minute of
+# trading brings the handful of fills the tests wait for (the default paces for hours).
+TRADING_CONFIG = ("[estimator.cascade]\nenabled = false\n[feed]\nsynthetic_sigma_bps_per_sqrt_s = 6.0\n"
+                  "[quote]\nmin_spread_bps = 2.0\nuse_epnl_filter = false\n"
+                  "[venue]\nip_weight_per_min = 1000000\n"
+                  "[gateway]\nrequote_budget_per_min = 600.0\n")
 
 
 def state(tmp: Path, instance: str) -> Path:
@@ -57,9 +63,14 @@ def gateway_stats(tmp: Path, instance: str) -> dict:
 
 
 def journal_fills(tmp: Path, instance: str) -> list[dict]:
-    """Fill records of the gateway journal that booked a size (applied > 0)."""
+    """Fill records of the gateway journal (and its archived generations) that booked a
+    size (applied > 0)."""
+    from appliance.gateway.hl_compact import archives
+
+    live = state(tmp, instance) / "gateway-journal.jsonl"
+    paths = [p for _, p in archives(live)] + [live]  # compaction at start archives the old one
     out = []
-    for line in (state(tmp, instance) / "gateway-journal.jsonl").read_bytes().splitlines():
+    for line in b"".join(Path(p).read_bytes() for p in paths).splitlines():
         rec = json.loads(line[9:])
         if rec.get("k") == "fill" and rec.get("applied", 0) > 0:
             out.append(rec)

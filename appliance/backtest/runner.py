@@ -39,10 +39,15 @@ def config_hash(cfg: Config) -> str:
     return hashlib.sha256(config_to_toml(cfg).encode()).hexdigest()
 
 
-class Simulation:
-    """The arrays of one run and the chunk loop over them."""
+MD_SEED_SALT = 0x4D44  # md latency draws: a sequence apart from order entry's (as the venue's)
 
-    def __init__(self, cfg: Config, coin_index: int = 0, seed: int = 0) -> None:
+
+class Simulation:
+    """The arrays of one run and the chunk loop over them. ``lagged``: force (True) or
+    forbid (False) the market-data latency loop; None = when md latency is set."""
+
+    def __init__(self, cfg: Config, coin_index: int = 0, seed: int = 0,
+                 lagged: bool | None = None) -> None:
         b = cfg.backtest
         self.cfg = cfg
         self.coin_index = coin_index
@@ -69,6 +74,12 @@ class Simulation:
         self.lat = matching.new_latency(
             "lognormal" if jitter else "constant", int(round(b.order_latency_ms * 1e6)),
             b.order_latency_jitter_ms * 1e6, b.order_latency_sigma, seed=seed)
+        md_jitter = b.md_latency_jitter_ms > 0
+        self.md_lat = matching.new_latency(
+            "lognormal" if md_jitter else "constant", int(round(b.md_latency_ms * 1e6)),
+            b.md_latency_jitter_ms * 1e6, b.md_latency_sigma, seed=seed + MD_SEED_SALT)
+        self.lagged = (b.md_latency_ms > 0 or md_jitter) if lagged is None else bool(lagged)
+        self.carry = np.zeros(0, MD_EVENT)  # events the strategy has not seen yet
         self.cloid = np.zeros(16, np.uint8)
         self.params = np.zeros(1, MARKET_PARAMS)
         self.ladder = np.zeros(1, TARGET_LADDER)
@@ -83,10 +94,23 @@ class Simulation:
                 self.ladder, self.pos, *self.va, self.res, self.lat, self.cloid, self.tol_bps,
                 self.sz_tol_frac, self.fills, self.markouts, self.samples, self.coin_index)
 
+    def _lagged_args(self, evs: np.ndarray, i0: int) -> tuple:
+        return (self.carry, evs, i0, *self._args(evs)[1:], self.md_lat)
+
+    def _rest_args(self) -> tuple:
+        return (self.carry, self.st, self.est_state, self.est_cfg, self.params, self.q_cfg,
+                self.acct, self.ladder, self.pos, self.lat, self.va.orders, self.samples,
+                self.coin_index, self.md_lat)
+
     def warm_up(self) -> float:
         """Load (or compile) the loop; returns the seconds it took."""
         t0 = time.perf_counter()
-        sim.run_chunk(*self._args(np.zeros(0, MD_EVENT)))
+        empty = np.zeros(0, MD_EVENT)
+        if self.lagged:
+            sim.run_chunk_lagged(*self._lagged_args(empty, 0))
+            sim.deliver_rest(*self._rest_args())
+        else:
+            sim.run_chunk(*self._args(empty))
         sim.finish(self.st, self.pos, self.va.orders, self.samples[:0])
         return time.perf_counter() - t0
 
@@ -107,16 +131,46 @@ class Simulation:
     def feed(self, evs: np.ndarray) -> None:
         """Simulate one chunk; state carries to the next."""
         t0 = time.perf_counter()
-        i = 0
-        while i < evs.shape[0]:
-            i += sim.run_chunk(*self._args(evs[i:]))
-            if i < evs.shape[0]:
-                self._grow()
+        if self.lagged:
+            self._feed_lagged(evs)
+        else:
+            i = 0
+            while i < evs.shape[0]:
+                i += sim.run_chunk(*self._args(evs[i:]))
+                if i < evs.shape[0]:
+                    self._grow()
         self.wall_s += time.perf_counter() - t0
 
+    def _feed_lagged(self, evs: np.ndarray) -> None:
+        i = 0
+        while True:
+            i = sim.run_chunk_lagged(*self._lagged_args(evs, i))
+            if i >= evs.shape[0]:
+                break
+            self._grow()
+        # carry what the strategy has not seen (a copy: the source may reuse its chunk)
+        s = self.st[0]
+        j, nc = int(s["md_next"]), self.carry.shape[0]
+        if j >= nc:
+            self.carry = evs[j - nc:].copy()
+        else:
+            carry = np.empty(nc - j + evs.shape[0], MD_EVENT)  # (concatenate drops the padding)
+            carry[: nc - j] = self.carry[j:]
+            carry[nc - j:] = evs
+            self.carry = carry
+        s["md_next"] = 0
+
     def finish(self) -> None:
+        """End of the data: events still in flight reach the strategy; last sample."""
+        t0 = time.perf_counter()
+        if self.lagged:
+            while not sim.deliver_rest(*self._rest_args()):
+                self._grow()
+            self.carry = self.carry[:0]
+            self.st[0]["md_next"] = 0
         self._grow()
         sim.finish(self.st, self.pos, self.va.orders, self.samples)
+        self.wall_s += time.perf_counter() - t0
 
     @property
     def seconds_simulated(self) -> float:

@@ -14,6 +14,16 @@ Per event, in simulated time (the events' receive time, as the appliance sees th
    sent (it takes effect ``order_latency`` later);
 6. on the sample timer, one point of the time series.
 
+Market-data latency (``[backtest] md_latency_*``): the venue (1, 2, 4) takes each
+event at its own time; the strategy (3, 5, 6: estimator, requote and sample timers)
+sees it ``md latency`` later, at ``max(previous arrival, venue time + draw)`` so that
+no event overtakes an earlier one. ``run_chunk_lagged`` interleaves the two in time
+order with a lagging cursor over the events (no copy per event); the events of a
+chunk the strategy has not seen yet are carried into the next call, and
+``deliver_rest`` hands over the last ones. With no md latency ``run_chunk`` runs the
+two sides back to back per event, as before. Our fills reach the position and the
+estimator at the venue's time (user events: not market data).
+
 The kernels are the processes' own modules and the venue's (imported, never copied). The loop stops
 early, returning the index reached, when the fills or samples buffer could overflow:
 the caller grows them and calls again. All state lives in the arrays passed in, so
@@ -36,6 +46,7 @@ from . import venue_exec
 
 # Room a single event may need in the fills buffer (a sweep through every level).
 FILL_HEADROOM = 4 * MAX_LEVELS
+INT64_MAX = 9_223_372_036_854_775_807
 
 
 def init_state(st, requote_interval_ns: int, order_latency_ns: int, sample_interval_ns: int,
@@ -106,11 +117,104 @@ def _mark_out(st, fills, markouts, t, mid):
 
 
 @njit(cache=True)
+def _advance(st, t):
+    """Move the clock to ``t`` (never backwards): time under should_pull_quotes."""
+    if st.pull_flag != 0 and st.first_ns != 0:  # time under should_pull_quotes
+        st.pull_ns += t - st.now_ns
+        if st.n_bid_orders + st.n_ask_orders > 0:
+            st.quoted_pull_ns += t - st.now_ns
+    st.now_ns = t
+    if st.first_ns == 0:
+        st.first_ns = t
+        st.next_requote_ns = t
+        st.next_sample_ns = t
+
+
+@njit(cache=True)
+def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts, positions,
+                vfills, updates, res, cloid, tol_bps, sz_tol_frac, fills, markouts):
+    """The venue's side of one event at its own time ``t``: steps 1, 2 and 4."""
+    # 1. the ladder sent order_latency ago reaches the venue
+    if st.apply_at_ns != 0 and t >= st.apply_at_ns:
+        venue_exec.reconcile(st, vst, books, orders, accounts, positions, vfills, updates,
+                             res, lad, tol_bps, sz_tol_frac, 0, cloid,
+                             q_cfg[quote.C_MAX_POSITION_SZ])
+        nf0 = st.n_fills
+        st.n_fills = venue_exec.drain_fills(st, vst, vfills, pos, est_state, fills,
+                                            st.n_fills, t)
+        if st.pull_flag != 0:
+            st.n_fills_pull += st.n_fills - nf0
+        _track_position(st, pos)
+        st.apply_at_ns = 0
+        st.n_ladders_applied += 1
+
+    # 2. the venue: queue, our fills, funding, liquidation (our fills reach the
+    # position and the estimator now: user events carry no market-data latency)
+    matching.on_market_event(vst, books, orders, accounts, positions, vfills, updates, ev)
+    if vst.n_fills > 0:
+        nf0 = st.n_fills
+        st.n_fills = venue_exec.drain_fills(st, vst, vfills, pos, est_state, fills,
+                                            st.n_fills, t)
+        if st.pull_flag != 0:
+            st.n_fills_pull += st.n_fills - nf0
+        _track_position(st, pos)
+    else:
+        vst.n_updates = 0
+
+    # 4. the market's mark and markouts on a new mid (truth, not the strategy's view)
+    if (ev.kind == EV_BOOK or ev.kind == EV_BBO) and ev.n_bids > 0 and ev.n_asks > 0:
+        bid = ev.bid_px[0]
+        ask = ev.ask_px[0]
+        if bid > 0.0 and ask > bid and math.isfinite(ask):
+            mid = 0.5 * (bid + ask)
+            st.last_bid_px = bid
+            st.last_ask_px = ask
+            st.last_mid_px = mid
+            executor.mark(pos, mid)
+            _mark_out(st, fills, markouts, t, mid)
+
+
+@njit(cache=True)
+def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr, orders,
+                   samples):
+    """The strategy's side of one event, seen at ``t``: steps 3, 5 and 6."""
+    # 3. the estimator
+    estimator.on_event(est_state, est_cfg, ev)
+
+    # 5. requote timer: the ladder leaves now, reaches the venue after the latency
+    if t >= st.next_requote_ns:
+        estimator.write_params(est_state, est_cfg, 0, p, t)
+        quote.compute_ladder(p, pos.position_sz, acct, q_cfg, 0, 0, t, lad)
+        st.n_requotes += 1
+        st.n_gate_disagree += lad.legacy_gate_disagree
+        st.pull_flag = 1 if p.should_pull_quotes != 0 else 0
+        if st.pull_flag != 0:
+            st.n_requotes_pull += 1
+            st.pull_seen_flag = 1
+        if p.drift_out_of_band != 0 and p.drift_bps_per_s < 0.0:
+            st.oob_neg_flag = 1
+        st.last_drift_bps_per_s = p.drift_bps_per_s
+        st.last_n_bids = lad.n_bids
+        st.last_n_asks = lad.n_asks
+        st.apply_at_ns = t + max(matching.sample_latency_ns(lat_arr[0]), 1)
+        step = st.requote_interval_ns
+        st.next_requote_ns += step * ((t - st.next_requote_ns) // step + 1)
+
+    # 6. sample timer
+    if t >= st.next_sample_ns:
+        _sample(st, pos, orders, samples, t)
+        step = st.sample_interval_ns
+        st.next_sample_ns += step * ((t - st.next_sample_ns) // step + 1)
+
+
+@njit(cache=True)
 def run_chunk(evs, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_arr,
               va_st_arr, books, orders, accounts, positions, vfills, updates, res, lat_arr,
               cloid, tol_bps, sz_tol_frac, fills, markouts, samples, coin):
-    """Simulate ``evs`` (MD_EVENT records); only events of ``coin`` (index 0 at the
-    venue) are traded. Returns the index of the first event not processed."""
+    """Simulate ``evs`` (MD_EVENT records) without market-data latency: the strategy
+    sees each event at the venue's time, right after the venue. Only events of
+    ``coin`` (index 0 at the venue) are traded. Returns the index of the first event
+    not processed."""
     st = st_arr[0]
     pos = pos_arr[0]
     p = params[0]
@@ -126,83 +230,106 @@ def run_chunk(evs, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_
         t = ev.recv_ts_ns
         if t < st.now_ns:
             t = st.now_ns
-        if st.pull_flag != 0 and st.first_ns != 0:  # time under should_pull_quotes
-            st.pull_ns += t - st.now_ns
-            if st.n_bid_orders + st.n_ask_orders > 0:
-                st.quoted_pull_ns += t - st.now_ns
-        st.now_ns = t
-        if st.first_ns == 0:
-            st.first_ns = t
-            st.next_requote_ns = t
-            st.next_sample_ns = t
+        _advance(st, t)
         st.n_events += 1
-
-        # 1. the ladder sent order_latency ago reaches the venue
-        if st.apply_at_ns != 0 and t >= st.apply_at_ns:
-            venue_exec.reconcile(st, vst, books, orders, accounts, positions, vfills, updates,
-                                 res, lad, tol_bps, sz_tol_frac, 0, cloid,
-                                 q_cfg[quote.C_MAX_POSITION_SZ])
-            nf0 = st.n_fills
-            st.n_fills = venue_exec.drain_fills(st, vst, vfills, pos, est_state, fills,
-                                                st.n_fills, t)
-            if st.pull_flag != 0:
-                st.n_fills_pull += st.n_fills - nf0
-            _track_position(st, pos)
-            st.apply_at_ns = 0
-            st.n_ladders_applied += 1
-
-        # 2. the venue: queue, our fills, funding, liquidation
-        matching.on_market_event(vst, books, orders, accounts, positions, vfills, updates, ev)
-        if vst.n_fills > 0:
-            nf0 = st.n_fills
-            st.n_fills = venue_exec.drain_fills(st, vst, vfills, pos, est_state, fills,
-                                                st.n_fills, t)
-            if st.pull_flag != 0:
-                st.n_fills_pull += st.n_fills - nf0
-            _track_position(st, pos)
-        else:
-            vst.n_updates = 0
-
-        # 3. the estimator
-        estimator.on_event(est_state, est_cfg, ev)
-
-        # 4. mark and markouts on a new mid
-        if (ev.kind == EV_BOOK or ev.kind == EV_BBO) and ev.n_bids > 0 and ev.n_asks > 0:
-            bid = ev.bid_px[0]
-            ask = ev.ask_px[0]
-            if bid > 0.0 and ask > bid and math.isfinite(ask):
-                mid = 0.5 * (bid + ask)
-                st.last_bid_px = bid
-                st.last_ask_px = ask
-                st.last_mid_px = mid
-                executor.mark(pos, mid)
-                _mark_out(st, fills, markouts, t, mid)
-
-        # 5. requote timer: the ladder leaves now, reaches the venue after the latency
-        if t >= st.next_requote_ns:
-            estimator.write_params(est_state, est_cfg, 0, p, t)
-            quote.compute_ladder(p, pos.position_sz, acct, q_cfg, 0, 0, t, lad)
-            st.n_requotes += 1
-            st.n_gate_disagree += lad.legacy_gate_disagree
-            st.pull_flag = 1 if p.should_pull_quotes != 0 else 0
-            if st.pull_flag != 0:
-                st.n_requotes_pull += 1
-                st.pull_seen_flag = 1
-            if p.drift_out_of_band != 0 and p.drift_bps_per_s < 0.0:
-                st.oob_neg_flag = 1
-            st.last_drift_bps_per_s = p.drift_bps_per_s
-            st.last_n_bids = lad.n_bids
-            st.last_n_asks = lad.n_asks
-            st.apply_at_ns = t + max(matching.sample_latency_ns(lat_arr[0]), 1)
-            step = st.requote_interval_ns
-            st.next_requote_ns += step * ((t - st.next_requote_ns) // step + 1)
-
-        # 6. sample timer
-        if t >= st.next_sample_ns:
-            _sample(st, pos, orders, samples, t)
-            step = st.sample_interval_ns
-            st.next_sample_ns += step * ((t - st.next_sample_ns) // step + 1)
+        _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts,
+                    positions, vfills, updates, res, cloid, tol_bps, sz_tol_frac, fills,
+                    markouts)
+        _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr,
+                       orders, samples)
+        st.n_md_delivered += 1
     return n
+
+
+@njit(cache=True)
+def _deliver_due(carry, evs, limit, t_until, st, est_state, est_cfg, p, q_cfg, acct, lad, pos,
+                 lat_arr, orders, samples, coin, md_lat_arr):
+    """The lagging cursor: hand the strategy every event of ``carry ++ evs`` before
+    ``limit`` whose arrival (venue time + an md latency draw, never before the one
+    before it) is ``<= t_until``. False when the samples buffer needs room first."""
+    nc = carry.shape[0]
+    while st.md_next < limit:
+        j = st.md_next
+        ev = carry[j] if j < nc else evs[j - nc]
+        if ev.coin != coin:
+            st.md_next = j + 1
+            continue
+        if st.md_head_ready == 0:
+            tv = ev.recv_ts_ns  # the venue's time for it (the running max, as the loop's)
+            if tv < st.md_last_t_ns:
+                tv = st.md_last_t_ns
+            st.md_last_t_ns = tv
+            a = tv + matching.sample_latency_ns(md_lat_arr[0])
+            if a < st.md_last_arr_ns:
+                a = st.md_last_arr_ns
+            st.md_last_arr_ns = a
+            st.md_head_arr_ns = a
+            st.md_head_ready = 1
+        a = st.md_head_arr_ns
+        if a > t_until:
+            return True
+        if st.n_samples + 2 > samples.shape[0]:
+            return False
+        _advance(st, a)
+        _strategy_step(ev, a, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr,
+                       orders, samples)
+        st.n_md_delivered += 1
+        st.md_head_ready = 0
+        st.md_next = j + 1
+    return True
+
+
+@njit(cache=True)
+def run_chunk_lagged(carry, evs, i0, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder,
+                     pos_arr, va_st_arr, books, orders, accounts, positions, vfills, updates,
+                     res, lat_arr, cloid, tol_bps, sz_tol_frac, fills, markouts, samples, coin,
+                     md_lat_arr):
+    """``run_chunk`` with market-data latency: the venue takes ``evs[i0:]`` at their
+    own time; the strategy follows on a lagging cursor (``st.md_next``) over
+    ``carry ++ evs``, where ``carry`` holds the previous chunks' events it has not
+    seen yet. Every step happens in time order. Returns the index of ``evs`` reached;
+    the caller keeps ``(carry ++ evs)[st.md_next:]`` as the next carry."""
+    st = st_arr[0]
+    pos = pos_arr[0]
+    p = params[0]
+    lad = ladder[0]
+    vst = va_st_arr[0]
+    nc = carry.shape[0]
+    n = evs.shape[0]
+    for i in range(i0, n):
+        if st.n_fills + FILL_HEADROOM > fills.shape[0] or st.n_samples + 2 > samples.shape[0]:
+            return i
+        ev = evs[i]
+        if ev.coin != coin:
+            continue
+        t = ev.recv_ts_ns
+        if t < st.now_ns:
+            t = st.now_ns
+        # what the strategy saw before the venue's time t comes first
+        if not _deliver_due(carry, evs, nc + i, t, st, est_state, est_cfg, p, q_cfg, acct, lad,
+                            pos, lat_arr, orders, samples, coin, md_lat_arr):
+            return i
+        _advance(st, t)
+        st.n_events += 1
+        _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts,
+                    positions, vfills, updates, res, cloid, tol_bps, sz_tol_frac, fills,
+                    markouts)
+        # a zero draw: the strategy sees it now, as run_chunk does
+        if not _deliver_due(carry, evs, nc + i + 1, t, st, est_state, est_cfg, p, q_cfg, acct,
+                            lad, pos, lat_arr, orders, samples, coin, md_lat_arr):
+            return i + 1
+    return n
+
+
+@njit(cache=True)
+def deliver_rest(carry, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_arr,
+                 lat_arr, orders, samples, coin, md_lat_arr):
+    """End of the data: the strategy sees the events still in flight, each at its
+    arrival (the clock runs on past the last event by up to the md latency). False
+    when the samples buffer needs room first (call again)."""
+    return _deliver_due(carry, carry[:0], carry.shape[0], INT64_MAX, st_arr[0],
+                        est_state, est_cfg, params[0], q_cfg, acct, ladder[0], pos_arr[0],
+                        lat_arr, orders, samples, coin, md_lat_arr)
 
 
 @njit(cache=True)

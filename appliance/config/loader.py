@@ -102,7 +102,8 @@ def _validate(cfg: Config) -> None:
     for key in ("requote_interval_ms", "sample_interval_ms", "synthetic_duration_s", "chunk_events"):
         if not getattr(b, key) > 0:
             raise ConfigError(f"backtest.{key}: must be > 0, got {getattr(b, key)}")
-    for key in ("order_latency_ms", "order_latency_jitter_ms", "order_latency_sigma"):
+    for key in ("order_latency_ms", "order_latency_jitter_ms", "order_latency_sigma",
+                "md_latency_ms", "md_latency_jitter_ms", "md_latency_sigma"):
         if not getattr(b, key) >= 0:
             raise ConfigError(f"backtest.{key}: must be >= 0, got {getattr(b, key)}")
     if b.queue_model not in ("risk_averse", "prob_power", "prob_log"):
@@ -120,7 +121,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"venue.port: not a port: {v.port}")
     if v.speed < 0:
         raise ConfigError(f"venue.speed: must be >= 0, got {v.speed}")
-    for key in ("order_latency_ms", "order_latency_jitter_ms", "order_latency_sigma"):
+    for key in ("order_latency_ms", "order_latency_jitter_ms", "order_latency_sigma",
+                "md_latency_ms", "md_latency_jitter_ms", "md_latency_sigma"):
         if not getattr(v, key) >= 0:
             raise ConfigError(f"venue.{key}: must be >= 0, got {getattr(v, key)}")
     if v.queue_model not in ("risk_averse", "prob_power", "prob_log"):

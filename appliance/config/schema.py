@@ -218,6 +218,11 @@ class BacktestConfig:
     order_latency_ms: float = 20.0  # order entry / cancel: decided -> live at the venue
     order_latency_jitter_ms: float = 0.0  # median of a lognormal added to it (0 = constant)
     order_latency_sigma: float = 1.0  # shape of that lognormal
+    # market data: exchange -> strategy (estimator, requote timer); the venue's matching
+    # sees each event at its own time (a constant, plus a lognormal of this median when > 0)
+    md_latency_ms: float = 0.0
+    md_latency_jitter_ms: float = 0.0
+    md_latency_sigma: float = 1.0
     queue_model: str = "prob_power"  # risk_averse | prob_power | prob_log
     queue_power: float = 2.0  # n of prob_power
     sz_decimals: int = 5  # the venue's lot rule for the coin (BTC: 5)
@@ -259,6 +264,10 @@ class VenueConfig:
     order_latency_ms: float = 0.0
     order_latency_jitter_ms: float = 0.0
     order_latency_sigma: float = 1.0
+    # market data: engine -> ws clients (l2Book, trades, bbo, allMids, activeAssetCtx)
+    md_latency_ms: float = 0.0
+    md_latency_jitter_ms: float = 0.0
+    md_latency_sigma: float = 1.0
     l2book_min_interval_ms: float = 500.0  # the real venue pushes a book at most every 0.5 s
     admin_endpoint: bool = True  # POST /_faults and /_fund, loopback clients only
 

@@ -1,4 +1,4 @@
-"""The feed process in live mode (gateway.venue = "hyperliquid"): H7's websocket
+"""The feed process in live mode (gateway.venue = "hyperliquid"): the websocket
 client on its own thread, market channels into the md ring, user channels into
 the user ring (fills, order updates, fundings, and a UE_RESYNC on every
 (re)connection, which tells the gateway to reconcile).

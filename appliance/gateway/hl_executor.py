@@ -4,15 +4,12 @@ gateway's ``Executor.step(kill)`` / ``cancel_all()`` seam.
 Each step: drain the user ring (fills, order updates, fundings, resyncs; see
 ``hl_sync``), reconcile when asked, then per coin with a new ladder plan the
 actions (``reconcile_plan.plan_coin``: keep within tolerance, batchModify,
-cancel, place) and send them at most once per ``batch_window_ms``: cancels, then
-post-only modifies and orders in batches apart. Every order event is journaled
-before the request leaves; every response shape is handled (per-order statuses,
-whole-batch errors, 429 ``null`` with backoff, the address-cap text, an unknown
-signer, which raises the kill flag). The dead man's switch (``scheduleCancel``) is
-kept ahead while healthy and reported when the venue refuses it.
-
-Kill flag: cancel everything, verify with ``openOrders`` until nothing of ours
-rests, place nothing until the flag is reset. Graceful stop: the same, bounded.
+cancel, place) and send them at most once per ``batch_window_ms`` (``hl_orders``).
+A ladder that did not change materially since the last plan of its coin (every
+level within the requote tolerances) is not planned again: the resting orders
+already match it. Kill flag and dead man's switch: ``hl_kill``. Fill booking and
+publishing: ``hl_fill_booking``. Transports (HTTP keep-alive, websocket ``post``):
+``hl_transport`` / ``hl_ws_post``.
 """
 
 from __future__ import annotations
@@ -24,53 +21,30 @@ import numpy as np
 import orjson
 
 from appliance.hyperliquid.signing import L1Signer
-from appliance.hyperliquid.wire import (
-    batch_modify_action,
-    cancel_action,
-    cancel_by_cloid_action,
-    order_action,
-    order_wire,
-    round_px,
-    round_sz,
-    schedule_cancel_action,
-)
+from appliance.hyperliquid.wire import round_px, round_sz
 from appliance.ipc import byte_rows, ring, seqlock
 from shm_layout import records
 
-from . import hl_setup, hl_sync
+from . import hl_compact, hl_setup, hl_sync
 from .fills import FillProcessor
+from .fundings import FundingBook
+from .hl_kill import DMS_RETRY_S, KILL_VERIFY_INTERVAL_S, KillSwitch  # noqa: F401 - re-exported
+from .hl_orders import DMS_REFUSED, T2W_KEEP, UNKNOWN_SIGNER, OrderSender  # noqa: F401 - re-exported
 from .hl_position import Positions
-from .hl_transport import HttpTransport
+from .hl_transport import make_transport
 from .journal import Journal
-from .order_state import (
-    E_ACK_REJECTED,
-    E_ACK_RESTING,
-    E_CANCEL_FAILED,
-    E_CANCEL_OK,
-    E_CANCEL_SENT,
-    E_VENUE_CANCELED,
-    S_CANCEL_CONFIRMED,
-    S_CANCEL_PENDING,
-    S_PENDING_NEW,
-    OrderTracker,
-    TrackedOrder,
-    is_active,
-)
+from .order_state import S_PENDING_NEW, OrderTracker, is_active
 from .rate_budget import RateBudget
-from .reconcile_plan import LiveOrder, PlanConfig, plan_coin, targets_from_ladder
+from .reconcile_plan import LiveOrder, PlanConfig, ladder_changed, plan_coin, targets_from_ladder
+from .requote_pacing import PacingConfig, RequotePacer
 
 log = logging.getLogger("gateway")
 
 SEQLOCK_TRIES = 10_000
 MAX_USER_EVENTS_PER_STEP = 1024
-KILL_VERIFY_INTERVAL_S = 0.3
-UNKNOWN_SIGNER = ("does not exist", "Must deposit")
-DMS_REFUSED = "Cannot set scheduled cancel time"
-DMS_RETRY_S = 300.0
-T2W_KEEP = 4096
 
 
-class HyperliquidExecutor:
+class HyperliquidExecutor(OrderSender, KillSwitch):
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.cfg = cfg = ctx.cfg
@@ -85,7 +59,7 @@ class HyperliquidExecutor:
         self.signer = L1Signer(key, is_mainnet=hl_setup.is_mainnet_signing(cfg),
                                vault=g.vault_address or None)
         del key
-        self.http = HttpTransport(self.url, g.http_timeout_s)
+        self.transport = make_transport(g.transport, self.url, g.http_timeout_s)
         self.tracker = OrderTracker()
         self.fills = FillProcessor()
         self.budget = RateBudget(headroom_threshold=g.rate_headroom_frac,
@@ -93,9 +67,13 @@ class HyperliquidExecutor:
         self.plan_cfg = PlanConfig(px_tolerance_bps=g.requote_tolerance_bps,
                                    sz_tolerance_frac=g.sz_tolerance_frac, use_modify=g.use_modify,
                                    tif="Alo", min_notional_usd=cfg.quote.min_notional_usd)
+        self.pacer = RequotePacer(PacingConfig(g.requote_budget_per_min, g.requote_horizon_h,
+                                               g.requote_burst, g.urgent_tolerance_bps), self.plan_cfg)
+        self.last_targets: list[list | None] = [None] * self.n_coins  # last planned, per coin
+        self.retry_at = [0.0] * self.n_coins  # deferred optional actions: plan again then
         self.positions = Positions(mem, self.n_coins)
         self.order_meta: dict[str, tuple] = {}  # cloid -> (level, pred id, fill prob, AS bps)
-        self.fundings_seen: set[tuple] = set()
+        self.fundings = FundingBook()
         self.replan = [True] * self.n_coins
         self.pos_mismatch = [0] * self.n_coins
         self.last_fill_mono = 0.0
@@ -137,10 +115,18 @@ class HyperliquidExecutor:
         self.fatal_reason = ""
         self.stats_path = hl_setup.stats_path(cfg, ctx.instance)
         self._load_meta()
-        self.journal = Journal(hl_setup.journal_path(cfg, ctx.instance), fsync=g.journal_fsync)
+        jpath = hl_setup.journal_path(cfg, ctx.instance)
+        self.journal = Journal(jpath, fsync=g.journal_fsync)
         fresh = not self.journal.records
-        hl_sync.replay(self, self.journal.records)
+        n_replayed = hl_sync.replay(self, self.journal.records)
         self.journal.records = []  # replayed: free the memory
+        if g.journal_compact_at_start and n_replayed:
+            self.journal.close()  # rewritten to what is still live; the old one kept as .1
+            snap = hl_compact.snapshot_records(self)
+            hl_compact.rewrite(jpath, snap)
+            self.journal = Journal(jpath, fsync=g.journal_fsync)
+            self.journal.records = []
+            log.info("journal compacted: %d records -> %d", n_replayed, len(snap))
         log.info("Hyperliquid executor: %s as %s (signer %s), %s journal", self.url, self.user,
                  self.signer.key.address, "fresh" if fresh else "replayed")
         if not hl_sync.reconcile(self, fresh):
@@ -172,7 +158,7 @@ class HyperliquidExecutor:
     def info(self, req: dict):
         if time.monotonic() < self._backoff_until:
             return None  # backing off after a 429: the caller retries later
-        r = self.http.info(req)
+        r = self.transport.info(req)
         self.budget.charge_info(req["type"], len(r.body) if isinstance(r.body, list) else 0)
         if r.status == 429:
             self._on_429()
@@ -237,18 +223,22 @@ class HyperliquidExecutor:
     def _read_ladders(self) -> int:
         mem = self.ctx.mem
         work = 0
+        now = time.monotonic()
         for c in range(self.n_coins):
             s = seqlock.read_block(mem.ladder.seqs, mem.ladder.rows, c, self._ladder_u8[c], SEQLOCK_TRIES)
+            if self.retry_at[c] and now >= self.retry_at[c]:
+                self.retry_at[c] = 0.0
+                self.replan[c] = True
             if s < 0 or (s == self.ladder_seen[c] and not self.replan[c]):
                 continue
             if s != self.ladder_seen[c]:
                 self.ladder_src_ns[c] = int(self.ladder[c]["src_pub_mono_ns"])
             self.ladder_seen[c] = s
-            self.replan[c] = False
+            forced, self.replan[c] = self.replan[c], False
             if s == 0:
                 continue  # the quote process has not written one yet
             self.positions.mark(c, float(self.ladder[c]["mid_px"]))
-            plan = self._plan(c)
+            plan = self._plan(c, forced)
             if plan is None:
                 continue
             if plan.n_actions:
@@ -259,7 +249,7 @@ class HyperliquidExecutor:
             work += 1
         return work
 
-    def _plan(self, c: int):
+    def _plan(self, c: int, forced: bool = True):
         tr = self.tracker
         if any(o.coin == c and o.state == S_PENDING_NEW for o in tr.by_cloid.values()):
             self.request_reconcile(0.5)  # an order of unknown fate: learn it before adding more
@@ -271,325 +261,18 @@ class HyperliquidExecutor:
         pos = self.positions.pos[c]
         side = self.budget.decide(float(pos["position_sz"]), self.cfg.risk.max_position_sz)
         pos["reducing_only"] = 1 if side else 0
+        if not forced and side == 0 and not ladder_changed(self.last_targets[c], targets, self.plan_cfg):
+            return None  # jitter inside the tolerances: the resting orders still match
+        self.last_targets[c] = targets
         live = [LiveOrder(o.cloid, o.oid, o.coin, o.is_buy, o.px, o.open_sz, o.tif) for o in tr.active(c)]
-        return plan_coin(c, targets, live, self.plan_cfg, allow_buy=side >= 0, allow_sell=side <= 0,
+        plan = plan_coin(c, targets, live, self.plan_cfg, allow_buy=side >= 0, allow_sell=side <= 0,
                          reduce_only_side=int(lad["reduce_only_side"]))
-
-    # --- sending ----------------------------------------------------------------------
-    def _flush(self) -> int:
-        plans = [self._pending[c] for c in sorted(self._pending)]
-        src = self._pending_src_ns
-        self._pending.clear()
-        self._pending_src_ns = 0
-        self._last_flush_ms = time.monotonic() * 1e3
-        cancels = [o for p in plans for o in p.cancel]
-        mods = [m for p in plans for m in p.modify]
-        places = [n for p in plans for n in p.place]
-        work = 0
-        if cancels:
-            work += self._send_cancels(cancels, src)
-            src = 0
-        for batch in ([m for m in mods if m.tif == "Alo"], [m for m in mods if m.tif != "Alo"]):
-            if batch and time.monotonic() >= self._backoff_until:
-                work += self._send_modifies(batch, src)
-                src = 0
-        for batch in ([n for n in places if n.tif == "Alo"], [n for n in places if n.tif != "Alo"]):
-            if batch and time.monotonic() >= self._backoff_until:
-                work += self._send_orders(batch, src)
-                src = 0
-        return work
-
-    def _exchange(self, action: dict, n_items: int, src_ns: int = 0):
-        """Sign and send; (statuses list | None, error text). None + "" = no answer."""
-        body = orjson.dumps(self.signer.body(action))
-        r = self.http.post("/exchange", body)
-        self.budget.charge_exchange(n_items)
-        self.stats["batches"] += 1
-        if src_ns and r.wire_ns:
-            self._t2w_sample(src_ns, r.wire_ns)
-        if r.status == 429:
-            self._on_429()
-            return None, "429"
-        if r.status == 0:
-            self.stats["transport_errors"] += 1
-            log.warning("exchange %s: no answer (%s)", action["type"], r.error)
-            return None, ""
-        self._backoff_s = 0.0
-        b = r.body
-        if r.status != 200 or not isinstance(b, dict):
-            self.stats["whole_batch_errors"] += 1
-            log.error("exchange %s: HTTP %d %s", action["type"], r.status, r.text[:300])
-            return None, f"HTTP {r.status}"
-        if b.get("status") != "ok":
-            text = str(b.get("response"))
-            self.stats["whole_batch_errors"] += 1
-            if self.budget.on_error_text(text):
-                self.stats["address_cap_errors"] += 1
-            elif any(s in text for s in UNKNOWN_SIGNER):
-                self._fatal(f"venue does not know our signer {self.signer.key.address} "
-                            f"(unfunded account or unapproved API wallet): {text}", text)
-            elif not text.startswith(DMS_REFUSED):
-                log.error("exchange %s refused: %s", action["type"], text)
-            return None, text
-        resp = b.get("response")
-        data = resp.get("data") if isinstance(resp, dict) else None
-        statuses = data.get("statuses") if isinstance(data, dict) else None
-        if statuses is None:
-            return [], ""  # {"type": "default"}
-        if len(statuses) != n_items:
-            self.stats["whole_batch_errors"] += 1
-            log.error("exchange %s: %d statuses for %d items", action["type"], len(statuses), n_items)
-            return None, "status count"
-        return statuses, ""
-
-    def _on_429(self) -> None:
-        self.budget.on_429()
-        self.stats["http_429"] += 1
-        g = self.g
-        self._backoff_s = min(g.backoff_429_max_ms / 1e3,
-                              max(g.backoff_429_initial_ms / 1e3, 2 * self._backoff_s))
-        self._backoff_until = time.monotonic() + self._backoff_s
-        log.warning("HTTP 429 (IP rate limit): backing off %.2f s", self._backoff_s)
-
-    def _fatal(self, reason: str, short: str = "") -> None:
-        if not self.fatal_reason:
-            self.fatal_reason = reason
-            log.error("%s", reason)
-            self.ctx.kill(("gateway: " + (short or reason))[:128])
-
-    def _send_orders(self, items: list, src_ns: int) -> int:
-        orders, wires = [], []
-        for n in items:
-            c = n.coin
-            cloid = self.new_cloid()
-            o = TrackedOrder(cloid, c, n.is_buy, n.px, n.sz, n.tif, level=n.level,
-                             created_ms=time.time_ns() // 1_000_000)
-            self.tracker.add(o)
-            lad = self.ladder[c]
-            side = "bid" if n.is_buy else "ask"
-            lv = min(n.level, len(lad[f"{side}_px"]) - 1)
-            pred_id = int(lad[f"{side}_pred_id"][lv])
-            self.order_meta[cloid] = (n.level, pred_id, float(lad[f"{side}_fill_prob"][lv]),
-                                      float(lad[f"{side}_as_bps"][lv]))
-            self.journal.append("place", cloid=cloid, coin=c, is_buy=n.is_buy, px=n.px, sz=n.sz,
-                                tif=n.tif, ro=n.reduce_only, level=n.level, pred_id=pred_id)
-            orders.append(o)
-            wires.append(order_wire(self.asset[c], n.is_buy, n.px, n.sz, n.reduce_only, n.tif, cloid))
-        statuses, err = self._exchange(order_action(wires), len(wires), src_ns)
-        self.stats["orders_sent"] += len(orders)
-        for i, o in enumerate(orders):
-            self.positions.pos[o.coin]["orders_placed"] += 1
-            if statuses is None:
-                if err:  # refused as a whole: nothing was placed
-                    self.journal.append("ack", cloid=o.cloid, st="error", err=err[:200])
-                    self.tracker.apply(o, E_ACK_REJECTED)
-                    self.stats["rejects"] += 1
-                else:  # no answer: fate unknown until the venue is asked
-                    self.request_reconcile(0.2)
-                continue
-            self._order_status(o, statuses[i])
-        return len(orders)
-
-    def _order_status(self, o: TrackedOrder, st) -> None:
-        if isinstance(st, dict) and "resting" in st:
-            oid = int(st["resting"]["oid"])
-            self.journal.append("ack", cloid=o.cloid, oid=oid, st="resting")
-            hl_sync.bind(self, o, oid)
-            self.tracker.apply(o, E_ACK_RESTING)
-        elif isinstance(st, dict) and "filled" in st:
-            f = st["filled"]
-            hl_sync.on_immediate(self, o, int(f["oid"]), float(f["totalSz"]), float(f["avgPx"]))
-        elif isinstance(st, dict) and "error" in st:
-            text = str(st["error"])
-            self.journal.append("ack", cloid=o.cloid, st="error", err=text[:200])
-            self.tracker.apply(o, E_ACK_REJECTED)
-            self.stats["rejects"] += 1
-            if text.startswith("Post only"):
-                self.stats["alo_rejects"] += 1
-            else:
-                log.warning("order rejected: %s", text)
-            self.replan[o.coin] = True
-        else:  # "waitingForFill" / "waitingForTrigger": the order exists, oid unknown
-            self.request_reconcile(0.2)
-
-    def _send_modifies(self, items: list, src_ns: int) -> int:
-        mods = []
-        for m in items:
-            o = self.tracker.get(cloid=m.order.cloid)
-            if o is None or not o.oid:
-                continue
-            self.journal.append("modify", cloid=o.cloid, oid=o.oid, px=m.px, sz=m.sz)
-            mods.append((o, m, order_wire(self.asset[o.coin], o.is_buy, m.px, m.sz, False, m.tif, o.cloid)))
-        if not mods:
-            return 0
-        statuses, err = self._exchange(batch_modify_action([(o.oid, w) for o, _, w in mods]),
-                                       len(mods), src_ns)
-        self.stats["modifies_sent"] += len(mods)
-        if statuses is None:
-            self.request_reconcile(0.2)  # learn which (if any) landed
-            return len(mods)
-        for (o, m, _), st in zip(mods, statuses, strict=True):
-            if isinstance(st, dict) and "resting" in st:
-                oid = int(st["resting"]["oid"])
-                self.journal.append("modify_ack", cloid=o.cloid, oid=oid, px=m.px, sz=m.sz)
-                hl_sync.bind(self, o, oid)
-                o.px, o.sz = m.px, o.filled_sz + m.sz
-                self.positions.pos[o.coin]["orders_placed"] += 1
-            elif isinstance(st, dict) and "filled" in st:
-                f = st["filled"]
-                self.journal.append("modify_ack", cloid=o.cloid, oid=int(f["oid"]), px=m.px, sz=m.sz)
-                hl_sync.bind(self, o, int(f["oid"]))
-                o.px, o.sz = m.px, o.filled_sz + m.sz
-                self.request_reconcile(0.5)
-            else:
-                # "Cannot modify canceled or filled order", a post-only reject, ...: the old
-                # order is gone or going; the websocket / a reconcile says which.
-                text = str(st.get("error")) if isinstance(st, dict) else str(st)
-                self.journal.append("modify_ack", cloid=o.cloid, err=text[:200])
-                self.tracker.apply(o, E_CANCEL_SENT)
-                self.stats["modify_gone"] += 1
-                if text.startswith("Post only"):
-                    self.stats["alo_rejects"] += 1
-                self.replan[o.coin] = True
-                self.request_reconcile(1.0)
-        return len(mods)
-
-    def _send_cancels(self, items: list, src_ns: int = 0) -> int:
-        by_oid, by_cloid = [], []
-        for lo in items:
-            o = self.tracker.get(cloid=lo.cloid)
-            if o is None:
-                continue
-            self.journal.append("cancel", cloid=o.cloid, oid=o.oid)
-            self.tracker.apply(o, E_CANCEL_SENT)
-            (by_oid if o.oid else by_cloid).append(o)
-        for group, action in ((by_oid, lambda g: cancel_action([(self.asset[o.coin], o.oid) for o in g])),
-                              (by_cloid, lambda g: cancel_by_cloid_action(
-                                  [(self.asset[o.coin], o.cloid) for o in g]))):
-            if not group:
-                continue
-            statuses, err = self._exchange(action(group), len(group), src_ns)
-            src_ns = 0
-            self.stats["cancels_sent"] += len(group)
-            for i, o in enumerate(group):
-                self.positions.pos[o.coin]["orders_cancelled"] += 1
-                if statuses is None:
-                    self.request_reconcile(0.5)  # the cancel did not land: re-sent from there
-                    continue
-                ok = statuses[i] == "success"
-                self.journal.append("cancel_ack", cloid=o.cloid, ok=ok)
-                self.tracker.apply(o, E_CANCEL_OK if ok else E_CANCEL_FAILED)
-                if not ok:
-                    self.request_reconcile(1.0)
-        return len(by_oid) + len(by_cloid)
-
-    def cancel_raw(self, pairs: list[tuple[int, int]]) -> bool:
-        """Cancel (asset, oid) pairs we may not track (unknown orders, kill verify)."""
-        if not pairs:
-            return True
-        statuses, _ = self._exchange(cancel_action(pairs), len(pairs))
-        self.stats["cancels_sent"] += len(pairs)
-        if statuses is None:
-            return False
-        for (_, oid), st in zip(pairs, statuses, strict=True):
-            o = self.tracker.get(oid=oid)
-            if o is not None and st == "success":
-                self.journal.append("gone", cloid=o.cloid, oid=oid, ev=E_VENUE_CANCELED)
-                if o.state != S_CANCEL_PENDING and o.state != S_CANCEL_CONFIRMED:
-                    self.tracker.apply(o, E_CANCEL_SENT)
-                self.tracker.apply(o, E_CANCEL_OK)
-        return True
-
-    # --- kill -------------------------------------------------------------------------
-    def _kill_step(self, now: float) -> int:
-        work = 0
-        if not self._kill_seen:
-            self._kill_seen = True
-            self._kill_verified = False
-            self._kill_t0 = time.time_ns()
-            self._kill_next_verify = 0.0
-            self._pending.clear()
-            log.warning("kill flag: cancelling every order")
-        if self._kill_verified or now < self._backoff_until:
-            return 0
-        live = [o for o in self.tracker.by_cloid.values() if is_active(o.state) or o.state == S_PENDING_NEW]
-        if live:
-            work += self._send_cancels([LiveOrder(o.cloid, o.oid, o.coin, o.is_buy, o.px, o.open_sz)
-                                        for o in live])
-            self.stats["kill_cancels"] += len(live)
-        if now >= self._kill_next_verify:
-            self._kill_next_verify = now + KILL_VERIFY_INTERVAL_S
-            opens = self.info({"type": "openOrders", "user": self.user})
-            if isinstance(opens, list):
-                ours = [(self.asset[self.coin_index[o["coin"]]], int(o["oid"])) for o in opens
-                        if o.get("coin") in self.coin_index]
-                if ours:
-                    self.cancel_raw(ours)
-                else:
-                    self._kill_verified = True
-                    for o in self.tracker.by_cloid.values():
-                        if o.state in (S_CANCEL_PENDING, S_CANCEL_CONFIRMED) or is_active(o.state):
-                            self.tracker.apply(o, E_VENUE_CANCELED)
-                    kill_ts = int(self.ctx.control["kill_ts_ns"]) or self._kill_t0
-                    ms = (time.time_ns() - kill_ts) / 1e6
-                    self.stats["kill_to_verified_ms"] = round(ms, 3)
-                    log.warning("kill: no order of ours rests at the venue (openOrders), %.1f ms "
-                                "after the flag", ms)
-                    for c in range(self.n_coins):
-                        self.positions.pos[c]["kill_active"] = 1
-                        self.positions.dirty[c] = True
-            work += 1
-        return work
-
-    def cancel_all(self) -> None:
-        """Graceful stop: cancel everything, verify (bounded), unset the dead man's switch."""
-        deadline = time.monotonic() + 3.0
-        self._kill_seen = False
-        self._backoff_until = 0.0
-        try:
-            while time.monotonic() < deadline:
-                self._drain_user()
-                self._kill_step(time.monotonic())
-                if self._kill_verified:
-                    break
-                time.sleep(0.05)
-            if self.dms_state == "active":
-                self._exchange(schedule_cancel_action(None), 1)
-        except Exception:  # noqa: BLE001 - stopping must not hang on the venue
-            log.exception("graceful cancel-all failed")
-        self._publish_orders()
-        self.positions.publish(force=True)
-        self.write_stats()
-        self.journal.close()
-        self.http.close()
-
-    # --- dead man's switch, checks, stats -------------------------------------------------
-    def _dead_man(self, now: float) -> None:
-        g = self.g
-        if not g.dead_man_switch_s or now < self._dms_next or now < self._backoff_until:
-            return
-        self._dms_next = now + g.dead_man_refresh_s
-        t = time.time_ns() // 1_000_000 + int(g.dead_man_switch_s * 1000)
-        statuses, err = self._exchange(schedule_cancel_action(t), 1)
-        if statuses is not None:
-            if self.dms_state != "active":
-                log.info("dead man's switch active: orders cancel %.0f s after we go quiet",
-                         g.dead_man_switch_s)
-            self.dms_state = "active"
-        elif err.startswith(DMS_REFUSED):
-            if self.dms_state != "refused":
-                log.warning("dead man's switch refused by the venue (%s): running without it, "
-                            "retrying in %.0f s", err, DMS_RETRY_S)
-            self.dms_state = "refused"
-            self._dms_next = now + DMS_RETRY_S
-
-    def _check_signer(self) -> None:
-        """Fail early and clearly when the venue does not know our key (dead man's switch
-        set, or a noop when it is off: either one is signed)."""
-        if self.g.dead_man_switch_s:
-            self._dead_man(time.monotonic())
-        else:
-            self._exchange({"type": "noop"}, 1)
+        b = self.budget
+        self.pacer.addr_left = max(0, b.addr_cap - b.addr_used) if b.addr_cap > 0 else -1
+        plan, deferred = self.pacer.ration(plan)
+        if deferred:
+            self.retry_at[c] = time.monotonic() + self.pacer.retry_after_s()
+        return plan
 
     def _periodic(self, now: float) -> None:
         if now >= self._next_pos_check and not self._need_reconcile:
@@ -600,6 +283,7 @@ class HyperliquidExecutor:
             rl = self.info({"type": "userRateLimit", "user": self.user})
             if isinstance(rl, dict) and "nRequestsCap" in rl:
                 self.budget.update_user_rate_limit(rl)
+        self.transport.keepalive()
         if now >= self._next_prune:
             self._next_prune = now + 5.0
             self.tracker.forget_terminal()
@@ -623,17 +307,6 @@ class HyperliquidExecutor:
             if int(p["last_ladder_id"]) != lid:
                 p["last_ladder_id"] = lid
 
-    def _t2w_sample(self, src_pub_mono_ns: int, wire_ns: int) -> None:
-        """Tick to wire: the feed's receive time of the md event behind the ladder."""
-        recs = self.ctx.mem.md.records
-        idx = np.flatnonzero(recs["pub_mono_ns"] == src_pub_mono_ns)
-        if len(idx):
-            recv = int(recs["recv_ts_ns"][idx[0]])
-            if recv > 0:
-                self.t2w_ns.append(wire_ns - recv)
-                if len(self.t2w_ns) > T2W_KEEP:
-                    del self.t2w_ns[: T2W_KEEP // 2]
-
     def write_stats(self) -> None:
         """A JSON status file in the state dir (no secret: the address is public)."""
         t2w = sorted(self.t2w_ns)
@@ -647,7 +320,7 @@ class HyperliquidExecutor:
             "fills_applied": self.fills.applied, "fill_duplicates": self.fills.duplicates,
             "immediate_skipped_sz": self.fills.immediate_skipped_sz,
             "journal_records": self.journal.n,
-            "rate_budget": self.budget.metrics(),
+            "rate_budget": self.budget.metrics(), "requote_pacing": self.pacer.metrics(),
             "positions": {c: float(self.positions.pos[i]["position_sz"]) for i, c in enumerate(self.coins)},
             "tick_to_wire_us": {"p50": q(0.5), "p99": q(0.99), "n": len(t2w),
                                 "samples": [round(x / 1e3, 1) for x in self.t2w_ns[-2000:]]},

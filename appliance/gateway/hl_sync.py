@@ -1,8 +1,7 @@
 """Keeping the gateway's orders and position in step with the venue.
 
-* ``on_fill``: every report of a fill (websocket, userFills snapshot, info
-  request) goes through the FillProcessor (dedup by (tid, oid), immediate fills
-  by amount); a new one is journaled, then booked, then published.
+* fills are booked by ``hl_fill_booking`` (``on_fill``, ``on_immediate``, ``bind``
+  and ``fill_from_wire`` are re-exported here).
 * ``on_user_event``: fills, orderUpdates, nonUserCancel, fundings, resync.
 * ``replay``: the journal of the last run, record by record, rebuilds the
   order tracker, the fill dedup state, the cloid map and the position.
@@ -31,21 +30,19 @@ from shm_layout.constants import (
     order_status_is_reject,
 )
 
-from .fills import EPS_SZ, Fill
+from . import hl_compact
+from .fills import Fill
+from .hl_fill_booking import bind, fill_from_wire, on_fill, on_immediate  # noqa: F401 - re-exported
 from .order_state import (
-    E_ACK_FILLED,
     E_ACK_REJECTED,
     E_ACK_RESTING,
     E_CANCEL_FAILED,
     E_CANCEL_OK,
     E_CANCEL_SENT,
-    E_FILL_FULL,
-    E_FILL_PARTIAL,
     E_VENUE_CANCELED,
     E_VENUE_REJECTED,
     S_CANCEL_CONFIRMED,
     S_CANCEL_PENDING,
-    S_FILLED_IMMEDIATELY,
     S_PARTIAL_FILLED,
     S_PENDING_NEW,
     S_RESTING,
@@ -55,76 +52,6 @@ from .order_state import (
 log = logging.getLogger("gateway")
 
 OPEN_STATES = (S_PENDING_NEW, S_RESTING, S_PARTIAL_FILLED, S_CANCEL_PENDING, S_CANCEL_CONFIRMED)
-
-
-# --- fills --------------------------------------------------------------------------
-
-def fill_from_wire(ex, f: dict, is_snapshot: bool = False) -> Fill | None:
-    c = ex.coin_index.get(f.get("coin"))
-    if c is None:
-        return None
-    return Fill(coin=c, oid=int(f["oid"]), tid=int(f.get("tid", 0)), px=float(f["px"]),
-                sz=float(f["sz"]), side=1 if f["side"] == "B" else -1, time_ms=int(f["time"]),
-                fee=float(f.get("fee", 0.0)), hash=f.get("hash", "") or "",
-                cloid=(f.get("cloid") or "").lower(), crossed=bool(f.get("crossed")),
-                is_snapshot=is_snapshot)
-
-
-def on_fill(ex, fill: Fill, journal: bool = True, applied: float | None = None,
-            book: bool = True) -> float:
-    """Book one fill report exactly once; returns the size booked.
-    ``book=False``: remember it as seen only (a fresh start adopts the venue position)."""
-    if ex.fills.seen(fill):
-        ex.fills.on_fill(fill)  # counts the duplicate
-        return 0.0
-    sz = ex.fills.on_fill(fill)
-    if applied is not None:  # replay: what the last run booked is the truth
-        sz = applied
-    if not book:
-        sz = 0.0
-    if journal:
-        ex.journal.append("fill", applied=sz, **fill.to_record())
-    o = ex.tracker.get(cloid=fill.cloid or None, oid=fill.oid)
-    if o is not None:
-        if o.state != S_FILLED_IMMEDIATELY:  # its size was counted from the response
-            o.filled_sz += fill.sz
-        ex.tracker.apply(o, E_FILL_FULL if o.filled_sz >= o.sz - EPS_SZ else E_FILL_PARTIAL)
-    if sz > 0.0:
-        fee = fill.fee * sz / fill.sz if fill.sz > 0 else 0.0
-        ex.positions.apply_fill(fill.coin, fill.side, fill.px, sz, fee)
-        ex.last_fill_mono = time.monotonic()
-        ex.replan[fill.coin] = True
-        if journal:  # not on replay: the last run published it
-            meta = ex.order_meta.get(o.cloid if o is not None else "", (0, 0, 0.0, 0.0))
-            ex.positions.publish_fill(fill.coin, fill.side, fill.px, sz, fee,
-                                      fill.time_ms * 1_000_000, fill.oid, not fill.crossed,
-                                      meta[0], meta[1], ex.mid(fill.coin), meta[2], meta[3])
-    return sz
-
-
-def on_immediate(ex, o: TrackedOrder, oid: int, total_sz: float, avg_px: float,
-                 journal: bool = True) -> None:
-    """An order response said ``filled``: book it now (the ws copies are skipped by amount)."""
-    if journal:
-        ex.journal.append("imm", cloid=o.cloid, oid=oid, total_sz=total_sz, avg_px=avg_px)
-    bind(ex, o, oid)
-    ex.tracker.apply(o, E_ACK_FILLED)
-    o.filled_sz = total_sz
-    sz = ex.fills.record_immediate(oid, total_sz, o.cloid)
-    fee = avg_px * sz * ex.cfg.gateway.taker_fee_bps * 1e-4  # an immediate fill took liquidity
-    ex.positions.apply_fill(o.coin, 1 if o.is_buy else -1, avg_px, sz, fee)
-    ex.last_fill_mono = time.monotonic()
-    if journal:
-        meta = ex.order_meta.get(o.cloid, (0, 0, 0.0, 0.0))
-        ex.positions.publish_fill(o.coin, 1 if o.is_buy else -1, avg_px, sz, fee, time.time_ns(),
-                                  oid, False, meta[0], meta[1], ex.mid(o.coin), meta[2], meta[3])
-
-
-def bind(ex, o: TrackedOrder, oid: int) -> None:
-    if o.oid and o.oid != oid and ex.tracker.by_oid.get(o.oid) is o:
-        del ex.tracker.by_oid[o.oid]  # a modify moved the order to a new oid
-    ex.tracker.bind_oid(o.cloid, oid)
-    ex.fills.cloids.bind(o.cloid, oid)
 
 
 # --- websocket user events ------------------------------------------------------------
@@ -158,14 +85,24 @@ def on_user_event(ex, ev) -> None:
             ex.tracker.apply(o, E_VENUE_CANCELED)
             ex.replan[o.coin] = True
     elif kind == UE_FUNDING:
-        key = (int(ev["coin"]), int(ev["time_ms"]), float(ev["usdc"]))
-        if key[1] and key not in ex.fundings_seen:
-            ex.fundings_seen.add(key)
-            ex.journal.append("funding", coin=key[0], time_ms=key[1], usdc=key[2])
-            ex.positions.add_funding(key[0], key[2])
+        on_funding(ex, int(ev["coin"]), float(ev["usdc"]), float(ev["szi"]), float(ev["funding_rate"]),
+                   int(ev["time_ms"]), int(ev["recv_ts_ns"]) // 1_000_000)
     elif kind == UE_LIQUIDATION:
         log.error("liquidation event on our account: reconciling")
         ex.request_reconcile()
+
+
+def on_funding(ex, coin: int, usdc: float, szi: float, rate: float, time_ms: int, recv_ms: int,
+               journal: bool = True) -> bool:
+    """Book a funding payment once: ``userFundings`` (timed) and ``user`` (untimed) both
+    report it; ``FundingBook`` pairs the copies."""
+    if not ex.fundings.accept(coin, usdc, szi, rate, time_ms, recv_ms):
+        return False
+    if journal:
+        ex.journal.append("funding", coin=coin, time_ms=time_ms, usdc=usdc, szi=szi, rate=rate,
+                          recv_ms=recv_ms)
+    ex.positions.add_funding(coin, usdc)
+    return True
 
 
 # --- journal replay ----------------------------------------------------------------------
@@ -220,8 +157,10 @@ def replay(ex, records: list[dict]) -> int:
             elif k == "fill":
                 on_fill(ex, Fill.from_record(r), journal=False, applied=r.get("applied", 0.0))
             elif k == "funding":
-                ex.fundings_seen.add((r["coin"], r["time_ms"], r["usdc"]))
-                ex.positions.add_funding(r["coin"], r["usdc"])
+                on_funding(ex, r["coin"], r["usdc"], r.get("szi", 0.0), r.get("rate", 0.0), r["time_ms"],
+                           r.get("recv_ms", r["time_ms"]), journal=False)
+            elif k.startswith("snap_"):
+                hl_compact.apply(ex, r)
             elif k == "venue_pos":
                 ex.positions.set_position(r["coin"], r["szi"], r.get("entry_px", 0.0))
         except (KeyError, TypeError, ValueError) as e:
@@ -235,17 +174,28 @@ def replay(ex, records: list[dict]) -> int:
 def reconcile(ex, fresh: bool) -> bool:
     """Make orders and position agree with the venue; False if the venue did not answer."""
     t0 = time.monotonic()
-    # Fills first: an order missing from the open orders below may have filled.
-    fills = ex.info({"type": "userFills", "user": ex.user})
-    missed = 0
-    if isinstance(fills, list):
-        for f in reversed(fills):  # the venue lists newest first
-            fill = fill_from_wire(ex, f)
-            if fill is not None:
-                missed += on_fill(ex, fill, book=not fresh) > 0.0
+    # Open orders first, then fills: a fill that lands between the two requests is in the
+    # fills list (booked once here; its websocket copy is a duplicate), and an order missing
+    # from the open orders that filled before the snapshot is found filled below, not taken
+    # for cancelled. Fills timed after the snapshot request ("late") are not yet reflected
+    # in the open sizes it shows.
+    t_opens_ms = time.time_ns() // 1_000_000
     opens = ex.info({"type": "frontendOpenOrders", "user": ex.user})
     if not isinstance(opens, list):
         return False
+    fills = ex.info({"type": "userFills", "user": ex.user})
+    missed = 0
+    late: dict[str, float] = {}  # cloid -> size filled after the open-orders snapshot
+    if isinstance(fills, list):
+        for f in reversed(fills):  # the venue lists newest first
+            fill = fill_from_wire(ex, f)
+            if fill is None:
+                continue
+            new = not ex.fills.seen(fill)
+            missed += on_fill(ex, fill, book=not fresh) > 0.0
+            o = ex.tracker.get(cloid=fill.cloid or None, oid=fill.oid) if new else None
+            if o is not None and fill.time_ms >= t_opens_ms:
+                late[o.cloid] = late.get(o.cloid, 0.0) + fill.sz
     ex.fills.cloids.update_from_open_orders(opens)
     tr = ex.tracker
     present: set[str] = set()
@@ -277,7 +227,7 @@ def reconcile(ex, fresh: bool) -> bool:
         present.add(o.cloid)
         if o.oid != oid:
             bind(ex, o, oid)
-        o.px, o.sz = px, o.filled_sz + open_sz
+        o.px, o.sz = px, o.filled_sz - late.get(o.cloid, 0.0) + open_sz
         if o.state == S_PENDING_NEW:
             ex.journal.append("ack", cloid=o.cloid, oid=oid, st="resting")
             tr.apply(o, E_ACK_RESTING)

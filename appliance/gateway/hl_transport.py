@@ -1,4 +1,5 @@
-"""HTTP keep-alive to ``/info`` and ``/exchange`` (``http.client``, no new dependency).
+"""HTTP keep-alive to ``/info`` and ``/exchange`` (``http.client``, no new dependency),
+and ``make_transport`` (HTTP, or websocket ``post`` for actions: ``hl_ws_post``).
 
 One persistent connection, reopened after any error. ``post`` returns
 ``Reply(status, body, wire_ns)``: ``status`` is the HTTP status (0 = no answer:
@@ -105,3 +106,21 @@ class HttpTransport:
 
     def exchange(self, body: dict) -> Reply:
         return self.post("/exchange", body)
+
+    def keepalive(self) -> None:
+        """HTTP keep-alive needs nothing from the step loop (the websocket one pings)."""
+
+
+TRANSPORTS = ("http", "ws_post")
+
+
+def make_transport(kind: str, base_url: str, timeout_s: float):
+    """``[gateway] transport``: "http" (keep-alive /exchange) or "ws_post" (actions as
+    websocket ``post`` requests, info over HTTP); both give the same ``Reply``."""
+    if kind == "ws_post":
+        from .hl_ws_post import WsPostTransport
+
+        return WsPostTransport(base_url, timeout_s)
+    if kind != "http":
+        raise ValueError(f"gateway.transport {kind!r}: one of {TRANSPORTS}")
+    return HttpTransport(base_url, timeout_s)

@@ -8,6 +8,10 @@ Per coin and side, targets and live orders are both taken best price first:
    ``batchModify`` each (or cancel + place when ``use_modify`` is off);
 3. live orders left over are cancelled, targets left over are placed.
 
+``ladder_changed`` tells whether a new ladder is worth planning at all (a level
+moved beyond the tolerances); ``is_urgent_modify`` separates modifies that remove
+risk from those that only improve the quote (``requote_pacing`` rations the latter).
+
 A side that is pulled (no targets, or not allowed: reducing-only mode) cancels
 everything on it. Only active orders (Resting, PartialFilled) are considered:
 an order whose cancel is in flight is never cancelled again. Targets below the
@@ -144,11 +148,17 @@ def plan_coin(coin: int, targets: list[Target], live: list[LiveOrder], cfg: Plan
         used = [False] * len(side_live)
         unmatched_t: list[Target] = []
         for t in side_tgt:
+            # the closest unused order within tolerance: levels that merely reorder (or two
+            # levels rounding to one price) keep their orders instead of swapping them
+            best, best_d = -1, 0.0
             for j, o in enumerate(side_live):
                 if not used[j] and _within(o, t, cfg):
-                    used[j] = True
-                    plan.keep.append(o)
-                    break
+                    d = abs(o.px - t.px) / t.px + abs(o.sz - t.sz) / (t.sz * 1e4)
+                    if best < 0 or d < best_d:
+                        best, best_d = j, d
+            if best >= 0:
+                used[best] = True
+                plan.keep.append(side_live[best])
             else:
                 unmatched_t.append(t)
         rest = [o for j, o in enumerate(side_live) if not used[j]]
@@ -160,6 +170,31 @@ def plan_coin(coin: int, targets: list[Target], live: list[LiveOrder], cfg: Plan
         for t in unmatched_t[pairs:]:
             plan.place.append(NewOrder(coin, is_buy, t.px, t.sz, t.level, cfg.tif, ro))
     return plan
+
+
+def ladder_changed(prev: list[Target] | None, new: list[Target], cfg: PlanConfig) -> bool:
+    """True when ``new`` differs materially from ``prev`` (the targets last planned):
+    another level count on a side, or a level (best first per side) whose price or
+    size moved beyond the requote tolerances. Jitter inside them changes nothing."""
+    if prev is None or len(prev) != len(new):
+        return True
+    key = lambda t: (not t.is_buy, -t.px if t.is_buy else t.px)  # noqa: E731
+    for a, b in zip(sorted(prev, key=key), sorted(new, key=key), strict=True):
+        if a.is_buy != b.is_buy or not _within(LiveOrder("", 0, a.coin, a.is_buy, a.px, a.sz), b, cfg):
+            return True
+    return False
+
+
+def is_urgent_modify(m: Modify, cfg: PlanConfig, urgent_sz_frac: float = 0.5) -> bool:
+    """A modify that removes risk: the resting order is more aggressive than its target
+    (a bid above it, an ask below it, beyond the tolerance) or larger than it by more
+    than ``urgent_sz_frac``. Other
+    modifies (moving closer to the mid, growing) only improve the quote and can wait
+    for the request budget."""
+    o = m.order
+    tol = cfg.px_tolerance_bps * 1e-4 * m.px
+    too_aggressive = (o.px - m.px > tol) if o.is_buy else (m.px - o.px > tol)
+    return too_aggressive or o.sz - m.sz > max(cfg.sz_tolerance_frac, urgent_sz_frac) * m.sz
 
 
 @dataclass(frozen=True)

@@ -30,201 +30,45 @@ input (hypothesis-fuzzed in the tests).
 from __future__ import annotations
 
 import logging
-import math
 from collections import deque
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import orjson
 
-from appliance.feed.sources.base import EventWriter, MalformedFrameError, SourceStats
-from shm_layout.constants import (
-    BOOK_DEPTH,
-    COIN_UNKNOWN,
-    FILL_DIR_CODE,
-    FLAG_BOOK_GAP,
-    UE_FILL,
-    UE_FUNDING,
-    UE_LIQUIDATION,
-    UE_NON_USER_CANCEL,
-    UE_ORDER,
-    UE_RESYNC,
-    UF_HAS_CLOID,
-    UF_HAS_HASH,
-    UF_LIQUIDATION_FILL,
-    order_status_code,
-)
-from shm_layout.records import USER_EVENT
+from appliance.feed.sources.base import EventWriter, MalformedFrameError, SourceStats  # noqa: F401
+from shm_layout.constants import COIN_UNKNOWN, FLAG_BOOK_GAP, UE_RESYNC
 
+from .decode_fields import (  # noqa: F401 - the public names live here too
+    _L2_PREFIX,
+    _MS,
+    CH_ACK,
+    CH_ASSET_CTX,
+    CH_BBO,
+    CH_BOOK,
+    CH_ERROR,
+    CH_HELLO,
+    CH_MALFORMED,
+    CH_OTHER,
+    CH_PONG,
+    CH_POST,
+    CH_TRADES,
+    CH_USER,
+    CHANNEL_NAMES,
+    HELLO,
+    TID_MEMORY,
+    ReusableEventWriter,
+    Sink,
+    UserEventWriter,
+)
+from .decode_market import MarketFrames
+from .decode_user import UserFrames, cloid_bytes, cloid_str  # noqa: F401
 from .fast_book import FALLBACK, UNKNOWN_COIN, coin_table, scan_l2book
 
 log = logging.getLogger(__name__)
 
-_MS = 1_000_000
-_MAX_MS = (2**63 - 1) // _MS
-TID_MEMORY = 100_000  # recent trade ids remembered for de-duplication
 
-# What ``feed`` returns: the kind of frame it was.
-CH_MALFORMED = 0
-CH_BOOK = 1
-CH_TRADES = 2
-CH_BBO = 3
-CH_ASSET_CTX = 4
-CH_USER = 5  # any user channel
-CH_PONG = 6
-CH_ACK = 7  # subscriptionResponse
-CH_ERROR = 8
-CH_POST = 9
-CH_HELLO = 10  # "Websocket connection established."
-CH_OTHER = 11  # well-formed, not used
-CHANNEL_NAMES = ("malformed", "l2Book", "trades", "bbo", "activeAssetCtx", "user", "pong",
-                 "subscriptionResponse", "error", "post", "hello", "other")
-
-HELLO = b"Websocket connection established."
-_L2_PREFIX = b'{"channel":"l2Book","data":'
-
-
-# --- field parsers (raise on anything unexpected) --------------------------------
-
-
-def _px(v: object) -> float:
-    x = float(v)  # type: ignore[arg-type]
-    if not math.isfinite(x) or x <= 0.0:
-        raise MalformedFrameError(f"bad price {v!r}")
-    return x
-
-
-def _sz(v: object) -> float:
-    x = float(v)  # type: ignore[arg-type]
-    if not math.isfinite(x) or x < 0.0:
-        raise MalformedFrameError(f"bad size {v!r}")
-    return x
-
-
-def _num(v: object) -> float:
-    """A finite signed decimal string or number (fees, pnl, funding)."""
-    if isinstance(v, bool):
-        raise MalformedFrameError(f"bad number {v!r}")
-    x = float(v)  # type: ignore[arg-type]
-    if not math.isfinite(x):
-        raise MalformedFrameError(f"bad number {v!r}")
-    return x
-
-
-def _int63(v: object, what: str) -> int:
-    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < 2**63:
-        raise MalformedFrameError(f"bad {what} {v!r}")
-    return v
-
-
-def _time_ms(v: object) -> int:
-    if not isinstance(v, int) or isinstance(v, bool) or not 0 < v < _MAX_MS:
-        raise MalformedFrameError(f"bad time {v!r}")
-    return v
-
-
-def _side(v: object) -> int:
-    if v == "B":
-        return 1
-    if v == "A":
-        return -1
-    raise MalformedFrameError(f"bad side {v!r}")
-
-
-def _hex_bytes(v: object, n: int) -> bytes:
-    """``"0x"`` + 2n hex chars -> n bytes (shorter values are left-padded)."""
-    if not isinstance(v, str) or not v.startswith("0x") or len(v) > 2 + 2 * n:
-        raise MalformedFrameError(f"bad hex {v!r}")
-    h = v[2:]
-    if len(h) % 2:
-        h = "0" + h
-    return bytes.fromhex(h).rjust(n, b"\0")
-
-
-def _levels(side: object) -> tuple[list[float], list[float], list[int]]:
-    if not isinstance(side, list):
-        raise MalformedFrameError("levels side is not a list")
-    pxs: list[float] = []
-    szs: list[float] = []
-    ns: list[int] = []
-    for lv in side[:BOOK_DEPTH]:
-        pxs.append(_px(lv["px"]))
-        szs.append(_sz(lv["sz"]))
-        n = lv.get("n", 0)
-        if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n < 2**31:
-            raise MalformedFrameError(f"bad order count {n!r}")
-        ns.append(n)
-    return pxs, szs, ns
-
-
-# --- writers that reuse one buffer (the live path) -------------------------------
-
-Sink = Callable[[np.ndarray, int], None]  # (buffer, n records at its start)
-
-
-class ReusableEventWriter(EventWriter):
-    """An EventWriter over one preallocated buffer: full -> ``sink(buf, n)``.
-
-    ``commit()`` hands the partial buffer to the sink after each frame, so the live
-    path allocates no array per message; each slot is zeroed before it is written.
-    """
-
-    def __init__(self, max_events: int, stats: SourceStats, sink: Sink) -> None:
-        self.sink = sink
-        super().__init__(max_events, stats)
-        self._zero = np.zeros((), dtype=self._arr.dtype)
-
-    def _head(self, kind: int, coin: int, exch_ts_ns: int, recv_ts_ns: int, flags: int) -> int:
-        self._arr[self.n] = self._zero
-        return super()._head(kind, coin, exch_ts_ns, recv_ts_ns, flags)
-
-    def _advance(self) -> None:
-        self.n += 1
-        self.stats.events += 1
-        if self.n == self.max_events:
-            self.commit()
-
-    def commit(self) -> None:
-        if self.n:
-            n, self.n = self.n, 0
-            self.sink(self._arr, n)
-
-
-class UserEventWriter:
-    """USER_EVENT records into one reused buffer; ``commit()`` hands them to ``sink``."""
-
-    def __init__(self, max_events: int, sink: Sink) -> None:
-        self.max_events = int(max_events)
-        self.sink = sink
-        self.arr = np.zeros(self.max_events, dtype=USER_EVENT)
-        self._zero = np.zeros((), dtype=USER_EVENT)
-        self.n = 0
-        self.events = 0
-
-    def slot(self, kind: int, recv_ns: int) -> np.void:
-        """A zeroed record for the next event (call ``advance`` once it is written)."""
-        r = self.arr[self.n]
-        self.arr[self.n] = self._zero
-        r["kind"] = kind
-        r["recv_ts_ns"] = recv_ns
-        return r
-
-    def advance(self) -> None:
-        self.n += 1
-        self.events += 1
-        if self.n == self.max_events:
-            self.commit()
-
-    def commit(self) -> None:
-        if self.n:
-            n, self.n = self.n, 0
-            self.sink(self.arr, n)
-
-
-# --- the decoder ---------------------------------------------------------------------
-
-
-class HlDecoder:
+class HlDecoder(MarketFrames, UserFrames):
     """Decodes Hyperliquid websocket frames for a fixed list of coins."""
 
     def __init__(
@@ -354,269 +198,3 @@ class HlDecoder:
             log.warning("malformed hyperliquid frame skipped (%s): %.200r", why, body)
         return CH_MALFORMED
 
-    # --- market channels ------------------------------------------------------
-
-    def _book(self, data: object, recv: int) -> int:
-        st = self.stats
-        try:
-            coin = data["coin"]  # type: ignore[index]
-            ts = _time_ms(data["time"]) * _MS  # type: ignore[index]
-            levels = data["levels"]  # type: ignore[index]
-            if not isinstance(levels, list) or len(levels) != 2:
-                raise MalformedFrameError("levels is not [bids, asks]")
-            bpx, bsz, bn = _levels(levels[0])
-            apx, asz, an = _levels(levels[1])
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-            st.malformed += 1
-            return CH_MALFORMED
-        ci = self.coin_index.get(coin)
-        if ci is None:
-            st.skipped += 1
-            return CH_OTHER
-        flags = int(self._gap[ci])
-        self._gap[ci] = 0
-        self.md.book(ci, ts, recv, flags, bpx, bsz, apx, asz, bn, an)
-        if ts > self.last_ts_ns[ci]:
-            self.last_ts_ns[ci] = ts
-        return CH_BOOK
-
-    def _bbo(self, data: object, recv: int) -> int:
-        st = self.stats
-        try:
-            coin = data["coin"]  # type: ignore[index]
-            ts = _time_ms(data["time"]) * _MS  # type: ignore[index]
-            bid, ask = data["bbo"]  # type: ignore[index]
-            if bid is None or ask is None:
-                # One side empty: nothing a BBO event can carry faithfully.
-                st.skipped += 1
-                return CH_OTHER
-            bpx, bsz = _px(bid["px"]), _sz(bid["sz"])
-            apx, asz = _px(ask["px"]), _sz(ask["sz"])
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-            st.malformed += 1
-            return CH_MALFORMED
-        ci = self.coin_index.get(coin)
-        if ci is None:
-            st.skipped += 1
-            return CH_OTHER
-        self.md.bbo(ci, ts, recv, 0, bpx, bsz, apx, asz)
-        if ts > self.last_ts_ns[ci]:
-            self.last_ts_ns[ci] = ts
-        return CH_BBO
-
-    def _asset_ctx(self, data: object, recv: int) -> int:
-        st = self.stats
-        try:
-            coin = data["coin"]  # type: ignore[index]
-            ctx = data["ctx"]  # type: ignore[index]
-            mark = _px(ctx["markPx"])
-            oi = _sz(ctx["openInterest"])
-            funding = _num(ctx["funding"])
-            oracle = _px(ctx["oraclePx"])
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-            st.malformed += 1
-            return CH_MALFORMED
-        ci = self.coin_index.get(coin)
-        if ci is None:
-            st.skipped += 1
-            return CH_OTHER
-        # No venue time in the ctx: stamp it no earlier than the coin's clock.
-        ts = max(recv, self.last_ts_ns[ci])
-        self.md.asset_ctx(ci, ts, recv, 0, mark, oi, funding, oracle)
-        return CH_ASSET_CTX
-
-    def _trades(self, data: object, recv: int) -> int:
-        st = self.stats
-        if not isinstance(data, list):
-            st.malformed += 1
-            return CH_MALFORMED
-        parsed: list[tuple[int, int, float, float, int, int]] = []
-        for t in data:
-            try:
-                coin = t["coin"]
-                side = _side(t["side"])
-                tid = _int63(t["tid"], "tid")
-                item = (_time_ms(t["time"]) * _MS, _px(t["px"]), _sz(t["sz"]))
-            except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-                st.malformed += 1
-                continue
-            ci = self.coin_index.get(coin)
-            if ci is None:
-                st.skipped += 1
-                continue
-            parsed.append((item[0], ci, item[1], item[2], side, tid))
-        # A frame is meant to be in time order; make sure (stable, so ties keep theirs).
-        parsed.sort(key=lambda x: x[0])
-        seen, order, last = self._seen_tids, self._tid_order, self.last_ts_ns
-        for ts, ci, px, sz, side, tid in parsed:
-            if tid in seen:
-                st.skipped += 1
-                continue
-            if self.drop_stale_trades and ts < last[ci]:
-                st.stale_trades += 1
-                continue
-            seen.add(tid)
-            order.append(tid)
-            if len(order) > TID_MEMORY:
-                seen.discard(order.popleft())
-            self.md.trade(ci, ts, recv, 0, px, sz, side, tid)
-            if ts > last[ci]:
-                last[ci] = ts
-        return CH_TRADES
-
-    # --- user channels --------------------------------------------------------
-
-    def _user(self, channel: str, data: object, recv: int) -> int:
-        if not isinstance(data, (dict, list)):
-            self.stats.malformed += 1
-            return CH_MALFORMED
-        if channel == "userFills":
-            snap = 1 if data.get("isSnapshot") else 0  # type: ignore[union-attr]
-            self._fills(data["fills"], recv, snap)  # type: ignore[index]
-        elif channel == "orderUpdates":
-            self._orders(data, recv)
-        elif channel == "userFundings":
-            snap = 1 if data.get("isSnapshot") else 0  # type: ignore[union-attr]
-            for f in data["fundings"]:  # type: ignore[index]
-                self._funding(f, recv, snap)
-        elif isinstance(data, dict):  # channel "user" (userEvents): one of four shapes
-            if "fills" in data:
-                self._fills(data["fills"], recv, 0)
-            elif "funding" in data:
-                self._funding(data["funding"], recv, 0)
-            elif "liquidation" in data:
-                self._liquidation(data["liquidation"], recv)
-            elif "nonUserCancel" in data:
-                self._non_user_cancels(data["nonUserCancel"], recv)
-            else:
-                self.stats.skipped += 1  # twapHistory, twapSliceFills ...
-        else:
-            self.stats.malformed += 1
-            return CH_MALFORMED
-        return CH_USER
-
-    def _coin(self, v: object) -> int:
-        if not isinstance(v, str):
-            raise MalformedFrameError(f"bad coin {v!r}")
-        return self.coin_index.get(v, COIN_UNKNOWN)
-
-    def _fills(self, fills: object, recv: int, snap: int) -> None:
-        if not isinstance(fills, list):
-            raise MalformedFrameError("fills is not a list")
-        w = self.user
-        for f in fills:
-            try:
-                coin = self._coin(f["coin"])
-                side = _side(f["side"])
-                px, sz = _px(f["px"]), _sz(f["sz"])
-                fee = _num(f.get("fee", 0.0))
-                start = _num(f.get("startPosition", 0.0))
-                pnl = _num(f.get("closedPnl", 0.0))
-                oid = _int63(f["oid"], "oid")
-                tid = _int63(f.get("tid", 0), "tid")
-                t = _time_ms(f["time"])
-                h = f.get("hash")
-                hb = _hex_bytes(h, 32) if h else b""
-                c = f.get("cloid")
-                cb = _hex_bytes(c, 16) if c else b""
-                flags = (UF_HAS_HASH if hb else 0) | (UF_HAS_CLOID if cb else 0)
-                if f.get("liquidation"):
-                    flags |= UF_LIQUIDATION_FILL
-                d = FILL_DIR_CODE.get(f.get("dir", ""), 0)
-                crossed = 1 if f.get("crossed") is True else 0
-            except (ValueError, KeyError, TypeError, AttributeError):
-                self.stats.malformed += 1
-                continue
-            r = w.slot(UE_FILL, recv)  # type: ignore[union-attr]
-            r["coin"], r["side"], r["crossed"], r["is_snapshot"] = coin, side, crossed, snap
-            r["dir"], r["flags"], r["time_ms"], r["oid"], r["tid"] = d, flags, t, oid, tid
-            r["px"], r["sz"], r["fee"], r["start_position"], r["closed_pnl"] = px, sz, fee, start, pnl
-            if hb:
-                r["hash"] = np.frombuffer(hb, np.uint8)
-            if cb:
-                r["cloid"] = np.frombuffer(cb, np.uint8)
-            w.advance()  # type: ignore[union-attr]
-
-    def _orders(self, updates: object, recv: int) -> None:
-        if not isinstance(updates, list):
-            raise MalformedFrameError("orderUpdates is not a list")
-        w = self.user
-        for u in updates:
-            try:
-                o = u["order"]
-                coin = self._coin(o["coin"])
-                side = _side(o["side"])
-                px, sz = _px(o["limitPx"]), _sz(o["sz"])
-                orig = _sz(o.get("origSz", sz))
-                oid = _int63(o["oid"], "oid")
-                status = u["status"]
-                if not isinstance(status, str):
-                    raise MalformedFrameError(f"bad status {status!r}")
-                code = order_status_code(status)
-                t = _time_ms(u.get("statusTimestamp", o.get("timestamp")))
-                c = o.get("cloid")
-                cb = _hex_bytes(c, 16) if c else b""
-            except (ValueError, KeyError, TypeError, AttributeError):
-                self.stats.malformed += 1
-                continue
-            r = w.slot(UE_ORDER, recv)  # type: ignore[union-attr]
-            r["coin"], r["side"], r["status"], r["time_ms"], r["oid"] = coin, side, code, t, oid
-            r["px"], r["sz"], r["orig_sz"] = px, sz, orig
-            if cb:
-                r["cloid"] = np.frombuffer(cb, np.uint8)
-                r["flags"] = UF_HAS_CLOID
-            w.advance()  # type: ignore[union-attr]
-
-    def _funding(self, f: object, recv: int, snap: int) -> None:
-        try:
-            coin = self._coin(f["coin"])  # type: ignore[index]
-            usdc = _num(f["usdc"])  # type: ignore[index]
-            szi = _num(f["szi"])  # type: ignore[index]
-            rate = _num(f["fundingRate"])  # type: ignore[index]
-            n = f.get("nSamples") or 0  # type: ignore[union-attr]
-            n = _int63(n, "nSamples")
-            t = f.get("time")  # type: ignore[union-attr]
-            t = _time_ms(t) if t is not None else 0  # userEvents funding has no time
-        except (ValueError, KeyError, TypeError, AttributeError):
-            self.stats.malformed += 1
-            return
-        r = self.user.slot(UE_FUNDING, recv)  # type: ignore[union-attr]
-        r["coin"], r["usdc"], r["szi"], r["funding_rate"] = coin, usdc, szi, rate
-        r["tid"], r["time_ms"], r["is_snapshot"] = n, t, snap
-        self.user.advance()  # type: ignore[union-attr]
-
-    def _liquidation(self, q: object, recv: int) -> None:
-        try:
-            lid = _int63(q["lid"], "lid")  # type: ignore[index]
-            ntl = _num(q["liquidated_ntl_pos"])  # type: ignore[index]
-            value = _num(q["liquidated_account_value"])  # type: ignore[index]
-        except (ValueError, KeyError, TypeError, AttributeError):
-            self.stats.malformed += 1
-            return
-        r = self.user.slot(UE_LIQUIDATION, recv)  # type: ignore[union-attr]
-        r["coin"], r["tid"], r["sz"], r["usdc"] = COIN_UNKNOWN, lid, ntl, value
-        self.user.advance()  # type: ignore[union-attr]
-
-    def _non_user_cancels(self, items: object, recv: int) -> None:
-        if not isinstance(items, list):
-            raise MalformedFrameError("nonUserCancel is not a list")
-        for it in items:
-            try:
-                coin = self._coin(it["coin"])
-                oid = _int63(it["oid"], "oid")
-            except (ValueError, KeyError, TypeError, AttributeError):
-                self.stats.malformed += 1
-                continue
-            r = self.user.slot(UE_NON_USER_CANCEL, recv)  # type: ignore[union-attr]
-            r["coin"], r["oid"] = coin, oid
-            self.user.advance()  # type: ignore[union-attr]
-
-
-def cloid_bytes(cloid: str) -> bytes:
-    """``"0x" + 32 hex`` -> the 16 bytes USER_EVENT.cloid holds."""
-    return _hex_bytes(cloid, 16)
-
-
-def cloid_str(raw: bytes | np.ndarray) -> str:
-    """USER_EVENT.cloid bytes -> ``"0x" + 32 hex``."""
-    return "0x" + bytes(raw).hex()

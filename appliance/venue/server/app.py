@@ -19,6 +19,7 @@ from aiohttp import web
 
 from ..faults import FaultPlan
 from .market import open_market, run_market
+from .md_delay import MdDelay
 from .settings import VenueSettings
 from .state import VenueState
 from .ws import WsHub
@@ -43,7 +44,10 @@ class VenueServer:
         self.settings = settings
         self.faults = faults or FaultPlan(seed=settings.seed)
         self.state = VenueState(settings, self.faults, engine=engine)
-        self.hub = WsHub(self.state, settings.ws_idle_timeout_s)
+        md = (MdDelay(settings.md_latency_ms, settings.md_latency_jitter_ms,
+                      settings.md_latency_sigma, seed=settings.seed)
+              if MdDelay.enabled(settings.md_latency_ms, settings.md_latency_jitter_ms) else None)
+        self.hub = WsHub(self.state, settings.ws_idle_timeout_s, md_delay=md)
         self.state.hub = self.hub
         self.source = source if source is not None else open_market(settings)
         self.port = settings.port

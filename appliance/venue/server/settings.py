@@ -27,6 +27,10 @@ class VenueSettings:
     order_latency_ms: float = 0.0
     order_latency_jitter_ms: float = 0.0
     order_latency_sigma: float = 1.0
+    # market data: engine -> ws clients (constant + lognormal draw of this median when > 0)
+    md_latency_ms: float = 0.0
+    md_latency_jitter_ms: float = 0.0
+    md_latency_sigma: float = 1.0
     l2book_min_interval_ms: float = 500.0  # the real venue pushes a book at most every 0.5 s
     admin_endpoint: bool = True  # POST /_faults, loopback clients only
     synthetic_kw: dict = field(default_factory=dict)
@@ -55,7 +59,8 @@ def settings_from_config(cfg, **overrides) -> VenueSettings:
                      "ws_idle_timeout_s", "ip_weight_per_min", "address_base_cap",
                      "schedule_cancel_min_volume_usd", "maker_fee_bps", "taker_fee_bps",
                      "queue_model", "queue_power", "order_latency_ms", "order_latency_jitter_ms",
-                     "order_latency_sigma", "l2book_min_interval_ms", "admin_endpoint"):
+                     "order_latency_sigma", "md_latency_ms", "md_latency_jitter_ms",
+                     "md_latency_sigma", "l2book_min_interval_ms", "admin_endpoint"):
             if hasattr(v, name):
                 setattr(s, name, getattr(v, name))
         s.source = v.source or cfg.feed.source

@@ -16,6 +16,7 @@ from collections import defaultdict
 import orjson
 from aiohttp import WSMsgType, web
 
+from .md_delay import MD_CHANNELS, MdDelay
 from .subscriptions import USER_CHANNEL, BadSubscription, parse_subscription
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,9 @@ class Conn:
 
 
 class WsHub:
-    def __init__(self, venue, idle_timeout_s: float) -> None:
+    def __init__(self, venue, idle_timeout_s: float, md_delay: MdDelay | None = None) -> None:
         self.venue = venue  # VenueState: info/exchange handlers, snapshots, faults
+        self.md_delay = md_delay  # market-data latency (None = frames leave at once)
         self.faults = venue.faults
         self.idle_timeout_s = float(idle_timeout_s)
         self.conns: set[Conn] = set()
@@ -63,7 +65,14 @@ class WsHub:
         if not conns:
             return
         frame = _dumps({"channel": channel, "data": data})
+        if self.md_delay is not None and channel in MD_CHANNELS:
+            self.md_delay.push(self._fan_out, key, frame)  # to the subscribers of then
+            return
         for c in conns:
+            self.enqueue(c, frame)
+
+    def _fan_out(self, key: tuple, frame: str) -> None:
+        for c in self.index.get(key) or ():
             self.enqueue(c, frame)
 
     def publish_user(self, typ: str, user: str, data) -> None:
@@ -160,6 +169,8 @@ class WsHub:
                     await conn.ws.close(code=1000, message=b"idle")
 
     async def close_all(self) -> None:
+        if self.md_delay is not None:
+            await self.md_delay.close()
         for conn in list(self.conns):
             self._forget(conn)
             await conn.ws.close(code=1001, message=b"server shutdown")
@@ -196,7 +207,12 @@ class WsHub:
             self.enqueue(conn, _dumps({"channel": "subscriptionResponse",
                                        "data": {"method": "subscribe", "subscription": echo}}))
             for channel, data in self.venue.snapshot_for(key):
-                self.enqueue(conn, _dumps({"channel": channel, "data": data}))
+                frame = _dumps({"channel": channel, "data": data})
+                if self.md_delay is not None and channel in MD_CHANNELS:
+                    # the engine-time state, behind the frames produced before it
+                    self.md_delay.push(self.enqueue, conn, frame)
+                else:
+                    self.enqueue(conn, frame)
         else:
             if key not in conn.subs:
                 self.enqueue(conn, _dumps({"channel": "error",
