@@ -12,6 +12,16 @@ def bench() -> None:
     """Measure this machine (IPC hops, seqlock reads, ...)."""
 
 
+json_option = click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+                           default=None, help="Also write the result as JSON to this file.")
+
+
+def _show(text: str, json_out: Path | None) -> None:
+    click.echo(text)
+    if json_out is not None:
+        click.echo(f"wrote {json_out}")
+
+
 @bench.command("ipc")
 @click.option("--round-trips", type=click.IntRange(min=100), default=20_000, show_default=True,
               help="Timed ping-pong round trips per method (after warm-up).")
@@ -27,9 +37,7 @@ def ipc(round_trips: int, json_out: Path | None) -> None:
         result = run_ipc_bench(round_trips, json_out=None if json_out is None else str(json_out))
     except (RuntimeError, OSError) as err:
         raise click.ClickException(str(err)) from err
-    click.echo(render(result))
-    if json_out is not None:
-        click.echo(f"wrote {json_out}")
+    _show(render(result), json_out)
 
 
 @bench.command("appliance")
@@ -39,8 +47,7 @@ def ipc(round_trips: int, json_out: Path | None) -> None:
               help="Synthetic market event rate.")
 @click.option("--wait-policy", type=click.Choice(["spin", "hybrid", "block"]), default="hybrid",
               show_default=True)
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the result as JSON to this file.")
+@json_option
 def appliance(seconds: float, events_per_s: float, wait_policy: str, json_out: Path | None) -> None:
     """Run a real instance on the synthetic market: event -> ladder latency p50/p99,
     RSS per process, total shared memory, and kill -9 -> healthy time of each child."""
@@ -57,8 +64,7 @@ def appliance(seconds: float, events_per_s: float, wait_policy: str, json_out: P
 @click.option("--seconds", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
               help="Length of each timed window (per signer, per repeat).")
 @click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True)
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the result as JSON to this file.")
+@json_option
 def sign(seconds: float, repeats: int, json_out: Path | None) -> None:
     """Signed single-order actions per second: ours vs the SDK's sign_l1_action, side by
     side in one run (needs the bench extra: hyperliquid-python-sdk)."""
@@ -67,9 +73,7 @@ def sign(seconds: float, repeats: int, json_out: Path | None) -> None:
     except ImportError as err:
         raise click.ClickException(f"{err}; install the bench extra (hyperliquid-python-sdk)") from err
     result = run_sign_bench(seconds, repeats, None if json_out is None else str(json_out))
-    click.echo(render(result))
-    if json_out is not None:
-        click.echo(f"wrote {json_out}")
+    _show(render(result), json_out)
 
 
 @bench.command("backtest")
@@ -78,8 +82,7 @@ def sign(seconds: float, repeats: int, json_out: Path | None) -> None:
               "btcusdt_20240808.gz when present].")
 @click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True,
               help="Timed runs per side (medians reported).")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the result as JSON to this file.")
+@json_option
 def backtest_bench(source: Path | None, repeats: int, json_out: Path | None) -> None:
     """Backtest throughput on a Binance capture, side by side with hftbacktest 2.4.4
     running a GLFT grid on the same file (each in a subprocess, compile excluded)."""
@@ -90,9 +93,7 @@ def backtest_bench(source: Path | None, repeats: int, json_out: Path | None) -> 
                                     None if json_out is None else str(json_out))
     except (FileNotFoundError, RuntimeError) as err:
         raise click.ClickException(str(err)) from err
-    click.echo(render(result))
-    if json_out is not None:
-        click.echo(f"wrote {json_out}")
+    _show(render(result), json_out)
 
 
 @bench.command("estimators")
@@ -100,8 +101,7 @@ def backtest_bench(source: Path | None, repeats: int, json_out: Path | None) -> 
               help="A replay capture (default: the real Binance BTCUSDT capture).")
 @click.option("--passes", type=click.IntRange(min=1), default=10, show_default=True,
               help="Times the capture is replayed back to back (later in time).")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the result as JSON to this file.")
+@json_option
 def estimators(source: str | None, passes: int, json_out: Path | None) -> None:
     """Events/s through the full estimator stack in one process, the cost of each tier
     (hot per event, warm and cold per run, write_params) and the warm-start time."""
@@ -123,8 +123,7 @@ def estimators(source: str | None, passes: int, json_out: Path | None) -> None:
               help="Runs per method; the best counts.")
 @click.option("--capture", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A Hyperliquid capture (default: the recorded BTC one).")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the result as JSON to this file.")
+@json_option
 def decode(frames: int, repeats: int, capture: str | None, json_out: Path | None) -> None:
     """l2Book frames decoded per second into MD_EVENT vs the SDK's json path, as a ratio."""
     from tools.bench_decode import render, run_decode_bench
@@ -133,31 +132,25 @@ def decode(frames: int, repeats: int, capture: str | None, json_out: Path | None
         result = run_decode_bench(frames, repeats, capture, None if json_out is None else str(json_out))
     except (OSError, ValueError) as err:
         raise click.ClickException(str(err)) from err
-    click.echo(render(result))
-    if json_out is not None:
-        click.echo(f"wrote {json_out}")
+    _show(render(result), json_out)
 
 
 @bench.command("quote")
 @click.option("--calls", type=click.IntRange(min=1000), default=200_000, show_default=True,
               help="Timed ladder computations.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the result as JSON to this file.")
+@json_option
 def quote(calls: int, json_out: Path | None) -> None:
     """One full ladder computation of the quote kernel (5 levels a side), median and p99 in us."""
     from tools.bench_quote import render, run_quote_bench
 
     result = run_quote_bench(calls, None if json_out is None else str(json_out))
-    click.echo(render(result))
-    if json_out is not None:
-        click.echo(f"wrote {json_out}")
+    _show(render(result), json_out)
 
 
 @bench.command("tick-to-wire")
 @click.option("--seconds", type=click.FloatRange(min=2), default=20.0, show_default=True,
               help="Sampling time per run (one run per batch window: 0 and 100 ms).")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the result as JSON to this file.")
+@json_option
 def tick_to_wire(seconds: float, json_out: Path | None) -> None:
     """A websocket frame's arrival at the feed to the order bytes leaving the gateway,
     against the local venue (the real appliance, p50/p99), and kill flag -> all cancelled."""
@@ -167,6 +160,4 @@ def tick_to_wire(seconds: float, json_out: Path | None) -> None:
         result = run_tick_to_wire_bench(seconds, json_out=None if json_out is None else str(json_out))
     except (OSError, RuntimeError, ValueError) as err:
         raise click.ClickException(str(err)) from err
-    click.echo(render(result))
-    if json_out is not None:
-        click.echo(f"wrote {json_out}")
+    _show(render(result), json_out)

@@ -2,8 +2,6 @@
 ``HlDecoder``): ``l2Book`` -> EV_BOOK, ``trades`` -> EV_TRADE (stale and repeated
 trades dropped), ``bbo`` -> EV_BBO, ``activeAssetCtx`` -> EV_ASSET_CTX."""
 
-
-
 from appliance.feed.sources.base import MalformedFrameError
 
 from .decode_fields import (
@@ -26,6 +24,18 @@ from .decode_fields import (
 
 
 class MarketFrames:
+    def _market_coin(self, coin: object) -> int | None:
+        """The configured index of ``coin``; None (counted as skipped) otherwise."""
+        ci = self.coin_index.get(coin)
+        if ci is None:
+            self.stats.skipped += 1
+        return ci
+
+    def _advance_clock(self, ci: int, ts: int) -> None:
+        """The coin's clock: the newest venue time emitted (stale trades are judged by it)."""
+        if ts > self.last_ts_ns[ci]:
+            self.last_ts_ns[ci] = ts
+
     def _book(self, data: object, recv: int) -> int:
         st = self.stats
         try:
@@ -39,15 +49,13 @@ class MarketFrames:
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
             st.malformed += 1
             return CH_MALFORMED
-        ci = self.coin_index.get(coin)
+        ci = self._market_coin(coin)
         if ci is None:
-            st.skipped += 1
             return CH_OTHER
         flags = int(self._gap[ci])
         self._gap[ci] = 0
         self.md.book(ci, ts, recv, flags, bpx, bsz, apx, asz, bn, an)
-        if ts > self.last_ts_ns[ci]:
-            self.last_ts_ns[ci] = ts
+        self._advance_clock(ci, ts)
         return CH_BOOK
 
     def _bbo(self, data: object, recv: int) -> int:
@@ -65,13 +73,11 @@ class MarketFrames:
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
             st.malformed += 1
             return CH_MALFORMED
-        ci = self.coin_index.get(coin)
+        ci = self._market_coin(coin)
         if ci is None:
-            st.skipped += 1
             return CH_OTHER
         self.md.bbo(ci, ts, recv, 0, bpx, bsz, apx, asz)
-        if ts > self.last_ts_ns[ci]:
-            self.last_ts_ns[ci] = ts
+        self._advance_clock(ci, ts)
         return CH_BBO
 
     def _asset_ctx(self, data: object, recv: int) -> int:
@@ -86,9 +92,8 @@ class MarketFrames:
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
             st.malformed += 1
             return CH_MALFORMED
-        ci = self.coin_index.get(coin)
+        ci = self._market_coin(coin)
         if ci is None:
-            st.skipped += 1
             return CH_OTHER
         # No venue time in the ctx: stamp it no earlier than the coin's clock.
         ts = max(recv, self.last_ts_ns[ci])
@@ -110,9 +115,8 @@ class MarketFrames:
             except (ValueError, KeyError, TypeError, AttributeError, IndexError):
                 st.malformed += 1
                 continue
-            ci = self.coin_index.get(coin)
+            ci = self._market_coin(coin)
             if ci is None:
-                st.skipped += 1
                 continue
             parsed.append((item[0], ci, item[1], item[2], side, tid))
         # A frame is meant to be in time order; make sure (stable, so ties keep theirs).
