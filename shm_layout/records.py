@@ -401,6 +401,14 @@ POSITION_STATE = _padded(
         ("open_bid_sz", "<f8", (MAX_LEVELS,)),
         ("open_ask_px", "<f8", (MAX_LEVELS,)),
         ("open_ask_sz", "<f8", (MAX_LEVELS,)),
+        # The venue account (gateway, from clearinghouseState; the backtester from its
+        # simulated account). account_update_mono_ns = 0: never known (paper executor).
+        ("account_update_mono_ns", "<i8"),
+        ("account_value_usd", "<f8"),  # marginSummary.accountValue; 0 when not known
+        ("available_margin_usd", "<f8"),  # withdrawable (free collateral); -1 = not known
+        ("margin_used_usd", "<f8"),  # marginSummary.totalMarginUsed; 0 when not known
+        ("leverage", "<f8"),  # this coin's position leverage; 0 = not known / no position
+        ("liquidation_px", "<f8"),  # this coin's position; 0 = none / not known
     ]
 )
 

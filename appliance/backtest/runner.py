@@ -60,7 +60,7 @@ class Simulation:
         self.est_state = np.zeros(KERNEL_STATE_WORDS)
         estimator.init_state(self.est_state, self.est_cfg)
         self.q_cfg = quote.config_vector(cfg.quote, cfg.risk)
-        self.acct = quote.account_unknown()  # margin: only the position limit applies
+        self.acct = quote.account_unknown()  # refilled from the venue account per requote
         self.tol_bps = float(cfg.gateway.requote_tolerance_bps)
         self.sz_tol_frac = float(cfg.gateway.sz_tolerance_frac)
         self.va = matching.new_venue(
@@ -99,8 +99,8 @@ class Simulation:
 
     def _rest_args(self) -> tuple:
         return (self.carry, self.st, self.est_state, self.est_cfg, self.params, self.q_cfg,
-                self.acct, self.ladder, self.pos, self.lat, self.va.orders, self.samples,
-                self.coin_index, self.md_lat)
+                self.acct, self.ladder, self.pos, self.lat, self.va.books, self.va.orders,
+                self.va.accounts, self.va.positions, self.samples, self.coin_index, self.md_lat)
 
     def warm_up(self) -> float:
         """Load (or compile) the loop; returns the seconds it took."""

@@ -11,7 +11,9 @@ Per event, in simulated time (the events' receive time, as the appliance sees th
 3. the event goes through ``estimator.on_event``;
 4. on a book, fills old enough get their markouts at the new mid;
 5. on the requote timer, ``write_params`` -> ``compute_ladder``, and the ladder is
-   sent (it takes effect ``order_latency`` later);
+   sent (it takes effect ``order_latency`` later); the kernel's ``acct`` (available
+   margin, leverage, liquidation price) comes from the simulated venue account,
+   funded with ``[backtest] account_usd``, as the gateway publishes the real one;
 6. on the sample timer, one point of the time series.
 
 Market-data latency (``[backtest] md_latency_*``): the venue (1, 2, 4) takes each
@@ -37,6 +39,7 @@ from numba import njit
 
 from appliance.estimator import kernel as estimator
 from appliance.gateway import paper as executor
+from appliance.quote import account
 from appliance.quote import kernel as quote
 from appliance.venue import matching
 from shm_layout.backtest_records import N_MARKOUTS
@@ -175,8 +178,8 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
 
 
 @njit(cache=True)
-def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr, orders,
-                   samples):
+def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr, books,
+                   orders, accounts, positions, samples):
     """The strategy's side of one event, seen at ``t``: steps 3, 5 and 6."""
     # 3. the estimator
     estimator.on_event(est_state, est_cfg, ev)
@@ -184,6 +187,10 @@ def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_
     # 5. requote timer: the ladder leaves now, reaches the venue after the latency
     if t >= st.next_requote_ns:
         estimator.write_params(est_state, est_cfg, 0, p, t)
+        # margin-aware sizing on our simulated account, read as the gateway publishes it
+        # (account data is a user event: no market-data latency)
+        venue_exec.publish_account(pos, books, accounts, positions, 0, t)
+        account.fill_from_position(acct, pos, t, INT64_MAX)
         quote.compute_ladder(p, pos.position_sz, acct, q_cfg, 0, 0, t, lad)
         st.n_requotes += 1
         st.n_gate_disagree += lad.legacy_gate_disagree
@@ -236,14 +243,14 @@ def run_chunk(evs, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_
                     positions, vfills, updates, res, cloid, tol_bps, sz_tol_frac, fills,
                     markouts)
         _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr,
-                       orders, samples)
+                       books, orders, accounts, positions, samples)
         st.n_md_delivered += 1
     return n
 
 
 @njit(cache=True)
 def _deliver_due(carry, evs, limit, t_until, st, est_state, est_cfg, p, q_cfg, acct, lad, pos,
-                 lat_arr, orders, samples, coin, md_lat_arr):
+                 lat_arr, books, orders, accounts, positions, samples, coin, md_lat_arr):
     """The lagging cursor: hand the strategy every event of ``carry ++ evs`` before
     ``limit`` whose arrival (venue time + an md latency draw, never before the one
     before it) is ``<= t_until``. False when the samples buffer needs room first."""
@@ -272,7 +279,7 @@ def _deliver_due(carry, evs, limit, t_until, st, est_state, est_cfg, p, q_cfg, a
             return False
         _advance(st, a)
         _strategy_step(ev, a, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr,
-                       orders, samples)
+                       books, orders, accounts, positions, samples)
         st.n_md_delivered += 1
         st.md_head_ready = 0
         st.md_next = j + 1
@@ -307,7 +314,8 @@ def run_chunk_lagged(carry, evs, i0, st_arr, est_state, est_cfg, params, q_cfg, 
             t = st.now_ns
         # what the strategy saw before the venue's time t comes first
         if not _deliver_due(carry, evs, nc + i, t, st, est_state, est_cfg, p, q_cfg, acct, lad,
-                            pos, lat_arr, orders, samples, coin, md_lat_arr):
+                            pos, lat_arr, books, orders, accounts, positions, samples, coin,
+                            md_lat_arr):
             return i
         _advance(st, t)
         st.n_events += 1
@@ -316,20 +324,21 @@ def run_chunk_lagged(carry, evs, i0, st_arr, est_state, est_cfg, params, q_cfg, 
                     markouts)
         # a zero draw: the strategy sees it now, as run_chunk does
         if not _deliver_due(carry, evs, nc + i + 1, t, st, est_state, est_cfg, p, q_cfg, acct,
-                            lad, pos, lat_arr, orders, samples, coin, md_lat_arr):
+                            lad, pos, lat_arr, books, orders, accounts, positions, samples, coin,
+                            md_lat_arr):
             return i + 1
     return n
 
 
 @njit(cache=True)
 def deliver_rest(carry, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_arr,
-                 lat_arr, orders, samples, coin, md_lat_arr):
+                 lat_arr, books, orders, accounts, positions, samples, coin, md_lat_arr):
     """End of the data: the strategy sees the events still in flight, each at its
     arrival (the clock runs on past the last event by up to the md latency). False
     when the samples buffer needs room first (call again)."""
     return _deliver_due(carry, carry[:0], carry.shape[0], INT64_MAX, st_arr[0],
                         est_state, est_cfg, params[0], q_cfg, acct, ladder[0], pos_arr[0],
-                        lat_arr, orders, samples, coin, md_lat_arr)
+                        lat_arr, books, orders, accounts, positions, samples, coin, md_lat_arr)
 
 
 @njit(cache=True)

@@ -4,7 +4,8 @@ The venue kernels (``appliance.venue.matching``: queue position, maker fills,
 accounts) are called as they are; this module only does what the gateway does for
 them: reconcile a ladder into cancels and post-only (ALO) places, round prices to
 the venue's rules, and turn the venue's fills into FILL_EVENT records booked into
-the PositionState mirror the quote kernel reads.
+the PositionState mirror the quote kernel reads, and publish the simulated account's
+margin there (``publish_account``, as the gateway does from clearinghouseState).
 
 Reconcile, per side (as the gateway's ``reconcile_plan``): an open order whose price
 is within ``tol_bps`` of a target level and whose remaining size is within
@@ -206,3 +207,21 @@ def our_best(bt, orders, side):
             if o.oid == bt.ask_oid[k] and o.status == OS_OPEN and not o.px >= best:
                 best = o.px
     return best
+
+
+@njit(cache=True)
+def publish_account(pos, books, accounts, positions, coin, now_ns):
+    """Write our simulated account (venue account 0) into the PositionState mirror as
+    the gateway publishes the real one from clearinghouseState: account value,
+    withdrawable = value - margin used (the venue's formula), margin used, and the
+    coin's leverage and liquidation price, which the wire lists only for an open
+    position (0 = not known / none otherwise)."""
+    value = matching.account_value(books, accounts, positions, 0)
+    used = matching.margin_used(books, positions, 0)
+    p = positions[0, coin]
+    pos.account_value_usd = value
+    pos.margin_used_usd = used
+    pos.available_margin_usd = max(value - used, 0.0)
+    pos.leverage = p.leverage if p.szi != 0.0 else 0.0
+    pos.liquidation_px = p.liq_px if p.szi != 0.0 and p.liq_px > 0.0 else 0.0
+    pos.account_update_mono_ns = now_ns

@@ -91,12 +91,17 @@ def inspect_dict(mem, what: str, coin_idx: int) -> dict:
     out["age_ms"] = None if upd == 0 else round((now - upd) / 1e6, 3)
     if what == "ladder":
         fields["pulled_reason_name"] = PULL_REASON_NAMES[int(rec["pulled_reason"])]
+    if what == "position":  # the venue account's margin (gateway/hl_account.py)
+        acc = int(rec["account_update_mono_ns"])
+        out["account_age_ms"] = None if acc == 0 else round((now - acc) / 1e6, 3)
     out["fields"] = fields
     return out
 
 
 def _render(d: dict, coin: str) -> str:
     head = f"{d['block']}" + (f" [{coin}] seq {d['seq']} age {d['age_ms']} ms" if "seq" in d else "")
+    if "account_age_ms" in d:
+        head += f", account age {d['account_age_ms']} ms"
     lines = [head]
     for k, v in d["fields"].items():
         if k == "procs":

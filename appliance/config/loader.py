@@ -150,6 +150,9 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("gateway.dead_man_switch_s: 0 (off) or >= 5 (the venue's minimum)")
     if not 0 < g.http_timeout_s <= 10 or not g.batch_window_ms >= 0:
         raise ConfigError("gateway.http_timeout_s in (0, 10], gateway.batch_window_ms >= 0")
+    if not (g.account_refresh_s > 0 and g.account_after_fill_s >= 0 and g.account_max_age_s > 0):
+        raise ConfigError("gateway.account_refresh_s > 0, gateway.account_after_fill_s >= 0 "
+                          "(0 = off), gateway.account_max_age_s > 0")
     if cfg.feed.ws_max_failures < 1:
         raise ConfigError("feed.ws_max_failures: must be >= 1")
     if not 0 <= cfg.risk.metrics_port <= 65535:

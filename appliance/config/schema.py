@@ -148,6 +148,13 @@ class GatewayConfig:
     dead_man_switch_s: float = 10.0  # scheduleCancel this far ahead while healthy; 0 = off
     dead_man_refresh_s: float = 3.0
     position_check_s: float = 5.0  # compare the position with clearinghouseState this often
+    # Account margin (gateway/hl_account.py): every clearinghouseState read (start, resync,
+    # position checks) refreshes it; a dedicated read when older than account_refresh_s,
+    # and one account_after_fill_s after fills (0 = off). The quote kernel treats account
+    # data older than account_max_age_s as not known (only the position limit applies).
+    account_refresh_s: float = 15.0
+    account_after_fill_s: float = 2.0
+    account_max_age_s: float = 60.0
     http_timeout_s: float = 1.5
     journal_fsync: str = "interval"  # always | interval | never
     rate_headroom_frac: float = 0.10  # below: quote the reducing side only (seed 002 part 5)

@@ -136,17 +136,19 @@ class SpreadConfig:
 
 @dataclass(frozen=True)
 class CascadeConfig:
+    """Liquidation cascade detector (``estimator/cascade.py`` has the formulas)."""
     enabled: bool = True
-    window_ms: int = 1000  # price move window
-    rate_ratio_ref: float = 3.0  # 1 s volume rate / 300 s rate above this counts
-    move_sigmas_ref: float = 3.0  # |move| / (sigma sqrt(window)) above this counts
-    oi_drop_ref_bps: float = 20.0  # open interest drop per window above this counts
-    w_rate: float = 0.7
+    window_ms: int = 30000  # price move and OI drop window
+    rate_ratio_ref: float = 2.5  # min(5 s, 30 s volume rate) / gated baseline above this counts
+    move_sigmas_ref: float = 3.0  # |move| / (sigma_300s sqrt(window)) above this amplifies
+    oi_drop_ref_bps_per_min: float = 60.0  # open interest falling faster than this counts
+    w_rate: float = 1.0
     w_move: float = 0.5
     w_oi: float = 1.0
     pull_enter: float = 0.7  # severity to pull quotes ...
     pull_exit: float = 0.4  # ... and to resume, after
-    # A cascade comes in waves (issue 6 proof: a 10 s hold lapsed inside the worst
-    # minute); 60 s also clears it but pulls ~2/3 of the real BTCUSDT capture.
-    pull_hold_s: float = 30.0
+    pull_hold_s: float = 15.0  # bridges dips of the 5/30 s measures inside a cascade
     tail_max_mult: float = 3.0
+    baseline_halflife_s: float = 300.0  # memory of the calm volume rate
+    min_baseline_s: float = 60.0  # weighted seconds of history before the rate counts
+    sigma_floor_bps_per_sqrt_s: float = 0.3  # a cold or thin-book sigma is not a move scale

@@ -52,9 +52,9 @@ def warm_tier(state, cfg, t_ns):
         if st_v[vol.S_N] >= cfg[K_WARMUP_SAMPLES]:  # noqa: F405
             cascade.warm(state[OS_CAS:OE_CAS], cfg[CS_CAS:CE_CAS], t_ns, mid,  # noqa: F405
                          state[OS_FUND + funding.S_OI],  # noqa: F405
-                         flow.buy_rate(st_fl, c_fl, t_ns, 0) + flow.sell_rate(st_fl, c_fl, t_ns, 0),
-                         flow.buy_rate(st_fl, c_fl, t_ns, 3) + flow.sell_rate(st_fl, c_fl, t_ns, 3),
-                         max(vol.sigma_clean(st_v), 1e-6))
+                         flow.buy_rate(st_fl, c_fl, t_ns, 1) + flow.sell_rate(st_fl, c_fl, t_ns, 1),  # 5 s
+                         flow.buy_rate(st_fl, c_fl, t_ns, 2) + flow.sell_rate(st_fl, c_fl, t_ns, 2),  # 30 s
+                         st_v[vol.S_RV_SLOW] ** 0.5)  # sigma_300s, bps/sqrt(s)
     st_fs = state[OS_FS:OE_FS]  # noqa: F405
     lb, ls, _, eb, es = hawkes.outputs(state[OS_HK:OE_HK], t_ns)  # noqa: F405
     drift_kalman.warm_tier(state[OS_DR:OE_DR], cfg[CS_DR:CE_DR], t_ns, eb, es, lb + ls,  # noqa: F405

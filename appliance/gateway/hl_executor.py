@@ -25,7 +25,7 @@ from appliance.hyperliquid.wire import round_px, round_sz
 from appliance.ipc import byte_rows, ring, seqlock
 from shm_layout import records
 
-from . import hl_compact, hl_setup, hl_sync
+from . import hl_account, hl_compact, hl_setup, hl_sync
 from .fills import FillProcessor
 from .fundings import FundingBook
 from .hl_kill import DMS_RETRY_S, KILL_VERIFY_INTERVAL_S, KillSwitch  # noqa: F401 - re-exported
@@ -102,6 +102,7 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
         self._dms_next = 0.0
         self.dms_state = "off" if not g.dead_man_switch_s else "pending"
         self._next_pos_check = time.monotonic() + g.position_check_s
+        self.account_poller = hl_account.AccountPoller(g.account_refresh_s, g.account_after_fill_s)
         self._next_rate = 0.0
         self._next_stats = 0.0
         self._next_prune = 0.0
@@ -278,6 +279,8 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
         if now >= self._next_pos_check and not self._need_reconcile:
             self._next_pos_check = now + self.g.position_check_s
             hl_sync.check_position(self)
+        if not self._need_reconcile:  # a reconciliation reads the account anyway
+            self.account_poller.step(self, now)
         if now >= self._next_rate:
             self._next_rate = now + 30.0
             rl = self.info({"type": "userRateLimit", "user": self.user})
@@ -322,6 +325,7 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
             "journal_records": self.journal.n,
             "rate_budget": self.budget.metrics(), "requote_pacing": self.pacer.metrics(),
             "positions": {c: float(self.positions.pos[i]["position_sz"]) for i, c in enumerate(self.coins)},
+            "account_reads": self.account_poller.reads,  # own clearinghouseState reads
             "tick_to_wire_us": {"p50": q(0.5), "p99": q(0.99), "n": len(t2w),
                                 "samples": [round(x / 1e3, 1) for x in self.t2w_ns[-2000:]]},
             **self.stats,

@@ -8,7 +8,8 @@
 * ``reconcile``: start-up and after every websocket (re)connection:
   ``frontendOpenOrders`` (bind cloids, unknown orders cancelled or adopted,
   vanished orders closed), ``userFills`` (missed fills applied once) and
-  ``clearinghouseState`` (the position: adopted on a fresh start, checked later).
+  ``clearinghouseState`` (the position: adopted on a fresh start, checked later;
+  the account's margin into PositionState: ``hl_account``).
 * ``check_position``: the position against ``clearinghouseState``; a mismatch
   seen twice in a row with no fill in between is corrected (counted, logged).
 """
@@ -30,7 +31,7 @@ from shm_layout.constants import (
     order_status_is_reject,
 )
 
-from . import hl_compact
+from . import hl_account, hl_compact
 from .fills import Fill
 from .hl_fill_booking import bind, fill_from_wire, on_fill, on_immediate  # noqa: F401 - re-exported
 from .order_state import (
@@ -242,6 +243,7 @@ def reconcile(ex, fresh: bool) -> bool:
     if to_cancel:
         ex.cancel_raw(to_cancel)
     ch = ex.info({"type": "clearinghouseState", "user": ex.user})
+    hl_account.apply(ex.positions, ex.coin_index, ch)  # margin, leverage, liquidation px
     venue_pos = positions_of(ex, ch)
     if fresh and venue_pos is not None:
         for c, (szi, entry) in venue_pos.items():
@@ -273,6 +275,7 @@ def positions_of(ex, ch) -> dict[int, tuple[float, float]] | None:
 
 def check_position(ex) -> None:
     ch = ex.info({"type": "clearinghouseState", "user": ex.user})
+    hl_account.apply(ex.positions, ex.coin_index, ch)
     venue_pos = positions_of(ex, ch)
     if venue_pos is None:
         return

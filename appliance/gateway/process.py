@@ -16,7 +16,7 @@ from appliance.runtime.context import ProcessContext
 from shm_layout import records
 from shm_layout.constants import EV_TRADE, PROC_ESTIMATOR, PROC_QUOTE, PROC_RISK
 
-from . import paper
+from . import hl_account, paper
 
 MAX_EVENTS_PER_STEP = 512
 SEQLOCK_TRIES = 10_000
@@ -83,6 +83,7 @@ class PaperExecutor:
         self.pos = np.zeros(n, records.POSITION_STATE)
         for c in range(ctx.n_coins):  # resume position and orders of the last run
             self.pos[c], _ = seqlock.snapshot(mem.position, c)
+        hl_account.set_not_known(self.pos)  # no venue account: margin not known
         self.ladder = np.zeros(n, records.TARGET_LADDER)
         self.fills = np.zeros(256, records.FILL_EVENT)
         self.ev = np.zeros(1, records.MD_EVENT)

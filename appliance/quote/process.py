@@ -2,7 +2,9 @@
 
 A ladder is recomputed when the coin's MarketParams or the kill flag changed. The
 event -> ladder latency (feed publish to ladder publish, CLOCK_MONOTONIC) goes
-into this process's histogram in the control block.
+into this process's histogram in the control block. The venue account the gateway
+publishes in PositionState (available margin, leverage, liquidation price) reaches
+the kernel as its ``acct`` vector (account.py): margin-aware sizing.
 """
 
 import numpy as np
@@ -15,17 +17,19 @@ from appliance.runtime.context import ProcessContext
 from shm_layout import records
 from shm_layout.constants import PROC_GATEWAY, PROC_RISK
 
-from . import kernel
+from . import account, kernel
 
 SEQLOCK_TRIES = 10_000
 
 
 @njit(cache=True)
 def step(p_seqs, p_rows, params, params_u8, seen, pos_seqs, pos_rows, pos, pos_u8,
-         l_seqs, l_rows, ladder, ladder_u8, cfg, acct, kill, n_coins, hist, lat_count):
+         l_seqs, l_rows, ladder, ladder_u8, cfg, acct, acct_max_age_ns, kill, n_coins, hist,
+         lat_count):
     """Recompute the ladder of every coin whose params (or the kill flag) moved.
     seen: [coin] last params seq used; seen[n_coins]: last kill flag. Returns ladders.
-    acct: the margin vector (kernel.account_unknown() until the account is known)."""
+    acct: (n_coins, N_ACCOUNT) margin vectors, refilled per coin from PositionState
+    (account.py: not known when never published or older than acct_max_age_ns)."""
     kill_changed = seen[n_coins] != kill
     seen[n_coins] = kill
     n = 0
@@ -36,11 +40,14 @@ def step(p_seqs, p_rows, params, params_u8, seen, pos_seqs, pos_rows, pos, pos_u
         seen[c] = s
         position_sz = 0.0
         reducing_only = 0
+        now = monotonic_ns()
         if seqlock.read(pos_seqs, pos_rows, c, pos_u8[c], SEQLOCK_TRIES) >= 0:
             position_sz = pos[c].position_sz
             reducing_only = pos[c].reducing_only  # the gateway's rate budget is short
-        now = monotonic_ns()
-        kernel.compute_ladder(params[c], position_sz, acct, cfg, kill, reducing_only, now,
+            account.fill_from_position(acct[c], pos[c], now, acct_max_age_ns)
+        else:
+            account.set_unknown(acct[c])
+        kernel.compute_ladder(params[c], position_sz, acct[c], cfg, kill, reducing_only, now,
                               ladder[c])
         seqlock.write(l_seqs, l_rows, c, ladder_u8[c])
         src = params[c].src_pub_mono_ns
@@ -69,7 +76,7 @@ def main(argv=None) -> int:
     args_head = (mem.params.seqs, mem.params.rows, params, byte_rows(params), seen,
                  mem.position.seqs, mem.position.rows, pos, byte_rows(pos),
                  mem.ladder.seqs, mem.ladder.rows, ladder, byte_rows(ladder), cfg,
-                 kernel.account_unknown())
+                 account.account_rows(n), int(ctx.cfg.gateway.account_max_age_s * 1e9))
 
     def run_step() -> int:
         done = step(*args_head, int(ctx.control["kill_flag"]), ctx.n_coins, hist, lat_count)
