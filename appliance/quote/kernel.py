@@ -42,6 +42,7 @@ from shm_layout.constants import (
 )
 
 from . import alloc, epnl, glft, legacy, margin, rounding
+from .account import account_rows
 from .config import (  # noqa: F401  (C_* re-exported: the backtester reads C_MAX_POSITION_SZ)
     C_DRIFT_CLAMP_BPS,
     C_EPNL_HORIZON_S,
@@ -84,14 +85,11 @@ from .config import (  # noqa: F401  (C_* re-exported: the backtester reads C_MA
     config_vector,
 )
 from .ids import prediction_id
-from .margin import N_ACCOUNT
 
 
 def account_unknown() -> np.ndarray:
     """An ``acct`` vector that says "margin not known": only the position limit applies."""
-    a = np.zeros(N_ACCOUNT)
-    a[margin.A_AVAILABLE_MARGIN_USD] = -1.0
-    return a
+    return account_rows(1)[0]
 
 
 @njit(cache=True)
