@@ -66,6 +66,25 @@ def set_not_known(pos: np.ndarray) -> None:
     pos["liquidation_px"] = 0.0
 
 
+def our_positions(ch: dict, coin_index: dict[str, int]) -> list[tuple[int, dict]]:
+    """(coin index, position object) of every listed position in a coin we trade;
+    malformed entries are skipped with a warning (once)."""
+    aps = ch.get("assetPositions", [])
+    if not isinstance(aps, list):
+        _warn_once("assetPositions", aps)
+        return []
+    out = []
+    for ap in aps:
+        p = ap.get("position") if isinstance(ap, dict) else None
+        if not isinstance(p, dict):
+            _warn_once("assetPositions[].position", ap)
+            continue
+        c = coin_index.get(p.get("coin"))
+        if c is not None:  # else a coin we do not trade
+            out.append((c, p))
+    return out
+
+
 def apply(positions, coin_index: dict[str, int], ch, now_mono_ns: int | None = None) -> bool:
     """Write the account facts of a clearinghouseState body into ``positions.pos`` (rows
     of the coins in ``coin_index``, marked dirty). False, nothing written, when ``ch``
@@ -84,18 +103,7 @@ def apply(positions, coin_index: dict[str, int], ch, now_mono_ns: int | None = N
     n = len(coin_index)
     lev = [0.0] * n
     liq = [0.0] * n
-    aps = ch.get("assetPositions", [])
-    if not isinstance(aps, list):
-        _warn_once("assetPositions", aps)
-        aps = []
-    for ap in aps:
-        p = ap.get("position") if isinstance(ap, dict) else None
-        if not isinstance(p, dict):
-            _warn_once("assetPositions[].position", ap)
-            continue
-        c = coin_index.get(p.get("coin"))
-        if c is None:
-            continue  # a coin we do not trade
+    for c, p in our_positions(ch, coin_index):
         lv = p.get("leverage")
         v = _num(lv.get("value") if isinstance(lv, dict) else None, "position.leverage.value")
         lev[c] = v if v is not None and v > 0.0 else 0.0

@@ -265,11 +265,8 @@ def positions_of(ex, ch) -> dict[int, tuple[float, float]] | None:
     if not isinstance(ch, dict) or "assetPositions" not in ch:
         return None
     out = {c: (0.0, 0.0) for c in range(ex.n_coins)}
-    for ap in ch["assetPositions"]:
-        p = ap.get("position", {})
-        c = ex.coin_index.get(p.get("coin"))
-        if c is not None:
-            out[c] = (float(p.get("szi", 0.0)), float(p.get("entryPx") or 0.0))
+    for c, p in hl_account.our_positions(ch, ex.coin_index):
+        out[c] = (float(p.get("szi", 0.0)), float(p.get("entryPx") or 0.0))
     return out
 
 
