@@ -40,6 +40,16 @@ BT_STATE = np.dtype(
         ("bid_oid", "<i8", (MAX_LEVELS,)),
         ("ask_slot", "<i8", (MAX_LEVELS,)),
         ("ask_oid", "<i8", (MAX_LEVELS,)),
+        # per resting order: the ladder level it serves and that level's predictions
+        # (id, fill probability, adverse selection bps), carried onto its fills
+        ("bid_level", "<i8", (MAX_LEVELS,)),
+        ("bid_pred_id", "<i8", (MAX_LEVELS,)),
+        ("bid_pred_fp", "<f8", (MAX_LEVELS,)),
+        ("bid_pred_as", "<f8", (MAX_LEVELS,)),
+        ("ask_level", "<i8", (MAX_LEVELS,)),
+        ("ask_pred_id", "<i8", (MAX_LEVELS,)),
+        ("ask_pred_fp", "<f8", (MAX_LEVELS,)),
+        ("ask_pred_as", "<f8", (MAX_LEVELS,)),
         ("n_orders_placed", "<i8"),
         ("n_orders_cancelled", "<i8"),
         ("n_orders_rejected", "<i8"),  # post-only crossing, tick, margin... at arrival

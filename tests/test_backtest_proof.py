@@ -3,10 +3,12 @@ they prove on short runs of the scenarios."""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from appliance.backtest import run_backtest
 from appliance.config import load_config
+from appliance.quote.ids import decode_prediction_id
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BINANCE = DATA / "binance_usdm" / "btcusdt_20240808.gz"
@@ -78,3 +80,17 @@ def test_digest_when_binance_capture_twice_in_one_session_then_identical():
     b = run_backtest(f"replay:{BINANCE}", preset="unified").report
     assert a["fills"] > 0 and a["digest"] == b["digest"]
     assert a["windows"] == {} and a["bid_pull_from_s"] == 0.0
+
+
+def test_fills_when_backtested_then_carry_the_predictions_of_the_level_that_filled():
+    res = run_backtest("synthetic:toxic_burst", _cfg(300.0), seed=1, preset="unified")
+    f = res.fills[res.fills["is_maker"] == 1]
+    assert f.shape[0] > 20
+    for fill in f:
+        coin, ladder_id, side, level = decode_prediction_id(int(fill["level_id"]))
+        assert ladder_id > 0 and side == fill["side"] and level == fill["level"]
+    assert np.all((f["pred_fill_prob"] > 0) & (f["pred_fill_prob"] <= 1))
+    assert np.all(f["pred_as_bps"] >= 0)
+    pred = res.report["predictions"]
+    assert pred["fills_with_prediction"] == f.shape[0]
+    assert pred["pred_as_bps_mean"] == pytest.approx(float(f["pred_as_bps"].mean()))

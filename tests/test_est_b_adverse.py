@@ -77,6 +77,30 @@ def test_depth_fit_when_fills_follow_exponential_decay_then_recovers_as0_and_del
     assert asel.as_at_depth_bps(st, 12.0) < asel.as_at_depth_bps(st, 2.0)
 
 
+def _fills_at_one_depth(st, cfg, n, depth_bps, as_bps):
+    t = 10 * S
+    for k in range(n):
+        side = 1.0 if k % 2 else -1.0
+        asel.on_mid(st, cfg, t, 100.0)
+        asel.on_fill(st, cfg, t, side, 100.0 * (1 - side * depth_bps * 1e-4), 100.0)
+        asel.on_mid(st, cfg, t + 1 * S, 100.0 * (1 - side * as_bps * 1e-4))
+        t += 50 * S
+
+
+def test_as0_when_every_fill_at_the_touch_then_follows_their_realized_as():
+    st, cfg = _as(as0_prior_bps=1.0, delta_char_prior_bps=5.0)
+    _fills_at_one_depth(st, cfg, 200, 0.5, 3.0)
+    assert asel.fit_valid(st) == 0.0  # one depth: no decay fit
+    assert math.isclose(asel.as_at_depth_bps(st, 0.5), 3.0, rel_tol=1e-6)
+    assert asel.delta_char_bps(st) == 5.0  # the decay keeps its prior
+
+
+def test_as0_when_touch_fills_are_favourable_then_zero_not_the_prior():
+    st, cfg = _as(as0_prior_bps=1.0)
+    _fills_at_one_depth(st, cfg, 200, 0.5, -2.0)
+    assert asel.as0_bps(st) == 0.0
+
+
 def test_pending_when_ring_full_then_oldest_is_dropped_and_others_still_marked():
     st, cfg = _as()
     asel.on_mid(st, cfg, 1 * S, 100.0)

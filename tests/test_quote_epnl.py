@@ -108,3 +108,18 @@ def test_epnl_depth_matches_prices():
     d = bid_depth_bps(lad)
     assert lad["bid_fill_prob"][0] == pytest.approx(np.exp(-0.2 * d))
     assert lad["ask_fill_prob"][0] == pytest.approx(np.exp(-0.2 * ask_depth_bps(lad)))
+
+
+def test_epnl_when_inventory_horizon_longer_then_accumulating_lower_and_reducing_higher():
+    p = params(sigma_clean_bps_per_sqrt_s=0.5)
+    short_h = ladder(p, position_sz=0.3 * MAX_POS, cfg=cfg_vector(inventory_horizon_s=8.0))[1]
+    long_h = ladder(p, position_sz=0.3 * MAX_POS, cfg=cfg_vector(inventory_horizon_s=600.0))[1]
+    assert long_h["ask_epnl_bps"][0] > short_h["ask_epnl_bps"][0]  # the reducing bonus grows
+    assert long_h["epnl_dropped_bids"] > short_h["epnl_dropped_bids"]  # accumulating bids go
+
+
+def test_epnl_when_jumps_raise_total_sigma_then_inventory_penalty_higher():
+    calm = ladder(params(), position_sz=0.5 * MAX_POS)[1]
+    jumpy = ladder(params(sigma_total_bps_per_sqrt_s=4.0), position_sz=0.5 * MAX_POS)[1]
+    assert jumpy["skew_bps"] > calm["skew_bps"] > 0  # long: reservation below the fair price
+    assert jumpy["ask_epnl_bps"][0] > calm["ask_epnl_bps"][0]

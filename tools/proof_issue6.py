@@ -43,15 +43,17 @@ KEYS = ("fills", "pnl", "final_position_sz", "max_long_frac", "max_short_frac", 
         "markout_10s_adverse_fills", "markout_10s_benign_fills", "bid_pull_delay_s",
         "bid_pull_band_t_s", "bid_pull_never", "legacy_gate_disagreements", "should_pull_s",
         "quoted_while_should_pull_s", "fills_while_should_pull", "orders_placed",
-        "orders_kept", "orders_cancelled", "requotes", "windows", "digest", "seconds_simulated")
+        "orders_kept", "orders_cancelled", "requotes", "windows", "digest", "seconds_simulated",
+        "predictions")
 
 
 def _slim(rep: dict) -> dict:
     return {k: rep.get(k) for k in KEYS}
 
 
-def run_one(source: str, preset: str, seed: int, synthetic_s: float = SCENARIO_S) -> dict:
-    cfg = load_config()
+def run_one(source: str, preset: str, seed: int, synthetic_s: float = SCENARIO_S,
+            config: str | None = None) -> dict:
+    cfg = load_config(config)
     cfg = dataclasses.replace(cfg, backtest=dataclasses.replace(
         cfg.backtest, synthetic_duration_s=synthetic_s))
     return _slim(run_backtest(source, cfg, seed=seed, preset=preset).report)
@@ -142,13 +144,14 @@ def run_hft_glft(path: str) -> dict:
             "note": "hftbacktest keeps no per-fill record here: no markout or capture"}
 
 
-def run_proof(seeds: list[int], binance: str | None, hft: bool, log=print) -> dict:
+def run_proof(seeds: list[int], binance: str | None, hft: bool, log=print,
+              config: str | None = None) -> dict:
     out: dict = {"seeds": seeds, "scenarios": {}, "btcusdt": None, "machine": _machine(),
                  "command": "python -m tools.proof_issue6 " + " ".join(sys.argv[1:])}
     for scen in SCENARIOS:
         per_seed = []
         for seed in seeds:
-            r = {p: run_one(f"synthetic:{scen}", p, seed) for p in PRESETS}
+            r = {p: run_one(f"synthetic:{scen}", p, seed, config=config) for p in PRESETS}
             checks = CHECKS[scen](r)
             per_seed.append({"seed": seed, "presets": r, "checks": checks})
             log(f"{scen} seed {seed}: " + "  ".join(
@@ -156,7 +159,7 @@ def run_proof(seeds: list[int], binance: str | None, hft: bool, log=print) -> di
                 + f"  {checks}")
         out["scenarios"][scen] = {"runs": per_seed, "median": _median_block(per_seed)}
     if binance:
-        r = {p: run_one(f"replay:{binance}", p, 0) for p in PRESETS}
+        r = {p: run_one(f"replay:{binance}", p, 0, config=config) for p in PRESETS}
         out["btcusdt"] = {"source": binance, "presets": r, "checks": check_btc(r),
                           "hftbacktest_glft": run_hft_glft(binance) if hft else None}
         log(f"btcusdt: {out['btcusdt']['checks']}")
@@ -255,12 +258,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--binance", default=str(DEFAULT_BINANCE))
     ap.add_argument("--no-binance", action="store_true")
     ap.add_argument("--no-hftbacktest", action="store_true")
+    ap.add_argument("--config", help="TOML over the built-in defaults, e.g. a [quote] "
+                    "inventory_horizon_s for the inventory-horizon table")
     a = ap.parse_args(argv)
     seeds = [int(s) for s in a.seeds.split(",") if s.strip()]
     binance = None if a.no_binance or not Path(a.binance).exists() else a.binance
     t0 = time.perf_counter()
     res = run_proof(seeds, binance, not a.no_hftbacktest,
-                    log=lambda s: print(s, file=sys.stderr, flush=True))
+                    log=lambda s: print(s, file=sys.stderr, flush=True), config=a.config)
     res["wall_s"] = time.perf_counter() - t0
     md = render_markdown(res)
     print(md)

@@ -62,6 +62,40 @@ def spread_capture_bps(fills: np.ndarray) -> tuple[float | None, float | None]:
     return _finite_or_none(gross), _finite_or_none(net)
 
 
+def rank_terciles(x: np.ndarray) -> np.ndarray:
+    """0, 1, 2 by rank of ``x`` (three equal groups, ties in input order)."""
+    bins = np.empty(x.shape[0], np.int64)
+    bins[np.argsort(x, kind="stable")] = np.arange(x.shape[0]) * 3 // max(x.shape[0], 1)
+    return bins
+
+
+def prediction_scores(fills: np.ndarray, markouts: np.ndarray) -> dict:
+    """The ladder's predictions carried onto our fills against what followed: mean
+    predicted adverse selection vs the realized 10 s one (depth - markout, bps), mean
+    predicted fill probability, and the 10 s AS mean per predicted-AS tercile (a model
+    that ranks well shows it rising)."""
+    has = fills["level_id"] != 0 if fills.shape[0] else np.zeros(0, bool)
+    out: dict = {"fills_with_prediction": int(has.sum()), "pred_as_bps_mean": None,
+                 "realized_as_10s_bps_mean": None, "pred_fill_prob_mean": None,
+                 "realized_as_10s_by_pred_tercile": None}
+    if not has.any():
+        return out
+    f, mk = fills[has], markouts[has, MARKOUT_10S_COL]
+    depth = f["side"] * (f["mid_px"] - f["px"]) / f["mid_px"] * 1e4
+    ok = np.isfinite(mk)
+    realized = depth[ok] - mk[ok]
+    out["pred_as_bps_mean"] = float(f["pred_as_bps"].mean())
+    out["pred_fill_prob_mean"] = float(f["pred_fill_prob"].mean())
+    if ok.any():
+        out["realized_as_10s_bps_mean"] = float(realized.mean())
+        pred = f["pred_as_bps"][ok]
+        if realized.size >= 30:
+            bins = rank_terciles(pred)
+            out["realized_as_10s_by_pred_tercile"] = [
+                _finite_or_none(realized[bins == b].mean()) for b in range(3)]
+    return out
+
+
 def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_position_sz: float,
                  wall_s: float, load_s: float, compile_s: float, source: str, seed: int,
                  coin: str, preset: str, config_hash: str, source_stats: dict,
@@ -108,6 +142,7 @@ def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_positi
         "orders_kept": int(st["n_orders_kept"]),
         "digest": fills_digest(fills),
         "source_stats": source_stats,
+        "predictions": prediction_scores(fills, markouts),
     }
     rep.update(_proof_keys(st, fills, markouts, samples, max_position_sz, markout_adverse_bps,
                            bid_pullback_bps, origin_ns or first, windows))

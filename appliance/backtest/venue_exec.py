@@ -53,24 +53,42 @@ def venue_px(px, sz_decimals, side):
 
 
 @njit(cache=True)
-def _live(orders, slots, oids, n):
+def _move(k, m, slots, oids, lvl, pid, pfp, pas):
+    """Tracked order k moves to index m (compaction)."""
+    slots[m] = slots[k]
+    oids[m] = oids[k]
+    lvl[m] = lvl[k]
+    pid[m] = pid[k]
+    pfp[m] = pfp[k]
+    pas[m] = pas[k]
+
+
+@njit(cache=True)
+def _live(orders, slots, oids, lvl, pid, pfp, pas, n):
     """Compact the tracked orders to those still open; returns how many."""
     m = 0
     for k in range(n):
-        s = slots[k]
-        o = orders[s]
+        o = orders[slots[k]]
         if o.oid == oids[k] and o.status == OS_OPEN:
-            slots[m] = s
-            oids[m] = oids[k]
+            _move(k, m, slots, oids, lvl, pid, pfp, pas)
             m += 1
     return m
 
 
 @njit(cache=True)
+def _predict(k, i, lvl, pid, pfp, pas, tgt_id, tgt_fp, tgt_as):
+    """Tracked order k serves ladder level i: it carries that level's predictions."""
+    lvl[k] = i
+    pid[k] = tgt_id[i]
+    pfp[k] = tgt_fp[i]
+    pas[k] = tgt_as[i]
+
+
+@njit(cache=True)
 def _reconcile_side(bt, va_st, books, orders, accounts, positions, vfills, updates, res,
-                    slots, oids, n, side, tgt_px, tgt_sz, n_tgt, tol_bps, sz_tol_frac, coin,
-                    now_ns, cloid, max_pos_sz):
-    n = _live(orders, slots, oids, n)
+                    slots, oids, lvl, pid, pfp, pas, n, side, tgt_px, tgt_sz, tgt_id, tgt_fp,
+                    tgt_as, n_tgt, tol_bps, sz_tol_frac, coin, now_ns, cloid, max_pos_sz):
+    n = _live(orders, slots, oids, lvl, pid, pfp, pas, n)
     szd = books[coin].sz_decimals
     keep = 0  # bit k: tracked order k serves a level
     served = 0  # bit i: level i has an order
@@ -85,12 +103,12 @@ def _reconcile_side(bt, va_st, books, orders, accounts, positions, vfills, updat
                 keep |= 1 << k
                 served |= 1 << i
                 bt.n_orders_kept += 1
+                _predict(k, i, lvl, pid, pfp, pas, tgt_id, tgt_fp, tgt_as)  # it serves level i now
                 break
     m = 0
     for k in range(n):
         if keep & (1 << k):
-            slots[m] = slots[k]
-            oids[m] = oids[k]
+            _move(k, m, slots, oids, lvl, pid, pfp, pas)
             m += 1
         else:
             matching.cancel_order(va_st, books, orders, updates, slots[k], now_ns)
@@ -113,6 +131,7 @@ def _reconcile_side(bt, va_st, books, orders, accounts, positions, vfills, updat
         if code == RES_RESTING:
             slots[m] = res[0].slot
             oids[m] = res[0].oid
+            _predict(m, i, lvl, pid, pfp, pas, tgt_id, tgt_fp, tgt_as)
             m += 1
         else:
             bt.n_orders_rejected += 1
@@ -136,26 +155,28 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
             na = i
             break
     bt.n_bid_orders = _reconcile_side(bt, va_st, books, orders, accounts, positions, vfills,
-                                      updates, res, bt.bid_slot, bt.bid_oid, bt.n_bid_orders, 1,
-                                      lad.bid_px, lad.bid_sz, nb, tol_bps, sz_tol_frac, coin,
-                                      now, cloid, max_pos_sz)
+                                      updates, res, bt.bid_slot, bt.bid_oid, bt.bid_level,
+                                      bt.bid_pred_id, bt.bid_pred_fp, bt.bid_pred_as,
+                                      bt.n_bid_orders, 1, lad.bid_px, lad.bid_sz, lad.bid_pred_id,
+                                      lad.bid_fill_prob, lad.bid_as_bps, nb, tol_bps, sz_tol_frac,
+                                      coin, now, cloid, max_pos_sz)
     bt.n_ask_orders = _reconcile_side(bt, va_st, books, orders, accounts, positions, vfills,
-                                      updates, res, bt.ask_slot, bt.ask_oid, bt.n_ask_orders, -1,
-                                      lad.ask_px, lad.ask_sz, na, tol_bps, sz_tol_frac, coin,
-                                      now, cloid, max_pos_sz)
+                                      updates, res, bt.ask_slot, bt.ask_oid, bt.ask_level,
+                                      bt.ask_pred_id, bt.ask_pred_fp, bt.ask_pred_as,
+                                      bt.n_ask_orders, -1, lad.ask_px, lad.ask_sz, lad.ask_pred_id,
+                                      lad.ask_fill_prob, lad.ask_as_bps, na, tol_bps, sz_tol_frac,
+                                      coin, now, cloid, max_pos_sz)
 
 
 @njit(cache=True)
-def _level_of(bt, oid, side):
-    if side > 0:
-        for k in range(bt.n_bid_orders):
-            if bt.bid_oid[k] == oid:
-                return k
-    else:
-        for k in range(bt.n_ask_orders):
-            if bt.ask_oid[k] == oid:
-                return k
-    return 0
+def _tracked(bt, oid, side):
+    """Index of our tracked order ``oid`` on ``side`` (-1: not tracked)."""
+    n = bt.n_bid_orders if side > 0 else bt.n_ask_orders
+    oids = bt.bid_oid if side > 0 else bt.ask_oid
+    for k in range(n):
+        if oids[k] == oid:
+            return k
+    return -1
 
 
 @njit(cache=True)
@@ -176,7 +197,13 @@ def drain_fills(bt, va_st, vfills, pos, est_state, fills, nf, t_sim):
         f.coin = v.coin
         f.side = v.side
         f.is_maker = 0 if v.crossed else 1
-        f.level = _level_of(bt, v.oid, v.side)
+        k = _tracked(bt, v.oid, v.side)
+        if k >= 0:  # the level's predictions travel with the order onto its fill
+            bid = v.side > 0
+            f.level = bt.bid_level[k] if bid else bt.ask_level[k]
+            f.level_id = bt.bid_pred_id[k] if bid else bt.ask_pred_id[k]
+            f.pred_fill_prob = bt.bid_pred_fp[k] if bid else bt.ask_pred_fp[k]
+            f.pred_as_bps = bt.bid_pred_as[k] if bid else bt.ask_pred_as[k]
         f.ts_ns = v.time_ns
         f.pub_mono_ns = t_sim
         f.oid = v.oid

@@ -81,8 +81,8 @@ def _validate(cfg: Config) -> None:
     for key in ("total_size_sz", "horizon_s", "spacing_ratio", "max_leverage"):
         if not getattr(q, key) > 0:
             raise ConfigError(f"quote.{key}: must be > 0, got {getattr(q, key)}")
-    for key in ("epnl_horizon_s", "inventory_beta", "drift_clamp_bps", "min_notional_usd",
-                "level_spacing_bps", "market_spread_cap_mult", "toxicity_as_weight",
+    for key in ("epnl_horizon_s", "inventory_horizon_s", "inventory_beta", "drift_clamp_bps",
+                "min_notional_usd", "level_spacing_bps", "market_spread_cap_mult", "toxicity_as_weight",
                 "toxicity_gamma_weight", "min_liq_distance_bps"):
         if not getattr(q, key) >= 0:
             raise ConfigError(f"quote.{key}: must be >= 0, got {getattr(q, key)}")

@@ -99,7 +99,8 @@ class QuoteConfig:
     max_half_spread_bps: float = 200.0
     market_spread_cap_mult: float = 0.0  # touch depth <= this x market spread; 0 = off
     horizon_s: float = 5.0  # T of the inventory skew gamma sigma^2 q T and the drift shift mu T / 2
-    epnl_horizon_s: float = 8.0  # tau of the E[PnL] drift and inventory terms
+    epnl_horizon_s: float = 8.0  # tau of the E[PnL] drift term
+    inventory_horizon_s: float = 8.0  # holding time of the E[PnL] inventory penalty and bonus
     params_stale_ms: int = 5000  # older MarketParams pull the quotes
     # seed 003 feature gates (their defaults; the legacy preset flips them)
     inventory_beta: float = 7.0  # gamma(q) = gamma (1 + beta (q/q_max)^2); old: 3

@@ -205,17 +205,27 @@ def _add_to_buckets(st, cfg, depth_bps, as_bps):
 
 @njit(cache=True)
 def _fit(st, cfg):
+    """Refit AS0 and delta_char from the buckets. With two or more buckets of positive
+    mean AS: the log-linear depth fit. Otherwise, once any bucket holds enough fills,
+    AS0 follows the pooled mean AS (floored at 0) at the prior decay, so the touch's
+    AS is learned even when every fill comes at one depth (a one-tick market)."""
     sw = 0.0
     sx = 0.0
     sy = 0.0
     sxx = 0.0
     sxy = 0.0
     npts = 0
+    pool_w = 0.0
+    pool_d = 0.0
+    pool_as = 0.0
     for b in range(N_BUCKETS):
         j = S_BK + 3 * b
         w = st[j]
         if w < cfg[C_MIN_BUCKET]:
             continue
+        pool_w += w
+        pool_d += st[j + 1]
+        pool_as += st[j + 2]
         m_as = st[j + 2] / w
         if m_as <= 0.0:
             continue
@@ -229,6 +239,8 @@ def _fit(st, cfg):
         npts += 1
     if npts < 2:
         st[S_FIT_OK] = 0.0
+        if pool_w > 0.0:
+            st[S_AS0] = max(pool_as / pool_w, 0.0) * math.exp(pool_d / pool_w / st[S_DCHAR])
         return
     den = sw * sxx - sx * sx
     if den <= 0.0:

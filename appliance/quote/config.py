@@ -27,7 +27,7 @@ C_TOTAL_SIZE_SZ = 12  # per side
 C_MIN_NOTIONAL_USD = 13
 C_SZ_DECIMALS = 14
 C_SPREAD_CAP_MULT = 15  # touch depth <= mult x market spread; 0 = off
-C_EPNL_HORIZON_S = 16  # tau of the E[PnL] drift, inventory terms
+C_EPNL_HORIZON_S = 16  # tau of the E[PnL] drift term
 C_INVENTORY_BETA = 17
 C_USE_KALMAN_DRIFT = 18
 C_DRIFT_CLAMP_BPS = 19  # 0 = never clamped (legacy: 3)
@@ -46,7 +46,8 @@ C_MARGIN_BUFFER_FRAC = 31
 C_MAX_LEVERAGE = 32
 C_MIN_LIQ_DISTANCE_BPS = 33
 C_USE_REGIME_SPREAD = 34
-C_TOD = 35  # 24 hourly gamma multipliers (UTC hour of the newest event)
+C_INVENTORY_HORIZON_S = 35  # holding time of the E[PnL] inventory term
+C_TOD = 36  # 24 hourly gamma multipliers (UTC hour of the newest event)
 N_CONFIG = C_TOD + 24
 
 
@@ -70,6 +71,7 @@ def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
     c[C_SZ_DECIMALS] = q.sz_decimals
     c[C_SPREAD_CAP_MULT] = q.market_spread_cap_mult
     c[C_EPNL_HORIZON_S] = q.epnl_horizon_s
+    c[C_INVENTORY_HORIZON_S] = q.inventory_horizon_s
     c[C_INVENTORY_BETA] = q.inventory_beta
     c[C_USE_KALMAN_DRIFT] = float(q.use_kalman_drift)
     c[C_DRIFT_CLAMP_BPS] = q.drift_clamp_bps

@@ -10,15 +10,18 @@ For a level at depth d (bps from the fair price, after rounding) on side s
     carry_s  = funding a fill of this side pays over the holding time; the receiving
                side gets half of it back (seed 003 phase 6)
     drift_s  = s mu tau / 2                     bids gain from an up-drift
-    inv_s    = gamma(q') |q'| sigma^2 tau       on the accumulating side, q' the
+    inv_s    = gamma(q') |q'| sigma^2 tau_inv   on the accumulating side, q' the
                                                 utilization after the fill
-             = -0.5 gamma(q) |q| sigma^2 tau    reducing bonus
+             = -0.5 gamma(q) |q| sigma^2 tau_inv    reducing bonus
+               (sigma total, with jumps; tau_inv = quote.inventory_horizon_s, the
+               holding time: longer trades P&L for a smaller inventory, see BENCHMARKS)
 
 The seed writes drift and inventory outside lambda(d); here every term is what a
 fill is worth, times the probability of the fill, so E is in bps and its sign is
-the bracket's. The inventory term uses a longer horizon (tau) than the GLFT skew
-(T): GLFT places the quotes, E decides whether a level is worth posting, so the
-accumulating side drops out as inventory builds, before any hard limit.
+the bracket's. The inventory term has its own horizon (tau_inv, by default the
+seed's tau) apart from the GLFT skew's (T): GLFT places the quotes, E decides
+whether a level is worth posting, so the accumulating side drops out as inventory
+builds, before any hard limit.
 """
 
 import math

@@ -11,7 +11,7 @@ Per side s (+1 bid, -1 ask), depths in bps of the fair price (microprice):
     delta_s = (1/gamma) ln(1 + gamma/kappa_s) + fee, x regime spread x tail risk,
               then -/+ mu T/2 (bid/ask; never clamped unless legacy), floored so that
               bid + ask depth >= min spread, capped
-    r       = fair (1 - (gamma sigma^2 q T + funding skew) / 1e4)
+    r       = fair (1 - (gamma sigma^2 q T + funding skew) / 1e4)   sigma: total (with jumps)
     level i = r -/+ (delta_s + offset_i), offsets linear or geometric
     E[PnL] per level (epnl.py); a level with E <= 0 is dropped, so a side empties
     by itself as inventory, drift or toxicity turn against it. Sizes: alloc.py.
@@ -50,6 +50,7 @@ from .config import (  # noqa: F401  (C_* re-exported: the backtester reads C_MA
     C_GAMMA,
     C_HORIZON_S,
     C_INVENTORY_BETA,
+    C_INVENTORY_HORIZON_S,
     C_LEGACY_GATE,
     C_LEGACY_GATE_UTIL,
     C_LEGACY_ZONES,
@@ -146,6 +147,7 @@ def _side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext
     max_pos = cfg[C_MAX_POSITION_SZ]
     fee = cfg[C_MAKER_FEE_BPS]
     tau = cfg[C_EPNL_HORIZON_S]
+    tau_inv = cfg[C_INVENTORY_HORIZON_S]
     beta = cfg[C_INVENTORY_BETA]
     use_filter = cfg[C_USE_EPNL_FILTER] != 0.0
     base_sz = budget_sz / n_levels  # provisional level size for the post-fill inventory
@@ -170,7 +172,7 @@ def _side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext
         prob = epnl.fill_prob(kappa, depth)
         as_cost = epnl.as_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale)
         inv = epnl.inventory_bps(cfg[C_GAMMA], beta, q, side, (i + 1) * base_sz / max_pos,
-                                 sigma, tau, gamma_mult_ext)
+                                 sigma, tau_inv, gamma_mult_ext)
         e = epnl.expected_pnl_bps(prob, depth, as_cost, fee, carry_cost,
                                   side * 0.5 * drift_bps_s * tau, inv)
         if use_filter and not e > 0.0:
@@ -228,6 +230,9 @@ def compute_ladder(p, position_sz, acct, cfg, kill, reducing_only, now_mono_ns, 
     use_drift = cfg[C_USE_KALMAN_DRIFT] != 0.0
     fund_scale = cfg[C_FUNDING_SCALE]
     sigma = p.sigma_clean_bps_per_sqrt_s
+    # inventory is exposed to the jumps too: total sigma where known, never below the clean one
+    total = p.sigma_total_bps_per_sqrt_s
+    sigma_inv = total if _finite(total) and total > sigma else sigma
     fair = p.microprice_px
     bid0 = p.best_bid_px
     ask0 = p.best_ask_px
@@ -298,7 +303,7 @@ def compute_ladder(p, position_sz, acct, cfg, kill, reducing_only, now_mono_ns, 
     out.half_spread_bps = 0.5 * (d_b + d_a)
 
     # reservation price: inventory skew and funding skew
-    skew = glft.inventory_skew_bps(gamma, sigma, q, horizon)
+    skew = glft.inventory_skew_bps(gamma, sigma_inv, q, horizon)
     f_skew = fund_scale * p.funding_rate_per_h * horizon / 3600.0 * 1e4 if fund_scale != 0.0 else 0.0
     r = fair * (1.0 - (skew + f_skew) * 1e-4)
     out.skew_bps = skew
@@ -344,9 +349,9 @@ def compute_ladder(p, position_sz, acct, cfg, kill, reducing_only, now_mono_ns, 
     carry_b = epnl.carry_bps(fund_scale * p.funding_cost_bps, 1) if fund_scale != 0.0 else 0.0
     carry_a = epnl.carry_bps(fund_scale * p.funding_cost_bps, -1) if fund_scale != 0.0 else 0.0
 
-    nb, db = _side(out, p, cfg, 1, fair, r, d_b, kappa_b, sigma, q, gamma_mult_ext, drift,
+    nb, db = _side(out, p, cfg, 1, fair, r, d_b, kappa_b, sigma_inv, q, gamma_mult_ext, drift,
                    as_b, carry_b, max(b_bid, 0.0), ask0, step, lot)
-    na, da = _side(out, p, cfg, -1, fair, r, d_a, kappa_a, sigma, q, gamma_mult_ext, drift,
+    na, da = _side(out, p, cfg, -1, fair, r, d_a, kappa_a, sigma_inv, q, gamma_mult_ext, drift,
                    as_a, carry_a, max(b_ask, 0.0), bid0, step, lot)
     out.epnl_dropped_bids = db
     out.epnl_dropped_asks = da

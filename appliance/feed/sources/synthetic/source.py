@@ -35,6 +35,9 @@ _FIELDS = (
 )
 
 
+DEFAULT_START_TS_NS = 1_700_000_000_000_000_000  # exchange time of a script's t = 0
+
+
 @dataclass(frozen=True)
 class ScenarioTruth:
     """What the generator did, to score estimators and quoting against.
@@ -107,7 +110,7 @@ class ScenarioSource:
         duration_s: float | None = None,
         books_per_s: int = 10,
         ctx_every_s: float = 3.0,
-        start_ts_ns: int = 1_700_000_000_000_000_000,
+        start_ts_ns: int = DEFAULT_START_TS_NS,
         **overrides: object,
     ) -> None:
         self.coins = check_coins(coins)
