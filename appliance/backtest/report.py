@@ -48,6 +48,11 @@ def markout_means(markouts: np.ndarray) -> tuple[dict[str, float | None], dict[s
     return means, counts
 
 
+def fill_depth_bps(fills: np.ndarray) -> np.ndarray:
+    """Each fill's edge against the mid before it, bps (> 0: bought below / sold above)."""
+    return fills["side"] * (fills["mid_px"] - fills["px"]) / fills["mid_px"] * 1e4
+
+
 def spread_capture_bps(fills: np.ndarray) -> tuple[float | None, float | None]:
     """(gross, net of fees), notional-weighted; None without fills."""
     if fills.shape[0] == 0:
@@ -56,7 +61,7 @@ def spread_capture_bps(fills: np.ndarray) -> tuple[float | None, float | None]:
     total = float(notional.sum())
     if not total > 0:
         return None, None
-    edge = fills["side"] * (fills["mid_px"] - fills["px"]) / fills["mid_px"] * 1e4
+    edge = fill_depth_bps(fills)
     gross = float((edge * notional).sum() / total)
     net = gross - float(fills["fee_usd"].sum()) / total * 1e4
     return _finite_or_none(gross), _finite_or_none(net)
@@ -81,7 +86,7 @@ def prediction_scores(fills: np.ndarray, markouts: np.ndarray) -> dict:
     if not has.any():
         return out
     f, mk = fills[has], markouts[has, MARKOUT_10S_COL]
-    depth = f["side"] * (f["mid_px"] - f["px"]) / f["mid_px"] * 1e4
+    depth = fill_depth_bps(f)
     ok = np.isfinite(mk)
     realized = depth[ok] - mk[ok]
     out["pred_as_bps_mean"] = float(f["pred_as_bps"].mean())
