@@ -86,7 +86,34 @@ PULL_KILL = 3  # the kill flag is set
 PULL_CROSSED = 4  # the computed bid would cross the ask
 PULL_CASCADE = 5  # MarketParams.should_pull_quotes (liquidation cascade)
 PULL_NO_EDGE = 6  # every level's expected PnL <= 0 (or no room on either side)
-PULL_REASON_NAMES = ("none", "no_params", "not_finite", "kill", "crossed", "cascade", "no_edge")
+PULL_POSITION_UNKNOWN = 7  # PositionState could not be read: never quote it as flat
+PULL_RISK = 8  # the risk watchdog's graded action "pull" (Control.risk_action)
+PULL_REASON_NAMES = ("none", "no_params", "not_finite", "kill", "crossed", "cascade", "no_edge",
+                     "position_unknown", "risk")
+
+# Graded actions of the risk watchdog (Control.risk_action), weakest first: the
+# strongest action any firing check asks for is in force. Kill raises the kill flag.
+RA_NONE = 0
+RA_WIDEN = 1  # quote wider: half-spreads x risk.widen_mult
+RA_REDUCE_ONLY = 2  # only the side that reduces the position
+RA_PULL = 3  # no quotes (the gateway cancels), not latched
+RA_KILL = 4  # the kill flag: latched until `mmctl kill --reset --reason`
+RISK_ACTION_NAMES = ("none", "widen", "reduce_only", "pull", "kill")
+
+# Dead man's switch state (Control.gw_dms_state; gateway).
+DMS_OFF = 0
+DMS_PENDING = 1
+DMS_ACTIVE = 2
+DMS_REFUSED = 3
+DMS_STATE_NAMES = ("off", "pending", "active", "refused")
+
+# Last-resort canceller state (Control.canceller_state; risk watchdog).
+LRC_IDLE = 0  # the gateway is alive and watching its orders
+LRC_CANCELLING = 1  # gateway or supervisor lost: cancelling every order of ours
+LRC_VERIFIED = 2  # openOrders showed none of ours after the last loss
+LRC_FAILED = 3  # could not reach or sign for the venue (the reason is logged)
+LRC_OFF = 4  # no venue account (paper) or risk.last_resort_cancel = false
+LRC_STATE_NAMES = ("idle", "cancelling", "verified", "failed", "off")
 
 # MdEvent.flags bits.
 FLAG_BOOK_GAP = 1  # the source lost continuity before this book; it may be wrong

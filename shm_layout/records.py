@@ -467,6 +467,31 @@ CONTROL = _padded(
         ("instance", f"S{32}"),
         ("coins", f"S{COIN_NAME_BYTES}", (MAX_COINS,)),
         ("procs", PROC_SLOT, (N_PROCS,)),
+        ("venue_pid", "<i8"),  # supervisor: the local venue it runs (0 = none)
+        ("clock_fail_streak", "<u4"),  # supervisor: clock checks failed (or errored) in a row
+        # risk watchdog: the graded action in force (RA_*, never RA_KILL: that is kill_flag)
+        ("risk_action", "<u4"),
+        ("risk_action_check", "S32"),  # the check that asks for it
+        ("risk_action_ts_ns", "<i8"),
+        ("risk_widen_mult", "<f8"),  # half-spread multiplier while RA_WIDEN
+        # risk watchdog: session and UTC-day baselines (survive a risk restart)
+        ("risk_state_init", "<u4"),
+        ("risk_day_index", "<i8"),  # days since the epoch (UTC) of risk_day_start_pnl_usd
+        ("risk_session_start_pnl_usd", "<f8"),
+        ("risk_day_start_pnl_usd", "<f8"),
+        ("risk_peak_pnl_usd", "<f8"),
+        # risk watchdog: the last-resort canceller (LRC_*)
+        ("canceller_state", "<u4"),
+        ("canceller_runs", "<u8"),
+        ("canceller_cancelled", "<u8"),  # orders it cancelled
+        ("canceller_last_ts_ns", "<i8"),
+        # gateway: what the risk watchdog and mmctl status read
+        ("gw_dms_state", "<u4"),  # DMS_*
+        ("gw_dms_ok_ts_ns", "<i8"),  # last accepted scheduleCancel
+        ("gw_rate_headroom_frac", "<f8"),  # address budget left, share; -1 = not known
+        ("gw_pretrade_denials", "<u8"),
+        ("gw_journal_errors", "<u8"),  # journal writes that failed (disk full, read-only)
+        ("gw_venue_latency_ms", "<f8"),  # EWMA of the venue's response time
     ]
 )
 

@@ -173,9 +173,49 @@ class GatewayConfig:
 
 
 @dataclass(frozen=True)
+class RiskActionsConfig:
+    # [risk.actions]: what each check does when it fires: widen | reduce_only | pull | kill.
+    # widen, reduce_only and pull last while the check fires (and risk.action_hold_s after);
+    # kill is latched until `mmctl kill --reset --reason`.
+    kill_switch_file: str = "kill"
+    position: str = "kill"
+    loss: str = "kill"  # session loss
+    daily_loss: str = "kill"  # UTC-day loss
+    drawdown: str = "kill"
+    margin: str = "reduce_only"
+    liquidation: str = "reduce_only"
+    cascade: str = "pull"
+    stale_data: str = "kill"
+    clock: str = "kill"
+    heartbeat: str = "kill"
+    rate_limit: str = "reduce_only"
+    fill_outside: str = "kill"
+
+
+@dataclass(frozen=True)
+class PreTradeConfig:
+    # [risk.pretrade]: the gateway's gate before every order leaves (gateway/pretrade.py)
+    max_order_notional_usd: float = 2_000.0
+    max_open_notional_usd: float = 20_000.0  # every resting order of the account
+    price_band_bps: float = 300.0  # no order priced further than this from the mid
+    max_open_orders: int = 40
+    reduce_only_at_frac: float = 0.9  # |position| >= this share of max_position_sz: reduce only
+
+
+@dataclass(frozen=True)
 class RiskConfig:
     max_position_sz: float = 0.05
-    max_loss_usd: float = 500.0
+    max_loss_usd: float = 500.0  # session (since mmctl start)
+    max_daily_loss_usd: float = 500.0  # since 00:00 UTC
+    max_drawdown_usd: float = 300.0  # from the session's peak PnL
+    max_margin_util_frac: float = 0.8  # margin used / account value
+    min_liq_distance_bps: float = 500.0  # mark to liquidation price
+    max_cascade_severity: float = 0.8  # MarketParams.cascade_severity
+    max_clock_failed_checks: int = 3  # clock checks failed (or errored) in a row
+    min_rate_headroom_frac: float = 0.05  # address request budget left
+    max_fill_deviation_bps: float = 100.0  # a fill this far from the mid at the time
+    widen_mult: float = 2.0  # half-spread multiplier of the "widen" action
+    action_hold_s: float = 5.0  # a graded action outlives its trigger this long
     stale_data_s: float = 10.0
     # Before the first event of a run: connecting to a venue and compiling take a
     # while, and nothing is quoted without data anyway.
@@ -184,6 +224,15 @@ class RiskConfig:
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9090  # 0 disables the exporter
     check_interval_ms: int = 20
+    # Checks switched off on purpose (names as in [risk.actions]); `mmctl start` prints them.
+    disabled_checks: tuple[str, ...] = ()
+    # The last-resort canceller (risk/canceller.py): when the gateway is lost (dead, or its
+    # heartbeat older than gateway_lost_ms) or the supervisor is gone, the watchdog cancels
+    # every order of ours with its own connection and verifies with openOrders.
+    last_resort_cancel: bool = True
+    gateway_lost_ms: int = 1000
+    actions: RiskActionsConfig = field(default_factory=RiskActionsConfig)
+    pretrade: PreTradeConfig = field(default_factory=PreTradeConfig)
 
 
 @dataclass(frozen=True)
