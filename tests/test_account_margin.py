@@ -25,6 +25,7 @@ from appliance.ipc import byte_rows, seqlock
 from appliance.quote import account
 from appliance.quote import kernel as quote
 from appliance.quote.margin import A_AVAILABLE_MARGIN_USD, A_LEVERAGE, A_LIQ_PX
+from appliance.quote.process import new_seen
 from appliance.quote.process import step as quote_step
 from appliance.venue import matching
 from shm_layout import InstanceMemory, records
@@ -139,11 +140,12 @@ def _quote(mem, cfg, max_age_ns=MAX_AGE_NS):
     pos = np.zeros(n, records.POSITION_STATE)
     lad = np.zeros(n, records.TARGET_LADDER)
     acct = account.account_rows(n)
-    seen = np.full(2, -1, np.int64)
+    seen = new_seen(1)
     args = (mem.params.seqs, mem.params.rows, prm, byte_rows(prm), seen,
             mem.position.seqs, mem.position.rows, pos, byte_rows(pos),
             mem.ladder.seqs, mem.ladder.rows, lad, byte_rows(lad), cfg, acct,
-            max_age_ns, 0, 1, np.zeros(LAT_BUCKETS, np.uint32), np.zeros(1, np.uint64))
+            max_age_ns, np.zeros(n, np.int64), 0, 0, 1.0, 1, np.zeros(LAT_BUCKETS, np.uint32),
+            np.zeros(1, np.uint64))
     quote_step(*args)  # compiles on first use: that must not age the params below
     _publish_params(mem)
     seen[:] = -1

@@ -131,7 +131,7 @@ def test_kill_switch_file_when_created_then_orders_cancelled_and_none_placed_unt
         assert inspect(inst, "ladder")["fields"]["pulled_reason_name"] == "kill"
     finally:
         kill_file.unlink()
-    mmctl("kill", "--reset", "--instance", inst)
+    mmctl("kill", "--reset", "--reason", "test over", "--instance", inst, "--config", appliance["config"])
     assert wait_for(lambda: _quoting(inst), 30), "quoting did not resume after reset"
 
 
@@ -143,7 +143,7 @@ def test_mmctl_kill_when_raised_then_cancels_and_reset_resumes(appliance):
     assert wait_for(lambda: _open_orders(inst) == 0, 10)
     assert status(inst)["kill"]["reason"] == "test drill"
     assert "already up" in mmctl("kill", "--instance", inst).stdout
-    mmctl("kill", "--reset", "--instance", inst)
+    mmctl("kill", "--reset", "--reason", "drill over", "--instance", inst, "--config", appliance["config"])
     assert wait_for(lambda: _quoting(inst), 30)
 
 

@@ -70,7 +70,7 @@ def _halt_and_check(app) -> None:
         st = gateway_stats(app["tmp"], inst)
         assert st["position_corrections"] == 0
     finally:
-        mmctl("kill", "--reset", "--instance", inst)
+        mmctl("kill", "--reset", "--reason", "test over", "--instance", inst)
 
 
 def test_trade_when_started_by_default_then_orders_rest_at_venue_and_fills_arrive(app):
@@ -134,5 +134,5 @@ def test_kill_switch_when_raised_then_every_order_cancelled_at_venue(app):
         assert inspect(inst, "position")["fields"]["orders_placed"] == placed
         assert wait_for(lambda: inspect(inst, "position")["fields"]["kill_active"] == 1, 5)
     finally:
-        mmctl("kill", "--reset", "--instance", inst)
+        mmctl("kill", "--reset", "--reason", "test over", "--instance", inst)
     assert wait_for(lambda: len(venue_open_orders(url)) >= 2, 30), "quoting did not resume"

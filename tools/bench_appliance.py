@@ -61,7 +61,7 @@ def _kill_switch_times(mem, kill_file: Path, instance: str, reps: int = 5) -> li
             time.sleep(0.0005)
         times.append(time.monotonic() - t0)
         kill_file.unlink()
-        subprocess.run([*MMCTL, "kill", "--reset", "--instance", instance], check=True,
+        subprocess.run([*MMCTL, "kill", "--reset", "--reason", "bench", "--instance", instance], check=True,
                        capture_output=True, timeout=60)
     return times
 

@@ -7,14 +7,16 @@ import time
 import click
 
 from appliance.config import ConfigError, load_config, state_dir
+from appliance.config.limits import is_mainnet_url
 from appliance.config.loader import config_to_toml
 from appliance.runtime.control import pid_alive
 from appliance.runtime.waiting import unlink_bells
 from appliance.supervisor.cores import CoresError, describe
+from appliance.supervisor.ownership import end_pids
 from appliance.supervisor.run import preflight, start_background, supervise
 from appliance.supervisor.supervisor import StartRefused
 from shm_layout import InstanceMemory
-from shm_layout.constants import N_CHILDREN
+from shm_layout.constants import N_CHILDREN, PROC_NAMES
 from shm_layout.shm import existing_segments
 
 from .common import attach_or_fail, config_option, instance_option
@@ -52,21 +54,22 @@ def start(cores, config_path, instance, duration, foreground, timeout_s, venue, 
     mmctl start --venue paper                     no venue: simulated fills
     mmctl start --venue hyperliquid --network testnet --key-file ~/.hl/testnet.key
     """
-    config_path = _with_overrides(config_path, instance, venue, network, key_file)
-    try:
-        cfg = load_config(config_path)
-    except ConfigError as e:
-        raise click.ClickException(f"bad config: {e}") from None
+    # Every check first; nothing is written (no state dir, no config file) before all pass.
+    cfg, over = _with_overrides(config_path, venue, network, key_file)
+    for name in cfg.risk.disabled_checks:
+        click.echo(f"WARNING: risk check '{name}' is DISABLED (risk.disabled_checks): it will "
+                   "not fire, whatever happens", err=True)
     g = cfg.gateway
-    if g.venue == "hyperliquid" and g.network == "mainnet" and not mainnet_ok:
+    live = g.venue == "hyperliquid"
+    if live and (g.network == "mainnet" or (g.api_url and is_mainnet_url(g.api_url))) \
+            and not mainnet_ok:
         raise click.ClickException(
             "refusing to trade on Hyperliquid MAINNET without --i-understand-this-is-mainnet "
             "(real money; try --network testnet first)")
-    if g.venue == "hyperliquid" and g.network != "local" and not g.key_file \
-            and not os.environ.get(g.key_env):
+    if live and g.network != "local" and not g.key_file and not os.environ.get(g.key_env):
         raise click.ClickException(
             f"no signing key for {g.network}: pass --key-file FILE (chmod 600) or set ${g.key_env}")
-    if g.venue == "hyperliquid" and g.key_file:
+    if live and g.key_file:
         from appliance.hyperliquid.keys import KeyLoadError, load_key
 
         try:
@@ -81,9 +84,12 @@ def start(cores, config_path, instance, duration, foreground, timeout_s, venue, 
         raise click.BadParameter(str(e), param_hint="--cores") from None
     except StartRefused as e:
         raise click.ClickException(str(e)) from None
+    checked = (cfg, *checked[1:])  # the file's configuration with the command line's choices
     plan, warnings = checked[1], checked[2]
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
+    if over:
+        config_path = _write_start_config(cfg, config_path, instance)
     left = existing_segments(instance)
     if left:
         click.echo(f"note: removing segments left by a crashed run: {', '.join(left)}", err=True)
@@ -97,17 +103,21 @@ def start(cores, config_path, instance, duration, foreground, timeout_s, venue, 
     click.echo(f"instance '{instance}' running: supervisor pid {pid}; {describe(plan)}")
 
 
-def _with_overrides(config_path, instance, venue, network, key_file):
-    """Command-line choices of venue, network and key: written with the rest of the
-    configuration into the state dir, which every process then reads."""
+def _with_overrides(config_path, venue, network, key_file):
+    """The configuration with the command line's choices of venue, network and key
+    (validated, nothing written): (config, the overrides, empty when there are none)."""
     over = {k: v for k, v in (("venue", venue), ("network", network),
                               ("key_file", key_file and os.path.abspath(key_file))) if v}
-    if not over:
-        return config_path
     try:
-        cfg = load_config(config_path, {"gateway": over})
+        cfg = load_config(config_path, {"gateway": over} if over else None)
     except ConfigError as e:
         raise click.ClickException(f"bad config: {e}") from None
+    return cfg, over
+
+
+def _write_start_config(cfg, config_path, instance) -> str:
+    """Command-line overrides, once every check passed: written with the rest of the
+    configuration into the state dir, which every process then reads."""
     sd = state_dir(cfg, instance)
     sd.mkdir(parents=True, exist_ok=True)
     path = sd / "mmctl-start.toml"
@@ -125,7 +135,8 @@ def stop(instance, config_path, timeout_s):
     mem = attach_or_fail(instance, writable=True, names=["control"])
     ctl = mem.control.records[0]
     pid = int(ctl["supervisor_pid"])
-    children = [int(ctl["procs"][p]["pid"]) for p in range(N_CHILDREN)]
+    named = [(PROC_NAMES[p], int(ctl["procs"][p]["pid"])) for p in range(N_CHILDREN)]
+    named.append(("venue", int(ctl["venue_pid"])))
     if pid_alive(pid):
         ctl["stop_requested"] = 1
         deadline = time.monotonic() + timeout_s
@@ -137,16 +148,14 @@ def stop(instance, config_path, timeout_s):
     mem.close()
     if pid_alive(pid):
         raise click.ClickException(f"supervisor pid {pid} did not stop in {timeout_s:g} s")
-    orphans = [c for c in children if pid_alive(c)]
-    for c in orphans:  # the supervisor died before them
-        os.kill(c, signal.SIGTERM)
-    time.sleep(0.5 if orphans else 0)
-    for c in orphans:
-        if pid_alive(c):
-            os.kill(c, signal.SIGKILL)
+    # The supervisor died before its set: SIGTERM (the gateway cancels), then SIGKILL;
+    # the venue last, so those cancels reach it.
+    ended = end_pids([(n, p) for n, p in named if p > 0], instance)
     removed = InstanceMemory.unlink_all(instance)
     unlink_bells(instance, range(N_CHILDREN))
     msg = f"instance '{instance}' stopped"
     if removed:
         msg += f" (cleaned up after a dead supervisor: {', '.join(removed)})"
     click.echo(msg)
+    for what in ended:
+        click.echo(f"ended a process left by the dead supervisor: {what}")

@@ -11,6 +11,7 @@ from .kill import kill
 from .lifecycle import start, stop
 from .observe import inspect, status
 from .sign import sign
+from .soak import soak
 from .venue import venue
 
 
@@ -23,7 +24,7 @@ def cli():
     mmctl start --cores 2-6      start the five processes, pinned
     mmctl status                 processes, heartbeats, kill state, latency
     mmctl inspect params         live MarketParams (also ladder, position, control)
-    mmctl kill                   cancel everything, quote nothing until --reset
+    mmctl kill                   cancel everything, quote nothing until --reset --reason
     mmctl stop                   graceful stop
     """
 
@@ -33,3 +34,4 @@ for command in (start, stop, status, inspect, kill, config, check_clock, bench, 
 cli.add_command(sign)
 cli.add_command(backtest)
 cli.add_command(venue)
+cli.add_command(soak)

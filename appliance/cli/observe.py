@@ -7,13 +7,16 @@ import click
 
 from appliance.ipc import seqlock
 from appliance.runtime import latency
-from appliance.runtime.control import kill_state, proc_status
+from appliance.runtime.control import kill_state, pid_alive, proc_status
 from shm_layout.constants import (
     APPLIANCE_STATE_NAMES,
+    DMS_STATE_NAMES,
+    LRC_STATE_NAMES,
     N_CHILDREN,
     PROC_QUOTE,
     PROC_SUPERVISOR,
     PULL_REASON_NAMES,
+    RISK_ACTION_NAMES,
 )
 
 from .common import attach_or_fail, instance_option, json_option, record_dict
@@ -26,10 +29,35 @@ def status_dict(mem) -> dict:
     now = time.monotonic_ns()
     q50, q99 = latency.quantiles(ctl["procs"][PROC_QUOTE]["lat_hist"])
     state = int(ctl["state"])
+    name = APPLIANCE_STATE_NAMES[state] if state < len(APPLIANCE_STATE_NAMES) else "?"
+    sup = proc_status(ctl, PROC_SUPERVISOR, now)
+    sup["pid"] = int(ctl["supervisor_pid"])
+    sup["alive"] = pid_alive(sup["pid"])  # the pid, not the block: a kill -9 writes nothing
+    if not sup["alive"] and name in ("starting", "running", "stopping"):
+        name = "supervisor dead"
+    venue_pid = int(ctl["venue_pid"])
+    dms = int(ctl["gw_dms_state"])
+    lrc = int(ctl["canceller_state"])
+    ra = int(ctl["risk_action"])
     return {
         "instance": ctl["instance"].decode(),
-        "state": APPLIANCE_STATE_NAMES[state] if state < len(APPLIANCE_STATE_NAMES) else "?",
-        "supervisor": proc_status(ctl, PROC_SUPERVISOR, now),
+        "state": name,
+        "supervisor": sup,
+        "venue": {"pid": venue_pid, "alive": pid_alive(venue_pid)} if venue_pid else None,
+        "dead_man_switch": {
+            "state": DMS_STATE_NAMES[dms] if dms < len(DMS_STATE_NAMES) else "?",
+            "last_ok_ts_ns": int(ctl["gw_dms_ok_ts_ns"]),
+        },
+        "last_resort_canceller": {
+            "state": LRC_STATE_NAMES[lrc] if lrc < len(LRC_STATE_NAMES) else "?",
+            "runs": int(ctl["canceller_runs"]),
+            "cancelled": int(ctl["canceller_cancelled"]),
+            "last_ts_ns": int(ctl["canceller_last_ts_ns"]),
+        },
+        "risk_action": {
+            "action": RISK_ACTION_NAMES[ra] if ra < len(RISK_ACTION_NAMES) else "?",
+            "check": ctl["risk_action_check"].decode(errors="replace"),
+        },
         "processes": [proc_status(ctl, p, now) for p in range(N_CHILDREN)],
         "kill": kill_state(ctl),
         "clock": {
@@ -46,7 +74,12 @@ def status_dict(mem) -> dict:
 
 
 def _render_status(st: dict) -> str:
-    lines = [f"instance {st['instance']}: {st['state']} (supervisor pid {st['supervisor']['pid']})"]
+    sup = st["supervisor"]
+    lines = [f"instance {st['instance']}: {st['state']} (supervisor pid {sup['pid']}"
+             f"{'' if sup['alive'] else ', NOT ALIVE'})"]
+    if st["state"] == "supervisor dead":
+        lines.append("WARNING: the supervisor is gone; `mmctl stop` ends what is left, "
+                     "`mmctl start` ends it and starts afresh")
     lines.append(f"{'process':<10}{'pid':>8}  {'cpus':<8}{'alive':<7}{'state':<11}"
                  f"{'hb_age_ms':>10}{'restarts':>9}{'events':>11}{'errors':>7}")
     for p in st["processes"]:
@@ -54,8 +87,17 @@ def _render_status(st: dict) -> str:
         lines.append(f"{p['name']:<10}{p['pid']:>8}  {','.join(map(str, p['cpus'])):<8}"
                      f"{'yes' if p['alive'] else 'NO':<7}{p['state']:<11}{age:>10}"
                      f"{p['restarts']:>9}{p['events']:>11}{p['errors']:>7}")
+    v = st["venue"]
+    if v is not None:
+        lines.append(f"local venue: pid {v['pid']} {'alive' if v['alive'] else 'NOT ALIVE'}")
     k = st["kill"]
     lines.append("kill: " + (f"ACTIVE ({k['source']}: {k['reason']})" if k["active"] else "clear"))
+    ra = st["risk_action"]
+    if ra["action"] != "none":
+        lines.append(f"risk action: {ra['action']} ({ra['check']})")
+    lrc = st["last_resort_canceller"]
+    lines.append(f"dead man's switch: {st['dead_man_switch']['state']}; last-resort canceller: "
+                 f"{lrc['state']} ({lrc['runs']} runs, {lrc['cancelled']} orders cancelled)")
     lat = st["event_to_ladder_us"]
     if lat["p50"] is not None:
         lines.append(f"event->ladder: p50 {lat['p50']} us, p99 {lat['p99']} us "

@@ -17,8 +17,11 @@ from .common import config_option, load
               help="Address to listen on. Default 127.0.0.1 (loopback only).")
 @click.option("--fund", "funds", multiple=True, metavar="ADDRESS:USDC",
               help="Fund an account (repeatable), on top of venue.funded.")
+@click.option("--orphan-grace", "orphan_grace_s", type=click.FloatRange(min=0), default=None,
+              metavar="SECONDS", help="Stop this long after the parent process dies (set by "
+              "the supervisor: the children's last cancels still reach the venue).")
 @config_option
-def venue(source, speed, seed, port, host, funds, config_path):
+def venue(source, speed, seed, port, host, funds, orphan_grace_s, config_path):
     """Run a local Hyperliquid venue: POST /info, POST /exchange, websocket /ws.
 
     \b
@@ -46,7 +49,7 @@ def venue(source, speed, seed, port, host, funds, config_path):
         click.echo("Ctrl-C to stop", err=True)
 
     try:
-        run_venue(settings, on_ready=ready)
+        run_venue(settings, on_ready=ready, orphan_grace_s=orphan_grace_s)
     except (ValueError, OSError) as e:
         raise click.ClickException(str(e)) from None
     click.echo("venue stopped")

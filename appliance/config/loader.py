@@ -1,12 +1,14 @@
 """Load, validate and render the configuration."""
 
 import dataclasses
+import math
 import tomllib
 import typing
 from pathlib import Path
 
-from shm_layout.constants import MAX_COINS, MAX_LEVELS
+from shm_layout.constants import MAX_COINS, MAX_LEVELS, RISK_ACTION_NAMES
 
+from .limits import LimitError, check_limits
 from .schema import Config
 
 WAIT_POLICIES = ("spin", "hybrid", "block")
@@ -58,7 +60,30 @@ def _section(name: str, cls, values: dict):
     return cls(**kwargs)
 
 
+def _validate_risk_actions(cfg: Config) -> None:
+    """[risk.actions] names an action per check; disabled_checks names checks."""
+    r = cfg.risk
+    checks = [f.name for f in dataclasses.fields(r.actions)]
+    actions = RISK_ACTION_NAMES[1:]  # widen, reduce_only, pull, kill
+    for name in checks:
+        if getattr(r.actions, name) not in actions:
+            raise ConfigError(f"risk.actions.{name}: '{getattr(r.actions, name)}' is not one of "
+                              f"{', '.join(actions)}")
+    for name in r.disabled_checks:
+        if name not in checks:
+            raise ConfigError(f"risk.disabled_checks: unknown check '{name}' (known: {', '.join(checks)})")
+    if not (math.isfinite(r.widen_mult) and r.widen_mult >= 1.0):
+        raise ConfigError(f"risk.widen_mult: must be finite and >= 1, got {r.widen_mult}")
+    if not (math.isfinite(r.action_hold_s) and r.action_hold_s >= 0.0):
+        raise ConfigError(f"risk.action_hold_s: must be finite and >= 0, got {r.action_hold_s}")
+
+
 def _validate(cfg: Config) -> None:
+    _validate_risk_actions(cfg)
+    try:  # finite numbers, positive limits, heartbeat rule, mainnet guard (limits.py)
+        check_limits(cfg)
+    except LimitError as e:
+        raise ConfigError(str(e)) from None
     coins = cfg.appliance.coins
     if not 1 <= len(coins) <= MAX_COINS:
         raise ConfigError(f"appliance.coins: between 1 and {MAX_COINS} coins, got {len(coins)}")

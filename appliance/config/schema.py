@@ -156,7 +156,23 @@ class GatewayConfig:
     account_refresh_s: float = 15.0
     account_after_fill_s: float = 2.0
     account_max_age_s: float = 60.0
+    # Every request to the venue is bounded: lookup and connect within http_timeout_s, the
+    # answer within http_timeout_s after the request left (both also bound the ws post
+    # wait). The heartbeat is stamped while it waits, so the rule for
+    # supervisor.heartbeat_timeout_ms (see there) is written in terms of it.
     http_timeout_s: float = 1.5
+    # Venue health (gateway/venue_health.py), from an EWMA of the venue's response time
+    # (control.gw_venue_latency_ms; an unanswered request counts as http_timeout_s):
+    # at venue_slow_ms and above, fewer, batched requests (plans collected at least
+    # slow_batch_window_ms, resting orders kept within slow_tolerance_mult x
+    # requote_tolerance_bps, never beyond urgent_tolerance_bps); at venue_pull_ms, or
+    # venue_pull_failures requests in a row unanswered, the ladder is pulled (all
+    # cancelled, nothing placed) until the venue answers in time again.
+    venue_slow_ms: float = 300.0
+    venue_pull_ms: float = 1000.0
+    venue_pull_failures: int = 3
+    slow_batch_window_ms: float = 1000.0
+    slow_tolerance_mult: float = 3.0
     journal_fsync: str = "interval"  # always | interval | never
     rate_headroom_frac: float = 0.10  # below: quote the reducing side only (seed 002 part 5)
     rate_position_frac: float = 0.01  # ... when |position| >= this share of max_position_sz
@@ -230,14 +246,26 @@ class RiskConfig:
     # heartbeat older than gateway_lost_ms) or the supervisor is gone, the watchdog cancels
     # every order of ours with its own connection and verifies with openOrders.
     last_resort_cancel: bool = True
-    gateway_lost_ms: int = 1000
+    gateway_lost_ms: int = 3000
     actions: RiskActionsConfig = field(default_factory=RiskActionsConfig)
     pretrade: PreTradeConfig = field(default_factory=PreTradeConfig)
 
 
 @dataclass(frozen=True)
 class SupervisorConfig:
-    heartbeat_timeout_ms: int = 2000  # a child silent this long is restarted
+    # A child whose heartbeat is older than heartbeat_timeout_ms is SIGKILLed and
+    # restarted. The heartbeat means "alive", not "between steps": a process stamps it
+    # after every step, and the gateway also before each venue request and every
+    # 0.25 s while it waits on one (gateway/bounded_net.py). The timeout must exceed
+    # the longest stretch without a stamp: the longest bounded blocking call (the
+    # gateway's lookup + connect, then the answer: 2 x gateway.http_timeout_s) plus
+    # scheduling slack for shared cores, so the configuration is refused unless
+    #     heartbeat_timeout_ms >= 2 x gateway.http_timeout_s x 1000 + 1000
+    # (config/limits.py, HEARTBEAT_SLACK_MS). Measured at load average 10 on 2 cores
+    # (a 10-process busy-loop hog): no process went more than ~0.25 s without a
+    # stamp, so 5000 ms (rule minimum 4000 ms with the default 1.5 s timeout) holds
+    # there with a wide margin; a hung loop is still restarted within 5 s.
+    heartbeat_timeout_ms: int = 5000
     startup_timeout_s: float = 120.0  # first start compiles the kernels
     restart_backoff_initial_ms: int = 50
     restart_backoff_max_ms: int = 5000

@@ -14,7 +14,9 @@ publishing: ``hl_fill_booking``. Transports (HTTP keep-alive, websocket ``post``
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import time
 
 import numpy as np
@@ -25,7 +27,7 @@ from appliance.hyperliquid.wire import round_px, round_sz
 from appliance.ipc import byte_rows, ring, seqlock
 from shm_layout import records
 
-from . import hl_account, hl_compact, hl_setup, hl_sync
+from . import hl_account, hl_compact, hl_setup, hl_sync, venue_health
 from .fills import FillProcessor
 from .fundings import FundingBook
 from .hl_kill import DMS_RETRY_S, KILL_VERIFY_INTERVAL_S, KillSwitch  # noqa: F401 - re-exported
@@ -34,6 +36,7 @@ from .hl_position import Positions
 from .hl_transport import make_transport
 from .journal import Journal
 from .order_state import S_PENDING_NEW, OrderTracker, is_active
+from .pretrade import Limits, PreTradeGate
 from .rate_budget import RateBudget
 from .reconcile_plan import LiveOrder, PlanConfig, ladder_changed, plan_coin, targets_from_ladder
 from .requote_pacing import PacingConfig, RequotePacer
@@ -59,7 +62,10 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
         self.signer = L1Signer(key, is_mainnet=hl_setup.is_mainnet_signing(cfg),
                                vault=g.vault_address or None)
         del key
-        self.transport = make_transport(g.transport, self.url, g.http_timeout_s)
+        # Bounded requests that stamp the heartbeat while they wait, timed for venue health.
+        self.health = venue_health.VenueHealth(g, ctx.control)
+        self.transport = make_transport(g.transport, self.url, g.http_timeout_s, beat=ctx.beat,
+                                        observe=self.health.observe)
         self.tracker = OrderTracker()
         self.fills = FillProcessor()
         self.budget = RateBudget(headroom_threshold=g.rate_headroom_frac,
@@ -105,29 +111,30 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
         self.account_poller = hl_account.AccountPoller(g.account_refresh_s, g.account_after_fill_s)
         self._next_rate = 0.0
         self._next_stats = 0.0
+        self._next_disk_check = 0.0
         self._next_prune = 0.0
         self.t2w_ns: list[int] = []
         self.stats = {k: 0 for k in (
             "orders_sent", "cancels_sent", "modifies_sent", "batches", "rejects", "alo_rejects",
             "http_429", "transport_errors", "whole_batch_errors", "address_cap_errors",
             "reconciles", "unknown_cancelled", "missed_fills_applied", "position_corrections",
-            "modify_gone", "kill_cancels")}
+            "modify_gone", "kill_cancels", "journal_errors")}
         self.stats["kill_to_verified_ms"] = None
+        self.pretrade = PreTradeGate(Limits.from_config(cfg.risk))
+        self.stats["pretrade_denials"] = self.pretrade.denials  # by reason, live
         self.fatal_reason = ""
         self.stats_path = hl_setup.stats_path(cfg, ctx.instance)
+        self._stats_error = ""  # the last failure to write it (logged once per cause)
         self._load_meta()
         jpath = hl_setup.journal_path(cfg, ctx.instance)
-        self.journal = Journal(jpath, fsync=g.journal_fsync)
+        # A journal that cannot be written (disk full, read-only) raises the kill flag
+        # (_on_journal_error) but never stops the start: the orders must be cancelled.
+        self.journal = Journal(jpath, fsync=g.journal_fsync, on_error=self._on_journal_error)
         fresh = not self.journal.records
         n_replayed = hl_sync.replay(self, self.journal.records)
         self.journal.records = []  # replayed: free the memory
-        if g.journal_compact_at_start and n_replayed:
-            self.journal.close()  # rewritten to what is still live; the old one kept as .1
-            snap = hl_compact.snapshot_records(self)
-            hl_compact.rewrite(jpath, snap)
-            self.journal = Journal(jpath, fsync=g.journal_fsync)
-            self.journal.records = []
-            log.info("journal compacted: %d records -> %d", n_replayed, len(snap))
+        if g.journal_compact_at_start and n_replayed and self.journal.ok:
+            self._compact(jpath, n_replayed)
         log.info("Hyperliquid executor: %s as %s (signer %s), %s journal", self.url, self.user,
                  self.signer.key.address, "fresh" if fresh else "replayed")
         if not hl_sync.reconcile(self, fresh):
@@ -136,6 +143,32 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
         self._check_signer()
         self._publish_orders()
         self.positions.publish(force=True)
+        self._publish_health()
+
+    def _compact(self, jpath, n_replayed: int) -> None:
+        """Rewrite the journal to what is still live (the old one kept as .1); on a
+        full or read-only disk keep the old one and go on (the kill flag is raised)."""
+        self.journal.close()
+        snap = hl_compact.snapshot_records(self)
+        try:
+            hl_compact.rewrite(jpath, snap)
+            log.info("journal compacted: %d records -> %d", n_replayed, len(snap))
+        except OSError as e:
+            log.error("journal compaction failed, keeping the old journal: %s", e)
+            self._on_journal_error(f"journal compaction {errno.errorcode.get(e.errno or 0, '')} {e}")
+            try:
+                os.unlink(f"{jpath}.compact")
+            except OSError:
+                pass
+        self.journal = Journal(jpath, fsync=self.g.journal_fsync, on_error=self._on_journal_error)
+        self.journal.records = []
+
+    def _on_journal_error(self, reason: str) -> None:
+        """A journal write failed: counted; the kill flag goes up (cancel everything; no
+        order is placed while the journal fails, see ``hl_orders``)."""
+        self.stats["journal_errors"] += 1
+        self.ctx.control["gw_journal_errors"] += 1
+        self.ctx.kill(f"gateway: {reason}"[:128])
 
     # --- venue facts ------------------------------------------------------------------
     def _load_meta(self) -> None:
@@ -193,6 +226,8 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
             work += 1
         if kill or self.fatal_reason:
             work += self._kill_step(now)
+        elif (pulled := venue_health.pull_step(self, now)) is not None:
+            work += pulled  # the venue is too slow: nothing rests, nothing is placed
         else:
             if self._kill_seen:
                 log.info("kill flag reset: quoting again")
@@ -200,7 +235,8 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
                 self.replan = [True] * self.n_coins
             work += self._read_ladders()
             since_ms = time.monotonic() * 1e3 - self._last_flush_ms
-            if self._pending and now >= self._backoff_until and since_ms >= self.g.batch_window_ms:
+            window_ms = self.health.batch_window_ms(self.g.batch_window_ms)  # longer when slow
+            if self._pending and now >= self._backoff_until and since_ms >= window_ms:
                 work += self._flush()
             self._dead_man(now)
         self._periodic(now)
@@ -262,11 +298,12 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
         pos = self.positions.pos[c]
         side = self.budget.decide(float(pos["position_sz"]), self.cfg.risk.max_position_sz)
         pos["reducing_only"] = 1 if side else 0
-        if not forced and side == 0 and not ladder_changed(self.last_targets[c], targets, self.plan_cfg):
+        pc = self.health.plan_cfg(self.plan_cfg)  # wider tolerances while the venue is slow
+        if not forced and side == 0 and not ladder_changed(self.last_targets[c], targets, pc):
             return None  # jitter inside the tolerances: the resting orders still match
         self.last_targets[c] = targets
         live = [LiveOrder(o.cloid, o.oid, o.coin, o.is_buy, o.px, o.open_sz, o.tif) for o in tr.active(c)]
-        plan = plan_coin(c, targets, live, self.plan_cfg, allow_buy=side >= 0, allow_sell=side <= 0,
+        plan = plan_coin(c, targets, live, pc, allow_buy=side >= 0, allow_sell=side <= 0,
                          reduce_only_side=int(lad["reduce_only_side"]))
         b = self.budget
         self.pacer.addr_left = max(0, b.addr_cap - b.addr_used) if b.addr_cap > 0 else -1
@@ -287,12 +324,14 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
             if isinstance(rl, dict) and "nRequestsCap" in rl:
                 self.budget.update_user_rate_limit(rl)
         self.transport.keepalive()
+        self._check_disk(now)
         if now >= self._next_prune:
             self._next_prune = now + 5.0
             self.tracker.forget_terminal()
         if now >= self._next_stats:
             self._next_stats = now + 1.0
             self.write_stats()
+            self._publish_health()
 
     def _publish_orders(self) -> None:
         for c in range(self.n_coins):
@@ -322,10 +361,11 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
             "illegal_transitions": self.tracker.illegal,
             "fills_applied": self.fills.applied, "fill_duplicates": self.fills.duplicates,
             "immediate_skipped_sz": self.fills.immediate_skipped_sz,
-            "journal_records": self.journal.n,
+            "journal_records": self.journal.n, "journal_error": self.journal.error,
             "rate_budget": self.budget.metrics(), "requote_pacing": self.pacer.metrics(),
             "positions": {c: float(self.positions.pos[i]["position_sz"]) for i, c in enumerate(self.coins)},
             "account_reads": self.account_poller.reads,  # own clearinghouseState reads
+            "venue_health": self.health.metrics(),
             "tick_to_wire_us": {"p50": q(0.5), "p99": q(0.99), "n": len(t2w),
                                 "samples": [round(x / 1e3, 1) for x in self.t2w_ns[-2000:]]},
             **self.stats,
@@ -334,5 +374,8 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
         try:
             tmp.write_bytes(orjson.dumps(d, option=orjson.OPT_NON_STR_KEYS))
             tmp.replace(self.stats_path)
+            self._stats_error = ""
         except OSError as e:
-            log.warning("cannot write %s: %s", self.stats_path, e)
+            if str(e) != self._stats_error:  # once per cause, not every second
+                log.warning("cannot write %s: %s", self.stats_path, e)
+            self._stats_error = str(e)

@@ -3,8 +3,16 @@
 Kill flag: cancel everything, verify with ``openOrders`` until nothing of ours rests,
 place nothing until the flag is reset. Graceful stop: the same, bounded, then the
 dead man's switch unset. The dead man's switch (``scheduleCancel``) is kept
-``dead_man_switch_s`` ahead while healthy; the venue refuses it to young accounts:
-then we run without it, say so, and retry every ``DMS_RETRY_S``.
+``dead_man_switch_s`` ahead while healthy; the venue refuses it to young accounts
+(below its volume requirement): then we run without it, say so, and retry every
+``DMS_RETRY_S``, so it is in force soon after the account qualifies.
+
+Gateway health in the control block (``_publish_health``, every second and on each
+change): the switch's state (``gw_dms_state``, ``gw_dms_ok_ts_ns`` at every accepted
+``scheduleCancel``) and the address request budget left (``gw_rate_headroom_frac``),
+for ``mmctl status``, the risk watchdog and the metrics. The journal's disk is
+checked every ``DISK_CHECK_S`` (``Journal.space_error``): full or read-only raises
+the kill flag.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import logging
 import time
 
 from appliance.hyperliquid.wire import schedule_cancel_action
+from shm_layout.constants import DMS_STATE_NAMES
 
 from .hl_orders import DMS_REFUSED
 from .order_state import (
@@ -27,7 +36,8 @@ from .reconcile_plan import LiveOrder
 log = logging.getLogger("gateway")
 
 KILL_VERIFY_INTERVAL_S = 0.3
-DMS_RETRY_S = 300.0
+DMS_RETRY_S = 30.0  # a refused scheduleCancel is tried again this often
+DISK_CHECK_S = 0.25  # statvfs of the journal's disk this often (one cheap syscall)
 
 
 class KillSwitch:
@@ -88,6 +98,7 @@ class KillSwitch:
                 time.sleep(0.05)
             if self.dms_state == "active":
                 self._exchange(schedule_cancel_action(None), 1)
+                self._set_dms("off")
         except Exception:  # noqa: BLE001 - stopping must not hang on the venue
             log.exception("graceful cancel-all failed")
         self._publish_orders()
@@ -108,13 +119,35 @@ class KillSwitch:
             if self.dms_state != "active":
                 log.info("dead man's switch active: orders cancel %.0f s after we go quiet",
                          g.dead_man_switch_s)
-            self.dms_state = "active"
+            self.ctx.control["gw_dms_ok_ts_ns"] = time.time_ns()
+            self._set_dms("active")
         elif err.startswith(DMS_REFUSED):
             if self.dms_state != "refused":
                 log.warning("dead man's switch refused by the venue (%s): running without it, "
-                            "retrying in %.0f s", err, DMS_RETRY_S)
-            self.dms_state = "refused"
+                            "retrying every %.0f s", err, DMS_RETRY_S)
+            self._set_dms("refused")
             self._dms_next = now + DMS_RETRY_S
+
+    def _set_dms(self, state: str) -> None:
+        self.dms_state = state
+        self.ctx.control["gw_dms_state"] = DMS_STATE_NAMES.index(state)
+
+    def _check_disk(self, now: float) -> None:
+        """A full or read-only journal disk raises the kill flag before a write fails
+        (a quiet gateway may not write for a while)."""
+        if now < self._next_disk_check:
+            return
+        self._next_disk_check = now + DISK_CHECK_S
+        disk = self.journal.space_error()
+        if disk:
+            self.ctx.kill(f"gateway: {disk}"[:128])
+
+    def _publish_health(self) -> None:
+        """Dead man's switch state and rate headroom into the control block."""
+        control = self.ctx.control
+        control["gw_dms_state"] = DMS_STATE_NAMES.index(self.dms_state)
+        b = self.budget
+        control["gw_rate_headroom_frac"] = b.address_headroom_frac() if b.addr_cap > 0 else -1.0
 
     def _check_signer(self) -> None:
         """Fail early and clearly when the venue does not know our key (dead man's switch

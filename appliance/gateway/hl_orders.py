@@ -8,6 +8,10 @@ journaled before the request leaves. ``_exchange`` signs, sends (HTTP or websock
 whole-batch errors, 429 ``null`` (backoff), the address-cap text, an unknown signer
 (which raises the kill flag). ``Cannot modify canceled or filled order`` and post-only
 rejects of a modify mark the old order cancel-pending and ask for a reconcile.
+
+Places and modifies pass the pre-trade gate first (``pretrade``; a denied modify
+cancels its order instead) and are not sent when their journal record cannot be
+written (fail closed). Cancels are never gated and go out even when the journal fails.
 """
 
 from __future__ import annotations
@@ -36,14 +40,21 @@ from .order_state import (
     E_VENUE_CANCELED,
     S_CANCEL_CONFIRMED,
     S_CANCEL_PENDING,
+    S_PARTIAL_FILLED,
+    S_PENDING_NEW,
+    S_RESTING,
     TrackedOrder,
 )
+from .pretrade import OpenBook
+from .reconcile_plan import LiveOrder
 
 log = logging.getLogger("gateway")
 
 UNKNOWN_SIGNER = ("does not exist", "Must deposit")
 DMS_REFUSED = "Cannot set scheduled cancel time"
 T2W_KEEP = 4096
+# Orders that may still fill, as the pre-trade gate counts them (a confirmed cancel cannot).
+GATED_STATES = (S_PENDING_NEW, S_RESTING, S_PARTIAL_FILLED, S_CANCEL_PENDING)
 
 
 class OrderSender:
@@ -131,24 +142,46 @@ class OrderSender:
             log.error("%s", reason)
             self.ctx.kill(("gateway: " + (short or reason))[:128])
 
+    # --- the pre-trade gate (pretrade.py): places and modifies only, never cancels ----------
+    def _open_book(self) -> OpenBook:
+        return OpenBook.of((o.coin, o.is_buy, o.px, o.open_sz) for o in self.tracker.by_cloid.values()
+                           if o.state in GATED_STATES)
+
+    def _gate(self, book: OpenBook, c: int, is_buy: bool, px: float, sz: float, what: str) -> bool:
+        """True when the order may leave (and it is then counted in ``book``)."""
+        reason = self.pretrade.check(book, c, is_buy, px, sz, self.mid(c),
+                                     float(self.positions.pos[c]["position_sz"]), what)
+        if reason is None:
+            return True
+        self.ctx.control["gw_pretrade_denials"] += 1
+        return False
+
     def _send_orders(self, items: list, src_ns: int) -> int:
         orders, wires = [], []
+        book = self._open_book()
         for n in items:
             c = n.coin
+            if not self._gate(book, c, n.is_buy, n.px, n.sz, "order"):
+                continue
             cloid = self.new_cloid()
-            o = TrackedOrder(cloid, c, n.is_buy, n.px, n.sz, n.tif, level=n.level,
-                             created_ms=time.time_ns() // 1_000_000)
-            self.tracker.add(o)
             lad = self.ladder[c]
             side = "bid" if n.is_buy else "ask"
             lv = min(n.level, len(lad[f"{side}_px"]) - 1)
             pred_id = int(lad[f"{side}_pred_id"][lv])
+            if not self.journal.append("place", cloid=cloid, coin=c, is_buy=n.is_buy, px=n.px, sz=n.sz,
+                                       tif=n.tif, ro=n.reduce_only, level=n.level, pred_id=pred_id):
+                # Fail closed: an order we cannot journal is one we could lose track of.
+                # The journal's on_error has raised the kill flag.
+                break
+            o = TrackedOrder(cloid, c, n.is_buy, n.px, n.sz, n.tif, level=n.level,
+                             created_ms=time.time_ns() // 1_000_000)
+            self.tracker.add(o)
             self.order_meta[cloid] = (n.level, pred_id, float(lad[f"{side}_fill_prob"][lv]),
                                       float(lad[f"{side}_as_bps"][lv]))
-            self.journal.append("place", cloid=cloid, coin=c, is_buy=n.is_buy, px=n.px, sz=n.sz,
-                                tif=n.tif, ro=n.reduce_only, level=n.level, pred_id=pred_id)
             orders.append(o)
             wires.append(order_wire(self.asset[c], n.is_buy, n.px, n.sz, n.reduce_only, n.tif, cloid))
+        if not orders:
+            return 0
         statuses, err = self._exchange(order_action(wires), len(wires), src_ns)
         self.stats["orders_sent"] += len(orders)
         for i, o in enumerate(orders):
@@ -187,21 +220,29 @@ class OrderSender:
             self.request_reconcile(0.2)
 
     def _send_modifies(self, items: list, src_ns: int) -> int:
-        mods = []
+        mods, denied = [], []
+        book = self._open_book()
         for m in items:
             o = self.tracker.get(cloid=m.order.cloid)
             if o is None or not o.oid:
                 continue
-            self.journal.append("modify", cloid=o.cloid, oid=o.oid, px=m.px, sz=m.sz)
+            book.remove(o.coin, o.is_buy, o.px, o.open_sz)  # the modify replaces it
+            if not self._gate(book, o.coin, o.is_buy, m.px, m.sz, "modify"):
+                # Its target moved where it may not go: do not leave it resting where it was.
+                denied.append(LiveOrder(o.cloid, o.oid, o.coin, o.is_buy, o.px, o.open_sz, o.tif))
+                continue
+            if not self.journal.append("modify", cloid=o.cloid, oid=o.oid, px=m.px, sz=m.sz):
+                break  # fail closed, as for a new order (the kill flag cancels it)
             mods.append((o, m, order_wire(self.asset[o.coin], o.is_buy, m.px, m.sz, False, m.tif, o.cloid)))
+        work = self._send_cancels(denied) if denied else 0
         if not mods:
-            return 0
+            return work
         statuses, err = self._exchange(batch_modify_action([(o.oid, w) for o, _, w in mods]),
                                        len(mods), src_ns)
         self.stats["modifies_sent"] += len(mods)
         if statuses is None:
             self.request_reconcile(0.2)  # learn which (if any) landed
-            return len(mods)
+            return work + len(mods)
         for (o, m, _), st in zip(mods, statuses, strict=True):
             if isinstance(st, dict) and "resting" in st:
                 oid = int(st["resting"]["oid"])
@@ -226,7 +267,7 @@ class OrderSender:
                     self.stats["alo_rejects"] += 1
                 self.replan[o.coin] = True
                 self.request_reconcile(1.0)
-        return len(mods)
+        return work + len(mods)
 
     def _send_cancels(self, items: list, src_ns: int = 0) -> int:
         by_oid, by_cloid = [], []

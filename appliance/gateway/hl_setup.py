@@ -5,7 +5,8 @@
 exports its URL in ``MM_VENUE_URL`` to the children; the demo key (public,
 test-only) is written owner-only into the state dir unless ``key_file`` is set.
 ``testnet`` / ``mainnet``: the public endpoints (or ``api_url``), key from
-``key_file`` or the ``key_env`` environment variable.
+``key_file`` or the ``key_env`` environment variable. The websocket URL is always
+derived from the REST one; a mainnet host is refused unless network = "mainnet".
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 from pathlib import Path
 
 from appliance.config import Config, state_dir
+from appliance.config.limits import is_mainnet_url
 
 MAINNET_API_URL = "https://api.hyperliquid.xyz"
 TESTNET_API_URL = "https://api.hyperliquid-testnet.xyz"
@@ -29,6 +31,17 @@ def is_live(cfg: Config) -> bool:
 
 
 def api_url(cfg: Config, instance: str) -> str:
+    """The REST URL (the websocket one is derived from it: ``ws_url``). Whatever path
+    it came by (``api_url``, the network, ``$MM_VENUE_URL``, the state dir), a mainnet
+    host is refused unless ``gateway.network = "mainnet"``."""
+    url = _api_url(cfg, instance)
+    if cfg.gateway.network != "mainnet" and is_mainnet_url(url):
+        raise RuntimeError(f"{url} is Hyperliquid MAINNET but gateway.network = "
+                           f"{cfg.gateway.network!r}: refused")
+    return url
+
+
+def _api_url(cfg: Config, instance: str) -> str:
     g = cfg.gateway
     if g.api_url:
         return g.api_url.rstrip("/")

@@ -7,20 +7,36 @@ timeout, reset; the request may or may not have reached the venue), ``body`` the
 parsed JSON (None for 429's ``null`` or an unparsable body, whose text is in
 ``text``), ``wire_ns`` the CLOCK_REALTIME stamp taken just before the request
 bytes were written to the socket (tick-to-wire).
+
+Every request is bounded and counts as progress: ``beat`` (the process's heartbeat,
+``ctx.beat``) is called before it and every ``bounded_net.BEAT_SLICE_S`` while it
+waits; the lookup and connect take at most ``timeout_s``, the answer at most
+``timeout_s`` after the request left. ``observe(latency_ms, answered)`` gets each
+request's response time (``venue_health``).
 """
 
 from __future__ import annotations
 
 import http.client
 import logging
-import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import orjson
 
+from . import bounded_net
+from .bounded_net import Beat
+
 log = logging.getLogger(__name__)
+
+Observe = Callable[[float, bool], None]  # (response time in ms, answered at all)
+MIN_READ_S = 0.05  # reading an answer that has started to arrive: at least this long
+
+
+def no_observe(latency_ms: float, answered: bool) -> None:
+    pass
 
 
 @dataclass
@@ -37,7 +53,8 @@ class Reply:
 
 
 class HttpTransport:
-    def __init__(self, base_url: str, timeout_s: float = 1.5) -> None:
+    def __init__(self, base_url: str, timeout_s: float = 1.5, beat: Beat | None = None,
+                 observe: Observe | None = None) -> None:
         u = urlsplit(base_url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
@@ -45,16 +62,22 @@ class HttpTransport:
         self.host = u.hostname
         self.port = u.port or (443 if self.https else 80)
         self.timeout_s = timeout_s
+        self.beat: Beat = beat or bounded_net.no_beat
+        self.observe: Observe = observe or no_observe
         self._conn: http.client.HTTPConnection | None = None
         self.requests = 0
         self.failures = 0
         self.reconnects = 0
+        self.timeouts = 0
 
     def _connect(self) -> http.client.HTTPConnection:
         cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
         c = cls(self.host, self.port, timeout=self.timeout_s)
+        # Lookup and TCP connect bounded and beating (http.client's own hook for it);
+        # the TLS handshake is bounded by the socket timeout.
+        c._create_connection = lambda addr, timeout=None, source=None: bounded_net.connect(
+            addr[0], addr[1], self.timeout_s, self.beat)
         c.connect()
-        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.reconnects += 1
         return c
 
@@ -71,15 +94,24 @@ class HttpTransport:
         self.requests += 1
         for attempt in (0, 1):
             wire_ns = 0
+            self.beat()
+            t_sent = time.monotonic()
             try:
                 if self._conn is None:
                     self._conn = self._connect()
                 c = self._conn
+                c.sock.settimeout(self.timeout_s)
                 c.putrequest("POST", path, skip_accept_encoding=True)
                 c.putheader("Content-Type", "application/json")
                 c.putheader("Content-Length", str(len(body)))
                 wire_ns = time.time_ns()
+                t_sent = time.monotonic()
                 c.endheaders(body)
+                deadline = t_sent + self.timeout_s
+                if not bounded_net.wait_readable(c.sock, deadline, self.beat):
+                    self.timeouts += 1
+                    raise TimeoutError(f"no answer in {self.timeout_s:g} s")
+                c.sock.settimeout(max(MIN_READ_S, deadline - time.monotonic()))
                 r = c.getresponse()
                 raw = r.read()
                 status = r.status
@@ -92,7 +124,9 @@ class HttpTransport:
                                                        e, TimeoutError):
                     continue
                 self.failures += 1
+                self.observe((time.monotonic() - t_sent) * 1e3, False)
                 return Reply(0, None, "", wire_ns, f"{type(e).__name__}: {e}")
+            self.observe((time.monotonic() - t_sent) * 1e3, True)
             try:
                 parsed = orjson.loads(raw) if raw else None
                 text = ""
@@ -114,13 +148,15 @@ class HttpTransport:
 TRANSPORTS = ("http", "ws_post")
 
 
-def make_transport(kind: str, base_url: str, timeout_s: float):
+def make_transport(kind: str, base_url: str, timeout_s: float, beat: Beat | None = None,
+                   observe: Observe | None = None):
     """``[gateway] transport``: "http" (keep-alive /exchange) or "ws_post" (actions as
-    websocket ``post`` requests, info over HTTP); both give the same ``Reply``."""
+    websocket ``post`` requests, info over HTTP); both give the same ``Reply``.
+    ``beat``: the heartbeat hook; ``observe``: each request's response time."""
     if kind == "ws_post":
         from .hl_ws_post import WsPostTransport
 
-        return WsPostTransport(base_url, timeout_s)
+        return WsPostTransport(base_url, timeout_s, beat=beat, observe=observe)
     if kind != "http":
         raise ValueError(f"gateway.transport {kind!r}: one of {TRANSPORTS}")
-    return HttpTransport(base_url, timeout_s)
+    return HttpTransport(base_url, timeout_s, beat=beat, observe=observe)

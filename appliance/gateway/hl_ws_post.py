@@ -12,19 +12,25 @@ HTTP status ("429 null", "400 ...") -> that status; no answer -> status 0 (fate
 unknown: the gateway reconciles, it never resends blindly).
 
 The connection is opened lazily, pinged when idle (the server drops a silent one
-after 60 s) and reopened after any error. ``info`` requests stay on HTTP keep-alive
-(``HttpTransport``): only actions take the websocket.
+after 60 s) and reopened after any error. As over HTTP, every request is bounded
+(lookup and connect, then the answer, each within ``timeout_s``) and beats the
+heartbeat while it waits (``beat``); ``observe`` gets each response time. ``info``
+requests stay on HTTP keep-alive (``HttpTransport``): only actions take the websocket.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 import time
+from urllib.parse import urlsplit
 
 import orjson
 import websocket
 
-from .hl_transport import HttpTransport, Reply
+from . import bounded_net
+from .bounded_net import Beat
+from .hl_transport import HttpTransport, Observe, Reply, no_observe
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +66,13 @@ def reply_from_post(response: object, wire_ns: int) -> Reply:
 
 class WsPostTransport:
     def __init__(self, base_url: str, timeout_s: float = 1.5,
-                 info_transport: HttpTransport | None = None) -> None:
+                 info_transport: HttpTransport | None = None, beat: Beat | None = None,
+                 observe: Observe | None = None) -> None:
         self.url = ws_url(base_url.rstrip("/"))
         self.timeout_s = timeout_s
-        self.http = info_transport or HttpTransport(base_url, timeout_s)
+        self.beat: Beat = beat or bounded_net.no_beat
+        self.observe: Observe = observe or no_observe
+        self.http = info_transport or HttpTransport(base_url, timeout_s, beat=beat, observe=observe)
         self._ws: websocket.WebSocket | None = None
         self._next_id = 0
         self._last_io = 0.0
@@ -75,7 +84,20 @@ class WsPostTransport:
 
     # --- connection ------------------------------------------------------------
     def _connect(self) -> websocket.WebSocket:
-        ws = websocket.create_connection(self.url, timeout=self.timeout_s, enable_multithread=False)
+        # Our own bounded, beating lookup and TCP connect; TLS and the upgrade are
+        # bounded by the socket timeout.
+        u = urlsplit(self.url)
+        secure = u.scheme == "wss"
+        host, port = u.hostname or "", u.port or (443 if secure else 80)
+        sock = bounded_net.connect(host, port, self.timeout_s, self.beat)
+        try:
+            if secure:
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+            ws = websocket.create_connection(self.url, timeout=self.timeout_s, socket=sock,
+                                             enable_multithread=False)
+        except Exception:
+            sock.close()
+            raise
         self.reconnects += 1
         self._last_io = time.monotonic()
         return ws
@@ -117,19 +139,26 @@ class WsPostTransport:
             req_id, typ.encode(), raw)
         for attempt in (0, 1):
             wire_ns = 0
+            self.beat()
+            t0 = time.monotonic()
             try:
                 if self._ws is None:
                     self._ws = self._connect()
                 ws = self._ws
+                ws.settimeout(self.timeout_s)  # _await left a slice on it
                 wire_ns = time.time_ns()
+                t0 = time.monotonic()
                 ws.send(msg.decode())
             except Exception as e:  # noqa: BLE001 - nothing left: a retry cannot double it
                 self._drop()
                 if attempt == 0:
                     continue
                 self.failures += 1
+                self.observe((time.monotonic() - t0) * 1e3, False)
                 return Reply(0, None, "", wire_ns, f"{type(e).__name__}: {e}")
-            return self._await(req_id, wire_ns)
+            r = self._await(req_id, wire_ns)
+            self.observe((time.monotonic() - t0) * 1e3, r.status != 0)
+            return r
         return Reply(0, None, "", 0, "unreachable")  # pragma: no cover
 
     def _await(self, req_id: int, wire_ns: int) -> Reply:
@@ -142,7 +171,8 @@ class WsPostTransport:
                 self.failures += 1
                 return Reply(0, None, "", wire_ns, f"TimeoutError: no post answer to id {req_id}")
             try:
-                ws.settimeout(left)
+                self.beat()  # waiting on a bounded answer is progress
+                ws.settimeout(min(left, bounded_net.BEAT_SLICE_S))
                 opcode, data = ws.recv_data()
             except websocket.WebSocketTimeoutException:
                 continue

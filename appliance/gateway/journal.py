@@ -18,15 +18,20 @@ A kill in the middle of a write leaves a torn last line (no newline, or a CRC
 that does not match): ``read_journal`` drops it and reports it; opening the
 journal for writing truncates it, so the next record starts on a clean line.
 A bad line that is not the last one is counted as ``corrupt`` and skipped.
+
+A full or read-only disk never raises out of the journal (``Journal`` says what it
+does instead): the gateway must still be able to cancel when it cannot write.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import math
 import os
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import orjson
@@ -34,6 +39,8 @@ import orjson
 log = logging.getLogger(__name__)
 
 FSYNC_POLICIES = ("always", "interval", "never")
+LOG_EVERY_S = 5.0  # journal failures are logged at most this often (with a count)
+MIN_FREE_BYTES = 256 * 1024  # less free on the journal's disk: stop before writes fail
 
 
 @dataclass
@@ -71,7 +78,7 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[list[dict], ReplayStats]
     try:
         with open(path, "rb") as f:
             data = f.read()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return out, st
     pos, last_n = 0, 0
     end = len(data)
@@ -105,55 +112,181 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[list[dict], ReplayStats]
 
 
 class Journal:
-    """Open (replaying what is there), then ``append``."""
+    """Open (replaying what is there), then ``append``.
+
+    Failure-aware: an ``OSError`` (ENOSPC, EROFS, EIO, ...) never escapes ``append``,
+    ``sync``, ``close`` or the constructor. It is logged (rate-limited), counted
+    (``errors``), remembered (``error``, ``errno``) and reported to ``on_error(reason)``;
+    ``append`` then returns 0 and the record is not in the file (a partial line is cut
+    back). The caller decides: a cancel goes out anyway, an order is not placed. A
+    journal that could not be opened retries on the next ``append`` (the disk may
+    have been freed); one whose replay could not be read stays closed, since its
+    numbering is unknown.
+    """
 
     def __init__(self, path: str | os.PathLike[str], fsync: str = "always",
-                 fsync_interval_s: float = 0.05) -> None:
+                 fsync_interval_s: float = 0.05,
+                 on_error: Callable[[str], None] | None = None) -> None:
         if fsync not in FSYNC_POLICIES:
             raise ValueError(f"journal fsync policy {fsync!r}: one of {FSYNC_POLICIES}")
         self.path = os.fspath(path)
         self.fsync_policy = fsync
         self.fsync_interval_s = fsync_interval_s
-        self.records, self.replay_stats = read_journal(self.path)
-        if self.replay_stats.torn_tail_bytes:
-            # Cut the torn tail so the next record starts on a clean line.
-            with open(self.path, "r+b") as f:
-                f.truncate(self.replay_stats.good_bytes)
-                f.flush()
-                os.fsync(f.fileno())
-        self.n = self.records[-1]["n"] if self.records else 0
-        d = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(d, exist_ok=True)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self.on_error = on_error
+        self.error = ""  # the last failure, "" while healthy
+        self.errno = 0
+        self.errors = 0  # failed operations since open
+        self._log_at = -math.inf
+        self._unlogged = 0
+        self._fd = -1
+        self._size = 0  # bytes of whole records: a failed write is cut back to this
         self._last_sync = time.monotonic()
         self.appended = 0
+        self._readable = True
+        self._tail_cut = False
+        self._torn = False  # a partial line could not be cut back: end it before the next
+        try:
+            self.records, self.replay_stats = read_journal(self.path)
+        except OSError as e:  # EIO, EACCES: we cannot know what was acted on
+            self.records, self.replay_stats = [], ReplayStats()
+            self._readable = False
+            self._failed("read", e)
+        self.n = self.records[-1]["n"] if self.records else 0
+        if self._readable:
+            self._open()
+
+    @property
+    def ok(self) -> bool:
+        """Open and the last operation succeeded."""
+        return self._fd >= 0 and not self.error
+
+    def _open(self) -> bool:
+        try:
+            if self.replay_stats.torn_tail_bytes and not self._tail_cut:
+                # Cut the torn tail so the next record starts on a clean line.
+                with open(self.path, "r+b") as f:
+                    f.truncate(self.replay_stats.good_bytes)
+                    f.flush()
+                    os.fsync(f.fileno())
+                self._tail_cut = True
+            d = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(d, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._size = os.fstat(self._fd).st_size
+        except OSError as e:
+            self._failed("open", e)
+            return False
+        return True
+
+    def _failed(self, what: str, e: OSError) -> None:
+        code = errno.errorcode.get(e.errno or 0, "")
+        self.errno = e.errno or 0
+        # the cause before the path: a kill reason is cut at 128 bytes
+        self.error = f"journal {what} {code} [Errno {e.errno}] {e.strerror}: {self.path}"
+        self._report()
+
+    def _report(self) -> None:
+        self.errors += 1
+        now = time.monotonic()
+        if now - self._log_at >= LOG_EVERY_S:
+            more = f" ({self._unlogged} more failures since the last message)" if self._unlogged else ""
+            log.error("%s%s", self.error, more)
+            self._log_at, self._unlogged = now, 0
+        else:
+            self._unlogged += 1
+        if self.on_error is not None:
+            self.on_error(self.error)
 
     def append(self, kind: str, **fields: object) -> int:
-        """Write one record (``k`` = kind) durably per the policy; returns its ``n``."""
-        self.n += 1
-        rec = {"n": self.n, "k": kind, "ts_ns": time.time_ns(), **fields}
-        line = _encode(rec)
+        """Write one record (``k`` = kind) durably per the policy; returns its ``n``,
+        or 0 when it could not be written (or synced): see the class doc."""
+        if self._fd < 0:
+            if not self._readable:
+                self._report()  # still the read failure
+                return 0
+            if not self._open():
+                return 0
+        n = self.n + 1
+        line = _encode({"n": n, "k": kind, "ts_ns": time.time_ns(), **fields})
+        if self._torn:  # the torn line becomes one damaged line, skipped on replay
+            line = b"\n" + line
         view = memoryview(line)
-        while view:  # os.write may write less than asked
-            w = os.write(self._fd, view)
-            view = view[w:]
+        try:
+            while view:  # os.write may write less than asked
+                w = os.write(self._fd, view)
+                view = view[w:]
+        except OSError as e:
+            self._cut_back()
+            self._failed("write", e)
+            return 0
+        self.n = n
+        self._size += len(line)
+        if self._torn:
+            self._torn = False
+            self._size = self._file_size(self._size)
         self.appended += 1
-        if self.fsync_policy == "always":
-            os.fsync(self._fd)
-        elif self.fsync_policy == "interval":
-            now = time.monotonic()
-            if now - self._last_sync >= self.fsync_interval_s:
+        try:
+            if self.fsync_policy == "always":
                 os.fsync(self._fd)
-                self._last_sync = now
-        return self.n
+            elif self.fsync_policy == "interval":
+                now = time.monotonic()
+                if now - self._last_sync >= self.fsync_interval_s:
+                    os.fsync(self._fd)
+                    self._last_sync = now
+        except OSError as e:  # written, but maybe not durable: not good enough to act on
+            self._failed("fsync", e)
+            return 0
+        self.error = ""
+        return n
 
-    def sync(self) -> None:
-        os.fsync(self._fd)
+    def space_error(self, min_free_bytes: int = MIN_FREE_BYTES) -> str:
+        """Why the journal's filesystem cannot take records much longer (read-only, or
+        under ``min_free_bytes`` free), else "": a quiet gateway learns of a full disk
+        before its next write fails."""
+        d = os.path.dirname(os.path.abspath(self.path))
+        try:
+            st = os.statvfs(d)
+        except OSError:
+            return ""  # the next write will say what is wrong
+        if st.f_flag & os.ST_RDONLY:
+            return f"journal EROFS [Errno {errno.EROFS}] read-only filesystem: {d}"
+        free = st.f_bavail * st.f_frsize
+        if st.f_blocks and free < min_free_bytes:
+            return (f"journal ENOSPC [Errno {errno.ENOSPC}] {free} bytes left "
+                    f"(< {min_free_bytes}): {d}")
+        return ""
+
+    def _cut_back(self) -> None:
+        """Drop a partial line so the next record starts on a line of its own."""
+        try:
+            if os.fstat(self._fd).st_size != self._size:
+                os.ftruncate(self._fd, self._size)
+        except OSError:
+            self._torn = True
+
+    def _file_size(self, default: int) -> int:
+        try:
+            return os.fstat(self._fd).st_size
+        except OSError:
+            return default
+
+    def sync(self) -> bool:
+        if self._fd < 0:
+            return False
+        try:
+            os.fsync(self._fd)
+        except OSError as e:
+            self._failed("fsync", e)
+            return False
+        return True
 
     def close(self) -> None:
         if self._fd >= 0:
-            os.fsync(self._fd)
-            os.close(self._fd)
+            self.sync()
+            try:
+                os.close(self._fd)
+            except OSError as e:
+                self._failed("close", e)
             self._fd = -1
 
     def __enter__(self) -> Journal:

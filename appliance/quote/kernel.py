@@ -4,6 +4,9 @@
 is a pure njit function of a MARKET_PARAMS record ``p``, the position, the account
 vector ``acct`` (margin.py), the config vector ``cfg`` (config.py) and two flags;
 it writes the TARGET_LADDER record ``out`` and returns its pull reason (0 = quoting).
+``compute_ladder_guarded`` is the same with the quote process's guards as inputs too:
+whether the position could be read, and the risk watchdog's graded action (RA_*)
+with its half-spread multiplier.
 
 Per side s (+1 bid, -1 ask), depths in bps of the fair price (microprice):
 
@@ -16,7 +19,9 @@ Per side s (+1 bid, -1 ask), depths in bps of the fair price (microprice):
     E[PnL] per level (epnl.py); a level with E <= 0 is dropped, so a side empties
     by itself as inventory, drift or toxicity turn against it. Sizes: alloc.py.
 
-Guards, whatever gamma says: kill -> pull; should_pull_quotes -> pull; a non-finite
+Guards, whatever gamma says: kill -> pull; a position that could not be read -> pull
+(never quoted as flat); risk action pull -> pull, reduce_only -> as ``reducing_only``,
+widen -> half-spreads (and their cap) x widen_mult; should_pull_quotes -> pull; a non-finite
 input -> pull (never a bad quote); above 100 % utilization, or too close to the
 liquidation price, the accumulating side is cleared; with ``reducing_only`` (the
 gateway's rate budget is short) only the reducing side is quoted, at most the
@@ -39,6 +44,11 @@ from shm_layout.constants import (
     PULL_NO_PARAMS,
     PULL_NONE,
     PULL_NOT_FINITE,
+    PULL_POSITION_UNKNOWN,
+    PULL_RISK,
+    RA_PULL,
+    RA_REDUCE_ONLY,
+    RA_WIDEN,
 )
 
 from . import alloc, epnl, glft, legacy, margin, rounding
@@ -205,6 +215,19 @@ def _side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext
 def compute_ladder(p, position_sz, acct, cfg, kill, reducing_only, now_mono_ns, out):
     """Fill ``out`` (a TARGET_LADDER record) from ``p`` (a MARKET_PARAMS record).
     Returns the pull reason (0 = quoting). Increments ``out.ladder_id``."""
+    return compute_ladder_guarded(p, position_sz, 1, acct, cfg, kill, reducing_only, 0, 1.0,
+                                  now_mono_ns, out)
+
+
+@njit(cache=True)
+def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, reducing_only,
+                           risk_action, widen_mult, now_mono_ns, out):
+    """``compute_ladder`` with the process's guards: ``position_known`` 0 pulls
+    (PULL_POSITION_UNKNOWN); ``risk_action`` (RA_*) pulls, reduces or widens by
+    ``widen_mult`` (never below 1: a bad multiplier must not narrow the quotes)."""
+    if risk_action == RA_REDUCE_ONLY:
+        reducing_only = 1
+    wmult = widen_mult if risk_action == RA_WIDEN and _finite(widen_mult) and widen_mult > 1.0 else 1.0
     out.ladder_id += 1
     out.coin = p.coin
     out.src_pub_mono_ns = p.src_pub_mono_ns
@@ -221,6 +244,10 @@ def compute_ladder(p, position_sz, acct, cfg, kill, reducing_only, now_mono_ns, 
     out.legacy_gate_disagree = 0
     if kill:
         return _pull(out, PULL_KILL)
+    if not position_known:
+        return _pull(out, PULL_POSITION_UNKNOWN)
+    if risk_action == RA_PULL:
+        return _pull(out, PULL_RISK)
     if p.valid == 0 or now_mono_ns - p.update_mono_ns > cfg[C_PARAMS_STALE_NS]:
         return _pull(out, PULL_NO_PARAMS)
     directional = cfg[C_USE_DIRECTIONAL_KAPPA] != 0.0
@@ -273,7 +300,7 @@ def compute_ladder(p, position_sz, acct, cfg, kill, reducing_only, now_mono_ns, 
 
     # half-spreads per side, drift shift, legacy zones, floor and caps
     fee = cfg[C_MAKER_FEE_BPS]
-    widen = p.tail_risk_multiplier
+    widen = p.tail_risk_multiplier * wmult
     if cfg[C_USE_REGIME_SPREAD] != 0.0:
         widen *= p.spread_multiplier
     h_b = glft.half_spread_bps(gamma, kappa_b, fee) * widen
@@ -295,6 +322,7 @@ def compute_ladder(p, position_sz, acct, cfg, kill, reducing_only, now_mono_ns, 
     spread_cap_mult = cfg[C_SPREAD_CAP_MULT]
     if spread_cap_mult > 0.0 and _finite(p.spread_bps) and p.spread_bps > 0.0:
         cap = min(cap, max(spread_cap_mult * p.spread_bps, 0.5 * cfg[C_MIN_SPREAD_BPS]))
+    cap *= wmult  # the risk action's widening is not undone by the caps
     d_b = min(d_b, cap)
     d_a = min(d_a, cap)
     out.drift_shift_bps = shift
@@ -369,5 +397,5 @@ def compute_ladder(p, position_sz, acct, cfg, kill, reducing_only, now_mono_ns, 
     return PULL_NONE
 
 
-__all__ = ["compute_ladder", "config_vector", "account_unknown", "N_CONFIG", "C_MAX_POSITION_SZ",
-           "C_ORDER_SZ"]
+__all__ = ["compute_ladder", "compute_ladder_guarded", "config_vector", "account_unknown", "N_CONFIG",
+           "C_MAX_POSITION_SZ", "C_ORDER_SZ"]

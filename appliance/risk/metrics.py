@@ -15,7 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from appliance.ipc import ring, seqlock
 from appliance.runtime import latency
 from appliance.runtime.control import heartbeat_age_ms
-from shm_layout.constants import N_CHILDREN, PROC_NAMES, PROC_QUOTE
+from shm_layout.constants import LRC_STATE_NAMES, N_CHILDREN, PROC_NAMES, PROC_QUOTE
 
 
 def _num(x) -> float:
@@ -96,12 +96,32 @@ class ApplianceCollector:
         kill = GaugeMetricFamily("mm_kill_active", "1 while the kill flag is up")
         kill.add_metric([], float(control["kill_flag"]))
         yield kill
+        ra = GaugeMetricFamily("mm_risk_action", "graded risk action in force: 0 none, 1 widen, "
+                               "2 reduce_only, 3 pull", labels=["check"])
+        ra.add_metric([control["risk_action_check"].decode(errors="replace")], float(control["risk_action"]))
+        yield ra
+        lrc = GaugeMetricFamily("mm_last_resort_canceller_state",
+                                "1 for the canceller's current state (idle, cancelling, verified, "
+                                "failed, off)", labels=["state"])
+        cur = int(control["canceller_state"])
+        for i, name in enumerate(LRC_STATE_NAMES):
+            lrc.add_metric([name], float(i == cur))
+        yield lrc
+        lrc_n = CounterMetricFamily("mm_last_resort_cancelled",
+                                    "orders cancelled by the last-resort canceller")
+        lrc_n.add_metric([], float(control["canceller_cancelled"]))
+        yield lrc_n
         q50, q99 = latency.quantiles(control["procs"][PROC_QUOTE]["lat_hist"])
         lat = GaugeMetricFamily("mm_event_to_ladder_seconds", "feed publish to ladder publish",
                                 labels=["quantile"])
         lat.add_metric(["0.5"], math.nan if q50 is None else q50 / 1e9)
         lat.add_metric(["0.99"], math.nan if q99 is None else q99 / 1e9)
         yield lat
+        # from the control block: gateway.json cannot be written on the full disk it reports
+        je = CounterMetricFamily("mm_gateway_journal_errors",
+                                 "gateway journal operations that failed (disk full, read-only)")
+        je.add_metric([], float(control["gw_journal_errors"]))
+        yield je
         yield from self._gateway()
 
     def _gateway(self):
@@ -127,6 +147,11 @@ class ApplianceCollector:
             c = CounterMetricFamily(f"mm_gateway_{key}", doc)
             c.add_metric([], float(st.get(key) or 0))
             yield c
+        den = CounterMetricFamily("mm_pretrade_denials", "orders denied by the gateway's pre-trade gate",
+                                  labels=["reason"])
+        for reason, n in (st.get("pretrade_denials") or {}).items():
+            den.add_metric([str(reason)], float(n))
+        yield den
         rb = st.get("rate_budget") or {}
         h = GaugeMetricFamily("mm_rate_headroom", "rate-limit headroom fraction", labels=["limit"])
         h.add_metric(["ip"], float(rb.get("ip_headroom_frac", math.nan)))

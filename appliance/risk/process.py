@@ -1,18 +1,25 @@
-"""The risk watchdog: runs the checks every ``check_interval_ms`` and raises the
-kill flag on the first reason; serves the Prometheus metrics."""
+"""The risk watchdog: every ``check_interval_ms`` it runs the checks (checks.py) and
+acts on what fired (actions.py: kill flag or graded action); serves the Prometheus
+metrics.
+
+The loop is ``step``: one cycle of checks and actions per interval, whatever the
+kill flag says (the baselines, the fills cursor and the journal keep going while
+it is up). Further duties of the watchdog go in ``step`` after ``engine.apply``.
+"""
 
 import time
 
 from appliance.config import kill_switch_path
 from appliance.runtime.context import ProcessContext
+from appliance.runtime.control import pid_alive
 
 from . import checks, metrics
+from .actions import ActionEngine
+from .canceller import LastResortCanceller
+from .journal import RiskJournal, journal_path
 
 
-def main(argv=None) -> int:
-    ctx = ProcessContext("risk", argv, timer_driven=True)
-    view = checks.RiskView(ctx.cfg, ctx.mem, str(kill_switch_path(ctx.cfg, ctx.instance)),
-                           time.monotonic_ns())
+def _serve_metrics(ctx: ProcessContext) -> None:
     r = ctx.cfg.risk
     try:
         from appliance.gateway.hl_setup import stats_path
@@ -26,7 +33,18 @@ def main(argv=None) -> int:
         ctx.log.error("metrics exporter not started on %s:%d: %s", r.metrics_host,
                       r.metrics_port, e)
         ctx.count_error()
-    interval_ns = r.check_interval_ms * 1_000_000
+
+
+def main(argv=None) -> int:
+    ctx = ProcessContext("risk", argv, timer_driven=True)
+    view = checks.RiskView(ctx.cfg, ctx.mem, str(kill_switch_path(ctx.cfg, ctx.instance)),
+                           time.monotonic_ns())
+    journal = RiskJournal(journal_path(ctx.cfg, ctx.instance), on_error=ctx.count_error)
+    engine = ActionEngine(ctx.cfg, ctx.control, journal)
+    if ctx.cfg.risk.disabled_checks:
+        ctx.log.warning("risk checks DISABLED by config: %s", ", ".join(ctx.cfg.risk.disabled_checks))
+    _serve_metrics(ctx)
+    interval_ns = ctx.cfg.risk.check_interval_ms * 1_000_000
     next_ns = [0]
 
     def step() -> int:
@@ -34,10 +52,22 @@ def main(argv=None) -> int:
         if now < next_ns[0]:
             return 0
         next_ns[0] = now + interval_ns
-        if not ctx.kill_active:
-            reason = checks.first_reason(view)
-            if reason:
-                ctx.kill(reason)
+        found = checks.evaluate(view)
+        engine.apply(found, view.events)
+        view.events.clear()
         return 0
 
-    return ctx.run(step)
+    # The last-resort canceller (canceller.py): its own thread and venue connection.
+    canceller = LastResortCanceller(ctx.cfg, ctx.instance, ctx.mem)
+    canceller.start()
+
+    def on_exit() -> None:
+        if ctx.parent.orphaned() or not pid_alive(int(ctx.control["supervisor_pid"])):
+            canceller.final_sweep()  # the supervisor died: leave nothing resting
+        else:
+            canceller.stop()
+
+    try:
+        return ctx.run(step, on_exit=on_exit)
+    finally:
+        journal.close()

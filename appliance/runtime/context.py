@@ -17,6 +17,7 @@ from shm_layout import InstanceMemory
 from shm_layout.constants import PROC_NAMES, PS_EXITED, PS_RUNNING
 
 from .control import mask_of_cpus, set_kill
+from .parent import ParentWatch, die_with_parent
 from .waiting import Doorbells, Waiter
 
 
@@ -53,6 +54,12 @@ class ProcessContext:
         self._stop = False
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        # Die with the supervisor: SIGTERM from the kernel, and a check from the loop.
+        self.parent = ParentWatch()
+        if not die_with_parent():
+            self.log.error("supervisor pid %d is gone: stopping", self.parent.parent)
+            self.parent.lost = True
+            self._stop = True
 
     def _on_signal(self, signum, frame) -> None:
         self._stop = True
@@ -74,11 +81,22 @@ class ProcessContext:
     def count_error(self, n: int = 1) -> None:
         self.slot["errors"] += n
 
+    def beat(self) -> None:
+        """Stamp the heartbeat from inside a step: the process is alive and making
+        progress (the gateway's transports call it before each venue request and while
+        waiting on one, which is bounded). A loop stuck anywhere else still goes stale."""
+        self.slot["heartbeat_mono_ns"] = time.monotonic_ns()
+
     def run(self, step, poll=None, on_exit=None) -> int:
         """Loop ``step`` until SIGTERM. ``poll`` (default: step) re-checks for work
         before a blocking wait."""
         slot = self.slot
         slot["cpus_mask"] = mask_of_cpus(os.sched_getaffinity(0))
+        if self._stop:  # orphaned before the first step: only the exit path runs
+            if on_exit is not None:
+                on_exit()
+            slot["state"] = PS_EXITED
+            return 0
         # The first step compiles the kernels (seconds when the cache is cold):
         # do it while still "starting", which the supervisor gives more time.
         n = step()
@@ -90,6 +108,9 @@ class ProcessContext:
         poll = poll or step
         try:
             while not self._stop:
+                if self.parent.orphaned():
+                    self.log.error("supervisor pid %d is gone: stopping", self.parent.parent)
+                    break
                 n = step()
                 slot["heartbeat_mono_ns"] = time.monotonic_ns()
                 slot["loops"] += 1

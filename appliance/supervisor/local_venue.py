@@ -24,6 +24,9 @@ from appliance.gateway import hl_setup
 log = logging.getLogger("supervisor")
 
 STOP_GRACE_S = 5.0
+# A supervisor that dies leaves the venue this long to serve the children's last
+# cancels (they get SIGTERM from the kernel), then it stops too.
+ORPHAN_GRACE_S = 3.0
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -41,7 +44,8 @@ def port_open(host: str, port: int) -> bool:
 
 
 class LocalVenue:
-    def __init__(self, cfg: Config, instance: str, config_path: str | None) -> None:
+    def __init__(self, cfg: Config, instance: str, config_path: str | None,
+                 lock_fd: int | None = None) -> None:
         self.cfg = cfg
         self.instance = instance
         self.config_path = config_path
@@ -51,13 +55,19 @@ class LocalVenue:
         self.restarts = 0
         self._restart_at = 0.0
         self.log_path = state_dir(cfg, instance) / "venue.log"
+        self.lock_fd = lock_fd  # the instance lock, held while the venue lives
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else 0
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def _cmd(self) -> list[str]:
-        cmd = [sys.executable, "-m", "appliance.venue", "--host", self.host, "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "appliance.venue", "--host", self.host, "--port", str(self.port),
+               "--orphan-grace", str(ORPHAN_GRACE_S)]
         if self.config_path:
             cmd += ["--config", str(self.config_path)]
         # Only [venue] funded accounts exist there (the demo key's by default): another key
@@ -68,7 +78,8 @@ class LocalVenue:
         logf = open(self.log_path, "ab")  # noqa: SIM115 (the child keeps it)
         try:
             self.proc = subprocess.Popen(self._cmd(), stdin=subprocess.DEVNULL, stdout=logf,
-                                         stderr=subprocess.STDOUT)
+                                         stderr=subprocess.STDOUT,
+                                         pass_fds=(self.lock_fd,) if self.lock_fd is not None else ())
         finally:
             logf.close()
 
@@ -91,19 +102,22 @@ class LocalVenue:
         (state_dir(self.cfg, self.instance) / hl_setup.VENUE_URL_FILE).write_text(self.url + "\n")
         log.info("local venue on %s (pid %d)", self.url, self.proc.pid)
 
-    def check(self) -> None:
-        """Restart a venue that died (called from the supervision loop)."""
+    def check(self) -> bool:
+        """Restart a venue that died (called from the supervision loop); True when a new
+        venue process was spawned (its pid is to be recorded)."""
         if self.proc is None or self.proc.poll() is None:
-            return
+            return False
         now = time.monotonic()
         if not self._restart_at:
             self._restart_at = now + min(5.0, 0.5 * 2 ** self.restarts)
             log.warning("local venue exited with code %s; restarting", self.proc.returncode)
-            return
+            return False
         if now >= self._restart_at:
             self._restart_at = 0.0
             self.restarts += 1
             self.spawn()
+            return True
+        return False
 
     def stop(self) -> None:
         p = self.proc

@@ -12,7 +12,14 @@ from shm_layout import SegmentMissing, attach
 from shm_layout.constants import AS_RUNNING, AS_STOPPED
 
 from .cores import assign, describe
-from .supervisor import StartRefused, Supervisor, log_to, running_supervisor, verify_clock
+from .supervisor import (
+    StartRefused,
+    Supervisor,
+    end_leftovers,
+    log_to,
+    running_supervisor,
+    verify_clock,
+)
 
 log = logging.getLogger("supervisor")
 
@@ -29,7 +36,11 @@ def preflight(instance: str, config_path: str | None, cores: str | None):
             f"instance '{instance}' is already running (supervisor pid {pid}); "
             f"stop it first with: mmctl stop --instance {instance}"
         )
-    return cfg, plan, warnings, verify_clock(cfg)
+    verdict = verify_clock(cfg)
+    # A dead supervisor's set: end it now (the gateway cancels on SIGTERM), and say so.
+    for what in end_leftovers(instance, state_dir(cfg, instance)):
+        warnings.append(f"ended a process left by a dead supervisor: {what}")
+    return cfg, plan, warnings, verdict
 
 
 def supervise(instance: str, config_path: str | None, checked, duration_s: float | None) -> int:
@@ -96,8 +107,12 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
             continue
         try:
             state = int(seg.records[0]["state"])
+            owner = int(seg.records[0]["supervisor_pid"])
         finally:
             seg.close()
+        if owner != proc.pid:  # segments a dead supervisor left: ours are not made yet
+            time.sleep(0.05)
+            continue
         if state == AS_RUNNING:
             return proc.pid, ""
         if state == AS_STOPPED:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from appliance.config import Config, state_dir
 from appliance.runtime.control import children_healthy, pid_alive, set_kill
+from appliance.runtime.parent import SUPERVISOR_PID_ENV
 from appliance.runtime.waiting import create_bells, unlink_bells
 from shm_layout import InstanceMemory, LayoutMismatch, SegmentMissing, attach
 from shm_layout.constants import (
@@ -37,6 +38,7 @@ from shm_layout.constants import (
 from shm_layout.segments import LAYOUT_HASH
 from shm_layout.shm import existing_segments
 
+from . import ownership
 from .clock import check_clock
 from .local_venue import LocalVenue
 from .sdnotify import SdNotifier
@@ -66,9 +68,50 @@ def running_supervisor(instance: str) -> int:
     return pid if pid_alive(pid) else 0
 
 
+def control_pids(instance: str) -> list[tuple[str, int]]:
+    """The set recorded in the control block (supervisor, children, venue), if any."""
+    try:
+        seg = attach(instance, "control", writable=False)
+    except (SegmentMissing, LayoutMismatch):
+        return []
+    try:
+        ctl = seg.records[0]
+        out = [("supervisor", int(ctl["supervisor_pid"]))]
+        out += [(PROC_NAMES[p], int(ctl["procs"][p]["pid"])) for p in range(N_CHILDREN)]
+        out.append(("venue", int(ctl["venue_pid"])))
+    finally:
+        seg.close()
+    return [(n, p) for n, p in out if p > 0]
+
+
+def end_leftovers(instance: str, sd: Path) -> list[str]:
+    """End what a dead supervisor left running (StartRefused if it is alive)."""
+    try:
+        return ownership.end_leftovers(instance, sd, control_pids(instance))
+    except ownership.InstanceBusy as e:
+        raise StartRefused(str(e)) from None
+
+
+def take_instance_lock(instance: str, sd: Path, wait_s: float = 5.0) -> ownership.InstanceLock:
+    """The instance lock, after ending any leftover holder; StartRefused if it stays held."""
+    lock = ownership.try_lock(sd)
+    if lock is None:
+        for what in end_leftovers(instance, sd):
+            log.warning("ended a process left by a dead supervisor: %s", what)
+        deadline = time.monotonic() + wait_s
+        while lock is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            lock = ownership.try_lock(sd)
+    if lock is None:
+        holders = ownership.lock_holders(sd)
+        raise StartRefused(f"instance '{instance}': {ownership.lock_path(sd)} is held by "
+                           f"pid(s) {holders or '?'} that could not be ended; end them and retry")
+    return lock
+
+
 def clean_stale(instance: str) -> list[str]:
-    """Refuse a running instance; remove what a crashed one left. Returns what
-    was removed."""
+    """Refuse a running instance; remove the segments a crashed one left (its processes
+    are ended first by ``take_instance_lock``). Returns what was removed."""
     left = existing_segments(instance)
     if not left:
         return []
@@ -118,6 +161,9 @@ class Supervisor:
     def prepare(self, verdict) -> None:
         """Create the segments and bells; ``verdict`` is the start-up clock check."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        # One instance, one set: the lock is held while any process of ours lives.
+        self.lock = take_instance_lock(self.instance, self.state_dir)
+        os.environ[SUPERVISOR_PID_ENV] = str(os.getpid())  # children die with us
         removed = clean_stale(self.instance)
         if removed:
             log.warning("removed segments left by a crashed run of '%s': %s",
@@ -153,7 +199,7 @@ class Supervisor:
         j = hl_setup.journal_path(self.cfg, self.instance)
         if j.exists():
             j.replace(j.with_name(j.name + ".prev"))
-        self.venue = LocalVenue(self.cfg, self.instance, self.config_path)
+        self.venue = LocalVenue(self.cfg, self.instance, self.config_path, self.lock.fd)
 
     def _on_signal(self, signum, frame) -> None:
         self._signalled = True
@@ -164,8 +210,11 @@ class Supervisor:
         ctl["clock_max_error_us"] = verdict.kernel.max_error_us
         ctl["clock_checked_ts_ns"] = time.time_ns()
         ctl["clock_ok"] = int(verdict.ok)
+        # The risk watchdog acts on risk.max_clock_failed_checks failures in a row.
+        ctl["clock_fail_streak"] = 0 if verdict.ok else int(ctl["clock_fail_streak"]) + 1
         if not verdict.ok:
-            set_kill(ctl, "clock: " + "; ".join(verdict.reasons)[:120], "supervisor")
+            log.error("clock check failed (%d in a row): %s", int(ctl["clock_fail_streak"]),
+                      "; ".join(verdict.reasons))
 
     # --- children -------------------------------------------------------------
     def spawn(self, p: int) -> None:
@@ -180,6 +229,7 @@ class Supervisor:
             proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, env=env,
                 preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+                pass_fds=(self.lock.fd,),  # the instance lock lives while any child does
             )
         finally:
             logf.close()
@@ -189,6 +239,13 @@ class Supervisor:
         slot["state"] = PS_STARTING
         slot["started_mono_ns"] = time.monotonic_ns()
         slot["pid"] = proc.pid
+        self._record_pids()
+
+    def _record_pids(self) -> None:
+        children = {PROC_NAMES[p]: c.pid for p, c in enumerate(self.children) if c is not None}
+        venue = self.venue.pid if self.venue is not None else 0
+        self.control["venue_pid"] = venue
+        ownership.write_pids(self.state_dir, os.getpid(), children, venue)
 
     def _backoff_ns(self, p: int) -> int:
         s = self.cfg.supervisor
@@ -255,6 +312,10 @@ class Supervisor:
             try:
                 self._record_clock(clock_verdict(self.cfg))
             except Exception as e:  # a failed check must not kill supervision
+                ctl = self.control
+                if ctl is not None:  # a check that cannot run counts as a failed one
+                    ctl["clock_ok"] = 0
+                    ctl["clock_fail_streak"] = int(ctl["clock_fail_streak"]) + 1
                 log.error("clock check failed to run: %s", e)
 
     # --- main loop ------------------------------------------------------------
@@ -262,6 +323,7 @@ class Supervisor:
         if self.venue is not None:  # before the feed, stopped last
             try:
                 self.venue.start(self.cfg.supervisor.startup_timeout_s)
+                self._record_pids()
             except RuntimeError as e:
                 log.error("%s", e)
                 self._stopping = True
@@ -295,8 +357,8 @@ class Supervisor:
                 sup["heartbeat_mono_ns"] = now
                 for p in range(N_CHILDREN):
                     self._check_child(p, now)
-                if self.venue is not None:
-                    self.venue.check()
+                if self.venue is not None and self.venue.check():
+                    self._record_pids()
                 healthy = children_healthy(ctl, timeout_ms)
                 if healthy and not ready:
                     ready = True
@@ -346,6 +408,8 @@ class Supervisor:
         InstanceMemory.unlink_all(self.instance)
         unlink_bells(self.instance, range(N_CHILDREN))
         self.notifier.close()
+        ownership.forget_pids(self.state_dir)
+        os.close(self.lock.fd)  # every process of the set is gone: the instance is free
         log.info("stopped; segments unlinked")
 
 

@@ -11,11 +11,14 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import signal
 import threading
 
 import orjson
 from aiohttp import web
+
+from appliance.runtime.parent import expected_parent
 
 from ..faults import FaultPlan
 from .market import open_market, run_market
@@ -210,8 +213,9 @@ class VenueThread:
         self.stop()
 
 
-def run_venue(settings: VenueSettings, on_ready=None) -> int:
-    """Run in the foreground until SIGINT/SIGTERM; ``on_ready(server)`` once listening."""
+def run_venue(settings: VenueSettings, on_ready=None, orphan_grace_s: float | None = None) -> int:
+    """Run in the foreground until SIGINT/SIGTERM; ``on_ready(server)`` once listening.
+    ``orphan_grace_s``: also stop that long after the parent process dies."""
 
     async def _main() -> None:
         server = VenueServer(settings)
@@ -221,12 +225,26 @@ def run_venue(settings: VenueSettings, on_ready=None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
+        watch = None
+        if orphan_grace_s is not None:
+            watch = asyncio.create_task(_stop_when_orphaned(stop, orphan_grace_s))
         if on_ready is not None:
             on_ready(server)
         try:
             await stop.wait()
         finally:
+            if watch is not None:
+                watch.cancel()
             await server.stop()
 
     asyncio.run(_main())
     return 0
+
+
+async def _stop_when_orphaned(stop: asyncio.Event, grace_s: float) -> None:
+    parent = expected_parent() or os.getppid()
+    while os.getppid() == parent:
+        await asyncio.sleep(0.1)
+    log.warning("parent pid %d is gone: stopping in %g s", parent, grace_s)
+    await asyncio.sleep(grace_s)
+    stop.set()

@@ -1,0 +1,276 @@
+"""``mmctl soak``: trade against the local venue for N minutes with a random fault
+every interval, then print the invariants (``soak_watch.invariants``).
+
+The venue runs as its own process for the whole soak (so the account, its fills and
+its open orders outlive every fault), the appliance reaches it as a remote venue
+(``network = "testnet"`` with ``api_url`` on loopback and the demo key). Faults:
+
+* ``child_kill9``: one of the five children, SIGKILL (the supervisor restarts it);
+* ``supervisor_kill9``: SIGKILL to the supervisor; the soak then runs ``mmctl start``
+  again, as systemd's ``Restart=`` would;
+* ``ws_drop``, ``http_429`` (a burst of 5), ``delay`` (500 ms per response, 20 s):
+  the venue's fault injection;
+* ``disk_full``: the state directory is a small tmpfs; a ballast file fills it for
+  15 s (root only: without mount rights the fault is left out, and said so).
+
+After each fault the soak waits for the five to be healthy again and, as an
+operator would, clears a kill flag the fault raised (with a reason). At the end:
+kill flag, settle, compare, ``mmctl stop``, and count what is left at the venue.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from appliance.gateway.hl_setup import JOURNAL_NAME
+from appliance.supervisor.local_venue import free_port, port_open
+from appliance.supervisor.ownership import cmdline, instance_of
+from appliance.venue.demo_key import DEMO_ADDRESS, write_demo_key_file
+
+from .soak_watch import Watch, all_zero, invariants, post, venue_info
+
+FAULTS = ("child_kill9", "supervisor_kill9", "ws_drop", "http_429", "delay", "disk_full")
+CHILDREN = ("feed", "estimator", "quote", "gateway", "risk")
+MMCTL = [sys.executable, "-m", "appliance.cli"]
+TMPFS_MB = 64
+DELAY_S = 20.0
+DISK_FULL_S = 15.0
+
+# Lively enough to trade a few times a minute (as the end-to-end tests), polled hard.
+APP_CONFIG = """[appliance]
+state_dir = "{state}"
+[risk]
+metrics_port = 0
+[estimator.cascade]
+enabled = false
+[feed]
+synthetic_sigma_bps_per_sqrt_s = 6.0
+[quote]
+min_spread_bps = 2.0
+use_epnl_filter = false
+[gateway]
+network = "testnet"
+api_url = "{url}"
+key_file = "{key}"
+requote_budget_per_min = 600.0
+"""
+VENUE_CONFIG = """[venue]
+ip_weight_per_min = 1000000
+seed = {seed}
+[feed]
+synthetic_sigma_bps_per_sqrt_s = 6.0
+"""
+
+
+def mmctl(*args: str, timeout: float = 240.0) -> subprocess.CompletedProcess:
+    return subprocess.run([*MMCTL, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def status(instance: str) -> dict | None:
+    p = mmctl("status", "--instance", instance, "--json", timeout=30)
+    return json.loads(p.stdout) if p.returncode == 0 else None
+
+
+def set_pids(instance: str) -> list[int]:
+    out = []
+    for e in os.listdir("/proc"):
+        if e.isdigit() and int(e) != os.getpid():
+            c = cmdline(int(e))
+            if "-m appliance." in c and instance_of(c) == instance:
+                out.append(int(e))
+    return out
+
+
+class Soak:
+    def __init__(self, minutes: float, fault_every_s: float, seed: int, workdir: Path | None,
+                 faults: tuple[str, ...] = FAULTS, log=print) -> None:
+        self.minutes = minutes
+        self.fault_every_s = fault_every_s
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.log = log
+        self.own_workdir = workdir is None
+        self.work = Path(workdir or tempfile.mkdtemp(prefix="mm-soak-"))
+        self.instance = f"soak{os.getpid()}"
+        self.state = self.work / "state"
+        self.faults = list(faults)
+        self.mounted = False
+        self.venue: subprocess.Popen | None = None
+        self.events: list[dict] = []
+
+    # --- set-up and tear-down ----------------------------------------------------------
+    def _mount_state(self) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        if "disk_full" not in self.faults:
+            return
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_MB}m,mode=0700", "tmpfs",
+                            str(self.state)], capture_output=True, text=True)
+        if r.returncode == 0:
+            self.mounted = True
+        else:
+            self.faults.remove("disk_full")
+            self.log(f"note: disk_full left out (cannot mount a tmpfs: {r.stderr.strip()})")
+
+    def _start_venue(self) -> str:
+        port = free_port()
+        cfg = self.work / "venue.toml"
+        cfg.write_text(VENUE_CONFIG.format(seed=self.seed))
+        log = open(self.work / "venue.log", "ab")  # noqa: SIM115 (the child keeps it)
+        self.venue = subprocess.Popen([sys.executable, "-m", "appliance.venue", "--port", str(port),
+                                       "--config", str(cfg)], stdout=log, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL)
+        log.close()
+        deadline = time.monotonic() + 60
+        while not port_open("127.0.0.1", port):
+            if self.venue.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the soak's venue did not start; see {self.work / 'venue.log'}")
+            time.sleep(0.1)
+        return f"http://127.0.0.1:{port}"
+
+    def _start_app(self) -> None:
+        p = mmctl("start", "--instance", self.instance, "--config", str(self.config))
+        if p.returncode != 0:
+            raise RuntimeError(f"mmctl start failed: {p.stderr.strip()}")
+
+    def teardown(self) -> None:
+        mmctl("stop", "--instance", self.instance, timeout=60)
+        if self.venue is not None and self.venue.poll() is None:
+            self.venue.send_signal(signal.SIGTERM)
+            try:
+                self.venue.wait(10)
+            except subprocess.TimeoutExpired:
+                self.venue.kill()
+        if self.mounted:
+            subprocess.run(["umount", "-l", str(self.state)], capture_output=True)
+        if self.own_workdir:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    # --- faults ---------------------------------------------------------------------------
+    def _healthy(self) -> bool:
+        st = status(self.instance)
+        return bool(st) and st["supervisor"]["alive"] and all(
+            p["alive"] and p["state"] == "running" for p in st["processes"])
+
+    def _wait_healthy(self, timeout_s: float = 120.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._healthy():
+                return True
+            time.sleep(0.5)
+        return False
+
+    def _reset_kill(self, why: str) -> None:
+        st = status(self.instance)
+        if st and st["kill"]["active"]:
+            self.log(f"  kill flag was raised ({st['kill']['source']}: {st['kill']['reason']}); reset")
+            mmctl("kill", "--reset", "--reason", f"soak: {why}", "--instance", self.instance)
+
+    def inject(self, fault: str) -> dict:
+        ev = {"t_s": round(time.monotonic() - self.t0, 1), "fault": fault}
+        if fault == "child_kill9":
+            name = self.rng.choice(CHILDREN)
+            st = status(self.instance)
+            pid = next(p["pid"] for p in st["processes"] if p["name"] == name)
+            os.kill(pid, signal.SIGKILL)
+            ev["target"] = f"{name} pid {pid}"
+        elif fault == "supervisor_kill9":
+            pid = status(self.instance)["supervisor"]["pid"]
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 20
+            while set_pids(self.instance) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            ev["set_gone_s"] = round(time.monotonic() - self.t0 - ev["t_s"], 2)
+            self._start_app()  # what systemd's Restart= does
+        elif fault == "ws_drop":
+            post(self.url, "/_faults", {"ws_drop": True})
+        elif fault == "http_429":
+            post(self.url, "/_faults", {"http_429_burst": 5})
+        elif fault == "delay":
+            post(self.url, "/_faults", {"response_delay_ms": 500})
+            time.sleep(DELAY_S)
+            post(self.url, "/_faults", {"response_delay_ms": 0})
+        elif fault == "disk_full":
+            ballast = self.state / "ballast"
+            with open(ballast, "wb") as f:
+                try:
+                    while True:
+                        f.write(b"\0" * (1 << 20))
+                        f.flush()
+                except OSError:
+                    pass
+            time.sleep(DISK_FULL_S)
+            ballast.unlink()
+        ev["healthy_after"] = self._wait_healthy()
+        self._reset_kill(f"{fault} over")
+        return ev
+
+    # --- the run ----------------------------------------------------------------------------
+    def run(self) -> dict:
+        self._mount_state()
+        key = self.work / "demo.key"
+        write_demo_key_file(key)
+        self.url = self._start_venue()
+        self.config = self.work / "mm.toml"
+        self.config.write_text(APP_CONFIG.format(state=self.state, url=self.url, key=key))
+        watch = Watch(self.url, DEMO_ADDRESS, self.instance)
+        try:
+            self._start_app()
+            self.t0 = time.monotonic()
+            watch.start()
+            end = self.t0 + self.minutes * 60
+            next_fault = self.t0 + self.fault_every_s
+            while time.monotonic() < end:
+                if time.monotonic() >= next_fault:
+                    fault = self.rng.choice(self.faults)
+                    ev = self.inject(fault)
+                    self.events.append(ev)
+                    self.log(f"t={ev['t_s']:>6.1f} s  {fault} {ev.get('target', '')}")
+                    next_fault = max(next_fault + self.fault_every_s, time.monotonic() + 5)
+                time.sleep(0.2)
+            return self._finish(watch)
+        finally:
+            watch.stop()
+            self.teardown()
+
+    def _finish(self, watch: Watch) -> dict:
+        self._wait_healthy()
+        mmctl("kill", "--reason", "soak: end", "--instance", self.instance)
+        deadline = time.monotonic() + 30
+        while venue_info(self.url, "openOrders", DEMO_ADDRESS) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(3.0)  # the last fills and position checks land
+        pos = json.loads(mmctl("inspect", "position", "--instance", self.instance, "--json").stdout)
+        ours = float(pos["fields"]["position_sz"])
+        ch = venue_info(self.url, "clearinghouseState", DEMO_ADDRESS) or {}
+        theirs = sum(float(a["position"]["szi"]) for a in ch.get("assetPositions", [])
+                     if a["position"]["coin"] == "BTC")
+        watch.stop()
+        mmctl("stop", "--instance", self.instance, timeout=60)
+        time.sleep(1.0)
+        orphans = len(venue_info(self.url, "openOrders", DEMO_ADDRESS) or [])
+        inv = invariants(watch, self.state / JOURNAL_NAME, ours, theirs, orphans,
+                         set_pids(self.instance))
+        return {"minutes": self.minutes, "fault_every_s": self.fault_every_s, "seed": self.seed,
+                "faults": self.events, "invariants": inv, "all_zero": all_zero(inv)}
+
+
+def render(result: dict) -> str:
+    inv = result["invariants"]
+    lines = [f"soak: {result['minutes']:g} min, a fault every {result['fault_every_s']:g} s "
+             f"(seed {result['seed']}), {len(result['faults'])} faults"]
+    counts: dict[str, int] = {}
+    for ev in result["faults"]:
+        counts[ev["fault"]] = counts.get(ev["fault"], 0) + 1
+    lines.append("faults: " + ", ".join(f"{k} x{v}" for k, v in sorted(counts.items())))
+    lines += [f"  {k:<32} {v}" for k, v in inv.items()]
+    lines.append("invariants: " + ("ALL ZERO" if result["all_zero"] else "VIOLATED"))
+    return "\n".join(lines)
