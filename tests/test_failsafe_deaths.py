@@ -13,18 +13,7 @@ from appliance_helpers import force_cleanup, mmctl, status, wait_for, write_conf
 from hl_e2e_helpers import TRADING_CONFIG, venue_open_orders, venue_url
 
 from appliance.runtime.control import pid_alive
-from appliance.supervisor.ownership import cmdline, instance_of
-
-
-def _set_pids(instance: str) -> list[int]:
-    """Every live process whose command line runs this instance (supervisor + children)."""
-    out = []
-    for e in os.listdir("/proc"):
-        if e.isdigit() and int(e) != os.getpid():
-            c = cmdline(int(e))
-            if "-m appliance." in c and instance_of(c) == instance:
-                out.append(int(e))
-    return out
+from tools.soak import set_pids
 
 
 def _open_orders(url: str):
@@ -56,19 +45,19 @@ def test_supervisor_kill9_three_times_then_book_emptied_set_gone_and_restart_is_
     for round_ in range(3):
         url = _start_and_quote(instance, cfg, tmp)
         st = status(instance)
-        assert len(_set_pids(instance)) == 6, "one supervisor and five children, no more"
+        assert len(set_pids(instance)) == 6, "one supervisor and five children, no more"
         venue_pid = st["venue"]["pid"]
         t0 = time.monotonic()
         os.kill(st["supervisor"]["pid"], signal.SIGKILL)
         assert wait_for(lambda u=url: _open_orders(u) == [], 15), "orders rest after the supervisor died"
         t_empty = time.monotonic() - t0
-        assert wait_for(lambda v=venue_pid: not _set_pids(instance) and not pid_alive(v), 20), \
-            f"survivors: {_set_pids(instance)}, venue alive: {pid_alive(venue_pid)}"
+        assert wait_for(lambda v=venue_pid: not set_pids(instance) and not pid_alive(v), 20), \
+            f"survivors: {set_pids(instance)}, venue alive: {pid_alive(venue_pid)}"
         t_gone = time.monotonic() - t0
         assert status(instance)["state"] == "supervisor dead"
         print(f"round {round_}: book empty {t_empty:.2f} s, set gone {t_gone:.2f} s after kill -9")
     _start_and_quote(instance, cfg, tmp)
-    assert len(_set_pids(instance)) == 6
+    assert len(set_pids(instance)) == 6
 
 
 def test_start_when_a_child_outlived_its_supervisor_then_it_is_ended_and_named(inst):
@@ -78,11 +67,11 @@ def test_start_when_a_child_outlived_its_supervisor_then_it_is_ended_and_named(i
     feed = next(p["pid"] for p in st["processes"] if p["name"] == "feed")
     os.kill(feed, signal.SIGSTOP)  # deaf to its death signal: it survives the supervisor
     os.kill(st["supervisor"]["pid"], signal.SIGKILL)
-    assert wait_for(lambda: _set_pids(instance) == [feed], 20), _set_pids(instance)
+    assert wait_for(lambda: set_pids(instance) == [feed], 20), set_pids(instance)
     p = mmctl("start", "--instance", instance, "--config", cfg)
     assert f"ended a process left by a dead supervisor: feed pid {feed}" in p.stderr, p.stderr
     assert not pid_alive(feed)
-    assert len(_set_pids(instance)) == 6
+    assert len(set_pids(instance)) == 6
 
 
 def test_gateway_kill9_when_schedule_cancel_refused_then_last_resort_canceller_empties_book(inst):

@@ -50,7 +50,7 @@ def _drawdown(v):
 def _heartbeat(v):
     slot = v.control["procs"][PROC_FEED]
     slot["state"] = PS_RUNNING
-    slot["heartbeat_mono_ns"] = time.monotonic_ns() - int(5e9)
+    slot["heartbeat_mono_ns"] = time.monotonic_ns() - int(3e6 * v.cfg.supervisor.heartbeat_timeout_ms)
 
 
 def _rate(v):

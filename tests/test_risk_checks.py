@@ -164,7 +164,8 @@ def test_check_clock_when_failed_checks_in_a_row_reach_limit_then_finding(view):
 def test_check_heartbeat_when_child_silent_then_finding(view):
     slot = view.control["procs"][PROC_FEED]
     slot["state"] = PS_RUNNING
-    slot["heartbeat_mono_ns"] = time.monotonic_ns() - int(5e9)  # limit: 2 x 2000 ms
+    # limit: 2 x supervisor.heartbeat_timeout_ms
+    slot["heartbeat_mono_ns"] = time.monotonic_ns() - int(3e6 * view.cfg.supervisor.heartbeat_timeout_ms)
     assert "lost heartbeat of feed" in fired(view)["heartbeat"].reason
 
 
@@ -183,7 +184,7 @@ def test_check_heartbeat_when_supervisor_gone_or_silent_then_finding(view):
     assert "is gone" in fired(view)["heartbeat"].reason
     sup["pid"] = os.getpid()
     assert "heartbeat" not in fired(view)
-    sup["heartbeat_mono_ns"] = time.monotonic_ns() - int(5e9)
+    sup["heartbeat_mono_ns"] = time.monotonic_ns() - int(3e6 * view.cfg.supervisor.heartbeat_timeout_ms)
     assert "lost heartbeat of supervisor" in fired(view)["heartbeat"].reason
 
 

@@ -80,6 +80,19 @@ def status(instance: str) -> dict | None:
     return json.loads(p.stdout) if p.returncode == 0 else None
 
 
+def fill_disk(directory: Path) -> Path:
+    """Write a ballast file until the filesystem says ENOSPC; returns it (unlink to free)."""
+    ballast = directory / "ballast"
+    with open(ballast, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * (1 << 20))
+                f.flush()
+        except OSError:
+            pass
+    return ballast
+
+
 def set_pids(instance: str) -> list[int]:
     out = []
     for e in os.listdir("/proc"):
@@ -199,14 +212,7 @@ class Soak:
             time.sleep(DELAY_S)
             post(self.url, "/_faults", {"response_delay_ms": 0})
         elif fault == "disk_full":
-            ballast = self.state / "ballast"
-            with open(ballast, "wb") as f:
-                try:
-                    while True:
-                        f.write(b"\0" * (1 << 20))
-                        f.flush()
-                except OSError:
-                    pass
+            ballast = fill_disk(self.state)
             time.sleep(DISK_FULL_S)
             ballast.unlink()
         ev["healthy_after"] = self._wait_healthy()
@@ -214,13 +220,17 @@ class Soak:
         return ev
 
     # --- the run ----------------------------------------------------------------------------
-    def run(self) -> dict:
+    def setup(self) -> None:
+        """The state dir (a tmpfs when disk_full is on), the demo key, the venue, the config."""
         self._mount_state()
         key = self.work / "demo.key"
         write_demo_key_file(key)
         self.url = self._start_venue()
         self.config = self.work / "mm.toml"
         self.config.write_text(APP_CONFIG.format(state=self.state, url=self.url, key=key))
+
+    def run(self) -> dict:
+        self.setup()
         watch = Watch(self.url, DEMO_ADDRESS, self.instance)
         try:
             self._start_app()

@@ -161,3 +161,23 @@ def tick_to_wire(seconds: float, json_out: Path | None) -> None:
     except (OSError, RuntimeError, ValueError) as err:
         raise click.ClickException(str(err)) from err
     _show(render(result), json_out)
+
+
+@bench.command("failsafe")
+@click.option("--rounds", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Rounds of every death.")
+@json_option
+def failsafe(rounds: int, json_out: Path | None) -> None:
+    """Time from each death (supervisor or gateway kill -9, full disk, kill flag) to an
+    empty book at the local venue (its openOrders), and to no process of the set left."""
+    import json
+
+    from tools.bench_failsafe import FailsafeBench, render
+
+    try:
+        result = FailsafeBench(rounds, log=lambda s: click.echo(s, err=True)).run()
+    except (RuntimeError, OSError) as err:
+        raise click.ClickException(str(err)) from err
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=2))
+    _show(render(result), json_out)

@@ -271,12 +271,16 @@ def positions_of(ex, ch) -> dict[int, tuple[float, float]] | None:
 
 
 def check_position(ex) -> None:
+    asked = time.monotonic()
     ch = ex.info({"type": "clearinghouseState", "user": ex.user})
+    # Fills the websocket delivered while we waited (a slow venue) are booked first, and a
+    # fill booked since shortly before the question makes the comparison meaningless.
+    ex._drain_user()
     hl_account.apply(ex.positions, ex.coin_index, ch)
     venue_pos = positions_of(ex, ch)
     if venue_pos is None:
         return
-    quiet = time.monotonic() - ex.last_fill_mono > 2.0
+    quiet = asked - ex.last_fill_mono > 2.0
     for c, (szi, entry) in venue_pos.items():
         ours = float(ex.positions.pos[c]["position_sz"])
         pending = any(o.state == S_PENDING_NEW and o.coin == c for o in ex.tracker.by_cloid.values())
