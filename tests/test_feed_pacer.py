@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from appliance.feed.process import Pacer
-from appliance.feed.sources.base import open_source
+from appliance.feed.sources import open_source
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 HL = DATA / "hyperliquid" / "btc_ws_20250126.gz"

@@ -32,9 +32,9 @@ import time
 from pathlib import Path
 
 from appliance.gateway.hl_setup import JOURNAL_NAME
+from appliance.hyperliquid.demo_key import DEMO_ADDRESS, write_demo_key_file
 from appliance.supervisor.local_venue import free_port, port_open
 from appliance.supervisor.ownership import cmdline, instance_of
-from appliance.venue.demo_key import DEMO_ADDRESS, write_demo_key_file
 
 from .soak_watch import Watch, all_zero, invariants, post, venue_info
 

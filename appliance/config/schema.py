@@ -329,7 +329,7 @@ class VenueConfig:
     source: str = ""  # empty = [feed] source; "replay:PATH" or "synthetic[:SCENARIO]"
     speed: float = 1.0  # market pace multiplier
     seed: int = 7
-    # "ADDRESS:USDC" accounts; the default is the public DEMO key (appliance/venue/demo_key.py),
+    # "ADDRESS:USDC" accounts; the default is the public DEMO key (appliance/hyperliquid/demo_key.py),
     # test-only: never fund that key on a real chain.
     funded: tuple[str, ...] = ("0x1d181b94d106d9384b0542fa1f1c370a7803ee6c:1000000",)
     agents: tuple[str, ...] = ()  # "AGENT:MASTER" API wallets approved at start

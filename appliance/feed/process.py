@@ -16,7 +16,7 @@ from appliance.ipc import byte_rows, ring
 from appliance.runtime.context import ProcessContext
 from shm_layout.constants import EV_BBO, EV_BOOK, PROC_ESTIMATOR, PROC_GATEWAY
 
-from .sources.base import open_source
+from .sources import open_source
 
 LOOP_GAP_NS = 1_000_000_000  # between the end of a replay pass and the next
 
