@@ -336,8 +336,10 @@ class VenueConfig:
     is_mainnet: bool = False  # phantom-agent source of accepted signatures (SDK: testnet off mainnet URL)
     ws_idle_timeout_s: float = 60.0  # close a ws the server sent nothing to for this long
     ip_weight_per_min: int = 1200
-    # + 1 request per USDC traded; the real base is 10 000: the default adds a 90 000 allowance
-    # for the demo account's prior volume (ops/default.toml, BENCHMARKS "Gateway request budget")
+    # Address cap = this base + 1 request per USDC traded (venue/server/ratelimit.py). Hyperliquid's
+    # base is 10 000; the default adds a 90 000 allowance standing for the demo account's prior
+    # volume (ops/default.toml, BENCHMARKS "Gateway request budget"). The one default: the venue's
+    # settings extend this class (venue/server/settings.py).
     address_base_cap: int = 100000
     schedule_cancel_min_volume_usd: float = 1000000.0
     maker_fee_bps: float = 1.5
