@@ -13,6 +13,7 @@ from appliance.ipc import byte_rows, ring
 from appliance.runtime.context import ProcessContext
 from shm_layout.constants import EV_BBO, EV_BOOK, PROC_ESTIMATOR, PROC_GATEWAY
 
+from .hl_live import run_live
 from .pacer import Pacer
 from .sources import open_source
 
@@ -57,8 +58,6 @@ def last_in_ring(md, scan: int = 4096):
 def main(argv=None) -> int:
     ctx = ProcessContext("feed", argv, consumers=(PROC_ESTIMATOR, PROC_GATEWAY), timer_driven=True)
     if ctx.cfg.gateway.venue == "hyperliquid":  # the live protocol replaces the source
-        from .hl_live import run_live
-
         return run_live(ctx)
     md = ctx.mem.md
     resume = last_in_ring(md)
