@@ -15,7 +15,7 @@ from appliance.runtime.waiting import unlink_bells
 from appliance.supervisor.cores import CoresError, describe
 from appliance.supervisor.ownership import end_pids
 from appliance.supervisor.run import preflight, start_background, supervise
-from appliance.supervisor.supervisor import StartRefused
+from appliance.supervisor.start_checks import StartRefused
 from shm_layout import InstanceMemory
 from shm_layout.constants import N_CHILDREN, PROC_NAMES
 from shm_layout.shm import existing_segments

@@ -18,8 +18,9 @@ import numpy as np
 from shm_layout.constants import EV_ASSET_CTX, EV_BBO, EV_BOOK, EV_TRADE
 
 from ..faults import FaultPlan
-from ..matching.engine import CoinSpec, FeeSchedule, VenueEngine
+from ..matching.engine import VenueEngine
 from ..matching.latency import new_latency
+from ..matching.views import CoinSpec, FeeSchedule
 from . import objects
 from .auth import Accounts, NonceBook
 from .clock import now_ms
