@@ -1,7 +1,8 @@
 # The two commands of the README's quick start:
 #   make run    install, then run the appliance on its embedded default (the local venue
 #               on a synthetic market, demo account) in the foreground; Ctrl-C stops it
-#   make test   install with the test extras, then run the whole test suite
+#   make test   install with the test extras, then ruff, the import contracts (lint-imports,
+#               pyproject.toml [tool.importlinter]) and the whole test suite
 PYTHON ?= python3
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 ARGS ?=
@@ -19,6 +20,7 @@ run: install
 
 test: install-test
 	$(PYTHON) -m ruff check .
+	lint-imports --no-cache
 	$(PYTHON) -m pytest -q $(ARGS)
 
 bench: install-test

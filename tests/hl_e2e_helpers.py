@@ -5,7 +5,7 @@ import json
 import urllib.request
 from pathlib import Path
 
-from appliance.venue.demo_key import DEMO_ADDRESS
+from appliance.hyperliquid.demo_key import DEMO_ADDRESS
 
 # These tests are about the client, not the strategy: the cascade detector and the E[PnL]
 # filter are off, the spread floor low and the synthetic market livelier (6 bps/sqrt(s)),

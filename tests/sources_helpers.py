@@ -9,7 +9,8 @@ import numpy as np
 import orjson
 import pytest
 
-from appliance.feed.sources.base import MarketSource, concat_events
+from appliance.feed.events import concat_events
+from appliance.feed.sources.base import MarketSource
 from shm_layout.constants import EV_BBO, EV_BOOK, EV_TRADE
 from shm_layout.records import MD_EVENT
 

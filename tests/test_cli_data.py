@@ -9,7 +9,8 @@ import numpy as np
 import orjson
 from sources_helpers import HL_BTC, REPO_ROOT, _need
 
-from appliance.feed.sources.base import concat_events, open_source
+from appliance.feed.events import concat_events
+from appliance.feed.sources import open_source
 
 
 def _mmctl(*args: str) -> subprocess.CompletedProcess:

@@ -10,7 +10,8 @@ import pytest
 from appliance.config import load_config
 from appliance.estimator import cascade, kernel
 from appliance.estimator.layout import OS_CAS
-from appliance.feed.sources.base import concat_events, open_source
+from appliance.feed.events import concat_events
+from appliance.feed.sources import open_source
 from shm_layout.constants import EV_ASSET_CTX, KERNEL_STATE_WORDS
 
 EST = load_config().estimator

@@ -10,7 +10,8 @@ from numba import njit
 
 from appliance.config import load_config
 from appliance.estimator import kernel
-from appliance.feed.sources.base import concat_events, open_source, take_events
+from appliance.feed.events import concat_events, take_events
+from appliance.feed.sources import open_source
 from shm_layout.constants import KERNEL_STATE_WORDS
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance_usdm"

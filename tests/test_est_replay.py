@@ -8,7 +8,8 @@ import pytest
 
 from appliance.config import load_config
 from appliance.estimator import kernel
-from appliance.feed.sources.base import concat_events, open_source
+from appliance.feed.events import concat_events
+from appliance.feed.sources import open_source
 from shm_layout import records
 from shm_layout.constants import EST_OFF, EST_VALID, EST_WARMING, EV_BOOK, KERNEL_STATE_WORDS
 

@@ -6,7 +6,7 @@ import pytest
 
 from appliance.config import load_config
 from appliance.estimator import kernel
-from appliance.feed.sources.base import open_source
+from appliance.feed.sources import open_source
 from shm_layout import records
 from shm_layout.constants import EV_BOOK, EV_TRADE, KERNEL_STATE_WORDS
 

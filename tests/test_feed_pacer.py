@@ -3,8 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.feed.process import Pacer
-from appliance.feed.sources.base import open_source
+from appliance.feed.pacer import Pacer
+from appliance.feed.sources import open_source
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 HL = DATA / "hyperliquid" / "btc_ws_20250126.gz"
@@ -60,3 +60,18 @@ def test_pacer_when_recorded_pace_then_nothing_due_before_its_time():
     assert b - a == 1  # the first event is due at once
     chunk, a, b = pacer.due()
     assert b == a  # the next one is a second of source time away
+
+
+def test_pacer_when_capped_then_hands_out_at_most_that_many_and_keeps_the_rest_due():
+    src = open_source("synthetic", ["BTC"], seed=5, events_per_s=1000.0)
+    whole = _drain(Pacer(src, speed=0, loop=False), limit=5000)
+    pacer = Pacer(open_source("synthetic", ["BTC"], seed=5, events_per_s=1000.0), speed=0, loop=False)
+    parts, n = [], 0
+    while n < 5000:
+        chunk, a, b = pacer.due(max_events=7)
+        assert b - a <= 7
+        if b > a:
+            parts.append(chunk[a:b].copy())
+            n += b - a
+    got = np.concatenate(parts)[:5000]
+    assert got.tobytes() == whole[:5000].tobytes()

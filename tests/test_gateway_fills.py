@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import orjson
 
+from appliance.feed.events import SourceStats
 from appliance.feed.hyperliquid_ws.decode import HlDecoder, ReusableEventWriter, UserEventWriter
-from appliance.feed.sources.base import SourceStats
 from appliance.gateway.fills import CloidMap, Fill, FillProcessor
 from shm_layout.constants import UE_FILL, UE_RESYNC
 

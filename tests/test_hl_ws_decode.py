@@ -9,6 +9,7 @@ from hl_ws_helpers import need_capture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from appliance.feed.events import SourceStats
 from appliance.feed.hyperliquid_ws.decode import (
     CH_ASSET_CTX,
     CH_BBO,
@@ -22,7 +23,6 @@ from appliance.feed.hyperliquid_ws.decode import (
     cloid_bytes,
     cloid_str,
 )
-from appliance.feed.sources.base import SourceStats
 from appliance.feed.sources.hyperliquid_replay import HyperliquidReplaySource
 from shm_layout.constants import (
     COIN_UNKNOWN,

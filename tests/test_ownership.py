@@ -90,7 +90,11 @@ def test_end_leftovers_when_sigterm_ignored_then_sigkill(tmp_path):
 def test_end_leftovers_when_supervisor_alive_then_refused(tmp_path):
     sup = subprocess.Popen([sys.executable, "-c", SLEEPER, "appliance.supervisor", "--instance", "own-d"])
     try:
-        time.sleep(0.2)
+        # until the child has exec'd: its command line names the supervisor
+        deadline = time.monotonic() + 10.0
+        while "appliance.supervisor" not in ownership.cmdline(sup.pid):
+            assert time.monotonic() < deadline, "the stand-in supervisor did not start"
+            time.sleep(0.01)
         with pytest.raises(ownership.InstanceBusy, match="already running"):
             ownership.end_leftovers("own-d", tmp_path, [("supervisor", sup.pid)])
         assert pid_alive(sup.pid)

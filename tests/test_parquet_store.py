@@ -8,7 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 from sources_helpers import BN_BTC, HL_BTC, _need
 
-from appliance.feed.sources.base import concat_events, open_source, take_events
+from appliance.feed.events import concat_events, take_events
+from appliance.feed.sources import open_source
 from appliance.feed.sources.parquet_store import (
     ParquetReplaySource,
     md_event_hash,

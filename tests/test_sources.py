@@ -14,7 +14,9 @@ from sources_helpers import (
     _write,
 )
 
-from appliance.feed.sources.base import MarketSource, SourceStats, open_source
+from appliance.feed.events import SourceStats
+from appliance.feed.sources import open_source
+from appliance.feed.sources.base import MarketSource
 from appliance.feed.sources.binance_replay import BinanceReplaySource
 from appliance.feed.sources.hyperliquid_replay import HyperliquidReplaySource
 

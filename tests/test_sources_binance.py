@@ -19,8 +19,9 @@ from sources_helpers import (
     _write,
 )
 
-from appliance.feed.sources.base import open_source
-from appliance.feed.sources.binance_replay import BinanceReplaySource, symbol_to_coin
+from appliance.feed.sources import open_source
+from appliance.feed.sources.binance_book import symbol_to_coin
+from appliance.feed.sources.binance_replay import BinanceReplaySource
 from shm_layout.constants import EV_BBO, EV_BOOK, EV_TRADE, FLAG_BOOK_GAP
 
 # --- Binance ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from sources_helpers import (
     _write,
 )
 
-from appliance.feed.sources.base import open_source
+from appliance.feed.sources import open_source
 from appliance.feed.sources.hyperliquid_replay import HyperliquidReplaySource
 from shm_layout.constants import EV_BBO, EV_BOOK, EV_TRADE
 

@@ -10,7 +10,8 @@ from sources_helpers import (
     _assert_sane_market,
 )
 
-from appliance.feed.sources.base import MarketSource, open_source
+from appliance.feed.sources import open_source
+from appliance.feed.sources.base import MarketSource
 from appliance.feed.sources.synthetic_walk import SyntheticWalkSource
 from shm_layout.constants import EV_BOOK, EV_TRADE, FLAG_SYNTHETIC
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from appliance.feed.sources.base import MarketSource, concat_events, open_source
+from appliance.feed.events import concat_events
+from appliance.feed.sources import open_source
+from appliance.feed.sources.base import MarketSource
 from appliance.feed.sources.synthetic import SCENARIOS, ScenarioSource
 from shm_layout.constants import EV_ASSET_CTX, EV_BOOK, EV_TRADE, FLAG_SYNTHETIC
 from shm_layout.records import MD_EVENT

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from venue_server_helpers import DEMO_ADDRESS, Ws, post_info, start_venue
+from venue_server_helpers import DEMO_ADDRESS, Ws, post_info, start_venue, wait_for
 
-from appliance.venue.demo_key import DEMO_PRIVATE_KEY_HEX
+from appliance.hyperliquid.demo_key import DEMO_PRIVATE_KEY_HEX
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -83,9 +83,9 @@ def test_faults_when_depth_gap_and_stall_then_books_withheld():
         ws.send({"method": "subscribe", "subscription": {"type": "l2Book", "coin": "BTC"}})
         ws.until(lambda m: m["channel"] == "l2Book", what="a book")
         requests.post(admin, json={"depth_gap_share": 1.0})
-        time.sleep(0.3)
-        state = requests.get(admin).json()
-        assert state["counters"].get("depth_gap", 0) > 0  # book events dropped before the engine
+        # book events dropped before the engine
+        wait_for(lambda: requests.get(admin).json()["counters"].get("depth_gap", 0) > 0, 10.0,
+                 "book events dropped by the depth_gap fault")
         requests.post(admin, json={"clear": True, "ws_stall_s": 1.0})
         t0 = time.monotonic()
         ws.send({"method": "ping"})

@@ -2,12 +2,11 @@
 websocket manager, trades against the local venue."""
 
 import queue
-import time
 
 import pytest
-from venue_server_helpers import start_venue
+from venue_server_helpers import start_venue, wait_for
 
-from appliance.venue.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
+from appliance.hyperliquid.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 
 eth_account = pytest.importorskip("eth_account", reason="the SDK's test dependency eth_account")
 hl_info = pytest.importorskip("hyperliquid.info", reason="hyperliquid-python-sdk is a test dependency")
@@ -34,7 +33,9 @@ def test_sdk_when_post_only_with_cloid_then_open_update_and_cancel(venue):
 
         updates: queue.Queue = queue.Queue()
         info.subscribe({"type": "orderUpdates", "user": DEMO_ADDRESS}, updates.put)
-        time.sleep(0.5)  # the SDK sends queued subscriptions once its socket opens
+        # the SDK sends queued subscriptions once its socket opens: wait until the venue has it
+        wait_for(lambda: venue.state.hub.has(("orderUpdates", DEMO_ADDRESS)), 10.0,
+                 "the SDK's orderUpdates subscription at the venue")
 
         wallet = eth_account.Account.from_key(DEMO_PRIVATE_KEY_HEX)
         assert wallet.address.lower() == DEMO_ADDRESS

@@ -3,16 +3,17 @@ signed client (the appliance's own signer), and websocket reading with deadlines
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
 import requests
 import websocket
 
+from appliance.hyperliquid.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 from appliance.hyperliquid.keys import SigningKey
 from appliance.hyperliquid.nonces import NonceManager
 from appliance.hyperliquid.signing import exchange_body, sign_l1_action
-from appliance.venue.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 from appliance.venue.server import VenueSettings, VenueThread
 
 DEMO_KEY = SigningKey.from_hex(DEMO_PRIVATE_KEY_HEX)
@@ -20,12 +21,10 @@ DEMO_KEY = SigningKey.from_hex(DEMO_PRIVATE_KEY_HEX)
 
 def venue_settings(**kw) -> VenueSettings:
     s = VenueSettings(port=0, source="synthetic", seed=3, funded=(f"{DEMO_ADDRESS}:1000000",),
-                      l2book_min_interval_ms=0.0, speed=1.0)
-    s.synthetic_kw = {"start_px": 100_000.0, "tick_px": 1.0, "events_per_s": 50.0,
-                      "sigma_bps_per_sqrt_s": 0.2}
-    for k, v in kw.items():
-        setattr(s, k, v)
-    return s
+                      l2book_min_interval_ms=0.0, speed=1.0,
+                      synthetic_kw={"start_px": 100_000.0, "tick_px": 1.0, "events_per_s": 50.0,
+                                    "sigma_bps_per_sqrt_s": 0.2})
+    return dataclasses.replace(s, **kw)
 
 
 def start_venue(**kw) -> VenueThread:

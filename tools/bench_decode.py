@@ -42,8 +42,8 @@ def load_l2book_frames(path: str | os.PathLike[str]) -> list[bytes]:
 
 
 def _time_ours(frames: list[bytes], n: int) -> float:
+    from appliance.feed.events import SourceStats
     from appliance.feed.hyperliquid_ws.decode import HlDecoder, ReusableEventWriter
-    from appliance.feed.sources.base import SourceStats
 
     st = SourceStats()
     w = ReusableEventWriter(64, st, lambda buf, k: None)

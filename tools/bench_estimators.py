@@ -48,7 +48,8 @@ def run_publish(state, cfg, out, n):
 
 
 def load_events(source: str, passes: int) -> np.ndarray:
-    from appliance.feed.sources.base import concat_events, open_source
+    from appliance.feed.events import concat_events
+    from appliance.feed.sources import open_source
 
     one = concat_events(list(open_source(f"replay:{source}", ["BTC"]).chunks(65536)))
     span = int(one["exch_ts_ns"][-1] - one["exch_ts_ns"][0]) + 1_000_000_000

@@ -56,8 +56,8 @@ def _run(st, books, orders, accounts, positions, fills, updates, evs, n_orders, 
 
 def load_events(path: Path) -> np.ndarray:
     if path.exists():
+        from appliance.feed.events import concat_events
         from appliance.feed.sources import open_source
-        from appliance.feed.sources.base import concat_events
 
         return concat_events(list(open_source(f"replay:{path}", ["BTC"]).chunks(50_000)))
     rng = np.random.default_rng(1)

@@ -20,7 +20,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from appliance.feed.sources.base import open_source  # noqa: E402
+from appliance.feed.sources import open_source  # noqa: E402
 from appliance.feed.sources.parquet_store import write_events  # noqa: E402
 from appliance.feed.sources.synthetic import SCENARIOS  # noqa: E402
 

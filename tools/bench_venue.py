@@ -30,11 +30,11 @@ from pathlib import Path
 import aiohttp
 import orjson
 
+from appliance.hyperliquid.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 from appliance.hyperliquid.keys import SigningKey
 from appliance.hyperliquid.nonces import NonceManager
 from appliance.hyperliquid.signing import exchange_body, recover_l1_signer, sign_l1_action
 from appliance.hyperliquid.wire import float_to_wire
-from appliance.venue.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -121,6 +121,7 @@ async def _run(url: str, n_orders: int, concurrency: int) -> dict:
 def handler_rate(n_orders: int = 2000) -> float:
     """Signed requests/s through the /exchange handler alone (no HTTP), same workload."""
     from appliance.venue.server.app import VenueServer
+    from appliance.venue.server.exchange import handle_exchange
     from appliance.venue.server.settings import VenueSettings
 
     s = VenueSettings(port=0, funded=(f"{DEMO_ADDRESS}:1000000",), ip_weight_per_min=10**9,
@@ -139,7 +140,7 @@ def handler_rate(n_orders: int = 2000) -> float:
                    _signed(key, nonces, {"type": "cancelByCloid", "cancels": [{"asset": 0, "cloid": cloid}]})]
     t0 = time.perf_counter()
     for b in bodies:
-        status, resp = state.exchange(orjson.loads(b), "127.0.0.1")
+        status, resp = handle_exchange(state, orjson.loads(b), "127.0.0.1")
         assert status == 200 and resp["status"] == "ok", resp
     return len(bodies) / (time.perf_counter() - t0)
 

@@ -1,4 +1,4 @@
-"""``mmctl soak``: trade against the local venue for N minutes with a random fault
+"""``mmctl soak`` (``python -m tools.soak``): trade against the local venue for N minutes with a random fault
 every interval, then print the invariants (``soak_watch.invariants``).
 
 The venue runs as its own process for the whole soak (so the account, its fills and
@@ -31,10 +31,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import click
+
 from appliance.gateway.hl_setup import JOURNAL_NAME
+from appliance.hyperliquid.demo_key import DEMO_ADDRESS, write_demo_key_file
 from appliance.supervisor.local_venue import free_port, port_open
 from appliance.supervisor.ownership import cmdline, instance_of
-from appliance.venue.demo_key import DEMO_ADDRESS, write_demo_key_file
 
 from .soak_watch import Watch, all_zero, invariants, post, venue_info
 
@@ -284,3 +286,40 @@ def render(result: dict) -> str:
     lines += [f"  {k:<32} {v}" for k, v in inv.items()]
     lines.append("invariants: " + ("ALL ZERO" if result["all_zero"] else "VIOLATED"))
     return "\n".join(lines)
+
+
+@click.command()
+@click.option("--minutes", type=click.FloatRange(min=0.5), default=15.0, show_default=True,
+              help="How long to trade.")
+@click.option("--fault-every", "fault_every_s", type=click.FloatRange(min=5), default=60.0,
+              show_default=True, metavar="SECONDS", help="A random fault this often.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Which faults, in which order.")
+@click.option("--faults", default=None, metavar="LIST",
+              help="Comma-separated subset of: child_kill9, supervisor_kill9, ws_drop, http_429, "
+                   "delay, disk_full (default: all; disk_full needs root to mount a tmpfs).")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep the run's state, logs and journal here (default: a temporary dir, removed).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the result as JSON to this file.")
+def main(minutes, fault_every_s, seed, faults, workdir, json_out):
+    """Soak the appliance against the local venue and check that nothing is lost:
+    fills lost or doubled, orphan orders, position difference, surviving processes,
+    time with orders resting and nothing of ours alive to cancel them. Exit code 1
+    when an invariant is violated."""
+    chosen = tuple(FAULTS) if not faults else tuple(f.strip() for f in faults.split(","))
+    bad = [f for f in chosen if f not in FAULTS]
+    if bad:
+        raise click.BadParameter(f"unknown fault(s) {', '.join(bad)}; one of {', '.join(FAULTS)}",
+                                 param_hint="--faults")
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+    result = Soak(minutes, fault_every_s, seed, workdir, chosen,
+                  log=lambda s: click.echo(s, err=True)).run()
+    click.echo(render(result))
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=2))
+    raise SystemExit(0 if result["all_zero"] else 1)
+
+
+if __name__ == "__main__":
+    main(prog_name="mmctl soak")

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from appliance.config.schema import FeedConfig
+from appliance.feed.events import concat_events
 from appliance.feed.sources import MarketSource, open_source
-from appliance.feed.sources.base import concat_events
 from shm_layout.records import MD_EVENT
 
 

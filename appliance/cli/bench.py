@@ -1,183 +1,45 @@
-"""`mmctl bench ...`: measure this machine. `ipc` is the first member of the family."""
+"""``mmctl bench NAME [OPTIONS]``: measure this machine.
+
+Each bench lives in ``tools/`` (``tools/bench.py`` holds their options); this group
+runs ``python -m tools.bench NAME OPTIONS...`` as a subprocess (``tools_run.py``), so
+the package never imports ``tools``. ``mmctl bench NAME --help`` prints the bench's
+own options.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
+from .tools_run import run_tool
 
-@click.group("bench")
+# name -> one line for `mmctl bench --help`; the full help is the bench's own
+BENCHES = {
+    "appliance": "A real instance on the synthetic market: event -> ladder latency, RSS, restarts.",
+    "backtest": "Backtest throughput on a Binance capture, side by side with hftbacktest.",
+    "decode": "l2Book frames decoded per second into MD_EVENT vs the SDK's json path.",
+    "estimators": "Events/s through the full estimator stack, the cost of each tier, warm start.",
+    "failsafe": "Each death (kill -9, full disk, kill flag) to an empty book at the local venue.",
+    "ipc": "One-way hop latency between two pinned processes; the cost of a seqlock read.",
+    "quote": "One full ladder computation of the quote kernel, median and p99.",
+    "sign": "Signed single-order actions per second: ours vs the SDK's (bench extra).",
+    "tick-to-wire": "A websocket frame at the feed to the order bytes leaving the gateway.",
+}
+
+
+@click.group("bench", epilog="Options of one bench: mmctl bench NAME --help.")
 def bench() -> None:
-    """Measure this machine (IPC hops, seqlock reads, ...)."""
+    """Measure this machine (IPC hops, seqlock reads, the processes, the backtester, ...)."""
 
 
-json_option = click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
-                           default=None, help="Also write the result as JSON to this file.")
+def _passthrough(name: str, summary: str) -> click.Command:
+    @click.command(name, help=summary, short_help=summary, add_help_option=False,
+                   context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def command(args: tuple[str, ...]) -> None:
+        raise SystemExit(run_tool("bench", [name, *args]))
+
+    return command
 
 
-def _show(text: str, json_out: Path | None) -> None:
-    click.echo(text)
-    if json_out is not None:
-        click.echo(f"wrote {json_out}")
-
-
-@bench.command("ipc")
-@click.option("--round-trips", type=click.IntRange(min=100), default=20_000, show_default=True,
-              help="Timed ping-pong round trips per method (after warm-up).")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Also write the full result as JSON to this file.")
-def ipc(round_trips: int, json_out: Path | None) -> None:
-    """One-way hop latency (half a ping-pong round trip) between two pinned processes:
-    numba and Python spinning on shared-memory rings, the hybrid wait, Pipe and Queue;
-    and the cost of a seqlock read. Compare ratios within a run, not across runs."""
-    from tools.bench_ipc import render, run_ipc_bench  # numba: only when asked
-
-    try:
-        result = run_ipc_bench(round_trips, json_out=None if json_out is None else str(json_out))
-    except (RuntimeError, OSError) as err:
-        raise click.ClickException(str(err)) from err
-    _show(render(result), json_out)
-
-
-@bench.command("appliance")
-@click.option("--seconds", type=click.FloatRange(min=1), default=20.0, show_default=True,
-              help="How long to sample event -> ladder latency.")
-@click.option("--events-per-s", type=click.FloatRange(min=1), default=1000.0, show_default=True,
-              help="Synthetic market event rate.")
-@click.option("--wait-policy", type=click.Choice(["spin", "hybrid", "block"]), default="hybrid",
-              show_default=True)
-@json_option
-def appliance(seconds: float, events_per_s: float, wait_policy: str, json_out: Path | None) -> None:
-    """Run a real instance on the synthetic market: event -> ladder latency p50/p99,
-    RSS per process, total shared memory, and kill -9 -> healthy time of each child."""
-    import json
-
-    from tools.bench_appliance import run_appliance_bench
-
-    result = run_appliance_bench(seconds, events_per_s, wait_policy,
-                                 None if json_out is None else str(json_out))
-    click.echo(json.dumps(result, indent=2))
-
-
-@bench.command("sign")
-@click.option("--seconds", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
-              help="Length of each timed window (per signer, per repeat).")
-@click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True)
-@json_option
-def sign(seconds: float, repeats: int, json_out: Path | None) -> None:
-    """Signed single-order actions per second: ours vs the SDK's sign_l1_action, side by
-    side in one run (needs the bench extra: hyperliquid-python-sdk)."""
-    try:
-        from tools.bench_sign import render, run_sign_bench
-    except ImportError as err:
-        raise click.ClickException(f"{err}; install the bench extra (hyperliquid-python-sdk)") from err
-    result = run_sign_bench(seconds, repeats, None if json_out is None else str(json_out))
-    _show(render(result), json_out)
-
-
-@bench.command("backtest")
-@click.option("--source", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              metavar="FILE", help="Binance USD-M capture [../shared/data/binance_usdm/"
-              "btcusdt_20240808.gz when present].")
-@click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Timed runs per side (medians reported).")
-@json_option
-def backtest_bench(source: Path | None, repeats: int, json_out: Path | None) -> None:
-    """Backtest throughput on a Binance capture, side by side with hftbacktest 2.4.4
-    running a GLFT grid on the same file (each in a subprocess, compile excluded)."""
-    from tools.bench_backtest import render, run_backtest_bench
-
-    try:
-        result = run_backtest_bench(None if source is None else str(source), repeats,
-                                    None if json_out is None else str(json_out))
-    except (FileNotFoundError, RuntimeError) as err:
-        raise click.ClickException(str(err)) from err
-    _show(render(result), json_out)
-
-
-@bench.command("estimators")
-@click.option("--source", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A replay capture (default: the real Binance BTCUSDT capture).")
-@click.option("--passes", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Times the capture is replayed back to back (later in time).")
-@json_option
-def estimators(source: str | None, passes: int, json_out: Path | None) -> None:
-    """Events/s through the full estimator stack in one process, the cost of each tier
-    (hot per event, warm and cold per run, write_params) and the warm-start time."""
-    import json
-
-    from tools.bench_estimators import run_estimators_bench
-
-    try:
-        result = run_estimators_bench(source, passes, None if json_out is None else str(json_out))
-    except FileNotFoundError as err:
-        raise click.ClickException(str(err)) from err
-    click.echo(json.dumps(result, indent=2))
-
-
-@bench.command("decode")
-@click.option("--frames", type=click.IntRange(min=1000), default=50_000, show_default=True,
-              help="l2Book frames decoded per method and run.")
-@click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Runs per method; the best counts.")
-@click.option("--capture", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A Hyperliquid capture (default: the recorded BTC one).")
-@json_option
-def decode(frames: int, repeats: int, capture: str | None, json_out: Path | None) -> None:
-    """l2Book frames decoded per second into MD_EVENT vs the SDK's json path, as a ratio."""
-    from tools.bench_decode import render, run_decode_bench
-
-    try:
-        result = run_decode_bench(frames, repeats, capture, None if json_out is None else str(json_out))
-    except (OSError, ValueError) as err:
-        raise click.ClickException(str(err)) from err
-    _show(render(result), json_out)
-
-
-@bench.command("quote")
-@click.option("--calls", type=click.IntRange(min=1000), default=200_000, show_default=True,
-              help="Timed ladder computations.")
-@json_option
-def quote(calls: int, json_out: Path | None) -> None:
-    """One full ladder computation of the quote kernel (5 levels a side), median and p99 in us."""
-    from tools.bench_quote import render, run_quote_bench
-
-    result = run_quote_bench(calls, None if json_out is None else str(json_out))
-    _show(render(result), json_out)
-
-
-@bench.command("tick-to-wire")
-@click.option("--seconds", type=click.FloatRange(min=2), default=20.0, show_default=True,
-              help="Sampling time per run (one run per batch window: 0 and 100 ms).")
-@json_option
-def tick_to_wire(seconds: float, json_out: Path | None) -> None:
-    """A websocket frame's arrival at the feed to the order bytes leaving the gateway,
-    against the local venue (the real appliance, p50/p99), and kill flag -> all cancelled."""
-    from tools.bench_tick_to_wire import render, run_tick_to_wire_bench
-
-    try:
-        result = run_tick_to_wire_bench(seconds, json_out=None if json_out is None else str(json_out))
-    except (OSError, RuntimeError, ValueError) as err:
-        raise click.ClickException(str(err)) from err
-    _show(render(result), json_out)
-
-
-@bench.command("failsafe")
-@click.option("--rounds", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Rounds of every death.")
-@json_option
-def failsafe(rounds: int, json_out: Path | None) -> None:
-    """Time from each death (supervisor or gateway kill -9, full disk, kill flag) to an
-    empty book at the local venue (its openOrders), and to no process of the set left."""
-    import json
-
-    from tools.bench_failsafe import FailsafeBench, render
-
-    try:
-        result = FailsafeBench(rounds, log=lambda s: click.echo(s, err=True)).run()
-    except (RuntimeError, OSError) as err:
-        raise click.ClickException(str(err)) from err
-    if json_out is not None:
-        json_out.write_text(json.dumps(result, indent=2))
-    _show(render(result), json_out)
+for _name, _summary in BENCHES.items():
+    bench.add_command(_passthrough(_name, _summary))

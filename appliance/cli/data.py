@@ -9,8 +9,10 @@ import time
 import click
 import orjson
 
-from appliance.feed.sources.base import MarketSource, detect_capture_format, iter_capture, open_source
-from appliance.feed.sources.binance_replay import symbol_to_coin
+from appliance.feed.sources import open_source
+from appliance.feed.sources.base import MarketSource
+from appliance.feed.sources.binance_book import symbol_to_coin
+from appliance.feed.sources.capture import detect_capture_format, iter_capture
 from appliance.feed.sources.parquet_store import ParquetEventWriter, is_parquet, read_metadata
 from appliance.feed.sources.synthetic import SCENARIOS
 from shm_layout.constants import EV_ASSET_CTX, EV_BBO, EV_BOOK, EV_TRADE

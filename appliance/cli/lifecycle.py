@@ -9,12 +9,13 @@ import click
 from appliance.config import ConfigError, load_config, state_dir
 from appliance.config.limits import is_mainnet_url
 from appliance.config.loader import config_to_toml
+from appliance.hyperliquid.keys import KeyLoadError, load_key
 from appliance.runtime.control import pid_alive
 from appliance.runtime.waiting import unlink_bells
 from appliance.supervisor.cores import CoresError, describe
 from appliance.supervisor.ownership import end_pids
 from appliance.supervisor.run import preflight, start_background, supervise
-from appliance.supervisor.supervisor import StartRefused
+from appliance.supervisor.start_checks import StartRefused
 from shm_layout import InstanceMemory
 from shm_layout.constants import N_CHILDREN, PROC_NAMES
 from shm_layout.shm import existing_segments
@@ -70,8 +71,6 @@ def start(cores, config_path, instance, duration, foreground, timeout_s, venue, 
         raise click.ClickException(
             f"no signing key for {g.network}: pass --key-file FILE (chmod 600) or set ${g.key_env}")
     if live and g.key_file:
-        from appliance.hyperliquid.keys import KeyLoadError, load_key
-
         try:
             load_key(g.key_file)  # refuse a readable-by-others or malformed key now, not in a child
         except KeyLoadError as e:

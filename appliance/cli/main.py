@@ -2,6 +2,8 @@
 
 import click
 
+from appliance.venue.command import venue
+
 from .backtest import backtest
 from .bench import bench
 from .check_clock import check_clock
@@ -12,7 +14,6 @@ from .lifecycle import start, stop
 from .observe import inspect, status
 from .sign import sign
 from .soak import soak
-from .venue import venue
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

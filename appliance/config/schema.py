@@ -329,15 +329,17 @@ class VenueConfig:
     source: str = ""  # empty = [feed] source; "replay:PATH" or "synthetic[:SCENARIO]"
     speed: float = 1.0  # market pace multiplier
     seed: int = 7
-    # "ADDRESS:USDC" accounts; the default is the public DEMO key (appliance/venue/demo_key.py),
+    # "ADDRESS:USDC" accounts; the default is the public DEMO key (appliance/hyperliquid/demo_key.py),
     # test-only: never fund that key on a real chain.
     funded: tuple[str, ...] = ("0x1d181b94d106d9384b0542fa1f1c370a7803ee6c:1000000",)
     agents: tuple[str, ...] = ()  # "AGENT:MASTER" API wallets approved at start
     is_mainnet: bool = False  # phantom-agent source of accepted signatures (SDK: testnet off mainnet URL)
     ws_idle_timeout_s: float = 60.0  # close a ws the server sent nothing to for this long
     ip_weight_per_min: int = 1200
-    # + 1 request per USDC traded; the real base is 10 000: the default adds a 90 000 allowance
-    # for the demo account's prior volume (ops/default.toml, BENCHMARKS "Gateway request budget")
+    # Address cap = this base + 1 request per USDC traded (venue/server/ratelimit.py). Hyperliquid's
+    # base is 10 000; the default adds a 90 000 allowance standing for the demo account's prior
+    # volume (ops/default.toml, BENCHMARKS "Gateway request budget"). The one default: the venue's
+    # settings extend this class (venue/server/settings.py).
     address_base_cap: int = 100000
     schedule_cancel_min_volume_usd: float = 1000000.0
     maker_fee_bps: float = 1.5

@@ -82,7 +82,7 @@ def ensure_demo_key(cfg: Config, instance: str) -> str | None:
     """network local without a key file: write the demo key (0600); returns its address."""
     if cfg.gateway.network != "local" or cfg.gateway.key_file:
         return None
-    from appliance.venue.demo_key import DEMO_ADDRESS, write_demo_key_file
+    from appliance.hyperliquid.demo_key import DEMO_ADDRESS, write_demo_key_file
 
     sd = state_dir(cfg, instance)
     sd.mkdir(parents=True, exist_ok=True)

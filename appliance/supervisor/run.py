@@ -12,14 +12,8 @@ from shm_layout import SegmentMissing, attach
 from shm_layout.constants import AS_RUNNING, AS_STOPPED
 
 from .cores import assign, describe
-from .supervisor import (
-    StartRefused,
-    Supervisor,
-    end_leftovers,
-    log_to,
-    running_supervisor,
-    verify_clock,
-)
+from .start_checks import StartRefused, end_leftovers, running_supervisor, verify_clock
+from .supervisor import Supervisor, log_to
 
 log = logging.getLogger("supervisor")
 

@@ -2,7 +2,9 @@
 restarts the dead and the stalled, feeds systemd's watchdog, and stops cleanly.
 
 Restarted processes re-attach to the existing segments, so estimator and quote
-state (and the ring cursors in their control slots) resume warm.
+state (and the ring cursors in their control slots) resume warm. What must hold
+before a start (lock, no live supervisor, stale segments, the clock) is in
+``start_checks``.
 """
 
 import collections
@@ -16,10 +18,10 @@ import time
 from pathlib import Path
 
 from appliance.config import Config, state_dir
-from appliance.runtime.control import children_healthy, pid_alive, set_kill
+from appliance.runtime.control import children_healthy, set_kill
 from appliance.runtime.parent import SUPERVISOR_PID_ENV
 from appliance.runtime.waiting import create_bells, unlink_bells
-from shm_layout import InstanceMemory, LayoutMismatch, SegmentMissing, attach
+from shm_layout import InstanceMemory
 from shm_layout.constants import (
     AS_RUNNING,
     AS_STARTING,
@@ -36,12 +38,11 @@ from shm_layout.constants import (
     PS_STARTING,
 )
 from shm_layout.segments import LAYOUT_HASH
-from shm_layout.shm import existing_segments
 
 from . import ownership
-from .clock import check_clock
 from .local_venue import LocalVenue
 from .sdnotify import SdNotifier
+from .start_checks import clean_stale, clock_verdict, take_instance_lock
 
 HEALTHY_RESET_S = 10.0  # a process up this long has its restart backoff reset
 STOP_GRACE_S = 10.0  # the gateway's cancel-all against a slow venue takes ~6 s
@@ -49,95 +50,6 @@ DURATION_START_ALLOWANCE_S = 300.0  # --duration: longest wait for "all healthy"
 SYSTEMD_VARS = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
 
 log = logging.getLogger("supervisor")
-
-
-class StartRefused(RuntimeError):
-    """The appliance must not start; the message says why and what to do."""
-
-
-def running_supervisor(instance: str) -> int:
-    """The pid of a live supervisor of this instance, or 0."""
-    try:
-        seg = attach(instance, "control", writable=False)
-    except (SegmentMissing, LayoutMismatch):
-        return 0
-    try:
-        pid = int(seg.records[0]["supervisor_pid"])
-    finally:
-        seg.close()
-    return pid if pid_alive(pid) else 0
-
-
-def control_pids(instance: str) -> list[tuple[str, int]]:
-    """The set recorded in the control block (supervisor, children, venue), if any."""
-    try:
-        seg = attach(instance, "control", writable=False)
-    except (SegmentMissing, LayoutMismatch):
-        return []
-    try:
-        ctl = seg.records[0]
-        out = [("supervisor", int(ctl["supervisor_pid"]))]
-        out += [(PROC_NAMES[p], int(ctl["procs"][p]["pid"])) for p in range(N_CHILDREN)]
-        out.append(("venue", int(ctl["venue_pid"])))
-    finally:
-        seg.close()
-    return [(n, p) for n, p in out if p > 0]
-
-
-def end_leftovers(instance: str, sd: Path) -> list[str]:
-    """End what a dead supervisor left running (StartRefused if it is alive)."""
-    try:
-        return ownership.end_leftovers(instance, sd, control_pids(instance))
-    except ownership.InstanceBusy as e:
-        raise StartRefused(str(e)) from None
-
-
-def take_instance_lock(instance: str, sd: Path, wait_s: float = 5.0) -> ownership.InstanceLock:
-    """The instance lock, after ending any leftover holder; StartRefused if it stays held."""
-    lock = ownership.try_lock(sd)
-    if lock is None:
-        for what in end_leftovers(instance, sd):
-            log.warning("ended a process left by a dead supervisor: %s", what)
-        deadline = time.monotonic() + wait_s
-        while lock is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-            lock = ownership.try_lock(sd)
-    if lock is None:
-        holders = ownership.lock_holders(sd)
-        raise StartRefused(f"instance '{instance}': {ownership.lock_path(sd)} is held by "
-                           f"pid(s) {holders or '?'} that could not be ended; end them and retry")
-    return lock
-
-
-def clean_stale(instance: str) -> list[str]:
-    """Refuse a running instance; remove the segments a crashed one left (its processes
-    are ended first by ``take_instance_lock``). Returns what was removed."""
-    left = existing_segments(instance)
-    if not left:
-        return []
-    pid = running_supervisor(instance)
-    if pid:
-        raise StartRefused(
-            f"instance '{instance}' is already running (supervisor pid {pid}); "
-            f"stop it first with: mmctl stop --instance {instance}"
-        )
-    InstanceMemory.unlink_all(instance)
-    unlink_bells(instance, range(N_CHILDREN))
-    return left
-
-
-def clock_verdict(cfg: Config):
-    c = cfg.clock
-    return check_clock(c.ntp_servers, c.max_offset_ms, c.ntp_timeout_s,
-                       c.require_ntp, c.require_kernel_sync)
-
-
-def verify_clock(cfg: Config):
-    """The clock verdict; StartRefused if the appliance must not trade on it."""
-    verdict = clock_verdict(cfg)
-    if not verdict.ok:
-        raise StartRefused("clock check failed: " + "; ".join(verdict.reasons))
-    return verdict
 
 
 class Supervisor:

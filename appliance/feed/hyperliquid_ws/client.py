@@ -35,8 +35,7 @@ from dataclasses import dataclass, field
 import orjson
 import websocket
 
-from appliance.feed.sources.base import SourceStats
-
+from ..events import SourceStats
 from .decode import CH_BOOK, CH_USER, HlDecoder, ReusableEventWriter, Sink, UserEventWriter
 
 log = logging.getLogger(__name__)

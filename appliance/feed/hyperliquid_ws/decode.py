@@ -36,9 +36,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import orjson
 
-from appliance.feed.sources.base import EventWriter, MalformedFrameError, SourceStats  # noqa: F401
 from shm_layout.constants import COIN_UNKNOWN, FLAG_BOOK_GAP, UE_RESYNC
 
+from ..events import EventWriter, MalformedFrameError, SourceStats  # noqa: F401
 from .decode_fields import (  # noqa: F401 - the public names live here too
     _L2_PREFIX,
     _MS,

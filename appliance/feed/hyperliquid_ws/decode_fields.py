@@ -7,11 +7,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from appliance.feed.sources.base import EventWriter, MalformedFrameError, SourceStats
 from shm_layout.constants import (
     BOOK_DEPTH,
 )
 from shm_layout.records import USER_EVENT
+
+from ..events import EventWriter, MalformedFrameError, SourceStats
 
 _MS = 1_000_000
 _MAX_MS = (2**63 - 1) // _MS

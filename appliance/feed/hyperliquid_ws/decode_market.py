@@ -2,8 +2,7 @@
 ``HlDecoder``): ``l2Book`` -> EV_BOOK, ``trades`` -> EV_TRADE (stale and repeated
 trades dropped), ``bbo`` -> EV_BBO, ``activeAssetCtx`` -> EV_ASSET_CTX."""
 
-from appliance.feed.sources.base import MalformedFrameError
-
+from ..events import MalformedFrameError
 from .decode_fields import (
     _MS,
     CH_ASSET_CTX,

@@ -6,7 +6,6 @@
 
 import numpy as np
 
-from appliance.feed.sources.base import MalformedFrameError
 from shm_layout.constants import (
     COIN_UNKNOWN,
     FILL_DIR_CODE,
@@ -21,6 +20,7 @@ from shm_layout.constants import (
     order_status_code,
 )
 
+from ..events import MalformedFrameError
 from .decode_fields import (
     CH_MALFORMED,
     CH_USER,

@@ -37,164 +37,37 @@ from __future__ import annotations
 import logging
 import math
 import os
-from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 import orjson
 
-from shm_layout.constants import BOOK_DEPTH, FLAG_BOOK_GAP
+from shm_layout.constants import FLAG_BOOK_GAP
 
-from .base import (
+from ..events import (
     DEFAULT_CHUNK_EVENTS,
     EventWriter,
     MalformedFrameError,
     SourceStats,
-    check_coins,
     check_max_events,
-    iter_capture,
 )
+from .base import check_coins
+from .binance_book import (
+    Diff,
+    SymbolState,
+    parse_int,
+    parse_levels,
+    parse_num,
+    parse_time_ns,
+    symbol_to_coin,
+)
+from .capture import iter_capture
 
 log = logging.getLogger(__name__)
 
-_MS = 1_000_000
-_MAX_MS = (2**63 - 1) // _MS
-
-# Quote assets stripped from a symbol to name its coin, longest first.
-QUOTE_ASSETS = ("FDUSD", "USDT", "USDC", "BUSD", "USD")
-
 # Diffs kept while waiting for a snapshot (before the first, or after a gap).
 PENDING_DIFFS = 4096
-
-
-def symbol_to_coin(symbol: str) -> str:
-    """``BTCUSDT`` -> ``BTC``; ``ETHUSD_PERP`` -> ``ETH``."""
-    s = symbol.upper()
-    for suffix in ("_PERP",):
-        if s.endswith(suffix):
-            s = s[: -len(suffix)]
-    for q in QUOTE_ASSETS:
-        if s.endswith(q) and len(s) > len(q):
-            return s[: -len(q)]
-    return s
-
-
-def _num(v: object) -> float:
-    x = float(v)  # type: ignore[arg-type]
-    if not math.isfinite(x) or x < 0.0:
-        raise MalformedFrameError(f"bad number {v!r}")
-    return x
-
-
-def _int(v: object) -> int:
-    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < 2**63:
-        raise MalformedFrameError(f"bad integer {v!r}")
-    return v
-
-
-def _time_ns(v: object) -> int:
-    """Milliseconds to nanoseconds, within int64."""
-    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < _MAX_MS:
-        raise MalformedFrameError(f"bad time {v!r}")
-    return v * _MS
-
-
-def _pairs(levels: object) -> list[tuple[float, float]]:
-    if not isinstance(levels, list):
-        raise MalformedFrameError("levels are not a list")
-    out = [(float(p), float(q)) for p, q in levels]
-    for p, q in out:
-        # Also false for NaN.
-        if not (0.0 < p < math.inf and 0.0 <= q < math.inf):
-            raise MalformedFrameError(f"bad level {p!r} {q!r}")
-    return out
-
-
-class Diff:
-    __slots__ = ("first_u", "u", "pu", "ts", "bids", "asks")
-
-    def __init__(
-        self,
-        U: int,
-        u: int,
-        pu: int,
-        ts: int,
-        bids: list[tuple[float, float]],
-        asks: list[tuple[float, float]],
-    ) -> None:
-        self.first_u = U  # Binance "U": first update id in the diff
-        self.u = u
-        self.pu = pu
-        self.ts = ts
-        self.bids = bids
-        self.asks = asks
-
-
-class OrderBook:
-    """A full-depth book: a dict price -> qty and a sorted price list per side.
-
-    Prices are floats parsed from Binance's decimal strings; the same string always
-    gives the same float, so they are exact dict keys. The top levels are read from
-    the ends of the sorted lists, only when a book event is emitted.
-    """
-
-    __slots__ = ("bid_qty", "ask_qty", "bid_px", "ask_px")
-
-    def __init__(self) -> None:
-        self.bid_qty: dict[float, float] = {}
-        self.ask_qty: dict[float, float] = {}
-        self.bid_px: list[float] = []  # ascending; best bid last
-        self.ask_px: list[float] = []  # ascending; best ask first
-
-    def reset(self, bids: list[tuple[float, float]], asks: list[tuple[float, float]]) -> None:
-        self.bid_qty = {p: q for p, q in bids if q > 0.0}
-        self.ask_qty = {p: q for p, q in asks if q > 0.0}
-        self.bid_px = sorted(self.bid_qty)
-        self.ask_px = sorted(self.ask_qty)
-
-    @staticmethod
-    def _update(qty: dict[float, float], pxs: list[float], levels: list[tuple[float, float]]):
-        for p, q in levels:
-            if q > 0.0:
-                if p not in qty:
-                    insort(pxs, p)
-                qty[p] = q
-            elif p in qty:
-                del qty[p]
-                del pxs[bisect_left(pxs, p)]
-
-    def apply(self, d: Diff) -> None:
-        self._update(self.bid_qty, self.bid_px, d.bids)
-        self._update(self.ask_qty, self.ask_px, d.asks)
-
-    def top(self, depth: int = BOOK_DEPTH):
-        bp = self.bid_px[: -depth - 1 : -1]
-        ap = self.ask_px[:depth]
-        bq = self.bid_qty
-        aq = self.ask_qty
-        return bp, [bq[p] for p in bp], ap, [aq[p] for p in ap]
-
-    def best(self) -> tuple[float, float]:
-        bid = self.bid_px[-1] if self.bid_px else math.nan
-        ask = self.ask_px[0] if self.ask_px else math.nan
-        return bid, ask
-
-
-class SymbolState:
-    """Book and continuity state of one symbol."""
-
-    def __init__(self, symbol: str, coin: int) -> None:
-        self.symbol = symbol
-        self.coin = coin
-        self.book = OrderBook()
-        self.has_book = False  # a snapshot has been applied
-        self.last_u = -1  # u of the last applied diff, or lastUpdateId of the snapshot
-        self.await_bridge = False  # snapshot applied, bridging diff not yet seen
-        self.snapshot_id = -1
-        self.gap = False  # continuity lost since the last good snapshot
-        self.pending: deque[Diff] = deque()
-        self.last_px = math.nan  # any recent price, to attribute symbol-less snapshots
 
 
 class BinanceReplaySource:
@@ -283,12 +156,12 @@ class BinanceReplaySource:
 
     def _depth(self, d: dict, recv: int) -> None:
         diff = Diff(
-            _int(d["U"]),
-            _int(d["u"]),
-            _int(d["pu"]),
-            _time_ns(d["T"]),
-            _pairs(d["b"]),
-            _pairs(d["a"]),
+            parse_int(d["U"]),
+            parse_int(d["u"]),
+            parse_int(d["pu"]),
+            parse_time_ns(d["T"]),
+            parse_levels(d["b"]),
+            parse_levels(d["a"]),
         )
         s = self._state(d["s"])
         if s is None:
@@ -356,10 +229,10 @@ class BinanceReplaySource:
         )
 
     def _snapshot(self, frame: dict, recv: int) -> None:
-        lid = _int(frame["lastUpdateId"])
-        ts = _time_ns(frame.get("T") or frame.get("E") or 0)
-        bids = _pairs(frame["bids"])
-        asks = _pairs(frame["asks"])
+        lid = parse_int(frame["lastUpdateId"])
+        ts = parse_time_ns(frame.get("T") or frame.get("E") or 0)
+        bids = parse_levels(frame["bids"])
+        asks = parse_levels(frame["asks"])
         sym = frame.get("s") or frame.get("symbol")
         if sym is not None:
             s = self._state(sym)
@@ -417,11 +290,11 @@ class BinanceReplaySource:
         self._w.book(s.coin, ts, recv, FLAG_BOOK_GAP if s.gap else 0, bp, bq, ap, aq)
 
     def _book_ticker(self, d: dict, recv: int) -> None:
-        bpx = _num(d["b"])
-        bsz = _num(d["B"])
-        apx = _num(d["a"])
-        asz = _num(d["A"])
-        ts = _time_ns(d.get("T") or d["E"])
+        bpx = parse_num(d["b"])
+        bsz = parse_num(d["B"])
+        apx = parse_num(d["a"])
+        asz = parse_num(d["A"])
+        ts = parse_time_ns(d.get("T") or d["E"])
         s = self._state(d["s"])
         if s is None:
             self.stats.skipped += 1
@@ -430,13 +303,13 @@ class BinanceReplaySource:
         self._w.bbo(s.coin, ts, recv, 0, bpx, bsz, apx, asz)
 
     def _trade(self, d: dict, recv: int) -> None:
-        px = _num(d["p"])
-        sz = _num(d["q"])
+        px = parse_num(d["p"])
+        sz = parse_num(d["q"])
         m = d["m"]
         if not isinstance(m, bool):
             raise MalformedFrameError(f"bad maker flag {m!r}")
-        tid = _int(d["t"] if "t" in d else d["a"])
-        ts = _time_ns(d["T"])
+        tid = parse_int(d["t"] if "t" in d else d["a"])
+        ts = parse_time_ns(d["T"])
         s = self._state(d["s"])
         if s is None or d.get("X", "MARKET") != "MARKET":
             self.stats.skipped += 1

@@ -25,14 +25,10 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from .base import (
-    DEFAULT_CHUNK_EVENTS,
-    EventWriter,
-    SourceStats,
-    check_coins,
-    check_max_events,
-    iter_capture,
-)
+from ..events import DEFAULT_CHUNK_EVENTS, EventWriter, SourceStats, check_max_events
+from ..hyperliquid_ws.decode import HlDecoder
+from .base import check_coins
+from .capture import iter_capture
 
 
 class HyperliquidReplaySource:
@@ -45,9 +41,6 @@ class HyperliquidReplaySource:
         self.stats = SourceStats()
 
     def chunks(self, max_events: int = DEFAULT_CHUNK_EVENTS) -> Iterator[np.ndarray]:
-        # Imported here: the decoder's package imports this one's ``base``.
-        from appliance.feed.hyperliquid_ws.decode import HlDecoder
-
         check_max_events(max_events)
         self.stats = st = SourceStats()
         w = EventWriter(max_events, st)

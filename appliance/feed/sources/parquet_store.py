@@ -23,15 +23,15 @@ from shm_layout import LAYOUT_HASH
 from shm_layout.constants import BOOK_DEPTH
 from shm_layout.records import MD_EVENT
 
-from .base import (
+from ..events import (
     DEFAULT_CHUNK_EVENTS,
     SourceStats,
-    check_coins,
     check_max_events,
     concat_events,
     rechunk,
     take_events,
 )
+from .base import check_coins
 
 FORMAT_VERSION = "1"
 PARQUET_MAGIC = b"PAR1"

@@ -33,14 +33,8 @@ import numpy as np
 from shm_layout.constants import BOOK_DEPTH, EV_BOOK, EV_TRADE, FLAG_SYNTHETIC
 from shm_layout.records import MD_EVENT
 
-from .base import (
-    DEFAULT_CHUNK_EVENTS,
-    SourceStats,
-    check_coins,
-    check_max_events,
-    rechunk,
-    take_events,
-)
+from ..events import DEFAULT_CHUNK_EVENTS, SourceStats, check_max_events, rechunk, take_events
+from .base import check_coins
 
 # Book intervals generated per block (per coin); a block is one vectorized step.
 BLOCK_BOOKS = 256

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
 import os
@@ -21,6 +22,8 @@ from aiohttp import web
 from appliance.runtime.parent import expected_parent
 
 from ..faults import FaultPlan
+from .exchange import handle_exchange
+from .info import handle_info
 from .market import open_market, run_market
 from .md_delay import MdDelay
 from .settings import VenueSettings
@@ -121,10 +124,10 @@ class VenueServer:
             return web.Response(status=500, text="Internal server error")
 
     async def _info(self, request: web.Request) -> web.Response:
-        return await self._rest(request, self.state.info)
+        return await self._rest(request, functools.partial(handle_info, self.state))
 
     async def _exchange(self, request: web.Request) -> web.Response:
-        return await self._rest(request, self.state.exchange)
+        return await self._rest(request, functools.partial(handle_exchange, self.state))
 
     # --- admin (loopback only) -----------------------------------------------------------
     async def _faults(self, request: web.Request) -> web.Response:

@@ -11,9 +11,9 @@ from appliance.hyperliquid.signing import USER_SIGNED_TYPES, recover_l1_signer, 
 
 from . import actions
 from .auth import normalize_address
+from .clock import now_ms
 from .info import DESERIALIZE
 from .ratelimit import exchange_weight
-from .state import now_ms
 
 L1_ACTIONS = ("order", "cancel", "cancelByCloid", "modify", "batchModify", "scheduleCancel",
               "updateLeverage", "noop", "updateIsolatedMargin")

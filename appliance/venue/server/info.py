@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from . import objects
 from .auth import normalize_address
+from .clock import now_ms
 from .meta import meta_json, spot_meta_json
 from .ratelimit import info_extra_weight, info_weight
-from .state import now_ms
 
 DESERIALIZE = "Failed to deserialize the JSON body into the target type: "
 INFO_TYPES = ("meta", "spotMeta", "metaAndAssetCtxs", "clearinghouseState", "openOrders",

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from appliance.feed.process import Pacer
+from appliance.feed.pacer import Pacer
 from appliance.feed.sources import open_source
 
-from .state import now_ms
+from .clock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,9 @@ async def run_market(state, source) -> None:
     while True:
         fed = 0
         while fed < MAX_EVENTS_PER_TICK:
-            chunk, start, stop = pacer.due()
+            chunk, start, stop = pacer.due(max_events=MAX_EVENTS_PER_TICK - fed)
             if chunk is None or stop <= start:
                 break
-            stop = min(stop, start + MAX_EVENTS_PER_TICK - fed)
-            pacer._pos = stop  # noqa: SLF001 (handed out only up to ``stop``)
             try:
                 state.on_market(chunk[start:stop])
             except Exception:  # a bad event must not stop the market

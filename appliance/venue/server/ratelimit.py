@@ -4,9 +4,11 @@ IP: 1200 weight per minute across REST (token bucket refilled continuously);
 exchange requests weigh 1 + floor(batch/40), info requests 2 or 20 (+1 per 20
 items for the listed endpoints). Over budget: HTTP 429 with body ``null``.
 
-Address (actions only): cap = base (10 000) + 1 per USDC of cumulative traded
-volume; a batch of n counts n; cancels may go to min(cap + 100 000, 2 cap); once
-limited, one request per 10 s still passes. Error text as the real venue's.
+Address (actions only): cap = base + 1 per USDC of cumulative traded volume
+(base: ``[venue] address_base_cap``; Hyperliquid's is 10 000, the default config's
+100 000 adds an allowance for the demo account's prior volume); a batch of n
+counts n; cancels may go to min(cap + 100 000, 2 cap); once limited, one request
+per 10 s still passes. Error text as the real venue's.
 """
 
 from __future__ import annotations

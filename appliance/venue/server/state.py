@@ -1,6 +1,8 @@
 """The venue's state: engine, accounts, nonces, limits, and what has been published.
 
-Everything runs on the server's event loop thread; the engine is not thread-safe and
+Requests are answered by ``info.handle_info`` and ``exchange.handle_exchange``
+over this state (they import it, never the other way round). Everything runs on
+the server's event loop thread; the engine is not thread-safe and
 does not need to be. Times on the wire are the wall clock in ms (what a client's
 nonces and staleness checks compare against); the engine runs on the market's clock.
 """
@@ -16,8 +18,12 @@ import numpy as np
 from shm_layout.constants import EV_ASSET_CTX, EV_BBO, EV_BOOK, EV_TRADE
 
 from ..faults import FaultPlan
+from ..matching.engine import VenueEngine
+from ..matching.latency import new_latency
+from ..matching.views import CoinSpec, FeeSchedule
 from . import objects
 from .auth import Accounts, NonceBook
+from .clock import now_ms
 from .meta import build_universe
 from .ratelimit import AddressLimiter, IpLimiter
 from .settings import VenueSettings, parse_fund
@@ -31,14 +37,7 @@ ZERO_ADDR = "0x" + "0" * 40
 ZERO_HASH = "0x" + "0" * 64
 
 
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def make_engine(s: VenueSettings, universe):
-    from appliance.venue.matching.engine import CoinSpec, FeeSchedule, VenueEngine
-    from appliance.venue.matching.latency import new_latency
-
+def make_engine(s: VenueSettings, universe) -> VenueEngine:
     specs = [CoinSpec(c.name, c.sz_decimals, c.max_leverage) for c in universe]
     jitter = s.order_latency_jitter_ms > 0
     latency = new_latency("lognormal" if jitter else "constant", int(round(s.order_latency_ms * 1e6)),
@@ -90,17 +89,6 @@ class VenueState:
 
     def approve_agent(self, agent: str, master: str) -> None:
         self.accounts.approve_agent(agent, master)
-
-    # --- requests (handlers live in info.py / exchange.py) ----------------------------
-    def info(self, payload, ip: str):
-        from .info import handle_info
-
-        return handle_info(self, payload, ip)
-
-    def exchange(self, payload, ip: str):
-        from .exchange import handle_exchange
-
-        return handle_exchange(self, payload, ip)
 
     # --- market ------------------------------------------------------------------------
     def on_market(self, events: np.ndarray) -> None:

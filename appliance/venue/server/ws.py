@@ -16,6 +16,8 @@ from collections import defaultdict
 import orjson
 from aiohttp import WSMsgType, web
 
+from .exchange import handle_exchange
+from .info import handle_info
 from .md_delay import MD_CHANNELS, MdDelay
 from .subscriptions import USER_CHANNEL, BadSubscription, parse_subscription
 
@@ -239,13 +241,13 @@ class WsHub:
             await asyncio.sleep(self.faults.delay_s)
         payload = request["payload"]
         if request["type"] == "info":
-            status, body = self.venue.info(payload, conn.ip)
+            status, body = handle_info(self.venue, payload, conn.ip)
             if status == 200:
                 response = {"type": "info", "payload": {"type": payload.get("type"), "data": body}}
             else:
                 response = {"type": "error", "payload": f"{status} {_dumps(body) if body is None else body}"}
         else:
-            status, body = self.venue.exchange(payload, conn.ip)
+            status, body = handle_exchange(self.venue, payload, conn.ip)
             if status == 200:
                 response = {"type": "action", "payload": body}
             else:

@@ -12,15 +12,15 @@ import numpy as np
 from shm_layout.constants import BOOK_DEPTH, EV_TRADE
 from shm_layout.records import MD_EVENT
 
-from ..base import (
+from ...events import (
     DEFAULT_CHUNK_EVENTS,
     SourceStats,
-    check_coins,
     check_max_events,
     concat_events,
     rechunk,
     take_events,
 )
+from ..base import check_coins
 from . import params as P  # noqa: N812 - slot names read P.R_*, P.S_*
 from .kernel import simulate_block
 from .rng import seed_state
