@@ -12,7 +12,7 @@ import pytest
 import requests
 from venue_server_helpers import DEMO_ADDRESS, Ws, post_info, start_venue
 
-from appliance.venue.demo_key import DEMO_PRIVATE_KEY_HEX
+from appliance.hyperliquid.demo_key import DEMO_PRIVATE_KEY_HEX
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"

@@ -7,7 +7,7 @@ import time
 import pytest
 from venue_server_helpers import start_venue
 
-from appliance.venue.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
+from appliance.hyperliquid.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 
 eth_account = pytest.importorskip("eth_account", reason="the SDK's test dependency eth_account")
 hl_info = pytest.importorskip("hyperliquid.info", reason="hyperliquid-python-sdk is a test dependency")

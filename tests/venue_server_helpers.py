@@ -9,10 +9,10 @@ import time
 import requests
 import websocket
 
+from appliance.hyperliquid.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 from appliance.hyperliquid.keys import SigningKey
 from appliance.hyperliquid.nonces import NonceManager
 from appliance.hyperliquid.signing import exchange_body, sign_l1_action
-from appliance.venue.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 from appliance.venue.server import VenueSettings, VenueThread
 
 DEMO_KEY = SigningKey.from_hex(DEMO_PRIVATE_KEY_HEX)

@@ -22,8 +22,8 @@ import signal
 import statistics
 import time
 
+from appliance.hyperliquid.demo_key import DEMO_ADDRESS
 from appliance.runtime.control import set_kill
-from appliance.venue.demo_key import DEMO_ADDRESS
 from shm_layout import attach
 
 from .soak import Soak, fill_disk, set_pids, status

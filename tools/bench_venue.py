@@ -30,11 +30,11 @@ from pathlib import Path
 import aiohttp
 import orjson
 
+from appliance.hyperliquid.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 from appliance.hyperliquid.keys import SigningKey
 from appliance.hyperliquid.nonces import NonceManager
 from appliance.hyperliquid.signing import exchange_body, recover_l1_signer, sign_l1_action
 from appliance.hyperliquid.wire import float_to_wire
-from appliance.venue.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -149,7 +149,7 @@ class GatewayConfig:
     dead_man_switch_s: float = 10.0  # scheduleCancel this far ahead while healthy; 0 = off
     dead_man_refresh_s: float = 3.0
     position_check_s: float = 5.0  # compare the position with clearinghouseState this often
-    # Account margin (gateway/hl_account.py): every clearinghouseState read (start, resync,
+    # Account margin (gateway/hyperliquid/account.py): every clearinghouseState read (start, resync,
     # position checks) refreshes it; a dedicated read when older than account_refresh_s,
     # and one account_after_fill_s after fills (0 = off). The quote kernel treats account
     # data older than account_max_age_s as not known (only the position limit applies).
@@ -329,7 +329,7 @@ class VenueConfig:
     source: str = ""  # empty = [feed] source; "replay:PATH" or "synthetic[:SCENARIO]"
     speed: float = 1.0  # market pace multiplier
     seed: int = 7
-    # "ADDRESS:USDC" accounts; the default is the public DEMO key (appliance/venue/demo_key.py),
+    # "ADDRESS:USDC" accounts; the default is the public DEMO key (appliance/hyperliquid/demo_key.py),
     # test-only: never fund that key on a real chain.
     funded: tuple[str, ...] = ("0x1d181b94d106d9384b0542fa1f1c370a7803ee6c:1000000",)
     agents: tuple[str, ...] = ()  # "AGENT:MASTER" API wallets approved at start

@@ -289,6 +289,12 @@ class Journal:
                 self._failed("close", e)
             self._fd = -1
 
+    def reopen(self) -> None:
+        """Close, then open the file at the same path again and replay what it holds now
+        (a compaction rewrote it). The same object: whoever holds it keeps writing here."""
+        self.close()
+        self.__init__(self.path, self.fsync_policy, self.fsync_interval_s, self.on_error)  # type: ignore[misc]
+
     def __enter__(self) -> Journal:
         return self
 
