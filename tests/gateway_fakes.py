@@ -45,10 +45,13 @@ class FakeVenue:
         self.refuse_dms = False  # scheduleCancel refused, as for a young account
         self.infos: list[str] = []  # the /info request types asked
         self.answers: dict[str, object] = {}  # scripted /info bodies by type (else null)
+        self.script: list[Reply] = []  # scripted /exchange answers, used first
 
     def exchange(self, body) -> Reply:
         action = orjson.loads(body)
         self.actions.append(action)
+        if self.script:
+            return self.script.pop(0)
         t = action["type"]
         if t == "order":
             st = []
