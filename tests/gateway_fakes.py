@@ -23,12 +23,12 @@ from appliance.gateway.hyperliquid.kill_switch import FatalStop, KillSwitch
 from appliance.gateway.hyperliquid.order_sender import OrderSender
 from appliance.gateway.hyperliquid.pending_plans import PendingPlans
 from appliance.gateway.hyperliquid.venue_client import VenueClient
-from appliance.gateway.journal import Journal
 from appliance.gateway.order_state import OrderTracker
 from appliance.gateway.pretrade import Limits, PreTradeGate
 from appliance.gateway.rate_budget import RateBudget
 from appliance.hyperliquid.http_transport import Reply
 from appliance.runtime.control import set_kill
+from appliance.runtime.journal import Journal
 from shm_layout import records
 
 USER = "0x" + "a" * 40

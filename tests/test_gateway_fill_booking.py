@@ -8,8 +8,8 @@ from __future__ import annotations
 from gateway_fakes import GatewayParts
 
 from appliance.gateway.fills import Fill
-from appliance.gateway.journal import read_journal
 from appliance.gateway.order_state import E_ACK_RESTING, S_FILLED, S_PARTIAL_FILLED, TrackedOrder
+from appliance.runtime.journal import read_journal
 
 CLOID = "0x" + "33" * 16
 

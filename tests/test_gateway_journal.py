@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from gateway_fakes import GatewayParts, remount, small_tmpfs
 
-from appliance.gateway.journal import Journal, read_journal
 from appliance.gateway.reconcile_plan import LiveOrder, NewOrder
+from appliance.runtime.journal import Journal, read_journal
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -70,7 +70,7 @@ def test_journal_when_last_line_complete_but_damaged_or_middle_line_corrupt_then
 
 _CHILD = textwrap.dedent("""
     import os, sys, time
-    from appliance.gateway.journal import Journal
+    from appliance.runtime.journal import Journal
     j = Journal(sys.argv[1], fsync=sys.argv[2])
     mode = sys.argv[3]
     if mode == "torn":

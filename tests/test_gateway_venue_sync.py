@@ -10,7 +10,6 @@ from gateway_fakes import GatewayParts
 
 from appliance.gateway.fundings import FundingBook
 from appliance.gateway.hyperliquid.venue_sync import VenueSync
-from appliance.gateway.journal import read_journal
 from appliance.gateway.order_state import (
     E_ACK_RESTING,
     E_CANCEL_SENT,
@@ -21,6 +20,7 @@ from appliance.gateway.order_state import (
     S_RESTING,
     TrackedOrder,
 )
+from appliance.runtime.journal import read_journal
 from shm_layout import records
 from shm_layout.constants import UE_FILL, UE_NON_USER_CANCEL, UE_RESYNC
 

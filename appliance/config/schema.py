@@ -134,7 +134,7 @@ class GatewayConfig:
     requote_tolerance_bps: float = 1.0  # keep a resting order closer than this (queue place)
     taker_fee_bps: float = 4.5
     maker_fee_bps: float = 1.5
-    # --- the Hyperliquid client (appliance/gateway/hl_*.py, appliance/feed/hl_live.py) ---
+    # --- the Hyperliquid client (gateway/hyperliquid/, hyperliquid/, feed/hl_live.py) ---
     network: str = "local"  # local (a supervised local venue) | testnet | mainnet
     api_url: str = ""  # override the network's REST URL (http[s]://host[:port]); ws derived
     key_file: str = ""  # owner-only file; empty: local -> demo key in the state dir, else key_env

@@ -8,7 +8,7 @@
 * ``positions.Positions`` and ``account``: PositionState, the fills ring, the margin.
 * ``venue_sync.VenueSync``: user events, reconciliation, the position check.
 * ``journal_replay``, ``journal_compaction``, ``journal_guard``: the journal at start
-  and on a failing disk (``gateway.journal.Journal`` writes it).
+  and on a failing disk (``runtime.journal.Journal`` writes it).
 * ``kill_switch.KillSwitch``, ``dead_mans_switch.DeadMansSwitch``, ``venue_pull.VenuePull``:
   cancelling on the kill flag, on silence, on a slow venue.
 * ``ladder_planner.LadderPlanner``: ladders to plans (the one call into ``reconcile_plan``).

@@ -28,7 +28,6 @@ import numpy as np
 import orjson
 
 from appliance.config.state_files import gateway_journal_path, gateway_stats_path
-from appliance.gateway.journal import Journal
 from appliance.gateway.order_state import OrderTracker, is_active
 from appliance.gateway.pretrade import Limits, PreTradeGate
 from appliance.gateway.rate_budget import RateBudget
@@ -39,6 +38,7 @@ from appliance.hyperliquid import venue_access
 from appliance.hyperliquid.signing import L1Signer
 from appliance.hyperliquid.transports import make_transport
 from appliance.ipc import byte_rows, ring
+from appliance.runtime.journal import Journal
 from shm_layout import records
 
 from . import journal_compaction, journal_replay

@@ -18,7 +18,6 @@ from collections.abc import Callable
 
 from appliance.gateway.fills import EPS_SZ, Fill, FillProcessor
 from appliance.gateway.fundings import FundingBook
-from appliance.gateway.journal import Journal
 from appliance.gateway.order_state import (
     E_ACK_FILLED,
     E_FILL_FULL,
@@ -27,6 +26,7 @@ from appliance.gateway.order_state import (
     OrderTracker,
     TrackedOrder,
 )
+from appliance.runtime.journal import Journal
 
 from .follow_ups import FollowUps
 from .positions import Positions

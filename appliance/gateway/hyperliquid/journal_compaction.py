@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import os
 
-from appliance.gateway.journal import _encode
 from appliance.gateway.order_state import OrderTracker, TrackedOrder, is_terminal
+from appliance.runtime.journal import encode_line
 
 from .fill_booking import FillBooking
 from .positions import Positions
@@ -102,7 +102,7 @@ def rewrite(path: str | os.PathLike[str], records: list[dict], keep_previous: bo
     tmp = path + ".compact"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        data = b"".join(_encode({"n": i, **r}) for i, r in enumerate(records, 1))
+        data = b"".join(encode_line({"n": i, **r}) for i, r in enumerate(records, 1))
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]

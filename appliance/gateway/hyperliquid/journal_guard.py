@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from appliance.gateway.journal import Journal
+from appliance.runtime.journal import Journal
 
 DISK_CHECK_S = 0.25  # statvfs of the journal's disk this often (one cheap syscall)
 

@@ -21,7 +21,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from appliance.gateway.journal import Journal
 from appliance.gateway.order_state import (
     E_ACK_REJECTED,
     E_ACK_RESTING,
@@ -46,6 +45,7 @@ from appliance.hyperliquid.wire import (
     order_action,
     order_wire,
 )
+from appliance.runtime.journal import Journal
 
 from .fill_booking import FillBooking
 from .follow_ups import FollowUps

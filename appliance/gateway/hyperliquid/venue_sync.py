@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 
 from appliance.gateway.fills import Fill
-from appliance.gateway.journal import Journal
 from appliance.gateway.order_state import (
     E_ACK_RESTING,
     E_VENUE_CANCELED,
@@ -33,6 +32,7 @@ from appliance.gateway.order_state import (
     OrderTracker,
     TrackedOrder,
 )
+from appliance.runtime.journal import Journal
 from shm_layout.constants import (
     COIN_UNKNOWN,
     UE_FILL,
