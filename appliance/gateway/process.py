@@ -1,8 +1,9 @@
 """The gateway process: TargetLadder (seqlock) + md ring -> executor -> PositionState
 (seqlock) and the fills ring.
 
-The executor here is the paper one (``paper.py``); the venue client of the
-Hyperliquid issue plugs in behind the same ``Executor.step`` seam. Under the kill
+The executor is the paper one (``paper.py``) or, with ``gateway.venue =
+"hyperliquid"``, the venue client (``hyperliquid/executor.py``), behind the same
+``step(kill)`` / ``cancel_all()`` seam. Under the kill
 flag every order is cancelled and none placed until the flag is reset. On a
 graceful stop every order is cancelled before the process exits.
 """

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import time
 
+import numpy as np
+
 from appliance.hyperliquid.wire import schedule_cancel_action
 from shm_layout.constants import DMS_STATE_NAMES
 
@@ -24,7 +26,7 @@ DMS_RETRY_S = 30.0  # a refused scheduleCancel is tried again this often
 
 
 class DeadMansSwitch:
-    def __init__(self, client: VenueClient, control, switch_s: float, refresh_s: float) -> None:
+    def __init__(self, client: VenueClient, control: np.void, switch_s: float, refresh_s: float) -> None:
         """``switch_s``: cancel this long after our last refresh (0 = off);
         ``refresh_s``: refresh this often; ``control``: the control record."""
         self.client = client

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from appliance.runtime.journal import Journal
 
 DISK_CHECK_S = 0.25  # statvfs of the journal's disk this often (one cheap syscall)
 
 
 class JournalGuard:
-    def __init__(self, control, raise_kill: Callable[[str], object]) -> None:
+    def __init__(self, control: np.void, raise_kill: Callable[[str], object]) -> None:
         """``control``: the control record (``gw_journal_errors``); ``raise_kill``: ``ctx.kill``."""
         self.control = control
         self.raise_kill = raise_kill

@@ -13,6 +13,8 @@ import logging
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from appliance.gateway.order_state import (
     E_VENUE_CANCELED,
     S_CANCEL_CONFIRMED,
@@ -54,7 +56,7 @@ class FatalStop:
 
 class KillSwitch:
     def __init__(self, client: VenueClient, sender: OrderSender, tracker: OrderTracker,
-                 positions: Positions, pending: PendingPlans, control, user: str,
+                 positions: Positions, pending: PendingPlans, control: np.void, user: str,
                  coin_index: dict[str, int], asset: list[int]) -> None:
         """``control``: the control record (``kill_ts_ns``, when the flag went up)."""
         self.client = client

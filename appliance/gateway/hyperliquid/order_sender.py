@@ -75,7 +75,7 @@ class OrderSender:
 
     def __init__(self, client: VenueClient, tracker: OrderTracker, booking: FillBooking,
                  journal: Journal, positions: Positions, pretrade: PreTradeGate, follow: FollowUps,
-                 control, ladder: np.ndarray, asset: list[int], new_cloid: Callable[[], str],
+                 control: np.void, ladder: np.ndarray, asset: list[int], new_cloid: Callable[[], str],
                  mid: Callable[[int], float]) -> None:
         """``control``: the control record (``gw_pretrade_denials``); ``ladder``: the
         TargetLadder rows as last read (the predictions recorded with each order);

@@ -19,6 +19,8 @@ import logging
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from appliance.gateway.fills import Fill
 from appliance.gateway.order_state import (
     E_ACK_RESTING,
@@ -86,7 +88,7 @@ class VenueSync:
                                      "position_corrections")}
 
     # --- websocket user events ------------------------------------------------------------
-    def on_user_event(self, ev) -> None:
+    def on_user_event(self, ev: np.void) -> None:
         """One USER_EVENT record of the user ring."""
         kind = int(ev["kind"])
         if kind == UE_RESYNC:
