@@ -1,6 +1,7 @@
-"""For the gateway's failure tests: a Hyperliquid executor without a venue or shared
-memory (the real ``OrderSender`` and ``KillSwitch`` mixins over a scripted transport
-that plays a tiny venue), and a small tmpfs to fill up (``small_tmpfs``)."""
+"""For the gateway's unit and failure tests: the Hyperliquid executor's real
+collaborators (``GatewayParts``: venue client, order sender, fill booking, kill
+switch, dead man's switch, journal guard) wired over a scripted transport that plays
+a tiny venue, without shared memory; and a small tmpfs to fill up (``small_tmpfs``)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,24 @@ import orjson
 import pytest
 
 from appliance.config import load_config
-from appliance.gateway.fills import FillProcessor
-from appliance.gateway.hl_kill import KillSwitch
-from appliance.gateway.hl_orders import OrderSender
-from appliance.gateway.hl_transport import Reply
-from appliance.gateway.journal import Journal
+from appliance.gateway.hyperliquid.dead_mans_switch import DeadMansSwitch
+from appliance.gateway.hyperliquid.fill_booking import FillBooking
+from appliance.gateway.hyperliquid.follow_ups import FollowUps
+from appliance.gateway.hyperliquid.journal_guard import JournalGuard
+from appliance.gateway.hyperliquid.kill_switch import FatalStop, KillSwitch
+from appliance.gateway.hyperliquid.order_sender import OrderSender
+from appliance.gateway.hyperliquid.pending_plans import PendingPlans
+from appliance.gateway.hyperliquid.venue_client import VenueClient
 from appliance.gateway.order_state import OrderTracker
 from appliance.gateway.pretrade import Limits, PreTradeGate
 from appliance.gateway.rate_budget import RateBudget
+from appliance.hyperliquid.http_transport import Reply
 from appliance.runtime.control import set_kill
+from appliance.runtime.journal import Journal
 from shm_layout import records
+
+USER = "0x" + "a" * 40
+SIGNER = "0x" + "0" * 40
 
 
 class FakeVenue:
@@ -34,10 +43,15 @@ class FakeVenue:
         self.resting: dict[int, dict] = {}  # oid -> order wire
         self._oids = itertools.count(1000)
         self.refuse_dms = False  # scheduleCancel refused, as for a young account
+        self.infos: list[str] = []  # the /info request types asked
+        self.answers: dict[str, object] = {}  # scripted /info bodies by type (else null)
+        self.script: list[Reply] = []  # scripted /exchange answers, used first
 
     def exchange(self, body) -> Reply:
         action = orjson.loads(body)
         self.actions.append(action)
+        if self.script:
+            return self.script.pop(0)
         t = action["type"]
         if t == "order":
             st = []
@@ -64,6 +78,12 @@ class FakeVenue:
             return Reply(200, {"status": "ok", "response": {"type": "default"}})
         return Reply(200, {"status": "ok", "response": {"type": t, "data": {"statuses": st}}})
 
+    def info(self, req: dict) -> Reply:
+        self.infos.append(req["type"])
+        if req["type"] == "openOrders":
+            return Reply(200, [{"coin": "BTC", "oid": oid} for oid in self.resting])
+        return Reply(200, self.answers.get(req["type"]))
+
     def kinds(self) -> list[str]:
         return [a["type"] for a in self.actions]
 
@@ -75,16 +95,14 @@ class FakeVenue:
 
 
 class FakeSigner:
-    class key:  # noqa: N801
-        address = "0x" + "0" * 40
-
     def body(self, action: dict) -> dict:
         return action
 
 
 class FakeCtx:
-    def __init__(self, cfg) -> None:
-        self.cfg = cfg
+    """The control record and ``kill`` of a process context."""
+
+    def __init__(self) -> None:
         self.control = np.zeros(1, records.CONTROL)[0]
         self.kills: list[str] = []
 
@@ -94,84 +112,76 @@ class FakeCtx:
 
 
 class FakePositions:
+    """PositionState rows without shared memory (publishing is a no-op)."""
+
     def __init__(self, n: int) -> None:
+        self.n_coins = n
         self.pos = np.zeros(n, records.POSITION_STATE)
         self.dirty = [False] * n
+        self.published: list[tuple] = []
 
     def publish_fill(self, *a) -> None:
-        pass
+        self.published.append(a)
 
     def apply_fill(self, c, side, px, sz, fee) -> None:
-        self.pos[c]["position_sz"] += side * sz
+        p = self.pos[c]
+        p["position_sz"] += side * sz
+        p["fees_usd"] += fee
+        p["volume_usd"] += px * sz
+        p["n_fills"] += 1
+
+    def add_funding(self, c, usdc) -> None:
+        self.pos[c]["realized_pnl_usd"] += usdc
+
+    def set_position(self, c, szi, entry) -> None:
+        self.pos[c]["position_sz"] = szi
+        self.pos[c]["avg_entry_px"] = entry
+
+    def mark(self, c, mid) -> None:
+        pass
 
     def publish(self, force: bool = False) -> None:
         pass
 
 
-class FakeExecutor(OrderSender, KillSwitch):
-    """One coin (BTC, asset 0) at ``mid_px``; the journal at ``journal_path``."""
+class GatewayParts:
+    """One coin (BTC, asset 0) at ``mid_px``; the journal at ``journal_path``; the
+    collaborators wired as the executor wires them."""
 
     def __init__(self, journal_path, mid_px: float = 100_000.0, cfg=None) -> None:
         self.cfg = cfg or load_config(None)
-        self.g = self.cfg.gateway
-        self.ctx = FakeCtx(self.cfg)
-        self.coins, self.coin_index, self.n_coins, self.asset, self.sz_dec = (
-            ["BTC"], {"BTC": 0}, 1, [0], [5])
-        self.user = "0x" + "a" * 40
-        self.signer = FakeSigner()
-        self.transport = self.venue = FakeVenue()
+        g = self.cfg.gateway
+        self.ctx = FakeCtx()
+        self.control = self.ctx.control
+        self.coin_index, self.asset = {"BTC": 0}, [0]
+        self.venue = FakeVenue()
         self.budget = RateBudget()
+        self.fatal = FatalStop(self.ctx.kill)
+        self.client = VenueClient(self.venue, FakeSigner(), SIGNER, self.budget,
+                                  g.backoff_429_initial_ms / 1e3, g.backoff_429_max_ms / 1e3,
+                                  on_fatal=self.fatal.declare)
+        self.follow = FollowUps(1)
+        self.pending = PendingPlans()
         self.tracker = OrderTracker()
-        self.fills = FillProcessor()
         self.positions = FakePositions(1)
         self.ladder = np.zeros(1, records.TARGET_LADDER)
         self.ladder[0]["mid_px"] = mid_px
-        self.order_meta: dict = {}
-        self.replan = [False]
-        self._pending: dict = {}
-        self._backoff_until = self._backoff_s = 0.0
-        self._kill_seen = self._kill_verified = False
-        self._kill_t0 = 0
-        self._kill_next_verify = 0.0
-        self._dms_next = 0.0
-        self._next_disk_check = 0.0
-        self.dms_state = "pending"
-        self.fatal_reason = ""
-        self.reconciles = 0
-        self.stats = {k: 0 for k in ("orders_sent", "cancels_sent", "modifies_sent", "batches", "rejects",
-                                     "alo_rejects", "http_429", "transport_errors", "whole_batch_errors",
-                                     "address_cap_errors", "modify_gone", "kill_cancels", "journal_errors")}
+        self.guard = JournalGuard(self.control, self.ctx.kill)
+        self.journal = Journal(journal_path, fsync="never", on_error=self.guard.on_error)
+        self.booking = FillBooking(self.tracker, self.positions, self.journal, self.follow,
+                                   self.coin_index, self.mid, g.taker_fee_bps)
         self.pretrade = PreTradeGate(Limits.from_config(self.cfg.risk))
-        self.journal = Journal(journal_path, fsync="never", on_error=self._on_journal_error)
-        self._n = itertools.count(1)
-
-    def _on_journal_error(self, reason: str) -> None:
-        self.stats["journal_errors"] += 1
-        self.ctx.control["gw_journal_errors"] += 1
-        self.ctx.kill(f"gateway: {reason}"[:128])
+        n = itertools.count(1)
+        self.new_cloid = lambda: f"0x6d6d{next(n):028x}"
+        self.sender = OrderSender(self.client, self.tracker, self.booking, self.journal, self.positions,
+                                  self.pretrade, self.follow, self.control, self.ladder, self.asset,
+                                  self.new_cloid, self.mid)
+        self.kill_switch = KillSwitch(self.client, self.sender, self.tracker, self.positions,
+                                      self.pending, self.control, USER, self.coin_index, self.asset)
+        self.dms = DeadMansSwitch(self.client, self.control, g.dead_man_switch_s, g.dead_man_refresh_s)
 
     def mid(self, c: int) -> float:
         return float(self.ladder[c]["mid_px"])
-
-    def new_cloid(self) -> str:
-        return f"0x6d6d{next(self._n):028x}"
-
-    def request_reconcile(self, delay_s: float = 0.0) -> None:
-        self.reconciles += 1
-
-    def info(self, req: dict):
-        if req["type"] == "openOrders":
-            return [{"coin": "BTC", "oid": oid} for oid in self.venue.resting]
-        return None
-
-    def _drain_user(self) -> int:
-        return 0
-
-    def _publish_orders(self) -> None:
-        pass
-
-    def write_stats(self) -> None:
-        pass
 
 
 @contextlib.contextmanager

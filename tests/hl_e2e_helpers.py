@@ -5,6 +5,7 @@ import json
 import urllib.request
 from pathlib import Path
 
+from appliance.gateway.hyperliquid.journal_compaction import archives
 from appliance.hyperliquid.demo_key import DEMO_ADDRESS
 
 # These tests are about the client, not the strategy: the cascade detector and the E[PnL]
@@ -65,8 +66,6 @@ def gateway_stats(tmp: Path, instance: str) -> dict:
 def journal_fills(tmp: Path, instance: str) -> list[dict]:
     """Fill records of the gateway journal (and its archived generations) that booked a
     size (applied > 0)."""
-    from appliance.gateway.hl_compact import archives
-
     live = state(tmp, instance) / "gateway-journal.jsonl"
     paths = [p for _, p in archives(live)] + [live]  # compaction at start archives the old one
     out = []

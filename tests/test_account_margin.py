@@ -1,5 +1,5 @@
 """The venue account's margin end to end (issue 6): a real clearinghouseState body into
-PositionState (gateway/hl_account.py), PositionState through the quote process's
+PositionState (gateway/hyperliquid/account.py), PositionState through the quote process's
 ``step`` into the kernel's ``acct`` (quote/account.py) over real shared memory, the
 backtester's simulated account, and the local venue's own clearinghouseState read
 over HTTP into PositionState as ``mmctl inspect position`` shows it."""
@@ -19,8 +19,9 @@ from quote_helpers import cfg_vector, params
 
 from appliance.backtest import venue_exec
 from appliance.cli.observe import inspect_dict
-from appliance.gateway import hl_account
-from appliance.gateway.hl_position import Positions
+from appliance.gateway.hyperliquid import account as gw_account
+from appliance.gateway.hyperliquid.positions import Positions
+from appliance.hyperliquid.http_transport import HttpTransport
 from appliance.ipc import byte_rows, seqlock
 from appliance.quote import account
 from appliance.quote import kernel as quote
@@ -39,11 +40,11 @@ _counter = itertools.count()
 
 
 class RowsOnly:
-    """The part of ``Positions`` that ``hl_account.apply`` writes."""
+    """The part of ``Positions`` that ``gw_account.apply`` writes."""
 
     def __init__(self, n: int) -> None:
         self.pos = np.zeros(n, records.POSITION_STATE)
-        hl_account.set_not_known(self.pos)
+        gw_account.set_not_known(self.pos)
         self.dirty = [False] * n
 
 
@@ -71,7 +72,7 @@ def test_parse_when_real_clearinghouse_body_then_account_fields_per_coin():
         pytest.skip(f"real clearinghouseState body missing: {path}")
     ch = json.loads(path.read_text())
     rows = RowsOnly(3)
-    assert hl_account.apply(rows, {"BTC": 0, "ETH": 1, "DOGE": 2}, ch, now_mono_ns=123)
+    assert gw_account.apply(rows, {"BTC": 0, "ETH": 1, "DOGE": 2}, ch, now_mono_ns=123)
     btc, eth, doge = rows.pos
     for r in rows.pos:  # account-wide figures on every coin
         assert r["account_value_usd"] == pytest.approx(1182.312496)
@@ -88,21 +89,21 @@ def test_parse_when_values_malformed_then_not_known_logged_once_and_no_crash(cap
     rows = RowsOnly(1)
     bad = _body(withdrawable="abc", value=None, lev="x", liq="nan")
     with caplog.at_level(logging.WARNING, logger="gateway"):
-        assert hl_account.apply(rows, {"BTC": 0}, bad, now_mono_ns=5)
+        assert gw_account.apply(rows, {"BTC": 0}, bad, now_mono_ns=5)
         n_logged = len(caplog.records)
-        assert hl_account.apply(rows, {"BTC": 0}, bad, now_mono_ns=6)
+        assert gw_account.apply(rows, {"BTC": 0}, bad, now_mono_ns=6)
         assert len(caplog.records) == n_logged  # once per field
     r = rows.pos[0]
     assert r["available_margin_usd"] == -1.0 and r["account_value_usd"] == 0.0
     assert r["leverage"] == 0.0 and r["liquidation_px"] == 0.0
     assert r["margin_used_usd"] == 50.0 and r["account_update_mono_ns"] == 6
     for junk in (None, [], {"assetPositions": 3}, {"error": "x"}, "text"):
-        assert not hl_account.apply(rows, {"BTC": 0}, junk, now_mono_ns=7)
+        assert not gw_account.apply(rows, {"BTC": 0}, junk, now_mono_ns=7)
     assert rows.pos[0]["account_update_mono_ns"] == 6  # untouched
 
 
 def test_poller_when_old_or_after_fill_then_due_and_rate_budget_respected():
-    p = hl_account.AccountPoller(refresh_s=15.0, after_fill_s=2.0)
+    p = gw_account.AccountPoller(refresh_s=15.0, after_fill_s=2.0)
     now = 1000.0
     upd_ns = int(995.0 * 1e9)  # read 5 s ago
     assert p.due(now, 0, 0.0, 1.0)  # never read
@@ -111,7 +112,7 @@ def test_poller_when_old_or_after_fill_then_due_and_rate_budget_respected():
     assert p.due(now, upd_ns, 996.0, 1.0)  # a fill since the last read, >= 2 s ago
     assert not p.due(now, upd_ns, 996.0, 0.3)  # ... but not with the IP budget short
     assert not p.due(now, int(999.5e9), 999.7, 1.0)  # at most every after_fill_s
-    assert not hl_account.AccountPoller(15.0, 0.0).due(now, upd_ns, 996.0, 1.0)  # off
+    assert not gw_account.AccountPoller(15.0, 0.0).due(now, upd_ns, 996.0, 1.0)  # off
 
 
 # --- the quote process over real shared memory -------------------------------------------
@@ -161,7 +162,7 @@ def _gateway_publishes(mem, position_sz, body) -> Positions:
     g = Positions(mem, 1)
     g.set_position(0, position_sz, 100_000.0 if position_sz else 0.0)
     if body is not None:
-        assert hl_account.apply(g, {"BTC": 0}, body)
+        assert gw_account.apply(g, {"BTC": 0}, body)
     g.publish(force=True)
     return g
 
@@ -229,8 +230,6 @@ def test_backtest_account_when_small_collateral_then_acct_limits_accumulating_si
 def test_account_when_read_from_local_venue_then_position_state_matches_its_clearinghouse(mem):
     from venue_server_helpers import DEMO_ADDRESS, RawClient, mid, order_action, post_info, start_venue
 
-    from appliance.gateway.hl_transport import HttpTransport
-
     v = start_venue(funded=(f"{DEMO_ADDRESS}:1000",))
     try:
         c = RawClient(v)
@@ -238,17 +237,10 @@ def test_account_when_read_from_local_venue_then_position_state_matches_its_clea
         assert "filled" in st["response"]["data"]["statuses"][0], st
         t = HttpTransport(v.url)
 
-        class Ex:  # what hl_account.refresh needs of the executor
-            positions = Positions(mem, 1)
-            coin_index = {"BTC": 0}
-            user = DEMO_ADDRESS
-
-            @staticmethod
-            def info(req):
-                return t.info(req).body
-
-        assert hl_account.refresh(Ex)
-        Ex.positions.publish(force=True)
+        positions = Positions(mem, 1)
+        body = t.info({"type": "clearinghouseState", "user": DEMO_ADDRESS}).body
+        assert gw_account.apply(positions, {"BTC": 0}, body)
+        positions.publish(force=True)
         venue = post_info(v, {"type": "clearinghouseState", "user": DEMO_ADDRESS}).json()
         t.close()
     finally:

@@ -178,12 +178,12 @@ def test_defaults_when_loaded_then_heartbeat_rule_holds_with_room():
 
 
 def test_api_url_when_mainnet_host_arrives_by_environment_then_refused(monkeypatch, tmp_path):
-    from appliance.gateway import hl_setup
+    from appliance.hyperliquid import venue_access
 
     cfg = load_config(overrides={"appliance": {"state_dir": str(tmp_path)}})
-    monkeypatch.setenv(hl_setup.VENUE_URL_ENV, "https://api.hyperliquid.xyz")
+    monkeypatch.setenv(venue_access.VENUE_URL_ENV, "https://api.hyperliquid.xyz")
     with pytest.raises(RuntimeError, match="MAINNET"):
-        hl_setup.api_url(cfg, "x")
+        venue_access.api_url(cfg, "x")
 
 
 def _mmctl(*args, env=None):

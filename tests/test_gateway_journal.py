@@ -1,6 +1,6 @@
 """The gateway journal: append, replay, a torn last line, a writer killed with SIGKILL
 mid-write (real subprocesses); a full or read-only disk (real small filesystems), and
-the executor's send paths over a failing journal (cancels still go out, orders do not)."""
+the gateway's send paths over a failing journal (cancels still go out, orders do not)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from gateway_fakes import FakeExecutor, remount, small_tmpfs
+from gateway_fakes import GatewayParts, remount, small_tmpfs
 
-from appliance.gateway.journal import Journal, read_journal
 from appliance.gateway.reconcile_plan import LiveOrder, NewOrder
+from appliance.runtime.journal import Journal, read_journal
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -70,7 +70,7 @@ def test_journal_when_last_line_complete_but_damaged_or_middle_line_corrupt_then
 
 _CHILD = textwrap.dedent("""
     import os, sys, time
-    from appliance.gateway.journal import Journal
+    from appliance.runtime.journal import Journal
     j = Journal(sys.argv[1], fsync=sys.argv[2])
     mode = sys.argv[3]
     if mode == "torn":
@@ -227,14 +227,14 @@ def test_journal_when_disk_read_only_then_starts_failed_with_erofs(tmp_path):
 # --- the executor's send paths with a failing journal ----------------------------------
 
 def _resting(ex, n=2):
-    ex._send_orders([NewOrder(0, True, 99_990.0 - i, 0.001, i, "Alo") for i in range(n)], 0)
+    ex.sender.send_orders([NewOrder(0, True, 99_990.0 - i, 0.001, i, "Alo") for i in range(n)], 0)
     return [LiveOrder(o.cloid, o.oid, 0, o.is_buy, o.px, o.open_sz) for o in ex.tracker.active(0)]
 
 
 def test_executor_when_journal_full_then_no_order_placed_and_kill_flag_names_enospc(tmp_path):
-    ex = FakeExecutor(tmp_path / "j.jsonl")
+    ex = GatewayParts(tmp_path / "j.jsonl")
     _on_full_device(ex.journal)
-    assert ex._send_orders([NewOrder(0, True, 99_990.0, 0.001, 0, "Alo")], 0) == 0
+    assert ex.sender.send_orders([NewOrder(0, True, 99_990.0, 0.001, 0, "Alo")], 0) == 0
     assert ex.venue.actions == [] and not ex.tracker.by_cloid  # fail closed
     assert int(ex.ctx.control["kill_flag"]) == 1
     reason = ex.ctx.control["kill_reason"].decode()
@@ -243,16 +243,18 @@ def test_executor_when_journal_full_then_no_order_placed_and_kill_flag_names_eno
 
 
 def test_executor_when_journal_full_then_cancels_kill_and_verify_still_go_out(tmp_path):
-    ex = FakeExecutor(tmp_path / "j.jsonl")
+    ex = GatewayParts(tmp_path / "j.jsonl")
     live = _resting(ex, 3)
     _on_full_device(ex.journal)
-    assert ex._send_cancels(live[:1]) == 1  # a plain cancel
+    assert ex.sender.send_cancels(live[:1]) == 1  # a plain cancel
     assert len(ex.venue.resting) == 2
-    ex.cancel_raw([(0, live[1].oid)])  # an unknown-order / verify cancel
+    ex.sender.cancel_raw([(0, live[1].oid)])  # an unknown-order / verify cancel
     assert len(ex.venue.resting) == 1
     for _ in range(3):  # the kill step: cancel everything, verify with openOrders
-        ex._kill_step(1e9)
-        ex._kill_next_verify = 0.0
-    assert ex.venue.resting == {} and ex._kill_verified
+        ex.kill_switch.step(1e9)
+        ex.kill_switch.next_verify = 0.0
+    assert ex.venue.resting == {} and ex.kill_switch.verified
     assert int(ex.ctx.control["gw_journal_errors"]) >= 3 and ex.ctx.control["kill_flag"]
-    ex.cancel_all()  # the graceful path, journal close included, does not raise
+    ex.kill_switch.cancel_all_bounded(lambda: 0)  # the graceful path does not raise
+    ex.dms.unset()
+    ex.journal.close()

@@ -8,7 +8,7 @@ import math
 
 import orjson
 import pytest
-from gateway_fakes import FakeExecutor
+from gateway_fakes import GatewayParts
 
 from appliance.gateway.pretrade import REASONS, Limits, OpenBook, PreTradeGate, check
 from appliance.gateway.reconcile_plan import LiveOrder, Modify, NewOrder
@@ -81,48 +81,48 @@ def _orders(n, is_buy=True, sz=0.02, px=MID - 10.0):
 
 
 def test_send_orders_when_the_gate_denies_then_only_the_passing_orders_reach_the_venue(tmp_path):
-    ex = FakeExecutor(tmp_path / "j.jsonl")
-    assert ex._send_orders(_orders(3), 0) == 2
+    ex = GatewayParts(tmp_path / "j.jsonl")
+    assert ex.sender.send_orders(_orders(3), 0) == 2
     (sent,) = [a for a in ex.venue.actions if a["type"] == "order"]
     assert len(sent["orders"]) == 2 and len(ex.venue.resting) == 2
     assert ex.pretrade.denials["position"] == 1
     assert int(ex.ctx.control["gw_pretrade_denials"]) == 1
     # the open orders count for the next batch too: one more buy breaks the position limit
-    assert ex._send_orders(_orders(1, sz=0.015), 0) == 0
+    assert ex.sender.send_orders(_orders(1, sz=0.015), 0) == 0
     assert len(ex.venue.actions) == 1 and int(ex.ctx.control["gw_pretrade_denials"]) == 2
 
 
 def test_send_orders_when_no_mid_then_nothing_is_sent(tmp_path):
-    ex = FakeExecutor(tmp_path / "j.jsonl", mid_px=math.nan)
-    assert ex._send_orders(_orders(2, sz=0.001), 0) == 0
+    ex = GatewayParts(tmp_path / "j.jsonl", mid_px=math.nan)
+    assert ex.sender.send_orders(_orders(2, sz=0.001), 0) == 0
     assert ex.venue.actions == [] and ex.pretrade.denials["no_mid"] == 2
     assert not ex.tracker.by_cloid  # a denied order is never tracked or journaled
     assert ex.journal.n == 0
 
 
 def test_send_modifies_when_the_new_price_is_outside_the_band_then_the_order_is_cancelled(tmp_path):
-    ex = FakeExecutor(tmp_path / "j.jsonl")
-    ex._send_orders(_orders(1, sz=0.001), 0)
+    ex = GatewayParts(tmp_path / "j.jsonl")
+    ex.sender.send_orders(_orders(1, sz=0.001), 0)
     (o,) = ex.tracker.active(0)
     live = LiveOrder(o.cloid, o.oid, 0, True, o.px, o.open_sz)
-    ex._send_modifies([Modify(live, MID * 0.95, 0.001, 0, "Alo")], 0)
+    ex.sender.send_modifies([Modify(live, MID * 0.95, 0.001, 0, "Alo")], 0)
     assert ex.venue.kinds() == ["order", "cancel"]
     assert ex.venue.resting == {} and ex.pretrade.denials["price_band"] == 1
     # within the band the modify goes out (its own order does not count against it)
-    ex._send_orders(_orders(1, sz=0.02), 0)
+    ex.sender.send_orders(_orders(1, sz=0.02), 0)
     (o,) = ex.tracker.active(0)
-    ex._send_modifies([Modify(LiveOrder(o.cloid, o.oid, 0, True, o.px, o.open_sz), MID - 50.0, 0.02, 0,
+    ex.sender.send_modifies([Modify(LiveOrder(o.cloid, o.oid, 0, True, o.px, o.open_sz), MID - 50.0, 0.02, 0,
                               "Alo")], 0)
     assert ex.venue.kinds()[-1] == "batchModify"
 
 
 def test_cancels_when_limits_broken_then_never_gated(tmp_path):
-    ex = FakeExecutor(tmp_path / "j.jsonl")
-    ex._send_orders(_orders(2, sz=0.01), 0)
+    ex = GatewayParts(tmp_path / "j.jsonl")
+    ex.sender.send_orders(_orders(2, sz=0.01), 0)
     ex.ladder[0]["mid_px"] = math.nan  # nothing could be placed now ...
     ex.positions.pos[0]["position_sz"] = 1.0
     live = [LiveOrder(o.cloid, o.oid, 0, o.is_buy, o.px, o.open_sz) for o in ex.tracker.active(0)]
-    assert ex._send_cancels(live) == 2  # ... but cancels go out
+    assert ex.sender.send_cancels(live) == 2  # ... but cancels go out
     assert ex.venue.resting == {} and ex.pretrade.total == 0
 
 

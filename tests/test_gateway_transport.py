@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from appliance.gateway import bounded_net
-from appliance.gateway.hl_transport import make_transport
+from appliance.hyperliquid import bounded_net
 from appliance.hyperliquid.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 from appliance.hyperliquid.signing import L1Signer
+from appliance.hyperliquid.transports import make_transport
 
 REPO = Path(__file__).resolve().parents[1]
 

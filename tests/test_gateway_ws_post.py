@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from appliance.gateway.hl_transport import HttpTransport, make_transport
-from appliance.gateway.hl_ws_post import WsPostTransport, reply_from_post
 from appliance.hyperliquid.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
+from appliance.hyperliquid.http_transport import HttpTransport
 from appliance.hyperliquid.signing import L1Signer
+from appliance.hyperliquid.transports import make_transport
 from appliance.hyperliquid.wire import cancel_action, order_action, order_wire
+from appliance.hyperliquid.ws_post_transport import WsPostTransport, reply_from_post
 
 REPO = Path(__file__).resolve().parents[1]
 

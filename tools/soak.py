@@ -33,7 +33,7 @@ from pathlib import Path
 
 import click
 
-from appliance.gateway.hl_setup import JOURNAL_NAME
+from appliance.config.state_files import GATEWAY_JOURNAL_NAME
 from appliance.hyperliquid.demo_key import DEMO_ADDRESS, write_demo_key_file
 from appliance.supervisor.local_venue import free_port, port_open
 from appliance.supervisor.ownership import cmdline, instance_of
@@ -269,7 +269,7 @@ class Soak:
         mmctl("stop", "--instance", self.instance, timeout=60)
         time.sleep(1.0)
         orphans = len(venue_info(self.url, "openOrders", DEMO_ADDRESS) or [])
-        inv = invariants(watch, self.state / JOURNAL_NAME, ours, theirs, orphans,
+        inv = invariants(watch, self.state / GATEWAY_JOURNAL_NAME, ours, theirs, orphans,
                          set_pids(self.instance))
         return {"minutes": self.minutes, "fault_every_s": self.fault_every_s, "seed": self.seed,
                 "faults": self.events, "invariants": inv, "all_zero": all_zero(inv)}

@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from appliance.gateway.hl_compact import archives
+from appliance.gateway.hyperliquid.journal_compaction import archives
 from appliance.runtime.control import pid_alive
 from shm_layout import LayoutMismatch, SegmentMissing, attach
 from shm_layout.constants import PROC_GATEWAY, PROC_RISK

@@ -133,7 +133,7 @@ def inspect_dict(mem, what: str, coin_idx: int) -> dict:
     out["age_ms"] = None if upd == 0 else round((now - upd) / 1e6, 3)
     if what == "ladder":
         fields["pulled_reason_name"] = PULL_REASON_NAMES[int(rec["pulled_reason"])]
-    if what == "position":  # the venue account's margin (gateway/hl_account.py)
+    if what == "position":  # the venue account's margin (gateway/hyperliquid/account.py)
         acc = int(rec["account_update_mono_ns"])
         out["account_age_ms"] = None if acc == 0 else round((now - acc) / 1e6, 3)
     out["fields"] = fields

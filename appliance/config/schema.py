@@ -134,7 +134,7 @@ class GatewayConfig:
     requote_tolerance_bps: float = 1.0  # keep a resting order closer than this (queue place)
     taker_fee_bps: float = 4.5
     maker_fee_bps: float = 1.5
-    # --- the Hyperliquid client (appliance/gateway/hl_*.py, appliance/feed/hl_live.py) ---
+    # --- the Hyperliquid client (gateway/hyperliquid/, hyperliquid/, feed/hl_live.py) ---
     network: str = "local"  # local (a supervised local venue) | testnet | mainnet
     api_url: str = ""  # override the network's REST URL (http[s]://host[:port]); ws derived
     key_file: str = ""  # owner-only file; empty: local -> demo key in the state dir, else key_env
@@ -149,7 +149,7 @@ class GatewayConfig:
     dead_man_switch_s: float = 10.0  # scheduleCancel this far ahead while healthy; 0 = off
     dead_man_refresh_s: float = 3.0
     position_check_s: float = 5.0  # compare the position with clearinghouseState this often
-    # Account margin (gateway/hl_account.py): every clearinghouseState read (start, resync,
+    # Account margin (gateway/hyperliquid/account.py): every clearinghouseState read (start, resync,
     # position checks) refreshes it; a dedicated read when older than account_refresh_s,
     # and one account_after_fill_s after fills (0 = off). The quote kernel treats account
     # data older than account_max_age_s as not known (only the position limit applies).
@@ -256,7 +256,7 @@ class SupervisorConfig:
     # A child whose heartbeat is older than heartbeat_timeout_ms is SIGKILLed and
     # restarted. The heartbeat means "alive", not "between steps": a process stamps it
     # after every step, and the gateway also before each venue request and every
-    # 0.25 s while it waits on one (gateway/bounded_net.py). The timeout must exceed
+    # 0.25 s while it waits on one (hyperliquid/bounded_net.py). The timeout must exceed
     # the longest stretch without a stamp: the longest bounded blocking call (the
     # gateway's lookup + connect, then the answer: 2 x gateway.http_timeout_s) plus
     # scheduling slack for shared cores, so the configuration is refused unless

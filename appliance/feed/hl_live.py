@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from appliance.feed.hyperliquid_ws.client import ST_FATAL, HlWsClient, WsClientConfig
 from appliance.feed.hyperliquid_ws.sinks import RingSink
-from appliance.gateway import hl_setup
+from appliance.hyperliquid import venue_access
 from appliance.runtime.context import ProcessContext
 
 
 def client_config(ctx: ProcessContext) -> WsClientConfig:
     cfg = ctx.cfg
-    url = hl_setup.ws_url(hl_setup.api_url(cfg, ctx.instance))
-    user = hl_setup.account_address(cfg, ctx.instance)
+    url = venue_access.ws_url(venue_access.api_url(cfg, ctx.instance))
+    user = venue_access.account_address(cfg, ctx.instance)
     f = cfg.feed
     return WsClientConfig(url=url, coins=tuple(cfg.appliance.coins), user=user,
                           ping_idle_s=f.ws_ping_idle_s, stale_after_s=f.ws_stale_after_s,

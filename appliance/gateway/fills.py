@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from shm_layout.constants import UF_HAS_CLOID, UF_HAS_HASH
+
 EPS_SZ = 1e-9  # sizes closer than this are equal (decimal strings through floats)
 
 
@@ -48,8 +50,6 @@ class Fill:
     @classmethod
     def from_user_event(cls, ev) -> Fill:
         """From a USER_EVENT record of kind UE_FILL."""
-        from shm_layout.constants import UF_HAS_CLOID, UF_HAS_HASH
-
         flags = int(ev["flags"])
         return cls(coin=int(ev["coin"]), oid=int(ev["oid"]), tid=int(ev["tid"]), px=float(ev["px"]),
                    sz=float(ev["sz"]), side=int(ev["side"]), time_ms=int(ev["time_ms"]),

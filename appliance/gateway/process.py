@@ -1,8 +1,9 @@
 """The gateway process: TargetLadder (seqlock) + md ring -> executor -> PositionState
 (seqlock) and the fills ring.
 
-The executor here is the paper one (``paper.py``); the venue client of the
-Hyperliquid issue plugs in behind the same ``Executor.step`` seam. Under the kill
+The executor is the paper one (``paper.py``) or, with ``gateway.venue =
+"hyperliquid"``, the venue client (``hyperliquid/executor.py``), behind the same
+``step(kill)`` / ``cancel_all()`` seam. Under the kill
 flag every order is cancelled and none placed until the flag is reset. On a
 graceful stop every order is cancelled before the process exits.
 """
@@ -16,7 +17,9 @@ from appliance.runtime.context import ProcessContext
 from shm_layout import records
 from shm_layout.constants import EV_TRADE, PROC_ESTIMATOR, PROC_QUOTE, PROC_RISK
 
-from . import hl_account, paper
+from . import paper
+from .hyperliquid import account
+from .hyperliquid.executor import HyperliquidExecutor
 
 MAX_EVENTS_PER_STEP = 512
 SEQLOCK_TRIES = 10_000
@@ -83,7 +86,7 @@ class PaperExecutor:
         self.pos = np.zeros(n, records.POSITION_STATE)
         for c in range(ctx.n_coins):  # resume position and orders of the last run
             self.pos[c], _ = seqlock.snapshot(mem.position, c)
-        hl_account.set_not_known(self.pos)  # no venue account: margin not known
+        account.set_not_known(self.pos)  # no venue account: margin not known
         self.ladder = np.zeros(n, records.TARGET_LADDER)
         self.fills = np.zeros(256, records.FILL_EVENT)
         self.ev = np.zeros(1, records.MD_EVENT)
@@ -114,8 +117,6 @@ class PaperExecutor:
 def main(argv=None) -> int:
     ctx = ProcessContext("gateway", argv, consumers=(PROC_ESTIMATOR, PROC_QUOTE, PROC_RISK))
     if ctx.cfg.gateway.venue == "hyperliquid":
-        from .hl_executor import HyperliquidExecutor
-
         try:
             executor = HyperliquidExecutor(ctx)
         except Exception as e:  # key file, venue unreachable, coin not listed: say it, stop

@@ -16,7 +16,8 @@ request with no answer (timeout, reset, refused) counts as one that took
   verifies the book and measures the venue) until the EWMA is back under
   ``RECOVER_FRAC`` x the threshold, held at least ``PULL_MIN_S``.
 
-A slow venue therefore degrades the quoting; it never stops the heartbeat (the
+What the gateway does while pulled: ``hyperliquid/venue_pull.py``. A slow venue
+therefore degrades the quoting; it never stops the heartbeat (the
 transports beat while they wait, ``bounded_net``).
 """
 
@@ -27,8 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from .order_state import is_active
-from .reconcile_plan import LiveOrder, PlanConfig
+from .reconcile_plan import PlanConfig
 
 log = logging.getLogger("gateway")
 
@@ -142,36 +142,3 @@ class VenueHealth:
                 "unanswered": self.unanswered, "unanswered_in_row": self.failures_in_row,
                 "pulls": self.pulls, "slow_periods": self.slow_periods,
                 "pulled_s": round(pulled_s, 1)}
-
-
-def pull_step(ex, now: float) -> int | None:
-    """The executor's step while the venue is too slow: cancel what rests, place
-    nothing, probe with ``openOrders``. None when not pulled (quote as usual)."""
-    h: VenueHealth = ex.health
-    if not h.pulled:
-        if h.pull_acted:  # just recovered: plan every coin afresh
-            h.pull_acted = False
-            ex.replan = [True] * ex.n_coins
-        return None
-    work = 0
-    if not h.pull_acted:
-        h.pull_acted = True
-        h.next_probe = 0.0
-        ex._pending.clear()
-    if now < ex._backoff_until:
-        return 0
-    live = [o for o in ex.tracker.by_cloid.values() if is_active(o.state)]
-    if live:
-        work += ex._send_cancels([LiveOrder(o.cloid, o.oid, o.coin, o.is_buy, o.px, o.open_sz)
-                                  for o in live])
-    if now >= h.next_probe:
-        h.next_probe = now + PROBE_S
-        opens = ex.info({"type": "openOrders", "user": ex.user})
-        if isinstance(opens, list):
-            ours = [(ex.asset[ex.coin_index[o["coin"]]], int(o["oid"])) for o in opens
-                    if o.get("coin") in ex.coin_index and (
-                        ex.g.unknown_orders == "cancel" or ex.tracker.get(oid=int(o["oid"])))]
-            if ours:
-                ex.cancel_raw(ours)
-        work += 1
-    return work

@@ -1,6 +1,15 @@
-"""Hyperliquid protocol pieces that must match the official SDK byte for byte:
-wire formatting and tick/lot rules (`wire`), L1 and user-signed EIP-712 signing
-(`signing`), key loading (`keys`) and per-signer nonces (`nonces`).
+"""Hyperliquid client pieces shared by the processes, below all of them (it imports
+no process package):
+
+* protocol pieces that must match the official SDK byte for byte: wire formatting
+  and tick/lot rules (`wire`), L1 and user-signed EIP-712 signing (`signing`), key
+  loading (`keys`) and per-signer nonces (`nonces`);
+* venue access (`venue_access`): the URL, key and account the config names, for
+  the feed, the gateway, the risk canceller and the supervisor; the local venue's
+  public test key (`demo_key`);
+* transports (`http_transport`, `ws_post_transport`, chosen by `transports`) over
+  bounded, heartbeat-stamping network I/O (`bounded_net`), for the gateway and the
+  risk canceller.
 
 The appliance never imports the SDK; tests compare against it."""
 

@@ -1,6 +1,6 @@
 """The quote kernel's ``acct`` vector (margin.py) from a POSITION_STATE record.
 
-The gateway publishes the venue account there (gateway/hl_account.py); the backtester
+The gateway publishes the venue account there (gateway/hyperliquid/account.py); the backtester
 its simulated account. Account data never published (``account_update_mono_ns`` 0,
 the paper executor) or older than ``max_age_ns`` counts as not known: the margin then
 does not limit the size, only ``risk.max_position_sz`` does. Why not keep stale

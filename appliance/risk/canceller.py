@@ -26,8 +26,8 @@ import threading
 import time
 
 from appliance.config import Config
-from appliance.gateway import hl_setup
-from appliance.gateway.hl_transport import HttpTransport
+from appliance.hyperliquid import venue_access
+from appliance.hyperliquid.http_transport import HttpTransport
 from appliance.hyperliquid.signing import L1Signer
 from appliance.hyperliquid.wire import cancel_action
 from appliance.ipc import seqlock
@@ -96,10 +96,10 @@ class LastResortCanceller:
             return
         g = cfg.gateway
         try:
-            self.url = hl_setup.api_url(cfg, instance)
-            key = hl_setup.load_signing_key(cfg, instance)
-            self.user = hl_setup.account_address(cfg, instance)
-            self.signer = L1Signer(key, is_mainnet=hl_setup.is_mainnet_signing(cfg),
+            self.url = venue_access.api_url(cfg, instance)
+            key = venue_access.load_signing_key(cfg, instance)
+            self.user = venue_access.account_address(cfg, instance)
+            self.signer = L1Signer(key, is_mainnet=venue_access.is_mainnet_signing(cfg),
                                    vault=g.vault_address or None)
             del key
             self.http = HttpTransport(self.url, min(HTTP_TIMEOUT_S, g.http_timeout_s))

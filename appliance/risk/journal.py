@@ -1,7 +1,7 @@
 """The risk journal: every trigger, action change and reset, one CRC-checked line each.
 
 ``<state_dir>/risk-journal.jsonl``, in the gateway journal's line format
-(gateway/journal.py: ``<crc32> <JSON>``, append-only). Writers: the risk watchdog
+(runtime/journal.py: ``<crc32> <JSON>``, append-only). Writers: the risk watchdog
 (triggers, actions, resets, PnL baselines) and ``mmctl kill`` (raise and reset, with
 who and why). ``n`` counts per writer, so two writers may repeat a number: the
 order of the lines is the order of events.
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from appliance.config import state_dir
-from appliance.gateway.journal import Journal, read_journal
+from appliance.runtime.journal import Journal, read_journal
 
 JOURNAL_NAME = "risk-journal.jsonl"
 

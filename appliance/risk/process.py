@@ -10,6 +10,7 @@ it is up). Further duties of the watchdog go in ``step`` after ``engine.apply``.
 import time
 
 from appliance.config import kill_switch_path
+from appliance.config.state_files import gateway_stats_path
 from appliance.runtime.context import ProcessContext
 from appliance.runtime.control import pid_alive
 
@@ -22,9 +23,7 @@ from .journal import RiskJournal, journal_path
 def _serve_metrics(ctx: ProcessContext) -> None:
     r = ctx.cfg.risk
     try:
-        from appliance.gateway.hl_setup import stats_path
-
-        gw = stats_path(ctx.cfg, ctx.instance) if ctx.cfg.gateway.venue == "hyperliquid" else None
+        gw = gateway_stats_path(ctx.cfg, ctx.instance) if ctx.cfg.gateway.venue == "hyperliquid" else None
         metrics.serve(ctx.mem, ctx.coins, r.metrics_host, r.metrics_port, gw)
         if r.metrics_port:
             ctx.log.info("metrics on http://%s:%d/metrics", r.metrics_host, r.metrics_port)

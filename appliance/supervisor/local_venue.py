@@ -19,7 +19,8 @@ import sys
 import time
 
 from appliance.config import Config, state_dir
-from appliance.gateway import hl_setup
+from appliance.config.state_files import VENUE_URL_FILE
+from appliance.hyperliquid.venue_access import VENUE_URL_ENV
 
 log = logging.getLogger("supervisor")
 
@@ -98,8 +99,8 @@ class LocalVenue:
             self.stop()
             raise RuntimeError(f"local venue not listening on {self.url} after {timeout_s:g} s; "
                                f"see {self.log_path}")
-        os.environ[hl_setup.VENUE_URL_ENV] = self.url  # inherited by every child spawned later
-        (state_dir(self.cfg, self.instance) / hl_setup.VENUE_URL_FILE).write_text(self.url + "\n")
+        os.environ[VENUE_URL_ENV] = self.url  # inherited by every child spawned later
+        (state_dir(self.cfg, self.instance) / VENUE_URL_FILE).write_text(self.url + "\n")
         log.info("local venue on %s (pid %d)", self.url, self.proc.pid)
 
     def check(self) -> bool:

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 from appliance.config import Config, state_dir
+from appliance.config.state_files import gateway_journal_path
+from appliance.hyperliquid import venue_access
 from appliance.runtime.control import children_healthy, set_kill
 from appliance.runtime.parent import SUPERVISOR_PID_ENV
 from appliance.runtime.waiting import create_bells, unlink_bells
@@ -102,13 +104,11 @@ class Supervisor:
     def _prepare_hyperliquid(self) -> None:
         """Live client on the local venue: demo key (0600) into the state dir, and a
         fresh venue means a fresh account, so the last run's journal is moved aside."""
-        from appliance.gateway import hl_setup
-
         g = self.cfg.gateway
         if g.venue != "hyperliquid" or g.network != "local":
             return
-        hl_setup.ensure_demo_key(self.cfg, self.instance)
-        j = hl_setup.journal_path(self.cfg, self.instance)
+        venue_access.ensure_demo_key(self.cfg, self.instance)
+        j = gateway_journal_path(self.cfg, self.instance)
         if j.exists():
             j.replace(j.with_name(j.name + ".prev"))
         self.venue = LocalVenue(self.cfg, self.instance, self.config_path, self.lock.fd)

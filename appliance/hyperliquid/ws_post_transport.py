@@ -30,15 +30,12 @@ import websocket
 
 from . import bounded_net
 from .bounded_net import Beat
-from .hl_transport import HttpTransport, Observe, Reply, no_observe
+from .http_transport import HttpTransport, Observe, Reply, no_observe
+from .venue_access import ws_url
 
 log = logging.getLogger(__name__)
 
 PING_IDLE_S = 20.0
-
-
-def ws_url(rest_url: str) -> str:
-    return rest_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/ws"
 
 
 def reply_from_post(response: object, wire_ns: int) -> Reply:

@@ -1,7 +1,7 @@
 """Journal compaction at start: replay time must not grow with the age of the run.
 
 After the journal of the last run is replayed, it is rewritten to the few records
-that rebuild the same state (``snap_*`` kinds, replayed by ``hl_sync.replay``):
+that rebuild the same state (``snap_*`` kinds, replayed by ``journal_replay``):
 
 * ``snap_pos``: per coin the position, entry, realized PnL, fees, volume, fill count;
 * ``snap_order``: every order not finished yet, with its state, oid, filled size
@@ -21,53 +21,58 @@ from __future__ import annotations
 
 import os
 
-from .journal import _encode
-from .order_state import TrackedOrder, is_terminal
+from appliance.gateway.order_state import OrderTracker, TrackedOrder, is_terminal
+from appliance.runtime.journal import encode_line
+
+from .fill_booking import FillBooking
+from .positions import Positions
 
 KEEP_FILL_KEYS = 20_000
 KEEP_ARCHIVES = 20
 POS_FIELDS = ("position_sz", "avg_entry_px", "realized_pnl_usd", "fees_usd", "volume_usd", "n_fills")
 
 
-def snapshot_records(ex) -> list[dict]:
+def snapshot_records(positions: Positions, tracker: OrderTracker, booking: FillBooking) -> list[dict]:
+    """The few records that rebuild the state of the three (see the module docstring)."""
     out: list[dict] = []
-    for c in range(ex.n_coins):
-        p = ex.positions.pos[c]
+    for c in range(positions.n_coins):
+        p = positions.pos[c]
         out.append({"k": "snap_pos", "coin": c, **{f: p[f].item() for f in POS_FIELDS}})
-    for o in ex.tracker.by_cloid.values():
+    for o in tracker.by_cloid.values():
         if is_terminal(o.state):
             continue
-        meta = ex.order_meta.get(o.cloid, (o.level, 0, 0.0, 0.0))
+        meta = booking.meta.get(o.cloid, (o.level, 0, 0.0, 0.0))
         out.append({"k": "snap_order", "cloid": o.cloid, "coin": o.coin, "is_buy": o.is_buy, "px": o.px,
                     "sz": o.sz, "tif": o.tif, "oid": o.oid, "state": o.state, "filled_sz": o.filled_sz,
                     "level": o.level, "created_ms": o.created_ms, "meta": list(meta)})
-    keys = list(ex.fills._order)[-KEEP_FILL_KEYS:]
+    fills = booking.fills
+    keys = list(fills._order)[-KEEP_FILL_KEYS:]
     out.append({"k": "snap_fills", "keys": [list(k) for k in keys],
-                "imm": [[oid, rem] for oid, rem in ex.fills.immediate_remaining.items()]})
-    out.append({"k": "snap_fundings", "recs": ex.fundings.records()})
+                "imm": [[oid, rem] for oid, rem in fills.immediate_remaining.items()]})
+    out.append({"k": "snap_fundings", "recs": booking.fundings.records()})
     return out
 
 
-def apply(ex, r: dict) -> None:
+def apply(r: dict, positions: Positions, tracker: OrderTracker, booking: FillBooking) -> None:
     """Replay one ``snap_*`` record."""
     k = r["k"]
     if k == "snap_pos":
-        p = ex.positions.pos[r["coin"]]
+        p = positions.pos[r["coin"]]
         for f in POS_FIELDS:
             p[f] = r[f]
-        ex.positions.mark(r["coin"], float(p["mark_px"]))
+        positions.mark(r["coin"], float(p["mark_px"]))
     elif k == "snap_order":
         o = TrackedOrder(r["cloid"], r["coin"], r["is_buy"], r["px"], r["sz"], r["tif"], oid=r["oid"],
                          state=r["state"], filled_sz=r["filled_sz"], level=r["level"],
                          created_ms=r["created_ms"])
-        if o.cloid not in ex.tracker.by_cloid:
-            ex.tracker.add(o)
+        if o.cloid not in tracker.by_cloid:
+            tracker.add(o)
             if o.oid:
-                ex.tracker.bind_oid(o.cloid, o.oid)
-                ex.fills.cloids.bind(o.cloid, o.oid)
-        ex.order_meta[o.cloid] = tuple(r["meta"])
+                tracker.bind_oid(o.cloid, o.oid)
+                booking.fills.cloids.bind(o.cloid, o.oid)
+        booking.meta[o.cloid] = tuple(r["meta"])
     elif k == "snap_fills":
-        f = ex.fills
+        f = booking.fills
         for key in r["keys"]:
             t = tuple(key)
             if t not in f._seen:
@@ -76,7 +81,7 @@ def apply(ex, r: dict) -> None:
         for oid, rem in r["imm"]:
             f.immediate_remaining[int(oid)] = float(rem)
     elif k == "snap_fundings":
-        ex.fundings.restore(r["recs"])
+        booking.fundings.restore(r["recs"])
 
 
 def archives(path: str | os.PathLike[str]) -> list[tuple[int, str]]:
@@ -97,7 +102,7 @@ def rewrite(path: str | os.PathLike[str], records: list[dict], keep_previous: bo
     tmp = path + ".compact"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        data = b"".join(_encode({"n": i, **r}) for i, r in enumerate(records, 1))
+        data = b"".join(encode_line({"n": i, **r}) for i, r in enumerate(records, 1))
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]

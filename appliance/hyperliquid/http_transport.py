@@ -1,5 +1,6 @@
 """HTTP keep-alive to ``/info`` and ``/exchange`` (``http.client``, no new dependency),
-and ``make_transport`` (HTTP, or websocket ``post`` for actions: ``hl_ws_post``).
+and the ``Reply`` every transport returns (``ws_post_transport`` gives the same;
+``transports.make_transport`` picks one).
 
 One persistent connection, reopened after any error. ``post`` returns
 ``Reply(status, body, wire_ns)``: ``status`` is the HTTP status (0 = no answer:
@@ -143,20 +144,3 @@ class HttpTransport:
 
     def keepalive(self) -> None:
         """HTTP keep-alive needs nothing from the step loop (the websocket one pings)."""
-
-
-TRANSPORTS = ("http", "ws_post")
-
-
-def make_transport(kind: str, base_url: str, timeout_s: float, beat: Beat | None = None,
-                   observe: Observe | None = None):
-    """``[gateway] transport``: "http" (keep-alive /exchange) or "ws_post" (actions as
-    websocket ``post`` requests, info over HTTP); both give the same ``Reply``.
-    ``beat``: the heartbeat hook; ``observe``: each request's response time."""
-    if kind == "ws_post":
-        from .hl_ws_post import WsPostTransport
-
-        return WsPostTransport(base_url, timeout_s, beat=beat, observe=observe)
-    if kind != "http":
-        raise ValueError(f"gateway.transport {kind!r}: one of {TRANSPORTS}")
-    return HttpTransport(base_url, timeout_s, beat=beat, observe=observe)

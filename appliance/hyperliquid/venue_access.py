@@ -1,5 +1,8 @@
-"""Where the Hyperliquid client connects and with which key: shared by the feed
-(websocket, user address only) and the gateway (signing).
+"""Venue access: which Hyperliquid URL the config names, which key signs and which
+account is followed. Shared by the feed (websocket URL, account address), the
+gateway and the risk watchdog's canceller (signing), and the supervisor (the demo
+key for the local venue); it lives below the process packages so none of them
+imports another's.
 
 ``network = "local"``: the supervisor starts the local venue on a loopback port and
 exports its URL in ``MM_VENUE_URL`` to the children; the demo key (public,
@@ -12,22 +15,18 @@ derived from the REST one; a mainnet host is refused unless network = "mainnet".
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from appliance.config import Config, state_dir
 from appliance.config.limits import is_mainnet_url
+from appliance.config.state_files import VENUE_URL_FILE
+
+from .demo_key import DEMO_ADDRESS, write_demo_key_file
+from .keys import SigningKey, load_key
 
 MAINNET_API_URL = "https://api.hyperliquid.xyz"
 TESTNET_API_URL = "https://api.hyperliquid-testnet.xyz"
 VENUE_URL_ENV = "MM_VENUE_URL"  # set by the supervisor for network = local
 DEMO_KEY_NAME = "demo-key.hex"
-JOURNAL_NAME = "gateway-journal.jsonl"
-STATS_NAME = "gateway.json"
-VENUE_URL_FILE = "venue.url"
-
-
-def is_live(cfg: Config) -> bool:
-    return cfg.gateway.venue == "hyperliquid"
 
 
 def api_url(cfg: Config, instance: str) -> str:
@@ -60,6 +59,7 @@ def _api_url(cfg: Config, instance: str) -> str:
 
 
 def ws_url(rest_url: str) -> str:
+    """The websocket URL of a REST one (``/ws`` on the same host, ws/wss)."""
     return rest_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/ws"
 
 
@@ -82,17 +82,13 @@ def ensure_demo_key(cfg: Config, instance: str) -> str | None:
     """network local without a key file: write the demo key (0600); returns its address."""
     if cfg.gateway.network != "local" or cfg.gateway.key_file:
         return None
-    from appliance.hyperliquid.demo_key import DEMO_ADDRESS, write_demo_key_file
-
     sd = state_dir(cfg, instance)
     sd.mkdir(parents=True, exist_ok=True)
     write_demo_key_file(sd / DEMO_KEY_NAME)
     return DEMO_ADDRESS
 
 
-def load_signing_key(cfg: Config, instance: str):
-    from appliance.hyperliquid.keys import load_key
-
+def load_signing_key(cfg: Config, instance: str) -> SigningKey:
     return load_key(key_path(cfg, instance), env_var=cfg.gateway.key_env)
 
 
@@ -104,11 +100,3 @@ def account_address(cfg: Config, instance: str) -> str:
     if g.account_address:
         return g.account_address.lower()
     return load_signing_key(cfg, instance).address.lower()
-
-
-def journal_path(cfg: Config, instance: str) -> Path:
-    return state_dir(cfg, instance) / JOURNAL_NAME
-
-
-def stats_path(cfg: Config, instance: str) -> Path:
-    return state_dir(cfg, instance) / STATS_NAME

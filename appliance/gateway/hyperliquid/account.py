@@ -1,4 +1,4 @@
-"""The venue account's margin, from ``clearinghouseState`` into PositionState (issue 6).
+"""The venue account's margin, from ``clearinghouseState`` into PositionState.
 
 Fields (``records.POSITION_STATE``), the same for every coin unless said:
 ``account_value_usd`` (``marginSummary.accountValue``), ``available_margin_usd``
@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -124,11 +125,6 @@ def apply(positions, coin_index: dict[str, int], ch, now_mono_ns: int | None = N
     return True
 
 
-def refresh(ex) -> bool:
-    """One clearinghouseState read for the account alone; False without an answer."""
-    return apply(ex.positions, ex.coin_index, ex.info({"type": "clearinghouseState", "user": ex.user}))
-
-
 class AccountPoller:
     """Decides the account's own reads between the ones position checks bring."""
 
@@ -152,12 +148,13 @@ class AccountPoller:
         return (self.after_fill_s > 0.0 and last_fill_s > last_update_ns / 1e9
                 and age_s >= self.after_fill_s and ip_headroom_frac > MIN_IP_HEADROOM_AFTER_FILL)
 
-    def step(self, ex, now_s: float) -> int:
-        """Read the account if due; returns the reads made (0 or 1)."""
-        last_ns = int(ex.positions.pos[0]["account_update_mono_ns"]) if ex.n_coins else 0
-        if not self.due(now_s, last_ns, ex.last_fill_mono, ex.budget.ip_headroom_frac()):
+    def step(self, now_s: float, last_update_ns: int, last_fill_s: float, ip_headroom_frac: float,
+             read_account: Callable[[], object]) -> int:
+        """Call ``read_account()`` (one clearinghouseState read, applied) if due; returns
+        the reads made (0 or 1). Arguments as for ``due``."""
+        if not self.due(now_s, last_update_ns, last_fill_s, ip_headroom_frac):
             return 0
         self.next_try_s = now_s + RETRY_S
         self.reads += 1
-        refresh(ex)
+        read_account()
         return 1

@@ -16,7 +16,7 @@ from appliance.ipc import byte_rows, ring, seqlock
 from shm_layout import records
 from shm_layout.constants import MAX_LEVELS
 
-from . import hl_account
+from . import account
 
 EPS_SZ = 1e-12
 
@@ -27,7 +27,7 @@ class Positions:
         self.n_coins = n_coins
         n = mem.position.spec.n_records
         self.pos = np.zeros(n, records.POSITION_STATE)
-        hl_account.set_not_known(self.pos)  # until the first clearinghouseState
+        account.set_not_known(self.pos)  # until the first clearinghouseState
         self._pos_u8 = byte_rows(self.pos)
         self._fill = np.zeros(1, records.FILL_EVENT)
         self._fill_u8 = byte_rows(self._fill)

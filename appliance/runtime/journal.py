@@ -1,4 +1,6 @@
-"""An append-only journal of every order event and fill.
+"""An append-only, CRC-checked journal that survives a full disk: the gateway's
+record of every order event and fill, and the risk watchdog's of every trigger.
+In ``runtime`` because both processes write one (neither imports the other).
 
 The gateway appends a record *before* it acts on it (sends the order, books the
 fill), so a gateway killed at any moment loses nothing it acted on; a restart
@@ -52,7 +54,8 @@ class ReplayStats:
     good_bytes: int = 0  # where the torn tail starts (the file size when none)
 
 
-def _encode(rec: dict) -> bytes:
+def encode_line(rec: dict) -> bytes:
+    """One journal line of a record (used by compaction to write a journal whole)."""
     body = orjson.dumps(rec)
     return b"%08x " % zlib.crc32(body) + body + b"\n"
 
@@ -207,7 +210,7 @@ class Journal:
             if not self._open():
                 return 0
         n = self.n + 1
-        line = _encode({"n": n, "k": kind, "ts_ns": time.time_ns(), **fields})
+        line = encode_line({"n": n, "k": kind, "ts_ns": time.time_ns(), **fields})
         if self._torn:  # the torn line becomes one damaged line, skipped on replay
             line = b"\n" + line
         view = memoryview(line)
@@ -288,6 +291,12 @@ class Journal:
             except OSError as e:
                 self._failed("close", e)
             self._fd = -1
+
+    def reopen(self) -> None:
+        """Close, then open the file at the same path again and replay what it holds now
+        (a compaction rewrote it). The same object: whoever holds it keeps writing here."""
+        self.close()
+        self.__init__(self.path, self.fsync_policy, self.fsync_interval_s, self.on_error)  # type: ignore[misc]
 
     def __enter__(self) -> Journal:
         return self
