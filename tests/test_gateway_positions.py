@@ -1,0 +1,73 @@
+"""Positions over real shared memory: fills move the average entry and realize PnL on
+the closing part (a flip re-enters at the fill price), a venue position is adopted,
+PositionState is published through the seqlock, fills go out on the fills ring."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import numpy as np
+import pytest
+
+from appliance.gateway.hyperliquid.positions import Positions
+from appliance.gateway.hyperliquid.tick_to_wire import TickToWire
+from appliance.ipc import ring, seqlock
+from shm_layout import InstanceMemory, records
+
+_n = itertools.count()
+
+
+@pytest.fixture
+def mem():
+    name = f"pos{os.getpid()}x{next(_n)}"
+    m = InstanceMemory.create(name, lock=False)
+    try:
+        yield m
+    finally:
+        m.close()
+        InstanceMemory.unlink_all(name)
+
+
+def test_apply_fill_when_position_flips_then_pnl_realized_and_entry_reset(mem):
+    p = Positions(mem, 1)
+    p.apply_fill(0, 1, 100.0, 2.0, 0.1)
+    p.apply_fill(0, 1, 103.0, 1.0, 0.1)
+    r = p.pos[0]
+    assert float(r["position_sz"]) == 3.0 and float(r["avg_entry_px"]) == pytest.approx(101.0)
+    p.apply_fill(0, -1, 105.0, 4.0, 0.2)  # closes 3 at +4 each, opens 1 short at 105
+    assert float(r["position_sz"]) == -1.0 and float(r["avg_entry_px"]) == 105.0
+    assert float(r["realized_pnl_usd"]) == pytest.approx(12.0)
+    p.mark(0, 104.0)
+    assert float(r["unrealized_pnl_usd"]) == pytest.approx(1.0)
+    assert float(r["total_pnl_usd"]) == pytest.approx(12.0 + 1.0 - 0.4)
+    assert int(r["n_fills"]) == 3
+
+
+def test_publish_when_dirty_then_readers_see_the_row_and_fills_on_the_ring(mem):
+    p = Positions(mem, 1)
+    p.set_position(0, 0.5, 99_000.0)
+    p.set_orders(0, [(99_990.0, 0.01)], [])
+    p.publish()
+    row, seq = seqlock.snapshot(mem.position, 0)
+    assert seq > 0 and float(row["position_sz"]) == 0.5 and int(row["n_open_bids"]) == 1
+    assert float(row["available_margin_usd"]) == -1.0  # account not known yet
+    cur = np.zeros(2, np.int64)
+    cur[0] = ring.start_cursor(mem.fills.ring_words, from_start=True)
+    p.publish_fill(0, 1, 99_990.0, 0.01, 0.0, 1, 7, True, 0, 42, 100_000.0, 0.3, 1.5)
+    out = np.zeros(1, records.FILL_EVENT)
+    assert ring.read_next(mem.fills.ring_words, mem.fills.seqs, mem.fills.rows, cur, 0,
+                          out.view(np.uint8))
+    f = out[0]
+    assert (int(f["oid"]), int(f["level_id"]), float(f["position_sz"])) == (7, 42, 0.5)
+
+
+def test_tick_to_wire_when_the_source_event_is_found_then_sampled_from_its_receive_time():
+    md = np.zeros(4, records.MD_EVENT)
+    md["pub_mono_ns"] = [10, 20, 30, 40]
+    md["recv_ts_ns"] = [0, 1_000, 2_000, 3_000]
+    t = TickToWire(md)
+    t.sample(20, 51_000)  # 50 µs
+    t.sample(10, 99_000)  # no receive time: not a sample
+    t.sample(99, 99_000)  # not in the ring any more
+    assert t.samples_ns == [50_000] and t.summary()["p50"] == 50.0 and t.summary()["n"] == 1
