@@ -9,9 +9,8 @@ import pytest
 
 from appliance.config import load_config
 from appliance.estimator import cascade, kernel
-from appliance.estimator.layout import OS_CAS
 from appliance.feed.sources.base import concat_events, open_source
-from shm_layout.constants import EV_ASSET_CTX, KERNEL_STATE_WORDS
+from shm_layout.constants import EV_ASSET_CTX
 
 EST = load_config().estimator
 C = EST.cascade
@@ -87,14 +86,14 @@ def _events(spec, coin, seed=None, duration_s=None):
 def _replay(evs):
     """The full estimator kernel over ``evs``: (seconds from start, pull, severity) per event."""
     cfg = kernel.config_vector(EST)
-    state = np.zeros(KERNEL_STATE_WORDS)
+    state = kernel.new_states(1)[0]
     kernel.init_state(state, cfg)
     n = len(evs)
     pull, sev = np.zeros(n), np.zeros(n)
     for i, ev in enumerate(evs):
         kernel.on_event(state, cfg, ev)
-        pull[i] = state[OS_CAS + cascade.S_PULL]
-        sev[i] = state[OS_CAS + cascade.S_SEVERITY]
+        pull[i] = state["cascade"][cascade.S_PULL]
+        sev[i] = state["cascade"][cascade.S_SEVERITY]
     t_s = (evs["exch_ts_ns"] - evs["exch_ts_ns"][0]) * 1e-9
     return t_s, pull, sev
 

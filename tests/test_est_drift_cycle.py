@@ -5,11 +5,12 @@ import math
 import numpy as np
 
 from appliance.estimator import drift_kalman as dk
-from appliance.estimator.config_b import DriftKalmanConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators.drift_kalman import DriftKalmanConfig
 
 
 def _filter(**kw):
-    cfg = np.array(dk.config_values(DriftKalmanConfig(**kw)))
+    cfg = np.array(dk.config_values(EstimatorConfig(drift=DriftKalmanConfig(**kw))))
     st = np.zeros(dk.N_STATE_DRIFT)
     dk.init(st, cfg)
     return st, cfg

@@ -8,7 +8,7 @@ import pytest
 from appliance.config import load_config
 from appliance.estimator import cascade, flow, funding, hawkes, kappa, kernel, regime, volclock
 from shm_layout import records
-from shm_layout.constants import EV_ASSET_CTX, EV_BOOK, EV_TRADE, KERNEL_STATE_WORDS
+from shm_layout.constants import EV_ASSET_CTX, EV_BOOK, EV_TRADE
 
 EST = load_config().estimator
 
@@ -73,7 +73,7 @@ def _trade(t_ns, px, sz, side):
 
 def _kernel():
     cfg = kernel.config_vector(EST)
-    st = np.zeros(KERNEL_STATE_WORDS)
+    st = kernel.new_states(1)[0]
     kernel.init_state(st, cfg)
     return st, cfg
 
@@ -194,7 +194,7 @@ def test_flow_when_sell_pressure_then_kappa_bid_lower_and_drift_observation_bear
     kernel.on_event(st, cfg, _book(int(1e9), 100.0))
     for i in range(50):
         kernel.on_event(st, cfg, _trade(int(1e9 + i * 1e8), 99.5, 1.0, -1))
-    kernel.warm_tier(st, cfg, st[kernel.H_LAST_EVENT_NS])
+    kernel.warm_tier(st, cfg, float(st["header"]["last_event_ts_ns"]))
     p = _params(st, cfg)
     assert p["kappa_mult_bid"] < 1.0 < p["kappa_mult_ask"]
     assert p["kappa_bid_per_bps"] < p["kappa_ask_per_bps"]

@@ -31,7 +31,8 @@ import math
 
 from numba import njit
 
-from appliance.estimator.config_b import AdverseSelectionConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import adverse_selection as declared
 
 N_HORIZONS = 6
 N_PEND = 16  # fills awaiting markouts; when full the oldest is dropped
@@ -54,6 +55,7 @@ S_BK = S_H + N_HORIZONS * H_WORDS  # per bucket: (w, w*depth, w*as)
 S_PEND = S_BK + 3 * N_BUCKETS  # per pending fill: (t_ns, px, side, mid0, next horizon)
 P_WORDS = 5
 N_STATE_AS = S_PEND + N_PEND * P_WORDS
+assert declared.STATE.itemsize == N_STATE_AS * 8, 'size declared in shm_layout/estimators'
 
 # --- config vector ----------------------------------------------------------------
 C_ENABLED = 0
@@ -71,7 +73,8 @@ C_HALFLIFE = 16
 N_CONFIG_AS = 17
 
 
-def config_values(c: AdverseSelectionConfig) -> list[float]:
+def config_values(est: EstimatorConfig) -> list[float]:
+    c = est.adverse_selection
     if len(c.horizons_ms) != N_HORIZONS or list(c.horizons_ms) != sorted(c.horizons_ms):
         raise ValueError(f"horizons_ms must be {N_HORIZONS} ascending values, got {c.horizons_ms}")
     if c.reference_horizon_ms not in c.horizons_ms:

@@ -28,7 +28,8 @@ import math
 
 from numba import njit
 
-from appliance.estimator.config_b import BookMicroConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import book_micro as declared
 
 LN2 = math.log(2.0)
 
@@ -53,6 +54,7 @@ B_SCORE_NS = 5
 B_N_SWEEPS = 6
 B_WORDS = 7
 N_STATE_BOOK = S_BURST + 2 * B_WORDS
+assert declared.STATE.itemsize == N_STATE_BOOK * 8, 'size declared in shm_layout/estimators'
 
 # --- config vector --------------------------------------------------------------
 C_ENABLED = 0
@@ -73,7 +75,8 @@ C_SIG_SWEEP = 14
 N_CONFIG_BOOK = 15
 
 
-def config_values(c: BookMicroConfig) -> list[float]:
+def config_values(est: EstimatorConfig) -> list[float]:
+    c = est.book
     return [
         1.0 if c.enabled else 0.0,
         c.depth1_bps,

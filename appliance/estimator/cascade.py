@@ -47,6 +47,8 @@ import math
 
 from numba import njit
 
+from shm_layout.estimators import cascade as declared
+
 from .emath import decay
 
 S_PULL = 0
@@ -64,6 +66,7 @@ S_OI_DROP_BPS_PER_MIN = 11
 S_RING = 16  # (t_ns, mid, oi) sampled every window / (RING - 2)
 RING = 32
 N_STATE_CASCADE = S_RING + 3 * RING
+assert declared.STATE.itemsize == N_STATE_CASCADE * 8, 'size declared in shm_layout/estimators'
 
 C_ENABLED = 0
 C_WINDOW_NS = 1

@@ -37,8 +37,9 @@ import math
 
 from numba import njit
 
-from appliance.estimator.config_b import CorrelationConfig
 from shm_layout.constants import MAX_COINS
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import correlation as declared
 
 LN2 = math.log(2.0)
 N_SCALES = 3
@@ -75,6 +76,8 @@ X_C_AB = X_RING_B + N_LAGS  # N_LAGS: c_k, B leads A by k
 X_C_BA = X_C_AB + N_LAGS  # N_LAGS: c'_k, A leads B by k (index 0 unused)
 X_STEP_S = X_C_BA + N_LAGS
 N_STATE_XV = X_STEP_S + 1
+assert declared.STATE['xv'].itemsize == N_STATE_XV * 8
+assert declared.STATE['matrix'].itemsize == N_STATE_CORR * 8
 
 # --- config vector ---------------------------------------------------------------------
 C_ENABLED = 0
@@ -88,7 +91,8 @@ C_LAG_MIN = 9
 N_CONFIG_CORR = 10
 
 
-def config_values(c: CorrelationConfig) -> list[float]:
+def config_values(est: EstimatorConfig) -> list[float]:
+    c = est.correlation
     return [
         1.0 if c.enabled else 0.0,
         c.sample_ms * 1e6,

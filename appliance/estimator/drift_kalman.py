@@ -37,7 +37,8 @@ import math
 
 from numba import njit
 
-from appliance.estimator.config_b import DriftKalmanConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import drift_kalman as declared
 
 # --- state words --------------------------------------------------------------
 S_MU = 0  # drift, bps/s
@@ -55,6 +56,7 @@ S_T_HOT = 11  # event time of the last observation of each tier (R scaling)
 S_T_WARM = 12
 S_T_COLD = 13
 N_STATE_DRIFT = 14
+assert declared.STATE.itemsize == N_STATE_DRIFT * 8, 'size declared in shm_layout/estimators'
 
 # --- config vector -------------------------------------------------------------
 C_ENABLED = 0
@@ -90,7 +92,8 @@ C_CYCLE_NS = 29  # the quote cycle the observation noises are written for; 0 = n
 N_CONFIG_DRIFT = 30
 
 
-def config_values(c: DriftKalmanConfig) -> list[float]:
+def config_values(est: EstimatorConfig) -> list[float]:
+    c = est.drift
     v = [0.0] * N_CONFIG_DRIFT
     v[C_ENABLED] = 1.0 if c.enabled else 0.0
     v[C_THETA] = c.theta_per_s

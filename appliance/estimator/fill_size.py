@@ -14,6 +14,8 @@ import math
 
 from numba import njit
 
+from shm_layout.estimators import fill_size as declared
+
 S_MEAN = 0
 S_VAR = 1
 S_N = 2
@@ -22,6 +24,7 @@ S_ASK = 4
 S_N_BID = 5
 S_N_ASK = 6
 N_STATE_FSIZE = 8
+assert declared.STATE.itemsize == N_STATE_FSIZE * 8, 'size declared in shm_layout/estimators'
 
 BASE_ALPHA = 0.02  # ~50 fills
 FAST_ALPHA = 0.2  # ~5 fills

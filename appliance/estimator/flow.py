@@ -17,6 +17,8 @@ opposite sign, which contradicts its own test); and the flow drift observation
 
 from numba import njit
 
+from shm_layout.estimators import flow as declared
+
 from .emath import LN2, clamp, decay
 
 HORIZONS_S = (1.0, 5.0, 30.0, 300.0)
@@ -30,6 +32,7 @@ S_N_TRADES = 16
 S_LAST_TRADE_NS = 17
 S_FIRST_NS = 18  # first trade: rates are bias-corrected while the sums fill up
 N_STATE_FLOW = 20
+assert declared.STATE.itemsize == N_STATE_FLOW * 8, 'size declared in shm_layout/estimators'
 
 C_HL = 0  # .. 4: half-lives
 C_DRIFT_SCALE = 5

@@ -19,6 +19,8 @@ import math
 
 from numba import njit
 
+from shm_layout.estimators import funding as declared
+
 from .emath import clamp, decay
 
 S_LAST_CTX_NS = 0
@@ -34,6 +36,7 @@ S_ORACLE = 9
 S_OI = 10
 S_PREDICTED = 11
 N_STATE_FUNDING = 16
+assert declared.STATE.itemsize == N_STATE_FUNDING * 8, 'size declared in shm_layout/estimators'
 
 C_ENABLED = 0
 C_SAMPLE_NS = 1

@@ -21,6 +21,8 @@ import math
 
 from numba import njit
 
+from shm_layout.estimators import hawkes as declared
+
 from .emath import LN2, clamp
 
 # per-side block
@@ -40,6 +42,7 @@ P_W = 14
 S_BUY = 0
 S_SELL = P_W
 N_STATE_HAWKES = 2 * P_W + 4
+assert declared.STATE.itemsize == N_STATE_HAWKES * 8, 'size declared in shm_layout/estimators'
 
 C_ENABLED = 0
 C_MU0 = 1

@@ -23,6 +23,8 @@ import math
 
 from numba import njit
 
+from shm_layout.estimators import kappa as declared
+
 from .emath import decay
 
 S_MEAN_D = 0
@@ -56,6 +58,7 @@ S_RING = 32
 RING = 256
 S_SCRATCH = S_RING + RING
 N_STATE_KAPPA = S_SCRATCH + RING
+assert declared.STATE.itemsize == N_STATE_KAPPA * 8, 'size declared in shm_layout/estimators'
 
 C_HL = 0
 C_PRIOR = 1

@@ -16,6 +16,8 @@ group's under the same rule, else the mid (fallback). On pure noise R^2 <= 0: mi
 
 from numba import njit
 
+from shm_layout.estimators import microprice as declared
+
 from .emath import clamp, decay
 
 N_GROUPS = 5  # pooled + four regimes
@@ -46,6 +48,7 @@ Q_LEN = 8
 Q_W = 5
 S_G = S_Q + Q_LEN * Q_W
 N_STATE_MICRO = S_G + N_GROUPS * G_W
+assert declared.STATE.itemsize == N_STATE_MICRO * 8, 'size declared in shm_layout/estimators'
 
 C_ENABLED = 0
 C_HORIZON_NS = 1

@@ -35,7 +35,8 @@ import math
 
 from numba import njit
 
-from appliance.estimator.config_b import QueueConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import queue_position as declared
 
 LN2 = math.log(2.0)
 N_ORDERS = 20  # ladder slots tracked (2 sides x MAX_LEVELS)
@@ -55,6 +56,7 @@ S_PREV = 10  # previous book: per side K_LEVELS (px, n) -> 4 * K_LEVELS words
 S_ORD = S_PREV + 4 * K_LEVELS  # per order: (active, side, px, q_ahead, t_ns, qn, p_touch, open)
 O_WORDS = 8
 N_STATE_QUEUE = S_ORD + N_ORDERS * O_WORDS
+assert declared.STATE.itemsize == N_STATE_QUEUE * 8, 'size declared in shm_layout/estimators'
 
 # --- config vector -----------------------------------------------------------------
 C_ENABLED = 0
@@ -70,7 +72,8 @@ C_MAX_STALE = 9
 N_CONFIG_QUEUE = 10
 
 
-def config_values(c: QueueConfig) -> list[float]:
+def config_values(est: EstimatorConfig) -> list[float]:
+    c = est.queue
     return [
         1.0 if c.enabled else 0.0,
         c.horizon_s,

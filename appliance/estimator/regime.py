@@ -13,6 +13,8 @@ Multipliers: gamma_mult[r], spread_mult[r] from the config.
 
 from numba import njit
 
+from shm_layout.estimators import regime as declared
+
 from .emath import decay
 
 LOW, NORMAL, HIGH, EXTREME = 0, 1, 2, 3
@@ -26,6 +28,7 @@ S_RATIO = 5
 S_SWITCHES = 6
 S_LAST_NS = 7
 N_STATE_REGIME = 8
+assert declared.STATE.itemsize == N_STATE_REGIME * 8, 'size declared in shm_layout/estimators'
 
 C_ENABLED = 0
 C_BASE_HL = 1

@@ -13,6 +13,8 @@ import math
 
 from numba import njit
 
+from shm_layout.estimators import spread as declared
+
 from .emath import decay
 
 N_BINS = 40
@@ -28,6 +30,7 @@ S_N = 5
 S_MEAN = 6  # EWMA spread bps (same half-life)
 S_HIST = 8
 N_STATE_SPREAD = S_HIST + N_BINS
+assert declared.STATE.itemsize == N_STATE_SPREAD * 8, 'size declared in shm_layout/estimators'
 
 C_ENABLED = 0
 C_HL = 1

@@ -32,7 +32,8 @@ import math
 
 from numba import njit
 
-from appliance.estimator.config_b import ToxicityConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import toxicity as declared
 
 NF = 8
 N_TPEND = 8  # fills awaiting their label; when full the oldest is dropped
@@ -52,6 +53,7 @@ S_N_FEAT = S_X + NF  # fills seen by the standardizer
 S_PEND = S_N_FEAT + 1  # per pending fill: (t_ns, side, mid0, x[NF])
 P_WORDS = 3 + NF
 N_STATE_TOX = S_PEND + N_TPEND * P_WORDS
+assert declared.STATE.itemsize == N_STATE_TOX * 8, 'size declared in shm_layout/estimators'
 
 # --- config vector ------------------------------------------------------------------
 C_ENABLED = 0
@@ -65,7 +67,8 @@ C_GATE = 7
 N_CONFIG_TOX = 8
 
 
-def config_values(c: ToxicityConfig) -> list[float]:
+def config_values(est: EstimatorConfig) -> list[float]:
+    c = est.toxicity
     p = min(max(c.prior_p_toxic, 1e-6), 1.0 - 1e-6)
     return [
         1.0 if c.enabled else 0.0,

@@ -26,6 +26,8 @@ import math
 
 from numba import njit
 
+from shm_layout.estimators import vol as declared
+
 from .emath import clamp, decay
 
 # --- state words --------------------------------------------------------------
@@ -61,6 +63,7 @@ S_SIGMA_EFF = 28
 S_BLEND_W = 29
 S_LAST_R = 30
 N_STATE_VOL = 32
+assert declared.STATE.itemsize == N_STATE_VOL * 8, 'size declared in shm_layout/estimators'
 
 # --- config vector -------------------------------------------------------------
 C_SAMPLE_NS = 0

@@ -17,6 +17,8 @@ import math
 
 from numba import njit
 
+from shm_layout.estimators import volclock as declared
+
 S_START_NS = 0
 S_LAST_NS = 1
 S_V = 2  # decayed traded volume, sz
@@ -28,6 +30,7 @@ S_LAST_BUCKET_S = 7  # its duration
 S_OPEN_NS = 8  # when the open bucket started
 S_FIRST_BUCKET_SZ = 9  # target when the first bucket closed (cold-start check)
 N_STATE_VOLCLOCK = 12
+assert declared.STATE.itemsize == N_STATE_VOLCLOCK * 8, 'size declared in shm_layout/estimators'
 
 C_ENABLED = 0
 C_FRACTION = 1

@@ -1,6 +1,7 @@
-"""ns per call of the hot functions of the estimator modules of part B.
+"""ns per call of the hot functions of six estimator modules (drift, book
+microstructure, adverse selection, toxicity, queue, correlation), each alone.
 
-    python -m tools.bench_estimators_b [--n 1000000]
+    python -m tools.bench_estimator_calls [--n 1000000]
 
 Each function runs inside an njit loop (no Python call overhead), on plausible inputs:
 a 20-level book, 16 fills awaiting markouts, 8 coins, events 1 ms apart.
@@ -18,14 +19,7 @@ from appliance.estimator import correlation as co
 from appliance.estimator import drift_kalman as dk
 from appliance.estimator import queue_position as qp
 from appliance.estimator import toxicity as tox
-from appliance.estimator.config_b import (
-    AdverseSelectionConfig,
-    BookMicroConfig,
-    CorrelationConfig,
-    DriftKalmanConfig,
-    QueueConfig,
-    ToxicityConfig,
-)
+from shm_layout.estimators import EstimatorConfig
 
 MS = 1_000_000
 
@@ -121,25 +115,25 @@ def main() -> None:
     z, r = np.zeros(4), np.ones(4)
 
     cases = []
-    c = arr(dk.config_values(DriftKalmanConfig()))
+    c = arr(dk.config_values(EstimatorConfig()))
     s = np.zeros(dk.N_STATE_DRIFT)
     dk.init(s, c)
     cases.append(("drift_kalman.hot_tier (predict+composite+flow)", _drift_hot, s, c, z, r))
-    c = arr(bm.config_values(BookMicroConfig()))
+    c = arr(bm.config_values(EstimatorConfig()))
     s = np.zeros(bm.N_STATE_BOOK)
     bm.init(s)
     cases.append(("book_micro.on_book+drift_observations", _book_on_book, s, c, bp, bs, ap, as_, z, r))
     s2 = np.zeros(bm.N_STATE_BOOK)
     cases.append(("book_micro.on_trade", _book_on_trade, s2, c))
-    c = arr(asel.config_values(AdverseSelectionConfig()))
+    c = arr(asel.config_values(EstimatorConfig()))
     s = np.zeros(asel.N_STATE_AS)
     asel.init(s, c)
     cases.append(("adverse_selection.on_mid (16 pending)", _as_on_mid, s, c))
-    c = arr(tox.config_values(ToxicityConfig()))
+    c = arr(tox.config_values(EstimatorConfig()))
     s = np.zeros(tox.N_STATE_TOX)
     tox.init(s, c)
     cases.append(("toxicity.p_toxic", _tox_predict, s, c))
-    c = arr(qp.config_values(QueueConfig()))
+    c = arr(qp.config_values(EstimatorConfig()))
     s = np.zeros(qp.N_STATE_QUEUE)
     qp.init(s, c)
     qp.on_trade(s, c, 1e9, 99.99, 5.0, -1.0)
@@ -147,7 +141,7 @@ def main() -> None:
     s = np.zeros(qp.N_STATE_QUEUE)
     qp.init(s, c)
     cases.append(("queue_position.on_book (20 levels)", _queue_on_book, s, c, bp, bs, bn, ap, as_, an))
-    c = arr(co.config_values(CorrelationConfig()))
+    c = arr(co.config_values(EstimatorConfig()))
     s = np.zeros(co.N_STATE_CORR)
     co.init_corr(s)
     cases.append(("correlation.corr_on_mid (8 coins, 1 s samples)", _corr_on_mid, s, c))

@@ -1,27 +1,28 @@
 """Markouts, realized adverse selection, the AS(depth) fit, and the toxicity classifier."""
 
-import dataclasses
 import math
 
 import numpy as np
 
 from appliance.estimator import adverse_selection as asel
 from appliance.estimator import toxicity as tox
-from appliance.estimator.config_b import AdverseSelectionConfig, ToxicityConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators.adverse_selection import AdverseSelectionConfig
+from shm_layout.estimators.toxicity import ToxicityConfig
 
 S = 1_000_000_000
 MS = 1_000_000
 
 
 def _as(**over):
-    cfg = np.array(asel.config_values(dataclasses.replace(AdverseSelectionConfig(), **over)))
+    cfg = np.array(asel.config_values(EstimatorConfig(adverse_selection=AdverseSelectionConfig(**over))))
     st = np.zeros(asel.N_STATE_AS)
     asel.init(st, cfg)
     return st, cfg
 
 
 def _tox(**over):
-    cfg = np.array(tox.config_values(dataclasses.replace(ToxicityConfig(), **over)))
+    cfg = np.array(tox.config_values(EstimatorConfig(toxicity=ToxicityConfig(**over))))
     st = np.zeros(tox.N_STATE_TOX)
     tox.init(st, cfg)
     return st, cfg

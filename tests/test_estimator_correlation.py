@@ -1,14 +1,14 @@
 """Correlation at three scales, hedge ratios, basis and lead-lag: simulated and the real pair."""
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from appliance.estimator import correlation as co
-from appliance.estimator.config_b import CorrelationConfig
 from shm_layout.constants import EV_BBO, EV_BOOK
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators.correlation import CorrelationConfig
 
 S = 1_000_000_000
 MS = 1_000_000
@@ -16,7 +16,7 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance
 
 
 def _cfg(**over):
-    return np.array(co.config_values(dataclasses.replace(CorrelationConfig(), **over)))
+    return np.array(co.config_values(EstimatorConfig(correlation=CorrelationConfig(**over))))
 
 
 def test_corr_when_simulated_returns_with_known_correlation_then_recovered_with_hedge_ratio():

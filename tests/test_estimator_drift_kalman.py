@@ -1,18 +1,18 @@
 """Kalman OU drift filter (seed 003 phases 1, 5, 7, 8) on simulated observations."""
 
-import dataclasses
 import math
 
 import numpy as np
 
 from appliance.estimator import drift_kalman as dk
-from appliance.estimator.config_b import DriftKalmanConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators.drift_kalman import DriftKalmanConfig
 
 S = 1_000_000_000
 
 
 def _filter(**over):
-    cfg = np.array(dk.config_values(dataclasses.replace(DriftKalmanConfig(), **over)))
+    cfg = np.array(dk.config_values(EstimatorConfig(drift=DriftKalmanConfig(**over))))
     st = np.zeros(dk.N_STATE_DRIFT)
     dk.init(st, cfg)
     dk.predict(st, 1 * S)  # anchors the clock

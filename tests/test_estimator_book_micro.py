@@ -1,19 +1,19 @@
 """Book microstructure: multi-depth imbalance, its rate of change, pressure gradient, sweeps."""
 
-import dataclasses
 import math
 
 import numpy as np
 
 from appliance.estimator import book_micro as bm
-from appliance.estimator.config_b import BookMicroConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators.book_micro import BookMicroConfig
 
 S = 1_000_000_000
 MS = 1_000_000
 
 
 def _bm(**over):
-    cfg = np.array(bm.config_values(dataclasses.replace(BookMicroConfig(), **over)))
+    cfg = np.array(bm.config_values(EstimatorConfig(book=BookMicroConfig(**over))))
     st = np.zeros(bm.N_STATE_BOOK)
     bm.init(st)
     return st, cfg

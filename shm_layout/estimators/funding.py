@@ -1,0 +1,31 @@
+"""Funding rate: EWMA mean and variance, premium, predicted rate and cost.
+
+Declaration only (numpy and dataclasses): the state this estimator keeps per coin in
+shared memory and its ``[estimator.funding]`` config.
+Kernels: ``appliance/estimator/funding.py``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NAME = "funding"
+
+# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
+STATE = np.dtype(("<f8", (16,)))
+
+
+@dataclass(frozen=True)
+class FundingConfig:
+    enabled: bool = True
+    sample_s: float = 60.0  # one observation of the rate per this much event time
+    halflife_obs: float = 60.0  # EWMA mean and variance of the rate, in observations
+    warmup_obs: int = 3  # seed 003 phase 6: before 3 observations no signal
+    premium_halflife_s: float = 1800.0
+    interest_per_8h: float = 0.0001  # Hyperliquid: 0.01% per 8 h
+    premium_clamp: float = 0.0005
+    holding_h: float = 1.0  # horizon of funding_cost_bps
+    std_floor_per_h: float = 1e-7
+
+
+CONFIG = FundingConfig

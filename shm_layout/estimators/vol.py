@@ -1,0 +1,39 @@
+"""Volatility: bipower and realized variance at three scales, jumps, kurtosis, SV fit, blend.
+
+Declaration only (numpy and dataclasses): the state this estimator keeps per coin in
+shared memory and its ``[estimator.vol]`` config.
+Kernels: ``appliance/estimator/vol.py``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NAME = "vol"
+
+# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
+STATE = np.dtype(("<f8", (32,)))
+
+
+@dataclass(frozen=True)
+class VolConfig:
+    fast_halflife_s: float = 30.0  # sigma_30s of the term structure
+    slow_halflife_s: float = 300.0  # sigma_300s
+    jump_threshold_sigmas: float = 4.0  # |r| > this * sigma_clean * sqrt(dt) = a jump
+    kurtosis_halflife_s: float = 600.0
+    sv_block_s: float = 10.0  # block length of the variance series of the SV fit
+    sv_halflife_blocks: float = 60.0
+    # Blending sigma_eff^2 = w sigma_total^2 + (1 - w) sigma_clean^2 (seed 001 1.2):
+    blend_enabled: bool = True  # off = the old plain average (clean + total) / 2
+    blend_w_low: float = 0.2  # w by regime ...
+    blend_w_normal: float = 0.3
+    blend_w_high: float = 0.5
+    blend_w_extreme: float = 0.8
+    blend_w_toxicity: float = 0.5  # ... plus this * toxicity in [0, 1]
+    blend_w_crash: float = 0.15  # ... plus this after a recent downward jump
+    crash_memory_s: float = 60.0
+    term_structure_nu: float = 0.5  # sigma_eff * max(1, sigma_30s/sigma_300s)^nu
+    kurtosis_as_k: float = 0.3  # as_ratio_adjustment = 1 + k max(excess kurtosis, 0)
+
+
+CONFIG = VolConfig
