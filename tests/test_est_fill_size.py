@@ -6,10 +6,11 @@ from appliance.config import load_config
 from appliance.estimator import drift_kalman, fill_size, kernel
 from shm_layout import records
 from shm_layout.constants import EV_BOOK
+from shm_layout.estimators import fill_size as fill_size_state
 
 
 def test_fill_size_when_equal_sizes_then_zero_and_large_bids_then_positive_bid_z():
-    st = np.zeros(fill_size.N_STATE_FSIZE)
+    st = np.zeros(1, fill_size_state.STATE)[0]
     fill_size.init(st)
     for i in range(40):
         fill_size.on_fill(st, 1 if i % 2 else -1, 0.01 * (1.0 + 0.1 * (i % 3)))

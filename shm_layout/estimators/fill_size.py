@@ -9,8 +9,18 @@ import numpy as np
 
 NAME = "fill_size"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (8,)))
+STATE = np.dtype(
+    [
+        ("mean_ln_sz", "<f8"),  # baseline EWMA of ln(size) over all our fills
+        ("var_ln_sz", "<f8"),
+        ("n_fills", "<i8"),
+        ("bid_ln_sz", "<f8"),  # fast EWMA of ln(size) of fills on our bid (we bought)
+        ("ask_ln_sz", "<f8"),
+        ("n_bid_fills", "<i8"),
+        ("n_ask_fills", "<i8"),
+    ],
+    align=True,
+)
 
 
 CONFIG = None  # no settings: no [estimator.fill_size] table
