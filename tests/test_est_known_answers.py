@@ -7,6 +7,7 @@ import pytest
 
 from appliance.config import load_config
 from appliance.estimator import cascade, flow, funding, hawkes, kappa, kernel, regime, volclock
+from shm_layout import estimators as declared
 from shm_layout import records
 from shm_layout.constants import EV_ASSET_CTX, EV_BOOK, EV_TRADE
 
@@ -86,7 +87,7 @@ def _params(st, cfg):
 
 def test_regime_when_vol_triples_then_high_with_hysteresis_and_one_spike_does_not_switch():
     cfg = _vec(regime)
-    st = np.zeros(regime.N_STATE_REGIME)
+    st = np.zeros(1, declared.regime.STATE)[0]
     regime.init(st, cfg)
     t = 0.0
 

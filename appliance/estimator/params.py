@@ -95,12 +95,12 @@ def write_params(state, cfg, coin, out, now_mono_ns):
     out.sv_xi_bps_per_s = st_v[vol.S_SV_XI]
     st_r = state.regime
     c_r = cfg.regime
-    out.regime_status = _status(c_r[regime.C_ENABLED] != 0.0, st_r[regime.S_N] >= c_r[regime.C_WARMUP],
-                                st_r[regime.S_LAST_NS], t, stale)
+    out.regime_status = _status(c_r[regime.C_ENABLED] != 0.0, st_r.n_samples >= c_r[regime.C_WARMUP],
+                                float(st_r.last_ts_ns), t, stale)
     out.volatility_regime = regime.regime(st_r)
     out.gamma_multiplier = regime.gamma_mult(st_r, c_r)
     out.spread_multiplier = regime.spread_mult(st_r, c_r)
-    out.regime_vol_ratio = st_r[regime.S_RATIO]
+    out.regime_vol_ratio = st_r.vol_ratio
     # --- volume clock
     st_vc = state.volclock
     c_vc = cfg.volclock

@@ -11,8 +11,19 @@ import numpy as np
 
 NAME = "regime"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (8,)))
+STATE = np.dtype(
+    [
+        ("regime", "<i8"),  # 0 Low, 1 Normal, 2 High, 3 Extreme
+        ("candidate", "<i8"),  # a different raw class seen ...
+        ("candidate_samples", "<i8"),  # ... this many samples in a row
+        ("base_var_bps2_per_s", "<f8"),  # the coin's long-run bipower variance
+        ("n_samples", "<i8"),
+        ("vol_ratio", "<f8"),  # sigma_clean_30s / baseline
+        ("n_switches", "<i8"),
+        ("last_ts_ns", "<i8"),
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)
