@@ -142,15 +142,15 @@ def test_microprice_when_imbalance_predicts_move_then_learns_and_leans():
 
 def test_volclock_when_cold_start_then_first_buckets_sized_from_observed_rate():
     cfg = _vec(volclock)
-    st = np.zeros(volclock.N_STATE_VOLCLOCK)
+    st = np.zeros(1, declared.volclock.STATE)[0]
     volclock.init(st, cfg)
     rate = 2.0  # sz/s in trades of 0.2 every 0.1 s
     steady = EST.volclock.bucket_fraction * EST.volclock.window_s * rate
     for i in range(1, 200):  # 20 s
         volclock.on_trade(st, cfg, 1e9 + i * 1e8, 0.2)
-    assert st[volclock.S_FIRST_BUCKET_SZ] == pytest.approx(steady, rel=0.05)
+    assert st["first_bucket_sz"] == pytest.approx(steady, rel=0.05)
     # The naive window (no bias correction) would have made the first bucket ~60x smaller.
-    assert st[volclock.S_N_BUCKETS] == pytest.approx(rate * 20 / steady, abs=1.5)
+    assert st["n_buckets"] == pytest.approx(rate * 20 / steady, abs=1.5)
 
 
 def test_kappa_ks_when_exponential_sample_then_accepted_and_power_law_rejected():

@@ -26,7 +26,6 @@ from . import (
     kappa,
     queue_position,
     regime,
-    spread,
     toxicity,
     vol,
     volclock,
@@ -65,7 +64,7 @@ def _fold_fills(state, cfg, t_ns):
         fill_size.on_fill(state.fill_size, side, q.sz)
         h.n_fills += 1
         adverse_selection.on_fill(state.adverse_selection, cfg.adverse_selection, ts, side, px, mid0)
-        fair = state.spread[spread.S_FAIR]
+        fair = state.spread.fair_bps
         spr = (h.ask_px - h.bid_px) / mid * 1e4 if mid > 0.0 else 0.0
         dr = state.drift
         dstd = drift_kalman.drift_std_bps_per_s(dr)

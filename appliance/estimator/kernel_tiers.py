@@ -63,7 +63,7 @@ def warm_tier(state, cfg, t_ns):
 @njit(cache=True)
 def _toxicity_now(state, cfg, t_ns, spr, reg):
     h = state.header
-    fair = state.spread[spread.S_FAIR]
+    fair = state.spread.fair_bps
     dr = state.drift
     dstd = drift_kalman.drift_std_bps_per_s(dr)
     dz = drift_kalman.drift_bps_per_s(dr) / dstd if dstd > 0.0 else 0.0

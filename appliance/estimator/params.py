@@ -104,12 +104,12 @@ def write_params(state, cfg, coin, out, now_mono_ns):
     # --- volume clock
     st_vc = state.volclock
     c_vc = cfg.volclock
-    out.volclock_status = _status(c_vc[volclock.C_ENABLED] != 0.0, st_vc[volclock.S_BUCKET_SZ] > 0.0,
-                                  st_vc[volclock.S_LAST_NS], t, stale)
-    out.volume_rate_sz_per_s = volclock.volume_rate(st_vc, c_vc, t) if st_vc[volclock.S_START_NS] > 0 else 0.0
-    out.volclock_bucket_sz = st_vc[volclock.S_BUCKET_SZ]
-    out.volclock_bucket_duration_s = st_vc[volclock.S_LAST_BUCKET_S]
-    out.volclock_buckets = int(st_vc[volclock.S_N_BUCKETS])
+    out.volclock_status = _status(c_vc[volclock.C_ENABLED] != 0.0, st_vc.bucket_sz > 0.0,
+                                  st_vc.last_ts_ns, t, stale)
+    out.volume_rate_sz_per_s = volclock.volume_rate(st_vc, c_vc, t) if st_vc.start_ts_ns > 0 else 0.0
+    out.volclock_bucket_sz = st_vc.bucket_sz
+    out.volclock_bucket_duration_s = st_vc.last_bucket_s
+    out.volclock_buckets = int(st_vc.n_buckets)
     # --- kappa
     st_k = state.kappa
     c_k = cfg.kappa
@@ -145,7 +145,7 @@ def write_params(state, cfg, coin, out, now_mono_ns):
     # --- flow
     st_fl = state.flow
     c_fl = cfg.flow
-    out.flow_status = _status(True, st_fl[flow.S_N_TRADES] > 0.0, float(h.last_trade_ts_ns), t, stale)
+    out.flow_status = _status(True, st_fl.n_trades > 0, float(h.last_trade_ts_ns), t, stale)
     out.trade_flow_imbalance = flow.imbalance(st_fl, 4)
     out.trade_rate_per_s = flow.trade_rate(st_fl, c_fl, t, 4)
     out.flow_imbalance_1s = flow.imbalance(st_fl, 0)
@@ -195,11 +195,11 @@ def write_params(state, cfg, coin, out, now_mono_ns):
     # --- spread process and cascade
     st_s = state.spread
     c_s = cfg.spread
-    out.spread_status = _status(c_s[spread.C_ENABLED] != 0.0, st_s[spread.S_N] >= 10.0,
-                                st_s[spread.S_LAST_NS], t, stale)
-    out.fair_spread_bps = st_s[spread.S_FAIR]
-    out.spread_percentile = st_s[spread.S_PCT]
-    out.spread_regime = int(st_s[spread.S_REGIME])
+    out.spread_status = _status(c_s[spread.C_ENABLED] != 0.0, st_s.n_samples >= 10.0,
+                                st_s.last_ts_ns, t, stale)
+    out.fair_spread_bps = st_s.fair_bps
+    out.spread_percentile = st_s.percentile
+    out.spread_regime = int(st_s.regime)
     st_c = state.cascade
     c_c = cfg.cascade
     out.cascade_status = _status(c_c[cascade.C_ENABLED] != 0.0, vol_ready, float(h.last_book_ts_ns), t, stale)

@@ -11,8 +11,20 @@ import numpy as np
 
 NAME = "flow"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (20,)))
+N_HORIZONS = 5  # 1, 5, 30, 300 s and flow_halflife_s (the legacy horizon)
+
+STATE = np.dtype(
+    [
+        ("last_ts_ns", "<i8"),
+        ("first_ts_ns", "<i8"),  # first trade: rates are bias-corrected while the sums fill
+        ("last_trade_ts_ns", "<i8"),
+        ("n_trades", "<i8"),
+        ("buy_sz", "<f8", (N_HORIZONS,)),  # decayed aggressor buy size per horizon
+        ("sell_sz", "<f8", (N_HORIZONS,)),
+        ("trades", "<f8", (N_HORIZONS,)),  # decayed trade count per horizon
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)

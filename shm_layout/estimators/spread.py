@@ -11,8 +11,19 @@ import numpy as np
 
 NAME = "spread"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (48,)))
+STATE = np.dtype(
+    [
+        ("last_ts_ns", "<i8"),
+        ("mass_s", "<f8"),  # decayed time weight of the histogram
+        ("percentile", "<f8"),  # of the last spread
+        ("fair_bps", "<f8"),  # median of the distribution
+        ("regime", "<i8"),  # 0 tight, 1 normal, 2 wide, 3 blowout
+        ("n_samples", "<i8"),
+        ("mean_bps", "<f8"),  # EWMA spread (same half-life)
+        ("hist", "<f8", (40,)),  # decayed time weight per log-spaced bin, 0.01 .. 1000 bps
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)

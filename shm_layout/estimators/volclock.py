@@ -11,8 +11,21 @@ import numpy as np
 
 NAME = "volclock"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (12,)))
+STATE = np.dtype(
+    [
+        ("start_ts_ns", "<i8"),  # first trade
+        ("last_ts_ns", "<i8"),
+        ("decayed_volume_sz", "<f8"),
+        ("open_bucket_sz", "<f8"),  # volume in the open bucket
+        ("n_buckets", "<i8"),
+        ("bucket_sz", "<f8"),  # current target
+        ("last_bucket_sz", "<f8"),  # realized volume of the last closed bucket
+        ("last_bucket_s", "<f8"),  # its duration
+        ("open_ts_ns", "<i8"),  # when the open bucket started
+        ("first_bucket_sz", "<f8"),  # target when the first bucket closed (cold-start check)
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)
