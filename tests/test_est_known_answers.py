@@ -36,21 +36,21 @@ def _simulate_hawkes(mu, alpha, beta, t_end_s, seed):
 @pytest.mark.parametrize("mu,alpha,beta", [(0.5, 1.0, 2.5), (2.0, 3.0, 6.0)])
 def test_hawkes_when_simulated_with_known_parameters_then_recovered(mu, alpha, beta):
     cfg = _vec(hawkes)
-    st = np.zeros(hawkes.N_STATE_HAWKES)
+    st = np.zeros(1, declared.hawkes.STATE)[0]
     hawkes.init(st, cfg)
     for t in _simulate_hawkes(mu, alpha, beta, 20_000.0, 2):
         hawkes.on_event(st, cfg, 1e9 + t * 1e9, -1)
-    o = hawkes.S_SELL
-    assert st[o + hawkes.P_MU] == pytest.approx(mu, rel=0.15)
-    assert st[o + hawkes.P_ALPHA] / st[o + hawkes.P_BETA] == pytest.approx(alpha / beta, abs=0.1)
-    assert st[o + hawkes.P_BETA] == pytest.approx(beta, rel=0.3)
+    sell = st["sell"]
+    assert sell["mu_per_s"] == pytest.approx(mu, rel=0.15)
+    assert sell["alpha_per_s"] / sell["beta_per_s"] == pytest.approx(alpha / beta, abs=0.1)
+    assert sell["beta_per_s"] == pytest.approx(beta, rel=0.3)
     lb, ls, imb, eb, es = hawkes.outputs(st, 1e9 + 20_000e9)
     assert ls > 0 and imb < 0 and es >= -1e-9
 
 
 def test_hawkes_when_sell_burst_then_bearish_drift_observation():
     cfg = _vec(hawkes)
-    st = np.zeros(hawkes.N_STATE_HAWKES)
+    st = np.zeros(1, declared.hawkes.STATE)[0]
     hawkes.init(st, cfg)
     for i in range(50):
         hawkes.on_event(st, cfg, 1e9 + i * 2e7, -1)
@@ -219,7 +219,7 @@ def _ctx(t_ns, rate, mark=100.0, oracle=100.0, oi=1000.0):
 
 def test_funding_when_fewer_than_three_observations_then_no_signal_and_then_zscore():
     cfg = _vec(funding)
-    st = np.zeros(funding.N_STATE_FUNDING)
+    st = np.zeros(1, declared.funding.STATE)[0]
     funding.init(st, cfg)
     funding.on_ctx(st, cfg, 1e9, 1e-5, 100.0, 100.0, 1.0)
     funding.on_ctx(st, cfg, 61e9, 1.2e-5, 100.0, 100.0, 1.0)

@@ -49,7 +49,7 @@ def warm_tier(state, cfg, t_ns):
         # the volatility is warm (its status reads warming until then).
         if st_v[vol.S_N] >= cfg.tiers.warmup_samples:
             cascade.warm(state.cascade, cfg.cascade, t_ns, mid,
-                         state.funding[funding.S_OI],
+                         state.funding.open_interest_sz,
                          flow.buy_rate(st_fl, c_fl, t_ns, 1) + flow.sell_rate(st_fl, c_fl, t_ns, 1),  # 5 s
                          flow.buy_rate(st_fl, c_fl, t_ns, 2) + flow.sell_rate(st_fl, c_fl, t_ns, 2),  # 30 s
                          st_v[vol.S_RV_SLOW] ** 0.5)  # sigma_300s, bps/sqrt(s)
@@ -85,4 +85,4 @@ def cold_tier(state, cfg, t_ns):
     st_f = state.funding
     x = state.header.cross
     drift_kalman.cold_tier(state.drift, cfg.drift, t_ns, x.lead_bps_per_s, x.lead_confidence,
-                           funding.zscore(st_f, cfg.funding), st_f[funding.S_N_OBS])
+                           funding.zscore(st_f, cfg.funding), float(st_f.n_obs))

@@ -171,27 +171,27 @@ def write_params(state, cfg, coin, out, now_mono_ns):
     out.hawkes_imbalance = imb
     out.hawkes_buy_excess_per_s = eb
     out.hawkes_sell_excess_per_s = es
-    out.hawkes_mu_buy_per_s = st_h[hawkes.S_BUY + hawkes.P_MU]
-    out.hawkes_mu_sell_per_s = st_h[hawkes.S_SELL + hawkes.P_MU]
-    out.hawkes_alpha_buy_per_s = st_h[hawkes.S_BUY + hawkes.P_ALPHA]
-    out.hawkes_alpha_sell_per_s = st_h[hawkes.S_SELL + hawkes.P_ALPHA]
-    out.hawkes_beta_buy_per_s = st_h[hawkes.S_BUY + hawkes.P_BETA]
-    out.hawkes_beta_sell_per_s = st_h[hawkes.S_SELL + hawkes.P_BETA]
+    out.hawkes_mu_buy_per_s = st_h.buy.mu_per_s
+    out.hawkes_mu_sell_per_s = st_h.sell.mu_per_s
+    out.hawkes_alpha_buy_per_s = st_h.buy.alpha_per_s
+    out.hawkes_alpha_sell_per_s = st_h.sell.alpha_per_s
+    out.hawkes_beta_buy_per_s = st_h.buy.beta_per_s
+    out.hawkes_beta_sell_per_s = st_h.sell.beta_per_s
     # --- funding (hourly funding: stale after an hour without a context)
     st_f = state.funding
     c_f = cfg.funding
     out.funding_status = _status(c_f[funding.C_ENABLED] != 0.0, funding.warmed_up(st_f, c_f),
                                  float(h.last_ctx_ts_ns), t, max(stale, 3600e9))
-    out.funding_rate_per_h = st_f[funding.S_RATE]
+    out.funding_rate_per_h = st_f.rate_per_h
     out.funding_predicted_per_h = funding.predicted(st_f, c_f)
     out.funding_std_per_h = funding.std(st_f, c_f)
     out.funding_zscore = funding.zscore(st_f, c_f)
     out.funding_cost_bps = funding.cost_bps(st_f, c_f)
     out.funding_premium_bps = funding.premium(st_f) * 1e4
-    out.mark_px = st_f[funding.S_MARK]
-    out.oracle_px = st_f[funding.S_ORACLE]
-    out.open_interest_sz = st_f[funding.S_OI]
-    out.funding_n_obs = int(st_f[funding.S_N_OBS])
+    out.mark_px = st_f.mark_px
+    out.oracle_px = st_f.oracle_px
+    out.open_interest_sz = st_f.open_interest_sz
+    out.funding_n_obs = int(st_f.n_obs)
     # --- spread process and cascade
     st_s = state.spread
     c_s = cfg.spread

@@ -11,8 +11,23 @@ import numpy as np
 
 NAME = "funding"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (16,)))
+STATE = np.dtype(
+    [
+        ("last_ctx_ts_ns", "<i8"),
+        ("last_obs_ts_ns", "<i8"),  # last observation of the rate
+        ("n_obs", "<i8"),
+        ("rate_per_h", "<f8"),  # last rate
+        ("mean_per_h", "<f8"),  # EWMA of the observations
+        ("var_per_h2", "<f8"),
+        ("premium", "<f8"),  # EWMA of (mark - oracle) / oracle
+        ("n_premium", "<i8"),
+        ("mark_px", "<f8"),
+        ("oracle_px", "<f8"),
+        ("open_interest_sz", "<f8"),
+        ("predicted_per_h", "<f8"),
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,26 @@ import numpy as np
 
 NAME = "hawkes"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (32,)))
+# One side's process (buy or sell aggressors) and its online EM sums.
+SIDE = np.dtype(
+    [
+        ("last_ts_ns", "<i8"),
+        ("n_events", "<i8"),
+        ("r", "<f8"),  # sum of exp(-beta (t - t_i)) over past events
+        ("s", "<f8"),  # its derivative sum (for beta)
+        ("mu_per_s", "<f8"),
+        ("alpha_per_s", "<f8"),
+        ("beta_per_s", "<f8"),
+        ("a0", "<f8"),  # forgetful EM sums: background share ...
+        ("a1", "<f8"),  # ... excited share ...
+        ("a2", "<f8"),  # ... and its time-weighted form
+        ("n", "<f8"),  # forgetful event count
+        ("t_s", "<f8"),  # forgetful elapsed time
+    ],
+    align=True,
+)
+
+STATE = np.dtype([("buy", SIDE), ("sell", SIDE)], align=True)
 
 
 @dataclass(frozen=True)
