@@ -248,18 +248,18 @@ def test_funding_premium_and_cost_when_mark_above_oracle():
 
 def test_cascade_when_severity_high_then_pull_with_hold_and_resume():
     cfg = _vec(cascade)
-    st = np.zeros(cascade.N_STATE_CASCADE)
+    st = np.zeros(1, declared.cascade.STATE)[0]
     cascade.init(st, cfg)
     calm = cascade.severity_of(cfg, 1.0, 1.0, 0.0)
     assert calm == 0.0
     storm = cascade.severity_of(cfg, 30.0, 8.0, 60.0)
     assert storm > EST.cascade.pull_enter
     cascade.update(st, cfg, 1e9, storm)
-    assert st[cascade.S_PULL] == 1.0 and cascade.tail_multiplier(st, cfg) > 2.0
+    assert st["pull"] == 1.0 and cascade.tail_multiplier(st, cfg) > 2.0
     cascade.update(st, cfg, 2e9, calm)  # calm but inside the hold time
-    assert st[cascade.S_PULL] == 1.0
+    assert st["pull"] == 1.0
     cascade.update(st, cfg, 1e9 + EST.cascade.pull_hold_s * 1e9 + 1, calm)
-    assert st[cascade.S_PULL] == 0.0 and cascade.tail_multiplier(st, cfg) == 1.0
+    assert st["pull"] == 0.0 and cascade.tail_multiplier(st, cfg) == 1.0
 
 
 def test_cascade_when_price_crashes_on_volume_burst_then_kernel_pulls_quotes():

@@ -17,7 +17,6 @@ from shm_layout.estimators.header import FILL_QUEUE_LEN
 from . import (
     adverse_selection,
     book_micro,
-    cascade,
     drift_kalman,
     fill_size,
     flow,
@@ -71,7 +70,7 @@ def _fold_fills(state, cfg, t_ns):
         toxicity.on_fill(state.toxicity, cfg.toxicity, ts, side, px, mid0,
                          top_imbalance(state), flow.imbalance(state.flow, 1),
                          flow_intensity(state, cfg, t_ns), regime.regime(state.regime),
-                         state.cascade[cascade.S_SEVERITY],
+                         state.cascade.severity,
                          funding.zscore(state.funding, cfg.funding),
                          spr / fair if fair > 0.0 else 1.0,
                          drift_kalman.drift_bps_per_s(dr) / dstd if dstd > 0.0 else 0.0)

@@ -71,7 +71,7 @@ def _toxicity_now(state, cfg, t_ns, spr, reg):
     bim = top_imbalance(state)
     fi = flow.imbalance(state.flow, 1)
     inten = flow_intensity(state, cfg, t_ns)
-    sev = state.cascade[cascade.S_SEVERITY]
+    sev = state.cascade.severity
     ratio = spr / fair if fair > 0.0 else 1.0
     st_t = state.toxicity
     c_t = cfg.toxicity

@@ -203,8 +203,8 @@ def write_params(state, cfg, coin, out, now_mono_ns):
     st_c = state.cascade
     c_c = cfg.cascade
     out.cascade_status = _status(c_c[cascade.C_ENABLED] != 0.0, vol_ready, float(h.last_book_ts_ns), t, stale)
-    out.cascade_severity = st_c[cascade.S_SEVERITY]
-    out.should_pull_quotes = int(st_c[cascade.S_PULL])
+    out.cascade_severity = st_c.severity
+    out.should_pull_quotes = st_c.pull
     out.tail_risk_multiplier = cascade.tail_multiplier(st_c, c_c)
     _write_cross_coin(state, cfg, out, t, stale)
     _write_fills_book_drift(state, cfg, out, t, stale)

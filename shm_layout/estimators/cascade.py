@@ -11,8 +11,28 @@ import numpy as np
 
 NAME = "cascade"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (112,)))
+RING_LEN = 32  # samples of (time, mid, open interest), one every window / (RING_LEN - 2)
+
+RING_SAMPLE = np.dtype([("ts_ns", "<i8"), ("mid_px", "<f8"), ("open_interest_sz", "<f8")])
+
+STATE = np.dtype(
+    [
+        ("pull", "<i8"),  # should_pull_quotes
+        ("severity", "<f8"),
+        ("last_hot_ts_ns", "<i8"),  # last time severity was >= pull_enter
+        ("ring_pos", "<i8"),
+        ("n_pulls", "<i8"),
+        ("max_severity", "<f8"),
+        ("base_num_sz", "<f8"),  # gated baseline of the 5 s volume rate: decayed sum of w v dt ...
+        ("base_den_s", "<f8"),  # ... and of w dt (weighted seconds of history)
+        ("last_ts_ns", "<i8"),  # last warm tick
+        ("rate_ratio", "<f8"),  # inputs of the last severity, for inspection
+        ("move_sigmas", "<f8"),
+        ("oi_drop_bps_per_min", "<f8"),
+        ("ring", RING_SAMPLE, (RING_LEN,)),
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)
