@@ -135,7 +135,7 @@ def _on_book(state, cfg, ev, t_ns, full):
     mid = 0.5 * (bid + ask)
     st_v = state.vol
     if vol.sample(st_v, cfg.vol, t_ns, mid):
-        regime.update(state.regime, cfg.regime, t_ns, st_v[vol.S_BV_FAST], st_v[vol.S_BV])
+        regime.update(state.regime, cfg.regime, t_ns, st_v.bv_fast_bps2_per_s, st_v.bv_bps2_per_s)
     adverse_selection.on_mid(state.adverse_selection, cfg.adverse_selection, t_ns, mid)
     toxicity.on_mid(state.toxicity, cfg.toxicity, t_ns, mid)
     st_b = state.book

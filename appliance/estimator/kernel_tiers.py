@@ -47,12 +47,12 @@ def warm_tier(state, cfg, t_ns):
         _toxicity_now(state, cfg, t_ns, spr, reg)
         # A cold sigma makes every move look like many sigmas: judge cascades once
         # the volatility is warm (its status reads warming until then).
-        if st_v[vol.S_N] >= cfg.tiers.warmup_samples:
+        if st_v.n_samples >= cfg.tiers.warmup_samples:
             cascade.warm(state.cascade, cfg.cascade, t_ns, mid,
                          state.funding.open_interest_sz,
                          flow.buy_rate(st_fl, c_fl, t_ns, 1) + flow.sell_rate(st_fl, c_fl, t_ns, 1),  # 5 s
                          flow.buy_rate(st_fl, c_fl, t_ns, 2) + flow.sell_rate(st_fl, c_fl, t_ns, 2),  # 30 s
-                         st_v[vol.S_RV_SLOW] ** 0.5)  # sigma_300s, bps/sqrt(s)
+                         st_v.rv_slow_bps2_per_s ** 0.5)  # sigma_300s, bps/sqrt(s)
     st_fs = state.fill_size
     lb, ls, _, eb, es = hawkes.outputs(state.hawkes, t_ns)
     drift_kalman.warm_tier(state.drift, cfg.drift, t_ns, eb, es, lb + ls,

@@ -71,28 +71,28 @@ def write_params(state, cfg, coin, out, now_mono_ns):
         out.book_imbalance = 0.0
     # --- volatility and regime
     st_v = state.vol
-    n_samples = st_v[vol.S_N]
+    n_samples = st_v.n_samples
     vol_ready = n_samples >= cfg.tiers.warmup_samples
-    out.vol_status = _status(True, vol_ready, st_v[vol.S_LAST_NS], t, stale)
+    out.vol_status = _status(True, vol_ready, float(st_v.last_ts_ns), t, stale)
     out.sigma_clean_bps_per_sqrt_s = vol.sigma_clean(st_v)
     out.sigma_total_bps_per_sqrt_s = vol.sigma_total(st_v)
-    eff = st_v[vol.S_SIGMA_EFF]
+    eff = st_v.sigma_eff_bps_per_sqrt_s
     out.sigma_effective_bps_per_sqrt_s = eff if eff > 0.0 else vol.sigma_clean(st_v)
-    out.sigma_blend_weight = st_v[vol.S_BLEND_W]
-    out.sigma_30s_bps_per_sqrt_s = math.sqrt(st_v[vol.S_RV_FAST])
-    out.sigma_300s_bps_per_sqrt_s = math.sqrt(st_v[vol.S_RV_SLOW])
+    out.sigma_blend_weight = st_v.blend_w
+    out.sigma_30s_bps_per_sqrt_s = math.sqrt(st_v.rv_fast_bps2_per_s)
+    out.sigma_300s_bps_per_sqrt_s = math.sqrt(st_v.rv_slow_bps2_per_s)
     out.vol_term_ratio = vol.term_ratio(st_v)
     k = vol.excess_kurtosis(st_v)
     out.excess_kurtosis = k
     out.as_ratio_adjustment = 1.0 + cfg.tiers.kurtosis_tail_k * max(k, 0.0)
-    bv = st_v[vol.S_BV]
-    out.jump_ratio = st_v[vol.S_RV] / bv if bv > 1e-12 else 1.0
-    out.last_jump_bps = st_v[vol.S_JUMP_BPS]
-    out.last_jump_age_s = (t - st_v[vol.S_JUMP_NS]) * 1e-9 if st_v[vol.S_JUMP_NS] > 0.0 else -1.0
-    out.jump_rate_per_s = st_v[vol.S_JUMP_RATE]
-    out.sv_kappa_per_s = st_v[vol.S_SV_KAPPA]
-    out.sv_theta_bps2_per_s = st_v[vol.S_SV_THETA]
-    out.sv_xi_bps_per_s = st_v[vol.S_SV_XI]
+    bv = st_v.bv_bps2_per_s
+    out.jump_ratio = st_v.rv_bps2_per_s / bv if bv > 1e-12 else 1.0
+    out.last_jump_bps = st_v.jump_bps
+    out.last_jump_age_s = (t - st_v.jump_ts_ns) * 1e-9 if st_v.jump_ts_ns > 0 else -1.0
+    out.jump_rate_per_s = st_v.jump_rate_per_s
+    out.sv_kappa_per_s = st_v.sv_kappa_per_s
+    out.sv_theta_bps2_per_s = st_v.sv_theta_bps2_per_s
+    out.sv_xi_bps_per_s = st_v.sv_xi_bps_per_s
     st_r = state.regime
     c_r = cfg.regime
     out.regime_status = _status(c_r[regime.C_ENABLED] != 0.0, st_r.n_samples >= c_r[regime.C_WARMUP],

@@ -11,8 +11,42 @@ import numpy as np
 
 NAME = "vol"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (32,)))
+STATE = np.dtype(
+    [
+        ("last_ts_ns", "<i8"),  # last sample
+        ("last_mid_px", "<f8"),
+        ("last_abs_r_bps", "<f8"),
+        ("n_samples", "<i8"),
+        ("rv_fast_bps2_per_s", "<f8"),  # realized variance, 30 s half-life
+        ("bv_fast_bps2_per_s", "<f8"),  # bipower variance, 30 s
+        ("rv_bps2_per_s", "<f8"),  # vol_halflife_s
+        ("bv_bps2_per_s", "<f8"),
+        ("rv_slow_bps2_per_s", "<f8"),  # 300 s
+        ("bv_slow_bps2_per_s", "<f8"),
+        ("z2", "<f8"),  # EWMA of the squared standardized return
+        ("z4", "<f8"),  # ... and of its square
+        ("jump_ts_ns", "<i8"),  # time of the last jump
+        ("jump_dir", "<i8"),  # its sign
+        ("jump_bps", "<f8"),  # its signed size
+        ("n_jumps", "<i8"),
+        ("jump_rate_per_s", "<f8"),  # EWMA jumps per second (main half-life)
+        ("block_sum_bps2", "<f8"),  # sum of r^2 in the open SV block
+        ("block_n", "<i8"),
+        ("block_start_ts_ns", "<i8"),
+        ("v_prev_bps2_per_s", "<f8"),  # previous block variance
+        ("sv_mean", "<f8"),
+        ("sv_var", "<f8"),
+        ("sv_cov1", "<f8"),  # lag-1 autocovariance
+        ("sv_n", "<i8"),
+        ("sv_kappa_per_s", "<f8"),
+        ("sv_theta_bps2_per_s", "<f8"),
+        ("sv_xi_bps_per_s", "<f8"),
+        ("sigma_eff_bps_per_sqrt_s", "<f8"),  # the blend
+        ("blend_w", "<f8"),
+        ("last_r_bps", "<f8"),
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)
