@@ -64,8 +64,16 @@ def test_changed_estimators_when_one_dtype_gains_a_field_then_only_it_is_named()
     assert len(changed) == 1 and changed[0].startswith("fill_size ")
 
 
+def _vol_with_n_samples_as_f8() -> np.dtype:
+    vol = ESTIMATOR_STATE.fields["vol"][0]
+    fields = {n: vol.fields[n] for n in vol.names}
+    return np.dtype({"names": list(vol.names),
+                     "formats": ["<f8" if n == "n_samples" else fields[n][0] for n in vol.names],
+                     "offsets": [fields[n][1] for n in vol.names], "itemsize": vol.itemsize})
+
+
 def test_changed_estimators_when_a_field_retyped_then_named():
-    vol = np.dtype(("<f4", (64,)))  # same 256 bytes, another type
+    vol = _vol_with_n_samples_as_f8()  # same bytes and offsets, one field another type
     assert vol.itemsize == ESTIMATOR_STATE.fields["vol"][0].itemsize
     changed = changed_estimators(LAYOUT_DIRECTORY, layout_directory(_with_field_changed("vol", vol)))
     assert [c.split()[0] for c in changed] == ["vol"]
@@ -81,7 +89,7 @@ def test_resume_when_block_written_under_another_vol_layout_then_cold_start_nami
         assert resume_or_start_cold(block, cfg, "BTC", log) is True
     assert "resuming warm after 123 events" in caplog.text
     # The same block as a build whose vol state differed would have left it.
-    old = layout_directory(_with_field_changed("vol", np.dtype(("<f4", (64,)))))
+    old = layout_directory(_with_field_changed("vol", _vol_with_n_samples_as_f8()))
     block[0]["layouts"] = old
     caplog.clear()
     with caplog.at_level(logging.INFO):
