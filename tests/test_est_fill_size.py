@@ -3,7 +3,7 @@
 import numpy as np
 
 from appliance.config import load_config
-from appliance.estimator import drift_kalman, fill_size, kernel
+from appliance.estimator import fill_size, kernel
 from shm_layout import records
 from shm_layout.constants import EV_BOOK
 from shm_layout.estimators import fill_size as fill_size_state
@@ -48,7 +48,7 @@ def _drift_after(big_bid_fills: bool) -> float:
         kernel.on_fill(state, f)
         kernel.on_event(state, cfg, _book(t)[0])
         t += 200_000_000  # two warm ticks a fill
-    return state["drift"][drift_kalman.S_MU], state["fill_size"]
+    return state["drift"]["mu_bps_per_s"], state["fill_size"]
 
 
 def test_kernel_when_our_bid_fills_grow_large_then_warm_tier_drift_more_bearish():

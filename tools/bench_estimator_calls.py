@@ -20,6 +20,7 @@ from appliance.estimator import drift_kalman as dk
 from appliance.estimator import queue_position as qp
 from appliance.estimator import toxicity as tox
 from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import drift_kalman as drift_state
 
 MS = 1_000_000
 
@@ -116,7 +117,7 @@ def main() -> None:
 
     cases = []
     c = arr(dk.config_values(EstimatorConfig()))
-    s = np.zeros(dk.N_STATE_DRIFT)
+    s = np.zeros(1, drift_state.STATE)[0]
     dk.init(s, c)
     cases.append(("drift_kalman.hot_tier (predict+composite+flow)", _drift_hot, s, c, z, r))
     c = arr(bm.config_values(EstimatorConfig()))

@@ -11,8 +11,23 @@ import numpy as np
 
 NAME = "drift"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (14,)))
+STATE = np.dtype(
+    [
+        ("mu_bps_per_s", "<f8"),  # the drift
+        ("p_bps2_per_s2", "<f8"),  # its posterior variance
+        ("theta_per_s", "<f8"),  # OU mean reversion
+        ("q_bps2_per_s3", "<f8"),  # process noise
+        ("last_predict_ts_ns", "<i8"),
+        ("n_updates", "<i8"),
+        ("nis", "<f8"),  # EWMA normalized squared error (adaptation)
+        ("n_adapt", "<i8"),
+        ("last_z", "<f8"),
+        ("last_r", "<f8"),
+        ("last_gain", "<f8"),
+        ("tier_obs_ts_ns", "<i8", (3,)),  # last observation of the hot, warm, cold tier
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)
