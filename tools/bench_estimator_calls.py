@@ -20,6 +20,7 @@ from appliance.estimator import drift_kalman as dk
 from appliance.estimator import queue_position as qp
 from appliance.estimator import toxicity as tox
 from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import book_micro as book_state
 from shm_layout.estimators import drift_kalman as drift_state
 
 MS = 1_000_000
@@ -121,10 +122,10 @@ def main() -> None:
     dk.init(s, c)
     cases.append(("drift_kalman.hot_tier (predict+composite+flow)", _drift_hot, s, c, z, r))
     c = arr(bm.config_values(EstimatorConfig()))
-    s = np.zeros(bm.N_STATE_BOOK)
+    s = np.zeros(1, book_state.STATE)[0]
     bm.init(s)
     cases.append(("book_micro.on_book+drift_observations", _book_on_book, s, c, bp, bs, ap, as_, z, r))
-    s2 = np.zeros(bm.N_STATE_BOOK)
+    s2 = np.zeros(1, book_state.STATE)[0]
     cases.append(("book_micro.on_trade", _book_on_trade, s2, c))
     c = arr(asel.config_values(EstimatorConfig()))
     s = np.zeros(asel.N_STATE_AS)

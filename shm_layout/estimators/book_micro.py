@@ -11,8 +11,35 @@ import numpy as np
 
 NAME = "book"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (27,)))
+# An aggressor burst of one side: a sweep when it crosses enough levels in the window.
+BURST = np.dtype(
+    [
+        ("start_ts_ns", "<i8"),
+        ("extreme_px", "<f8"),  # most aggressive price reached
+        ("levels", "<i8"),
+        ("volume_sz", "<f8"),
+        ("score", "<f8"),
+        ("score_ts_ns", "<i8"),
+        ("n_sweeps", "<i8"),
+    ],
+    align=True,
+)
+
+STATE = np.dtype(
+    [
+        ("last_ts_ns", "<i8"),
+        ("mid_px", "<f8"),
+        ("bid_depth_sz", "<f8"),  # size within depth2, bid side
+        ("ask_depth_sz", "<f8"),
+        ("bid_rate_per_s", "<f8"),  # smoothed d ln(depth)/dt
+        ("ask_rate_per_s", "<f8"),
+        ("n_books", "<i8"),
+        ("bim", "<f8", (3,)),  # book imbalance within depth1..3
+        ("dbim_per_s", "<f8", (3,)),  # its smoothed rate
+        ("bursts", BURST, (2,)),  # 0 buy aggressors, 1 sell aggressors
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)
