@@ -7,6 +7,7 @@ import numpy as np
 from appliance.estimator import adverse_selection as asel
 from appliance.estimator import toxicity as tox
 from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import toxicity as tox_state
 from shm_layout.estimators.adverse_selection import AdverseSelectionConfig
 from shm_layout.estimators.toxicity import ToxicityConfig
 
@@ -23,7 +24,7 @@ def _as(**over):
 
 def _tox(**over):
     cfg = np.array(tox.config_values(EstimatorConfig(toxicity=ToxicityConfig(**over))))
-    st = np.zeros(tox.N_STATE_TOX)
+    st = np.zeros(1, tox_state.STATE)[0]
     tox.init(st, cfg)
     return st, cfg
 
@@ -141,7 +142,7 @@ def _args(x):
 def test_toxicity_when_planted_rule_then_learns_it_and_weights_leave_their_start():
     rng = np.random.default_rng(5)
     st, cfg = _tox()
-    w0 = st[tox.S_W:tox.S_W + tox.NF].copy()
+    w0 = st["w"].copy()
     for _ in range(4000):
         side, x, y = _draw(rng)
         tox.features(st, side, *_args(x))
@@ -153,7 +154,7 @@ def test_toxicity_when_planted_rule_then_learns_it_and_weights_leave_their_start
         labels.append(y)
     auc = _auc(np.array(scores), np.array(labels))
     assert auc > 0.75, auc
-    w = st[tox.S_W:tox.S_W + tox.NF]
+    w = st["w"]
     assert np.abs(w - w0).max() > 0.3
     assert w[0] > 0.3 and w[4] > 0.3  # the two planted features, with the planted sign
     assert abs(w[5]) < 0.5 * w[0] and abs(w[7]) < 0.5 * w[0]  # noise features stay small
@@ -173,7 +174,7 @@ def test_toxicity_when_labels_come_from_markouts_then_learns_through_the_fill_ri
         t += 10 * S
     tox.on_mid(st, cfg, t, 100.0)
     assert tox.n_learned(st) == n
-    assert 0.2 < st[tox.S_N_TOXIC] / n < 0.8
+    assert 0.2 < st["n_toxic"] / n < 0.8
     scores, labels = [], []
     for _ in range(1500):
         side, x, y = _draw(rng)

@@ -22,6 +22,7 @@ from appliance.estimator import toxicity as tox
 from shm_layout.estimators import EstimatorConfig
 from shm_layout.estimators import book_micro as book_state
 from shm_layout.estimators import drift_kalman as drift_state
+from shm_layout.estimators import toxicity as tox_state
 
 MS = 1_000_000
 
@@ -132,7 +133,7 @@ def main() -> None:
     asel.init(s, c)
     cases.append(("adverse_selection.on_mid (16 pending)", _as_on_mid, s, c))
     c = arr(tox.config_values(EstimatorConfig()))
-    s = np.zeros(tox.N_STATE_TOX)
+    s = np.zeros(1, tox_state.STATE)[0]
     tox.init(s, c)
     cases.append(("toxicity.p_toxic", _tox_predict, s, c))
     c = arr(qp.config_values(EstimatorConfig()))

@@ -11,8 +11,33 @@ import numpy as np
 
 NAME = "toxicity"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (127,)))
+N_FEATURES = 8  # book imbalance, flow imbalance, intensity, regime, changepoint, funding,
+#                spread ratio, drift (each signed toward the side filled)
+N_PENDING = 8  # fills awaiting their label; when full the oldest is dropped
+
+# A fill waiting for its label horizon, with the features sampled when it happened.
+PENDING_FILL = np.dtype(
+    [("ts_ns", "<i8"), ("side", "<i8"), ("mid0_px", "<f8"), ("x", "<f8", (N_FEATURES,))],
+    align=True,
+)
+
+STATE = np.dtype(
+    [
+        ("mid_px", "<f8"),
+        ("n_learned", "<i8"),
+        ("n_toxic", "<i8"),
+        ("logloss", "<f8"),  # EWMA of the log loss of the labelled fills
+        ("brier", "<f8"),
+        ("bias", "<f8"),  # logistic intercept
+        ("w", "<f8", (N_FEATURES,)),  # logistic weights on standardized features
+        ("feat_mean", "<f8", (N_FEATURES,)),  # online standardizer
+        ("feat_var", "<f8", (N_FEATURES,)),
+        ("x_scratch", "<f8", (N_FEATURES,)),  # the raw features of the last call
+        ("n_feat", "<i8"),
+        ("pending", PENDING_FILL, (N_PENDING,)),
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)
