@@ -7,6 +7,7 @@ import numpy as np
 from appliance.estimator import adverse_selection as asel
 from appliance.estimator import toxicity as tox
 from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import adverse_selection as as_state
 from shm_layout.estimators import toxicity as tox_state
 from shm_layout.estimators.adverse_selection import AdverseSelectionConfig
 from shm_layout.estimators.toxicity import ToxicityConfig
@@ -17,7 +18,7 @@ MS = 1_000_000
 
 def _as(**over):
     cfg = np.array(asel.config_values(EstimatorConfig(adverse_selection=AdverseSelectionConfig(**over))))
-    st = np.zeros(asel.N_STATE_AS)
+    st = np.zeros(1, as_state.STATE)[0]
     asel.init(st, cfg)
     return st, cfg
 

@@ -20,6 +20,7 @@ from appliance.estimator import drift_kalman as dk
 from appliance.estimator import queue_position as qp
 from appliance.estimator import toxicity as tox
 from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import adverse_selection as as_state
 from shm_layout.estimators import book_micro as book_state
 from shm_layout.estimators import drift_kalman as drift_state
 from shm_layout.estimators import toxicity as tox_state
@@ -129,7 +130,7 @@ def main() -> None:
     s2 = np.zeros(1, book_state.STATE)[0]
     cases.append(("book_micro.on_trade", _book_on_trade, s2, c))
     c = arr(asel.config_values(EstimatorConfig()))
-    s = np.zeros(asel.N_STATE_AS)
+    s = np.zeros(1, as_state.STATE)[0]
     asel.init(s, c)
     cases.append(("adverse_selection.on_mid (16 pending)", _as_on_mid, s, c))
     c = arr(tox.config_values(EstimatorConfig()))

@@ -11,8 +11,41 @@ import numpy as np
 
 NAME = "adverse_selection"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (138,)))
+N_HORIZONS = 6  # markout horizons (config horizons_ms)
+N_PENDING = 16  # fills awaiting markouts; when full the oldest is dropped
+N_BUCKETS = 8  # depth buckets of the AS(depth) fit
+
+# Markouts at one horizon: EWMAs over the fills marked there.
+HORIZON_STATS = np.dtype(
+    [("as_mean_bps", "<f8"), ("as_var_bps2", "<f8"), ("markout_mean_bps", "<f8"), ("n", "<i8")],
+    align=True,
+)
+# One depth bucket: decayed fill weight, weight x depth, weight x AS.
+DEPTH_BUCKET = np.dtype([("w", "<f8"), ("w_depth_bps", "<f8"), ("w_as_bps", "<f8")], align=True)
+# A fill awaiting its markouts.
+PENDING_FILL = np.dtype(
+    [("ts_ns", "<i8"), ("px", "<f8"), ("side", "<i8"), ("mid0_px", "<f8"), ("next_horizon", "<i8")],
+    align=True,
+)
+
+STATE = np.dtype(
+    [
+        ("mid_px", "<f8"),
+        ("last_ts_ns", "<i8"),
+        ("n_fills", "<i8"),
+        ("n_marked", "<i8"),  # fills whose reference horizon is resolved
+        ("alpha", "<f8"),  # EWMA share of informed fills
+        ("as0_bps", "<f8"),  # AS(depth) = as0 exp(-depth / delta_char)
+        ("delta_char_bps", "<f8"),
+        ("fit_ok", "<i8"),
+        ("last_drift_bps_per_s", "<f8"),  # realized over the reference horizon
+        ("n_drift", "<i8"),
+        ("horizons", HORIZON_STATS, (N_HORIZONS,)),
+        ("buckets", DEPTH_BUCKET, (N_BUCKETS,)),
+        ("pending", PENDING_FILL, (N_PENDING,)),
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)
