@@ -173,7 +173,7 @@ def test_kappa_ks_when_exponential_sample_then_accepted_and_power_law_rejected()
 
 def test_kappa_when_power_law_trades_then_model_switches_and_interval_brackets():
     cfg = _vec(kappa)
-    st = np.zeros(kappa.N_STATE_KAPPA)
+    st = np.zeros(1, declared.kappa.STATE)[0]
     kappa.init(st, cfg)
     rng = np.random.default_rng(6)
     mid = 100.0
@@ -182,8 +182,8 @@ def test_kappa_when_power_law_trades_then_model_switches_and_interval_brackets()
         kappa.on_trade(st, cfg, 1e9 + i * 1e8, 1 if i % 2 else -1, mid * (1 + d_bps * 1e-4), mid, 10.0)
     kappa.cold(st, cfg)
     kappa.publish(st, cfg, 0.0)
-    assert st[kappa.S_KS_REJECT] == 1.0 and st[kappa.S_MODEL] == 1.0
-    assert st[kappa.S_KAPPA_LO] < st[kappa.S_KAPPA] < st[kappa.S_KAPPA_HI]
+    assert st["ks_reject"] == 1.0 and st["model"] == 1.0
+    assert st["kappa_lo_per_bps"] < st["kappa_per_bps"] < st["kappa_hi_per_bps"]
 
 
 def test_flow_when_neutral_then_unit_kappa_multipliers():

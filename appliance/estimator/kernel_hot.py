@@ -154,7 +154,7 @@ def _on_book(state, cfg, ev, t_ns, full):
     n = book_micro.drift_observations(st_b, c_b, t_ns, 1.0 if pos > 0 else (-1.0 if pos < 0 else 0.0),
                                       zb, rb)
     drift_kalman.hot_tier(state.drift, cfg.drift, t_ns, zb, rb, n,
-                          flow.imbalance(state.flow, 1), state.kappa[kappa.S_KAPPA])
+                          flow.imbalance(state.flow, 1), state.kappa.kappa_per_bps)
 
 
 @njit(cache=True)

@@ -114,22 +114,22 @@ def write_params(state, cfg, coin, out, now_mono_ns):
     st_k = state.kappa
     c_k = cfg.kappa
     out.kappa_status = _status(True,
-                               st_k[kappa.S_N] >= c_k[kappa.C_MIN_TRADES] or st_k[kappa.S_KAPPA_BOOK] > 0,
-                               max(st_k[kappa.S_LAST_NS], float(h.last_book_ts_ns)), t, stale)
-    out.kappa_per_bps = st_k[kappa.S_KAPPA]
-    out.kappa_fill_per_bps = st_k[kappa.S_KAPPA_FILL]
-    out.kappa_book_per_bps = st_k[kappa.S_KAPPA_BOOK]
-    out.kappa_lo_per_bps = st_k[kappa.S_KAPPA_LO]
-    out.kappa_hi_per_bps = st_k[kappa.S_KAPPA_HI]
-    out.kappa_bid_per_bps = st_k[kappa.S_KAPPA_BID]
-    out.kappa_ask_per_bps = st_k[kappa.S_KAPPA_ASK]
-    out.kappa_mult_bid = st_k[kappa.S_MULT_BID]
-    out.kappa_mult_ask = st_k[kappa.S_MULT_ASK]
-    out.kappa_ks_stat = st_k[kappa.S_KS_STAT]
-    out.kappa_ks_reject = int(st_k[kappa.S_KS_REJECT])
-    out.kappa_model = int(st_k[kappa.S_MODEL])
-    out.kappa_powerlaw_alpha = st_k[kappa.S_LOMAX_A]
-    out.kappa_powerlaw_scale_bps = st_k[kappa.S_LOMAX_S]
+                               st_k.n_trades >= c_k[kappa.C_MIN_TRADES] or st_k.kappa_book_per_bps > 0,
+                               max(st_k.last_ts_ns, float(h.last_book_ts_ns)), t, stale)
+    out.kappa_per_bps = st_k.kappa_per_bps
+    out.kappa_fill_per_bps = st_k.kappa_fill_per_bps
+    out.kappa_book_per_bps = st_k.kappa_book_per_bps
+    out.kappa_lo_per_bps = st_k.kappa_lo_per_bps
+    out.kappa_hi_per_bps = st_k.kappa_hi_per_bps
+    out.kappa_bid_per_bps = st_k.kappa_bid_per_bps
+    out.kappa_ask_per_bps = st_k.kappa_ask_per_bps
+    out.kappa_mult_bid = st_k.mult_bid
+    out.kappa_mult_ask = st_k.mult_ask
+    out.kappa_ks_stat = st_k.ks_stat
+    out.kappa_ks_reject = int(st_k.ks_reject)
+    out.kappa_model = int(st_k.model)
+    out.kappa_powerlaw_alpha = st_k.lomax_alpha
+    out.kappa_powerlaw_scale_bps = st_k.lomax_scale_bps
     # --- microprice
     st_m = state.microprice
     c_m = cfg.microprice

@@ -11,8 +11,42 @@ import numpy as np
 
 NAME = "kappa"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (544,)))
+RING_LEN = 256  # trade distances kept for the K-S test (sample_size <= this)
+
+STATE = np.dtype(
+    [
+        ("mean_d_bps", "<f8"),  # EWMA trade distance from the mid
+        ("mean_d_bid_bps", "<f8"),
+        ("mean_d_ask_bps", "<f8"),
+        ("n_trades", "<i8"),
+        ("n_bid_trades", "<i8"),
+        ("n_ask_trades", "<i8"),
+        ("ring_pos", "<i8"),
+        ("ring_n", "<i8"),
+        ("ks_d", "<f8"),
+        ("ks_stat", "<f8"),  # the modified statistic compared with ks_critical
+        ("ks_reject", "<i8"),
+        ("model", "<i8"),  # 0 exponential, 1 power law
+        ("lomax_alpha", "<f8"),
+        ("lomax_scale_bps", "<f8"),
+        ("ks_d_powerlaw", "<f8"),
+        ("kappa_fill_per_bps", "<f8"),  # chosen model, both sides
+        ("kappa_book_per_bps", "<f8"),
+        ("kappa_per_bps", "<f8"),  # published (fill, else book, else prior)
+        ("kappa_lo_per_bps", "<f8"),
+        ("kappa_hi_per_bps", "<f8"),
+        ("kappa_bid_per_bps", "<f8"),
+        ("kappa_ask_per_bps", "<f8"),
+        ("mult_bid", "<f8"),
+        ("mult_ask", "<f8"),
+        ("last_ts_ns", "<i8"),
+        ("model_scale", "<f8"),  # kappa_fill / (1 / mean d): power-law correction per side
+        ("ks_at_n_trades", "<i8"),  # trade count at the last K-S test
+        ("ring_bps", "<f8", (RING_LEN,)),  # the last trade distances (K-S sample)
+        ("scratch_bps", "<f8", (RING_LEN,)),  # sorted copy for the test
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)
