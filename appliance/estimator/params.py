@@ -133,15 +133,15 @@ def write_params(state, cfg, coin, out, now_mono_ns):
     # --- microprice
     st_m = state.microprice
     c_m = cfg.microprice
-    used = st_m[microprice.S_USED_GROUP] >= 0.0
+    used = st_m.used_group >= 0
     out.microprice_status = _status(c_m[microprice.C_ENABLED] != 0.0,
-                                    used, st_m[microprice.S_LAST_NS], t, stale)
+                                    used, float(st_m.last_ts_ns), t, stale)
     out.microprice_fallback = 0 if used else 1
     out.microprice_px = microprice.price(st_m, mid)
-    out.microprice_adj_bps = st_m[microprice.S_ADJ_BPS]
-    out.microprice_beta_book_bps = st_m[microprice.S_B1]
-    out.microprice_beta_flow_bps = st_m[microprice.S_B2]
-    out.microprice_r2 = st_m[microprice.S_R2]
+    out.microprice_adj_bps = st_m.adj_bps
+    out.microprice_beta_book_bps = st_m.b1_book_bps
+    out.microprice_beta_flow_bps = st_m.b2_flow_bps
+    out.microprice_r2 = st_m.r2
     # --- flow
     st_fl = state.flow
     c_fl = cfg.flow
