@@ -6,6 +6,7 @@ import numpy as np
 
 from appliance.estimator import queue_position as qp
 from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import queue_position as queue_state
 from shm_layout.estimators.queue_position import QueueConfig
 
 S = 1_000_000_000
@@ -13,7 +14,7 @@ S = 1_000_000_000
 
 def _q(**over):
     cfg = np.array(qp.config_values(EstimatorConfig(queue=QueueConfig(**over))))
-    st = np.zeros(qp.N_STATE_QUEUE)
+    st = np.zeros(1, queue_state.STATE)[0]
     qp.init(st, cfg)
     return st, cfg
 

@@ -23,6 +23,7 @@ from shm_layout.estimators import EstimatorConfig
 from shm_layout.estimators import adverse_selection as as_state
 from shm_layout.estimators import book_micro as book_state
 from shm_layout.estimators import drift_kalman as drift_state
+from shm_layout.estimators import queue_position as queue_state
 from shm_layout.estimators import toxicity as tox_state
 
 MS = 1_000_000
@@ -138,11 +139,11 @@ def main() -> None:
     tox.init(s, c)
     cases.append(("toxicity.p_toxic", _tox_predict, s, c))
     c = arr(qp.config_values(EstimatorConfig()))
-    s = np.zeros(qp.N_STATE_QUEUE)
+    s = np.zeros(1, queue_state.STATE)[0]
     qp.init(s, c)
     qp.on_trade(s, c, 1e9, 99.99, 5.0, -1.0)
     cases.append(("queue_position.fill_prob (per level)", _queue_fill_prob, s, c))
-    s = np.zeros(qp.N_STATE_QUEUE)
+    s = np.zeros(1, queue_state.STATE)[0]
     qp.init(s, c)
     cases.append(("queue_position.on_book (20 levels)", _queue_on_book, s, c, bp, bs, bn, ap, as_, an))
     c = arr(co.config_values(EstimatorConfig()))

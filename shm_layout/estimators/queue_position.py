@@ -11,8 +11,41 @@ import numpy as np
 
 NAME = "queue"
 
-# f8 words addressed by the S_* indices of the kernel module (named fields: to do)
-STATE = np.dtype(("<f8", (190,)))
+N_ORDERS = 20  # ladder slots tracked (2 sides x MAX_LEVELS)
+K_LEVELS = 5  # book levels a side whose order counts learn the cancel rate
+
+# One of our resting orders and the fill prediction made when it was placed.
+ORDER = np.dtype(
+    [
+        ("active", "<i8"),
+        ("side", "<i8"),  # +1 bid, -1 ask
+        ("px", "<f8"),
+        ("queue_ahead_sz", "<f8"),
+        ("placed_ts_ns", "<i8"),
+        ("qn", "<f8"),  # effective queue / volume at placement
+        ("p_touch", "<f8"),  # P(touch) at placement
+        ("open", "<i8"),  # prediction not yet resolved
+    ],
+    align=True,
+)
+
+STATE = np.dtype(
+    [
+        ("log_k", "<f8"),  # ln of the execution scale k
+        ("vol_buy_sz_per_s", "<f8"),  # buy aggressor volume rate (lifts asks)
+        ("vol_sell_sz_per_s", "<f8"),  # sell aggressor volume rate (hits bids)
+        ("vol_ts_ns", "<i8"),
+        ("cancel_per_s", "<f8"),  # per-order departure rate
+        ("n_cancel_obs", "<i8"),
+        ("book_ts_ns", "<i8"),
+        ("n_outcomes", "<i8"),
+        ("brier", "<f8"),
+        ("prev_px", "<f8", (2, K_LEVELS)),  # previous book, [bid, ask] x level
+        ("prev_n", "<f8", (2, K_LEVELS)),  # its order counts
+        ("orders", ORDER, (N_ORDERS,)),
+    ],
+    align=True,
+)
 
 
 @dataclass(frozen=True)
