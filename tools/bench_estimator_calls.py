@@ -22,6 +22,7 @@ from appliance.estimator import toxicity as tox
 from shm_layout.estimators import EstimatorConfig
 from shm_layout.estimators import adverse_selection as as_state
 from shm_layout.estimators import book_micro as book_state
+from shm_layout.estimators import correlation as corr_state
 from shm_layout.estimators import drift_kalman as drift_state
 from shm_layout.estimators import queue_position as queue_state
 from shm_layout.estimators import toxicity as tox_state
@@ -147,10 +148,10 @@ def main() -> None:
     qp.init(s, c)
     cases.append(("queue_position.on_book (20 levels)", _queue_on_book, s, c, bp, bs, bn, ap, as_, an))
     c = arr(co.config_values(EstimatorConfig()))
-    s = np.zeros(co.N_STATE_CORR)
+    s = np.zeros(1, corr_state.MATRIX)[0]
     co.init_corr(s)
     cases.append(("correlation.corr_on_mid (8 coins, 1 s samples)", _corr_on_mid, s, c))
-    s = np.zeros(co.N_STATE_XV)
+    s = np.zeros(1, corr_state.CROSS_VENUE)[0]
     co.init_xv(s)
     cases.append(("correlation.xv_on_mid (200 ms lag grid)", _xv_on_mid, s, c))
 
