@@ -3,7 +3,7 @@ horizons, realized AS per horizon, the depth-decay model AS(delta) = AS0 exp(-de
 delta_char) fitted online, the spread adjustment and the predicted alpha.
 
 Wiring (for the estimator kernel):
-  state: its own f8 slice of N_STATE_AS words; ``init(st, cfg)`` once.
+  state: the record ``shm_layout/estimators/adverse_selection.py`` declares; ``init(st, cfg)``.
   per own fill (FILL_EVENT): ``on_fill(st, cfg, fill.ts_ns, fill.side, fill.px, fill.mid_px)``.
   per book/BBO event of that coin: ``on_mid(st, cfg, t_ns, mid_px)`` (resolves markouts).
   outputs: ``as_bps(st, h)`` and ``markout_bps(st, h)`` for horizon h = 0..5;

@@ -2,7 +2,7 @@
 change, the pressure gradient, depth thinning, and a sweep detector.
 
 Wiring (for the estimator kernel):
-  state: its own f8 slice of N_STATE_BOOK words; ``init(st)`` once.
+  state: the record ``shm_layout/estimators/book_micro.py`` declares; ``init(st)`` once.
   per EV_BOOK event: ``on_book(st, cfg, t_ns, bid_px, bid_sz, ask_px, ask_sz, n_bids, n_asks)``
     with the MD_EVENT's 20-level arrays (ev.bid_px ... as they are, no copy).
   per EV_TRADE event: ``on_trade(st, cfg, t_ns, px, sz, side)`` (side = aggressor).
@@ -32,7 +32,6 @@ from shm_layout.estimators import EstimatorConfig
 
 LN2 = math.log(2.0)
 
-# --- state words --------------------------------------------------------------
 
 # --- config vector --------------------------------------------------------------
 C_ENABLED = 0

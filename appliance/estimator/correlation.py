@@ -2,13 +2,13 @@
 cross-venue basis and lead-lag against a second stream.
 
 Wiring (for the estimator kernel):
-  Correlation (one state for all coins, not per coin): f8 slice of N_STATE_CORR words,
+  Correlation (one state for all coins, not per coin): a ``MATRIX`` record,
     ``init_corr(st)``; per book/BBO event of any configured coin
     ``corr_on_mid(st, cfg, t_ns, coin, mid_px)``. Outputs: ``corr(st, scale, i, j)``,
     ``beta(st, scale, i, j)``, ``var_bps2(st, scale, i)`` (per sample), ``corr_valid(st, cfg,
     scale)``; scale 0 = fast (~1 min), 1 = medium (~10 min), 2 = slow (~1 h).
-  Cross-venue (one state per pair: our coin A vs reference stream B, e.g. Binance): f8
-    slice of N_STATE_XV words, ``init_xv(st)``; ``xv_on_mid(st, cfg, t_ns, 0, mid_a)`` for
+  Cross-venue (one state per pair: our coin A vs reference stream B, e.g. Binance): a
+    ``CROSS_VENUE`` record, ``init_xv(st)``; ``xv_on_mid(st, cfg, t_ns, 0, mid_a)`` for
     our mid and ``xv_on_mid(st, cfg, t_ns, 1, mid_b)`` for the reference. Outputs:
     ``basis_bps``, ``basis_mean_bps``, ``basis_z``, ``d_basis_bps`` (basis minus its EWMA
     mean, for drift_kalman.obs_basis); ``best_lag(st)`` (samples; > 0 = B leads A),

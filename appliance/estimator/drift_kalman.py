@@ -39,7 +39,6 @@ from numba import njit
 
 from shm_layout.estimators import EstimatorConfig
 
-# --- state words --------------------------------------------------------------
 TIER_HOT, TIER_WARM, TIER_COLD = 0, 1, 2  # index of tier_obs_ts_ns
 
 # --- config vector -------------------------------------------------------------

@@ -90,7 +90,7 @@ def on_event(state, cfg, ev):
     h.n_events += 1
     h.src_pub_mono_ns = ev.pub_mono_ns
     h.exch_ts_ns = ev.exch_ts_ns
-    t = float(t_ns)  # the estimators' own clocks are still f8 words
+    t = float(t_ns)  # estimator kernels take event time as f8 (their records keep int64)
     if h.n_fills_queued > 0:
         _fold_fills(state, cfg, t)
     kind = ev.kind

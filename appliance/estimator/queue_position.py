@@ -1,7 +1,7 @@
 """Queue position and fill probability (seed 000 gap 2, seed 001 section 4.3).
 
 Wiring (for the estimator kernel and the quote kernel):
-  state: its own f8 slice of N_STATE_QUEUE words; ``init(st, cfg)`` once.
+  state: the record ``shm_layout/estimators/queue_position.py`` declares; ``init(st, cfg)``.
   per EV_TRADE: ``on_trade(st, cfg, t_ns, px, sz, side)`` (side = aggressor).
   per EV_BOOK: ``on_book(st, cfg, t_ns, bid_px, bid_sz, bid_n, ask_px, ask_sz, ask_n,
     n_bids, n_asks)`` (the MD_EVENT arrays; order counts learn the cancel rate).

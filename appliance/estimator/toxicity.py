@@ -3,7 +3,7 @@ regime, change-point and funding features all sampled at one instant, with weigh
 learned online from our fills' markouts (SGD with L2), not hard-coded.
 
 Wiring (for the estimator kernel):
-  state: its own f8 slice of N_STATE_TOX words; ``init(st, cfg)`` once.
+  state: the record ``shm_layout/estimators/toxicity.py`` declares; ``init(st, cfg)`` once.
   per own fill: ``on_fill(st, cfg, t_ns, side, px, mid0, <features>)`` with the features
     read at the fill's instant (the same values the kernel holds when it takes the fill).
   per book/BBO event: ``on_mid(st, cfg, t_ns, mid)``; a fill whose label horizon passed

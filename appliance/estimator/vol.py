@@ -28,8 +28,6 @@ from numba import njit
 
 from .emath import clamp, decay
 
-# --- state words --------------------------------------------------------------
-
 # --- config vector -------------------------------------------------------------
 C_SAMPLE_NS = 0
 C_HL = 1

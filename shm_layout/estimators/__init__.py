@@ -2,15 +2,15 @@
 
 Each module here declares one estimator and nothing else (numpy and dataclasses):
 ``NAME`` (its field in the state record and its ``[estimator.<NAME>]`` table),
-``STATE`` (a numpy dtype: a record of named fields, or f8 words for those not yet
-named) and ``CONFIG`` (a frozen dataclass, or None). Its numba kernels live in the
-module of the same name under ``appliance/estimator/``.
+``STATE`` (a numpy record dtype of named fields, times in int64 ns) and ``CONFIG``
+(a frozen dataclass, or None). Its numba kernels live in the module of the same name
+under ``appliance/estimator/``.
 
 Derived from ``ESTIMATORS`` (add an estimator: its two modules and one name below):
   * ``ESTIMATOR_STATE``, one coin's state: the kernel's ``header`` then one field per
     estimator, in this order;
-  * ``LAYOUT_DIRECTORY``, (name, layout hash) per estimator, stored at the front of
-    each coin's block in shared memory, so a build whose estimator dtypes differ
+  * ``LAYOUT_DIRECTORY``, (name, layout hash) per estimator, stored near the front
+    of each coin's block in shared memory, so a build whose estimator dtypes differ
     is told which estimator changed (``changed_estimators``), and the segment's
     layout hash (``shm_layout.segments``) covers every field of every estimator;
   * ``EstimatorConfig``, the ``[estimator]`` table of the configuration schema (and so
