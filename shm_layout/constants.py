@@ -28,8 +28,8 @@ MAX_LEVELS = 10
 MD_RING_SLOTS = 8192
 FILL_RING_SLOTS = 4096
 
-# Per-coin scratch state of a kernel that must survive a process restart
-# (the estimator's modules use about 1800 words, appliance/estimator/layout.py).
+# Per-coin scratch state of the quote kernel that must survive a process restart (the
+# estimator's state is declared field by field instead: shm_layout/estimators).
 KERNEL_STATE_WORDS = 2048
 
 # MarketParams: bump when a field changes meaning; readers check ``params_version``.

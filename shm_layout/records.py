@@ -13,6 +13,7 @@ Conventions
 
 import numpy as np
 
+from . import estimators
 from .constants import (
     BOOK_DEPTH,
     CACHE_LINE,
@@ -421,6 +422,20 @@ KERNEL_STATE = _padded(
     ]
 )
 
+# --- per-coin estimator state (single writer, no seqlock). The layout directory comes
+# right after seq and initialized, at the same offset in every build, so a build with
+# other estimator dtypes can read it and name what changed (shm.estimator_layout_changes).
+ESTIMATOR_BLOCK = _padded(
+    [
+        ("seq", "<i8"),  # bumped by the owner after each update (liveness only)
+        ("initialized", "<i8"),
+        ("layouts", estimators.LAYOUT_ENTRY, (estimators.MAX_ESTIMATORS,)),
+        ("state", estimators.ESTIMATOR_STATE),
+    ]
+)
+LAYOUT_DIRECTORY_OFFSET = 16  # of ESTIMATOR_BLOCK.layouts: never moves
+assert ESTIMATOR_BLOCK.fields["layouts"][1] == LAYOUT_DIRECTORY_OFFSET
+
 # --- control block ------------------------------------------------------------
 # One per instance. Each field has one writer, named in its comment; words are
 # aligned 8-byte stores, so readers never see half of one.
@@ -505,6 +520,7 @@ RECORDS = {
     "target_ladder": TARGET_LADDER,
     "position_state": POSITION_STATE,
     "kernel_state": KERNEL_STATE,
+    "estimator_block": ESTIMATOR_BLOCK,
     "proc_slot": PROC_SLOT,
     "control": CONTROL,
 }

@@ -10,7 +10,6 @@ The header (``records.SEGMENT_HEADER``) carries the magic, the layout version an
 the layout hash; an attacher refuses any mismatch.
 """
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +23,7 @@ from .constants import (
     SEGMENT_HEADER_BYTES,
     USER_RING_SLOTS,
 )
+from .describe import describe, text_hash
 
 KIND_BLOCKS = 1
 KIND_RING = 2
@@ -53,40 +53,29 @@ SEGMENTS: tuple[SegmentSpec, ...] = (
     SegmentSpec("params", KIND_BLOCKS, records.MARKET_PARAMS, MAX_COINS, 4),
     SegmentSpec("ladder", KIND_BLOCKS, records.TARGET_LADDER, MAX_COINS, 5),
     SegmentSpec("position", KIND_BLOCKS, records.POSITION_STATE, MAX_COINS, 6),
-    SegmentSpec("estate", KIND_BLOCKS, records.KERNEL_STATE, MAX_COINS, 7),
+    SegmentSpec("estate", KIND_BLOCKS, records.ESTIMATOR_BLOCK, MAX_COINS, 7),
     SegmentSpec("qstate", KIND_BLOCKS, records.KERNEL_STATE, MAX_COINS, 8),
     SegmentSpec("user_ring", KIND_RING, records.USER_EVENT, USER_RING_SLOTS, 9),
 )
 SEGMENT_BY_NAME = {s.name: s for s in SEGMENTS}
 
 
-def _describe(dt: np.dtype) -> str:
-    """Every byte-relevant fact of a dtype: names, formats, offsets, itemsize."""
-    if dt.names is None:
-        return f"{dt.str}{dt.shape}"
-    parts = []
-    for name in dt.names:
-        sub, offset = dt.fields[name][:2]
-        inner = _describe(sub.base) if sub.base.names else sub.base.str
-        parts.append(f"{name}:{inner}{sub.shape}@{offset}")
-    return "{" + ",".join(parts) + f"}}#{dt.itemsize}"
-
-
 def layout_description() -> str:
     lines = [f"version={LAYOUT_VERSION}"]
     for name, dt in sorted(records.RECORDS.items()):
-        lines.append(f"{name}={_describe(dt)}")
+        lines.append(f"{name}={describe(dt)}")
     for s in SEGMENTS:
         lines.append(f"segment {s.name} kind={s.kind} id={s.segment_id} n={s.n_records}")
     return "\n".join(lines)
 
 
-def _hash() -> int:
-    digest = hashlib.sha256(layout_description().encode()).digest()
-    return int.from_bytes(digest[:8], "little")
+def layout_hash() -> int:
+    """The hash of ``layout_description()``: every record (the estimator state record
+    with each estimator's fields included) and every segment."""
+    return text_hash(layout_description())
 
 
-LAYOUT_HASH: int = _hash()
+LAYOUT_HASH: int = layout_hash()
 
 
 def segment_name(instance: str, name: str) -> str:

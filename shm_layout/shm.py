@@ -13,7 +13,7 @@ import time
 import numpy as np
 import posix_ipc
 
-from . import records
+from . import estimators, records
 from .constants import LAYOUT_VERSION, MAGIC, SEGMENT_HEADER_BYTES
 from .segments import KIND_RING, LAYOUT_HASH, SEGMENT_BY_NAME, SEGMENTS, SegmentSpec, segment_name
 
@@ -144,6 +144,29 @@ def check_header(seg_name: str, spec: SegmentSpec, header: np.void, size: int) -
         )
 
 
+def estimator_layout_changes(instance: str) -> list[str]:
+    """The estimators whose state layout in this instance's ``estate`` segment differs
+    from this build's, read from the layout directory of its first block (at
+    ``records.LAYOUT_DIRECTORY_OFFSET``, the same in every build); empty when there
+    is no such segment or directory."""
+    try:
+        shm = posix_ipc.SharedMemory(segment_name(instance, "estate"), read_only=True)
+    except posix_ipc.ExistentialError:
+        return []
+    try:
+        start = SEGMENT_HEADER_BYTES + records.LAYOUT_DIRECTORY_OFFSET
+        end = start + estimators.LAYOUT_ENTRY.itemsize * estimators.MAX_ESTIMATORS
+        if shm.size < end:
+            return []
+        with mmap.mmap(shm.fd, end, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ) as mm:
+            stored = np.frombuffer(mm[start:end], dtype=estimators.LAYOUT_ENTRY).copy()
+    finally:
+        shm.close_fd()
+    if not stored["name"].any():
+        return []  # the estimator never wrote its state
+    return estimators.changed_estimators(stored)
+
+
 def attach(instance: str, spec: SegmentSpec | str, writable: bool = True, lock: bool = False) -> Segment:
     """Map an existing segment after checking magic, version and layout hash."""
     if isinstance(spec, str):
@@ -164,8 +187,11 @@ def attach(instance: str, spec: SegmentSpec | str, writable: bool = True, lock: 
     header = np.frombuffer(mm[:SEGMENT_HEADER_BYTES], dtype=records.SEGMENT_HEADER)[0]
     try:
         check_header(name, spec, header, size)
-    except LayoutMismatch:
+    except LayoutMismatch as err:
         mm.close()
+        changed = estimator_layout_changes(instance)
+        if changed:
+            raise LayoutMismatch(f"{err}; estimator state layout changed: {'; '.join(changed)}") from None
         raise
     seg = Segment(spec, instance, mm, writable)
     seg.locked = _mlock(seg) if lock else False

@@ -9,10 +9,10 @@ import pytest
 
 from appliance.config import load_config
 from appliance.estimator import cascade, kernel
-from appliance.estimator.layout import OS_CAS
 from appliance.feed.events import concat_events
 from appliance.feed.sources import open_source
-from shm_layout.constants import EV_ASSET_CTX, KERNEL_STATE_WORDS
+from shm_layout import estimators as declared
+from shm_layout.constants import EV_ASSET_CTX
 
 EST = load_config().estimator
 C = EST.cascade
@@ -25,7 +25,7 @@ TICK_NS = 100_000_000  # the warm tier's interval
 
 def _module():
     cfg = np.array(cascade.config_values(EST), dtype=np.float64)
-    st = np.zeros(cascade.N_STATE_CASCADE)
+    st = np.zeros(1, declared.cascade.STATE)[0]
     cascade.init(st, cfg)
     return st, cfg
 
@@ -37,7 +37,7 @@ def _feed(st, cfg, t_ns, seconds, rate_sz_per_s, mid=100_000.0, oi=0.0, step_ns=
     for _ in range(int(seconds * 1e9 / step_ns)):
         t_ns += step_ns
         cascade.warm(st, cfg, float(t_ns), mid, oi, rate_sz_per_s, rate_sz_per_s, 1.0)
-        pulls.append(st[cascade.S_PULL])
+        pulls.append(st["pull"])
     return t_ns, np.array(pulls)
 
 
@@ -56,9 +56,9 @@ def test_cascade_when_surge_lasts_then_pulled_throughout_and_baseline_keeps_calm
     t, pulls = _feed(st, cfg, 1_000_000_000, 400.0, 1.0)
     assert not pulls.any() and cascade.baseline_rate(st, cfg) == pytest.approx(1.0)
     t, pulls = _feed(st, cfg, t, 300.0, 20.0)  # five minutes of 20x volume
-    assert pulls[0] == 1.0 and pulls.all() and st[cascade.S_N_PULLS] == 1.0
+    assert pulls[0] == 1.0 and pulls.all() and st["n_pulls"] == 1.0
     # the storm barely teaches the baseline (an ungated 300 s average would be at 10.5)
-    assert cascade.baseline_rate(st, cfg) < 2.5 and st[cascade.S_RATE_RATIO] > 8.0
+    assert cascade.baseline_rate(st, cfg) < 2.5 and st["rate_ratio"] > 8.0
     t, pulls = _feed(st, cfg, t, 2 * C.pull_hold_s, 1.0)
     n_hold = int(C.pull_hold_s * 1e9 / TICK_NS)
     assert pulls[: n_hold - 1].all() and not pulls[-1]  # released after the hold, not before
@@ -76,7 +76,7 @@ def test_cascade_when_burst_before_baseline_has_history_then_no_pull():
     st, cfg = _module()
     t, pulls = _feed(st, cfg, 1_000_000_000, 20.0, 1.0)
     t, pulls = _feed(st, cfg, t, 10.0, 50.0)  # a cold start sees any burst as huge
-    assert not pulls.any() and st[cascade.S_RATE_RATIO] == 0.0
+    assert not pulls.any() and st["rate_ratio"] == 0.0
 
 
 def _events(spec, coin, seed=None, duration_s=None):
@@ -88,14 +88,14 @@ def _events(spec, coin, seed=None, duration_s=None):
 def _replay(evs):
     """The full estimator kernel over ``evs``: (seconds from start, pull, severity) per event."""
     cfg = kernel.config_vector(EST)
-    state = np.zeros(KERNEL_STATE_WORDS)
+    state = kernel.new_states(1)[0]
     kernel.init_state(state, cfg)
     n = len(evs)
     pull, sev = np.zeros(n), np.zeros(n)
     for i, ev in enumerate(evs):
         kernel.on_event(state, cfg, ev)
-        pull[i] = state[OS_CAS + cascade.S_PULL]
-        sev[i] = state[OS_CAS + cascade.S_SEVERITY]
+        pull[i] = state["cascade"]["pull"]
+        sev[i] = state["cascade"]["severity"]
     t_s = (evs["exch_ts_ns"] - evs["exch_ts_ns"][0]) * 1e-9
     return t_s, pull, sev
 

@@ -5,12 +5,14 @@ import math
 import numpy as np
 
 from appliance.estimator import drift_kalman as dk
-from appliance.estimator.config_b import DriftKalmanConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import drift_kalman as drift_state
+from shm_layout.estimators.drift_kalman import DriftKalmanConfig
 
 
 def _filter(**kw):
-    cfg = np.array(dk.config_values(DriftKalmanConfig(**kw)))
-    st = np.zeros(dk.N_STATE_DRIFT)
+    cfg = np.array(dk.config_values(EstimatorConfig(drift=DriftKalmanConfig(**kw))))
+    st = np.zeros(1, drift_state.STATE)[0]
     dk.init(st, cfg)
     return st, cfg
 
@@ -48,10 +50,10 @@ def test_hot_tier_when_unscaled_then_frequent_updates_overweight_the_source():
 
 def test_cycle_scale_when_no_time_passed_then_observation_skipped():
     st, cfg = _filter()
-    assert dk.cycle_scale(st, cfg, dk.S_T_HOT, 1e9) == 1.0  # first observation
-    assert math.isinf(dk.cycle_scale(st, cfg, dk.S_T_HOT, 1e9))
-    assert dk.cycle_scale(st, cfg, dk.S_T_HOT, 1e9 + 1e9) == 5.0  # 5 s cycle / 1 s
-    assert dk.cycle_scale(st, cfg, dk.S_T_HOT, 1e9 + 1e9 + 10e9) == 1.0  # never below 1
+    assert dk.cycle_scale(st, cfg, dk.TIER_HOT, 1e9) == 1.0  # first observation
+    assert math.isinf(dk.cycle_scale(st, cfg, dk.TIER_HOT, 1e9))
+    assert dk.cycle_scale(st, cfg, dk.TIER_HOT, 1e9 + 1e9) == 5.0  # 5 s cycle / 1 s
+    assert dk.cycle_scale(st, cfg, dk.TIER_HOT, 1e9 + 1e9 + 10e9) == 1.0  # never below 1
 
 
 def test_warm_tier_when_cycle_scaled_then_gain_smaller_than_unscaled():

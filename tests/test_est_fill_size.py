@@ -3,13 +3,14 @@
 import numpy as np
 
 from appliance.config import load_config
-from appliance.estimator import drift_kalman, fill_size, kernel
+from appliance.estimator import fill_size, kernel
 from shm_layout import records
-from shm_layout.constants import EV_BOOK, KERNEL_STATE_WORDS
+from shm_layout.constants import EV_BOOK
+from shm_layout.estimators import fill_size as fill_size_state
 
 
 def test_fill_size_when_equal_sizes_then_zero_and_large_bids_then_positive_bid_z():
-    st = np.zeros(fill_size.N_STATE_FSIZE)
+    st = np.zeros(1, fill_size_state.STATE)[0]
     fill_size.init(st)
     for i in range(40):
         fill_size.on_fill(st, 1 if i % 2 else -1, 0.01 * (1.0 + 0.1 * (i % 3)))
@@ -33,7 +34,7 @@ def _book(t_ns: int) -> np.ndarray:
 
 def _drift_after(big_bid_fills: bool) -> float:
     cfg = kernel.config_vector(load_config().estimator)
-    state = np.zeros(KERNEL_STATE_WORDS)
+    state = kernel.new_states(1)[0]
     kernel.init_state(state, cfg)
     fill = np.zeros(1, records.FILL_EVENT)
     t = 1_000_000_000
@@ -47,7 +48,7 @@ def _drift_after(big_bid_fills: bool) -> float:
         kernel.on_fill(state, f)
         kernel.on_event(state, cfg, _book(t)[0])
         t += 200_000_000  # two warm ticks a fill
-    return state[kernel.OS_DR + drift_kalman.S_MU], state[kernel.OS_FS:kernel.OE_FS]
+    return state["drift"]["mu_bps_per_s"], state["fill_size"]
 
 
 def test_kernel_when_our_bid_fills_grow_large_then_warm_tier_drift_more_bearish():

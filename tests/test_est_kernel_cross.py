@@ -12,7 +12,6 @@ from appliance.config import load_config
 from appliance.estimator import kernel
 from appliance.feed.events import concat_events, take_events
 from appliance.feed.sources import open_source
-from shm_layout.constants import KERNEL_STATE_WORDS
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance_usdm"
 COINS = ("BTC", "ETH")
@@ -46,22 +45,22 @@ def test_cross_event_when_btc_and_eth_merged_then_correlation_basis_and_lead_lag
     est = dataclasses.replace(est, tiers=dataclasses.replace(
         est.tiers, basis_pairs=("ETH=BTC",), corr_reference_coin="BTC"))
     cfg = kernel.config_vector(est, COINS)
-    states = np.zeros((2, KERNEL_STATE_WORDS))
+    states = kernel.new_states(2)
     for c in range(2):
         kernel.init_state(states[c], cfg)
     _run(states, cfg, evs)
-    btc, eth = (states[c, kernel.H_CROSS:kernel.H_CROSS + kernel.N_CROSS] for c in range(2))
+    btc, eth = (states[c]["header"]["cross"] for c in range(2))
     # ETH against BTC: correlation at the fast scale is valid and clearly positive.
-    assert eth[kernel.X_VALID] == 1.0 and eth[kernel.X_REF] == 0.0
-    assert 0.2 < eth[kernel.X_CORR] <= 1.0
-    assert np.all(np.isfinite(eth[kernel.X_CORR:kernel.X_CORR + 3]))
-    assert np.all(np.isfinite(eth[kernel.X_BETA:kernel.X_BETA + 3])) and eth[kernel.X_BETA] > 0.0
+    assert eth["valid"] == 1 and eth["ref_coin"] == 0
+    assert 0.2 < eth["corr"][0] <= 1.0
+    assert np.all(np.isfinite(eth["corr"]))
+    assert np.all(np.isfinite(eth["beta"])) and eth["beta"][0] > 0.0
     # BTC is its own reference: no correlation claimed against itself.
-    assert btc[kernel.X_VALID] == 0.0
+    assert btc["valid"] == 0
     # Basis and lead-lag of ETH against the BTC stream.
-    assert eth[kernel.X_XV_VALID] == 1.0 and btc[kernel.X_XV_VALID] == 0.0
-    for k in (kernel.X_BASIS, kernel.X_BASIS_Z, kernel.X_D_BASIS, kernel.X_LAG_S, kernel.X_LAG_CORR,
-              kernel.X_LEAD, kernel.X_LEAD_CONF):
+    assert eth["xv_valid"] == 1 and btc["xv_valid"] == 0
+    for k in ("basis_bps", "basis_z", "d_basis_bps", "lag_s", "lag_corr", "lead_bps_per_s",
+              "lead_confidence"):
         assert np.isfinite(eth[k]), k
-    assert -1.0 <= eth[kernel.X_LAG_CORR] <= 1.0
-    assert 0.0 <= eth[kernel.X_LEAD_CONF] <= 1.0
+    assert -1.0 <= eth["lag_corr"] <= 1.0
+    assert 0.0 <= eth["lead_confidence"] <= 1.0

@@ -7,8 +7,9 @@ import pytest
 
 from appliance.config import load_config
 from appliance.estimator import cascade, flow, funding, hawkes, kappa, kernel, regime, volclock
+from shm_layout import estimators as declared
 from shm_layout import records
-from shm_layout.constants import EV_ASSET_CTX, EV_BOOK, EV_TRADE, KERNEL_STATE_WORDS
+from shm_layout.constants import EV_ASSET_CTX, EV_BOOK, EV_TRADE
 
 EST = load_config().estimator
 
@@ -35,21 +36,21 @@ def _simulate_hawkes(mu, alpha, beta, t_end_s, seed):
 @pytest.mark.parametrize("mu,alpha,beta", [(0.5, 1.0, 2.5), (2.0, 3.0, 6.0)])
 def test_hawkes_when_simulated_with_known_parameters_then_recovered(mu, alpha, beta):
     cfg = _vec(hawkes)
-    st = np.zeros(hawkes.N_STATE_HAWKES)
+    st = np.zeros(1, declared.hawkes.STATE)[0]
     hawkes.init(st, cfg)
     for t in _simulate_hawkes(mu, alpha, beta, 20_000.0, 2):
         hawkes.on_event(st, cfg, 1e9 + t * 1e9, -1)
-    o = hawkes.S_SELL
-    assert st[o + hawkes.P_MU] == pytest.approx(mu, rel=0.15)
-    assert st[o + hawkes.P_ALPHA] / st[o + hawkes.P_BETA] == pytest.approx(alpha / beta, abs=0.1)
-    assert st[o + hawkes.P_BETA] == pytest.approx(beta, rel=0.3)
+    sell = st["sell"]
+    assert sell["mu_per_s"] == pytest.approx(mu, rel=0.15)
+    assert sell["alpha_per_s"] / sell["beta_per_s"] == pytest.approx(alpha / beta, abs=0.1)
+    assert sell["beta_per_s"] == pytest.approx(beta, rel=0.3)
     lb, ls, imb, eb, es = hawkes.outputs(st, 1e9 + 20_000e9)
     assert ls > 0 and imb < 0 and es >= -1e-9
 
 
 def test_hawkes_when_sell_burst_then_bearish_drift_observation():
     cfg = _vec(hawkes)
-    st = np.zeros(hawkes.N_STATE_HAWKES)
+    st = np.zeros(1, declared.hawkes.STATE)[0]
     hawkes.init(st, cfg)
     for i in range(50):
         hawkes.on_event(st, cfg, 1e9 + i * 2e7, -1)
@@ -73,7 +74,7 @@ def _trade(t_ns, px, sz, side):
 
 def _kernel():
     cfg = kernel.config_vector(EST)
-    st = np.zeros(KERNEL_STATE_WORDS)
+    st = kernel.new_states(1)[0]
     kernel.init_state(st, cfg)
     return st, cfg
 
@@ -86,7 +87,7 @@ def _params(st, cfg):
 
 def test_regime_when_vol_triples_then_high_with_hysteresis_and_one_spike_does_not_switch():
     cfg = _vec(regime)
-    st = np.zeros(regime.N_STATE_REGIME)
+    st = np.zeros(1, declared.regime.STATE)[0]
     regime.init(st, cfg)
     t = 0.0
 
@@ -141,15 +142,15 @@ def test_microprice_when_imbalance_predicts_move_then_learns_and_leans():
 
 def test_volclock_when_cold_start_then_first_buckets_sized_from_observed_rate():
     cfg = _vec(volclock)
-    st = np.zeros(volclock.N_STATE_VOLCLOCK)
+    st = np.zeros(1, declared.volclock.STATE)[0]
     volclock.init(st, cfg)
     rate = 2.0  # sz/s in trades of 0.2 every 0.1 s
     steady = EST.volclock.bucket_fraction * EST.volclock.window_s * rate
     for i in range(1, 200):  # 20 s
         volclock.on_trade(st, cfg, 1e9 + i * 1e8, 0.2)
-    assert st[volclock.S_FIRST_BUCKET_SZ] == pytest.approx(steady, rel=0.05)
+    assert st["first_bucket_sz"] == pytest.approx(steady, rel=0.05)
     # The naive window (no bias correction) would have made the first bucket ~60x smaller.
-    assert st[volclock.S_N_BUCKETS] == pytest.approx(rate * 20 / steady, abs=1.5)
+    assert st["n_buckets"] == pytest.approx(rate * 20 / steady, abs=1.5)
 
 
 def test_kappa_ks_when_exponential_sample_then_accepted_and_power_law_rejected():
@@ -172,7 +173,7 @@ def test_kappa_ks_when_exponential_sample_then_accepted_and_power_law_rejected()
 
 def test_kappa_when_power_law_trades_then_model_switches_and_interval_brackets():
     cfg = _vec(kappa)
-    st = np.zeros(kappa.N_STATE_KAPPA)
+    st = np.zeros(1, declared.kappa.STATE)[0]
     kappa.init(st, cfg)
     rng = np.random.default_rng(6)
     mid = 100.0
@@ -181,8 +182,8 @@ def test_kappa_when_power_law_trades_then_model_switches_and_interval_brackets()
         kappa.on_trade(st, cfg, 1e9 + i * 1e8, 1 if i % 2 else -1, mid * (1 + d_bps * 1e-4), mid, 10.0)
     kappa.cold(st, cfg)
     kappa.publish(st, cfg, 0.0)
-    assert st[kappa.S_KS_REJECT] == 1.0 and st[kappa.S_MODEL] == 1.0
-    assert st[kappa.S_KAPPA_LO] < st[kappa.S_KAPPA] < st[kappa.S_KAPPA_HI]
+    assert st["ks_reject"] == 1.0 and st["model"] == 1.0
+    assert st["kappa_lo_per_bps"] < st["kappa_per_bps"] < st["kappa_hi_per_bps"]
 
 
 def test_flow_when_neutral_then_unit_kappa_multipliers():
@@ -194,7 +195,7 @@ def test_flow_when_sell_pressure_then_kappa_bid_lower_and_drift_observation_bear
     kernel.on_event(st, cfg, _book(int(1e9), 100.0))
     for i in range(50):
         kernel.on_event(st, cfg, _trade(int(1e9 + i * 1e8), 99.5, 1.0, -1))
-    kernel.warm_tier(st, cfg, st[kernel.H_LAST_EVENT_NS])
+    kernel.warm_tier(st, cfg, float(st["header"]["last_event_ts_ns"]))
     p = _params(st, cfg)
     assert p["kappa_mult_bid"] < 1.0 < p["kappa_mult_ask"]
     assert p["kappa_bid_per_bps"] < p["kappa_ask_per_bps"]
@@ -218,7 +219,7 @@ def _ctx(t_ns, rate, mark=100.0, oracle=100.0, oi=1000.0):
 
 def test_funding_when_fewer_than_three_observations_then_no_signal_and_then_zscore():
     cfg = _vec(funding)
-    st = np.zeros(funding.N_STATE_FUNDING)
+    st = np.zeros(1, declared.funding.STATE)[0]
     funding.init(st, cfg)
     funding.on_ctx(st, cfg, 1e9, 1e-5, 100.0, 100.0, 1.0)
     funding.on_ctx(st, cfg, 61e9, 1.2e-5, 100.0, 100.0, 1.0)
@@ -247,18 +248,18 @@ def test_funding_premium_and_cost_when_mark_above_oracle():
 
 def test_cascade_when_severity_high_then_pull_with_hold_and_resume():
     cfg = _vec(cascade)
-    st = np.zeros(cascade.N_STATE_CASCADE)
+    st = np.zeros(1, declared.cascade.STATE)[0]
     cascade.init(st, cfg)
     calm = cascade.severity_of(cfg, 1.0, 1.0, 0.0)
     assert calm == 0.0
     storm = cascade.severity_of(cfg, 30.0, 8.0, 60.0)
     assert storm > EST.cascade.pull_enter
     cascade.update(st, cfg, 1e9, storm)
-    assert st[cascade.S_PULL] == 1.0 and cascade.tail_multiplier(st, cfg) > 2.0
+    assert st["pull"] == 1.0 and cascade.tail_multiplier(st, cfg) > 2.0
     cascade.update(st, cfg, 2e9, calm)  # calm but inside the hold time
-    assert st[cascade.S_PULL] == 1.0
+    assert st["pull"] == 1.0
     cascade.update(st, cfg, 1e9 + EST.cascade.pull_hold_s * 1e9 + 1, calm)
-    assert st[cascade.S_PULL] == 0.0 and cascade.tail_multiplier(st, cfg) == 1.0
+    assert st["pull"] == 0.0 and cascade.tail_multiplier(st, cfg) == 1.0
 
 
 def test_cascade_when_price_crashes_on_volume_burst_then_kernel_pulls_quotes():

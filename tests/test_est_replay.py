@@ -11,7 +11,7 @@ from appliance.estimator import kernel
 from appliance.feed.events import concat_events
 from appliance.feed.sources import open_source
 from shm_layout import records
-from shm_layout.constants import EST_OFF, EST_VALID, EST_WARMING, EV_BOOK, KERNEL_STATE_WORDS
+from shm_layout.constants import EST_OFF, EST_VALID, EST_WARMING, EV_BOOK
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BTCUSDT = DATA / "binance_usdm" / "btcusdt_20240808.gz"
@@ -21,7 +21,7 @@ def test_replay_when_real_btcusdt_then_every_field_finite_and_plausible():
     if not BTCUSDT.exists():
         pytest.skip(f"real capture missing: {BTCUSDT}")
     cfg = kernel.config_vector(load_config().estimator)
-    state = np.zeros(KERNEL_STATE_WORDS)
+    state = kernel.new_states(1)[0]
     kernel.init_state(state, cfg)
     evs = concat_events(list(open_source(f"replay:{BTCUSDT}", ["BTC"]).chunks(65536)))
     for ev in evs:

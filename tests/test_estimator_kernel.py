@@ -8,7 +8,7 @@ from appliance.config import load_config
 from appliance.estimator import kernel
 from appliance.feed.sources import open_source
 from shm_layout import records
-from shm_layout.constants import EV_BOOK, EV_TRADE, KERNEL_STATE_WORDS
+from shm_layout.constants import EV_BOOK, EV_TRADE
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BTCUSDT = DATA / "binance_usdm" / "btcusdt_20240808.gz"
@@ -28,7 +28,7 @@ def _book_event(t_ns, mid, half=0.5):
 
 def _run_path(mids, dt_ns=1_000_000_000):
     cfg = _cfg()
-    state = np.zeros(KERNEL_STATE_WORDS)
+    state = kernel.new_states(1)[0]
     kernel.init_state(state, cfg)
     for i, m in enumerate(mids):
         kernel.on_event(state, cfg, _book_event((i + 1) * dt_ns, m))
@@ -57,7 +57,7 @@ def test_microprice_when_bid_heavier_then_weighted_mid_above_mid_and_untrained_m
 
 def test_trade_flow_when_only_buys_then_imbalance_one():
     cfg = _cfg()
-    state = np.zeros(KERNEL_STATE_WORDS)
+    state = kernel.new_states(1)[0]
     kernel.init_state(state, cfg)
     kernel.on_event(state, cfg, _book_event(1, 100.0))
     for i in range(20):
@@ -75,7 +75,7 @@ def test_replay_when_real_btcusdt_capture_then_finite_plausible_params():
     if not BTCUSDT.exists():
         pytest.skip(f"real capture missing: {BTCUSDT}")
     cfg = _cfg()
-    state = np.zeros(KERNEL_STATE_WORDS)
+    state = kernel.new_states(1)[0]
     kernel.init_state(state, cfg)
     mids = []
     src = open_source(f"replay:{BTCUSDT}", ["BTC"])

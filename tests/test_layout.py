@@ -84,10 +84,10 @@ def test_segment_specs_when_sized_then_header_plus_body():
 
 
 def test_layout_hash_when_a_record_changes_then_differs(monkeypatch):
-    assert segments_mod._hash() == LAYOUT_HASH  # deterministic
+    assert segments_mod.layout_hash() == LAYOUT_HASH  # deterministic
     moved = np.dtype([("seq", "<i8"), ("x", "<f8")])
     monkeypatch.setitem(records.RECORDS, "market_params", moved)
-    assert segments_mod._hash() != LAYOUT_HASH
+    assert segments_mod.layout_hash() != LAYOUT_HASH
 
 
 # --- create -------------------------------------------------------------------

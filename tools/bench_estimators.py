@@ -14,7 +14,6 @@ from numba import njit
 from appliance.config import load_config
 from appliance.estimator import kernel
 from shm_layout import records
-from shm_layout.constants import KERNEL_STATE_WORDS
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DEFAULT_SOURCE = DATA / "binance_usdm" / "btcusdt_20240808.gz"
@@ -69,11 +68,12 @@ def run_estimators_bench(source: str | None = None, passes: int = 10, json_out: 
     cfg = kernel.config_vector(est)
     evs = load_events(src, passes)
     out = np.zeros(1, records.MARKET_PARAMS)
-    state = np.zeros(KERNEL_STATE_WORDS)
+    states = kernel.new_states(1)
+    state = states[0]
     kernel.init_state(state, cfg)
     run_all(state, cfg, evs[:2000], out, 64)  # compile / load from cache
-    run_warm(state, cfg, 0.0, 1)
-    run_cold(state, cfg, 0.0, 1)
+    run_warm(states.copy()[0], cfg, 0.0, 1)
+    run_cold(states.copy()[0], cfg, 0.0, 1)
     run_publish(state, cfg, out, 1)
     res: dict = {"source": src, "passes": passes, "machine": platform.machine(),
                  "cpu": platform.processor() or platform.machine(), "python": platform.python_version()}
@@ -82,16 +82,16 @@ def run_estimators_bench(source: str | None = None, passes: int = 10, json_out: 
     t0 = time.perf_counter()
     n = run_all(state, cfg, evs, out, 64)
     full_s = time.perf_counter() - t0
-    n_warm, n_cold = state[kernel.H_N_WARM], state[kernel.H_N_COLD]
+    n_warm, n_cold = state["header"]["n_warm"], state["header"]["n_cold"]
     res.update(events=int(n), seconds=round(full_s, 4), events_per_s=round(n / full_s),
                ns_per_event=round(full_s / n * 1e9, 1), warm_runs=int(n_warm), cold_runs=int(n_cold))
     # Tier costs, each timed alone on the warmed state.
     reps = 20_000
     t0 = time.perf_counter()
-    run_warm(state.copy(), cfg, state[kernel.H_LAST_EVENT_NS], reps)
+    run_warm(states.copy()[0], cfg, float(state["header"]["last_event_ts_ns"]), reps)
     warm_ns = (time.perf_counter() - t0) / reps * 1e9
     t0 = time.perf_counter()
-    run_cold(state.copy(), cfg, state[kernel.H_LAST_EVENT_NS], 2000)
+    run_cold(states.copy()[0], cfg, float(state["header"]["last_event_ts_ns"]), 2000)
     cold_ns = (time.perf_counter() - t0) / 2000 * 1e9
     t0 = time.perf_counter()
     run_publish(state, cfg, out, reps)
@@ -102,18 +102,19 @@ def run_estimators_bench(source: str | None = None, passes: int = 10, json_out: 
                       "cold_per_run": round(cold_ns, 1), "write_params": round(pub_ns, 1)}
     # Warm start: a restarted estimator attaches the state words and publishes valid
     # params at once; a cold one needs this many events (and event seconds) first.
-    saved = state.copy()
-    throwaway = saved.copy()  # the first Python-level call of a signature dispatches slowly
+    saved = states.copy()
+    throwaway = saved.copy()[0]  # the first Python-level call of a signature dispatches slowly
     kernel.on_event(throwaway, cfg, evs[-1])
     kernel.write_params(throwaway, cfg, 0, out[0], 1)
     t0 = time.perf_counter()
-    resumed = np.zeros(KERNEL_STATE_WORDS)
-    resumed[:] = saved  # what attaching the shared-memory state amounts to
+    resumed_states = kernel.new_states(1)
+    resumed_states[:] = saved  # what attaching the shared-memory state amounts to
+    resumed = resumed_states[0]
     kernel.on_event(resumed, cfg, evs[-1])
     kernel.write_params(resumed, cfg, 0, out[0], 1)
     warm_start_us = (time.perf_counter() - t0) * 1e6
     warm_valid = int(out[0]["valid"])
-    fresh = np.zeros(KERNEL_STATE_WORDS)
+    fresh = kernel.new_states(1)[0]
     kernel.init_state(fresh, cfg)
     k = 0
     while k < len(evs):
@@ -134,8 +135,8 @@ def run_estimators_bench(source: str | None = None, passes: int = 10, json_out: 
     return res
 
 
-def measure_restart(words: np.ndarray, cfg: np.ndarray, last_event: np.ndarray) -> dict:
-    """A real restart: the warmed state goes into a shared-memory KERNEL_STATE block; a
+def measure_restart(saved: np.ndarray, cfg: np.void, last_event: np.ndarray) -> dict:
+    """A real restart: the warmed state goes into a shared-memory ESTIMATOR_BLOCK; a
     new process attaches it (no init), folds one event and publishes. Reports the
     child's time from attach to valid params, and its whole life (imports, numba cache)."""
     import subprocess
@@ -143,13 +144,13 @@ def measure_restart(words: np.ndarray, cfg: np.ndarray, last_event: np.ndarray) 
     import tempfile
     from multiprocessing import shared_memory
 
-    shm = shared_memory.SharedMemory(create=True, size=records.KERNEL_STATE.itemsize)
+    shm = shared_memory.SharedMemory(create=True, size=records.ESTIMATOR_BLOCK.itemsize)
     try:
-        block = np.ndarray(1, records.KERNEL_STATE, buffer=shm.buf)
-        block[0]["words"] = words
+        block = np.ndarray(1, records.ESTIMATOR_BLOCK, buffer=shm.buf)
+        block[0]["state"] = saved[0]
         block[0]["initialized"] = 1
         with tempfile.TemporaryDirectory() as tmp:
-            np.save(f"{tmp}/cfg.npy", cfg)
+            np.save(f"{tmp}/cfg.npy", np.array(cfg))
             ev = np.zeros(1, records.MD_EVENT)  # the padded record layout, byte for byte
             ev[0] = last_event[0]
             ev.view(np.uint8).tofile(f"{tmp}/ev.bin")
@@ -172,10 +173,10 @@ def _restart_child(name: str, tmp: str) -> None:
     from multiprocessing import resource_tracker, shared_memory
 
     t_start = time.perf_counter()
-    cfg = np.load(f"{tmp}/cfg.npy")
+    cfg = np.load(f"{tmp}/cfg.npy")[()]
     ev = np.fromfile(f"{tmp}/ev.bin", np.uint8).view(records.MD_EVENT)
     out = np.zeros(1, records.MARKET_PARAMS)
-    scratch = np.zeros(KERNEL_STATE_WORDS)  # load the kernels (numba cache) before timing
+    scratch = kernel.new_states(1)[0]  # load the kernels (numba cache) before timing
     kernel.init_state(scratch, cfg)
     kernel.on_event(scratch, cfg, ev[0])
     kernel.write_params(scratch, cfg, 0, out[0], 1)
@@ -183,10 +184,10 @@ def _restart_child(name: str, tmp: str) -> None:
     t0 = time.perf_counter()
     shm = shared_memory.SharedMemory(name=name)
     resource_tracker.unregister(shm._name, "shared_memory")  # the parent owns it
-    block = np.ndarray(1, records.KERNEL_STATE, buffer=shm.buf)
-    state = block[0]["words"]  # attached, not copied: the estimator process's view
+    block = np.ndarray(1, records.ESTIMATOR_BLOCK, buffer=shm.buf)
+    state = block[0]["state"]  # attached, not copied: the estimator process's view
     assert block[0]["initialized"] == 1
-    n_before = int(state[kernel.H_N_EVENTS])
+    n_before = int(state["header"]["n_events"])
     kernel.on_event(state, cfg, ev[0])
     kernel.write_params(state, cfg, 0, out[0], 2)
     us = (time.perf_counter() - t0) * 1e6

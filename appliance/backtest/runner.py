@@ -18,7 +18,6 @@ from appliance.estimator import kernel as estimator
 from appliance.quote import kernel as quote
 from appliance.venue import matching
 from shm_layout.backtest_records import BT_SAMPLE, BT_STATE, N_MARKOUTS
-from shm_layout.constants import KERNEL_STATE_WORDS
 from shm_layout.records import FILL_EVENT, MARKET_PARAMS, MD_EVENT, POSITION_STATE, TARGET_LADDER
 
 from . import sim
@@ -57,7 +56,7 @@ class Simulation:
                        int(b.sample_interval_ms * 1_000_000),
                        [s * 1_000_000_000 for s in MARKOUT_HORIZONS_S])
         self.est_cfg = estimator.config_vector(cfg.estimator)
-        self.est_state = np.zeros(KERNEL_STATE_WORDS)
+        self.est_state = estimator.new_states(1)[0]
         estimator.init_state(self.est_state, self.est_cfg)
         self.q_cfg = quote.config_vector(cfg.quote, cfg.risk)
         self.acct = quote.account_unknown()  # refilled from the venue account per requote

@@ -1,31 +1,13 @@
 """The configuration: one TOML file, one frozen section per process or concern.
 
-Every default lives here; a TOML file only overrides. Field names carry units.
+Every default lives here, except the ``[estimator]`` table: it is derived from the
+estimator registry (``shm_layout/estimators``), one sub-table per estimator. A TOML
+file only overrides. Field names carry units.
 """
 
 from dataclasses import dataclass, field
 
-from appliance.estimator.config_a import (
-    CascadeConfig,
-    FlowConfig,
-    FundingConfig,
-    HawkesConfig,
-    KappaConfig,
-    MicropriceConfig,
-    RegimeConfig,
-    SpreadConfig,
-    TiersConfig,
-    VolConfig,
-    VolumeClockConfig,
-)
-from appliance.estimator.config_b import (
-    AdverseSelectionConfig,
-    BookMicroConfig,
-    CorrelationConfig,
-    DriftKalmanConfig,
-    QueueConfig,
-    ToxicityConfig,
-)
+from shm_layout.estimators import EstimatorConfig
 
 
 @dataclass(frozen=True)
@@ -52,34 +34,6 @@ class FeedConfig:
     ws_stale_after_s: float = 45.0  # no frame at all, not even a pong: reconnect
     ws_max_failures: int = 10  # connection failures in a row, then the kill flag
     ws_backoff_cap_s: float = 30.0
-
-
-@dataclass(frozen=True)
-class EstimatorConfig:
-    vol_sample_ms: int = 1000  # return sampling interval of the volatility estimators
-    vol_halflife_s: float = 60.0
-    flow_halflife_s: float = 10.0
-    kappa_halflife_s: float = 60.0
-    kappa_prior_per_bps: float = 0.2  # used until enough trades were seen
-    warmup_samples: int = 5  # return samples before sigma is trusted
-    # Sub-tables [estimator.<name>], one per component (appliance/estimator/config_a|b.py).
-    tiers: TiersConfig = field(default_factory=TiersConfig)
-    vol: VolConfig = field(default_factory=VolConfig)
-    regime: RegimeConfig = field(default_factory=RegimeConfig)
-    volclock: VolumeClockConfig = field(default_factory=VolumeClockConfig)
-    kappa: KappaConfig = field(default_factory=KappaConfig)
-    microprice: MicropriceConfig = field(default_factory=MicropriceConfig)
-    flow: FlowConfig = field(default_factory=FlowConfig)
-    hawkes: HawkesConfig = field(default_factory=HawkesConfig)
-    funding: FundingConfig = field(default_factory=FundingConfig)
-    spread: SpreadConfig = field(default_factory=SpreadConfig)
-    cascade: CascadeConfig = field(default_factory=CascadeConfig)
-    correlation: CorrelationConfig = field(default_factory=CorrelationConfig)
-    adverse_selection: AdverseSelectionConfig = field(default_factory=AdverseSelectionConfig)
-    toxicity: ToxicityConfig = field(default_factory=ToxicityConfig)
-    queue: QueueConfig = field(default_factory=QueueConfig)
-    book: BookMicroConfig = field(default_factory=BookMicroConfig)
-    drift: DriftKalmanConfig = field(default_factory=DriftKalmanConfig)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ horizons, realized AS per horizon, the depth-decay model AS(delta) = AS0 exp(-de
 delta_char) fitted online, the spread adjustment and the predicted alpha.
 
 Wiring (for the estimator kernel):
-  state: its own f8 slice of N_STATE_AS words; ``init(st, cfg)`` once.
+  state: the record ``shm_layout/estimators/adverse_selection.py`` declares; ``init(st, cfg)``.
   per own fill (FILL_EVENT): ``on_fill(st, cfg, fill.ts_ns, fill.side, fill.px, fill.mid_px)``.
   per book/BBO event of that coin: ``on_mid(st, cfg, t_ns, mid_px)`` (resolves markouts).
   outputs: ``as_bps(st, h)`` and ``markout_bps(st, h)`` for horizon h = 0..5;
@@ -31,29 +31,12 @@ import math
 
 from numba import njit
 
-from appliance.estimator.config_b import AdverseSelectionConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import adverse_selection as declared
 
-N_HORIZONS = 6
-N_PEND = 16  # fills awaiting markouts; when full the oldest is dropped
-N_BUCKETS = 8
-
-# --- state words ------------------------------------------------------------------
-S_MID = 0
-S_T_NS = 1
-S_N_FILLS = 2
-S_N_MARKED = 3  # fills whose reference horizon is resolved
-S_ALPHA = 4
-S_AS0 = 5
-S_DCHAR = 6
-S_FIT_OK = 7
-S_LAST_DRIFT = 8  # bps/s over the reference horizon
-S_N_DRIFT = 9
-S_H = 10  # per horizon: (as mean, as var, markout mean, n)
-H_WORDS = 4
-S_BK = S_H + N_HORIZONS * H_WORDS  # per bucket: (w, w*depth, w*as)
-S_PEND = S_BK + 3 * N_BUCKETS  # per pending fill: (t_ns, px, side, mid0, next horizon)
-P_WORDS = 5
-N_STATE_AS = S_PEND + N_PEND * P_WORDS
+N_HORIZONS = declared.N_HORIZONS
+N_PEND = declared.N_PENDING  # fills awaiting markouts; when full the oldest is dropped
+N_BUCKETS = declared.N_BUCKETS
 
 # --- config vector ----------------------------------------------------------------
 C_ENABLED = 0
@@ -71,7 +54,8 @@ C_HALFLIFE = 16
 N_CONFIG_AS = 17
 
 
-def config_values(c: AdverseSelectionConfig) -> list[float]:
+def config_values(est: EstimatorConfig) -> list[float]:
+    c = est.adverse_selection
     if len(c.horizons_ms) != N_HORIZONS or list(c.horizons_ms) != sorted(c.horizons_ms):
         raise ValueError(f"horizons_ms must be {N_HORIZONS} ascending values, got {c.horizons_ms}")
     if c.reference_horizon_ms not in c.horizons_ms:
@@ -95,59 +79,71 @@ def config_values(c: AdverseSelectionConfig) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_AS] = 0.0
-    st[S_AS0] = cfg[C_AS0_PRIOR]
-    st[S_DCHAR] = cfg[C_DCHAR_PRIOR]
+    st.mid_px = st.alpha = st.last_drift_bps_per_s = 0.0
+    st.last_ts_ns = st.n_fills = st.n_marked = st.fit_ok = st.n_drift = 0
+    st.as0_bps = cfg[C_AS0_PRIOR]
+    st.delta_char_bps = cfg[C_DCHAR_PRIOR]
+    for h in range(N_HORIZONS):
+        m = st.horizons[h]
+        m.as_mean_bps = m.as_var_bps2 = m.markout_mean_bps = 0.0
+        m.n = 0
+    for b in range(N_BUCKETS):
+        bk = st.buckets[b]
+        bk.w = bk.w_depth_bps = bk.w_as_bps = 0.0
+    for k in range(N_PEND):
+        p = st.pending[k]
+        p.ts_ns = p.side = p.next_horizon = 0
+        p.px = p.mid0_px = 0.0
 
 
 @njit(cache=True)
 def on_fill(st, cfg, t_ns, side, px, mid0):
     """Queue a fill for its markouts (mid0 = mid at the fill; the last mid if 0)."""
     if mid0 <= 0.0:
-        mid0 = st[S_MID]
+        mid0 = st.mid_px
     if mid0 <= 0.0 or px <= 0.0:
         return
-    st[S_N_FILLS] += 1.0
+    st.n_fills += 1
     slot = -1
     oldest = math.inf
     for k in range(N_PEND):
-        j = S_PEND + k * P_WORDS
-        if st[j] == 0.0:
+        ts = st.pending[k].ts_ns
+        if ts == 0:
             slot = k
             break
-        if st[j] < oldest:
-            oldest = st[j]
+        if ts < oldest:
+            oldest = float(ts)
             slot = k
-    j = S_PEND + slot * P_WORDS
-    st[j] = t_ns
-    st[j + 1] = px
-    st[j + 2] = side
-    st[j + 3] = mid0
-    st[j + 4] = 0.0
+    p = st.pending[slot]
+    p.ts_ns = t_ns
+    p.px = px
+    p.side = side
+    p.mid0_px = mid0
+    p.next_horizon = 0
 
 
 @njit(cache=True)
 def _record(st, cfg, h, side, px, mid0, mid_h):
     as_h = -side * (mid_h - mid0) / mid0 * 1e4
     mo = side * (mid_h - px) / px * 1e4
-    j = S_H + h * H_WORDS
-    a = max(1.0 / (st[j + 3] + 1.0), cfg[C_EWMA_A])  # running mean at first: no start bias
-    if st[j + 3] == 0.0:
-        st[j] = as_h
-        st[j + 1] = 0.0
-        st[j + 2] = mo
+    m = st.horizons[h]
+    a = max(1.0 / (m.n + 1.0), cfg[C_EWMA_A])  # running mean at first: no start bias
+    if m.n == 0:
+        m.as_mean_bps = as_h
+        m.as_var_bps2 = 0.0
+        m.markout_mean_bps = mo
     else:
-        d = as_h - st[j]
-        st[j] += a * d
-        st[j + 1] = (1.0 - a) * (st[j + 1] + a * d * d)
-        st[j + 2] += a * (mo - st[j + 2])
-    st[j + 3] += 1.0
+        d = as_h - m.as_mean_bps
+        m.as_mean_bps += a * d
+        m.as_var_bps2 = (1.0 - a) * (m.as_var_bps2 + a * d * d)
+        m.markout_mean_bps += a * (mo - m.markout_mean_bps)
+    m.n += 1
     if h == int(cfg[C_REF]):
-        st[S_N_MARKED] += 1.0
+        st.n_marked += 1
         informed = 1.0 if as_h > cfg[C_INFORMED] else 0.0
-        st[S_ALPHA] = informed if st[S_N_MARKED] == 1.0 else st[S_ALPHA] + a * (informed - st[S_ALPHA])
-        st[S_LAST_DRIFT] = (mid_h - mid0) / mid0 * 1e4 / (cfg[C_H_NS + h] * 1e-9)
-        st[S_N_DRIFT] += 1.0
+        st.alpha = informed if st.n_marked == 1 else st.alpha + a * (informed - st.alpha)
+        st.last_drift_bps_per_s = (mid_h - mid0) / mid0 * 1e4 / (cfg[C_H_NS + h] * 1e-9)
+        st.n_drift += 1
         _add_to_buckets(st, cfg, side * (mid0 - px) / mid0 * 1e4, as_h)
 
 
@@ -155,20 +151,20 @@ def _record(st, cfg, h, side, px, mid0, mid_h):
 def _resolve(st, cfg, t_ns, mid, strict):
     """Mark out every pending horizon that ended before t_ns (strict) or at it."""
     for k in range(N_PEND):
-        j = S_PEND + k * P_WORDS
-        if st[j] == 0.0:
+        p = st.pending[k]
+        if p.ts_ns == 0:
             continue
-        h = int(st[j + 4])
+        h = p.next_horizon
         while h < N_HORIZONS:
-            end = st[j] + cfg[C_H_NS + h]
+            end = p.ts_ns + cfg[C_H_NS + h]
             if end < t_ns or (not strict and end == t_ns):
-                _record(st, cfg, h, st[j + 2], st[j + 1], st[j + 3], mid)
+                _record(st, cfg, h, float(p.side), p.px, p.mid0_px, mid)
                 h += 1
             else:
                 break
-        st[j + 4] = h
+        p.next_horizon = h
         if h >= N_HORIZONS:
-            st[j] = 0.0
+            p.ts_ns = 0
 
 
 @njit(cache=True)
@@ -176,10 +172,10 @@ def on_mid(st, cfg, t_ns, mid):
     """A new mid at t_ns: horizons that ended before t_ns saw the previous mid."""
     if mid <= 0.0:
         return
-    if st[S_MID] > 0.0:
-        _resolve(st, cfg, t_ns, st[S_MID], True)
-    st[S_MID] = mid
-    st[S_T_NS] = t_ns
+    if st.mid_px > 0.0:
+        _resolve(st, cfg, t_ns, st.mid_px, True)
+    st.mid_px = mid
+    st.last_ts_ns = t_ns
     _resolve(st, cfg, t_ns, mid, False)
 
 
@@ -190,16 +186,15 @@ def on_mid(st, cfg, t_ns, mid):
 def _add_to_buckets(st, cfg, depth_bps, as_bps):
     f = cfg[C_FORGET]
     for b in range(N_BUCKETS):
-        j = S_BK + 3 * b
-        st[j] *= f
-        st[j + 1] *= f
-        st[j + 2] *= f
+        bk = st.buckets[b]
+        bk.w *= f
+        bk.w_depth_bps *= f
+        bk.w_as_bps *= f
     b = int(max(depth_bps, 0.0) / cfg[C_BUCKET_BPS])
-    b = min(b, N_BUCKETS - 1)
-    j = S_BK + 3 * b
-    st[j] += 1.0
-    st[j + 1] += depth_bps
-    st[j + 2] += as_bps
+    bk = st.buckets[min(b, N_BUCKETS - 1)]
+    bk.w += 1.0
+    bk.w_depth_bps += depth_bps
+    bk.w_as_bps += as_bps
     _fit(st, cfg)
 
 
@@ -219,17 +214,17 @@ def _fit(st, cfg):
     pool_d = 0.0
     pool_as = 0.0
     for b in range(N_BUCKETS):
-        j = S_BK + 3 * b
-        w = st[j]
+        bk = st.buckets[b]
+        w = bk.w
         if w < cfg[C_MIN_BUCKET]:
             continue
         pool_w += w
-        pool_d += st[j + 1]
-        pool_as += st[j + 2]
-        m_as = st[j + 2] / w
+        pool_d += bk.w_depth_bps
+        pool_as += bk.w_as_bps
+        m_as = bk.w_as_bps / w
         if m_as <= 0.0:
             continue
-        x = st[j + 1] / w
+        x = bk.w_depth_bps / w
         y = math.log(m_as)
         sw += w
         sx += w * x
@@ -238,20 +233,20 @@ def _fit(st, cfg):
         sxy += w * x * y
         npts += 1
     if npts < 2:
-        st[S_FIT_OK] = 0.0
+        st.fit_ok = 0
         if pool_w > 0.0:
-            st[S_AS0] = max(pool_as / pool_w, 0.0) * math.exp(pool_d / pool_w / st[S_DCHAR])
+            st.as0_bps = max(pool_as / pool_w, 0.0) * math.exp(pool_d / pool_w / st.delta_char_bps)
         return
     den = sw * sxx - sx * sx
     if den <= 0.0:
         return
     slope = (sw * sxy - sx * sy) / den
     if slope >= 0.0:
-        st[S_FIT_OK] = 0.0  # AS not decaying with depth: keep the last fit
+        st.fit_ok = 0  # AS not decaying with depth: keep the last fit
         return
-    st[S_AS0] = math.exp((sy - slope * sx) / sw)
-    st[S_DCHAR] = -1.0 / slope
-    st[S_FIT_OK] = 1.0
+    st.as0_bps = math.exp((sy - slope * sx) / sw)
+    st.delta_char_bps = -1.0 / slope
+    st.fit_ok = 1
 
 
 # --- outputs --------------------------------------------------------------------------
@@ -259,65 +254,65 @@ def _fit(st, cfg):
 
 @njit(cache=True)
 def as_bps(st, h):
-    return st[S_H + h * H_WORDS]
+    return st.horizons[h].as_mean_bps
 
 
 @njit(cache=True)
 def markout_bps(st, h):
-    return st[S_H + h * H_WORDS + 2]
+    return st.horizons[h].markout_mean_bps
 
 
 @njit(cache=True)
 def n_at_horizon(st, h):
-    return st[S_H + h * H_WORDS + 3]
+    return st.horizons[h].n
 
 
 @njit(cache=True)
 def spread_adjustment_bps(st, cfg):
     """max(0, AS_ref + z * standard error); 0 before any markout."""
-    j = S_H + int(cfg[C_REF]) * H_WORDS
-    n = st[j + 3]
+    m = st.horizons[int(cfg[C_REF])]
+    n = float(m.n)
     if n == 0.0:
         return 0.0
     n_eff = min(n, 1.4427 * cfg[C_HALFLIFE])  # an EWMA remembers ~ half-life / ln2 samples
-    return max(0.0, st[j] + cfg[C_Z] * math.sqrt(st[j + 1] / n_eff))
+    return max(0.0, m.as_mean_bps + cfg[C_Z] * math.sqrt(m.as_var_bps2 / n_eff))
 
 
 @njit(cache=True)
 def predicted_alpha(st):
-    return st[S_ALPHA]
+    return st.alpha
 
 
 @njit(cache=True)
 def as0_bps(st):
-    return st[S_AS0]
+    return st.as0_bps
 
 
 @njit(cache=True)
 def delta_char_bps(st):
-    return st[S_DCHAR]
+    return st.delta_char_bps
 
 
 @njit(cache=True)
 def fit_valid(st):
-    return st[S_FIT_OK]
+    return float(st.fit_ok)
 
 
 @njit(cache=True)
 def as_at_depth_bps(st, depth_bps):
-    return st[S_AS0] * math.exp(-max(depth_bps, 0.0) / st[S_DCHAR])
+    return st.as0_bps * math.exp(-max(depth_bps, 0.0) / st.delta_char_bps)
 
 
 @njit(cache=True)
 def n_marked(st):
-    return st[S_N_MARKED]
+    return float(st.n_marked)
 
 
 @njit(cache=True)
 def last_realized_drift_bps_per_s(st):
-    return st[S_LAST_DRIFT]
+    return st.last_drift_bps_per_s
 
 
 @njit(cache=True)
 def n_realized(st):
-    return st[S_N_DRIFT]
+    return float(st.n_drift)

@@ -2,7 +2,7 @@
 change, the pressure gradient, depth thinning, and a sweep detector.
 
 Wiring (for the estimator kernel):
-  state: its own f8 slice of N_STATE_BOOK words; ``init(st)`` once.
+  state: the record ``shm_layout/estimators/book_micro.py`` declares; ``init(st)`` once.
   per EV_BOOK event: ``on_book(st, cfg, t_ns, bid_px, bid_sz, ask_px, ask_sz, n_bids, n_asks)``
     with the MD_EVENT's 20-level arrays (ev.bid_px ... as they are, no copy).
   per EV_TRADE event: ``on_trade(st, cfg, t_ns, px, sz, side)`` (side = aggressor).
@@ -28,31 +28,10 @@ import math
 
 from numba import njit
 
-from appliance.estimator.config_b import BookMicroConfig
+from shm_layout.estimators import EstimatorConfig
 
 LN2 = math.log(2.0)
 
-# --- state words --------------------------------------------------------------
-S_T_NS = 0
-S_MID = 1
-S_BIM = 2  # 3 words: BIM at depth1..3
-S_DBIM = 5  # 3 words: smoothed dBIM/dt, 1/s
-S_BID_DEPTH = 8  # size within depth2, bid side
-S_ASK_DEPTH = 9
-S_BID_RATE = 10  # smoothed d ln(depth)/dt, 1/s
-S_ASK_RATE = 11
-S_N_BOOKS = 12
-# Sweep bursts, one block per aggressor side (0 = buy aggressor, 1 = sell aggressor).
-S_BURST = 13
-B_START_NS = 0
-B_EXT_PX = 1  # most aggressive price reached
-B_LEVELS = 2
-B_VOL = 3
-B_SCORE = 4
-B_SCORE_NS = 5
-B_N_SWEEPS = 6
-B_WORDS = 7
-N_STATE_BOOK = S_BURST + 2 * B_WORDS
 
 # --- config vector --------------------------------------------------------------
 C_ENABLED = 0
@@ -73,7 +52,8 @@ C_SIG_SWEEP = 14
 N_CONFIG_BOOK = 15
 
 
-def config_values(c: BookMicroConfig) -> list[float]:
+def config_values(est: EstimatorConfig) -> list[float]:
+    c = est.book
     return [
         1.0 if c.enabled else 0.0,
         c.depth1_bps,
@@ -95,7 +75,14 @@ def config_values(c: BookMicroConfig) -> list[float]:
 
 @njit(cache=True)
 def init(st):
-    st[:N_STATE_BOOK] = 0.0
+    st.last_ts_ns = st.n_books = 0
+    st.mid_px = st.bid_depth_sz = st.ask_depth_sz = st.bid_rate_per_s = st.ask_rate_per_s = 0.0
+    st.bim[:] = 0.0
+    st.dbim_per_s[:] = 0.0
+    for k in range(2):
+        b = st.bursts[k]
+        b.start_ts_ns = b.levels = b.score_ts_ns = b.n_sweeps = 0
+        b.extreme_px = b.volume_sz = b.score = 0.0
 
 
 @njit(cache=True)
@@ -151,57 +138,57 @@ def on_book(st, cfg, t_ns, bid_px, bid_sz, ask_px, ask_sz, n_bids, n_asks):
     if n_bids < 1 or n_asks < 1 or not (0.0 < bid_px[0] < ask_px[0]):
         return
     mid = 0.5 * (bid_px[0] + ask_px[0])
-    seen = st[S_N_BOOKS] > 0.0
-    dt_s = (t_ns - st[S_T_NS]) * 1e-9 if seen else 0.0
+    seen = st.n_books > 0
+    dt_s = (t_ns - st.last_ts_ns) * 1e-9 if seen else 0.0
     decay = math.exp(-LN2 * dt_s / cfg[C_DELTA_HL_S]) if dt_s > 0.0 else 1.0
     gain = LN2 / cfg[C_DELTA_HL_S]  # weight of one change in the smoothed rate
     b1, b2, b3 = _sizes_within3(bid_px, bid_sz, n_bids, mid, cfg[C_D1], cfg[C_D2], cfg[C_D3], True)
     a1, a2, a3 = _sizes_within3(ask_px, ask_sz, n_asks, mid, cfg[C_D1], cfg[C_D2], cfg[C_D3], False)
     x0, x1, x2 = _imb(b1, a1), _imb(b2, a2), _imb(b3, a3)
     if seen:
-        st[S_DBIM] = st[S_DBIM] * decay + gain * (x0 - st[S_BIM])
-        st[S_DBIM + 1] = st[S_DBIM + 1] * decay + gain * (x1 - st[S_BIM + 1])
-        st[S_DBIM + 2] = st[S_DBIM + 2] * decay + gain * (x2 - st[S_BIM + 2])
-    st[S_BIM], st[S_BIM + 1], st[S_BIM + 2] = x0, x1, x2
-    if seen and b2 > 0.0 and a2 > 0.0 and st[S_BID_DEPTH] > 0.0 and st[S_ASK_DEPTH] > 0.0:
-        st[S_BID_RATE] = st[S_BID_RATE] * decay + gain * math.log(b2 / st[S_BID_DEPTH])
-        st[S_ASK_RATE] = st[S_ASK_RATE] * decay + gain * math.log(a2 / st[S_ASK_DEPTH])
-    st[S_BID_DEPTH] = b2
-    st[S_ASK_DEPTH] = a2
-    st[S_MID] = mid
-    st[S_T_NS] = t_ns
-    st[S_N_BOOKS] += 1.0
+        st.dbim_per_s[0] = st.dbim_per_s[0] * decay + gain * (x0 - st.bim[0])
+        st.dbim_per_s[1] = st.dbim_per_s[1] * decay + gain * (x1 - st.bim[1])
+        st.dbim_per_s[2] = st.dbim_per_s[2] * decay + gain * (x2 - st.bim[2])
+    st.bim[0], st.bim[1], st.bim[2] = x0, x1, x2
+    if seen and b2 > 0.0 and a2 > 0.0 and st.bid_depth_sz > 0.0 and st.ask_depth_sz > 0.0:
+        st.bid_rate_per_s = st.bid_rate_per_s * decay + gain * math.log(b2 / st.bid_depth_sz)
+        st.ask_rate_per_s = st.ask_rate_per_s * decay + gain * math.log(a2 / st.ask_depth_sz)
+    st.bid_depth_sz = b2
+    st.ask_depth_sz = a2
+    st.mid_px = mid
+    st.last_ts_ns = t_ns
+    st.n_books += 1
 
 
 @njit(cache=True)
 def on_trade(st, cfg, t_ns, px, sz, side):
     """Track aggressor bursts; a burst through >= min levels within the window is a sweep."""
-    j = S_BURST + (0 if side > 0 else 1) * B_WORDS
-    more_aggressive = (px > st[j + B_EXT_PX]) if side > 0 else (px < st[j + B_EXT_PX])
-    if st[j + B_START_NS] == 0.0 or t_ns - st[j + B_START_NS] > cfg[C_SWEEP_NS]:
-        st[j + B_START_NS] = t_ns
-        st[j + B_EXT_PX] = px
-        st[j + B_LEVELS] = 1.0
-        st[j + B_VOL] = sz
+    b = st.bursts[0 if side > 0 else 1]
+    more_aggressive = (px > b.extreme_px) if side > 0 else (px < b.extreme_px)
+    if b.start_ts_ns == 0 or t_ns - b.start_ts_ns > cfg[C_SWEEP_NS]:
+        b.start_ts_ns = t_ns
+        b.extreme_px = px
+        b.levels = 1
+        b.volume_sz = sz
         return
-    st[j + B_VOL] += sz
+    b.volume_sz += sz
     if more_aggressive:
-        st[j + B_EXT_PX] = px
-        st[j + B_LEVELS] += 1.0
-        if st[j + B_LEVELS] >= cfg[C_SWEEP_MIN_LEVELS]:
-            if st[j + B_LEVELS] == cfg[C_SWEEP_MIN_LEVELS]:
-                st[j + B_N_SWEEPS] += 1.0
-            cur = _decayed_score(st, cfg, j, t_ns)
-            st[j + B_SCORE] = max(cur, st[j + B_LEVELS])
-            st[j + B_SCORE_NS] = t_ns
+        b.extreme_px = px
+        b.levels += 1
+        if b.levels >= cfg[C_SWEEP_MIN_LEVELS]:
+            if b.levels == cfg[C_SWEEP_MIN_LEVELS]:
+                b.n_sweeps += 1
+            cur = _decayed_score(b, cfg, t_ns)
+            b.score = max(cur, float(b.levels))
+            b.score_ts_ns = t_ns
 
 
 @njit(cache=True)
-def _decayed_score(st, cfg, j, t_ns):
-    if st[j + B_SCORE] == 0.0:
+def _decayed_score(b, cfg, t_ns):
+    if b.score == 0.0:
         return 0.0
-    dt_ns = max(t_ns - st[j + B_SCORE_NS], 0.0)
-    return st[j + B_SCORE] * math.exp(-LN2 * dt_ns / cfg[C_SWEEP_NS])
+    dt_ns = max(t_ns - b.score_ts_ns, 0.0)
+    return b.score * math.exp(-LN2 * dt_ns / cfg[C_SWEEP_NS])
 
 
 # --- outputs ---------------------------------------------------------------------
@@ -209,28 +196,28 @@ def _decayed_score(st, cfg, j, t_ns):
 
 @njit(cache=True)
 def bim(st, k):
-    return st[S_BIM + k]
+    return st.bim[k]
 
 
 @njit(cache=True)
 def dbim_per_s(st, k):
-    return st[S_DBIM + k]
+    return st.dbim_per_s[k]
 
 
 @njit(cache=True)
 def pressure_gradient(st):
-    return st[S_BIM] - st[S_BIM + 2]
+    return st.bim[0] - st.bim[2]
 
 
 @njit(cache=True)
 def thinning_per_s(st):
-    return st[S_BID_RATE] - st[S_ASK_RATE]
+    return st.bid_rate_per_s - st.ask_rate_per_s
 
 
 @njit(cache=True)
 def sweep_score(st, cfg, t_ns, side):
     """Decayed sweep score of aggressor side (+1 buyers lifting asks, -1 sellers hitting bids)."""
-    return _decayed_score(st, cfg, S_BURST + (0 if side > 0 else 1) * B_WORDS, t_ns)
+    return _decayed_score(st.bursts[0 if side > 0 else 1], cfg, t_ns)
 
 
 @njit(cache=True)
@@ -244,9 +231,9 @@ def drift_observations(st, cfg, t_ns, position_sign, z_out, r_out):
     BIM: z = a*BIM(d1), R = s^2; dBIM: z = a*dBIM(d1)/dt, R = s^2;
     BPG: z = -a*BPG*sign(position), R = r_bpg (only with a position);
     sweep: z = a*(buy sweep - sell sweep), R = s^2 (only while a sweep score is alive)."""
-    z_out[0] = cfg[C_A_BIM] * st[S_BIM]
+    z_out[0] = cfg[C_A_BIM] * st.bim[0]
     r_out[0] = cfg[C_SIG_BIM] ** 2 if cfg[C_A_BIM] != 0.0 else math.inf
-    z_out[1] = cfg[C_A_DBIM] * st[S_DBIM]
+    z_out[1] = cfg[C_A_DBIM] * st.dbim_per_s[0]
     r_out[1] = cfg[C_SIG_DBIM] ** 2 if cfg[C_A_DBIM] != 0.0 else math.inf
     z_out[2] = -cfg[C_A_BPG] * pressure_gradient(st) * position_sign
     r_out[2] = cfg[C_R_BPG] if (cfg[C_A_BPG] != 0.0 and position_sign != 0.0) else math.inf

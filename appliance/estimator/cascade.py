@@ -47,23 +47,11 @@ import math
 
 from numba import njit
 
+from shm_layout.estimators import cascade as declared
+
 from .emath import decay
 
-S_PULL = 0
-S_SEVERITY = 1
-S_LAST_HOT_NS = 2  # last time severity was >= pull_enter
-S_RING_POS = 3
-S_N_PULLS = 4
-S_MAX_SEVERITY = 5
-S_BASE_NUM = 6  # gated baseline of the 5 s volume rate: decayed sum of w v dt ...
-S_BASE_DEN = 7  # ... and of w dt (weighted seconds of history)
-S_LAST_NS = 8  # last warm tick
-S_RATE_RATIO = 9  # inputs of the last severity, for inspection
-S_MOVE_SIGMAS = 10
-S_OI_DROP_BPS_PER_MIN = 11
-S_RING = 16  # (t_ns, mid, oi) sampled every window / (RING - 2)
-RING = 32
-N_STATE_CASCADE = S_RING + 3 * RING
+RING = declared.RING_LEN
 
 C_ENABLED = 0
 C_WINDOW_NS = 1
@@ -95,7 +83,13 @@ def config_values(est) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_CASCADE] = 0.0
+    st.pull = st.n_pulls = st.last_hot_ts_ns = st.last_ts_ns = st.ring_pos = 0
+    st.severity = st.max_severity = st.base_num_sz = st.base_den_s = 0.0
+    st.rate_ratio = st.move_sigmas = st.oi_drop_bps_per_min = 0.0
+    for k in range(RING):
+        r = st.ring[k]
+        r.ts_ns = 0
+        r.mid_px = r.open_interest_sz = 0.0
 
 
 @njit(cache=True)
@@ -112,10 +106,10 @@ def severity_of(cfg, rate_ratio, move_sigmas, oi_drop_bps_per_min):
 @njit(cache=True)
 def baseline_rate(st, cfg):
     """The gated baseline volume rate (sz/s), 0 until it holds ``min_baseline_s``."""
-    den = st[S_BASE_DEN]
+    den = st.base_den_s
     if den < cfg[C_MIN_BASE_S] or den <= 0.0:
         return 0.0
-    return st[S_BASE_NUM] / den
+    return st.base_num_sz / den
 
 
 @njit(cache=True)
@@ -123,13 +117,13 @@ def warm(st, cfg, t_ns, mid, oi, rate_5s, rate_30s, sigma_300s_bps_per_sqrt_s):
     if cfg[C_ENABLED] == 0.0:
         return
     # The baseline learns at the weight (1 - severity)^2 of the previous tick.
-    if st[S_LAST_NS] > 0.0 and t_ns > st[S_LAST_NS]:
-        dt_s = min((t_ns - st[S_LAST_NS]) * 1e-9, MAX_STEP_S)
+    if st.last_ts_ns > 0 and t_ns > st.last_ts_ns:
+        dt_s = min((t_ns - st.last_ts_ns) * 1e-9, MAX_STEP_S)
         d = decay(dt_s, cfg[C_BASE_HL_S])
-        w = (1.0 - st[S_SEVERITY]) * (1.0 - st[S_SEVERITY])
-        st[S_BASE_NUM] = d * st[S_BASE_NUM] + w * rate_5s * dt_s
-        st[S_BASE_DEN] = d * st[S_BASE_DEN] + w * dt_s
-    st[S_LAST_NS] = t_ns
+        w = (1.0 - st.severity) * (1.0 - st.severity)
+        st.base_num_sz = d * st.base_num_sz + w * rate_5s * dt_s
+        st.base_den_s = d * st.base_den_s + w * dt_s
+    st.last_ts_ns = t_ns
     base = baseline_rate(st, cfg)
     ratio = min(rate_5s, rate_30s) / base if base > 0.0 else 0.0
     # The newest ring sample at least a window old is the reference point.
@@ -137,16 +131,16 @@ def warm(st, cfg, t_ns, mid, oi, rate_5s, rate_30s, sigma_300s_bps_per_sqrt_s):
     ref_oi = 0.0
     ref_t = 0.0
     for k in range(RING):
-        j = S_RING + 3 * k
-        tk = st[j]
+        r = st.ring[k]
+        tk = float(r.ts_ns)
         if tk > 0.0 and t_ns - tk >= cfg[C_WINDOW_NS] and tk > ref_t:
-            ref_t, ref_mid, ref_oi = tk, st[j + 1], st[j + 2]
-    pos = int(st[S_RING_POS])
-    newest = st[S_RING + 3 * ((pos + RING - 1) % RING)]
-    if newest == 0.0 or t_ns - newest >= cfg[C_WINDOW_NS] / (RING - 2):
-        j = S_RING + 3 * pos
-        st[j], st[j + 1], st[j + 2] = t_ns, mid, oi
-        st[S_RING_POS] = (pos + 1) % RING
+            ref_t, ref_mid, ref_oi = tk, r.mid_px, r.open_interest_sz
+    pos = st.ring_pos
+    newest = st.ring[(pos + RING - 1) % RING].ts_ns
+    if newest == 0 or t_ns - newest >= cfg[C_WINDOW_NS] / (RING - 2):
+        r = st.ring[pos]
+        r.ts_ns, r.mid_px, r.open_interest_sz = t_ns, mid, oi
+        st.ring_pos = (pos + 1) % RING
     move = 0.0
     oi_drop = 0.0
     if ref_t > 0.0 and ref_mid > 0.0 and mid > 0.0:
@@ -155,26 +149,26 @@ def warm(st, cfg, t_ns, mid, oi, rate_5s, rate_30s, sigma_300s_bps_per_sqrt_s):
         move = abs(math.log(mid / ref_mid)) * 1e4 / (sig * math.sqrt(w_s))
         if ref_oi > 0.0 and oi > 0.0:
             oi_drop = (ref_oi - oi) / ref_oi * 1e4 * 60.0 / w_s
-    st[S_RATE_RATIO] = ratio
-    st[S_MOVE_SIGMAS] = move
-    st[S_OI_DROP_BPS_PER_MIN] = oi_drop
+    st.rate_ratio = ratio
+    st.move_sigmas = move
+    st.oi_drop_bps_per_min = oi_drop
     update(st, cfg, t_ns, severity_of(cfg, ratio, move, oi_drop))
 
 
 @njit(cache=True)
 def update(st, cfg, t_ns, sev):
     """Apply a severity in [0, 1]: hysteresis of should_pull_quotes."""
-    st[S_SEVERITY] = sev
-    st[S_MAX_SEVERITY] = max(st[S_MAX_SEVERITY], sev)
+    st.severity = sev
+    st.max_severity = max(st.max_severity, sev)
     if sev >= cfg[C_ENTER]:
-        st[S_LAST_HOT_NS] = t_ns
-        if st[S_PULL] == 0.0:
-            st[S_PULL] = 1.0
-            st[S_N_PULLS] += 1.0
-    elif st[S_PULL] != 0.0 and sev < cfg[C_EXIT] and t_ns - st[S_LAST_HOT_NS] >= cfg[C_HOLD_NS]:
-        st[S_PULL] = 0.0
+        st.last_hot_ts_ns = t_ns
+        if st.pull == 0:
+            st.pull = 1
+            st.n_pulls += 1
+    elif st.pull != 0 and sev < cfg[C_EXIT] and t_ns - st.last_hot_ts_ns >= cfg[C_HOLD_NS]:
+        st.pull = 0
 
 
 @njit(cache=True)
 def tail_multiplier(st, cfg):
-    return 1.0 + (cfg[C_TAIL_MAX] - 1.0) * st[S_SEVERITY]
+    return 1.0 + (cfg[C_TAIL_MAX] - 1.0) * st.severity

@@ -2,13 +2,13 @@
 cross-venue basis and lead-lag against a second stream.
 
 Wiring (for the estimator kernel):
-  Correlation (one state for all coins, not per coin): f8 slice of N_STATE_CORR words,
+  Correlation (one state for all coins, not per coin): a ``MATRIX`` record,
     ``init_corr(st)``; per book/BBO event of any configured coin
     ``corr_on_mid(st, cfg, t_ns, coin, mid_px)``. Outputs: ``corr(st, scale, i, j)``,
     ``beta(st, scale, i, j)``, ``var_bps2(st, scale, i)`` (per sample), ``corr_valid(st, cfg,
     scale)``; scale 0 = fast (~1 min), 1 = medium (~10 min), 2 = slow (~1 h).
-  Cross-venue (one state per pair: our coin A vs reference stream B, e.g. Binance): f8
-    slice of N_STATE_XV words, ``init_xv(st)``; ``xv_on_mid(st, cfg, t_ns, 0, mid_a)`` for
+  Cross-venue (one state per pair: our coin A vs reference stream B, e.g. Binance): a
+    ``CROSS_VENUE`` record, ``init_xv(st)``; ``xv_on_mid(st, cfg, t_ns, 0, mid_a)`` for
     our mid and ``xv_on_mid(st, cfg, t_ns, 1, mid_b)`` for the reference. Outputs:
     ``basis_bps``, ``basis_mean_bps``, ``basis_z``, ``d_basis_bps`` (basis minus its EWMA
     mean, for drift_kalman.obs_basis); ``best_lag(st)`` (samples; > 0 = B leads A),
@@ -37,44 +37,14 @@ import math
 
 from numba import njit
 
-from appliance.estimator.config_b import CorrelationConfig
 from shm_layout.constants import MAX_COINS
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import correlation as declared
 
 LN2 = math.log(2.0)
-N_SCALES = 3
-N_PAIRS = MAX_COINS * (MAX_COINS + 1) // 2
-N_LAGS = 8
-
-# --- correlation state ----------------------------------------------------------------
-S_T_NEXT_NS = 0  # next sample time
-S_T_LAST_NS = 1  # last sample time
-S_N_SAMPLES = 2
-S_MID = 3  # MAX_COINS current mids
-S_PREV = S_MID + MAX_COINS  # MAX_COINS mids at the last sample
-S_COV = S_PREV + MAX_COINS  # N_SCALES x N_PAIRS second moments, bps^2 per sample
-N_STATE_CORR = S_COV + N_SCALES * N_PAIRS
-
-# --- cross-venue state ------------------------------------------------------------------
-X_T_NEXT_NS = 0
-X_T_LAST_NS = 1
-X_MID_A = 2
-X_MID_B = 3
-X_PREV_A = 4
-X_PREV_B = 5
-X_BASIS = 6
-X_BASIS_MEAN = 7
-X_BASIS_VAR = 8
-X_N_BASIS = 9
-X_N_LAG = 10
-X_VAR_A = 11
-X_VAR_B = 12
-X_HEAD = 13  # ring position of the newest return
-X_RING_A = 14  # N_LAGS returns of A
-X_RING_B = X_RING_A + N_LAGS
-X_C_AB = X_RING_B + N_LAGS  # N_LAGS: c_k, B leads A by k
-X_C_BA = X_C_AB + N_LAGS  # N_LAGS: c'_k, A leads B by k (index 0 unused)
-X_STEP_S = X_C_BA + N_LAGS
-N_STATE_XV = X_STEP_S + 1
+N_SCALES = declared.N_SCALES
+N_PAIRS = declared.N_PAIRS
+N_LAGS = declared.N_LAGS
 
 # --- config vector ---------------------------------------------------------------------
 C_ENABLED = 0
@@ -88,7 +58,8 @@ C_LAG_MIN = 9
 N_CONFIG_CORR = 10
 
 
-def config_values(c: CorrelationConfig) -> list[float]:
+def config_values(est: EstimatorConfig) -> list[float]:
+    c = est.correlation
     return [
         1.0 if c.enabled else 0.0,
         c.sample_ms * 1e6,
@@ -115,76 +86,80 @@ def pair_index(i, j):
 
 @njit(cache=True)
 def init_corr(st):
-    st[:N_STATE_CORR] = 0.0
+    st.next_ts_ns = st.last_ts_ns = st.n_samples = 0
+    st.mid_px[:] = 0.0
+    st.prev_px[:] = 0.0
+    st.cov_bps2[:, :] = 0.0
 
 
 @njit(cache=True)
 def _corr_sample(st, cfg, t_ns):
-    if st[S_T_LAST_NS] > 0.0:
-        dt_s = (t_ns - st[S_T_LAST_NS]) * 1e-9
-        n = st[S_N_SAMPLES]
+    if st.last_ts_ns > 0:
+        dt_s = (t_ns - st.last_ts_ns) * 1e-9
+        n = float(st.n_samples)
         for s in range(N_SCALES):
             # a running mean until the sample count reaches the EWMA's window (no start bias)
             a = max(1.0 / (n + 1.0), 1.0 - math.exp(-LN2 * dt_s / cfg[C_HL_S + s]))
-            base = S_COV + s * N_PAIRS
+            cov = st.cov_bps2[s]
             for i in range(MAX_COINS):
-                pi, mi = st[S_PREV + i], st[S_MID + i]
+                pi, mi = st.prev_px[i], st.mid_px[i]
                 if pi <= 0.0 or mi <= 0.0:
                     continue
                 ri = math.log(mi / pi) * 1e4
                 for j in range(i, MAX_COINS):
-                    pj, mj = st[S_PREV + j], st[S_MID + j]
+                    pj, mj = st.prev_px[j], st.mid_px[j]
                     if pj <= 0.0 or mj <= 0.0:
                         continue
                     rj = math.log(mj / pj) * 1e4
-                    k = base + pair_index(i, j)
-                    st[k] += a * (ri * rj - st[k])
-        st[S_N_SAMPLES] += 1.0
+                    k = pair_index(i, j)
+                    cov[k] += a * (ri * rj - cov[k])
+        st.n_samples += 1
     for i in range(MAX_COINS):
-        st[S_PREV + i] = st[S_MID + i]
-    st[S_T_LAST_NS] = t_ns
+        st.prev_px[i] = st.mid_px[i]
+    st.last_ts_ns = t_ns
 
 
 @njit(cache=True)
 def corr_on_mid(st, cfg, t_ns, coin, mid_px):
     """A coin's new mid at t_ns; samples first (with the mids prevailing before t_ns)."""
-    if st[S_T_NEXT_NS] == 0.0:
-        st[S_T_NEXT_NS] = t_ns + cfg[C_SAMPLE_NS]
-        st[S_T_LAST_NS] = t_ns
-    elif t_ns >= st[S_T_NEXT_NS]:
-        _corr_sample(st, cfg, st[S_T_NEXT_NS])
+    if st.next_ts_ns == 0:
+        st.next_ts_ns = t_ns + cfg[C_SAMPLE_NS]
+        st.last_ts_ns = t_ns
+    elif t_ns >= st.next_ts_ns:
+        nxt = float(st.next_ts_ns)
+        _corr_sample(st, cfg, nxt)
         step = cfg[C_SAMPLE_NS]
-        st[S_T_NEXT_NS] += step * (math.floor((t_ns - st[S_T_NEXT_NS]) / step) + 1.0)
+        st.next_ts_ns = nxt + step * (math.floor((t_ns - nxt) / step) + 1.0)
     if mid_px > 0.0:
-        st[S_MID + coin] = mid_px
-        if st[S_PREV + coin] <= 0.0:
-            st[S_PREV + coin] = mid_px
+        st.mid_px[coin] = mid_px
+        if st.prev_px[coin] <= 0.0:
+            st.prev_px[coin] = mid_px
 
 
 @njit(cache=True)
 def var_bps2(st, scale, i):
-    return st[S_COV + scale * N_PAIRS + pair_index(i, i)]
+    return st.cov_bps2[scale, pair_index(i, i)]
 
 
 @njit(cache=True)
 def corr(st, scale, i, j):
-    base = S_COV + scale * N_PAIRS
-    d = st[base + pair_index(i, i)] * st[base + pair_index(j, j)]
-    return st[base + pair_index(i, j)] / math.sqrt(d) if d > 0.0 else 0.0
+    cov = st.cov_bps2[scale]
+    d = cov[pair_index(i, i)] * cov[pair_index(j, j)]
+    return cov[pair_index(i, j)] / math.sqrt(d) if d > 0.0 else 0.0
 
 
 @njit(cache=True)
 def beta(st, scale, i, j):
-    base = S_COV + scale * N_PAIRS
-    v = st[base + pair_index(j, j)]
-    return st[base + pair_index(i, j)] / v if v > 0.0 else 0.0
+    cov = st.cov_bps2[scale]
+    v = cov[pair_index(j, j)]
+    return cov[pair_index(i, j)] / v if v > 0.0 else 0.0
 
 
 @njit(cache=True)
 def corr_valid(st, cfg, scale):
     """1.0 once enough samples were taken for this scale (warm-up scales with half-life)."""
     need = cfg[C_WARMUP] * cfg[C_HL_S + scale] / cfg[C_HL_S]
-    return 1.0 if st[S_N_SAMPLES] >= min(need, 10.0 * cfg[C_WARMUP]) else 0.0
+    return 1.0 if st.n_samples >= min(need, 10.0 * cfg[C_WARMUP]) else 0.0
 
 
 # --- cross-venue basis and lead-lag ------------------------------------------------------
@@ -192,99 +167,106 @@ def corr_valid(st, cfg, scale):
 
 @njit(cache=True)
 def init_xv(st):
-    st[:N_STATE_XV] = 0.0
+    st.next_ts_ns = st.last_ts_ns = st.n_basis = st.n_lag = st.head = 0
+    st.mid_a_px = st.mid_b_px = st.prev_a_px = st.prev_b_px = 0.0
+    st.basis_bps = st.basis_mean_bps = st.basis_var_bps2 = 0.0
+    st.var_a_bps2 = st.var_b_bps2 = st.step_s = 0.0
+    st.ring_a_bps[:] = 0.0
+    st.ring_b_bps[:] = 0.0
+    st.c_ab[:] = 0.0
+    st.c_ba[:] = 0.0
 
 
 @njit(cache=True)
 def _xv_sample(st, cfg, t_ns):
-    a_mid, b_mid = st[X_MID_A], st[X_MID_B]
+    a_mid, b_mid = st.mid_a_px, st.mid_b_px
     if a_mid <= 0.0 or b_mid <= 0.0:
         return
     # basis
     b = (a_mid - b_mid) / b_mid * 1e4
-    st[X_BASIS] = b
-    if st[X_N_BASIS] == 0.0:
-        st[X_BASIS_MEAN] = b
+    st.basis_bps = b
+    if st.n_basis == 0:
+        st.basis_mean_bps = b
     else:
-        dt_s = (t_ns - st[X_T_LAST_NS]) * 1e-9
-        w = max(1.0 / (st[X_N_BASIS] + 1.0), 1.0 - math.exp(-LN2 * dt_s / cfg[C_BASIS_HL_S]))
-        d = b - st[X_BASIS_MEAN]
-        st[X_BASIS_MEAN] += w * d
-        st[X_BASIS_VAR] = (1.0 - w) * (st[X_BASIS_VAR] + w * d * d)
-    st[X_N_BASIS] += 1.0
+        dt_s = (t_ns - st.last_ts_ns) * 1e-9
+        w = max(1.0 / (st.n_basis + 1.0), 1.0 - math.exp(-LN2 * dt_s / cfg[C_BASIS_HL_S]))
+        d = b - st.basis_mean_bps
+        st.basis_mean_bps += w * d
+        st.basis_var_bps2 = (1.0 - w) * (st.basis_var_bps2 + w * d * d)
+    st.n_basis += 1
     # lagged cross moments
-    pa, pb = st[X_PREV_A], st[X_PREV_B]
-    st[X_PREV_A], st[X_PREV_B] = a_mid, b_mid
+    pa, pb = st.prev_a_px, st.prev_b_px
+    st.prev_a_px, st.prev_b_px = a_mid, b_mid
     if pa <= 0.0 or pb <= 0.0:
         return
-    if st[X_T_LAST_NS] > 0.0:
-        st[X_STEP_S] = (t_ns - st[X_T_LAST_NS]) * 1e-9
+    if st.last_ts_ns > 0:
+        st.step_s = (t_ns - st.last_ts_ns) * 1e-9
     ra = math.log(a_mid / pa) * 1e4
     rb = math.log(b_mid / pb) * 1e4
-    head = (int(st[X_HEAD]) + 1) % N_LAGS
-    st[X_HEAD] = head
-    st[X_RING_A + head] = ra
-    st[X_RING_B + head] = rb
-    n = st[X_N_LAG]
-    w = max(1.0 / (n + 1.0), 1.0 - math.exp(-LN2 * st[X_STEP_S] / cfg[C_LAG_HL_S]))
-    st[X_VAR_A] += w * (ra * ra - st[X_VAR_A])
-    st[X_VAR_B] += w * (rb * rb - st[X_VAR_B])
+    head = (st.head + 1) % N_LAGS
+    st.head = head
+    st.ring_a_bps[head] = ra
+    st.ring_b_bps[head] = rb
+    n = float(st.n_lag)
+    w = max(1.0 / (n + 1.0), 1.0 - math.exp(-LN2 * st.step_s / cfg[C_LAG_HL_S]))
+    st.var_a_bps2 += w * (ra * ra - st.var_a_bps2)
+    st.var_b_bps2 += w * (rb * rb - st.var_b_bps2)
     for k in range(N_LAGS):
         if k > n:
             break  # the ring does not hold that lag yet
         idx = (head - k) % N_LAGS
-        st[X_C_AB + k] += w * (ra * st[X_RING_B + idx] - st[X_C_AB + k])
+        st.c_ab[k] += w * (ra * st.ring_b_bps[idx] - st.c_ab[k])
         if k > 0:
-            st[X_C_BA + k] += w * (rb * st[X_RING_A + idx] - st[X_C_BA + k])
-    st[X_N_LAG] = n + 1.0
+            st.c_ba[k] += w * (rb * st.ring_a_bps[idx] - st.c_ba[k])
+    st.n_lag += 1
 
 
 @njit(cache=True)
 def xv_on_mid(st, cfg, t_ns, stream, mid_px):
     """stream 0 = our coin (A), 1 = the reference (B); samples before applying the mid."""
-    if st[X_T_NEXT_NS] == 0.0:
-        st[X_T_NEXT_NS] = t_ns + cfg[C_LAG_NS]
-    elif t_ns >= st[X_T_NEXT_NS]:
-        g = st[X_T_NEXT_NS]
+    if st.next_ts_ns == 0:
+        st.next_ts_ns = t_ns + cfg[C_LAG_NS]
+    elif t_ns >= st.next_ts_ns:
+        g = float(st.next_ts_ns)
         _xv_sample(st, cfg, g)
-        st[X_T_LAST_NS] = g
+        st.last_ts_ns = g
         step = cfg[C_LAG_NS]
-        st[X_T_NEXT_NS] += step * (math.floor((t_ns - g) / step) + 1.0)
+        st.next_ts_ns = g + step * (math.floor((t_ns - g) / step) + 1.0)
     if mid_px > 0.0:
         if stream == 0:
-            st[X_MID_A] = mid_px
+            st.mid_a_px = mid_px
         else:
-            st[X_MID_B] = mid_px
+            st.mid_b_px = mid_px
 
 
 @njit(cache=True)
 def basis_bps(st):
-    return st[X_BASIS]
+    return st.basis_bps
 
 
 @njit(cache=True)
 def basis_mean_bps(st):
-    return st[X_BASIS_MEAN]
+    return st.basis_mean_bps
 
 
 @njit(cache=True)
 def basis_z(st):
-    v = st[X_BASIS_VAR]
-    return (st[X_BASIS] - st[X_BASIS_MEAN]) / math.sqrt(v) if v > 0.0 else 0.0
+    v = st.basis_var_bps2
+    return (st.basis_bps - st.basis_mean_bps) / math.sqrt(v) if v > 0.0 else 0.0
 
 
 @njit(cache=True)
 def d_basis_bps(st):
-    return st[X_BASIS] - st[X_BASIS_MEAN]
+    return st.basis_bps - st.basis_mean_bps
 
 
 @njit(cache=True)
 def lag_corr(st, lag):
     """rho at a lag in samples: > 0 = B leads A by lag, < 0 = A leads B."""
-    d = st[X_VAR_A] * st[X_VAR_B]
+    d = st.var_a_bps2 * st.var_b_bps2
     if d <= 0.0 or abs(lag) >= N_LAGS:
         return 0.0
-    c = st[X_C_AB + lag] if lag >= 0 else st[X_C_BA - lag]
+    c = st.c_ab[lag] if lag >= 0 else st.c_ba[-lag]
     return c / math.sqrt(d)
 
 
@@ -316,10 +298,10 @@ def lead_confidence(st, cfg):
 @njit(cache=True)
 def lead_bps_per_s(st, cfg):
     """Predicted move of A over the next grid step from B's recent returns, per second."""
-    if lead_confidence(st, cfg) == 0.0 or st[X_VAR_B] <= 0.0 or st[X_STEP_S] <= 0.0:
+    if lead_confidence(st, cfg) == 0.0 or st.var_b_bps2 <= 0.0 or st.step_s <= 0.0:
         return 0.0
-    head = int(st[X_HEAD])
+    head = st.head
     pred = 0.0
     for k in range(1, N_LAGS):
-        pred += st[X_C_AB + k] / st[X_VAR_B] * st[X_RING_B + (head + 1 - k) % N_LAGS]
-    return pred / st[X_STEP_S]
+        pred += st.c_ab[k] / st.var_b_bps2 * st.ring_b_bps[(head + 1 - k) % N_LAGS]
+    return pred / st.step_s

@@ -1,7 +1,7 @@
 """Kalman drift filter with Ornstein-Uhlenbeck dynamics (seed 003 phases 1, 5, 7, 8).
 
 Wiring (for the estimator kernel):
-  state: its own f8 slice of N_STATE_DRIFT words; ``init(st, cfg)`` once.
+  state: the record shm_layout/estimators/drift_kalman.py declares; ``init(st, cfg)`` once.
   hot tier, every quote cycle / book event:
     ``hot_tier(st, cfg, t_ns, z_book, r_book, n_book, flow_imb, kappa_total)``
     (book composite from ``book_micro.drift_observations``; flow imbalance in
@@ -37,24 +37,9 @@ import math
 
 from numba import njit
 
-from appliance.estimator.config_b import DriftKalmanConfig
+from shm_layout.estimators import EstimatorConfig
 
-# --- state words --------------------------------------------------------------
-S_MU = 0  # drift, bps/s
-S_P = 1  # posterior variance, bps^2/s^2
-S_THETA = 2  # 1/s
-S_Q = 3  # process noise, bps^2/s^3
-S_T_NS = 4  # event time of the last predict
-S_N_UPDATES = 5
-S_NIS = 6  # EWMA normalized squared error of adaptation
-S_N_ADAPT = 7
-S_LAST_Z = 8
-S_LAST_R = 9
-S_LAST_K = 10
-S_T_HOT = 11  # event time of the last observation of each tier (R scaling)
-S_T_WARM = 12
-S_T_COLD = 13
-N_STATE_DRIFT = 14
+TIER_HOT, TIER_WARM, TIER_COLD = 0, 1, 2  # index of tier_obs_ts_ns
 
 # --- config vector -------------------------------------------------------------
 C_ENABLED = 0
@@ -90,7 +75,8 @@ C_CYCLE_NS = 29  # the quote cycle the observation noises are written for; 0 = n
 N_CONFIG_DRIFT = 30
 
 
-def config_values(c: DriftKalmanConfig) -> list[float]:
+def config_values(est: EstimatorConfig) -> list[float]:
+    c = est.drift
     v = [0.0] * N_CONFIG_DRIFT
     v[C_ENABLED] = 1.0 if c.enabled else 0.0
     v[C_THETA] = c.theta_per_s
@@ -118,28 +104,30 @@ def config_values(c: DriftKalmanConfig) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_DRIFT] = 0.0
-    st[S_P] = cfg[C_P0]
-    st[S_THETA] = cfg[C_THETA]
-    st[S_Q] = cfg[C_Q]
-    st[S_NIS] = 1.0
+    st.mu_bps_per_s = st.last_z = st.last_r = st.last_gain = 0.0
+    st.last_predict_ts_ns = st.n_updates = st.n_adapt = 0
+    st.tier_obs_ts_ns[:] = 0
+    st.p_bps2_per_s2 = cfg[C_P0]
+    st.theta_per_s = cfg[C_THETA]
+    st.q_bps2_per_s3 = cfg[C_Q]
+    st.nis = 1.0
 
 
 @njit(cache=True)
 def predict(st, t_ns):
     """OU propagation to event time t_ns (a no-op the first time and backwards)."""
-    if st[S_T_NS] == 0.0:
-        st[S_T_NS] = t_ns
+    if st.last_predict_ts_ns == 0:
+        st.last_predict_ts_ns = t_ns
         return
-    dt_s = (t_ns - st[S_T_NS]) * 1e-9
+    dt_s = (t_ns - st.last_predict_ts_ns) * 1e-9
     if dt_s <= 0.0:
         return
-    th = st[S_THETA]
+    th = st.theta_per_s
     e1 = math.exp(-th * dt_s)
     e2 = e1 * e1  # one exp per event: this runs on every book
-    st[S_MU] *= e1
-    st[S_P] = st[S_P] * e2 + st[S_Q] * (1.0 - e2) / (2.0 * th)
-    st[S_T_NS] = t_ns
+    st.mu_bps_per_s *= e1
+    st.p_bps2_per_s2 = st.p_bps2_per_s2 * e2 + st.q_bps2_per_s3 * (1.0 - e2) / (2.0 * th)
+    st.last_predict_ts_ns = t_ns
 
 
 @njit(cache=True)
@@ -147,14 +135,14 @@ def kalman_update(st, cfg, z, r):
     """One observation z (bps/s) with noise variance r; returns the gain K."""
     if not (r > 0.0 and math.isfinite(z) and math.isfinite(r)):
         return 0.0
-    p = st[S_P]
+    p = st.p_bps2_per_s2
     k = p / (p + r)
-    st[S_MU] += k * (z - st[S_MU])
-    st[S_P] = max((1.0 - k) * p, cfg[C_PMIN])
-    st[S_N_UPDATES] += 1.0
-    st[S_LAST_Z] = z
-    st[S_LAST_R] = r
-    st[S_LAST_K] = k
+    st.mu_bps_per_s += k * (z - st.mu_bps_per_s)
+    st.p_bps2_per_s2 = max((1.0 - k) * p, cfg[C_PMIN])
+    st.n_updates += 1
+    st.last_z = z
+    st.last_r = r
+    st.last_gain = k
     return k
 
 
@@ -185,17 +173,17 @@ def composite_update(st, cfg, z, r, n):
 def cycle_scale(st, cfg, slot, t_ns):
     """R multiplier of a tier observing now: cycle / dt since its last observation
     (>= 1; 1 the first time; inf when no time passed: nothing new to learn)."""
-    last = st[slot]
+    last = st.tier_obs_ts_ns[slot]
     cyc = cfg[C_CYCLE_NS]
     if cyc <= 0.0:
         return 1.0
-    if last <= 0.0:
-        st[slot] = t_ns
+    if last <= 0:
+        st.tier_obs_ts_ns[slot] = t_ns
         return 1.0
     dt = t_ns - last
     if dt <= 0.0:
         return math.inf
-    st[slot] = t_ns
+    st.tier_obs_ts_ns[slot] = t_ns
     return max(cyc / dt, 1.0)
 
 
@@ -287,7 +275,7 @@ def hot_tier(st, cfg, t_ns, z_book, r_book, n_book, flow_imb, kappa_total):
     if cfg[C_ENABLED] == 0.0:
         return
     predict(st, t_ns)
-    scale = cycle_scale(st, cfg, S_T_HOT, t_ns)
+    scale = cycle_scale(st, cfg, TIER_HOT, t_ns)
     if not math.isfinite(scale):
         return
     zc, rc = composite(z_book, r_book, n_book)
@@ -301,7 +289,7 @@ def warm_tier(st, cfg, t_ns, excess_buy, excess_sell, total_intensity, size_z_bi
     if cfg[C_ENABLED] == 0.0:
         return
     predict(st, t_ns)
-    scale = cycle_scale(st, cfg, S_T_WARM, t_ns)
+    scale = cycle_scale(st, cfg, TIER_WARM, t_ns)
     if not math.isfinite(scale):
         return
     obs_hawkes(st, cfg, excess_buy, excess_sell, total_intensity, scale)
@@ -314,7 +302,7 @@ def cold_tier(st, cfg, t_ns, lead_bps_per_s, lead_confidence, funding_z, funding
     if cfg[C_ENABLED] == 0.0:
         return
     predict(st, t_ns)
-    scale = cycle_scale(st, cfg, S_T_COLD, t_ns)
+    scale = cycle_scale(st, cfg, TIER_COLD, t_ns)
     if not math.isfinite(scale):
         return
     obs_lead(st, cfg, lead_bps_per_s, lead_confidence, scale)
@@ -329,17 +317,17 @@ def adapt(st, cfg, realized_drift_bps_per_s, r_realized):
     """Compare the filter with the drift realized over a markout; nudge theta and q."""
     if cfg[C_ADAPT] == 0.0:
         return
-    e = realized_drift_bps_per_s - st[S_MU]
-    nis = e * e / (st[S_P] + max(r_realized, 1e-9))
+    e = realized_drift_bps_per_s - st.mu_bps_per_s
+    nis = e * e / (st.p_bps2_per_s2 + max(r_realized, 1e-9))
     a = 1.0 - math.exp(-math.log(2.0) / cfg[C_ADAPT_HL])
-    st[S_NIS] += a * (nis - st[S_NIS])
-    st[S_N_ADAPT] += 1.0
-    if st[S_NIS] > 1.0:  # errors larger than the filter believes: react faster
-        th, q = st[S_THETA] * 1.01, st[S_Q] * 1.05
+    st.nis += a * (nis - st.nis)
+    st.n_adapt += 1
+    if st.nis > 1.0:  # errors larger than the filter believes: react faster
+        th, q = st.theta_per_s * 1.01, st.q_bps2_per_s3 * 1.05
     else:
-        th, q = st[S_THETA] * 0.99, st[S_Q] * 0.95
-    st[S_THETA] = min(max(th, cfg[C_THETA_MIN]), cfg[C_THETA_MAX])
-    st[S_Q] = min(max(q, cfg[C_Q_MIN]), cfg[C_Q_MAX])
+        th, q = st.theta_per_s * 0.99, st.q_bps2_per_s3 * 0.95
+    st.theta_per_s = min(max(th, cfg[C_THETA_MIN]), cfg[C_THETA_MAX])
+    st.q_bps2_per_s3 = min(max(q, cfg[C_Q_MIN]), cfg[C_Q_MAX])
 
 
 # --- outputs -----------------------------------------------------------------------------
@@ -347,21 +335,21 @@ def adapt(st, cfg, realized_drift_bps_per_s, r_realized):
 
 @njit(cache=True)
 def drift_bps_per_s(st):
-    return st[S_MU]
+    return st.mu_bps_per_s
 
 
 @njit(cache=True)
 def drift_std_bps_per_s(st):
-    return math.sqrt(st[S_P])
+    return math.sqrt(st.p_bps2_per_s2)
 
 
 @njit(cache=True)
 def confidence(st, cfg):
     """1 - P / P0, in [.., 1): 0 at the prior."""
-    return 1.0 - st[S_P] / cfg[C_P0]
+    return 1.0 - st.p_bps2_per_s2 / cfg[C_P0]
 
 
 @njit(cache=True)
 def out_of_band(st, cfg):
     """1.0 when the drift left its uncertainty band: |mu| > band_sigmas * sqrt(P)."""
-    return 1.0 if abs(st[S_MU]) > cfg[C_BAND] * math.sqrt(st[S_P]) else 0.0
+    return 1.0 if abs(st.mu_bps_per_s) > cfg[C_BAND] * math.sqrt(st.p_bps2_per_s2) else 0.0

@@ -7,21 +7,12 @@ coming through) is bearish. Sizes are compared in logs (they are skewed):
   z(side) = (fast_side - baseline mean) / baseline std, 0 until MIN_FILLS fills in all
   and MIN_SIDE fills on that side, clipped to +-Z_MAX.
 Feeds ``drift_kalman.obs_fill_size(size_z_bid, size_z_ask)`` at the warm tier (its own
-alpha switches it off). State: an f8 slice of N_STATE_FSIZE words.
+alpha switches it off). State: the record ``shm_layout/estimators/fill_size.py`` declares.
 """
 
 import math
 
 from numba import njit
-
-S_MEAN = 0
-S_VAR = 1
-S_N = 2
-S_BID = 3  # fast EWMA of ln(size) of fills on our bid (we bought)
-S_ASK = 4
-S_N_BID = 5
-S_N_ASK = 6
-N_STATE_FSIZE = 8
 
 BASE_ALPHA = 0.02  # ~50 fills
 FAST_ALPHA = 0.2  # ~5 fills
@@ -32,7 +23,8 @@ Z_MAX = 4.0
 
 @njit(cache=True)
 def init(st):
-    st[:N_STATE_FSIZE] = 0.0
+    st.mean_ln_sz = st.var_ln_sz = st.bid_ln_sz = st.ask_ln_sz = 0.0
+    st.n_fills = st.n_bid_fills = st.n_ask_fills = 0
 
 
 @njit(cache=True)
@@ -41,24 +33,26 @@ def on_fill(st, side, sz):
     if not (sz > 0.0 and math.isfinite(sz)):
         return
     x = math.log(sz)
-    n = st[S_N]
+    n = st.n_fills
     a = max(1.0 / (n + 1.0), BASE_ALPHA)
-    d = x - st[S_MEAN]
-    st[S_MEAN] += a * d
-    st[S_VAR] = (1.0 - a) * (st[S_VAR] + a * d * d)
-    st[S_N] = n + 1.0
-    o, k = (S_BID, S_N_BID) if side > 0 else (S_ASK, S_N_ASK)
-    b = max(1.0 / (st[k] + 1.0), FAST_ALPHA)
-    st[o] += b * (x - st[o])
-    st[k] += 1.0
+    d = x - st.mean_ln_sz
+    st.mean_ln_sz += a * d
+    st.var_ln_sz = (1.0 - a) * (st.var_ln_sz + a * d * d)
+    st.n_fills = n + 1
+    if side > 0:
+        st.bid_ln_sz += max(1.0 / (st.n_bid_fills + 1.0), FAST_ALPHA) * (x - st.bid_ln_sz)
+        st.n_bid_fills += 1
+    else:
+        st.ask_ln_sz += max(1.0 / (st.n_ask_fills + 1.0), FAST_ALPHA) * (x - st.ask_ln_sz)
+        st.n_ask_fills += 1
 
 
 @njit(cache=True)
 def zscore(st, side):
     """z of recent fill sizes on ``side`` (+1 our bid) against the baseline."""
-    o, k = (S_BID, S_N_BID) if side > 0 else (S_ASK, S_N_ASK)
-    if st[S_N] < MIN_FILLS or st[k] < MIN_SIDE:
+    fast, n_side = (st.bid_ln_sz, st.n_bid_fills) if side > 0 else (st.ask_ln_sz, st.n_ask_fills)
+    if st.n_fills < MIN_FILLS or n_side < MIN_SIDE:
         return 0.0
-    sd = math.sqrt(max(st[S_VAR], 1e-6))  # equal sizes: a floor, so a change still shows
-    z = (st[o] - st[S_MEAN]) / sd
+    sd = math.sqrt(max(st.var_ln_sz, 1e-6))  # equal sizes: a floor, so a change still shows
+    z = (fast - st.mean_ln_sz) / sd
     return min(max(z, -Z_MAX), Z_MAX)

@@ -17,19 +17,11 @@ opposite sign, which contradicts its own test); and the flow drift observation
 
 from numba import njit
 
+from shm_layout.estimators.flow import N_HORIZONS as N_H  # four + the legacy one (index 4)
+
 from .emath import LN2, clamp, decay
 
 HORIZONS_S = (1.0, 5.0, 30.0, 300.0)
-N_H = 5  # four horizons + the legacy one (index 4)
-
-S_LAST_NS = 0
-S_B = 1  # B_h at 1 + h
-S_S = 6  # S_h at 6 + h
-S_N = 11  # trade count at 11 + h
-S_N_TRADES = 16
-S_LAST_TRADE_NS = 17
-S_FIRST_NS = 18  # first trade: rates are bias-corrected while the sums fill up
-N_STATE_FLOW = 20
 
 C_HL = 0  # .. 4: half-lives
 C_DRIFT_SCALE = 5
@@ -43,33 +35,38 @@ def config_values(est) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_FLOW] = 0.0
+    st.last_ts_ns = st.first_ts_ns = st.last_trade_ts_ns = st.n_trades = 0
+    st.buy_sz[:] = 0.0
+    st.sell_sz[:] = 0.0
+    st.trades[:] = 0.0
 
 
 @njit(cache=True)
 def on_trade(st, cfg, t_ns, side, sz):
-    if st[S_LAST_NS] > 0.0 and t_ns > st[S_LAST_NS]:
-        dt_s = (t_ns - st[S_LAST_NS]) * 1e-9
+    if st.last_ts_ns > 0 and t_ns > st.last_ts_ns:
+        dt_s = (t_ns - st.last_ts_ns) * 1e-9
         for h in range(N_H):
             d = decay(dt_s, cfg[C_HL + h])
-            st[S_B + h] *= d
-            st[S_S + h] *= d
-            st[S_N + h] *= d
-    if st[S_FIRST_NS] == 0.0:
-        st[S_FIRST_NS] = t_ns
-    st[S_LAST_NS] = t_ns
-    st[S_LAST_TRADE_NS] = t_ns
-    st[S_N_TRADES] += 1.0
-    off = S_B if side > 0 else S_S
+            st.buy_sz[h] *= d
+            st.sell_sz[h] *= d
+            st.trades[h] *= d
+    if st.first_ts_ns == 0:
+        st.first_ts_ns = t_ns
+    st.last_ts_ns = t_ns
+    st.last_trade_ts_ns = t_ns
+    st.n_trades += 1
     for h in range(N_H):
-        st[off + h] += sz
-        st[S_N + h] += 1.0
+        if side > 0:
+            st.buy_sz[h] += sz
+        else:
+            st.sell_sz[h] += sz
+        st.trades[h] += 1.0
 
 
 @njit(cache=True)
 def imbalance(st, h):
-    b = st[S_B + h]
-    s = st[S_S + h]
+    b = st.buy_sz[h]
+    s = st.sell_sz[h]
     return (b - s) / (b + s) if b + s > 0.0 else 0.0
 
 
@@ -79,24 +76,24 @@ def _rate(st, cfg, t_ns, h, total):
     far: a 300 s rate one minute after the first trade is not 13 % of the truth
     (which read as a 7x volume burst to the cascade detector at every start)."""
     hl = cfg[C_HL + h]
-    seen_s = max((t_ns - st[S_FIRST_NS]) * 1e-9, 1.0) if st[S_FIRST_NS] > 0.0 else 1.0
+    seen_s = max((t_ns - st.first_ts_ns) * 1e-9, 1.0) if st.first_ts_ns > 0 else 1.0
     filled = 1.0 - decay(seen_s, hl)
-    return total * decay((t_ns - st[S_LAST_NS]) * 1e-9, hl) * LN2 / hl / filled
+    return total * decay((t_ns - st.last_ts_ns) * 1e-9, hl) * LN2 / hl / filled
 
 
 @njit(cache=True)
 def buy_rate(st, cfg, t_ns, h):
-    return _rate(st, cfg, t_ns, h, st[S_B + h])
+    return _rate(st, cfg, t_ns, h, st.buy_sz[h])
 
 
 @njit(cache=True)
 def sell_rate(st, cfg, t_ns, h):
-    return _rate(st, cfg, t_ns, h, st[S_S + h])
+    return _rate(st, cfg, t_ns, h, st.sell_sz[h])
 
 
 @njit(cache=True)
 def trade_rate(st, cfg, t_ns, h):
-    return _rate(st, cfg, t_ns, h, st[S_N + h])
+    return _rate(st, cfg, t_ns, h, st.trades[h])
 
 
 @njit(cache=True)

@@ -21,20 +21,6 @@ from numba import njit
 
 from .emath import clamp, decay
 
-S_LAST_CTX_NS = 0
-S_LAST_OBS_NS = 1
-S_N_OBS = 2
-S_RATE = 3
-S_MEAN = 4
-S_VAR = 5
-S_PREM = 6
-S_PREM_N = 7
-S_MARK = 8
-S_ORACLE = 9
-S_OI = 10
-S_PREDICTED = 11
-N_STATE_FUNDING = 16
-
 C_ENABLED = 0
 C_SAMPLE_NS = 1
 C_HL_OBS = 2
@@ -56,71 +42,73 @@ def config_values(est) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_FUNDING] = 0.0
+    st.last_ctx_ts_ns = st.last_obs_ts_ns = st.n_obs = st.n_premium = 0
+    st.rate_per_h = st.mean_per_h = st.var_per_h2 = st.premium = 0.0
+    st.mark_px = st.oracle_px = st.open_interest_sz = st.predicted_per_h = 0.0
 
 
 @njit(cache=True)
 def on_ctx(st, cfg, t_ns, rate_per_h, mark_px, oracle_px, open_interest):
-    dt_s = (t_ns - st[S_LAST_CTX_NS]) * 1e-9 if st[S_LAST_CTX_NS] > 0.0 else 0.0
-    st[S_LAST_CTX_NS] = t_ns
-    st[S_MARK] = mark_px
-    st[S_ORACLE] = oracle_px
-    st[S_OI] = open_interest
+    dt_s = (t_ns - st.last_ctx_ts_ns) * 1e-9 if st.last_ctx_ts_ns > 0 else 0.0
+    st.last_ctx_ts_ns = t_ns
+    st.mark_px = mark_px
+    st.oracle_px = oracle_px
+    st.open_interest_sz = open_interest
     if math.isfinite(rate_per_h):
-        st[S_RATE] = rate_per_h
+        st.rate_per_h = rate_per_h
     if mark_px > 0.0 and oracle_px > 0.0:
         p = (mark_px - oracle_px) / oracle_px
-        if st[S_PREM_N] == 0.0:
-            st[S_PREM] = p
+        if st.n_premium == 0:
+            st.premium = p
         else:
-            st[S_PREM] += (1.0 - decay(dt_s, cfg[C_PREM_HL])) * (p - st[S_PREM])
-        st[S_PREM_N] += 1.0
+            st.premium += (1.0 - decay(dt_s, cfg[C_PREM_HL])) * (p - st.premium)
+        st.n_premium += 1
     if not math.isfinite(rate_per_h):
         return
-    if st[S_N_OBS] > 0.0 and t_ns - st[S_LAST_OBS_NS] < cfg[C_SAMPLE_NS]:
+    if st.n_obs > 0 and t_ns - st.last_obs_ts_ns < cfg[C_SAMPLE_NS]:
         return
-    st[S_LAST_OBS_NS] = t_ns
+    st.last_obs_ts_ns = t_ns
     x = rate_per_h
-    if st[S_N_OBS] == 0.0:
-        st[S_MEAN] = x
-        st[S_VAR] = 0.0
+    if st.n_obs == 0:
+        st.mean_per_h = x
+        st.var_per_h2 = 0.0
     else:
         a = 1.0 - decay(1.0, cfg[C_HL_OBS])
-        prev = st[S_MEAN]
-        st[S_MEAN] += a * (x - prev)
-        st[S_VAR] = (1.0 - a) * (st[S_VAR] + a * (x - prev) * (x - prev))
-    st[S_N_OBS] += 1.0
+        prev = st.mean_per_h
+        st.mean_per_h += a * (x - prev)
+        st.var_per_h2 = (1.0 - a) * (st.var_per_h2 + a * (x - prev) * (x - prev))
+    st.n_obs += 1
 
 
 @njit(cache=True)
 def warmed_up(st, cfg):
-    return st[S_N_OBS] >= cfg[C_WARMUP]
+    return st.n_obs >= cfg[C_WARMUP]
 
 
 @njit(cache=True)
 def std(st, cfg):
-    return max(math.sqrt(st[S_VAR]), cfg[C_STD_FLOOR])
+    return max(math.sqrt(st.var_per_h2), cfg[C_STD_FLOOR])
 
 
 @njit(cache=True)
 def zscore(st, cfg):
     if not warmed_up(st, cfg):
         return 0.0
-    return (st[S_RATE] - st[S_MEAN]) / std(st, cfg)
+    return (st.rate_per_h - st.mean_per_h) / std(st, cfg)
 
 
 @njit(cache=True)
 def premium(st):
-    return st[S_PREM] if st[S_PREM_N] > 0.0 else 0.0
+    return st.premium if st.n_premium > 0 else 0.0
 
 
 @njit(cache=True)
 def predicted(st, cfg):
     """Predicted funding rate per hour."""
-    if st[S_PREM_N] > 0.0:
-        p = st[S_PREM]
+    if st.n_premium > 0:
+        p = st.premium
         return (p + clamp(cfg[C_INTEREST] - p, -cfg[C_CLAMP], cfg[C_CLAMP])) / 8.0
-    return st[S_MEAN] if st[S_N_OBS] > 0.0 else st[S_RATE]
+    return st.mean_per_h if st.n_obs > 0 else st.rate_per_h
 
 
 @njit(cache=True)

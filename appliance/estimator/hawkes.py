@@ -23,24 +23,6 @@ from numba import njit
 
 from .emath import LN2, clamp
 
-# per-side block
-P_LAST_NS = 0
-P_R = 1
-P_S = 2
-P_MU = 3
-P_ALPHA = 4
-P_BETA = 5
-P_A0 = 6
-P_A1 = 7
-P_A2 = 8
-P_N = 9
-P_T = 10
-P_EVENTS = 11
-P_W = 14
-S_BUY = 0
-S_SELL = P_W
-N_STATE_HAWKES = 2 * P_W + 4
-
 C_ENABLED = 0
 C_MU0 = 1
 C_ALPHA0 = 2
@@ -58,68 +40,82 @@ def config_values(est) -> list[float]:
 
 
 @njit(cache=True)
+def _init_side(sd, cfg):
+    sd.last_ts_ns = sd.n_events = 0
+    sd.r = sd.s = 0.0
+    sd.a0 = sd.a1 = sd.a2 = sd.n = sd.t_s = 0.0
+    sd.mu_per_s = cfg[C_MU0]
+    sd.alpha_per_s = cfg[C_ALPHA0]
+    sd.beta_per_s = cfg[C_BETA0]
+
+
+@njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_HAWKES] = 0.0
-    for o in (S_BUY, S_SELL):
-        st[o + P_MU] = cfg[C_MU0]
-        st[o + P_ALPHA] = cfg[C_ALPHA0]
-        st[o + P_BETA] = cfg[C_BETA0]
+    _init_side(st.buy, cfg)
+    _init_side(st.sell, cfg)
 
 
 @njit(cache=True)
 def on_event(st, cfg, t_ns, side):
     """One trade event of ``side`` (+1 buy aggressor, -1 sell) at event time t_ns."""
-    o = S_BUY if side > 0 else S_SELL
-    last = st[o + P_LAST_NS]
-    if last > 0.0 and t_ns <= last:
+    if side > 0:
+        _on_side_event(st.buy, cfg, t_ns)
+    else:
+        _on_side_event(st.sell, cfg, t_ns)
+
+
+@njit(cache=True)
+def _on_side_event(sd, cfg, t_ns):
+    last = sd.last_ts_ns
+    if last > 0 and t_ns <= last:
         return  # same instant: the same order sweeping levels, one event
-    mu, alpha, beta = st[o + P_MU], st[o + P_ALPHA], st[o + P_BETA]
-    if last == 0.0:
+    mu, alpha, beta = sd.mu_per_s, sd.alpha_per_s, sd.beta_per_s
+    if last == 0:
         r = 0.0
         s = 0.0
         dt = 0.0
     else:
         dt = (t_ns - last) * 1e-9
         e = math.exp(-beta * dt)
-        r_prev = st[o + P_R] + 1.0
+        r_prev = sd.r + 1.0
         r = e * r_prev
-        s = e * (st[o + P_S] + dt * r_prev)
-    st[o + P_R] = r
-    st[o + P_S] = s
-    st[o + P_LAST_NS] = t_ns
+        s = e * (sd.s + dt * r_prev)
+    sd.r = r
+    sd.s = s
+    sd.last_ts_ns = t_ns
     lam = mu + alpha * r
     f = cfg[C_FORGET]
-    st[o + P_A0] = f * st[o + P_A0] + mu / lam
-    st[o + P_A1] = f * st[o + P_A1] + alpha * r / lam
-    st[o + P_A2] = f * st[o + P_A2] + alpha * s / lam
-    st[o + P_N] = f * st[o + P_N] + 1.0
-    st[o + P_T] = f * st[o + P_T] + dt
-    st[o + P_EVENTS] += 1.0
-    if st[o + P_EVENTS] >= cfg[C_MIN_EVENTS] and st[o + P_T] > 0.0 and st[o + P_A2] > 0.0:
-        st[o + P_MU] = max(st[o + P_A0] / st[o + P_T], 1e-6)
-        nb = clamp(st[o + P_A1] / st[o + P_N], 0.0, cfg[C_MAX_BRANCH])
-        b = clamp(st[o + P_A1] / st[o + P_A2], 1e-3, 1e4)
-        st[o + P_BETA] = b
-        st[o + P_ALPHA] = nb * b
+    sd.a0 = f * sd.a0 + mu / lam
+    sd.a1 = f * sd.a1 + alpha * r / lam
+    sd.a2 = f * sd.a2 + alpha * s / lam
+    sd.n = f * sd.n + 1.0
+    sd.t_s = f * sd.t_s + dt
+    sd.n_events += 1
+    if sd.n_events >= cfg[C_MIN_EVENTS] and sd.t_s > 0.0 and sd.a2 > 0.0:
+        sd.mu_per_s = max(sd.a0 / sd.t_s, 1e-6)
+        nb = clamp(sd.a1 / sd.n, 0.0, cfg[C_MAX_BRANCH])
+        b = clamp(sd.a1 / sd.a2, 1e-3, 1e4)
+        sd.beta_per_s = b
+        sd.alpha_per_s = nb * b
 
 
 @njit(cache=True)
-def intensity(st, o, t_ns):
-    """lambda of the side at offset o at event time t_ns (1/s)."""
-    last = st[o + P_LAST_NS]
-    if last == 0.0:
-        return st[o + P_MU]
+def intensity(sd, t_ns):
+    """lambda of one side at event time t_ns (1/s)."""
+    last = sd.last_ts_ns
+    if last == 0:
+        return sd.mu_per_s
     dt = max(t_ns - last, 0.0) * 1e-9
-    return st[o + P_MU] + st[o + P_ALPHA] * (st[o + P_R] + 1.0) * math.exp(-st[o + P_BETA] * dt)
+    return sd.mu_per_s + sd.alpha_per_s * (sd.r + 1.0) * math.exp(-sd.beta_per_s * dt)
 
 
 @njit(cache=True)
 def outputs(st, t_ns):
     """(lambda_buy, lambda_sell, imbalance, excess_buy, excess_sell), intensities in 1/s."""
-    lb = intensity(st, S_BUY, t_ns)
-    ls = intensity(st, S_SELL, t_ns)
+    lb = intensity(st.buy, t_ns)
+    ls = intensity(st.sell, t_ns)
     imb = (lb - ls) / (lb + ls) if lb + ls > 0.0 else 0.0
-    return lb, ls, imb, lb - st[S_BUY + P_MU], ls - st[S_SELL + P_MU]
+    return lb, ls, imb, lb - st.buy.mu_per_s, ls - st.sell.mu_per_s
 
 
 @njit(cache=True)
@@ -131,4 +127,4 @@ def drift_observation(st, cfg, t_ns):
 
 @njit(cache=True)
 def warmed_up(st, cfg):
-    return min(st[S_BUY + P_EVENTS], st[S_SELL + P_EVENTS]) >= cfg[C_MIN_EVENTS]
+    return min(st.buy.n_events, st.sell.n_events) >= cfg[C_MIN_EVENTS]

@@ -23,39 +23,9 @@ import math
 
 from numba import njit
 
-from .emath import decay
+from shm_layout.estimators.kappa import RING_LEN as RING
 
-S_MEAN_D = 0
-S_MEAN_D_BID = 1
-S_MEAN_D_ASK = 2
-S_N = 3
-S_N_BID = 4
-S_N_ASK = 5
-S_RING_POS = 6
-S_RING_N = 7
-S_KS_D = 8
-S_KS_STAT = 9  # the modified statistic compared with ks_critical
-S_KS_REJECT = 10
-S_MODEL = 11  # 0 exponential, 1 power law
-S_LOMAX_A = 12
-S_LOMAX_S = 13
-S_KS_D_POW = 14
-S_KAPPA_FILL = 15  # chosen model, both sides
-S_KAPPA_BOOK = 16
-S_KAPPA = 17  # published (fill, else book, else prior)
-S_KAPPA_LO = 18
-S_KAPPA_HI = 19
-S_KAPPA_BID = 20
-S_KAPPA_ASK = 21
-S_MULT_BID = 22
-S_MULT_ASK = 23
-S_LAST_NS = 24
-S_MODEL_SCALE = 25  # kappa_fill / (1 / mean d): power-law correction applied per side
-S_KS_AT_N = 26  # trade count at the last K-S test: an unchanged sample is not retested
-S_RING = 32
-RING = 256
-S_SCRATCH = S_RING + RING
-N_STATE_KAPPA = S_SCRATCH + RING
+from .emath import decay
 
 C_HL = 0
 C_PRIOR = 1
@@ -82,18 +52,23 @@ def config_values(est) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_KAPPA] = 0.0
+    st.n_trades = st.n_bid_trades = st.n_ask_trades = st.ring_pos = st.ring_n = 0
+    st.ks_reject = st.model = st.last_ts_ns = st.ks_at_n_trades = 0
+    st.ks_d = st.ks_stat = st.lomax_alpha = st.lomax_scale_bps = st.ks_d_powerlaw = 0.0
+    st.kappa_book_per_bps = st.kappa_lo_per_bps = st.kappa_hi_per_bps = 0.0
+    st.ring_bps[:] = 0.0
+    st.scratch_bps[:] = 0.0
     m = 1.0 / cfg[C_PRIOR]
-    st[S_MEAN_D] = m
-    st[S_MEAN_D_BID] = m
-    st[S_MEAN_D_ASK] = m
-    st[S_KAPPA] = cfg[C_PRIOR]
-    st[S_KAPPA_FILL] = cfg[C_PRIOR]
-    st[S_KAPPA_BID] = cfg[C_PRIOR]
-    st[S_KAPPA_ASK] = cfg[C_PRIOR]
-    st[S_MULT_BID] = 1.0
-    st[S_MULT_ASK] = 1.0
-    st[S_MODEL_SCALE] = 1.0
+    st.mean_d_bps = m
+    st.mean_d_bid_bps = m
+    st.mean_d_ask_bps = m
+    st.kappa_per_bps = cfg[C_PRIOR]
+    st.kappa_fill_per_bps = cfg[C_PRIOR]
+    st.kappa_bid_per_bps = cfg[C_PRIOR]
+    st.kappa_ask_per_bps = cfg[C_PRIOR]
+    st.mult_bid = 1.0
+    st.mult_ask = 1.0
+    st.model_scale = 1.0
 
 
 @njit(cache=True)
@@ -101,21 +76,21 @@ def on_trade(st, cfg, t_ns, side, px, mid, trade_rate_per_s):
     """One trade at px with the mid before it; trade_rate sets the EWMA step."""
     d = abs(px - mid) / mid * 1e4
     a = 1.0 - decay(1.0 / max(trade_rate_per_s, 1e-3), cfg[C_HL])
-    st[S_MEAN_D] += a * (d - st[S_MEAN_D])
+    st.mean_d_bps += a * (d - st.mean_d_bps)
     if side > 0:
-        st[S_MEAN_D_ASK] += a * (d - st[S_MEAN_D_ASK])
-        st[S_N_ASK] += 1.0
+        st.mean_d_ask_bps += a * (d - st.mean_d_ask_bps)
+        st.n_ask_trades += 1
     else:
-        st[S_MEAN_D_BID] += a * (d - st[S_MEAN_D_BID])
-        st[S_N_BID] += 1.0
-    st[S_N] += 1.0
-    st[S_LAST_NS] = t_ns
+        st.mean_d_bid_bps += a * (d - st.mean_d_bid_bps)
+        st.n_bid_trades += 1
+    st.n_trades += 1
+    st.last_ts_ns = t_ns
     n_ring = int(cfg[C_SAMPLE])
-    pos = int(st[S_RING_POS])
-    st[S_RING + pos] = d
-    st[S_RING_POS] = (pos + 1) % n_ring
-    if st[S_RING_N] < n_ring:
-        st[S_RING_N] += 1.0
+    pos = int(st.ring_pos)
+    st.ring_bps[pos] = d
+    st.ring_pos = (pos + 1) % n_ring
+    if st.ring_n < n_ring:
+        st.ring_n += 1
 
 
 @njit(cache=True)
@@ -131,7 +106,7 @@ def on_book(st, cfg, mid, bid_px, bid_sz, ask_px, ask_sz, n_bids, n_asks):
         wd += ask_sz[i] * (ask_px[i] - mid)
         w += ask_sz[i]
     if w > 0.0 and wd > 0.0:
-        st[S_KAPPA_BOOK] = 1.0 / (wd / w / mid * 1e4)
+        st.kappa_book_per_bps = 1.0 / (wd / w / mid * 1e4)
 
 
 @njit(cache=True)
@@ -217,56 +192,56 @@ def ks_modified(d, n):
 @njit(cache=True)
 def cold(st, cfg):
     """K-S test and model choice over the distance sample (cold tier)."""
-    n = int(st[S_RING_N])
-    exp_kappa = 1.0 / max(st[S_MEAN_D], 1e-9)
-    if cfg[C_KS_ON] != 0.0 and n >= 16 and st[S_KS_AT_N] == st[S_N] and st[S_N] > 0.0:
-        st[S_KAPPA_FILL] = exp_kappa * st[S_MODEL_SCALE]  # same sample: same verdict
+    n = int(st.ring_n)
+    exp_kappa = 1.0 / max(st.mean_d_bps, 1e-9)
+    if cfg[C_KS_ON] != 0.0 and n >= 16 and st.ks_at_n_trades == st.n_trades and st.n_trades > 0:
+        st.kappa_fill_per_bps = exp_kappa * st.model_scale  # same sample: same verdict
         return
-    st[S_KS_AT_N] = st[S_N]
-    st[S_MODEL] = 0.0
-    st[S_MODEL_SCALE] = 1.0
+    st.ks_at_n_trades = st.n_trades
+    st.model = 0
+    st.model_scale = 1.0
     if cfg[C_KS_ON] != 0.0 and n >= 16:
-        x = st[S_SCRATCH:S_SCRATCH + n]
-        x[:] = st[S_RING:S_RING + n]
+        x = st.scratch_bps[:n]
+        x[:] = st.ring_bps[:n]
         x.sort()  # O(n log n); the insertion sort cost ~20 us on 256 random distances
         d, mean = ks_exponential(x, n)
-        st[S_KS_D] = d
-        st[S_KS_STAT] = ks_modified(d, n)
-        reject = st[S_KS_STAT] > cfg[C_KS_CRIT]
-        st[S_KS_REJECT] = 1.0 if reject else 0.0
+        st.ks_d = d
+        st.ks_stat = ks_modified(d, n)
+        reject = st.ks_stat > cfg[C_KS_CRIT]
+        st.ks_reject = 1 if reject else 0
         if reject and mean > 0.0:
             a, s, dp = lomax_fit(x, n, mean)
-            st[S_LOMAX_A] = a
-            st[S_LOMAX_S] = s
-            st[S_KS_D_POW] = dp
+            st.lomax_alpha = a
+            st.lomax_scale_bps = s
+            st.ks_d_powerlaw = dp
             if dp < d and s > 0.0:
-                st[S_MODEL] = 1.0
-                st[S_MODEL_SCALE] = (a / (s + mean)) * mean
-    st[S_KAPPA_FILL] = exp_kappa * st[S_MODEL_SCALE]
+                st.model = 1
+                st.model_scale = (a / (s + mean)) * mean
+    st.kappa_fill_per_bps = exp_kappa * st.model_scale
 
 
 @njit(cache=True)
 def publish(st, cfg, flow_imb):
     """Choose the source, apply the flow multipliers (warm tier)."""
-    n = st[S_N]
+    n = st.n_trades
     if n >= cfg[C_MIN_TRADES]:
-        k = st[S_KAPPA_FILL]
-        k_bid = st[S_MODEL_SCALE] / max(st[S_MEAN_D_BID], 1e-9) if st[S_N_BID] >= 1.0 else k
-        k_ask = st[S_MODEL_SCALE] / max(st[S_MEAN_D_ASK], 1e-9) if st[S_N_ASK] >= 1.0 else k
-        half = 1.96 / math.sqrt(max(min(st[S_RING_N], n), 1.0))
+        k = st.kappa_fill_per_bps
+        k_bid = st.model_scale / max(st.mean_d_bid_bps, 1e-9) if st.n_bid_trades >= 1.0 else k
+        k_ask = st.model_scale / max(st.mean_d_ask_bps, 1e-9) if st.n_ask_trades >= 1.0 else k
+        half = 1.96 / math.sqrt(max(min(st.ring_n, n), 1.0))
     else:
-        k = st[S_KAPPA_BOOK] if st[S_KAPPA_BOOK] > 0.0 else cfg[C_PRIOR]
+        k = st.kappa_book_per_bps if st.kappa_book_per_bps > 0.0 else cfg[C_PRIOR]
         k_bid = k
         k_ask = k
         half = 1.96 / math.sqrt(max(n, 1.0))
-    st[S_KAPPA] = k
-    st[S_KAPPA_LO] = k * max(1.0 - half, 0.0)
-    st[S_KAPPA_HI] = k * (1.0 + half)
+    st.kappa_per_bps = k
+    st.kappa_lo_per_bps = k * max(1.0 - half, 0.0)
+    st.kappa_hi_per_bps = k * (1.0 + half)
     s = cfg[C_SENS]
     lo, hi = cfg[C_MULT_LO], cfg[C_MULT_HI]
     bm = min(max(1.0 + s * flow_imb, lo), hi)  # sell pressure: lower kappa_bid, wider bid
     am = min(max(1.0 - s * flow_imb, lo), hi)
-    st[S_MULT_BID] = bm
-    st[S_MULT_ASK] = am
-    st[S_KAPPA_BID] = k_bid * bm
-    st[S_KAPPA_ASK] = k_ask * am
+    st.mult_bid = bm
+    st.mult_ask = am
+    st.kappa_bid_per_bps = k_bid * bm
+    st.kappa_ask_per_bps = k_ask * am

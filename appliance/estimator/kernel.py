@@ -1,8 +1,10 @@
-"""The estimator kernel: every estimator module, composed in hot, warm and cold tiers.
+"""The estimator kernel: every estimator, composed in hot, warm and cold tiers.
 
-Pure numba over one coin's state words (``KERNEL_STATE.words``, in shared memory so
-a restarted estimator resumes warm) and one event at a time. Layout of the state and
-config vectors: ``layout.py``; each module works on its own slice.
+Pure numba over one coin's state record (``shm_layout.estimators.ESTIMATOR_STATE``,
+in shared memory so a restarted estimator resumes warm) and one event at a time.
+The record has the kernel's ``header`` and one field per estimator of the registry;
+each estimator's kernels get only their own field (``state.vol``) and config
+(``cfg.vol``, the ``KERNEL_CONFIG`` record of ``kernel_config``).
 
 Tiers (event time, so a replay gives the same numbers as live):
   hot, every event (``kernel_hot``): book, volatility sampling, flow, Hawkes, kappa
@@ -10,23 +12,103 @@ Tiers (event time, so a replay gives the same numbers as live):
     predict + book composite; our fills queued by ``on_fill`` are folded first.
   warm and cold, on event-time timers (``kernel_tiers``).
   cross-coin (``kernel_cross``): correlation, basis, lead-lag.
-Entry points (this module): ``init_state(state, cfg)``, ``on_event(state, cfg, ev)``,
+Which estimator runs in which tier, and what it reads from the others, is written
+out there: that wiring is the model, not bookkeeping.
+
+Entry points: ``new_states(n)``, ``init_state(state, cfg)``, ``on_event(state, cfg, ev)``,
 ``on_fill(state, fill)`` (queued; folded at the next event, which has the config),
-``write_params(state, cfg, coin, out, now_mono_ns)``, ``config_vector(est_cfg)``,
+``write_params(state, cfg, coin, out, now_mono_ns)``, ``config_vector(est_cfg, coins)``,
 and for several coins ``cross_event(states, cfg, ev)`` (after ``on_event``).
 """
 
+import numpy as np
+from numba import njit
+
 from shm_layout.constants import MAX_COINS
+from shm_layout.estimators import ESTIMATOR_STATE
 
-from .kernel_cross import cross_event  # noqa: F401
-from .kernel_hot import on_event, on_fill  # noqa: F401
-from .kernel_setup import config_vector, init_state  # noqa: F401
-from .kernel_tiers import cold_tier, warm_tier  # noqa: F401
-from .layout import *  # noqa: F403  (the header words, for callers and tests)
-from .layout import H_N_EVENTS, STATE_WORDS_USED
-from .params import write_params  # noqa: F401  (an entry point of this module)
+from . import (
+    adverse_selection,
+    book_micro,
+    cascade,
+    correlation,
+    drift_kalman,
+    fill_size,
+    flow,
+    funding,
+    hawkes,
+    kappa,
+    microprice,
+    queue_position,
+    regime,
+    spread,
+    toxicity,
+    vol,
+    volclock,
+)
+from .kernel_config import KERNEL_CONFIG, config_vector
+from .kernel_cross import cross_event
+from .kernel_hot import on_event, on_fill
+from .kernel_tiers import cold_tier, warm_tier
+from .params import write_params
 
-N_STATE = STATE_WORDS_USED
-S_N_EVENTS = H_N_EVENTS  # kept for the process's "resuming warm" log
+__all__ = [
+    "ESTIMATOR_STATE",
+    "KERNEL_CONFIG",
+    "cold_tier",
+    "config_vector",
+    "cross_event",
+    "init_state",
+    "new_states",
+    "on_event",
+    "on_fill",
+    "warm_tier",
+    "write_params",
+]
 
 assert MAX_COINS <= 8
+
+
+def new_states(n_coins: int = 1) -> np.ndarray:
+    """Zeroed state records for ``n_coins`` coins (``init_state`` each before use)."""
+    return np.zeros(n_coins, ESTIMATOR_STATE)
+
+
+@njit(cache=True)
+def init_state(state, cfg):
+    """A cold start: every estimator's state from its config."""
+    h = state.header
+    h.bid_px = h.ask_px = h.bid_sz = h.ask_sz = 0.0
+    h.tick_px = np.inf
+    h.last_event_ts_ns = h.exch_ts_ns = h.src_pub_mono_ns = h.n_events = 0
+    h.warm_ts_ns = h.cold_ts_ns = h.n_warm = h.n_cold = 0
+    h.last_book_ts_ns = h.last_trade_ts_ns = h.last_ctx_ts_ns = 0
+    h.position_sz = 0.0
+    h.n_fills = h.n_fills_queued = 0
+    h.toxicity_bid = h.toxicity_ask = 0.0
+    h.book_z[:] = 0.0
+    h.book_r[:] = 0.0
+    x = h.cross
+    x.ts_ns = x.ref_coin = x.valid = x.xv_valid = 0
+    x.corr[:] = 0.0
+    x.beta[:] = 0.0
+    x.basis_bps = x.basis_z = x.d_basis_bps = x.lag_s = x.lag_corr = 0.0
+    x.lead_bps_per_s = x.lead_confidence = 0.0
+    vol.init(state.vol, cfg.vol)
+    regime.init(state.regime, cfg.regime)
+    volclock.init(state.volclock, cfg.volclock)
+    kappa.init(state.kappa, cfg.kappa)
+    microprice.init(state.microprice, cfg.microprice)
+    flow.init(state.flow, cfg.flow)
+    hawkes.init(state.hawkes, cfg.hawkes)
+    funding.init(state.funding, cfg.funding)
+    spread.init(state.spread, cfg.spread)
+    cascade.init(state.cascade, cfg.cascade)
+    adverse_selection.init(state.adverse_selection, cfg.adverse_selection)
+    toxicity.init(state.toxicity, cfg.toxicity)
+    queue_position.init(state.queue, cfg.queue)
+    book_micro.init(state.book)
+    drift_kalman.init(state.drift, cfg.drift)
+    correlation.init_xv(state.correlation.xv)
+    correlation.init_corr(state.correlation.matrix)
+    fill_size.init(state.fill_size)

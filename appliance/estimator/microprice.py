@@ -16,36 +16,12 @@ group's under the same rule, else the mid (fallback). On pure noise R^2 <= 0: mi
 
 from numba import njit
 
+from shm_layout.estimators import microprice as declared
+
 from .emath import clamp, decay
 
-N_GROUPS = 5  # pooled + four regimes
-G_A11 = 0
-G_A12 = 1
-G_A22 = 2
-G_C1 = 3
-G_C2 = 4
-G_N = 5
-G_SSE = 6
-G_SST = 7
-G_B1 = 8
-G_B2 = 9
-G_NOBS = 10
-G_W = 12
-
-S_LAST_NS = 0
-S_HEAD = 1
-S_COUNT = 2
-S_ADJ_BPS = 3
-S_USED_GROUP = 4  # -1 = fallback to mid
-S_R2 = 5  # of the group used (or pooled when falling back)
-S_B1 = 6
-S_B2 = 7
-S_N_LABELLED = 8
-S_Q = 16  # queue of pending samples: (t_ns, mid, x1, x2, regime)
-Q_LEN = 8
-Q_W = 5
-S_G = S_Q + Q_LEN * Q_W
-N_STATE_MICRO = S_G + N_GROUPS * G_W
+N_GROUPS = declared.N_GROUPS  # pooled + four regimes
+Q_LEN = declared.QUEUE_LEN
 
 C_ENABLED = 0
 C_HORIZON_NS = 1
@@ -68,100 +44,109 @@ def config_values(est) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_MICRO] = 0.0
-    st[S_USED_GROUP] = -1.0
+    st.last_ts_ns = st.head = st.count = st.n_labelled = 0
+    st.used_group = -1
+    st.adj_bps = st.r2 = st.b1_book_bps = st.b2_flow_bps = 0.0
+    for g in range(N_GROUPS):
+        gr = st.groups[g]
+        gr.a11 = gr.a12 = gr.a22 = gr.c1 = gr.c2 = gr.n = 0.0
+        gr.sse = gr.sst = gr.b1 = gr.b2 = 0.0
+        gr.n_obs = 0
+    for k in range(Q_LEN):
+        q = st.queue[k]
+        q.ts_ns = q.regime = 0
+        q.mid_px = q.book_imb = q.flow_imb = 0.0
 
 
 @njit(cache=True)
 def _fold(st, cfg, g, x1, x2, y, dt_s):
-    o = S_G + g * G_W
+    gr = st.groups[g]
     d = decay(dt_s, cfg[C_HL])
     # Prequential error first: the sample was not used to fit the beta it tests.
-    yh = st[o + G_B1] * x1 + st[o + G_B2] * x2
+    yh = gr.b1 * x1 + gr.b2 * x2
     a = 1.0 - d
-    if st[o + G_NOBS] == 0.0:
-        st[o + G_SSE] = (y - yh) ** 2
-        st[o + G_SST] = y * y
+    if gr.n_obs == 0:
+        gr.sse = (y - yh) ** 2
+        gr.sst = y * y
     else:
-        st[o + G_SSE] += a * ((y - yh) ** 2 - st[o + G_SSE])
-        st[o + G_SST] += a * (y * y - st[o + G_SST])
-    st[o + G_A11] = d * st[o + G_A11] + x1 * x1
-    st[o + G_A12] = d * st[o + G_A12] + x1 * x2
-    st[o + G_A22] = d * st[o + G_A22] + x2 * x2
-    st[o + G_C1] = d * st[o + G_C1] + x1 * y
-    st[o + G_C2] = d * st[o + G_C2] + x2 * y
-    st[o + G_N] = d * st[o + G_N] + 1.0
-    st[o + G_NOBS] += 1.0
-    lam = cfg[C_LAMBDA] * st[o + G_N]
-    a11 = st[o + G_A11] + lam
-    a22 = st[o + G_A22] + lam
-    a12 = st[o + G_A12]
+        gr.sse += a * ((y - yh) ** 2 - gr.sse)
+        gr.sst += a * (y * y - gr.sst)
+    gr.a11 = d * gr.a11 + x1 * x1
+    gr.a12 = d * gr.a12 + x1 * x2
+    gr.a22 = d * gr.a22 + x2 * x2
+    gr.c1 = d * gr.c1 + x1 * y
+    gr.c2 = d * gr.c2 + x2 * y
+    gr.n = d * gr.n + 1.0
+    gr.n_obs += 1
+    lam = cfg[C_LAMBDA] * gr.n
+    a11 = gr.a11 + lam
+    a22 = gr.a22 + lam
+    a12 = gr.a12
     det = a11 * a22 - a12 * a12
     if det > 1e-12:
-        st[o + G_B1] = (a22 * st[o + G_C1] - a12 * st[o + G_C2]) / det
-        st[o + G_B2] = (a11 * st[o + G_C2] - a12 * st[o + G_C1]) / det
+        gr.b1 = (a22 * gr.c1 - a12 * gr.c2) / det
+        gr.b2 = (a11 * gr.c2 - a12 * gr.c1) / det
 
 
 @njit(cache=True)
 def r2(st, g):
-    o = S_G + g * G_W
-    sst = st[o + G_SST]
-    return 1.0 - st[o + G_SSE] / sst if sst > 1e-300 else 0.0
+    gr = st.groups[g]
+    sst = gr.sst
+    return 1.0 - gr.sse / sst if sst > 1e-300 else 0.0
 
 
 @njit(cache=True)
 def warm(st, cfg, t_ns, mid, book_imb, flow_imb, regime):
     """Label matured samples, queue a new one, choose the beta (warm tier)."""
     if cfg[C_ENABLED] == 0.0 or mid <= 0.0:
-        st[S_USED_GROUP] = -1.0
-        st[S_ADJ_BPS] = 0.0
+        st.used_group = -1
+        st.adj_bps = 0.0
         return
-    dt_s = (t_ns - st[S_LAST_NS]) * 1e-9 if st[S_LAST_NS] > 0.0 else 0.0
-    st[S_LAST_NS] = t_ns
+    dt_s = (t_ns - st.last_ts_ns) * 1e-9 if st.last_ts_ns > 0 else 0.0
+    st.last_ts_ns = t_ns
     # Label every queued sample that has reached the horizon (oldest first).
-    while st[S_COUNT] > 0.0:
-        j = S_Q + int(st[S_HEAD]) * Q_W
-        if t_ns - st[j] < cfg[C_HORIZON_NS]:
+    while st.count > 0:
+        q = st.queue[st.head]
+        if t_ns - q.ts_ns < cfg[C_HORIZON_NS]:
             break
-        y = (mid / st[j + 1] - 1.0) * 1e4
-        x1, x2 = st[j + 2], st[j + 3]
+        y = (mid / q.mid_px - 1.0) * 1e4
+        x1, x2 = q.book_imb, q.flow_imb
         _fold(st, cfg, 0, x1, x2, y, dt_s)
         if cfg[C_REGIME_COND] != 0.0:
-            _fold(st, cfg, 1 + int(st[j + 4]), x1, x2, y, dt_s)
-        st[S_N_LABELLED] += 1.0
-        st[S_HEAD] = (st[S_HEAD] + 1.0) % Q_LEN
-        st[S_COUNT] -= 1.0
+            _fold(st, cfg, 1 + q.regime, x1, x2, y, dt_s)
+        st.n_labelled += 1
+        st.head = (st.head + 1) % Q_LEN
+        st.count -= 1
         dt_s = 0.0  # one decay step per tick
-    if st[S_COUNT] < Q_LEN:
-        k = S_Q + int((st[S_HEAD] + st[S_COUNT]) % Q_LEN) * Q_W
-        st[k] = t_ns
-        st[k + 1] = mid
-        st[k + 2] = book_imb
-        st[k + 3] = flow_imb
-        st[k + 4] = regime
-        st[S_COUNT] += 1.0
+    if st.count < Q_LEN:
+        q = st.queue[(st.head + st.count) % Q_LEN]
+        q.ts_ns = t_ns
+        q.mid_px = mid
+        q.book_imb = book_imb
+        q.flow_imb = flow_imb
+        q.regime = regime
+        st.count += 1
     # Choose: the regime's group, else pooled, else the mid.
     g = -1
     if cfg[C_REGIME_COND] != 0.0:
         rg = 1 + int(regime)
-        if st[S_G + rg * G_W + G_NOBS] >= cfg[C_MIN_N] and r2(st, rg) >= cfg[C_MIN_R2]:
+        if st.groups[rg].n_obs >= cfg[C_MIN_N] and r2(st, rg) >= cfg[C_MIN_R2]:
             g = rg
-    if g < 0 and st[S_G + G_NOBS] >= cfg[C_MIN_N] and r2(st, 0) >= cfg[C_MIN_R2]:
+    if g < 0 and st.groups[0].n_obs >= cfg[C_MIN_N] and r2(st, 0) >= cfg[C_MIN_R2]:
         g = 0
-    st[S_USED_GROUP] = g
+    st.used_group = g
     if g < 0:
-        st[S_ADJ_BPS] = 0.0
-        st[S_R2] = r2(st, 0)
-        st[S_B1] = st[S_G + G_B1]
-        st[S_B2] = st[S_G + G_B2]
+        st.adj_bps = 0.0
+        st.r2 = r2(st, 0)
+        st.b1_book_bps = st.groups[0].b1
+        st.b2_flow_bps = st.groups[0].b2
         return
-    o = S_G + g * G_W
-    st[S_R2] = r2(st, g)
-    st[S_B1] = st[o + G_B1]
-    st[S_B2] = st[o + G_B2]
-    st[S_ADJ_BPS] = clamp(st[S_B1] * book_imb + st[S_B2] * flow_imb, -cfg[C_MAX_ADJ], cfg[C_MAX_ADJ])
+    st.r2 = r2(st, g)
+    st.b1_book_bps = st.groups[g].b1
+    st.b2_flow_bps = st.groups[g].b2
+    st.adj_bps = clamp(st.b1_book_bps * book_imb + st.b2_flow_bps * flow_imb, -cfg[C_MAX_ADJ], cfg[C_MAX_ADJ])
 
 
 @njit(cache=True)
 def price(st, mid):
-    return mid * (1.0 + st[S_ADJ_BPS] * 1e-4)
+    return mid * (1.0 + st.adj_bps * 1e-4)

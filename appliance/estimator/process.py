@@ -1,7 +1,11 @@
 """The estimator process: md ring + fills ring -> kernel -> MarketParams (seqlock).
 
 State lives in the ``estate`` segment and the ring cursors in this process's
-control slot, so a restarted estimator resumes warm where it stopped.
+control slot, so a restarted estimator resumes warm where it stopped. A build whose
+estimator dtypes differ from the segment's cannot attach it (the layout hash covers
+every estimator; the refusal names them, ``shm_layout.shm``); each coin's block also
+carries the layout directory it was written under, and a block whose directory is
+not this build's is started cold, with a log line naming the estimators that changed.
 """
 
 import numpy as np
@@ -12,6 +16,7 @@ from appliance.ipc.timing import monotonic_ns
 from appliance.runtime.context import ProcessContext
 from shm_layout import records
 from shm_layout.constants import PROC_GATEWAY, PROC_QUOTE, PROC_RISK
+from shm_layout.estimators import LAYOUT_DIRECTORY, changed_estimators
 
 from . import kernel
 
@@ -48,19 +53,32 @@ def drain(md_words, md_seqs, md_rows, fl_words, fl_seqs, fl_rows, cursors,
     return n
 
 
+def resume_or_start_cold(block: np.ndarray, cfg: np.void, coin: str, log) -> bool:
+    """Resume one coin's ``ESTIMATOR_BLOCK`` (a 1-record view) if it was written under
+    this build's estimator layouts; else start it cold and say which estimators changed.
+    Returns True when resumed."""
+    b = block[0]
+    if b["initialized"]:
+        changed = changed_estimators(b["layouts"])
+        if not changed:
+            log.info("coin %s: resuming warm after %d events", coin, int(b["state"]["header"]["n_events"]))
+            return True
+        log.warning("coin %s: estimator state layout changed since it was written: %s; "
+                    "starting cold", coin, "; ".join(changed))
+    kernel.init_state(block["state"][0], cfg)
+    b["layouts"] = LAYOUT_DIRECTORY
+    b["initialized"] = 1
+    return False
+
+
 def main(argv=None) -> int:
     ctx = ProcessContext("estimator", argv, consumers=(PROC_QUOTE, PROC_GATEWAY, PROC_RISK))
     mem, slot = ctx.mem, ctx.slot
     cfg = kernel.config_vector(ctx.cfg.estimator, ctx.coins)
     estate = mem.estate.records
-    states = estate["words"]
+    states = estate["state"]
     for c in range(ctx.n_coins):
-        if not estate[c]["initialized"]:
-            kernel.init_state(states[c], cfg)
-            estate[c]["initialized"] = 1
-        else:
-            ctx.log.info("coin %s: resuming warm after %d events", ctx.coins[c],
-                         int(states[c][kernel.S_N_EVENTS]))
+        resume_or_start_cold(estate[c:c + 1], cfg, ctx.coins[c], ctx.log)
     cursors = np.zeros(4, np.int64)
     md_cur, fl_cur = int(slot["md_cursor"]), int(slot["fills_cursor"])
     cursors[0] = md_cur if md_cur > 0 else ring.start_cursor(mem.md.ring_words, from_start=True)

@@ -1,7 +1,7 @@
 """Queue position and fill probability (seed 000 gap 2, seed 001 section 4.3).
 
 Wiring (for the estimator kernel and the quote kernel):
-  state: its own f8 slice of N_STATE_QUEUE words; ``init(st, cfg)`` once.
+  state: the record ``shm_layout/estimators/queue_position.py`` declares; ``init(st, cfg)``.
   per EV_TRADE: ``on_trade(st, cfg, t_ns, px, sz, side)`` (side = aggressor).
   per EV_BOOK: ``on_book(st, cfg, t_ns, bid_px, bid_sz, bid_n, ask_px, ask_sz, ask_n,
     n_bids, n_asks)`` (the MD_EVENT arrays; order counts learn the cancel rate).
@@ -35,26 +35,12 @@ import math
 
 from numba import njit
 
-from appliance.estimator.config_b import QueueConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import queue_position as declared
 
 LN2 = math.log(2.0)
-N_ORDERS = 20  # ladder slots tracked (2 sides x MAX_LEVELS)
-K_LEVELS = 5  # book levels a side whose order counts learn the cancel rate
-
-# --- state words ------------------------------------------------------------------
-S_LOG_K = 0
-S_VOL_BUY = 1  # buy aggressor volume rate, size/s (lifts asks)
-S_VOL_SELL = 2  # sell aggressor volume rate (hits bids)
-S_VOL_T_NS = 3
-S_CANCEL = 4  # per-order departure rate, 1/s
-S_N_CANCEL_OBS = 5
-S_BOOK_T_NS = 6
-S_N_OUT = 7
-S_BRIER = 8
-S_PREV = 10  # previous book: per side K_LEVELS (px, n) -> 4 * K_LEVELS words
-S_ORD = S_PREV + 4 * K_LEVELS  # per order: (active, side, px, q_ahead, t_ns, qn, p_touch, open)
-O_WORDS = 8
-N_STATE_QUEUE = S_ORD + N_ORDERS * O_WORDS
+N_ORDERS = declared.N_ORDERS  # ladder slots tracked (2 sides x MAX_LEVELS)
+K_LEVELS = declared.K_LEVELS  # book levels a side whose order counts learn the cancel rate
 
 # --- config vector -----------------------------------------------------------------
 C_ENABLED = 0
@@ -70,7 +56,8 @@ C_MAX_STALE = 9
 N_CONFIG_QUEUE = 10
 
 
-def config_values(c: QueueConfig) -> list[float]:
+def config_values(est: EstimatorConfig) -> list[float]:
+    c = est.queue
     return [
         1.0 if c.enabled else 0.0,
         c.horizon_s,
@@ -87,8 +74,15 @@ def config_values(c: QueueConfig) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_QUEUE] = 0.0
-    st[S_LOG_K] = math.log(cfg[C_K_PRIOR])
+    st.vol_buy_sz_per_s = st.vol_sell_sz_per_s = st.cancel_per_s = st.brier = 0.0
+    st.vol_ts_ns = st.n_cancel_obs = st.book_ts_ns = st.n_outcomes = 0
+    st.prev_px[:, :] = 0.0
+    st.prev_n[:, :] = 0.0
+    for o in range(N_ORDERS):
+        od = st.orders[o]
+        od.active = od.side = od.placed_ts_ns = od.open = 0
+        od.px = od.queue_ahead_sz = od.qn = od.p_touch = 0.0
+    st.log_k = math.log(cfg[C_K_PRIOR])
 
 
 # --- the model (pure) -----------------------------------------------------------------
@@ -121,14 +115,14 @@ def fill_prob_model(depth_bps, queue_ahead_sz, sigma_bps_per_sqrt_s, horizon_s, 
 @njit(cache=True)
 def volume_rate_sz_per_s(st, side):
     """Aggressor volume that can fill our order on ``side`` (+1 bid: sellers)."""
-    return st[S_VOL_SELL] if side > 0 else st[S_VOL_BUY]
+    return st.vol_sell_sz_per_s if side > 0 else st.vol_buy_sz_per_s
 
 
 @njit(cache=True)
 def fill_prob(st, cfg, side, depth_bps, queue_ahead_sz, sigma_bps_per_sqrt_s, horizon_s):
     """P(fill within horizon_s) for an order on ``side`` at depth_bps behind queue_ahead_sz."""
     return fill_prob_model(depth_bps, queue_ahead_sz, sigma_bps_per_sqrt_s, horizon_s,
-                           volume_rate_sz_per_s(st, side), st[S_CANCEL], math.exp(st[S_LOG_K]))
+                           volume_rate_sz_per_s(st, side), st.cancel_per_s, math.exp(st.log_k))
 
 
 @njit(cache=True)
@@ -155,26 +149,26 @@ def should_refresh(st, cfg, side, cur_depth_bps, cur_queue_ahead_sz, target_dept
 
 @njit(cache=True)
 def on_trade(st, cfg, t_ns, px, sz, side):
-    if st[S_VOL_T_NS] > 0.0 and t_ns > st[S_VOL_T_NS]:
-        d = math.exp(-LN2 * (t_ns - st[S_VOL_T_NS]) * 1e-9 / cfg[C_VOL_HL_S])
-        st[S_VOL_BUY] *= d
-        st[S_VOL_SELL] *= d
-    if t_ns > st[S_VOL_T_NS]:
-        st[S_VOL_T_NS] = t_ns
+    if st.vol_ts_ns > 0 and t_ns > st.vol_ts_ns:
+        d = math.exp(-LN2 * (t_ns - st.vol_ts_ns) * 1e-9 / cfg[C_VOL_HL_S])
+        st.vol_buy_sz_per_s *= d
+        st.vol_sell_sz_per_s *= d
+    if t_ns > st.vol_ts_ns:
+        st.vol_ts_ns = t_ns
     # each trade adds its size times the EWMA's rate normalization: the sum is size/s
     if side > 0:
-        st[S_VOL_BUY] += sz * LN2 / cfg[C_VOL_HL_S]
+        st.vol_buy_sz_per_s += sz * LN2 / cfg[C_VOL_HL_S]
     else:
-        st[S_VOL_SELL] += sz * LN2 / cfg[C_VOL_HL_S]
+        st.vol_sell_sz_per_s += sz * LN2 / cfg[C_VOL_HL_S]
     for o in range(N_ORDERS):
-        j = S_ORD + o * O_WORDS
-        if st[j] == 0.0 or st[j + 1] != -side:  # a sell aggressor meets our bids
+        od = st.orders[o]
+        if od.active == 0 or od.side != -side:  # a sell aggressor meets our bids
             continue
-        ours = st[j + 2]
+        ours = od.px
         if px == ours:
-            st[j + 3] = max(st[j + 3] - sz, 0.0)
-        elif (st[j + 1] > 0.0 and px < ours) or (st[j + 1] < 0.0 and px > ours):
-            st[j + 3] = 0.0  # traded through our price: nothing is ahead any more
+            od.queue_ahead_sz = max(od.queue_ahead_sz - sz, 0.0)
+        elif (od.side > 0 and px < ours) or (od.side < 0 and px > ours):
+            od.queue_ahead_sz = 0.0  # traded through our price: nothing is ahead any more
 
 
 @njit(cache=True)
@@ -187,16 +181,15 @@ def _count_at(px_arr, n_arr, n, px):
 
 @njit(cache=True)
 def on_book(st, cfg, t_ns, bid_px, bid_sz, bid_n, ask_px, ask_sz, ask_n, n_bids, n_asks):
-    dt_s = (t_ns - st[S_BOOK_T_NS]) * 1e-9 if st[S_BOOK_T_NS] > 0.0 else 0.0
+    dt_s = (t_ns - st.book_ts_ns) * 1e-9 if st.book_ts_ns > 0 else 0.0
     # learn the per-order departure rate from counts at unchanged prices
     if dt_s > 0.0:
         gone = 0.0
         total = 0.0
         for s in range(2):
-            base = S_PREV + s * 2 * K_LEVELS
             for i in range(K_LEVELS):
-                px = st[base + 2 * i]
-                n_prev = st[base + 2 * i + 1]
+                px = st.prev_px[s, i]
+                n_prev = st.prev_n[s, i]
                 if px <= 0.0 or n_prev <= 0.0:
                     continue
                 if s == 0:
@@ -209,21 +202,21 @@ def on_book(st, cfg, t_ns, bid_px, bid_sz, bid_n, ask_px, ask_sz, ask_n, n_bids,
                 gone += max(n_prev - n_now, 0.0)
         if total > 0.0:
             sample = gone / total / dt_s
-            a = max(1.0 / (st[S_N_CANCEL_OBS] + 1.0), 1.0 - math.exp(-LN2 * dt_s / cfg[C_CANCEL_HL_S]))
-            st[S_CANCEL] += a * (sample - st[S_CANCEL])
-            st[S_N_CANCEL_OBS] += 1.0
+            a = max(1.0 / (st.n_cancel_obs + 1.0), 1.0 - math.exp(-LN2 * dt_s / cfg[C_CANCEL_HL_S]))
+            st.cancel_per_s += a * (sample - st.cancel_per_s)
+            st.n_cancel_obs += 1
     # our orders: cancels ahead shrink the queue proportionally, never above the level size
     for o in range(N_ORDERS):
-        j = S_ORD + o * O_WORDS
-        if st[j] == 0.0:
+        od = st.orders[o]
+        if od.active == 0:
             continue
-        side = st[j + 1]
-        px = st[j + 2]
-        base = S_PREV + (0 if side > 0 else 2 * K_LEVELS)
+        side = od.side
+        px = od.px
+        s = 0 if side > 0 else 1
         n_prev = -1.0
         for i in range(K_LEVELS):
-            if st[base + 2 * i] == px:
-                n_prev = st[base + 2 * i + 1]
+            if st.prev_px[s, i] == px:
+                n_prev = st.prev_n[s, i]
         if side > 0:
             n_now = _count_at(bid_px, bid_n, n_bids, px)
             sz_now = _count_at(bid_px, bid_sz, n_bids, px)
@@ -231,24 +224,23 @@ def on_book(st, cfg, t_ns, bid_px, bid_sz, bid_n, ask_px, ask_sz, ask_n, n_bids,
             n_now = _count_at(ask_px, ask_n, n_asks, px)
             sz_now = _count_at(ask_px, ask_sz, n_asks, px)
         if n_prev > 0.0 and n_now >= 0.0 and n_now < n_prev:
-            st[j + 3] *= n_now / n_prev
+            od.queue_ahead_sz *= n_now / n_prev
         if sz_now >= 0.0:
-            st[j + 3] = min(st[j + 3], sz_now)
-        if st[j + 7] != 0.0 and (t_ns - st[j + 4]) * 1e-9 >= cfg[C_HORIZON_S]:
-            _learn(st, cfg, st[j + 5], st[j + 6], 0.0)
-            st[j + 7] = 0.0
+            od.queue_ahead_sz = min(od.queue_ahead_sz, sz_now)
+        if od.open != 0 and (t_ns - od.placed_ts_ns) * 1e-9 >= cfg[C_HORIZON_S]:
+            _learn(st, cfg, od.qn, od.p_touch, 0.0)
+            od.open = 0
     for s in range(2):
-        base = S_PREV + s * 2 * K_LEVELS
         for i in range(K_LEVELS):
             if s == 0:
                 ok = i < n_bids
-                st[base + 2 * i] = bid_px[i] if ok else 0.0
-                st[base + 2 * i + 1] = bid_n[i] if ok else 0.0
+                st.prev_px[s, i] = bid_px[i] if ok else 0.0
+                st.prev_n[s, i] = bid_n[i] if ok else 0.0
             else:
                 ok = i < n_asks
-                st[base + 2 * i] = ask_px[i] if ok else 0.0
-                st[base + 2 * i + 1] = ask_n[i] if ok else 0.0
-    st[S_BOOK_T_NS] = t_ns
+                st.prev_px[s, i] = ask_px[i] if ok else 0.0
+                st.prev_n[s, i] = ask_n[i] if ok else 0.0
+    st.book_ts_ns = t_ns
 
 
 # --- own orders and learning ------------------------------------------------------------
@@ -257,15 +249,15 @@ def on_book(st, cfg, t_ns, bid_px, bid_sz, bid_n, ask_px, ask_sz, ask_n, n_bids,
 @njit(cache=True)
 def _learn(st, cfg, qn, pt, y):
     """One gradient step on ln k; qn = Q_eff / V at placement, pt = P(touch)."""
-    k = math.exp(st[S_LOG_K])
+    k = math.exp(st.log_k)
     p = pt * math.exp(-k * qn)
     # d ln p / d ln k for a fill, d ln(1 - p) / d ln k for a miss
     grad = -k * qn if y > 0.5 else p * k * qn / max(1.0 - p, 1e-9)
-    lk = st[S_LOG_K] + cfg[C_LR] * grad
-    st[S_LOG_K] = min(max(lk, math.log(cfg[C_K_MIN])), math.log(cfg[C_K_MAX]))
+    lk = st.log_k + cfg[C_LR] * grad
+    st.log_k = min(max(lk, math.log(cfg[C_K_MIN])), math.log(cfg[C_K_MAX]))
     e = p - y
-    st[S_BRIER] = e * e if st[S_N_OUT] == 0.0 else st[S_BRIER] + 0.02 * (e * e - st[S_BRIER])
-    st[S_N_OUT] += 1.0
+    st.brier = e * e if st.n_outcomes == 0 else st.brier + 0.02 * (e * e - st.brier)
+    st.n_outcomes += 1
 
 
 @njit(cache=True)
@@ -273,44 +265,44 @@ def learn_outcome(st, cfg, queue_ahead_sz, vol_rate_sz_per_s, p_touch_value, fil
     """Learn from one prediction outcome given directly (also used by tests and replays)."""
     t = cfg[C_HORIZON_S]
     v = max(vol_rate_sz_per_s * t, 1e-12)
-    qn = queue_ahead_sz * math.exp(-st[S_CANCEL] * 0.5 * t) / v
+    qn = queue_ahead_sz * math.exp(-st.cancel_per_s * 0.5 * t) / v
     _learn(st, cfg, qn, p_touch_value, filled)
 
 
 @njit(cache=True)
 def place(st, cfg, slot, side, px, queue_ahead_sz, t_ns, sigma_bps_per_sqrt_s, mid_px):
-    j = S_ORD + slot * O_WORDS
+    od = st.orders[slot]
     t = cfg[C_HORIZON_S]
     depth = side * (mid_px - px) / mid_px * 1e4 if mid_px > 0.0 else 0.0
     v = max(volume_rate_sz_per_s(st, side) * t, 1e-12)
-    st[j] = 1.0
-    st[j + 1] = side
-    st[j + 2] = px
-    st[j + 3] = queue_ahead_sz
-    st[j + 4] = t_ns
-    st[j + 5] = queue_ahead_sz * math.exp(-st[S_CANCEL] * 0.5 * t) / v
-    st[j + 6] = p_touch(depth, sigma_bps_per_sqrt_s, t)
-    st[j + 7] = 1.0  # prediction still open
+    od.active = 1
+    od.side = side
+    od.px = px
+    od.queue_ahead_sz = queue_ahead_sz
+    od.placed_ts_ns = t_ns
+    od.qn = queue_ahead_sz * math.exp(-st.cancel_per_s * 0.5 * t) / v
+    od.p_touch = p_touch(depth, sigma_bps_per_sqrt_s, t)
+    od.open = 1  # prediction still open
 
 
 @njit(cache=True)
 def on_own_fill(st, cfg, slot, t_ns):
-    j = S_ORD + slot * O_WORDS
-    if st[j] == 0.0:
+    od = st.orders[slot]
+    if od.active == 0:
         return
-    if st[j + 7] != 0.0:
-        filled_in_time = 1.0 if (t_ns - st[j + 4]) * 1e-9 <= cfg[C_HORIZON_S] else 0.0
-        _learn(st, cfg, st[j + 5], st[j + 6], filled_in_time)
-    st[j] = 0.0
-    st[j + 7] = 0.0
+    if od.open != 0:
+        filled_in_time = 1.0 if (t_ns - od.placed_ts_ns) * 1e-9 <= cfg[C_HORIZON_S] else 0.0
+        _learn(st, cfg, od.qn, od.p_touch, filled_in_time)
+    od.active = 0
+    od.open = 0
 
 
 @njit(cache=True)
 def cancel(st, slot):
     """A cancel censors the prediction: nothing is learnt."""
-    j = S_ORD + slot * O_WORDS
-    st[j] = 0.0
-    st[j + 7] = 0.0
+    od = st.orders[slot]
+    od.active = 0
+    od.open = 0
 
 
 # --- outputs ------------------------------------------------------------------------------
@@ -318,24 +310,24 @@ def cancel(st, slot):
 
 @njit(cache=True)
 def exec_scale(st):
-    return math.exp(st[S_LOG_K])
+    return math.exp(st.log_k)
 
 
 @njit(cache=True)
 def cancel_rate_per_s(st):
-    return st[S_CANCEL]
+    return st.cancel_per_s
 
 
 @njit(cache=True)
 def queue_ahead_sz(st, slot):
-    return st[S_ORD + slot * O_WORDS + 3]
+    return st.orders[slot].queue_ahead_sz
 
 
 @njit(cache=True)
 def brier_ewma(st):
-    return st[S_BRIER]
+    return st.brier
 
 
 @njit(cache=True)
 def n_outcomes(st):
-    return st[S_N_OUT]
+    return float(st.n_outcomes)

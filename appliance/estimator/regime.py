@@ -17,16 +17,6 @@ from .emath import decay
 
 LOW, NORMAL, HIGH, EXTREME = 0, 1, 2, 3
 
-S_REGIME = 0
-S_CAND = 1
-S_CAND_N = 2
-S_BASE_VAR = 3
-S_N = 4
-S_RATIO = 5
-S_SWITCHES = 6
-S_LAST_NS = 7
-N_STATE_REGIME = 8
-
 C_ENABLED = 0
 C_BASE_HL = 1
 C_E_HIGH = 2
@@ -58,9 +48,9 @@ def config_values(est) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_REGIME] = 0.0
-    st[S_REGIME] = NORMAL
-    st[S_CAND] = NORMAL
+    st.regime = st.candidate = NORMAL
+    st.candidate_samples = st.n_samples = st.n_switches = st.last_ts_ns = 0
+    st.base_var_bps2_per_s = st.vol_ratio = 0.0
 
 
 @njit(cache=True)
@@ -88,47 +78,47 @@ def update(st, cfg, t_ns, bv_fast_per_s, bv_main_per_s):
     """One volatility sample: bipower variances (bps^2/s) fast and main."""
     if cfg[C_ENABLED] == 0.0:
         return
-    dt_s = (t_ns - st[S_LAST_NS]) * 1e-9 if st[S_LAST_NS] > 0.0 else 0.0
-    st[S_LAST_NS] = t_ns
-    if st[S_N] == 0.0:
-        st[S_BASE_VAR] = bv_main_per_s
+    dt_s = (t_ns - st.last_ts_ns) * 1e-9 if st.last_ts_ns > 0 else 0.0
+    st.last_ts_ns = t_ns
+    if st.n_samples == 0:
+        st.base_var_bps2_per_s = bv_main_per_s
     else:
         # A running mean until the hour-long EWMA has enough samples: started from
         # the first (cold) variance it read a normal market as Extreme for an hour.
-        a = max(1.0 - decay(dt_s, cfg[C_BASE_HL]), 1.0 / (st[S_N] + 1.0))
-        st[S_BASE_VAR] += a * (bv_main_per_s - st[S_BASE_VAR])
-    st[S_N] += 1.0
-    base = st[S_BASE_VAR]
+        a = max(1.0 - decay(dt_s, cfg[C_BASE_HL]), 1.0 / (st.n_samples + 1.0))
+        st.base_var_bps2_per_s += a * (bv_main_per_s - st.base_var_bps2_per_s)
+    st.n_samples += 1
+    base = st.base_var_bps2_per_s
     x = (bv_fast_per_s / base) ** 0.5 if base > 1e-12 else 1.0
-    st[S_RATIO] = x
-    if st[S_N] < cfg[C_WARMUP]:
+    st.vol_ratio = x
+    if st.n_samples < cfg[C_WARMUP]:
         return
-    cur = int(st[S_REGIME])
+    cur = st.regime
     raw = _raw(cfg, x, cur)
     if raw == cur:
-        st[S_CAND_N] = 0.0
+        st.candidate_samples = 0
         return
-    if raw == st[S_CAND]:
-        st[S_CAND_N] += 1.0
+    if raw == st.candidate:
+        st.candidate_samples += 1
     else:
-        st[S_CAND] = raw
-        st[S_CAND_N] = 1.0
-    if st[S_CAND_N] >= cfg[C_DWELL]:
-        st[S_REGIME] = raw
-        st[S_CAND_N] = 0.0
-        st[S_SWITCHES] += 1.0
+        st.candidate = raw
+        st.candidate_samples = 1
+    if st.candidate_samples >= cfg[C_DWELL]:
+        st.regime = raw
+        st.candidate_samples = 0
+        st.n_switches += 1
 
 
 @njit(cache=True)
 def regime(st):
-    return int(st[S_REGIME])
+    return st.regime
 
 
 @njit(cache=True)
 def gamma_mult(st, cfg):
-    return cfg[C_GAMMA + int(st[S_REGIME])] if cfg[C_ENABLED] != 0.0 else 1.0
+    return cfg[C_GAMMA + st.regime] if cfg[C_ENABLED] != 0.0 else 1.0
 
 
 @njit(cache=True)
 def spread_mult(st, cfg):
-    return cfg[C_SPREAD + int(st[S_REGIME])] if cfg[C_ENABLED] != 0.0 else 1.0
+    return cfg[C_SPREAD + st.regime] if cfg[C_ENABLED] != 0.0 else 1.0

@@ -19,15 +19,6 @@ N_BINS = 40
 LOG_LO = math.log(0.01)
 LOG_HI = math.log(1000.0)
 
-S_LAST_NS = 0
-S_MASS = 1
-S_PCT = 2
-S_FAIR = 3
-S_REGIME = 4
-S_N = 5
-S_MEAN = 6  # EWMA spread bps (same half-life)
-S_HIST = 8
-N_STATE_SPREAD = S_HIST + N_BINS
 
 C_ENABLED = 0
 C_HL = 1
@@ -44,9 +35,11 @@ def config_values(est) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_SPREAD] = 0.0
-    st[S_PCT] = 0.5
-    st[S_REGIME] = 1.0
+    st.last_ts_ns = st.n_samples = 0
+    st.mass_s = st.fair_bps = st.mean_bps = 0.0
+    st.hist[:] = 0.0
+    st.percentile = 0.5
+    st.regime = 1
 
 
 @njit(cache=True)
@@ -64,33 +57,33 @@ def _centre(b):
 def warm(st, cfg, t_ns, spread_bps):
     if cfg[C_ENABLED] == 0.0 or not spread_bps > 0.0:
         return
-    dt_s = (t_ns - st[S_LAST_NS]) * 1e-9 if st[S_LAST_NS] > 0.0 else 0.1
-    st[S_LAST_NS] = t_ns
+    dt_s = (t_ns - st.last_ts_ns) * 1e-9 if st.last_ts_ns > 0 else 0.1
+    st.last_ts_ns = t_ns
     w = min(max(dt_s, 1e-3), 10.0)  # time weight of the previous spread level
     d = decay(dt_s, cfg[C_HL])
     for i in range(N_BINS):
-        st[S_HIST + i] *= d
+        st.hist[i] *= d
     b = _bin(spread_bps)
-    st[S_HIST + b] += w
-    st[S_MASS] = st[S_MASS] * d + w
-    st[S_MEAN] = spread_bps if st[S_N] == 0.0 else st[S_MEAN] + (1.0 - d) * (spread_bps - st[S_MEAN])
-    st[S_N] += 1.0
+    st.hist[b] += w
+    st.mass_s = st.mass_s * d + w
+    st.mean_bps = spread_bps if st.n_samples == 0 else st.mean_bps + (1.0 - d) * (spread_bps - st.mean_bps)
+    st.n_samples += 1
     below = 0.0
     for i in range(b):
-        below += st[S_HIST + i]
-    st[S_PCT] = (below + 0.5 * st[S_HIST + b]) / st[S_MASS]
+        below += st.hist[i]
+    st.percentile = (below + 0.5 * st.hist[b]) / st.mass_s
     cum = 0.0
     for i in range(N_BINS):
-        cum += st[S_HIST + i]
-        if cum >= 0.5 * st[S_MASS]:
-            st[S_FAIR] = _centre(i)
+        cum += st.hist[i]
+        if cum >= 0.5 * st.mass_s:
+            st.fair_bps = _centre(i)
             break
-    pct = st[S_PCT]
-    if pct > cfg[C_BLOWOUT] and spread_bps > 2.0 * st[S_FAIR]:
-        st[S_REGIME] = 3.0
+    pct = st.percentile
+    if pct > cfg[C_BLOWOUT] and spread_bps > 2.0 * st.fair_bps:
+        st.regime = 3
     elif pct > cfg[C_WIDE]:
-        st[S_REGIME] = 2.0
+        st.regime = 2
     elif pct < cfg[C_TIGHT]:
-        st[S_REGIME] = 0.0
+        st.regime = 0
     else:
-        st[S_REGIME] = 1.0
+        st.regime = 1

@@ -3,7 +3,7 @@ regime, change-point and funding features all sampled at one instant, with weigh
 learned online from our fills' markouts (SGD with L2), not hard-coded.
 
 Wiring (for the estimator kernel):
-  state: its own f8 slice of N_STATE_TOX words; ``init(st, cfg)`` once.
+  state: the record ``shm_layout/estimators/toxicity.py`` declares; ``init(st, cfg)`` once.
   per own fill: ``on_fill(st, cfg, t_ns, side, px, mid0, <features>)`` with the features
     read at the fill's instant (the same values the kernel holds when it takes the fill).
   per book/BBO event: ``on_mid(st, cfg, t_ns, mid)``; a fill whose label horizon passed
@@ -32,26 +32,11 @@ import math
 
 from numba import njit
 
-from appliance.estimator.config_b import ToxicityConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import toxicity as declared
 
-NF = 8
-N_TPEND = 8  # fills awaiting their label; when full the oldest is dropped
-
-# --- state words -------------------------------------------------------------------
-S_MID = 0
-S_N_LEARNED = 1
-S_N_TOXIC = 2
-S_LOGLOSS = 3
-S_BRIER = 4
-S_BIAS = 5
-S_W = 6  # NF weights
-S_MEAN = S_W + NF  # NF feature means
-S_VAR = S_MEAN + NF  # NF feature variances
-S_X = S_VAR + NF  # NF scratch: the raw features of the last call
-S_N_FEAT = S_X + NF  # fills seen by the standardizer
-S_PEND = S_N_FEAT + 1  # per pending fill: (t_ns, side, mid0, x[NF])
-P_WORDS = 3 + NF
-N_STATE_TOX = S_PEND + N_TPEND * P_WORDS
+NF = declared.N_FEATURES
+N_TPEND = declared.N_PENDING  # fills awaiting their label; when full the oldest is dropped
 
 # --- config vector ------------------------------------------------------------------
 C_ENABLED = 0
@@ -65,7 +50,8 @@ C_GATE = 7
 N_CONFIG_TOX = 8
 
 
-def config_values(c: ToxicityConfig) -> list[float]:
+def config_values(est: EstimatorConfig) -> list[float]:
+    c = est.toxicity
     p = min(max(c.prior_p_toxic, 1e-6), 1.0 - 1e-6)
     return [
         1.0 if c.enabled else 0.0,
@@ -81,32 +67,40 @@ def config_values(c: ToxicityConfig) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_TOX] = 0.0
-    st[S_BIAS] = cfg[C_PRIOR_LOGIT]
-    for i in range(NF):
-        st[S_VAR + i] = 1.0
+    st.mid_px = st.logloss = st.brier = 0.0
+    st.n_learned = st.n_toxic = st.n_feat = 0
+    st.bias = cfg[C_PRIOR_LOGIT]
+    st.w[:] = 0.0
+    st.feat_mean[:] = 0.0
+    st.feat_var[:] = 1.0
+    st.x_scratch[:] = 0.0
+    for k in range(N_TPEND):
+        p = st.pending[k]
+        p.ts_ns = p.side = 0
+        p.mid0_px = 0.0
+        p.x[:] = 0.0
 
 
 @njit(cache=True)
 def features(st, side, bim, flow_imb, flow_intensity, regime, changepoint_p, funding_z, spread_ratio,
              drift_z):
-    """Write the raw feature vector of a fill on ``side`` into the scratch words."""
-    x = S_X
-    st[x] = -side * bim
-    st[x + 1] = -side * flow_imb
-    st[x + 2] = math.log1p(max(flow_intensity, 0.0))
-    st[x + 3] = regime / 3.0
-    st[x + 4] = changepoint_p
-    st[x + 5] = side * funding_z
-    st[x + 6] = spread_ratio
-    st[x + 7] = -side * drift_z
+    """Write the raw feature vector of a fill on ``side`` into the scratch vector."""
+    x = st.x_scratch
+    x[0] = -side * bim
+    x[1] = -side * flow_imb
+    x[2] = math.log1p(max(flow_intensity, 0.0))
+    x[3] = regime / 3.0
+    x[4] = changepoint_p
+    x[5] = side * funding_z
+    x[6] = spread_ratio
+    x[7] = -side * drift_z
 
 
 @njit(cache=True)
-def _logit_at(st, base):
-    s = st[S_BIAS]
+def _logit_at(st, x):
+    s = st.bias
     for i in range(NF):
-        s += st[S_W + i] * (st[base + i] - st[S_MEAN + i]) / math.sqrt(st[S_VAR + i] + 1e-12)
+        s += st.w[i] * (x[i] - st.feat_mean[i]) / math.sqrt(st.feat_var[i] + 1e-12)
     return s
 
 
@@ -121,7 +115,7 @@ def _sigmoid(s):
 @njit(cache=True)
 def predict_scratch(st):
     """P(toxic) of the feature vector in the scratch words."""
-    return _sigmoid(_logit_at(st, S_X))
+    return _sigmoid(_logit_at(st, st.x_scratch))
 
 
 @njit(cache=True)
@@ -135,44 +129,45 @@ def p_toxic(st, cfg, side, bim, flow_imb, flow_intensity, regime, changepoint_p,
 
 
 @njit(cache=True)
-def _observe_features(st, cfg, base):
+def _observe_features(st, cfg, x):
     """Update the standardizer with one fill's raw features."""
-    a = max(1.0 / (st[S_N_FEAT] + 1.0), cfg[C_FEAT_A])  # running mean at first: no start bias
+    a = max(1.0 / (st.n_feat + 1.0), cfg[C_FEAT_A])  # running mean at first: no start bias
     for i in range(NF):
-        d = st[base + i] - st[S_MEAN + i]
-        st[S_MEAN + i] += a * d
-        if st[S_N_FEAT] > 0.0:
-            st[S_VAR + i] = (1.0 - a) * (st[S_VAR + i] + a * d * d)
-    st[S_N_FEAT] += 1.0
+        d = x[i] - st.feat_mean[i]
+        st.feat_mean[i] += a * d
+        if st.n_feat > 0:
+            st.feat_var[i] = (1.0 - a) * (st.feat_var[i] + a * d * d)
+    st.n_feat += 1
 
 
 @njit(cache=True)
-def _learn_at(st, cfg, base, y):
-    p = _sigmoid(_logit_at(st, base))
+def _learn_at(st, cfg, x, y):
+    p = _sigmoid(_logit_at(st, x))
     g = p - y
     lr = cfg[C_LR]
     for i in range(NF):
-        xi = (st[base + i] - st[S_MEAN + i]) / math.sqrt(st[S_VAR + i] + 1e-12)
-        st[S_W + i] -= lr * (g * xi + cfg[C_L2] * st[S_W + i])
-    st[S_BIAS] -= lr * g
+        xi = (x[i] - st.feat_mean[i]) / math.sqrt(st.feat_var[i] + 1e-12)
+        st.w[i] -= lr * (g * xi + cfg[C_L2] * st.w[i])
+    st.bias -= lr * g
     pc = min(max(p, 1e-9), 1.0 - 1e-9)
     ll = -(y * math.log(pc) + (1.0 - y) * math.log(1.0 - pc))
     a = 0.02
-    if st[S_N_LEARNED] == 0.0:
-        st[S_LOGLOSS] = ll
-        st[S_BRIER] = g * g
+    if st.n_learned == 0:
+        st.logloss = ll
+        st.brier = g * g
     else:
-        st[S_LOGLOSS] += a * (ll - st[S_LOGLOSS])
-        st[S_BRIER] += a * (g * g - st[S_BRIER])
-    st[S_N_LEARNED] += 1.0
-    st[S_N_TOXIC] += y
+        st.logloss += a * (ll - st.logloss)
+        st.brier += a * (g * g - st.brier)
+    st.n_learned += 1
+    if y > 0.0:
+        st.n_toxic += 1
 
 
 @njit(cache=True)
 def learn(st, cfg, y):
     """One SGD step on the scratch features with label y (1 = toxic): also standardizes."""
-    _observe_features(st, cfg, S_X)
-    _learn_at(st, cfg, S_X, y)
+    _observe_features(st, cfg, st.x_scratch)
+    _learn_at(st, cfg, st.x_scratch, y)
 
 
 @njit(cache=True)
@@ -182,49 +177,48 @@ def on_fill(st, cfg, t_ns, side, px, mid0, bim, flow_imb, flow_intensity, regime
     if cfg[C_ENABLED] == 0.0:
         return
     if mid0 <= 0.0:
-        mid0 = st[S_MID]
+        mid0 = st.mid_px
     if mid0 <= 0.0:
         return
     features(st, side, bim, flow_imb, flow_intensity, regime, changepoint_p, funding_z, spread_ratio, drift_z)
-    _observe_features(st, cfg, S_X)
+    _observe_features(st, cfg, st.x_scratch)
     slot = 0
     oldest = math.inf
     for k in range(N_TPEND):
-        j = S_PEND + k * P_WORDS
-        if st[j] == 0.0:
+        ts = st.pending[k].ts_ns
+        if ts == 0:
             slot = k
             break
-        if st[j] < oldest:
-            oldest = st[j]
+        if ts < oldest:
+            oldest = float(ts)
             slot = k
-    j = S_PEND + slot * P_WORDS
-    st[j] = t_ns
-    st[j + 1] = side
-    st[j + 2] = mid0
-    for i in range(NF):
-        st[j + 3 + i] = st[S_X + i]
+    p = st.pending[slot]
+    p.ts_ns = t_ns
+    p.side = side
+    p.mid0_px = mid0
+    p.x[:] = st.x_scratch
 
 
 @njit(cache=True)
 def _resolve(st, cfg, t_ns, mid, strict):
     for k in range(N_TPEND):
-        j = S_PEND + k * P_WORDS
-        if st[j] == 0.0:
+        p = st.pending[k]
+        if p.ts_ns == 0:
             continue
-        end = st[j] + cfg[C_H_NS]
+        end = p.ts_ns + cfg[C_H_NS]
         if end < t_ns or (not strict and end == t_ns):
-            as_bps = -st[j + 1] * (mid - st[j + 2]) / st[j + 2] * 1e4
-            _learn_at(st, cfg, j + 3, 1.0 if as_bps > cfg[C_THRESH] else 0.0)
-            st[j] = 0.0
+            as_bps = -p.side * (mid - p.mid0_px) / p.mid0_px * 1e4
+            _learn_at(st, cfg, p.x, 1.0 if as_bps > cfg[C_THRESH] else 0.0)
+            p.ts_ns = 0
 
 
 @njit(cache=True)
 def on_mid(st, cfg, t_ns, mid):
     if mid <= 0.0 or cfg[C_ENABLED] == 0.0:
         return
-    if st[S_MID] > 0.0:
-        _resolve(st, cfg, t_ns, st[S_MID], True)
-    st[S_MID] = mid
+    if st.mid_px > 0.0:
+        _resolve(st, cfg, t_ns, st.mid_px, True)
+    st.mid_px = mid
     _resolve(st, cfg, t_ns, mid, False)
 
 
@@ -239,24 +233,24 @@ def gate(st, cfg, p):
 
 @njit(cache=True)
 def weight(st, i):
-    return st[S_W + i]
+    return st.w[i]
 
 
 @njit(cache=True)
 def bias(st):
-    return st[S_BIAS]
+    return st.bias
 
 
 @njit(cache=True)
 def n_learned(st):
-    return st[S_N_LEARNED]
+    return st.n_learned
 
 
 @njit(cache=True)
 def logloss_ewma(st):
-    return st[S_LOGLOSS]
+    return st.logloss
 
 
 @njit(cache=True)
 def brier_ewma(st):
-    return st[S_BRIER]
+    return st.brier

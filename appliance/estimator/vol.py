@@ -28,40 +28,6 @@ from numba import njit
 
 from .emath import clamp, decay
 
-# --- state words --------------------------------------------------------------
-S_LAST_NS = 0
-S_LAST_MID = 1
-S_LAST_ABS_R = 2
-S_N = 3
-S_RV_FAST = 4
-S_BV_FAST = 5
-S_RV = 6
-S_BV = 7
-S_RV_SLOW = 8
-S_BV_SLOW = 9
-S_Z2 = 10
-S_Z4 = 11
-S_JUMP_NS = 12  # time of the last jump
-S_JUMP_DIR = 13  # its sign
-S_JUMP_BPS = 14  # its signed size
-S_N_JUMPS = 15
-S_JUMP_RATE = 16  # EWMA jumps per second (main half-life)
-S_BLK_SUM = 17
-S_BLK_N = 18
-S_BLK_START = 19
-S_V_PREV = 20
-S_SV_MEAN = 21
-S_SV_VAR = 22
-S_SV_COV1 = 23
-S_SV_N = 24
-S_SV_KAPPA = 25
-S_SV_THETA = 26
-S_SV_XI = 27
-S_SIGMA_EFF = 28
-S_BLEND_W = 29
-S_LAST_R = 30
-N_STATE_VOL = 32
-
 # --- config vector -------------------------------------------------------------
 C_SAMPLE_NS = 0
 C_HL = 1
@@ -99,145 +65,147 @@ def config_values(est) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_VOL] = 0.0
-
-
-@njit(cache=True)
-def _ewma(st, i, x, a):
-    st[i] += a * (x - st[i])
+    st.last_ts_ns = st.n_samples = st.jump_ts_ns = st.jump_dir = st.n_jumps = 0
+    st.block_n = st.block_start_ts_ns = st.sv_n = 0
+    st.last_mid_px = st.last_abs_r_bps = st.rv_fast_bps2_per_s = st.bv_fast_bps2_per_s = 0.0
+    st.rv_bps2_per_s = st.bv_bps2_per_s = st.rv_slow_bps2_per_s = st.bv_slow_bps2_per_s = 0.0
+    st.z2 = st.z4 = st.jump_bps = st.jump_rate_per_s = 0.0
+    st.block_sum_bps2 = st.v_prev_bps2_per_s = st.sv_mean = st.sv_var = 0.0
+    st.sv_cov1 = st.sv_kappa_per_s = st.sv_theta_bps2_per_s = st.sv_xi_bps_per_s = 0.0
+    st.sigma_eff_bps_per_sqrt_s = st.blend_w = st.last_r_bps = 0.0
 
 
 @njit(cache=True)
 def sample(st, cfg, t_ns, mid):
     """Offer the mid at event time t_ns; returns True when a return was sampled."""
-    if st[S_LAST_NS] == 0.0:
-        st[S_LAST_NS] = t_ns
-        st[S_LAST_MID] = mid
-        st[S_BLK_START] = t_ns
+    if st.last_ts_ns == 0:
+        st.last_ts_ns = t_ns
+        st.last_mid_px = mid
+        st.block_start_ts_ns = t_ns
         return False
-    dt_ns = t_ns - st[S_LAST_NS]
+    dt_ns = t_ns - st.last_ts_ns
     if dt_ns < cfg[C_SAMPLE_NS]:
         return False
     dt_s = dt_ns * 1e-9
-    r = math.log(mid / st[S_LAST_MID]) * 1e4
+    r = math.log(mid / st.last_mid_px) * 1e4
     rv = r * r / dt_s
-    n = st[S_N]
-    if n == 0.0:
-        for i in range(S_RV_FAST, S_BV_SLOW + 1):
-            st[i] = rv
-        st[S_Z2] = 1.0
-        st[S_Z4] = 3.0
+    n = st.n_samples
+    if n == 0:
+        st.rv_fast_bps2_per_s = st.bv_fast_bps2_per_s = st.rv_bps2_per_s = rv
+        st.bv_bps2_per_s = st.rv_slow_bps2_per_s = st.bv_slow_bps2_per_s = rv
+        st.z2 = 1.0
+        st.z4 = 3.0
     else:
-        bv = (math.pi / 2.0) * abs(r) * st[S_LAST_ABS_R] / dt_s
-        sd = math.sqrt(max(st[S_BV], 1e-12) * dt_s)
+        bv = (math.pi / 2.0) * abs(r) * st.last_abs_r_bps / dt_s
+        sd = math.sqrt(max(st.bv_bps2_per_s, 1e-12) * dt_s)
         if n >= cfg[C_WARMUP] and abs(r) > cfg[C_JUMP_K] * sd:
-            st[S_JUMP_NS] = t_ns
-            st[S_JUMP_DIR] = 1.0 if r > 0.0 else -1.0
-            st[S_JUMP_BPS] = r
-            st[S_N_JUMPS] += 1.0
-            st[S_JUMP_RATE] += math.log(2.0) / cfg[C_HL]
-        st[S_JUMP_RATE] *= decay(dt_s, cfg[C_HL])
+            st.jump_ts_ns = t_ns
+            st.jump_dir = 1 if r > 0.0 else -1
+            st.jump_bps = r
+            st.n_jumps += 1
+            st.jump_rate_per_s += math.log(2.0) / cfg[C_HL]
+        st.jump_rate_per_s *= decay(dt_s, cfg[C_HL])
         # Running means until the EWMAs have n > 1/a samples: a first return that
         # happens to be 0 must not leave every variance near 0 for a half-life.
         a_n = 1.0 / (n + 1.0)
         a_f = max(1.0 - decay(dt_s, cfg[C_HL_FAST]), a_n)
         a_m = max(1.0 - decay(dt_s, cfg[C_HL]), a_n)
         a_s = max(1.0 - decay(dt_s, cfg[C_HL_SLOW]), a_n)
-        _ewma(st, S_RV_FAST, rv, a_f)
-        _ewma(st, S_BV_FAST, bv, a_f)
-        _ewma(st, S_RV, rv, a_m)
-        _ewma(st, S_BV, bv, a_m)
-        _ewma(st, S_RV_SLOW, rv, a_s)
-        _ewma(st, S_BV_SLOW, bv, a_s)
+        st.rv_fast_bps2_per_s += a_f * (rv - st.rv_fast_bps2_per_s)
+        st.bv_fast_bps2_per_s += a_f * (bv - st.bv_fast_bps2_per_s)
+        st.rv_bps2_per_s += a_m * (rv - st.rv_bps2_per_s)
+        st.bv_bps2_per_s += a_m * (bv - st.bv_bps2_per_s)
+        st.rv_slow_bps2_per_s += a_s * (rv - st.rv_slow_bps2_per_s)
+        st.bv_slow_bps2_per_s += a_s * (bv - st.bv_slow_bps2_per_s)
         z = r / sd
         z2 = min(z * z, 400.0)  # one absurd print must not own the fourth moment
         a_k = 1.0 - decay(dt_s, cfg[C_KURT_HL])
-        _ewma(st, S_Z2, z2, a_k)
-        _ewma(st, S_Z4, z2 * z2, a_k)
+        st.z2 += a_k * (z2 - st.z2)
+        st.z4 += a_k * (z2 * z2 - st.z4)
     _sv_block(st, cfg, t_ns, r)
-    st[S_LAST_R] = r
-    st[S_LAST_ABS_R] = abs(r)
-    st[S_N] = n + 1.0
-    st[S_LAST_NS] = t_ns
-    st[S_LAST_MID] = mid
+    st.last_r_bps = r
+    st.last_abs_r_bps = abs(r)
+    st.n_samples = n + 1
+    st.last_ts_ns = t_ns
+    st.last_mid_px = mid
     return True
 
 
 @njit(cache=True)
 def _sv_block(st, cfg, t_ns, r):
-    st[S_BLK_SUM] += r * r
-    st[S_BLK_N] += 1.0
-    blk_s = (t_ns - st[S_BLK_START]) * 1e-9
+    st.block_sum_bps2 += r * r
+    st.block_n += 1
+    blk_s = (t_ns - st.block_start_ts_ns) * 1e-9
     if blk_s < cfg[C_BLOCK_S]:
         return
-    v = st[S_BLK_SUM] / blk_s
-    m = st[S_BLK_N]
-    st[S_BLK_SUM] = 0.0
-    st[S_BLK_N] = 0.0
-    st[S_BLK_START] = t_ns
-    if st[S_SV_N] == 0.0:
-        st[S_SV_MEAN] = v
+    v = st.block_sum_bps2 / blk_s
+    m = st.block_n
+    st.block_sum_bps2 = 0.0
+    st.block_n = 0
+    st.block_start_ts_ns = t_ns
+    if st.sv_n == 0:
+        st.sv_mean = v
     else:
         a = 1.0 - decay(1.0, cfg[C_SV_HL])
-        mean_prev = st[S_SV_MEAN]
-        st[S_SV_MEAN] += a * (v - mean_prev)
-        dv = v - st[S_SV_MEAN]
-        st[S_SV_VAR] += a * (dv * (v - mean_prev) - st[S_SV_VAR])
-        st[S_SV_COV1] += a * ((v - st[S_SV_MEAN]) * (st[S_V_PREV] - st[S_SV_MEAN]) - st[S_SV_COV1])
-    st[S_V_PREV] = v
-    st[S_SV_N] += 1.0
+        mean_prev = st.sv_mean
+        st.sv_mean += a * (v - mean_prev)
+        dv = v - st.sv_mean
+        st.sv_var += a * (dv * (v - mean_prev) - st.sv_var)
+        st.sv_cov1 += a * ((v - st.sv_mean) * (st.v_prev_bps2_per_s - st.sv_mean) - st.sv_cov1)
+    st.v_prev_bps2_per_s = v
+    st.sv_n += 1
     # Fit (cheap; once a block).
-    theta = st[S_SV_MEAN]
-    if st[S_SV_N] >= 10.0 and theta > 0.0:
-        var_true = max(st[S_SV_VAR] - 2.0 * theta * theta / max(m, 1.0), 1e-3 * theta * theta)
-        rho = clamp(st[S_SV_COV1] / max(st[S_SV_VAR], 1e-300), 0.01, 0.999)
+    theta = st.sv_mean
+    if st.sv_n >= 10.0 and theta > 0.0:
+        var_true = max(st.sv_var - 2.0 * theta * theta / max(m, 1.0), 1e-3 * theta * theta)
+        rho = clamp(st.sv_cov1 / max(st.sv_var, 1e-300), 0.01, 0.999)
         kappa = -math.log(rho) / cfg[C_BLOCK_S]
-        st[S_SV_KAPPA] = kappa
-        st[S_SV_THETA] = theta
-        st[S_SV_XI] = math.sqrt(2.0 * kappa * var_true / theta)
+        st.sv_kappa_per_s = kappa
+        st.sv_theta_bps2_per_s = theta
+        st.sv_xi_bps_per_s = math.sqrt(2.0 * kappa * var_true / theta)
 
 
 @njit(cache=True)
 def blend(st, cfg, t_ns, regime, toxicity):
     """Recompute sigma_eff from the regime (0..3) and toxicity in [0, 1] (warm tier)."""
-    rv = st[S_RV]
-    bv = st[S_BV]
+    rv = st.rv_bps2_per_s
+    bv = st.bv_bps2_per_s
     if cfg[C_BLEND_ON] == 0.0:
         s = 0.5 * (math.sqrt(rv) + math.sqrt(bv))
-        st[S_SIGMA_EFF] = s
-        st[S_BLEND_W] = 0.5
+        st.sigma_eff_bps_per_sqrt_s = s
+        st.blend_w = 0.5
         return
     w = cfg[C_W0 + int(clamp(regime, 0, 3))] + cfg[C_W_TOX] * clamp(toxicity, 0.0, 1.0)
-    if st[S_JUMP_DIR] < 0.0 and (t_ns - st[S_JUMP_NS]) * 1e-9 < cfg[C_CRASH_MEM_S]:
+    if st.jump_dir < 0 and (t_ns - st.jump_ts_ns) * 1e-9 < cfg[C_CRASH_MEM_S]:
         w += cfg[C_W_CRASH]  # crashes: weigh the jumps more than after rallies
     w = clamp(w, 0.0, 1.0)
     ratio = term_ratio(st)
-    st[S_SIGMA_EFF] = math.sqrt(w * rv + (1.0 - w) * bv) * max(1.0, ratio) ** cfg[C_NU]
-    st[S_BLEND_W] = w
+    st.sigma_eff_bps_per_sqrt_s = math.sqrt(w * rv + (1.0 - w) * bv) * max(1.0, ratio) ** cfg[C_NU]
+    st.blend_w = w
 
 
 @njit(cache=True)
 def term_ratio(st):
-    slow = st[S_RV_SLOW]
-    return math.sqrt(st[S_RV_FAST] / slow) if slow > 1e-12 else 1.0
+    slow = st.rv_slow_bps2_per_s
+    return math.sqrt(st.rv_fast_bps2_per_s / slow) if slow > 1e-12 else 1.0
 
 
 @njit(cache=True)
 def excess_kurtosis(st):
-    z2 = st[S_Z2]
-    return st[S_Z4] / (z2 * z2) - 3.0 if z2 > 1e-12 else 0.0
+    z2 = st.z2
+    return st.z4 / (z2 * z2) - 3.0 if z2 > 1e-12 else 0.0
 
 
 @njit(cache=True)
 def sigma_clean(st):
-    return math.sqrt(st[S_BV])
+    return math.sqrt(st.bv_bps2_per_s)
 
 
 @njit(cache=True)
 def sigma_total(st):
-    return math.sqrt(st[S_RV])
+    return math.sqrt(st.rv_bps2_per_s)
 
 
 @njit(cache=True)
 def sigma_clean_fast(st):
-    return math.sqrt(st[S_BV_FAST])
+    return math.sqrt(st.bv_fast_bps2_per_s)

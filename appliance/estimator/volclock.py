@@ -17,18 +17,6 @@ import math
 
 from numba import njit
 
-S_START_NS = 0
-S_LAST_NS = 1
-S_V = 2  # decayed traded volume, sz
-S_ACC = 3  # volume in the open bucket
-S_N_BUCKETS = 4
-S_BUCKET_SZ = 5  # current target
-S_LAST_BUCKET_SZ = 6  # realized volume of the last closed bucket
-S_LAST_BUCKET_S = 7  # its duration
-S_OPEN_NS = 8  # when the open bucket started
-S_FIRST_BUCKET_SZ = 9  # target when the first bucket closed (cold-start check)
-N_STATE_VOLCLOCK = 12
-
 C_ENABLED = 0
 C_FRACTION = 1
 C_WINDOW_S = 2
@@ -45,15 +33,17 @@ def config_values(est) -> list[float]:
 
 @njit(cache=True)
 def init(st, cfg):
-    st[:N_STATE_VOLCLOCK] = 0.0
+    st.start_ts_ns = st.last_ts_ns = st.open_ts_ns = st.n_buckets = 0
+    st.decayed_volume_sz = st.open_bucket_sz = st.bucket_sz = 0.0
+    st.last_bucket_sz = st.last_bucket_s = st.first_bucket_sz = 0.0
 
 
 @njit(cache=True)
 def window_volume(st, cfg, t_ns):
     """Bias-corrected rolling window volume (sz) at event time t_ns."""
     tau = cfg[C_WINDOW_S]
-    e = (t_ns - st[S_START_NS]) * 1e-9
-    v = st[S_V] * math.exp(-max(t_ns - st[S_LAST_NS], 0.0) * 1e-9 / tau)
+    e = (t_ns - st.start_ts_ns) * 1e-9
+    v = st.decayed_volume_sz * math.exp(-max(t_ns - st.last_ts_ns, 0.0) * 1e-9 / tau)
     cover = 1.0 - math.exp(-e / tau)
     return v / cover if cover > 1e-9 else 0.0
 
@@ -61,38 +51,38 @@ def window_volume(st, cfg, t_ns):
 @njit(cache=True)
 def on_trade(st, cfg, t_ns, sz):
     """Fold one trade; returns the number of buckets it closed."""
-    if st[S_START_NS] == 0.0:
-        st[S_START_NS] = t_ns
-        st[S_LAST_NS] = t_ns
-        st[S_OPEN_NS] = t_ns
+    if st.start_ts_ns == 0:
+        st.start_ts_ns = t_ns
+        st.last_ts_ns = t_ns
+        st.open_ts_ns = t_ns
     tau = cfg[C_WINDOW_S]
-    dt_s = (t_ns - st[S_LAST_NS]) * 1e-9
+    dt_s = (t_ns - st.last_ts_ns) * 1e-9
     if dt_s > 0.0:
-        st[S_V] *= math.exp(-dt_s / tau)
-        st[S_LAST_NS] = t_ns
-    st[S_V] += sz
-    st[S_ACC] += sz
-    elapsed = (t_ns - st[S_START_NS]) * 1e-9
+        st.decayed_volume_sz *= math.exp(-dt_s / tau)
+        st.last_ts_ns = t_ns
+    st.decayed_volume_sz += sz
+    st.open_bucket_sz += sz
+    elapsed = (t_ns - st.start_ts_ns) * 1e-9
     if elapsed >= cfg[C_MIN_WARMUP_S]:
         target = cfg[C_FRACTION] * window_volume(st, cfg, t_ns)
     elif cfg[C_INITIAL_SZ] > 0.0:
         target = cfg[C_INITIAL_SZ]
     else:
         return 0  # warming up: keep accumulating, the first buckets get the right size
-    st[S_BUCKET_SZ] = target
+    st.bucket_sz = target
     closed = 0
     if target <= 0.0:
         return 0
-    while st[S_ACC] >= target and closed < 1000:
+    while st.open_bucket_sz >= target and closed < 1000:
         closed += 1
-        st[S_ACC] -= target
-        if st[S_N_BUCKETS] == 0.0:
-            st[S_FIRST_BUCKET_SZ] = target
-        st[S_N_BUCKETS] += 1.0
+        st.open_bucket_sz -= target
+        if st.n_buckets == 0:
+            st.first_bucket_sz = target
+        st.n_buckets += 1
     if closed > 0:
-        st[S_LAST_BUCKET_SZ] = target
-        st[S_LAST_BUCKET_S] = (t_ns - st[S_OPEN_NS]) * 1e-9 / closed
-        st[S_OPEN_NS] = t_ns
+        st.last_bucket_sz = target
+        st.last_bucket_s = (t_ns - st.open_ts_ns) * 1e-9 / closed
+        st.open_ts_ns = t_ns
     return closed
 
 

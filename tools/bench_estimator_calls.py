@@ -1,6 +1,7 @@
-"""ns per call of the hot functions of the estimator modules of part B.
+"""ns per call of the hot functions of six estimator modules (drift, book
+microstructure, adverse selection, toxicity, queue, correlation), each alone.
 
-    python -m tools.bench_estimators_b [--n 1000000]
+    python -m tools.bench_estimator_calls [--n 1000000]
 
 Each function runs inside an njit loop (no Python call overhead), on plausible inputs:
 a 20-level book, 16 fills awaiting markouts, 8 coins, events 1 ms apart.
@@ -18,14 +19,13 @@ from appliance.estimator import correlation as co
 from appliance.estimator import drift_kalman as dk
 from appliance.estimator import queue_position as qp
 from appliance.estimator import toxicity as tox
-from appliance.estimator.config_b import (
-    AdverseSelectionConfig,
-    BookMicroConfig,
-    CorrelationConfig,
-    DriftKalmanConfig,
-    QueueConfig,
-    ToxicityConfig,
-)
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import adverse_selection as as_state
+from shm_layout.estimators import book_micro as book_state
+from shm_layout.estimators import correlation as corr_state
+from shm_layout.estimators import drift_kalman as drift_state
+from shm_layout.estimators import queue_position as queue_state
+from shm_layout.estimators import toxicity as tox_state
 
 MS = 1_000_000
 
@@ -121,37 +121,37 @@ def main() -> None:
     z, r = np.zeros(4), np.ones(4)
 
     cases = []
-    c = arr(dk.config_values(DriftKalmanConfig()))
-    s = np.zeros(dk.N_STATE_DRIFT)
+    c = arr(dk.config_values(EstimatorConfig()))
+    s = np.zeros(1, drift_state.STATE)[0]
     dk.init(s, c)
     cases.append(("drift_kalman.hot_tier (predict+composite+flow)", _drift_hot, s, c, z, r))
-    c = arr(bm.config_values(BookMicroConfig()))
-    s = np.zeros(bm.N_STATE_BOOK)
+    c = arr(bm.config_values(EstimatorConfig()))
+    s = np.zeros(1, book_state.STATE)[0]
     bm.init(s)
     cases.append(("book_micro.on_book+drift_observations", _book_on_book, s, c, bp, bs, ap, as_, z, r))
-    s2 = np.zeros(bm.N_STATE_BOOK)
+    s2 = np.zeros(1, book_state.STATE)[0]
     cases.append(("book_micro.on_trade", _book_on_trade, s2, c))
-    c = arr(asel.config_values(AdverseSelectionConfig()))
-    s = np.zeros(asel.N_STATE_AS)
+    c = arr(asel.config_values(EstimatorConfig()))
+    s = np.zeros(1, as_state.STATE)[0]
     asel.init(s, c)
     cases.append(("adverse_selection.on_mid (16 pending)", _as_on_mid, s, c))
-    c = arr(tox.config_values(ToxicityConfig()))
-    s = np.zeros(tox.N_STATE_TOX)
+    c = arr(tox.config_values(EstimatorConfig()))
+    s = np.zeros(1, tox_state.STATE)[0]
     tox.init(s, c)
     cases.append(("toxicity.p_toxic", _tox_predict, s, c))
-    c = arr(qp.config_values(QueueConfig()))
-    s = np.zeros(qp.N_STATE_QUEUE)
+    c = arr(qp.config_values(EstimatorConfig()))
+    s = np.zeros(1, queue_state.STATE)[0]
     qp.init(s, c)
     qp.on_trade(s, c, 1e9, 99.99, 5.0, -1.0)
     cases.append(("queue_position.fill_prob (per level)", _queue_fill_prob, s, c))
-    s = np.zeros(qp.N_STATE_QUEUE)
+    s = np.zeros(1, queue_state.STATE)[0]
     qp.init(s, c)
     cases.append(("queue_position.on_book (20 levels)", _queue_on_book, s, c, bp, bs, bn, ap, as_, an))
-    c = arr(co.config_values(CorrelationConfig()))
-    s = np.zeros(co.N_STATE_CORR)
+    c = arr(co.config_values(EstimatorConfig()))
+    s = np.zeros(1, corr_state.MATRIX)[0]
     co.init_corr(s)
     cases.append(("correlation.corr_on_mid (8 coins, 1 s samples)", _corr_on_mid, s, c))
-    s = np.zeros(co.N_STATE_XV)
+    s = np.zeros(1, corr_state.CROSS_VENUE)[0]
     co.init_xv(s)
     cases.append(("correlation.xv_on_mid (200 ms lag grid)", _xv_on_mid, s, c))
 

@@ -1,19 +1,20 @@
 """Queue position: P(fill) = P(touch) x P(execute | touch), learnt from outcomes and counts."""
 
-import dataclasses
 import math
 
 import numpy as np
 
 from appliance.estimator import queue_position as qp
-from appliance.estimator.config_b import QueueConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import queue_position as queue_state
+from shm_layout.estimators.queue_position import QueueConfig
 
 S = 1_000_000_000
 
 
 def _q(**over):
-    cfg = np.array(qp.config_values(dataclasses.replace(QueueConfig(), **over)))
-    st = np.zeros(qp.N_STATE_QUEUE)
+    cfg = np.array(qp.config_values(EstimatorConfig(queue=QueueConfig(**over))))
+    st = np.zeros(1, queue_state.STATE)[0]
     qp.init(st, cfg)
     return st, cfg
 

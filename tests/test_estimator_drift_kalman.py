@@ -1,19 +1,20 @@
 """Kalman OU drift filter (seed 003 phases 1, 5, 7, 8) on simulated observations."""
 
-import dataclasses
 import math
 
 import numpy as np
 
 from appliance.estimator import drift_kalman as dk
-from appliance.estimator.config_b import DriftKalmanConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import drift_kalman as drift_state
+from shm_layout.estimators.drift_kalman import DriftKalmanConfig
 
 S = 1_000_000_000
 
 
 def _filter(**over):
-    cfg = np.array(dk.config_values(dataclasses.replace(DriftKalmanConfig(), **over)))
-    st = np.zeros(dk.N_STATE_DRIFT)
+    cfg = np.array(dk.config_values(EstimatorConfig(drift=DriftKalmanConfig(**over))))
+    st = np.zeros(1, drift_state.STATE)[0]
     dk.init(st, cfg)
     dk.predict(st, 1 * S)  # anchors the clock
     return st, cfg
@@ -65,8 +66,8 @@ def test_update_when_many_precise_observations_then_variance_stops_at_floor():
     st, cfg = _filter()
     for _ in range(1000):
         dk.kalman_update(st, cfg, 1.0, 0.01)
-        assert st[dk.S_P] >= 2.0
-    assert st[dk.S_P] == 2.0
+        assert st["p_bps2_per_s2"] >= 2.0
+    assert st["p_bps2_per_s2"] == 2.0
 
 
 def test_composite_when_no_floor_then_equals_sequential_updates():
@@ -77,10 +78,10 @@ def test_composite_when_no_floor_then_equals_sequential_updates():
         dk.kalman_update(seq, cfg, zi, ri)
     comp, _ = _filter(var_floor_bps2_per_s2=1e-12)
     dk.composite_update(comp, cfg, z, r, 4)
-    assert math.isclose(comp[dk.S_MU], seq[dk.S_MU], rel_tol=1e-12)
-    assert math.isclose(comp[dk.S_P], seq[dk.S_P], rel_tol=1e-12)
+    assert math.isclose(comp["mu_bps_per_s"], seq["mu_bps_per_s"], rel_tol=1e-12)
+    assert math.isclose(comp["p_bps2_per_s2"], seq["p_bps2_per_s2"], rel_tol=1e-12)
     # precision adds: 1/P = 1/P0 + sum 1/R
-    assert math.isclose(1.0 / comp[dk.S_P], 1.0 / 50.0 + float(np.sum(1.0 / r)), rel_tol=1e-12)
+    assert math.isclose(1.0 / comp["p_bps2_per_s2"], 1.0 / 50.0 + float(np.sum(1.0 / r)), rel_tol=1e-12)
 
 
 def test_composite_when_one_input_skipped_then_it_carries_no_weight():
@@ -90,7 +91,7 @@ def test_composite_when_one_input_skipped_then_it_carries_no_weight():
     dk.composite_update(a, cfg, z, r, 2)
     b, _ = _filter()
     dk.kalman_update(b, cfg, 2.0, 3.0)
-    assert a[dk.S_MU] == b[dk.S_MU]
+    assert a["mu_bps_per_s"] == b["mu_bps_per_s"]
 
 
 def test_drift_when_strong_signal_then_exceeds_old_three_bps_clamp():
@@ -103,19 +104,19 @@ def test_drift_when_strong_signal_then_exceeds_old_three_bps_clamp():
 def test_adapt_when_large_errors_then_theta_and_noise_rise_and_stay_within_bounds():
     st, cfg = _filter()
     dk.adapt(st, cfg, 50.0, 1.0)
-    assert st[dk.S_THETA] > 0.02
+    assert st["theta_per_s"] > 0.02
     for _ in range(5000):
         dk.adapt(st, cfg, 500.0, 1.0)
-    assert st[dk.S_THETA] == 1.0 and st[dk.S_Q] == 10.0
+    assert st["theta_per_s"] == 1.0 and st["q_bps2_per_s3"] == 10.0
     for _ in range(5000):
         dk.adapt(st, cfg, dk.drift_bps_per_s(st), 1.0)
-    assert st[dk.S_THETA] == 0.01 and st[dk.S_Q] == 0.1
+    assert st["theta_per_s"] == 0.01 and st["q_bps2_per_s3"] == 0.1
 
 
 def test_adapt_when_disabled_then_parameters_frozen():
     st, cfg = _filter(adapt_enabled=False)
     dk.adapt(st, cfg, 500.0, 1.0)
-    assert st[dk.S_THETA] == 0.02 and st[dk.S_Q] == 1.0
+    assert st["theta_per_s"] == 0.02 and st["q_bps2_per_s3"] == 1.0
 
 
 def test_fill_when_our_bid_is_hit_then_drift_bearish_and_ask_fill_bullish():
@@ -145,9 +146,9 @@ def test_funding_when_extreme_positive_then_bearish_and_not_before_warmup():
 
 def test_tiers_when_sell_bursts_and_large_bid_fills_then_bearish_and_weak_lead_skipped():
     st, cfg = _filter()
-    before = st[dk.S_N_UPDATES]
+    before = st["n_updates"]
     dk.cold_tier(st, cfg, 2 * S, 5.0, 0.1, 0.0, 0)  # lead below confidence, funding warming up
-    assert st[dk.S_N_UPDATES] == before
+    assert st["n_updates"] == before
     dk.warm_tier(st, cfg, 2 * S, 0.0, 4.0, 6.0, 3.0, 0.0, 0.0)
     assert dk.drift_bps_per_s(st) < 0.0
     st2, _ = _filter()
@@ -161,4 +162,4 @@ def test_hot_tier_when_disabled_then_nothing_moves_and_alpha_zero_skips_a_source
     assert dk.drift_bps_per_s(st) == 0.0
     st2, cfg2 = _filter(alpha_flow=0.0)
     dk.hot_tier(st2, cfg2, 5 * S, np.array([0.0]), np.array([math.inf]), 1, 1.0, 1.0)
-    assert st2[dk.S_N_UPDATES] == 0.0
+    assert st2["n_updates"] == 0.0

@@ -1,14 +1,15 @@
 """Correlation at three scales, hedge ratios, basis and lead-lag: simulated and the real pair."""
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from appliance.estimator import correlation as co
-from appliance.estimator.config_b import CorrelationConfig
 from shm_layout.constants import EV_BBO, EV_BOOK
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import correlation as corr_state
+from shm_layout.estimators.correlation import CorrelationConfig
 
 S = 1_000_000_000
 MS = 1_000_000
@@ -16,13 +17,13 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance
 
 
 def _cfg(**over):
-    return np.array(co.config_values(dataclasses.replace(CorrelationConfig(), **over)))
+    return np.array(co.config_values(EstimatorConfig(correlation=CorrelationConfig(**over))))
 
 
 def test_corr_when_simulated_returns_with_known_correlation_then_recovered_with_hedge_ratio():
     rng = np.random.default_rng(4)
     cfg = _cfg()
-    st = np.zeros(co.N_STATE_CORR)
+    st = np.zeros(1, corr_state.MATRIX)[0]
     co.init_corr(st)
     rho, beta_true = 0.6, 1.5
     px = np.array([100.0, 50.0, 20.0])
@@ -48,7 +49,7 @@ def test_corr_when_simulated_returns_with_known_correlation_then_recovered_with_
 def test_leadlag_when_reference_leads_by_three_samples_then_best_lag_three():
     rng = np.random.default_rng(8)
     cfg = _cfg()
-    st = np.zeros(co.N_STATE_XV)
+    st = np.zeros(1, corr_state.CROSS_VENUE)[0]
     co.init_xv(st)
     step = 200 * MS
     n = 6000
@@ -68,14 +69,14 @@ def test_leadlag_when_reference_leads_by_three_samples_then_best_lag_three():
     assert abs(co.lag_corr(st, -3)) < 0.1 and abs(co.lag_corr(st, 0)) < 0.1
     assert co.lead_confidence(st, cfg) > 0.6
     # the lead prediction is 0.8 x B's return three samples back, per second
-    head = int(st[co.X_HEAD])
-    expect = 0.8 * st[co.X_RING_B + (head - 2) % co.N_LAGS] / 0.2
+    head = int(st["head"])
+    expect = 0.8 * st["ring_b_bps"][(head - 2) % co.N_LAGS] / 0.2
     assert abs(co.lead_bps_per_s(st, cfg) - expect) < 0.25 * abs(expect) + 1.0
 
 
 def test_basis_when_spread_jumps_then_z_and_delta_show_it():
     cfg = _cfg(leadlag_sample_ms=1000)
-    st = np.zeros(co.N_STATE_XV)
+    st = np.zeros(1, corr_state.CROSS_VENUE)[0]
     co.init_xv(st)
     rng = np.random.default_rng(1)
     for i in range(600):
@@ -111,14 +112,14 @@ def test_corr_when_real_btc_eth_pair_then_positive_and_plausible():
     coin = np.concatenate([np.zeros(len(tb), np.int64), np.ones(len(te), np.int64)])
     order = np.argsort(t, kind="stable")
     cfg = _cfg()
-    st = np.zeros(co.N_STATE_CORR)
+    st = np.zeros(1, corr_state.MATRIX)[0]
     co.init_corr(st)
-    xv = np.zeros(co.N_STATE_XV)
+    xv = np.zeros(1, corr_state.CROSS_VENUE)[0]
     co.init_xv(xv)
     for k in order:
         co.corr_on_mid(st, cfg, float(t[k]), int(coin[k]), float(m[k]))
         co.xv_on_mid(xv, cfg, float(t[k]), 0 if coin[k] == 1 else 1, float(m[k]))  # A = ETH, B = BTC
-    n = st[co.S_N_SAMPLES]
+    n = st["n_samples"]
     assert n > 250  # about 345 s at 1 s
     rho = [co.corr(st, s, 0, 1) for s in range(3)]
     assert all(0.2 < r < 0.99 for r in rho), rho

@@ -1,20 +1,21 @@
 """Book microstructure: multi-depth imbalance, its rate of change, pressure gradient, sweeps."""
 
-import dataclasses
 import math
 
 import numpy as np
 
 from appliance.estimator import book_micro as bm
-from appliance.estimator.config_b import BookMicroConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import book_micro as book_state
+from shm_layout.estimators.book_micro import BookMicroConfig
 
 S = 1_000_000_000
 MS = 1_000_000
 
 
 def _bm(**over):
-    cfg = np.array(bm.config_values(dataclasses.replace(BookMicroConfig(), **over)))
-    st = np.zeros(bm.N_STATE_BOOK)
+    cfg = np.array(bm.config_values(EstimatorConfig(book=BookMicroConfig(**over))))
+    st = np.zeros(1, book_state.STATE)[0]
     bm.init(st)
     return st, cfg
 
@@ -84,4 +85,4 @@ def test_sweep_when_trades_repeat_one_price_or_spread_out_then_not_detected():
     for k, px in enumerate((100.1, 100.2, 100.3)):
         bm.on_trade(st, cfg, 20 * S + k * 4 * S, px, 1.0, 1.0)  # too slow for a sweep
     assert bm.sweep_detected(st, cfg, 29 * S, 1.0) == 0.0
-    assert st[bm.S_BURST + bm.B_N_SWEEPS] == 0.0
+    assert st["bursts"][0]["n_sweeps"] == 0

@@ -1,28 +1,31 @@
 """Markouts, realized adverse selection, the AS(depth) fit, and the toxicity classifier."""
 
-import dataclasses
 import math
 
 import numpy as np
 
 from appliance.estimator import adverse_selection as asel
 from appliance.estimator import toxicity as tox
-from appliance.estimator.config_b import AdverseSelectionConfig, ToxicityConfig
+from shm_layout.estimators import EstimatorConfig
+from shm_layout.estimators import adverse_selection as as_state
+from shm_layout.estimators import toxicity as tox_state
+from shm_layout.estimators.adverse_selection import AdverseSelectionConfig
+from shm_layout.estimators.toxicity import ToxicityConfig
 
 S = 1_000_000_000
 MS = 1_000_000
 
 
 def _as(**over):
-    cfg = np.array(asel.config_values(dataclasses.replace(AdverseSelectionConfig(), **over)))
-    st = np.zeros(asel.N_STATE_AS)
+    cfg = np.array(asel.config_values(EstimatorConfig(adverse_selection=AdverseSelectionConfig(**over))))
+    st = np.zeros(1, as_state.STATE)[0]
     asel.init(st, cfg)
     return st, cfg
 
 
 def _tox(**over):
-    cfg = np.array(tox.config_values(dataclasses.replace(ToxicityConfig(), **over)))
-    st = np.zeros(tox.N_STATE_TOX)
+    cfg = np.array(tox.config_values(EstimatorConfig(toxicity=ToxicityConfig(**over))))
+    st = np.zeros(1, tox_state.STATE)[0]
     tox.init(st, cfg)
     return st, cfg
 
@@ -140,7 +143,7 @@ def _args(x):
 def test_toxicity_when_planted_rule_then_learns_it_and_weights_leave_their_start():
     rng = np.random.default_rng(5)
     st, cfg = _tox()
-    w0 = st[tox.S_W:tox.S_W + tox.NF].copy()
+    w0 = st["w"].copy()
     for _ in range(4000):
         side, x, y = _draw(rng)
         tox.features(st, side, *_args(x))
@@ -152,7 +155,7 @@ def test_toxicity_when_planted_rule_then_learns_it_and_weights_leave_their_start
         labels.append(y)
     auc = _auc(np.array(scores), np.array(labels))
     assert auc > 0.75, auc
-    w = st[tox.S_W:tox.S_W + tox.NF]
+    w = st["w"]
     assert np.abs(w - w0).max() > 0.3
     assert w[0] > 0.3 and w[4] > 0.3  # the two planted features, with the planted sign
     assert abs(w[5]) < 0.5 * w[0] and abs(w[7]) < 0.5 * w[0]  # noise features stay small
@@ -172,7 +175,7 @@ def test_toxicity_when_labels_come_from_markouts_then_learns_through_the_fill_ri
         t += 10 * S
     tox.on_mid(st, cfg, t, 100.0)
     assert tox.n_learned(st) == n
-    assert 0.2 < st[tox.S_N_TOXIC] / n < 0.8
+    assert 0.2 < st["n_toxic"] / n < 0.8
     scores, labels = [], []
     for _ in range(1500):
         side, x, y = _draw(rng)
