@@ -23,7 +23,6 @@ import numpy as np
 import orjson
 
 from appliance.hyperliquid.signing import L1Signer
-from appliance.hyperliquid.wire import round_px, round_sz
 from appliance.ipc import byte_rows, ring, seqlock
 from shm_layout import records
 
@@ -293,8 +292,7 @@ class HyperliquidExecutor(OrderSender, KillSwitch):
             return None
         lad = self.ladder[c]
         sd = self.sz_dec[c]
-        targets = targets_from_ladder(lad, c, lambda px, is_buy: round_px(px, sd),
-                                      lambda sz: round_sz(sz, sd))
+        targets = targets_from_ladder(lad, c, sz_decimals=sd)  # passive: bids down, asks up
         pos = self.positions.pos[c]
         side = self.budget.decide(float(pos["position_sz"]), self.cfg.risk.max_position_sz)
         pos["reducing_only"] = 1 if side else 0
