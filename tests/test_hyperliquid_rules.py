@@ -115,5 +115,5 @@ def test_quote_ladder_when_random_market_then_every_price_already_valid_everywhe
 def test_users_import_the_one_module():
     """No second copy: the venue core and the backtester call these very functions."""
     assert entry.px_valid is rules.px_valid and entry.sz_valid is rules.sz_valid
-    assert venue_exec.rules is rules
+    assert venue_exec.rk.rules is rules  # its targets: reconcile_kernel.ladder_targets
     assert math.isclose(rules.px_step(117_365.5, 0), 1.0)

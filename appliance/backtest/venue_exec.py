@@ -117,17 +117,20 @@ def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns):
 
 @njit(cache=True)
 def _track(bt, is_buy, m, slot, oid, i, lad):
-    """Order (slot, oid) serves ladder level ``i`` at index ``m`` of its side."""
+    """Order (slot, oid) serves ladder level ``i``: tracked at the end of its side
+    (``m``: orders tracked per side, advanced)."""
     if is_buy:
-        bt.bid_slot[m] = slot
-        bt.bid_oid[m] = oid
-        _predict(m, i, bt.bid_level, bt.bid_pred_id, bt.bid_pred_fp, bt.bid_pred_as,
+        bt.bid_slot[m[0]] = slot
+        bt.bid_oid[m[0]] = oid
+        _predict(m[0], i, bt.bid_level, bt.bid_pred_id, bt.bid_pred_fp, bt.bid_pred_as,
                  lad.bid_pred_id, lad.bid_fill_prob, lad.bid_as_bps)
+        m[0] += 1
     else:
-        bt.ask_slot[m] = slot
-        bt.ask_oid[m] = oid
-        _predict(m, i, bt.ask_level, bt.ask_pred_id, bt.ask_pred_fp, bt.ask_pred_as,
+        bt.ask_slot[m[1]] = slot
+        bt.ask_oid[m[1]] = oid
+        _predict(m[1], i, bt.ask_level, bt.ask_pred_id, bt.ask_pred_fp, bt.ask_pred_as,
                  lad.ask_pred_id, lad.ask_fill_prob, lad.ask_as_bps)
+        m[1] += 1
 
 
 @njit(cache=True)
@@ -152,19 +155,12 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
     for k in range(bt.n_ask_orders):
         slot[nb + k] = bt.ask_slot[k]
         oid[nb + k] = bt.ask_oid[k]
-    mb = 0  # orders tracked per side after this plan
-    ma = 0
+    m = np.zeros(2, np.int64)  # orders tracked per side after this plan (0 bids, 1 asks)
     n_cancel = 0
     for r in range(n):  # keeps first: they hold their place and their level
         if out[r, 0] == rk.ACT_KEEP:
             j = out[r, 1]
-            i = t_lvl[out[r, 2]] if out[r, 2] >= 0 else 0
-            if l_buy[j]:
-                _track(bt, True, mb, slot[j], oid[j], i, lad)
-                mb += 1
-            else:
-                _track(bt, False, ma, slot[j], oid[j], i, lad)
-                ma += 1
+            _track(bt, l_buy[j], m, slot[j], oid[j], t_lvl[out[r, 2]], lad)
             bt.n_orders_kept += 1
         elif out[r, 0] == rk.ACT_CANCEL:  # 1. cancels (they free margin)
             matching.cancel_order(va_st, books, orders, updates, slot[out[r, 1]], now)
@@ -172,49 +168,33 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
             n_cancel += 1
     _charge(bt, n_cancel)
     # exposure each side may still add: the limit, less the position and what rests
-    room_b = max_pos_sz - positions[0, coin].szi
-    room_a = max_pos_sz + positions[0, coin].szi
-    for k in range(mb):
-        room_b -= orders[bt.bid_slot[k]].sz
-    for k in range(ma):
-        room_a -= orders[bt.ask_slot[k]].sz
+    room = np.array([max_pos_sz - positions[0, coin].szi, max_pos_sz + positions[0, coin].szi])
+    for k in range(m[0]):
+        room[0] -= orders[bt.bid_slot[k]].sz
+    for k in range(m[1]):
+        room[1] -= orders[bt.ask_slot[k]].sz
     n_mod = 0
     for r in range(n):  # 2. modifies: the venue's rule (cancel + new order at the back)
         if out[r, 0] != rk.ACT_MODIFY:
             continue
         j = out[r, 1]
         i = out[r, 2]
-        buy = l_buy[j]
-        side = 1 if buy else -1
-        if t_sz[i] > (room_b if buy else room_a) * (1.0 + 1e-9) or (mb if buy else ma) >= MAX_LEVELS:
-            # the pre-trade gate denies it: the order rests as it is
-            if (mb if buy else ma) < MAX_LEVELS:
-                if buy:
-                    _track(bt, True, mb, slot[j], oid[j], t_lvl[i], lad)
-                    mb += 1
-                    room_b -= l_sz[j]
-                else:
-                    _track(bt, False, ma, slot[j], oid[j], t_lvl[i], lad)
-                    ma += 1
-                    room_a -= l_sz[j]
+        s = 0 if l_buy[j] else 1
+        if m[s] >= MAX_LEVELS:
+            continue
+        if t_sz[i] > room[s] * (1.0 + 1e-9):  # the pre-trade gate denies it: it rests as it is
+            _track(bt, l_buy[j], m, slot[j], oid[j], t_lvl[i], lad)
+            room[s] -= l_sz[j]
             continue
         code = matching.modify_order(va_st, books, orders, accounts, positions, vfills, updates,
-                                     slot[j], 0, coin, side, t_px[i], t_sz[i], TIF_ALO, 0, cloid,
-                                     0, now, now, res)
+                                     slot[j], 0, coin, 1 - 2 * s, t_px[i], t_sz[i], TIF_ALO, 0,
+                                     cloid, 0, now, now, res)
         bt.n_orders_modified += 1
         n_mod += 1
-        if buy:
-            room_b -= t_sz[i]
+        room[s] -= t_sz[i]
+        if code == RES_RESTING:
+            _track(bt, l_buy[j], m, res[0].slot, res[0].oid, t_lvl[i], lad)
         else:
-            room_a -= t_sz[i]
-        if code == RES_RESTING and (mb if buy else ma) < MAX_LEVELS:
-            if buy:
-                _track(bt, True, mb, res[0].slot, res[0].oid, t_lvl[i], lad)
-                mb += 1
-            else:
-                _track(bt, False, ma, res[0].slot, res[0].oid, t_lvl[i], lad)
-                ma += 1
-        elif code != RES_RESTING:
             bt.n_orders_rejected += 1
     _charge(bt, n_mod)
     n_new = 0
@@ -222,33 +202,22 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
         if out[r, 0] != rk.ACT_PLACE:
             continue
         i = out[r, 2]
-        buy = t_buy[i]
-        if (mb if buy else ma) >= MAX_LEVELS:
-            continue
-        room = room_b if buy else room_a
-        if t_sz[i] > room * (1.0 + 1e-9):
+        s = 0 if t_buy[i] else 1
+        if m[s] >= MAX_LEVELS or t_sz[i] > room[s] * (1.0 + 1e-9):
             continue  # fills since the ladder was computed used the room
-        if buy:
-            room_b -= t_sz[i]
-        else:
-            room_a -= t_sz[i]
+        room[s] -= t_sz[i]
         code = matching.place_order(va_st, books, orders, accounts, positions, vfills, updates,
-                                    0, coin, 1 if buy else -1, t_px[i], t_sz[i], TIF_ALO, 0,
+                                    0, coin, 1 - 2 * s, t_px[i], t_sz[i], TIF_ALO, 0,
                                     cloid, 0, now, now, res)
         bt.n_orders_placed += 1
         n_new += 1
         if code == RES_RESTING:
-            if buy:
-                _track(bt, True, mb, res[0].slot, res[0].oid, t_lvl[i], lad)
-                mb += 1
-            else:
-                _track(bt, False, ma, res[0].slot, res[0].oid, t_lvl[i], lad)
-                ma += 1
+            _track(bt, t_buy[i], m, res[0].slot, res[0].oid, t_lvl[i], lad)
         else:
             bt.n_orders_rejected += 1
     _charge(bt, n_new)
-    bt.n_bid_orders = mb
-    bt.n_ask_orders = ma
+    bt.n_bid_orders = m[0]
+    bt.n_ask_orders = m[1]
 
 
 @njit(cache=True)

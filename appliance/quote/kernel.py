@@ -146,7 +146,7 @@ def _level_offset_bps(cfg, i):
 
 @njit(cache=True)
 def _side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext, drift_bps_s,
-          as_scale, carry_cost, budget_sz, touch_px, step, lot, szd, tick):
+          as_scale, carry_cost, budget_sz, touch_px, step, szd, tick):
     """Build one side into ``out``; returns (levels kept, levels dropped by E[PnL])."""
     if side > 0:
         px_a, sz_a, fp_a, as_a, ep_a, id_a = (out.bid_px, out.bid_sz, out.bid_fill_prob,
@@ -197,7 +197,7 @@ def _side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext
         sz_a[n] = max(e / prob, 1e-12) if use_filter else 1.0
         prev_px = px
         n += 1
-    kept = alloc.allocate(px_a, sz_a, n, budget_sz, cfg[C_MIN_NOTIONAL_USD], lot)
+    kept = alloc.allocate(px_a, sz_a, n, budget_sz, cfg[C_MIN_NOTIONAL_USD], szd)
     k = 0
     for i in range(n):  # compact: levels the allocation dropped leave no hole
         if sz_a[i] > 0.0:
@@ -341,7 +341,6 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
 
     # side budgets: total size, headroom, margin; guards that clear a side
     szd = int(cfg[C_SZ_DECIMALS])
-    lot = 10.0 ** szd
     step = rules.px_step(fair, szd, tick)
     total = cfg[C_TOTAL_SIZE_SZ]
     buf = cfg[C_MARGIN_BUFFER_FRAC]
@@ -379,9 +378,9 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     carry_a = epnl.carry_bps(fund_scale * p.funding_cost_bps, -1) if fund_scale != 0.0 else 0.0
 
     nb, db = _side(out, p, cfg, 1, fair, r, d_b, kappa_b, sigma_inv, q, gamma_mult_ext, drift,
-                   as_b, carry_b, max(b_bid, 0.0), ask0, step, lot, szd, tick)
+                   as_b, carry_b, max(b_bid, 0.0), ask0, step, szd, tick)
     na, da = _side(out, p, cfg, -1, fair, r, d_a, kappa_a, sigma_inv, q, gamma_mult_ext, drift,
-                   as_a, carry_a, max(b_ask, 0.0), bid0, step, lot, szd, tick)
+                   as_a, carry_a, max(b_ask, 0.0), bid0, step, szd, tick)
     out.epnl_dropped_bids = db
     out.epnl_dropped_asks = da
     if nb > 0 and na > 0 and out.bid_px[0] >= out.ask_px[0]:
