@@ -82,12 +82,10 @@ def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns):
     Returns (rows, live is_buy, px, sz, target is_buy, px, sz, level, bids tracked);
     the live orders are the bids tracked, then the asks."""
     n_max = 2 * MAX_LEVELS
-    l_buy = np.zeros(n_max, np.bool_)
-    l_px = np.zeros(n_max)
-    l_sz = np.zeros(n_max)
-    t_buy = np.zeros(n_max, np.bool_)
-    t_px = np.zeros(n_max)
-    t_sz = np.zeros(n_max)
+    flags = np.zeros((2, n_max), np.bool_)
+    l_buy, t_buy = flags[0], flags[1]
+    values = np.zeros((4, n_max))
+    l_px, l_sz, t_px, t_sz = values[0], values[1], values[2], values[3]
     t_lvl = np.zeros(n_max, np.int64)
     out = np.zeros((2 * n_max + 2, 3), np.int64)
     nb = _live(orders, bt.bid_slot, bt.bid_oid, bt.bid_level, bt.bid_pred_id, bt.bid_pred_fp,
@@ -147,8 +145,8 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
                                                                     pstate, coin, now)
     n = out.shape[0]
     # the live slots (by plan index) before anything moves
-    slot = np.zeros(n_max, np.int64)
-    oid = np.zeros(n_max, np.int64)
+    ids = np.zeros((2, n_max), np.int64)
+    slot, oid = ids[0], ids[1]
     for j in range(bt.n_bid_orders):
         slot[j] = bt.bid_slot[j]
         oid[j] = bt.bid_oid[j]

@@ -149,26 +149,42 @@ def _emit(out, n, kind, j, i):
 
 
 @njit(cache=True)
+def _sort_by(keys, idx, n):
+    """Sort ``idx[:n]`` by ``keys[:n]`` ascending, stably (as Python's sort), in place:
+    insertion sort, no allocation (a side has a handful of orders)."""
+    for a in range(1, n):
+        k = keys[a]
+        v = idx[a]
+        b = a - 1
+        while b >= 0 and keys[b] > k:
+            keys[b + 1] = keys[b]
+            idx[b + 1] = idx[b]
+            b -= 1
+        keys[b + 1] = k
+        idx[b + 1] = v
+
+
+@njit(cache=True)
 def _plan_side(out, n, is_buy, allowed, live_is_buy, live_px, live_sz, n_live, tgt_is_buy,
-               tgt_px, tgt_sz, n_tgt, cfg):
-    """One side of ``plan``; returns (rows written so far, targets dropped)."""
+               tgt_px, tgt_sz, n_tgt, cfg, wf, wi):
+    """One side of ``plan`` (``wf``, ``wi``: scratch); returns (rows written so far,
+    targets dropped)."""
     sign = 1.0 if is_buy else -1.0
+    m = max(n_live, n_tgt)
+    lk, tk = wf[0, :m], wf[1, :m]
+    lidx, tidx, used, unmatched, rest = wi[0, :m], wi[1, :m], wi[2, :m], wi[3, :m], wi[4, :m]
     # this side's live orders and targets, best price first (stable, as Python's sort)
-    lk = np.empty(n_live)
-    lidx = np.empty(n_live, np.int64)
     nl = 0
     for j in range(n_live):
         if live_is_buy[j] == is_buy:
             lk[nl] = -sign * live_px[j]
             lidx[nl] = j
             nl += 1
-    lidx = lidx[:nl][np.argsort(lk[:nl], kind="mergesort")]
+    _sort_by(lk, lidx, nl)
     if not allowed:
-        for j in lidx:
-            n = _emit(out, n, ACT_CANCEL, j, -1)
+        for a in range(nl):
+            n = _emit(out, n, ACT_CANCEL, lidx[a], -1)
         return n, 0
-    tk = np.empty(n_tgt)
-    tidx = np.empty(n_tgt, np.int64)
     nt = 0
     dropped = 0
     for i in range(n_tgt):
@@ -180,32 +196,31 @@ def _plan_side(out, n, is_buy, allowed, live_is_buy, live_px, live_sz, n_live, t
         tk[nt] = -sign * tgt_px[i]
         tidx[nt] = i
         nt += 1
-    tidx = tidx[:nt][np.argsort(tk[:nt], kind="mergesort")]
+    _sort_by(tk, tidx, nt)
     ptol = cfg[C_PX_TOLERANCE_BPS]
     stol = cfg[C_SZ_TOLERANCE_FRAC]
-    used = np.zeros(nl, np.bool_)
-    unmatched = np.empty(nt, np.int64)
+    used[:nl] = 0
     nu = 0
-    for i in tidx:
+    for b in range(nt):
+        i = tidx[b]
         best = -1
         best_d = 0.0
         for a in range(nl):
             j = lidx[a]
-            if not used[a] and within(live_px[j], live_sz[j], tgt_px[i], tgt_sz[i], ptol, stol):
+            if used[a] == 0 and within(live_px[j], live_sz[j], tgt_px[i], tgt_sz[i], ptol, stol):
                 d = abs(live_px[j] - tgt_px[i]) / tgt_px[i] + abs(live_sz[j] - tgt_sz[i]) / (tgt_sz[i] * 1e4)
                 if best < 0 or d < best_d:
                     best = a
                     best_d = d
         if best >= 0:
-            used[best] = True
+            used[best] = 1
             n = _emit(out, n, ACT_KEEP, lidx[best], i)
         else:
             unmatched[nu] = i
             nu += 1
-    rest = np.empty(nl, np.int64)
     nr = 0
     for a in range(nl):
-        if not used[a]:
+        if used[a] == 0:
             rest[nr] = lidx[a]
             nr += 1
     pairs = min(nr, nu) if cfg[C_USE_MODIFY] != 0.0 else 0
@@ -223,10 +238,13 @@ def plan(live_is_buy, live_px, live_sz, n_live, tgt_is_buy, tgt_px, tgt_sz, n_tg
          allow_buy, allow_sell, cfg, out):
     """The actions that turn the live orders into the targets, written into ``out``
     (rows kind, live index, target index). Returns (rows, targets dropped as too small)."""
+    m = max(n_live, n_tgt, 1)
+    wf = np.empty((2, m))
+    wi = np.empty((5, m), np.int64)
     n, d_buy = _plan_side(out, 0, True, allow_buy, live_is_buy, live_px, live_sz, n_live,
-                          tgt_is_buy, tgt_px, tgt_sz, n_tgt, cfg)
+                          tgt_is_buy, tgt_px, tgt_sz, n_tgt, cfg, wf, wi)
     n, d_sell = _plan_side(out, n, False, allow_sell, live_is_buy, live_px, live_sz, n_live,
-                           tgt_is_buy, tgt_px, tgt_sz, n_tgt, cfg)
+                           tgt_is_buy, tgt_px, tgt_sz, n_tgt, cfg, wf, wi)
     return n, d_buy + d_sell
 
 
@@ -265,8 +283,9 @@ def ration(out, n, live_is_buy, live_px, live_sz, tgt_is_buy, tgt_px, tgt_sz, tg
                 quoted_buy = True
             else:
                 quoted_sell = True
-    opt_key = np.empty(n, np.int64)  # level * 2 + (0 modify, 1 place)
-    opt_row = np.empty(n, np.int64)
+    work = np.empty((2, n), np.int64)
+    opt_key = work[0]  # level * 2 + (0 modify, 1 place)
+    opt_row = work[1]
     n_opt = 0
     n_urgent = 0
     for r in range(n):
@@ -296,9 +315,9 @@ def ration(out, n, live_is_buy, live_px, live_sz, tgt_is_buy, tgt_px, tgt_sz, tg
                 opt_row[n_opt] = r
                 n_opt += 1
     state[P_URGENT] += n_urgent
-    order = np.argsort(opt_key[:n_opt], kind="mergesort")
+    _sort_by(opt_key, opt_row, n_opt)
     deferred = 0
-    for a in order:
+    for a in range(n_opt):
         r = opt_row[a]
         if state[P_TOKENS] >= 1.0:
             state[P_TOKENS] -= 1.0

@@ -34,6 +34,8 @@ MIN_NOTIONAL_USD = 10.0
 # A price within this relative distance of a multiple of the step is that multiple
 # (float dust from arithmetic is not a reason to move a price by a whole step).
 PX_REL_EPS = 1e-9
+# From 10**(PX_SIG_FIGS - 1) up, the price step is 1 (whole numbers are always valid).
+INTEGER_STEP_FROM_PX = 10.0 ** (PX_SIG_FIGS - 1)
 ROUND_BID_DOWN = 1
 ROUND_ASK_UP = -1
 ROUND_NEAREST = 0
@@ -86,7 +88,10 @@ def round_px(px: float, sz_decimals: int, side: int, tick_px: float = 0.0,
     0.0 for a price that is not positive and finite."""
     if not (px > 0.0 and math.isfinite(px)):
         return 0.0
-    step = px_step(px, sz_decimals, tick_px, is_spot)
+    if px >= INTEGER_STEP_FROM_PX and tick_px <= 1.0:
+        step = 1.0  # 5 figures at 10,000 and above: whole numbers (fast path, same result)
+    else:
+        step = px_step(px, sz_decimals, tick_px, is_spot)
     k = px / step
     kr = round(k)
     if abs(k - kr) <= PX_REL_EPS * max(1.0, abs(k)):
@@ -97,6 +102,8 @@ def round_px(px: float, sz_decimals: int, side: int, tick_px: float = 0.0,
         k = math.ceil(k)
     else:
         k = kr
+    if step == 1.0:
+        return k
     return round(k * step, step_decimals(step))
 
 
@@ -124,15 +131,28 @@ def lot_eps(sz_decimals: int) -> float:
 
 @njit(cache=True)
 def round_sz(sz: float, sz_decimals: int) -> float:
-    """Nearest whole number of lots (kills float dust from subtractions)."""
-    return round(round(sz / lot_sz(sz_decimals)) * lot_sz(sz_decimals), int(sz_decimals))
+    """Nearest whole number of lots (kills float dust from subtractions). Lots over
+    10**szDecimals, exact powers of ten: the float nearest the decimal size."""
+    per_unit = 10.0 ** int(sz_decimals)
+    return round(sz * per_unit) / per_unit
+
+
+@njit(cache=True)
+def lots_per_unit(sz_decimals: int) -> float:
+    """10**szDecimals: lots in one unit of size (for ``floor_to_lot`` in a hot loop)."""
+    return 10.0 ** int(sz_decimals)
+
+
+@njit(cache=True)
+def floor_to_lot(sz: float, lots_per_unit_: float) -> float:
+    """Whole lots not above ``sz``, with ``lots_per_unit(szDecimals)`` computed once."""
+    return math.floor(sz * lots_per_unit_ + 1e-9) / lots_per_unit_
 
 
 @njit(cache=True)
 def floor_sz(sz: float, sz_decimals: int) -> float:
     """Whole lots not above ``sz`` (a size we may not exceed)."""
-    return round(math.floor(sz / lot_sz(sz_decimals) + 1e-9) * lot_sz(sz_decimals),
-                 int(sz_decimals))
+    return floor_to_lot(sz, lots_per_unit(sz_decimals))
 
 
 @njit(cache=True)

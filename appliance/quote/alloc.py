@@ -4,7 +4,7 @@ Maximizing sum_i s_i E_i - (rho/2) sum_i P_i s_i^2 (expected PnL against the
 variance of the fills) gives s_i proportional to E_i / P_i, the per-fill edge:
 deeper levels fill less often and are worth more per fill, so they get more size.
 Then the constraints: the side's budget (total size, position headroom, margin),
-sizes floored to the lot (``hyperliquid.rules.floor_sz``), and every level at least
+sizes floored to the lot (``hyperliquid.rules.floor_to_lot``), and every level at least
 the minimum notional; a level
 that cannot reach it is dropped (the least valuable first) and the budget goes to
 the others. No allocation: the weights arrive in ``sz`` and leave as sizes.
@@ -14,7 +14,7 @@ import math
 
 from numba import njit
 
-from appliance.hyperliquid.rules import floor_sz
+from appliance.hyperliquid.rules import floor_to_lot, lots_per_unit
 
 
 @njit(cache=True)
@@ -23,6 +23,7 @@ def allocate(px, sz, n, budget_sz, min_notional_usd, sz_decimals):
     Returns the number of levels with a size."""
     if n == 0:
         return 0
+    per_unit = lots_per_unit(sz_decimals)
     if not budget_sz > 0.0:
         for i in range(n):
             sz[i] = 0.0
@@ -38,7 +39,7 @@ def allocate(px, sz, n, budget_sz, min_notional_usd, sz_decimals):
         worst_w = math.inf
         for i in range(n):
             w = sz[i]
-            small = w > 0.0 and floor_sz(budget_sz * w / w_sum, sz_decimals) * px[i] < min_notional_usd
+            small = w > 0.0 and floor_to_lot(budget_sz * w / w_sum, per_unit) * px[i] < min_notional_usd
             if small and w < worst_w:
                 worst_w = w
                 worst = i
@@ -52,7 +53,7 @@ def allocate(px, sz, n, budget_sz, min_notional_usd, sz_decimals):
             w_sum += sz[i]
     for i in range(n):
         if sz[i] > 0.0:
-            sz[i] = floor_sz(budget_sz * sz[i] / w_sum, sz_decimals)
+            sz[i] = floor_to_lot(budget_sz * sz[i] / w_sum, per_unit)
             if sz[i] > 0.0:
                 kept += 1
     return kept
