@@ -54,6 +54,13 @@ BT_STATE = np.dtype(
         ("n_orders_cancelled", "<i8"),
         ("n_orders_rejected", "<i8"),  # post-only crossing, tick, margin... at arrival
         ("n_orders_kept", "<i8"),  # ladder levels served by an order already resting
+        # the reconciler's other actions and what they cost at the venue
+        ("n_orders_modified", "<i8"),  # modifies sent (each a new order at the queue's back)
+        ("n_actions_deferred", "<i8"),  # optional modifies/places requote pacing put off
+        ("n_targets_dropped", "<i8"),  # ladder levels under the minimum notional
+        ("n_exchange_requests", "<i8"),  # /exchange batches (cancels, modifies, orders apart)
+        ("ip_weight_used", "<i8"),  # their IP weight, 1 + batch // 40 each (cumulative)
+        ("address_requests_used", "<i8"),  # address quota spent: one per action
         # issue 6 proof figures
         ("max_long_sz", "<f8"),  # largest long position held (>= 0)
         ("max_short_sz", "<f8"),  # largest short position held (>= 0)

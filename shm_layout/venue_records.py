@@ -76,6 +76,7 @@ RES_ERR_SIZE = 8
 RES_ERR_BAD_COIN = 9
 RES_ERR_FULL = 10  # no free order slot / live list full
 RES_ERR_NO_ACCOUNT = 11
+RES_ERR_MODIFY_DEAD = 12  # modify of an order no longer open
 
 # Fill direction (VENUE_FILL.dir); the strings Hyperliquid prints in ``dir``.
 DIR_OPEN_LONG = 0

@@ -114,6 +114,8 @@ def test_position_when_many_fills_then_never_past_max_position():
         "risk": {"max_position_sz": 0.003},
         "quote": {"use_epnl_filter": False},
         "backtest": {"synthetic_duration_s": 120.0, "order_latency_ms": 80.0},
+        # no requote pacing: every ladder reaches the venue, so fills keep coming
+        "gateway": {"requote_budget_per_min": 0.0},
     })
     res = run_backtest("synthetic", cfg, seed=11)
     assert res.report["fills"] > 50

@@ -90,11 +90,11 @@ def test_alloc_when_near_max_position_then_bids_within_headroom():
 def test_alloc_when_a_level_below_min_notional_then_dropped_and_budget_redistributed():
     px = np.full(4, 100_000.0)
     sz = np.array([1.0, 1.0, 1.0, 0.01])  # weights
-    kept = alloc.allocate(px, sz, 4, 0.0005, 10.0, 1e5)
+    kept = alloc.allocate(px, sz, 4, 0.0005, 10.0, 5)
     assert kept == 3 and sz[3] == 0.0
     assert sz[:3].sum() <= 0.0005 + 1e-12 and np.all(sz[:3] * 100_000 >= 10.0)
     sz = np.array([1.0, 2.0])
-    assert alloc.allocate(px, sz, 2, 0.00005, 10.0, 1e5) == 0  # 5 $: below any minimum
+    assert alloc.allocate(px, sz, 2, 0.00005, 10.0, 5) == 0  # 5 $: below any minimum
 
 
 def test_epnl_when_no_as_then_no_adverse_selection_term():

@@ -93,6 +93,9 @@ def run_ours(path: str, repeats: int) -> dict:
         "seconds_simulated": (int(st["now_ns"]) - int(st["first_ns"])) / 1e9,
         "fills": fills,
         "orders_placed": int(st["n_orders_placed"]),
+        "orders_modified": int(st["n_orders_modified"]),
+        "orders_cancelled": int(st["n_orders_cancelled"]),
+        "actions_deferred": int(st["n_actions_deferred"]),
         "digest": digest,
         "source_stats": source.stats.to_dict(),
     }
@@ -356,6 +359,10 @@ def _hbt_version() -> str:
         return "not installed"
 
 
+def _per_fill(side: dict) -> str:
+    return f"{side['orders_placed'] / side['fills']:.1f}" if side["fills"] else "n/a"
+
+
 def render(r: dict) -> str:
     o, h = r["ours"], r["hftbacktest"]
     rows = [
@@ -366,6 +373,8 @@ def render(r: dict) -> str:
         ("compile s (first call)", f"{o['compile_s']:.2f}", f"{h['compile_s']:.2f}"),
         ("parse / convert s", f"{o['parse_s']:.2f}", f"{h['convert_s']:.2f}"),
         ("orders placed", f"{o['orders_placed']:,}", f"{h['orders_placed']:,}"),
+        ("orders modified", f"{o.get('orders_modified', 0):,}", "n/a"),
+        ("orders placed per fill", _per_fill(o), _per_fill(h)),
         ("fills", f"{o['fills']:,}", f"{h['fills']:,}"),
     ]
     w = max(len(a) for a, _, _ in rows)

@@ -145,6 +145,14 @@ def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_positi
         "orders_cancelled": int(st["n_orders_cancelled"]),
         "orders_rejected": int(st["n_orders_rejected"]),
         "orders_kept": int(st["n_orders_kept"]),
+        "orders_modified": int(st["n_orders_modified"]),
+        "actions_deferred": int(st["n_actions_deferred"]),
+        "targets_dropped_small": int(st["n_targets_dropped"]),
+        "exchange_requests": int(st["n_exchange_requests"]),
+        "ip_weight_used": int(st["ip_weight_used"]),
+        "address_requests_used": int(st["address_requests_used"]),
+        "orders_placed_per_fill": (int(st["n_orders_placed"]) / int(fills.shape[0])
+                                   if fills.shape[0] else None),
         "digest": fills_digest(fills),
         "source_stats": source_stats,
         "predictions": prediction_scores(fills, markouts),
@@ -199,7 +207,10 @@ def render(report: dict) -> str:
         f"(parse {report['load_s']:.2f} s, compile {report['compile_s']:.2f} s)",
         f"fills      {report['fills']:,} (maker {report['maker_fills']:,}, taker "
         f"{report['taker_fills']:,}); orders placed {report['orders_placed']:,}, "
-        f"cancelled {report['orders_cancelled']:,}, rejected {report['orders_rejected']:,}",
+        f"modified {report['orders_modified']:,}, cancelled {report['orders_cancelled']:,}, "
+        f"rejected {report['orders_rejected']:,}, deferred by pacing {report['actions_deferred']:,}",
+        f"budget     {report['exchange_requests']:,} /exchange requests, IP weight "
+        f"{report['ip_weight_used']:,}, address requests {report['address_requests_used']:,}",
         f"volume     ${report['volume']:,.2f}  fees ${report['fees']:,.4f}  "
         f"pnl ${f(report['pnl'], '{:,.4f}')}",
         f"inventory  max |q| {report['max_abs_inventory_frac']:.1%} of max position; "

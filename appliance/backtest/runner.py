@@ -15,6 +15,7 @@ import numpy as np
 
 from appliance.config import Config, config_to_toml, load_config
 from appliance.estimator import kernel as estimator
+from appliance.gateway import reconcile_kernel as rk
 from appliance.quote import kernel as quote
 from appliance.venue import matching
 from shm_layout.backtest_records import BT_SAMPLE, BT_STATE, N_MARKOUTS
@@ -60,8 +61,12 @@ class Simulation:
         estimator.init_state(self.est_state, self.est_cfg)
         self.q_cfg = quote.config_vector(cfg.quote, cfg.risk)
         self.acct = quote.account_unknown()  # refilled from the venue account per requote
-        self.tol_bps = float(cfg.gateway.requote_tolerance_bps)
-        self.sz_tol_frac = float(cfg.gateway.sz_tolerance_frac)
+        g = cfg.gateway
+        # the live gateway's reconcile and pacing settings (its PlanConfig, PacingConfig)
+        self.pcfg = rk.plan_config_vector(
+            g.requote_tolerance_bps, g.sz_tolerance_frac, g.use_modify, cfg.quote.min_notional_usd,
+            g.requote_budget_per_min, g.requote_burst, g.urgent_tolerance_bps)
+        self.pstate = rk.new_pacing_state(g.requote_burst)
         self.va = matching.new_venue(
             [b.sz_decimals], [b.max_leverage], n_accounts=1,
             maker_bps=cfg.gateway.maker_fee_bps, taker_bps=cfg.gateway.taker_fee_bps,
@@ -90,8 +95,8 @@ class Simulation:
 
     def _args(self, evs: np.ndarray) -> tuple:
         return (evs, self.st, self.est_state, self.est_cfg, self.params, self.q_cfg, self.acct,
-                self.ladder, self.pos, *self.va, self.res, self.lat, self.cloid, self.tol_bps,
-                self.sz_tol_frac, self.fills, self.markouts, self.samples, self.coin_index)
+                self.ladder, self.pos, *self.va, self.res, self.lat, self.cloid, self.pcfg,
+                self.pstate, self.fills, self.markouts, self.samples, self.coin_index)
 
     def _lagged_args(self, evs: np.ndarray, i0: int) -> tuple:
         return (self.carry, evs, i0, *self._args(evs)[1:], self.md_lat)

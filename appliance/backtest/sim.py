@@ -3,7 +3,8 @@
 Per event, in simulated time (the events' receive time, as the appliance sees them):
 
 1. a ladder decided ``order_latency`` ago reaches the venue: our resting orders are
-   reconciled with it (keep within tolerance, else cancel and post-only place);
+   reconciled with it by the live gateway's reconciler and pacing (``venue_exec``:
+   keep within tolerance, modify, cancel, post-only place);
 2. the event goes through the venue's matching kernels (queue position, maker
    fills, funding, liquidation); each of our fills is booked into the PositionState
    mirror (``paper.apply_fill``), stamped with the simulation time and fed to
@@ -135,12 +136,12 @@ def _advance(st, t):
 
 @njit(cache=True)
 def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts, positions,
-                vfills, updates, res, cloid, tol_bps, sz_tol_frac, fills, markouts):
+                vfills, updates, res, cloid, pcfg, pstate, fills, markouts):
     """The venue's side of one event at its own time ``t``: steps 1, 2 and 4."""
     # 1. the ladder sent order_latency ago reaches the venue
     if st.apply_at_ns != 0 and t >= st.apply_at_ns:
         venue_exec.reconcile(st, vst, books, orders, accounts, positions, vfills, updates,
-                             res, lad, tol_bps, sz_tol_frac, 0, cloid,
+                             res, lad, pcfg, pstate, 0, cloid,
                              q_cfg[quote.C_MAX_POSITION_SZ])
         nf0 = st.n_fills
         st.n_fills = venue_exec.drain_fills(st, vst, vfills, pos, est_state, fills,
@@ -217,7 +218,7 @@ def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_
 @njit(cache=True)
 def run_chunk(evs, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_arr,
               va_st_arr, books, orders, accounts, positions, vfills, updates, res, lat_arr,
-              cloid, tol_bps, sz_tol_frac, fills, markouts, samples, coin):
+              cloid, pcfg, pstate, fills, markouts, samples, coin):
     """Simulate ``evs`` (MD_EVENT records) without market-data latency: the strategy
     sees each event at the venue's time, right after the venue. Only events of
     ``coin`` (index 0 at the venue) are traded. Returns the index of the first event
@@ -240,7 +241,7 @@ def run_chunk(evs, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_
         _advance(st, t)
         st.n_events += 1
         _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts,
-                    positions, vfills, updates, res, cloid, tol_bps, sz_tol_frac, fills,
+                    positions, vfills, updates, res, cloid, pcfg, pstate, fills,
                     markouts)
         _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr,
                        books, orders, accounts, positions, samples)
@@ -289,7 +290,7 @@ def _deliver_due(carry, evs, limit, t_until, st, est_state, est_cfg, p, q_cfg, a
 @njit(cache=True)
 def run_chunk_lagged(carry, evs, i0, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder,
                      pos_arr, va_st_arr, books, orders, accounts, positions, vfills, updates,
-                     res, lat_arr, cloid, tol_bps, sz_tol_frac, fills, markouts, samples, coin,
+                     res, lat_arr, cloid, pcfg, pstate, fills, markouts, samples, coin,
                      md_lat_arr):
     """``run_chunk`` with market-data latency: the venue takes ``evs[i0:]`` at their
     own time; the strategy follows on a lagging cursor (``st.md_next``) over
@@ -320,7 +321,7 @@ def run_chunk_lagged(carry, evs, i0, st_arr, est_state, est_cfg, params, q_cfg, 
         _advance(st, t)
         st.n_events += 1
         _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts,
-                    positions, vfills, updates, res, cloid, tol_bps, sz_tol_frac, fills,
+                    positions, vfills, updates, res, cloid, pcfg, pstate, fills,
                     markouts)
         # a zero draw: the strategy sees it now, as run_chunk does
         if not _deliver_due(carry, evs, nc + i + 1, t, st, est_state, est_cfg, p, q_cfg, acct,

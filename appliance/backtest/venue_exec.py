@@ -1,55 +1,36 @@
 """Our orders at the local venue's matching core, from the njit loop.
 
 The venue kernels (``appliance.venue.matching``: queue position, maker fills,
-accounts) are called as they are; this module only does what the gateway does for
-them: reconcile a ladder into cancels and post-only (ALO) places, round prices to
-the venue's rules, and turn the venue's fills into FILL_EVENT records booked into
-the PositionState mirror the quote kernel reads, and publish the simulated account's
-margin there (``publish_account``, as the gateway does from clearinghouseState).
+accounts, and ``modify_order``, the queue rule of a modify) are called as they are;
+this module does what the live gateway does for them, with the live gateway's code:
 
-Reconcile, per side (as the gateway's ``reconcile_plan``): an open order whose price
-is within ``tol_bps`` of a target level and whose remaining size is within
-``sz_tol_frac`` of the level's keeps its place in the queue (a ladder whose sizes
-shift a little every requote does not churn);
-every other open order is cancelled; every level not served is placed. Cancels go
-first (they free margin). A level is not placed when it would let the side's resting
-size carry the position past the maximum: fills during the order latency may have
-used the room the ladder was computed with.
+* the plan is ``gateway.reconcile_kernel.plan`` (keep within tolerance, modify,
+  cancel, place; targets under the minimum notional dropped), paced by
+  ``reconcile_kernel.ration`` with the live token bucket (``[gateway] requote_*``);
+* prices and sizes are rounded by ``hyperliquid.rules`` (bids down, asks up);
+* the actions go out as the gateway's batches do (cancels, then modifies, then
+  post-only orders), each batch charged to the rate budget (IP weight, address
+  requests), counted in BT_STATE;
+* a new order or a growing modify is not sent when it would let the side's resting
+  size carry the position past the maximum (the pre-trade gate): fills during the
+  order latency may have used the room the ladder was computed with.
+
+It also turns the venue's fills into FILL_EVENT records booked into the PositionState
+mirror the quote kernel reads, and publishes the simulated account's margin there
+(``publish_account``, as the gateway does from clearinghouseState).
 """
 
 import math
 
+import numpy as np
 from numba import njit
 
 from appliance.estimator import kernel as estimator
 from appliance.gateway import paper
+from appliance.gateway import reconcile_kernel as rk
 from appliance.venue import matching
 from shm_layout.constants import MAX_LEVELS
 from shm_layout.venue_records import OS_OPEN, RES_RESTING, TIF_ALO
-
-PX_REL_EPS = 1e-9
-MAX_DECIMALS_PERP = 6
-SIG_FIGS = 5
-
-
-@njit(cache=True)
-def venue_px(px, sz_decimals, side):
-    """The nearest valid venue price on the passive side (bids down, asks up):
-    5 significant figures, at most ``6 - sz_decimals`` decimals, integers allowed."""
-    if not (px > 0.0 and math.isfinite(px)):
-        return 0.0
-    e = math.floor(math.log10(px))
-    q = max(10.0 ** (e - (SIG_FIGS - 1)), 10.0 ** (-(MAX_DECIMALS_PERP - sz_decimals)))
-    q = min(q, 1.0)
-    k = px / q
-    kr = round(k)
-    if abs(k - kr) <= PX_REL_EPS * max(1.0, abs(k)):
-        k = kr
-    elif side > 0:
-        k = math.floor(k)
-    else:
-        k = math.ceil(k)
-    return k * q
 
 
 @njit(cache=True)
@@ -85,87 +66,156 @@ def _predict(k, i, lvl, pid, pfp, pas, tgt_id, tgt_fp, tgt_as):
 
 
 @njit(cache=True)
-def _reconcile_side(bt, va_st, books, orders, accounts, positions, vfills, updates, res,
-                    slots, oids, lvl, pid, pfp, pas, n, side, tgt_px, tgt_sz, tgt_id, tgt_fp,
-                    tgt_as, n_tgt, tol_bps, sz_tol_frac, coin, now_ns, cloid, max_pos_sz):
-    n = _live(orders, slots, oids, lvl, pid, pfp, pas, n)
-    szd = books[coin].sz_decimals
-    keep = 0  # bit k: tracked order k serves a level
-    served = 0  # bit i: level i has an order
-    for i in range(n_tgt):
-        px = venue_px(tgt_px[i], szd, side)
-        for k in range(n):
-            if keep & (1 << k):
-                continue
-            o = orders[slots[k]]
-            if (abs(o.px - px) <= px * tol_bps * 1e-4
-                    and abs(o.sz - tgt_sz[i]) <= tgt_sz[i] * sz_tol_frac + 1e-12):
-                keep |= 1 << k
-                served |= 1 << i
-                bt.n_orders_kept += 1
-                _predict(k, i, lvl, pid, pfp, pas, tgt_id, tgt_fp, tgt_as)  # it serves level i now
-                break
-    m = 0
-    for k in range(n):
-        if keep & (1 << k):
-            _move(k, m, slots, oids, lvl, pid, pfp, pas)
-            m += 1
-        else:
-            matching.cancel_order(va_st, books, orders, updates, slots[k], now_ns)
-            bt.n_orders_cancelled += 1
-    # Exposure this side may still add: the limit, less the position and what rests.
-    room = max_pos_sz - side * positions[0, coin].szi
-    for k in range(m):
-        room -= orders[slots[k]].sz
-    for i in range(n_tgt):
-        if served & (1 << i) or m >= MAX_LEVELS:
-            continue
-        if tgt_sz[i] > room * (1.0 + 1e-9):
-            continue  # fills since the ladder was computed used the room
-        room -= tgt_sz[i]
-        px = venue_px(tgt_px[i], szd, side)
-        code = matching.place_order(va_st, books, orders, accounts, positions, vfills, updates,
-                                    0, coin, side, px, tgt_sz[i], TIF_ALO, 0, cloid, 0,
-                                    now_ns, now_ns, res)
-        bt.n_orders_placed += 1
-        if code == RES_RESTING:
-            slots[m] = res[0].slot
-            oids[m] = res[0].oid
-            _predict(m, i, lvl, pid, pfp, pas, tgt_id, tgt_fp, tgt_as)
-            m += 1
-        else:
-            bt.n_orders_rejected += 1
-    return m
+def _charge(bt, n_actions):
+    """One /exchange batch of ``n_actions`` at the rate budget (``rate_budget``'s
+    ``charge_exchange``): IP weight 1 + n // 40, one address request per action."""
+    if n_actions > 0:
+        bt.n_exchange_requests += 1
+        bt.ip_weight_used += rk.exchange_weight(n_actions)
+        bt.address_requests_used += n_actions
+
+
+@njit(cache=True)
+def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns):
+    """The live gateway's plan for ``lad`` against our tracked orders, now:
+    ``reconcile_kernel.plan`` then ``ration`` (pacing state ``pstate`` advances).
+    Returns (rows, live is_buy, px, sz, target is_buy, px, sz, level, bids tracked);
+    the live orders are the bids tracked, then the asks."""
+    n_max = 2 * MAX_LEVELS
+    flags = np.zeros((2, n_max), np.bool_)
+    l_buy, t_buy = flags[0], flags[1]
+    values = np.zeros((4, n_max))
+    l_px, l_sz, t_px, t_sz = values[0], values[1], values[2], values[3]
+    t_lvl = np.zeros(n_max, np.int64)
+    out = np.zeros((2 * n_max + 2, 3), np.int64)
+    nb = _live(orders, bt.bid_slot, bt.bid_oid, bt.bid_level, bt.bid_pred_id, bt.bid_pred_fp,
+               bt.bid_pred_as, bt.n_bid_orders)
+    na = _live(orders, bt.ask_slot, bt.ask_oid, bt.ask_level, bt.ask_pred_id, bt.ask_pred_fp,
+               bt.ask_pred_as, bt.n_ask_orders)
+    bt.n_bid_orders = nb
+    bt.n_ask_orders = na
+    for k in range(nb):
+        o = orders[bt.bid_slot[k]]
+        l_buy[k] = True
+        l_px[k] = o.px
+        l_sz[k] = o.sz
+    for k in range(na):
+        o = orders[bt.ask_slot[k]]
+        l_buy[nb + k] = False
+        l_px[nb + k] = o.px
+        l_sz[nb + k] = o.sz
+    nt = rk.ladder_targets(lad, books[coin].sz_decimals, t_buy, t_px, t_sz, t_lvl)
+    n, dropped = rk.plan(l_buy, l_px, l_sz, nb + na, t_buy, t_px, t_sz, nt, True, True, pcfg, out)
+    bt.n_targets_dropped += dropped
+    bt.n_actions_deferred += rk.ration(out, n, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl,
+                                       pcfg, pstate, now_ns * 1e-9,
+                                       pcfg[rk.C_BUDGET_PER_MIN] / 60.0)
+    return out[:n], l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl, nb
+
+
+@njit(cache=True)
+def _track(bt, is_buy, m, slot, oid, i, lad):
+    """Order (slot, oid) serves ladder level ``i``: tracked at the end of its side
+    (``m``: orders tracked per side, advanced)."""
+    if is_buy:
+        bt.bid_slot[m[0]] = slot
+        bt.bid_oid[m[0]] = oid
+        _predict(m[0], i, bt.bid_level, bt.bid_pred_id, bt.bid_pred_fp, bt.bid_pred_as,
+                 lad.bid_pred_id, lad.bid_fill_prob, lad.bid_as_bps)
+        m[0] += 1
+    else:
+        bt.ask_slot[m[1]] = slot
+        bt.ask_oid[m[1]] = oid
+        _predict(m[1], i, bt.ask_level, bt.ask_pred_id, bt.ask_pred_fp, bt.ask_pred_as,
+                 lad.ask_pred_id, lad.ask_fill_prob, lad.ask_as_bps)
+        m[1] += 1
 
 
 @njit(cache=True)
 def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, res, lad,
-              tol_bps, sz_tol_frac, coin, cloid, max_pos_sz):
-    """Bring our venue orders in line with the ladder ``lad`` (a TARGET_LADDER), now.
+              pcfg, pstate, coin, cloid, max_pos_sz):
+    """Bring our venue orders in line with the ladder ``lad`` (a TARGET_LADDER), now, as
+    the live gateway does: its plan (``reconcile_kernel``), its pacing, its batches
+    (cancels, then modifies, then post-only orders, each charged to the rate budget)
+    and the venue's modify (``matching.modify_order``: a new order at the queue's back).
     No side ever rests more than ``max_pos_sz`` beyond the venue position."""
     now = va_st.now_ns
-    nb = min(lad.n_bids, MAX_LEVELS)
-    na = min(lad.n_asks, MAX_LEVELS)
-    for i in range(nb):
-        if not (math.isfinite(lad.bid_px[i]) and lad.bid_px[i] > 0.0 and lad.bid_sz[i] > 0.0):
-            nb = i
-            break
-    for i in range(na):
-        if not (math.isfinite(lad.ask_px[i]) and lad.ask_px[i] > 0.0 and lad.ask_sz[i] > 0.0):
-            na = i
-            break
-    bt.n_bid_orders = _reconcile_side(bt, va_st, books, orders, accounts, positions, vfills,
-                                      updates, res, bt.bid_slot, bt.bid_oid, bt.bid_level,
-                                      bt.bid_pred_id, bt.bid_pred_fp, bt.bid_pred_as,
-                                      bt.n_bid_orders, 1, lad.bid_px, lad.bid_sz, lad.bid_pred_id,
-                                      lad.bid_fill_prob, lad.bid_as_bps, nb, tol_bps, sz_tol_frac,
-                                      coin, now, cloid, max_pos_sz)
-    bt.n_ask_orders = _reconcile_side(bt, va_st, books, orders, accounts, positions, vfills,
-                                      updates, res, bt.ask_slot, bt.ask_oid, bt.ask_level,
-                                      bt.ask_pred_id, bt.ask_pred_fp, bt.ask_pred_as,
-                                      bt.n_ask_orders, -1, lad.ask_px, lad.ask_sz, lad.ask_pred_id,
-                                      lad.ask_fill_prob, lad.ask_as_bps, na, tol_bps, sz_tol_frac,
-                                      coin, now, cloid, max_pos_sz)
+    n_max = 2 * MAX_LEVELS
+    out, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl, nb = plan_for(bt, orders, books, lad, pcfg,
+                                                                    pstate, coin, now)
+    n = out.shape[0]
+    # the live slots (by plan index) before anything moves
+    ids = np.zeros((2, n_max), np.int64)
+    slot, oid = ids[0], ids[1]
+    for j in range(bt.n_bid_orders):
+        slot[j] = bt.bid_slot[j]
+        oid[j] = bt.bid_oid[j]
+    for k in range(bt.n_ask_orders):
+        slot[nb + k] = bt.ask_slot[k]
+        oid[nb + k] = bt.ask_oid[k]
+    m = np.zeros(2, np.int64)  # orders tracked per side after this plan (0 bids, 1 asks)
+    n_cancel = 0
+    for r in range(n):  # keeps first: they hold their place and their level
+        if out[r, 0] == rk.ACT_KEEP:
+            j = out[r, 1]
+            _track(bt, l_buy[j], m, slot[j], oid[j], t_lvl[out[r, 2]], lad)
+            bt.n_orders_kept += 1
+        elif out[r, 0] == rk.ACT_CANCEL:  # 1. cancels (they free margin)
+            matching.cancel_order(va_st, books, orders, updates, slot[out[r, 1]], now)
+            bt.n_orders_cancelled += 1
+            n_cancel += 1
+    _charge(bt, n_cancel)
+    # exposure each side may still add: the limit, less the position and what rests
+    room = np.array([max_pos_sz - positions[0, coin].szi, max_pos_sz + positions[0, coin].szi])
+    for k in range(m[0]):
+        room[0] -= orders[bt.bid_slot[k]].sz
+    for k in range(m[1]):
+        room[1] -= orders[bt.ask_slot[k]].sz
+    n_mod = 0
+    for r in range(n):  # 2. modifies: the venue's rule (cancel + new order at the back)
+        if out[r, 0] != rk.ACT_MODIFY:
+            continue
+        j = out[r, 1]
+        i = out[r, 2]
+        s = 0 if l_buy[j] else 1
+        if m[s] >= MAX_LEVELS:
+            continue
+        if t_sz[i] > room[s] * (1.0 + 1e-9):  # the pre-trade gate denies it: it rests as it is
+            _track(bt, l_buy[j], m, slot[j], oid[j], t_lvl[i], lad)
+            room[s] -= l_sz[j]
+            continue
+        code = matching.modify_order(va_st, books, orders, accounts, positions, vfills, updates,
+                                     slot[j], 0, coin, 1 - 2 * s, t_px[i], t_sz[i], TIF_ALO, 0,
+                                     cloid, 0, now, now, res)
+        bt.n_orders_modified += 1
+        n_mod += 1
+        room[s] -= t_sz[i]
+        if code == RES_RESTING:
+            _track(bt, l_buy[j], m, res[0].slot, res[0].oid, t_lvl[i], lad)
+        else:
+            bt.n_orders_rejected += 1
+    _charge(bt, n_mod)
+    n_new = 0
+    for r in range(n):  # 3. new post-only orders
+        if out[r, 0] != rk.ACT_PLACE:
+            continue
+        i = out[r, 2]
+        s = 0 if t_buy[i] else 1
+        if m[s] >= MAX_LEVELS or t_sz[i] > room[s] * (1.0 + 1e-9):
+            continue  # fills since the ladder was computed used the room
+        room[s] -= t_sz[i]
+        code = matching.place_order(va_st, books, orders, accounts, positions, vfills, updates,
+                                    0, coin, 1 - 2 * s, t_px[i], t_sz[i], TIF_ALO, 0,
+                                    cloid, 0, now, now, res)
+        bt.n_orders_placed += 1
+        n_new += 1
+        if code == RES_RESTING:
+            _track(bt, t_buy[i], m, res[0].slot, res[0].oid, t_lvl[i], lad)
+        else:
+            bt.n_orders_rejected += 1
+    _charge(bt, n_new)
+    bt.n_bid_orders = m[0]
+    bt.n_ask_orders = m[1]
 
 
 @njit(cache=True)

@@ -10,18 +10,21 @@ Fills (maker, at our price) happen when the market goes through our price:
   the market moved through the order, which fills whole.
 A trade at exactly our price does not fill: without a queue model we assume we
 are last in the queue (the local venue issue brings the queue model).
-"""
 
-import math
+Reconcile is the one reconciler (``reconcile_kernel.plan``), as the live gateway
+and the backtester run it.
+"""
 
 import numpy as np
 from numba import njit
 
 from shm_layout.constants import EV_BBO, EV_BOOK, EV_TRADE, MAX_LEVELS
 
+from . import reconcile_kernel as rk
+
 C_MAKER_FEE_BPS = 0
-C_TOLERANCE_BPS = 1
-N_CONFIG = 2
+C_PLAN = 1  # from here: the reconcile kernel's config vector
+C_TOLERANCE_BPS = C_PLAN + rk.C_PX_TOLERANCE_BPS
 
 
 @njit(cache=True)
@@ -140,58 +143,91 @@ def match_event(pos, ev, cfg, fills, nf):
 
 
 @njit(cache=True)
-def _reconcile_side(open_px, open_sz, n_open, tgt_px, tgt_sz, n_tgt, tol_bps):
-    """Make one side's open orders equal the target levels; an open order within
-    ``tol_bps`` of its target keeps its price (its queue place).
-    Returns (n_open, placed, cancelled)."""
-    placed = 0
-    cancelled = 0
-    for i in range(n_tgt):
-        if i < n_open:
-            keep = open_sz[i] == tgt_sz[i] and abs(open_px[i] - tgt_px[i]) <= tgt_px[i] * tol_bps * 1e-4
-            if keep:
-                continue
-            cancelled += 1
-        open_px[i] = tgt_px[i]
-        open_sz[i] = tgt_sz[i]
-        placed += 1
-    for i in range(n_tgt, n_open):
-        open_px[i] = 0.0
-        open_sz[i] = 0.0
-        cancelled += 1
-    return n_tgt, placed, cancelled
+def _store(open_px, open_sz, px, sz, n, best_first_sign):
+    """Write ``n`` orders into a side's open arrays, best price first."""
+    order = np.argsort(-best_first_sign * px[:n], kind="mergesort")
+    for k in range(MAX_LEVELS):
+        if k < n:
+            open_px[k] = px[order[k]]
+            open_sz[k] = sz[order[k]]
+        else:
+            open_px[k] = 0.0
+            open_sz[k] = 0.0
 
 
 @njit(cache=True)
 def reconcile(pos, ladder, kill, cfg):
-    """Bring the open orders in line with the ladder; everything cancelled under
-    the kill flag. Returns orders placed + cancelled."""
-    nb_t = 0 if kill else min(ladder.n_bids, MAX_LEVELS)
-    na_t = 0 if kill else min(ladder.n_asks, MAX_LEVELS)
-    for i in range(nb_t):
-        if not (math.isfinite(ladder.bid_px[i]) and ladder.bid_px[i] > 0.0 and ladder.bid_sz[i] > 0.0):
-            nb_t = i
-            break
-    for i in range(na_t):
-        if not (math.isfinite(ladder.ask_px[i]) and ladder.ask_px[i] > 0.0 and ladder.ask_sz[i] > 0.0):
-            na_t = i
-            break
-    tol = cfg[C_TOLERANCE_BPS]
-    nb, pb, cb = _reconcile_side(pos.open_bid_px, pos.open_bid_sz, pos.n_open_bids,
-                                 ladder.bid_px, ladder.bid_sz, nb_t, tol)
-    na, pa, ca = _reconcile_side(pos.open_ask_px, pos.open_ask_sz, pos.n_open_asks,
-                                 ladder.ask_px, ladder.ask_sz, na_t, tol)
-    pos.n_open_bids = nb
-    pos.n_open_asks = na
-    pos.orders_placed += pb + pa
-    pos.orders_cancelled += cb + ca
+    """Bring the open orders in line with the ladder with the one reconciler
+    (``reconcile_kernel.plan``: keep within tolerance, modify, cancel, place); a modify
+    counts as a cancel and a place (it loses the queue place, as at the venue).
+    Everything is cancelled under the kill flag. Returns orders placed + cancelled."""
+    n_max = 2 * MAX_LEVELS
+    l_buy = np.zeros(n_max, np.bool_)
+    l_px = np.zeros(n_max)
+    l_sz = np.zeros(n_max)
+    nb = min(pos.n_open_bids, MAX_LEVELS)
+    na = min(pos.n_open_asks, MAX_LEVELS)
+    for k in range(nb):
+        l_buy[k] = True
+        l_px[k] = pos.open_bid_px[k]
+        l_sz[k] = pos.open_bid_sz[k]
+    for k in range(na):
+        l_px[nb + k] = pos.open_ask_px[k]
+        l_sz[nb + k] = pos.open_ask_sz[k]
+    t_buy = np.zeros(n_max, np.bool_)
+    t_px = np.zeros(n_max)
+    t_sz = np.zeros(n_max)
+    t_lvl = np.zeros(n_max, np.int64)
+    nt = 0 if kill else rk.ladder_targets(ladder, -1, t_buy, t_px, t_sz, t_lvl)
+    out = np.zeros((2 * n_max + 2, 3), np.int64)
+    n, _ = rk.plan(l_buy, l_px, l_sz, nb + na, t_buy, t_px, t_sz, nt, True, True,
+                   cfg[C_PLAN:], out)
+    b_px = np.zeros(n_max)
+    b_sz = np.zeros(n_max)
+    a_px = np.zeros(n_max)
+    a_sz = np.zeros(n_max)
+    mb = 0
+    ma = 0
+    placed = 0
+    cancelled = 0
+    for r in range(n):
+        kind = out[r, 0]
+        if kind == rk.ACT_CANCEL:
+            cancelled += 1
+            continue
+        if kind == rk.ACT_KEEP:
+            j = out[r, 1]
+            buy, px, sz = l_buy[j], l_px[j], l_sz[j]
+        else:  # modify or place: the target's price and size
+            i = out[r, 2]
+            buy, px, sz = t_buy[i], t_px[i], t_sz[i]
+            placed += 1
+            if kind == rk.ACT_MODIFY:
+                cancelled += 1
+        if buy and mb < MAX_LEVELS:
+            b_px[mb] = px
+            b_sz[mb] = sz
+            mb += 1
+        elif not buy and ma < MAX_LEVELS:
+            a_px[ma] = px
+            a_sz[ma] = sz
+            ma += 1
+    _store(pos.open_bid_px, pos.open_bid_sz, b_px, b_sz, mb, 1.0)
+    _store(pos.open_ask_px, pos.open_ask_sz, a_px, a_sz, ma, -1.0)
+    pos.n_open_bids = mb
+    pos.n_open_asks = ma
+    pos.orders_placed += placed
+    pos.orders_cancelled += cancelled
     pos.kill_active = 1 if kill else 0
     pos.last_ladder_id = ladder.ladder_id
-    return pb + pa + cb + ca
+    return placed + cancelled
 
 
-def config_vector(gateway_cfg) -> np.ndarray:
-    c = np.zeros(N_CONFIG)
+def config_vector(gateway_cfg, min_notional_usd: float = 0.0) -> np.ndarray:
+    """Maker fee, then the reconciler's settings (no pacing: paper orders cost nothing)."""
+    plan = rk.plan_config_vector(gateway_cfg.requote_tolerance_bps, gateway_cfg.sz_tolerance_frac,
+                                 gateway_cfg.use_modify, min_notional_usd)
+    c = np.zeros(C_PLAN + plan.shape[0])
     c[C_MAKER_FEE_BPS] = gateway_cfg.maker_fee_bps
-    c[C_TOLERANCE_BPS] = gateway_cfg.requote_tolerance_bps
+    c[C_PLAN:] = plan
     return c

@@ -95,7 +95,7 @@ class PaperExecutor:
         self.cursors[0] = cur if cur > 0 else ring.start_cursor(mem.md.ring_words)
         self.cursors[1] = slot["md_lost"]
         self.seen = np.full(ctx.n_coins + 1, -1, np.int64)
-        cfg = paper.config_vector(ctx.cfg.gateway)
+        cfg = paper.config_vector(ctx.cfg.gateway, ctx.cfg.quote.min_notional_usd)
         self._head = (mem.md.ring_words, mem.md.seqs, mem.md.rows, self.cursors,
                       self.ev.view(np.uint8), self.ev,
                       mem.ladder.seqs, mem.ladder.rows, self.ladder, byte_rows(self.ladder), self.seen,

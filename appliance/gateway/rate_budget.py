@@ -24,6 +24,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from . import reconcile_kernel as rk
+
 log = logging.getLogger(__name__)
 
 IP_WEIGHT_PER_MIN = 1200
@@ -41,7 +43,8 @@ _CAP_ERROR = re.compile(r"Too many cumulative requests sent \((\d+) > (\d+)\)")
 
 
 def exchange_weight(batch_len: int) -> int:
-    return 1 + max(0, int(batch_len)) // 40
+    """``reconcile_kernel.exchange_weight`` (the backtester charges the same)."""
+    return int(rk.exchange_weight(int(batch_len)))
 
 
 def info_weight(req_type: str, n_items: int = 0) -> int:

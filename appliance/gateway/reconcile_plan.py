@@ -1,6 +1,8 @@
 """From a TargetLadder and our live orders to the actions that make them agree.
 
-Per coin and side, targets and live orders are both taken best price first:
+The plan itself is ``reconcile_kernel.plan`` (njit, shared with the paper executor
+and the backtester); this module is its Python face for the live gateway. Per coin
+and side, targets and live orders are both taken best price first:
 
 1. keep: a live order within ``px_tolerance_bps`` of a target's price and within
    ``sz_tolerance_frac`` of its size is kept untouched: it keeps its queue place;
@@ -26,10 +28,13 @@ Alo-only batches).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from shm_layout.constants import MAX_LEVELS
+
+from . import reconcile_kernel as rk
 
 
 @dataclass(frozen=True)
@@ -95,81 +100,71 @@ class PlanConfig:
     min_notional_usd: float = 10.0
 
 
-def targets_from_ladder(ladder, coin: int,
-                        round_px: Callable[[float, bool], float] | None = None,
-                        round_sz: Callable[[float], float] | None = None) -> list[Target]:
-    """The levels of a TARGET_LADDER record (rounded to tick and lot when given)."""
-    out: list[Target] = []
-    if int(ladder["pulled_reason"]) != 0:
-        return out
-    for is_buy, n, pxs, szs in ((True, int(ladder["n_bids"]), ladder["bid_px"], ladder["bid_sz"]),
-                                (False, int(ladder["n_asks"]), ladder["ask_px"], ladder["ask_sz"])):
-        for i in range(min(n, MAX_LEVELS)):
-            px, sz = float(pxs[i]), float(szs[i])
-            if round_px is not None:
-                px = round_px(px, is_buy)
-            if round_sz is not None:
-                sz = round_sz(sz)
-            if px > 0.0 and sz > 0.0:
-                out.append(Target(coin, is_buy, px, sz, i))
-    return out
+def targets_from_ladder(ladder, coin: int, sz_decimals: int | None = None) -> list[Target]:
+    """The levels of a TARGET_LADDER record (``reconcile_kernel.ladder_targets``): with
+    ``sz_decimals``, prices rounded passively (bids down, asks up) and sizes to the lot
+    by ``hyperliquid.rules``, as the backtester rounds them."""
+    rec = ladder.reshape(1)[0] if isinstance(ladder, np.ndarray) else ladder
+    n_max = 2 * MAX_LEVELS
+    is_buy, px, sz = np.zeros(n_max, np.bool_), np.zeros(n_max), np.zeros(n_max)
+    level = np.zeros(n_max, np.int64)
+    n = rk.ladder_targets(rec, -1 if sz_decimals is None else int(sz_decimals), is_buy, px, sz, level)
+    return [Target(coin, bool(is_buy[k]), float(px[k]), float(sz[k]), int(level[k])) for k in range(n)]
 
 
 def _within(o: LiveOrder, t: Target, cfg: PlanConfig) -> bool:
-    return (abs(o.px - t.px) <= cfg.px_tolerance_bps * 1e-4 * t.px
-            and abs(o.sz - t.sz) <= cfg.sz_tolerance_frac * t.sz)
+    return bool(rk.within(o.px, o.sz, t.px, t.sz, cfg.px_tolerance_bps, cfg.sz_tolerance_frac))
+
+
+def kernel_config(cfg: PlanConfig) -> np.ndarray:
+    """``cfg`` as the reconcile kernel's vector (pacing off: ``RequotePacer`` adds it)."""
+    return rk.plan_config_vector(cfg.px_tolerance_bps, cfg.sz_tolerance_frac, cfg.use_modify,
+                                 cfg.min_notional_usd)
+
+
+def plan_arrays(targets: list[Target], live: list[LiveOrder]) -> tuple[np.ndarray, ...]:
+    """Live orders and targets as the kernel's arrays (is_buy, px, sz[, level])."""
+    return (np.array([o.is_buy for o in live], np.bool_), np.array([o.px for o in live], np.float64),
+            np.array([o.sz for o in live], np.float64),
+            np.array([t.is_buy for t in targets], np.bool_), np.array([t.px for t in targets], np.float64),
+            np.array([t.sz for t in targets], np.float64), np.array([t.level for t in targets], np.int64))
+
+
+def plan_from_rows(coin: int, rows: np.ndarray, targets: list[Target], live: list[LiveOrder],
+                   tif: str, reduce_only_side: int = 0, dropped_small: int = 0) -> Plan:
+    """A ``Plan`` from the kernel's rows (kind, live index, target index)."""
+    plan = Plan(coin, dropped_small=dropped_small)
+    for kind, j, i in rows.tolist():
+        if kind == rk.ACT_KEEP:
+            plan.keep.append(live[j])
+        elif kind == rk.ACT_MODIFY:
+            t = targets[i]
+            plan.modify.append(Modify(live[j], t.px, t.sz, t.level, tif))
+        elif kind == rk.ACT_CANCEL:
+            plan.cancel.append(live[j])
+        elif kind == rk.ACT_PLACE:
+            t = targets[i]
+            ro = reduce_only_side == (1 if t.is_buy else -1)
+            plan.place.append(NewOrder(coin, t.is_buy, t.px, t.sz, t.level, tif, ro))
+    return plan
 
 
 def plan_coin(coin: int, targets: list[Target], live: list[LiveOrder], cfg: PlanConfig,
               allow_buy: bool = True, allow_sell: bool = True,
               reduce_only_side: int = 0) -> Plan:
-    """The actions that turn ``live`` (active orders of ``coin``) into ``targets``.
+    """The actions that turn ``live`` (active orders of ``coin``) into ``targets``
+    (``reconcile_kernel.plan``, the reconciler the paper executor and the backtester run).
 
     ``allow_buy``/``allow_sell`` False pulls a side. ``reduce_only_side`` (+1 buy,
     -1 sell, 0 none) marks new orders of that side reduce-only.
     """
-    plan = Plan(coin)
-    for is_buy, allowed in ((True, allow_buy), (False, allow_sell)):
-        sign = 1.0 if is_buy else -1.0  # best first: bids high to low, asks low to high
-        side_live = sorted((o for o in live if o.is_buy == is_buy and o.coin == coin),
-                           key=lambda o: -sign * o.px)
-        if not allowed:
-            plan.cancel.extend(side_live)
-            continue
-        side_tgt = []
-        for t in targets:
-            if t.is_buy != is_buy or t.coin != coin:
-                continue
-            if t.px * t.sz < cfg.min_notional_usd:
-                plan.dropped_small += 1
-                continue
-            side_tgt.append(t)
-        side_tgt.sort(key=lambda t: -sign * t.px)
-        used = [False] * len(side_live)
-        unmatched_t: list[Target] = []
-        for t in side_tgt:
-            # the closest unused order within tolerance: levels that merely reorder (or two
-            # levels rounding to one price) keep their orders instead of swapping them
-            best, best_d = -1, 0.0
-            for j, o in enumerate(side_live):
-                if not used[j] and _within(o, t, cfg):
-                    d = abs(o.px - t.px) / t.px + abs(o.sz - t.sz) / (t.sz * 1e4)
-                    if best < 0 or d < best_d:
-                        best, best_d = j, d
-            if best >= 0:
-                used[best] = True
-                plan.keep.append(side_live[best])
-            else:
-                unmatched_t.append(t)
-        rest = [o for j, o in enumerate(side_live) if not used[j]]
-        ro = reduce_only_side == (1 if is_buy else -1)
-        pairs = min(len(rest), len(unmatched_t)) if cfg.use_modify else 0
-        for o, t in zip(rest[:pairs], unmatched_t[:pairs], strict=True):
-            plan.modify.append(Modify(o, t.px, t.sz, t.level, cfg.tif))
-        plan.cancel.extend(rest[pairs:])
-        for t in unmatched_t[pairs:]:
-            plan.place.append(NewOrder(coin, is_buy, t.px, t.sz, t.level, cfg.tif, ro))
-    return plan
+    live = [o for o in live if o.coin == coin]
+    targets = [t for t in targets if t.coin == coin]
+    lb, lp, ls, tb, tp, ts, _ = plan_arrays(targets, live)
+    out = rk.new_plan_buffer(max(len(live), len(targets)))
+    n, dropped = rk.plan(lb, lp, ls, len(live), tb, tp, ts, len(targets), bool(allow_buy),
+                         bool(allow_sell), kernel_config(cfg), out)
+    return plan_from_rows(coin, out[:n], targets, live, cfg.tif, reduce_only_side, int(dropped))
 
 
 def ladder_changed(prev: list[Target] | None, new: list[Target], cfg: PlanConfig) -> bool:
@@ -186,15 +181,12 @@ def ladder_changed(prev: list[Target] | None, new: list[Target], cfg: PlanConfig
 
 
 def is_urgent_modify(m: Modify, cfg: PlanConfig, urgent_sz_frac: float = 0.5) -> bool:
-    """A modify that removes risk: the resting order is more aggressive than its target
-    (a bid above it, an ask below it, beyond the tolerance) or larger than it by more
-    than ``urgent_sz_frac``. Other
-    modifies (moving closer to the mid, growing) only improve the quote and can wait
-    for the request budget."""
+    """A modify that removes risk (``reconcile_kernel.is_urgent_modify``): the resting
+    order is more aggressive than its target beyond the tolerance, or larger than it by
+    more than ``urgent_sz_frac``. Other modifies only improve the quote and can wait."""
     o = m.order
-    tol = cfg.px_tolerance_bps * 1e-4 * m.px
-    too_aggressive = (o.px - m.px > tol) if o.is_buy else (m.px - o.px > tol)
-    return too_aggressive or o.sz - m.sz > max(cfg.sz_tolerance_frac, urgent_sz_frac) * m.sz
+    return bool(rk.is_urgent_modify(o.is_buy, o.px, o.sz, m.px, m.sz, cfg.px_tolerance_bps,
+                                    cfg.sz_tolerance_frac, urgent_sz_frac))
 
 
 @dataclass(frozen=True)

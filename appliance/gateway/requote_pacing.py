@@ -6,7 +6,7 @@ bps every 100 ms would spend it in minutes, after which only the reducing side c
 be quoted. So the actions of a plan are split in two:
 
 * urgent (always sent): cancels (a pulled side, a level too many), modifies that
-  remove risk (``reconcile_plan.is_urgent_modify`` with ``urgent_tolerance_bps``:
+  remove risk (``reconcile_kernel.is_urgent_modify`` with ``urgent_tolerance_bps``:
   the order rests more aggressively than its target, or is half again as large), and placing the
   first order of an empty side;
 * optional (sent when the budget allows): every other modify (moving closer to
@@ -17,16 +17,20 @@ Optional actions draw tokens from a bucket refilled at
 per minute (burst ``requote_burst``); best levels first. Urgent actions do not draw,
 so the total is the urgent rate plus at most the budget. What is
 deferred stays resting (it is within the urgent tolerance, so it is safe) and is
-planned again once tokens are back (``retry_after_s``).
+planned again once tokens are back (``retry_after_s``). The decision is
+``reconcile_kernel.ration``, the one the backtester charges too.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from .reconcile_plan import Plan, PlanConfig, is_urgent_modify
+import numpy as np
+
+from . import reconcile_kernel as rk
+from .reconcile_plan import Plan, PlanConfig, Target, plan_arrays
 
 
 @dataclass(frozen=True)
@@ -39,33 +43,43 @@ class PacingConfig:
 
 
 class RequotePacer:
+    """``reconcile_kernel.ration`` with its token bucket, for the live gateway."""
+
     def __init__(self, cfg: PacingConfig, plan_cfg: PlanConfig,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.cfg = cfg
-        self.urgent_cfg = replace(plan_cfg, px_tolerance_bps=max(cfg.urgent_tolerance_bps,
-                                                                  plan_cfg.px_tolerance_bps))
+        self.plan_cfg = plan_cfg
+        self.kernel_cfg = pacing_config_vector(cfg, plan_cfg)
         self.clock = clock
-        self.tokens = cfg.burst
-        self._t = clock()
+        self.state = rk.new_pacing_state(cfg.burst)
+        self.state[rk.P_LAST_S] = clock()
         self.addr_left = -1  # unknown until userRateLimit
-        self.deferred = 0  # metric: optional actions put off
-        self.urgent = 0
-        self.optional = 0
 
     @property
     def enabled(self) -> bool:
         return self.cfg.budget_per_min > 0.0
+
+    @property
+    def tokens(self) -> float:
+        return float(self.state[rk.P_TOKENS])
+
+    @property
+    def deferred(self) -> int:
+        return int(self.state[rk.P_DEFERRED])
+
+    @property
+    def urgent(self) -> int:
+        return int(self.state[rk.P_URGENT])
+
+    @property
+    def optional(self) -> int:
+        return int(self.state[rk.P_OPTIONAL])
 
     def rate_per_s(self) -> float:
         r = self.cfg.budget_per_min / 60.0
         if self.addr_left >= 0 and self.cfg.horizon_h > 0:
             r = min(r, self.addr_left / (self.cfg.horizon_h * 3600.0))
         return r
-
-    def _refill(self) -> None:
-        now = self.clock()
-        self.tokens = min(self.cfg.burst, self.tokens + (now - self._t) * self.rate_per_s())
-        self._t = now
 
     def retry_after_s(self) -> float:
         """When one token will be there again (for a deferred plan)."""
@@ -77,40 +91,42 @@ class RequotePacer:
         (their orders kept); returns (plan, number deferred)."""
         if not self.enabled or plan.n_actions == 0:
             return plan, 0
-        self._refill()
-        out = Plan(plan.coin, keep=list(plan.keep), cancel=list(plan.cancel),
-                   dropped_small=plan.dropped_small)
-        optional: list[tuple[int, int, object]] = []  # (level, kind, action)
-        for m in plan.modify:
-            if is_urgent_modify(m, self.urgent_cfg, self.cfg.urgent_sz_frac):
-                out.modify.append(m)
-            else:
-                optional.append((m.level, 0, m))
-        sides_quoted = {o.is_buy for o in plan.keep} | {m.order.is_buy for m in plan.modify}
-        for n in plan.place:
-            if n.is_buy not in sides_quoted:
-                out.place.append(n)  # an empty side gets its best level at once
-                sides_quoted.add(n.is_buy)
-            else:
-                optional.append((n.level, 1, n))
-        n_urgent = out.n_actions  # urgent actions do not draw: a noisy ladder's risk
-        # modifies must not starve the best level's improvements
-        self.urgent += n_urgent
-        optional.sort(key=lambda x: (x[0], x[1]))
-        deferred = 0
-        for _, kind, a in optional:
-            if self.tokens >= 1.0:
-                self.tokens -= 1.0
-                self.optional += 1
-                (out.modify if kind == 0 else out.place).append(a)
-            else:
-                deferred += 1
-                if kind == 0:
-                    out.keep.append(a.order)
-        self.deferred += deferred
-        return out, deferred
+        live = [*plan.keep, *(m.order for m in plan.modify), *plan.cancel]
+        targets = [Target(plan.coin, m.order.is_buy, m.px, m.sz, m.level) for m in plan.modify]
+        targets += [Target(n.coin, n.is_buy, n.px, n.sz, n.level) for n in plan.place]
+        nk, nm, nc = len(plan.keep), len(plan.modify), len(plan.cancel)
+        rows = [(rk.ACT_KEEP, j, -1) for j in range(nk)]
+        rows += [(rk.ACT_MODIFY, nk + k, k) for k in range(nm)]
+        rows += [(rk.ACT_CANCEL, nk + nm + k, -1) for k in range(nc)]
+        rows += [(rk.ACT_PLACE, -1, nm + k) for k in range(len(plan.place))]
+        out = np.array(rows, np.int64).reshape(-1, 3)
+        lb, lp, ls, tb, tp, ts, tl = plan_arrays(targets, live)
+        deferred = int(rk.ration(out, out.shape[0], lb, lp, ls, tb, tp, ts, tl, self.kernel_cfg,
+                                 self.state, self.clock(), self.rate_per_s()))
+        if not deferred:
+            return plan, 0
+        modify, place = {}, {}
+        for r, (kind, _, i) in enumerate(out.tolist()):
+            if r < nk + nm and r >= nk:
+                modify[i] = kind == rk.ACT_MODIFY
+            elif r >= nk + nm + nc:
+                place[i - nm] = kind == rk.ACT_PLACE
+        kept_back = [m.order for k, m in enumerate(plan.modify) if not modify[k]]
+        return Plan(plan.coin, keep=[*plan.keep, *kept_back],
+                    modify=[m for k, m in enumerate(plan.modify) if modify[k]],
+                    cancel=list(plan.cancel),
+                    place=[n for k, n in enumerate(plan.place) if place[k]],
+                    dropped_small=plan.dropped_small), deferred
 
     def metrics(self) -> dict[str, float]:
         return {"requote_tokens": round(self.tokens, 2), "requote_rate_per_min": 60 * self.rate_per_s(),
                 "requote_deferred": self.deferred, "requote_urgent": self.urgent,
                 "requote_optional": self.optional}
+
+
+def pacing_config_vector(cfg: PacingConfig, plan_cfg: PlanConfig) -> np.ndarray:
+    """The reconcile kernel's vector with pacing on (as the backtester builds it)."""
+    return rk.plan_config_vector(plan_cfg.px_tolerance_bps, plan_cfg.sz_tolerance_frac,
+                                 plan_cfg.use_modify, plan_cfg.min_notional_usd,
+                                 cfg.budget_per_min, cfg.burst, cfg.urgent_tolerance_bps,
+                                 cfg.urgent_sz_frac)

@@ -3,21 +3,17 @@
 The action dicts are msgpack-hashed in insertion order, so every builder here writes
 its keys in the SDK's order (hyperliquid/utils/signing.py and exchange.py, 0.24.0).
 Prices and sizes must be rounded to the tick and lot rules *before* `float_to_wire`,
-which refuses to round (a silently rounded number signs a different action).
+which refuses to round (a silently rounded number signs a different action). The rules
+themselves live in ``rules`` (one copy for quote, wire, venue and backtest); the
+helpers here are their Python face.
 """
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 
-MAX_DECIMALS_PERP = 6
-MAX_DECIMALS_SPOT = 8
-PX_SIG_FIGS = 5
-MIN_NOTIONAL_USD = 10.0
-# Prices at or above this are rounded to an integer: integers are always valid and
-# 5 significant figures would move a 6-digit price by up to 5.
-INTEGER_PX_FROM = 100_000.0
+from . import rules
+from .rules import MAX_DECIMALS_PERP, MAX_DECIMALS_SPOT, MIN_NOTIONAL_USD, PX_SIG_FIGS  # noqa: F401
 
 TIFS = ("Alo", "Gtc", "Ioc")
 GROUPINGS = ("na", "normalTpsl", "positionTpsl")
@@ -59,54 +55,43 @@ def float_to_usd_int(x: float) -> int:
     return float_to_int(x, 6)
 
 
-def _max_px_decimals(sz_decimals: int, is_spot: bool) -> int:
-    return max(0, (MAX_DECIMALS_SPOT if is_spot else MAX_DECIMALS_PERP) - sz_decimals)
-
-
 def round_px(px: float, sz_decimals: int, is_spot: bool = False) -> float:
-    """Nearest valid price: 5 significant figures and at most 6 - szDecimals decimals
-    (8 for spot), as the SDK rounds; prices >= 100,000 become integers."""
-    if abs(px) >= INTEGER_PX_FROM:
-        return float(round(px))
-    return round(float(f"{px:.5g}"), _max_px_decimals(sz_decimals, is_spot))
+    """Nearest valid price (``rules.round_px`` with side 0). Our own quotes round
+    passively instead (``rules.round_px`` with the order's side)."""
+    return float(rules.round_px(float(px), int(sz_decimals), rules.ROUND_NEAREST, 0.0, bool(is_spot)))
 
 
 def round_sz(sz: float, sz_decimals: int) -> float:
-    """Size on the lot: at most szDecimals decimals."""
-    return round(sz, sz_decimals)
+    """Size on the lot (``rules.round_sz``)."""
+    return float(rules.round_sz(float(sz), int(sz_decimals)))
 
 
 def px_valid(px: float, sz_decimals: int, is_spot: bool = False) -> bool:
-    """True when the venue accepts `px` as is: integer, or <= 5 significant figures
-    and <= MAX_DECIMALS - szDecimals decimals."""
-    if not math.isfinite(px) or px <= 0:
+    """True when the venue accepts ``px`` as is (``rules.px_valid``) and it survives
+    ``float_to_wire``."""
+    if not rules.px_valid(float(px), int(sz_decimals), bool(is_spot)):
         return False
     try:
-        text = float_to_wire(px)
+        float_to_wire(px)
     except ValueError:
         return False
-    int_part, _, frac = text.partition(".")
-    if not frac:
-        return True  # integers are always allowed (123456 is valid)
-    if len(frac) > _max_px_decimals(sz_decimals, is_spot):
-        return False
-    return len((int_part + frac).lstrip("0")) <= PX_SIG_FIGS
+    return True
 
 
 def sz_valid(sz: float, sz_decimals: int) -> bool:
-    """True when `sz` is positive and has at most szDecimals decimals."""
-    if not math.isfinite(sz) or sz <= 0:
+    """True when ``sz`` is positive, a whole number of lots and survives ``float_to_wire``."""
+    if not rules.sz_valid(float(sz), int(sz_decimals)):
         return False
     try:
-        text = float_to_wire(sz)
+        float_to_wire(sz)
     except ValueError:
         return False
-    return len(text.partition(".")[2]) <= sz_decimals
+    return True
 
 
 def meets_min_notional(px: float, sz: float, min_notional_usd: float = MIN_NOTIONAL_USD) -> bool:
-    """The venue rejects orders below $10 notional (perps; 10 quote units for spot)."""
-    return abs(px * sz) >= min_notional_usd
+    """The venue rejects orders below $10 notional (``rules.meets_min_notional``)."""
+    return bool(rules.meets_min_notional(float(px), float(sz), float(min_notional_usd)))
 
 
 # -- order wire -----------------------------------------------------------------------

@@ -35,6 +35,7 @@ import math
 import numpy as np
 from numba import njit
 
+from appliance.hyperliquid import rules
 from shm_layout.constants import (
     MAX_LEVELS,
     PULL_CASCADE,
@@ -51,7 +52,7 @@ from shm_layout.constants import (
     RA_WIDEN,
 )
 
-from . import alloc, epnl, glft, legacy, margin, rounding
+from . import alloc, epnl, glft, legacy, margin
 from .account import account_rows
 from .config import (  # noqa: F401  (C_* re-exported: the backtester reads C_MAX_POSITION_SZ)
     C_DRIFT_CLAMP_BPS,
@@ -145,7 +146,7 @@ def _level_offset_bps(cfg, i):
 
 @njit(cache=True)
 def _side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext, drift_bps_s,
-          as_scale, carry_cost, budget_sz, touch_px, step, lot):
+          as_scale, carry_cost, budget_sz, touch_px, step, szd, tick):
     """Build one side into ``out``; returns (levels kept, levels dropped by E[PnL])."""
     if side > 0:
         px_a, sz_a, fp_a, as_a, ep_a, id_a = (out.bid_px, out.bid_sz, out.bid_fill_prob,
@@ -166,16 +167,16 @@ def _side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext
     prev_px = 0.0
     for i in range(n_levels):
         raw = r * (1.0 - side * (delta_bps + _level_offset_bps(cfg, i)) * 1e-4)
+        # passive rounding (bids down, asks up), the venue's rules at each price
+        px = rules.round_px(raw, szd, side, tick)
         if side > 0:
-            px = rounding.round_bid(raw, step)
-            px = min(px, rounding.round_bid(touch_px - step, step))  # never at/above the best ask
+            px = min(px, rules.round_px(touch_px - step, szd, side, tick))  # never at/above the best ask
             if n > 0:
-                px = min(px, prev_px - step)
+                px = min(px, rules.round_px(prev_px - step, szd, side, tick))
         else:
-            px = rounding.round_ask(raw, step)
-            px = max(px, rounding.round_ask(touch_px + step, step))  # never at/below the best bid
+            px = max(px, rules.round_px(touch_px + step, szd, side, tick))  # never at/below the best bid
             if n > 0:
-                px = max(px, prev_px + step)
+                px = max(px, rules.round_px(prev_px + step, szd, side, tick))
         if not px > 0.0:
             break
         depth = side * (fair - px) / fair * 1e4  # the edge against the fair price
@@ -196,7 +197,7 @@ def _side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext
         sz_a[n] = max(e / prob, 1e-12) if use_filter else 1.0
         prev_px = px
         n += 1
-    kept = alloc.allocate(px_a, sz_a, n, budget_sz, cfg[C_MIN_NOTIONAL_USD], lot)
+    kept = alloc.allocate(px_a, sz_a, n, budget_sz, cfg[C_MIN_NOTIONAL_USD], szd)
     k = 0
     for i in range(n):  # compact: levels the allocation dropped leave no hole
         if sz_a[i] > 0.0:
@@ -339,9 +340,8 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     out.reservation_px = r
 
     # side budgets: total size, headroom, margin; guards that clear a side
-    szd = cfg[C_SZ_DECIMALS]
-    lot = 10.0 ** szd
-    step = rounding.price_step(fair, tick, szd)
+    szd = int(cfg[C_SZ_DECIMALS])
+    step = rules.px_step(fair, szd, tick)
     total = cfg[C_TOTAL_SIZE_SZ]
     buf = cfg[C_MARGIN_BUFFER_FRAC]
     max_lev = cfg[C_MAX_LEVERAGE]
@@ -378,9 +378,9 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     carry_a = epnl.carry_bps(fund_scale * p.funding_cost_bps, -1) if fund_scale != 0.0 else 0.0
 
     nb, db = _side(out, p, cfg, 1, fair, r, d_b, kappa_b, sigma_inv, q, gamma_mult_ext, drift,
-                   as_b, carry_b, max(b_bid, 0.0), ask0, step, lot)
+                   as_b, carry_b, max(b_bid, 0.0), ask0, step, szd, tick)
     na, da = _side(out, p, cfg, -1, fair, r, d_a, kappa_a, sigma_inv, q, gamma_mult_ext, drift,
-                   as_a, carry_a, max(b_ask, 0.0), bid0, step, lot)
+                   as_a, carry_a, max(b_ask, 0.0), bid0, step, szd, tick)
     out.epnl_dropped_bids = db
     out.epnl_dropped_asks = da
     if nb > 0 and na > 0 and out.bid_px[0] >= out.ask_px[0]:

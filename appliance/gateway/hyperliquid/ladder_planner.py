@@ -31,7 +31,6 @@ from appliance.gateway.reconcile_plan import (
 )
 from appliance.gateway.requote_pacing import RequotePacer
 from appliance.gateway.venue_health import VenueHealth
-from appliance.hyperliquid.wire import round_px, round_sz
 from appliance.ipc import byte_rows, seqlock
 from shm_layout import records
 
@@ -112,8 +111,7 @@ class LadderPlanner:
             return None
         lad = self.ladder[c]
         sd = self.sz_dec[c]
-        targets = targets_from_ladder(lad, c, lambda px, is_buy: round_px(px, sd),
-                                      lambda sz: round_sz(sz, sd))
+        targets = targets_from_ladder(lad, c, sz_decimals=sd)  # passive: bids down, asks up
         pos = self.positions.pos[c]
         side = self.budget.decide(float(pos["position_sz"]), self.max_position_sz)
         pos["reducing_only"] = 1 if side else 0

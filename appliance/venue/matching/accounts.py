@@ -17,6 +17,7 @@
 
 from numba import njit
 
+from appliance.hyperliquid.rules import lot_eps
 from shm_layout.venue_records import (
     DIR_CLOSE_LONG,
     DIR_CLOSE_SHORT,
@@ -29,7 +30,6 @@ from shm_layout.venue_records import (
     UPD_LIQUIDATION,
 )
 
-from .rules import lot_eps
 from .slots import emit_update, finish_order
 
 

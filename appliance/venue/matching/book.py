@@ -18,12 +18,12 @@ swap-removed in place); an order is matched only once ``active_ns`` has passed.
 
 from numba import njit
 
+from appliance.hyperliquid.rules import lot_eps, round_sz
 from shm_layout.constants import EV_ASSET_CTX, EV_BBO, EV_BOOK, EV_TRADE
 from shm_layout.venue_records import HOUR_NS, OS_FILLED, OS_REDUCE_ONLY_CANCELED
 
 from .accounts import apply_fill, check_liquidations, pay_funding
 from .queue import queue_on_depth, queue_on_trade
-from .rules import lot_eps, round_lot
 from .slots import finish_order
 
 PX_EPS = 1e-9
@@ -88,13 +88,13 @@ def fill_resting(st, books, orders, accounts, positions, fills, updates, slot, s
             finish_order(st, books, orders, updates, slot, OS_REDUCE_ONLY_CANCELED, now_ns)
             return 0.0
         sz = min(sz, abs(szi))
-    sz = round_lot(min(sz, o.sz), books[coin].sz_decimals)
+    sz = round_sz(min(sz, o.sz), books[coin].sz_decimals)
     if sz <= eps:
         return 0.0
     apply_fill(st, books, accounts, positions, fills, o.account, coin, o.oid, o.side, o.px,
                sz, 0, 0, now_ns)
-    o.sz = round_lot(o.sz - sz, books[coin].sz_decimals)
-    o.filled_sz = round_lot(o.filled_sz + sz, books[coin].sz_decimals)
+    o.sz = round_sz(o.sz - sz, books[coin].sz_decimals)
+    o.filled_sz = round_sz(o.filled_sz + sz, books[coin].sz_decimals)
     if o.sz <= eps:
         o.sz = 0.0
         finish_order(st, books, orders, updates, slot, OS_FILLED, now_ns)

@@ -30,7 +30,7 @@ from shm_layout.venue_records import (
 
 from . import accounts as acc_k
 from .book import on_market_events
-from .entry import best_prices, cancel_order, place_order, update_leverage
+from .entry import best_prices, cancel_order, modify_order, place_order, update_leverage
 from .latency import new_latency, sample_latency_ns
 from .state import fund_account, new_place_result, new_venue
 from .texts import ERROR_TEXTS, LEVERAGE_ERROR_TEXTS
@@ -115,6 +115,13 @@ class VenueEngine:
     def place(self, address: str, coin: str, is_buy: bool, limit_px: float, sz: float,
               tif: str = "Gtc", reduce_only: bool = False, cloid: str | None = None,
               now_ms: int | None = None, latency_ns: int = 0) -> OrderResult:
+        return self._submit(address, coin, is_buy, limit_px, sz, tif, reduce_only, cloid,
+                            now_ms, latency_ns, -1)
+
+    def _submit(self, address: str, coin: str, is_buy: bool, limit_px: float, sz: float,
+                tif: str, reduce_only: bool, cloid: str | None, now_ms: int | None,
+                latency_ns: int, modify_slot: int) -> OrderResult:
+        """A new order, or (``modify_slot`` >= 0) the modify of the order there."""
         a = self._addr.get(address.lower())
         c = self.coin_index.get(coin)
         if a is None:
@@ -123,10 +130,13 @@ class VenueEngine:
             return OrderResult("error", cloid=cloid, error=ERROR_TEXTS[9])
         now_ns = self._now_ns(now_ms)
         r = self._res[0]
-        code = int(place_order(self.va.st[0], *self.va[1:], a, c, 1 if is_buy else -1,
-                               float(limit_px), float(sz), TIF_NAMES.index(tif.capitalize()),
-                               bool(reduce_only), cloid_bytes(cloid), cloid is not None,
-                               now_ns, now_ns + latency_ns, self._res))
+        args = (a, c, 1 if is_buy else -1, float(limit_px), float(sz),
+                TIF_NAMES.index(tif.capitalize()), bool(reduce_only), cloid_bytes(cloid),
+                cloid is not None, now_ns, now_ns + latency_ns, self._res)
+        if modify_slot >= 0:
+            code = int(modify_order(self.va.st[0], *self.va[1:], modify_slot, *args))
+        else:
+            code = int(place_order(self.va.st[0], *self.va[1:], *args))
         oid = int(r["oid"])
         if oid:
             addr = self._addr_of[a]
@@ -178,12 +188,13 @@ class VenueEngine:
     def modify(self, address: str, oid_or_cloid: int | str, coin: str, is_buy: bool,
                limit_px: float, sz: float, tif: str = "Gtc", reduce_only: bool = False,
                cloid: str | None = None, now_ms: int | None = None) -> OrderResult:
-        """Cancel + place (the new order gets a new oid and joins the queue's back)."""
+        """``entry.modify_order``: the new order gets a new oid and joins the queue's
+        back (the queue rule the backtester applies too)."""
         live = self._live_oid(address, None, oid_or_cloid)
         if live is None:
             return OrderResult("error", cloid=cloid, error=MODIFY_DEAD_TEXT)
-        self.cancel(address, self._orders[live][1].coin, live, now_ms)
-        return self.place(address, coin, is_buy, limit_px, sz, tif, reduce_only, cloid, now_ms)
+        return self._submit(address, coin, is_buy, limit_px, sz, tif, reduce_only, cloid, now_ms,
+                            0, self._slot[live])
 
     def cancel_all(self, address: str, now_ms: int | None = None) -> int:
         return sum(self.cancel(address, o.coin, o.oid, now_ms) for o in self.open_orders(address))

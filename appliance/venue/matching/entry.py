@@ -20,6 +20,7 @@ level's size once it is displayed) and is matched from ``active_ns`` on.
 
 from numba import njit
 
+from appliance.hyperliquid.rules import lot_eps, meets_min_notional, px_valid, round_sz, sz_valid
 from shm_layout.venue_records import (
     OS_BAD_ALO_PX_REJECTED,
     OS_CANCELED,
@@ -33,6 +34,7 @@ from shm_layout.venue_records import (
     RES_ERR_IOC_NO_MATCH,
     RES_ERR_MARGIN,
     RES_ERR_MIN_NOTIONAL,
+    RES_ERR_MODIFY_DEAD,
     RES_ERR_NO_ACCOUNT,
     RES_ERR_REDUCE_ONLY,
     RES_ERR_SIZE,
@@ -46,7 +48,6 @@ from shm_layout.venue_records import (
 
 from .accounts import apply_fill, available_margin, refresh_liq
 from .book import PX_EPS, best_effective, fill_resting, level_sz, taken_at
-from .rules import lot_eps, px_valid, round_lot, sz_valid
 from .slots import alloc_slot, emit_order_update, finish_order, live_add
 
 RES_ERR_LEVERAGE = 1  # update_leverage codes (0 = ok)
@@ -142,7 +143,7 @@ def _take(st, books, orders, accounts, positions, fills, updates, account, coin,
                        1, 0, now_ns)
             px = lpx
         elif dpx > 0.0:
-            q = round_lot(min(left, avail), bk.sz_decimals)
+            q = round_sz(min(left, avail), bk.sz_decimals)
             if q <= eps:
                 break
             if side > 0:
@@ -159,8 +160,8 @@ def _take(st, books, orders, accounts, positions, fills, updates, account, coin,
             px = dpx
         else:
             break
-        left = round_lot(left - q, bk.sz_decimals)
-        filled = round_lot(filled + q, bk.sz_decimals)
+        left = round_sz(left - q, bk.sz_decimals)
+        filled = round_sz(filled + q, bk.sz_decimals)
         notional += q * px
     return filled, notional
 
@@ -194,7 +195,7 @@ def place_order(st, books, orders, accounts, positions, fills, updates, account,
     if not sz_valid(sz, bk.sz_decimals):
         r.code = RES_ERR_SIZE
         return r.code
-    if px * sz < st.min_notional_usd - 1e-9:
+    if not meets_min_notional(px, sz, st.min_notional_usd - 1e-9):
         r.code = RES_ERR_MIN_NOTIONAL
         return r.code
     pos = positions[account, coin]
@@ -254,7 +255,7 @@ def place_order(st, books, orders, accounts, positions, fills, updates, account,
         if filled > 0.0:
             r.filled_sz = filled
             r.avg_px = notional / filled
-    o.sz = round_lot(sz - filled, bk.sz_decimals)
+    o.sz = round_sz(sz - filled, bk.sz_decimals)
     o.filled_sz = filled
     if o.sz <= eps:
         o.sz = 0.0
@@ -292,6 +293,28 @@ def cancel_order(st, books, orders, updates, slot, now_ns) -> bool:
         return False
     finish_order(st, books, orders, updates, slot, OS_CANCELED, now_ns)
     return True
+
+
+@njit(cache=True)
+def modify_order(st, books, orders, accounts, positions, fills, updates, slot, account, coin,
+                 side, px, sz, tif, reduce_only, cloid, has_cloid, now_ns, active_ns, res) -> int:
+    """Modify the open order at ``slot`` into a new (px, sz, tif): the one queue rule for
+    a modify, used by the local venue (``engine.modify``) and the backtester.
+
+    A modify is a cancel and a new order: the new order gets a new oid and joins the
+    back of the queue at its price. Queue priority is never kept, not even for the same
+    price and a smaller size (the venue cannot tell a modify from a cancel + place, so
+    neither may the backtest). Returns the new order's code (RES_*), or
+    ``RES_ERR_MODIFY_DEAD`` when the order is no longer open (nothing placed).
+    """
+    if not cancel_order(st, books, orders, updates, slot, now_ns):
+        r = res[0]
+        r.code = RES_ERR_MODIFY_DEAD
+        r.oid = 0
+        r.slot = -1
+        return r.code
+    return place_order(st, books, orders, accounts, positions, fills, updates, account, coin,
+                       side, px, sz, tif, reduce_only, cloid, has_cloid, now_ns, active_ns, res)
 
 
 @njit(cache=True)

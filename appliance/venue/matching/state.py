@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from appliance.hyperliquid.rules import MIN_NOTIONAL_USD
 from shm_layout.venue_records import (
     FILL_BUF_CAP,
     MAX_VENUE_ACCOUNTS,
@@ -25,7 +26,7 @@ from shm_layout.venue_records import (
 
 DEFAULT_TAKER_BPS = 4.5
 DEFAULT_MAKER_BPS = 1.5
-DEFAULT_MIN_NOTIONAL_USD = 10.0
+DEFAULT_MIN_NOTIONAL_USD = MIN_NOTIONAL_USD
 
 
 class VenueArrays(NamedTuple):

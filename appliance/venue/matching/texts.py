@@ -7,6 +7,7 @@ from shm_layout.venue_records import (
     RES_ERR_IOC_NO_MATCH,
     RES_ERR_MARGIN,
     RES_ERR_MIN_NOTIONAL,
+    RES_ERR_MODIFY_DEAD,
     RES_ERR_NO_ACCOUNT,
     RES_ERR_REDUCE_ONLY,
     RES_ERR_SIZE,
@@ -24,6 +25,7 @@ ERROR_TEXTS = {
     RES_ERR_BAD_COIN: "Asset not found.",
     RES_ERR_FULL: "Too many open orders.",
     RES_ERR_NO_ACCOUNT: "User or API Wallet does not exist.",
+    RES_ERR_MODIFY_DEAD: "Cannot modify canceled or filled order",
 }
 LEVERAGE_ERROR_TEXTS = {
     1: "Invalid leverage value.",

@@ -1,6 +1,6 @@
-"""The quote-kernel proof (issue 6): unified vs legacy vs no_as in the backtester.
+"""Proof that the unified quote kernel beats legacy and no_as in the backtester (issue 6).
 
-    python -m tools.proof_issue6 [--seeds 1,2,3] [--json OUT] [--markdown OUT.md]
+    python -m tools.prove_quote_presets [--seeds 1,2,3] [--json OUT] [--markdown OUT.md]
                                  [--binance PATH | --no-binance] [--no-hftbacktest]
 
 Runs every preset on the synthetic scenarios ``trend_selloff``, ``toxic_burst`` and
@@ -147,7 +147,7 @@ def run_hft_glft(path: str) -> dict:
 def run_proof(seeds: list[int], binance: str | None, hft: bool, log=print,
               config: str | None = None) -> dict:
     out: dict = {"seeds": seeds, "scenarios": {}, "btcusdt": None, "machine": _machine(),
-                 "command": "python -m tools.proof_issue6 " + " ".join(sys.argv[1:])}
+                 "command": "python -m tools.prove_quote_presets " + " ".join(sys.argv[1:])}
     for scen in SCENARIOS:
         per_seed = []
         for seed in seeds:

@@ -1,0 +1,345 @@
+"""The one reconciler: target ladder + live orders -> keep / modify / cancel / place.
+
+A pure ``@njit`` function over arrays, so the three executors run the same code:
+the live gateway (``reconcile_plan.plan_coin`` wraps it in dataclasses), the paper
+executor (``paper.reconcile``) and the backtester (``backtest.venue_exec``, from its
+njit loop). It imports nothing of the gateway process, only the venue rules.
+
+``plan`` (per side, best price first for both targets and live orders):
+
+1. a target under the minimum notional is dropped (counted);
+2. keep: each target takes the closest unused live order within ``px_tolerance_bps``
+   of its price and ``sz_tolerance_frac`` of its size: that order keeps its queue
+   place (levels that merely reorder keep their orders instead of swapping them);
+3. the targets and live orders left are paired in price order: a modify each (or,
+   with ``use_modify`` off, a cancel and a place);
+4. live orders left over are cancelled, targets left over are placed.
+
+A side not allowed (reducing-only mode) cancels everything on it.
+
+``ration`` is requote pacing (``requote_pacing.RequotePacer`` is its Python face):
+cancels, risk-removing modifies (``is_urgent_modify``) and the first order of an
+empty side are urgent and always go; every other modify and place draws a token from
+a bucket (best level first, a modify before a place at the same level); without a
+token a modify becomes a keep (its order rests, safe within the urgent tolerance)
+and a place is deferred.
+
+A plan is an int64 array ``out[n, 3]`` of rows (kind, live index, target index),
+per side (buys first): keeps, modifies, cancels, places, each in planning order.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from appliance.hyperliquid import rules
+from shm_layout.constants import MAX_LEVELS
+
+ACT_KEEP = 0
+ACT_MODIFY = 1
+ACT_CANCEL = 2
+ACT_PLACE = 3
+ACT_DEFERRED = 4  # a place the pacing put off
+ACT_KIND_NAMES = ("keep", "modify", "cancel", "place", "deferred")
+
+# cfg vector (``plan_config_vector`` builds it from the gateway config)
+C_PX_TOLERANCE_BPS = 0
+C_SZ_TOLERANCE_FRAC = 1
+C_USE_MODIFY = 2
+C_MIN_NOTIONAL_USD = 3
+C_BUDGET_PER_MIN = 4  # optional actions per minute (0: no pacing)
+C_BURST = 5
+C_URGENT_TOLERANCE_BPS = 6
+C_URGENT_SZ_FRAC = 7
+N_PLAN_CONFIG = 8
+
+# pacing state vector
+P_TOKENS = 0
+P_LAST_S = 1  # time of the last refill, s (NaN: never)
+P_URGENT = 2  # counters
+P_OPTIONAL = 3
+P_DEFERRED = 4
+N_PACING_STATE = 5
+
+
+def plan_config_vector(px_tolerance_bps: float, sz_tolerance_frac: float, use_modify: bool,
+                       min_notional_usd: float, budget_per_min: float = 0.0, burst: float = 20.0,
+                       urgent_tolerance_bps: float = 5.0, urgent_sz_frac: float = 0.5) -> np.ndarray:
+    """The reconciler's and pacing's settings as one float vector."""
+    c = np.zeros(N_PLAN_CONFIG)
+    c[C_PX_TOLERANCE_BPS] = px_tolerance_bps
+    c[C_SZ_TOLERANCE_FRAC] = sz_tolerance_frac
+    c[C_USE_MODIFY] = 1.0 if use_modify else 0.0
+    c[C_MIN_NOTIONAL_USD] = min_notional_usd
+    c[C_BUDGET_PER_MIN] = budget_per_min
+    c[C_BURST] = burst
+    c[C_URGENT_TOLERANCE_BPS] = urgent_tolerance_bps
+    c[C_URGENT_SZ_FRAC] = urgent_sz_frac
+    return c
+
+
+def new_pacing_state(burst: float) -> np.ndarray:
+    """A full bucket, never refilled yet."""
+    s = np.zeros(N_PACING_STATE)
+    s[P_TOKENS] = burst
+    s[P_LAST_S] = math.nan
+    return s
+
+
+def new_plan_buffer(max_orders: int) -> np.ndarray:
+    """Room for a plan over ``max_orders`` live orders and as many targets."""
+    return np.zeros((2 * max_orders + 2, 3), np.int64)
+
+
+@njit(cache=True)
+def ladder_targets(lad, sz_decimals, tgt_is_buy, tgt_px, tgt_sz, tgt_level):
+    """The levels of a TARGET_LADDER record as targets (bids first), each price rounded
+    passively and each size to the lot by ``hyperliquid.rules`` (``sz_decimals`` < 0:
+    as they are). A pulled ladder has none; a level not positive after rounding is
+    skipped. Returns the count."""
+    if lad.pulled_reason != 0:
+        return 0
+    n = 0
+    for side in (1, -1):
+        n_side = min(lad.n_bids if side > 0 else lad.n_asks, MAX_LEVELS)
+        pxs = lad.bid_px if side > 0 else lad.ask_px
+        szs = lad.bid_sz if side > 0 else lad.ask_sz
+        for i in range(n_side):
+            px = pxs[i]
+            sz = szs[i]
+            if sz_decimals >= 0:
+                px = rules.round_px(px, sz_decimals, side)
+                sz = rules.round_sz(sz, sz_decimals) if math.isfinite(sz) else 0.0
+            if px > 0.0 and sz > 0.0 and math.isfinite(px) and math.isfinite(sz):
+                tgt_is_buy[n] = side > 0
+                tgt_px[n] = px
+                tgt_sz[n] = sz
+                tgt_level[n] = i
+                n += 1
+    return n
+
+
+@njit(cache=True)
+def within(live_px: float, live_sz: float, px: float, sz: float, px_tolerance_bps: float,
+           sz_tolerance_frac: float) -> bool:
+    """A live order close enough to a target to serve it unchanged."""
+    return (abs(live_px - px) <= px_tolerance_bps * 1e-4 * px
+            and abs(live_sz - sz) <= sz_tolerance_frac * sz)
+
+
+@njit(cache=True)
+def is_urgent_modify(is_buy: bool, live_px: float, live_sz: float, px: float, sz: float,
+                     px_tolerance_bps: float, sz_tolerance_frac: float,
+                     urgent_sz_frac: float) -> bool:
+    """A modify that removes risk: the order rests more aggressively than its target
+    (a bid above it, an ask below it, beyond ``px_tolerance_bps``) or is larger than
+    it by more than ``max(sz_tolerance_frac, urgent_sz_frac)``."""
+    tol = px_tolerance_bps * 1e-4 * px
+    too_aggressive = (live_px - px > tol) if is_buy else (px - live_px > tol)
+    return too_aggressive or live_sz - sz > max(sz_tolerance_frac, urgent_sz_frac) * sz
+
+
+@njit(cache=True)
+def _emit(out, n, kind, j, i):
+    out[n, 0] = kind
+    out[n, 1] = j
+    out[n, 2] = i
+    return n + 1
+
+
+@njit(cache=True)
+def _sort_by(keys, idx, n):
+    """Sort ``idx[:n]`` by ``keys[:n]`` ascending, stably (as Python's sort), in place:
+    insertion sort, no allocation (a side has a handful of orders)."""
+    for a in range(1, n):
+        k = keys[a]
+        v = idx[a]
+        b = a - 1
+        while b >= 0 and keys[b] > k:
+            keys[b + 1] = keys[b]
+            idx[b + 1] = idx[b]
+            b -= 1
+        keys[b + 1] = k
+        idx[b + 1] = v
+
+
+@njit(cache=True)
+def _plan_side(out, n, is_buy, allowed, live_is_buy, live_px, live_sz, n_live, tgt_is_buy,
+               tgt_px, tgt_sz, n_tgt, cfg, wf, wi):
+    """One side of ``plan`` (``wf``, ``wi``: scratch); returns (rows written so far,
+    targets dropped)."""
+    sign = 1.0 if is_buy else -1.0
+    m = max(n_live, n_tgt)
+    lk, tk = wf[0, :m], wf[1, :m]
+    lidx, tidx, used, unmatched, rest = wi[0, :m], wi[1, :m], wi[2, :m], wi[3, :m], wi[4, :m]
+    # this side's live orders and targets, best price first (stable, as Python's sort)
+    nl = 0
+    for j in range(n_live):
+        if live_is_buy[j] == is_buy:
+            lk[nl] = -sign * live_px[j]
+            lidx[nl] = j
+            nl += 1
+    _sort_by(lk, lidx, nl)
+    if not allowed:
+        for a in range(nl):
+            n = _emit(out, n, ACT_CANCEL, lidx[a], -1)
+        return n, 0
+    nt = 0
+    dropped = 0
+    for i in range(n_tgt):
+        if tgt_is_buy[i] != is_buy:
+            continue
+        if not rules.meets_min_notional(tgt_px[i], tgt_sz[i], cfg[C_MIN_NOTIONAL_USD]):
+            dropped += 1
+            continue
+        tk[nt] = -sign * tgt_px[i]
+        tidx[nt] = i
+        nt += 1
+    _sort_by(tk, tidx, nt)
+    ptol = cfg[C_PX_TOLERANCE_BPS]
+    stol = cfg[C_SZ_TOLERANCE_FRAC]
+    used[:nl] = 0
+    nu = 0
+    for b in range(nt):
+        i = tidx[b]
+        best = -1
+        best_d = 0.0
+        for a in range(nl):
+            j = lidx[a]
+            if used[a] == 0 and within(live_px[j], live_sz[j], tgt_px[i], tgt_sz[i], ptol, stol):
+                d = abs(live_px[j] - tgt_px[i]) / tgt_px[i] + abs(live_sz[j] - tgt_sz[i]) / (tgt_sz[i] * 1e4)
+                if best < 0 or d < best_d:
+                    best = a
+                    best_d = d
+        if best >= 0:
+            used[best] = 1
+            n = _emit(out, n, ACT_KEEP, lidx[best], i)
+        else:
+            unmatched[nu] = i
+            nu += 1
+    nr = 0
+    for a in range(nl):
+        if used[a] == 0:
+            rest[nr] = lidx[a]
+            nr += 1
+    pairs = min(nr, nu) if cfg[C_USE_MODIFY] != 0.0 else 0
+    for k in range(pairs):
+        n = _emit(out, n, ACT_MODIFY, rest[k], unmatched[k])
+    for k in range(pairs, nr):
+        n = _emit(out, n, ACT_CANCEL, rest[k], -1)
+    for k in range(pairs, nu):
+        n = _emit(out, n, ACT_PLACE, -1, unmatched[k])
+    return n, dropped
+
+
+@njit(cache=True)
+def plan(live_is_buy, live_px, live_sz, n_live, tgt_is_buy, tgt_px, tgt_sz, n_tgt,
+         allow_buy, allow_sell, cfg, out):
+    """The actions that turn the live orders into the targets, written into ``out``
+    (rows kind, live index, target index). Returns (rows, targets dropped as too small)."""
+    m = max(n_live, n_tgt, 1)
+    wf = np.empty((2, m))
+    wi = np.empty((5, m), np.int64)
+    n, d_buy = _plan_side(out, 0, True, allow_buy, live_is_buy, live_px, live_sz, n_live,
+                          tgt_is_buy, tgt_px, tgt_sz, n_tgt, cfg, wf, wi)
+    n, d_sell = _plan_side(out, n, False, allow_sell, live_is_buy, live_px, live_sz, n_live,
+                           tgt_is_buy, tgt_px, tgt_sz, n_tgt, cfg, wf, wi)
+    return n, d_buy + d_sell
+
+
+@njit(cache=True)
+def refill(state, now_s, rate_per_s, burst):
+    """Tokens accrued since the last refill, at most ``burst``."""
+    if math.isnan(state[P_LAST_S]):
+        state[P_LAST_S] = now_s
+    state[P_TOKENS] = min(burst, state[P_TOKENS] + (now_s - state[P_LAST_S]) * rate_per_s)
+    state[P_LAST_S] = now_s
+
+
+@njit(cache=True)
+def ration(out, n, live_is_buy, live_px, live_sz, tgt_is_buy, tgt_px, tgt_sz, tgt_level,
+           cfg, state, now_s, rate_per_s):
+    """Requote pacing over a plan of ``n`` rows, in place: optional modifies without a
+    token become keeps, optional places become ``ACT_DEFERRED``. Returns how many
+    were put off. No pacing when ``cfg[C_BUDGET_PER_MIN]`` is 0."""
+    if cfg[C_BUDGET_PER_MIN] <= 0.0:
+        return 0
+    n_act = 0
+    for r in range(n):
+        if out[r, 0] != ACT_KEEP:
+            n_act += 1
+    if n_act == 0:
+        return 0
+    refill(state, now_s, rate_per_s, cfg[C_BURST])
+    utol = max(cfg[C_URGENT_TOLERANCE_BPS], cfg[C_PX_TOLERANCE_BPS])
+    # sides quoted: by a keep or any modify; the first place of an empty side is urgent
+    quoted_buy = False
+    quoted_sell = False
+    for r in range(n):
+        k = out[r, 0]
+        if k == ACT_KEEP or k == ACT_MODIFY:
+            if live_is_buy[out[r, 1]]:
+                quoted_buy = True
+            else:
+                quoted_sell = True
+    work = np.empty((2, n), np.int64)
+    opt_key = work[0]  # level * 2 + (0 modify, 1 place)
+    opt_row = work[1]
+    n_opt = 0
+    n_urgent = 0
+    for r in range(n):
+        k = out[r, 0]
+        if k == ACT_CANCEL:
+            n_urgent += 1
+        elif k == ACT_MODIFY:
+            j = out[r, 1]
+            i = out[r, 2]
+            if is_urgent_modify(live_is_buy[j], live_px[j], live_sz[j], tgt_px[i], tgt_sz[i],
+                                utol, cfg[C_SZ_TOLERANCE_FRAC], cfg[C_URGENT_SZ_FRAC]):
+                n_urgent += 1
+            else:
+                opt_key[n_opt] = tgt_level[i] * 2
+                opt_row[n_opt] = r
+                n_opt += 1
+        elif k == ACT_PLACE:
+            i = out[r, 2]
+            if tgt_is_buy[i] and not quoted_buy:
+                quoted_buy = True
+                n_urgent += 1
+            elif not tgt_is_buy[i] and not quoted_sell:
+                quoted_sell = True
+                n_urgent += 1
+            else:
+                opt_key[n_opt] = tgt_level[i] * 2 + 1
+                opt_row[n_opt] = r
+                n_opt += 1
+    state[P_URGENT] += n_urgent
+    _sort_by(opt_key, opt_row, n_opt)
+    deferred = 0
+    for a in range(n_opt):
+        r = opt_row[a]
+        if state[P_TOKENS] >= 1.0:
+            state[P_TOKENS] -= 1.0
+            state[P_OPTIONAL] += 1
+        else:
+            deferred += 1
+            out[r, 0] = ACT_KEEP if out[r, 0] == ACT_MODIFY else ACT_DEFERRED
+    state[P_DEFERRED] += deferred
+    return deferred
+
+
+@njit(cache=True)
+def count(out, n, kind):
+    """Rows of ``kind`` in a plan."""
+    c = 0
+    for r in range(n):
+        if out[r, 0] == kind:
+            c += 1
+    return c
+
+
+@njit(cache=True)
+def exchange_weight(batch_len: int) -> int:
+    """IP weight of one /exchange request carrying ``batch_len`` actions."""
+    return 1 + max(0, batch_len) // 40
