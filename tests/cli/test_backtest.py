@@ -1,0 +1,62 @@
+"""`mmctl backtest` and `mmctl bench backtest` as a user runs them: a subprocess."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def mmctl(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "appliance.cli", *args], cwd=cwd or ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _short_config(tmp_path: Path) -> Path:
+    p = tmp_path / "bt.toml"
+    p.write_text(
+        "[feed]\nsynthetic_sigma_bps_per_sqrt_s = 20.0\nsynthetic_events_per_s = 200.0\n"
+        "[backtest]\nsynthetic_duration_s = 60.0\n"
+    )
+    return p
+
+
+def test_backtest_when_synthetic_with_json_and_plot_then_report_file_and_png(tmp_path):
+    out, png = tmp_path / "r.json", tmp_path / "r.png"
+    r = mmctl("backtest", "--source", "synthetic", "--config", str(_short_config(tmp_path)),
+              "--seed", "4", "--coin", "BTC", "--preset", "unified", "--json", str(out),
+              "--plot", str(png))
+    assert r.returncode == 0, r.stderr
+    assert "digest" in r.stdout and "markout" in r.stdout
+    rep = json.loads(out.read_text())
+    assert rep["seed"] == 4 and rep["source"] == "synthetic" and rep["preset"] == "unified"
+    assert rep["fills"] > 0 and set(rep["markout_bps"]) == {"1s", "2s", "5s", "10s", "30s"}
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_backtest_when_bad_preset_then_usage_error_naming_it():
+    r = mmctl("backtest", "--source", "synthetic", "--preset", "fancy")
+    assert r.returncode == 2
+    assert "unknown preset 'fancy'" in r.stderr and "unified" in r.stderr
+
+
+def test_backtest_when_bad_source_then_clear_error():
+    r = mmctl("backtest", "--source", "replay:/nonexistent/x.gz")
+    assert r.returncode == 1 and "replay capture not found" in r.stderr
+    r = mmctl("backtest", "--source", "tape:x")
+    assert r.returncode == 1 and "unknown market source" in r.stderr
+
+
+def test_backtest_when_bad_config_then_clear_error(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[backtest]\nqueue_model = \"fifo\"\n")
+    r = mmctl("backtest", "--source", "synthetic", "--config", str(bad))
+    assert r.returncode == 1 and "backtest.queue_model" in r.stderr
+    r = mmctl("backtest", "--source", "synthetic", "--config", str(tmp_path / "missing.toml"))
+    assert r.returncode == 1 and "does not exist" in r.stderr
+
+
+def test_bench_backtest_when_capture_missing_then_clear_error(tmp_path):
+    r = mmctl("bench", "backtest", "--source", str(tmp_path / "none.gz"))
+    assert r.returncode == 1 and "capture not found" in r.stderr

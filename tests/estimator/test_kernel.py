@@ -1,0 +1,101 @@
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from appliance.config import load_config
+from appliance.estimator import kernel
+from appliance.feed.sources import open_source
+from shm_layout import records
+from shm_layout.constants import EV_BOOK, EV_TRADE
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+BTCUSDT = DATA / "binance_usdm" / "btcusdt_20240808.gz"
+
+
+def _cfg():
+    return kernel.config_vector(load_config().estimator)
+
+
+def _book_event(t_ns, mid, half=0.5):
+    ev = np.zeros(1, records.MD_EVENT)
+    ev["kind"], ev["n_bids"], ev["n_asks"], ev["exch_ts_ns"] = EV_BOOK, 1, 1, t_ns
+    ev["bid_px"][0, 0], ev["ask_px"][0, 0] = mid - half, mid + half
+    ev["bid_sz"][0, 0], ev["ask_sz"][0, 0] = 3.0, 1.0
+    return ev[0]
+
+
+def _run_path(mids, dt_ns=1_000_000_000):
+    cfg = _cfg()
+    state = kernel.new_states(1)[0]
+    kernel.init_state(state, cfg)
+    for i, m in enumerate(mids):
+        kernel.on_event(state, cfg, _book_event((i + 1) * dt_ns, m))
+    out = np.zeros(1, records.MARKET_PARAMS)
+    kernel.write_params(state, cfg, 0, out[0], 1)
+    return out[0]
+
+
+def test_volatility_when_one_jump_then_bipower_ignores_it_and_realized_sees_it():
+    rng = np.random.default_rng(1)
+    r_bps = rng.normal(0, 2.0, 400)  # 2 bps per 1 s sample
+    r_bps[300] += 80.0  # one 80 bps jump
+    mids = 100_000.0 * np.exp(np.cumsum(r_bps) * 1e-4)
+    p = _run_path(mids)
+    assert p["valid"] == 1
+    assert p["sigma_clean_bps_per_sqrt_s"] == pytest.approx(2.0, rel=0.35)
+    assert p["sigma_total_bps_per_sqrt_s"] > 2.5 * p["sigma_clean_bps_per_sqrt_s"]
+
+
+def test_microprice_when_bid_heavier_then_weighted_mid_above_mid_and_untrained_microprice_is_mid():
+    p = _run_path([100.0] * 10)
+    assert p["best_bid_px"] < p["mid_px"] < p["weighted_mid_px"] < p["best_ask_px"]
+    assert p["book_imbalance"] == pytest.approx(0.5)
+    assert p["microprice_fallback"] == 1 and p["microprice_px"] == p["mid_px"]
+
+
+def test_trade_flow_when_only_buys_then_imbalance_one():
+    cfg = _cfg()
+    state = kernel.new_states(1)[0]
+    kernel.init_state(state, cfg)
+    kernel.on_event(state, cfg, _book_event(1, 100.0))
+    for i in range(20):
+        ev = np.zeros(1, records.MD_EVENT)
+        ev["kind"], ev["side"], ev["px"], ev["sz"] = EV_TRADE, 1, 100.5, 1.0
+        ev["exch_ts_ns"] = 1 + i * 100_000_000
+        kernel.on_event(state, cfg, ev[0])
+    out = np.zeros(1, records.MARKET_PARAMS)
+    kernel.write_params(state, cfg, 0, out[0], 1)
+    assert out[0]["trade_flow_imbalance"] == pytest.approx(1.0)
+    assert out[0]["trade_rate_per_s"] > 0
+
+
+def test_replay_when_real_btcusdt_capture_then_finite_plausible_params():
+    if not BTCUSDT.exists():
+        pytest.skip(f"real capture missing: {BTCUSDT}")
+    cfg = _cfg()
+    state = kernel.new_states(1)[0]
+    kernel.init_state(state, cfg)
+    mids = []
+    src = open_source(f"replay:{BTCUSDT}", ["BTC"])
+    for chunk in src.chunks(4096):
+        for ev in chunk:
+            kernel.on_event(state, cfg, ev)
+            if ev["kind"] == EV_BOOK:
+                mids.append((ev["exch_ts_ns"], 0.5 * (ev["bid_px"][0] + ev["ask_px"][0])))
+    out = np.zeros(1, records.MARKET_PARAMS)
+    kernel.write_params(state, cfg, 0, out[0], 1)
+    p = out[0]
+    for name in p.dtype.names:
+        if p.dtype.fields[name][0].kind == "f":
+            assert math.isfinite(p[name]), name
+    assert p["valid"] == 1 and 50_000 < p["mid_px"] < 80_000
+    assert 0 < p["spread_bps"] < 5 and p["tick_size_px"] == pytest.approx(0.1)
+    # Independent realized volatility: 1 s returns of the book mid over the whole capture.
+    t = np.array([m[0] for m in mids], dtype=np.int64)
+    m = np.array([m[1] for m in mids])
+    grid = np.arange(t[0], t[-1], 1_000_000_000)
+    sampled = m[np.searchsorted(t, grid, side="right") - 1]
+    realized = np.std(np.diff(np.log(sampled))) * 1e4
+    assert realized / 3 < p["sigma_clean_bps_per_sqrt_s"] < realized * 3
