@@ -9,6 +9,10 @@ Conventions
 * Prices in quote currency (USD), sizes in coin units (``_sz``), times in integer
   nanoseconds: ``*_ts_ns`` wall clock (CLOCK_REALTIME), ``*_mono_ns`` CLOCK_MONOTONIC,
   which all processes of one host share and which latency is measured on.
+
+One file on purpose, past the ~400-line mark: the segment catalogue hashes these
+dtypes as one layout, and a reader checking an offset wants every record side by side.
+Estimator state is declared apart, in ``shm_layout/estimators/``.
 """
 
 import numpy as np

@@ -9,6 +9,7 @@ import numpy as np
 
 def plot_samples(samples: np.ndarray, fills: np.ndarray, report: dict, out: str | Path) -> Path:
     """Write a PNG of the BT_SAMPLE series (and fills as dots); returns the path."""
+    # matplotlib is optional and slow to import: only `--plot` pays for it.
     import matplotlib
 
     matplotlib.use("Agg")  # no display: files only

@@ -2,59 +2,23 @@
 websocket ``post``), against the local venue (a real server process on 127.0.0.1)
 slowed by its ``response_delay_ms`` fault; lookup and connect bounded too."""
 
-import json
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+from venue_process import faults, venue_process
 
 from appliance.hyperliquid import bounded_net
 from appliance.hyperliquid.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 from appliance.hyperliquid.signing import L1Signer
 from appliance.hyperliquid.transports import make_transport
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def venue():
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "appliance.venue", "--port", str(port),
-                             "--source", "synthetic"], cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("venue did not start")
-    try:
+    with venue_process() as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
-
-def _faults(url, **spec):
-    req = urllib.request.Request(url + "/_faults", json.dumps(spec).encode(),
-                                 {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return json.loads(r.read())
 
 
 class Recorder:
@@ -86,7 +50,7 @@ def test_request_when_venue_slow_but_in_time_then_answered_beating_while_waiting
     try:
         assert _request(t, kind).ok  # connection up before the delay
         rec.beats, rec.samples = 0, []
-        _faults(venue, response_delay_ms=1000)
+        faults(venue, response_delay_ms=1000)
         r = _request(t, kind)
         assert r.ok
         # One stamp before the request and more while the answer was awaited.
@@ -94,7 +58,7 @@ def test_request_when_venue_slow_but_in_time_then_answered_beating_while_waiting
         (latency_ms, answered), = rec.samples
         assert answered and latency_ms >= 1000
     finally:
-        _faults(venue, clear=True)
+        faults(venue, clear=True)
         t.close()
 
 
@@ -106,17 +70,17 @@ def test_request_when_venue_slower_than_timeout_then_no_answer_and_beats(venue, 
     try:
         assert _request(t, kind).ok
         rec.beats, rec.samples = 0, []
-        _faults(venue, response_delay_ms=3000)
+        faults(venue, response_delay_ms=3000)
         r = _request(t, kind)
         assert r.status == 0 and "Timeout" in r.error  # fate unknown: never resent blindly
         assert rec.beats >= 2, rec.beats
         (latency_ms, answered), = rec.samples
         assert not answered and latency_ms >= 800
-        _faults(venue, clear=True)
+        faults(venue, clear=True)
         t.timeout_s = 5.0
         assert _request(t, kind).ok  # the transport recovers on its own
     finally:
-        _faults(venue, clear=True)
+        faults(venue, clear=True)
         t.close()
 
 

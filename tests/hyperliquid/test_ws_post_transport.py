@@ -1,15 +1,10 @@
 """Actions over websocket ``post`` against the local venue (a real server process on
 127.0.0.1): per-request ids, the same Reply the HTTP transport gives, timeouts."""
 
-import json
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+from venue_process import faults, venue_process
 
 from appliance.hyperliquid.demo_key import DEMO_ADDRESS, DEMO_PRIVATE_KEY_HEX
 from appliance.hyperliquid.http_transport import HttpTransport
@@ -18,44 +13,12 @@ from appliance.hyperliquid.transports import make_transport
 from appliance.hyperliquid.wire import cancel_action, order_action, order_wire
 from appliance.hyperliquid.ws_post_transport import WsPostTransport, reply_from_post
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def venue():
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "appliance.venue", "--port", str(port),
-                             "--source", "synthetic"], cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("venue did not start")
-    try:
+    with venue_process() as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
-
-def _faults(url, **spec):
-    req = urllib.request.Request(url + "/_faults", json.dumps(spec).encode(),
-                                 {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return json.loads(r.read())
 
 
 def _mid(http: HttpTransport) -> float:
@@ -93,16 +56,16 @@ def test_post_when_venue_answers_late_then_timeout_and_late_answer_dropped(venue
     signer = L1Signer(DEMO_PRIVATE_KEY_HEX, is_mainnet=False)
     t = WsPostTransport(venue, timeout_s=0.3)
     try:
-        _faults(venue, response_delay_ms=800)
+        faults(venue, response_delay_ms=800)
         r = t.exchange(signer.body({"type": "noop"}))
         assert r.status == 0 and "Timeout" in r.error  # fate unknown: the gateway reconciles
-        _faults(venue, clear=True)
+        faults(venue, clear=True)
         t.timeout_s = 5.0
         r = t.exchange(signer.body({"type": "noop"}))
         assert r.ok and r.body["status"] == "ok"
         assert t.stale_answers == 1  # the late answer to the first id was skipped
     finally:
-        _faults(venue, clear=True)
+        faults(venue, clear=True)
         t.close()
 
 
