@@ -74,7 +74,8 @@ def config_values(est: EstimatorConfig) -> list[float]:
 
 
 @njit(cache=True)
-def init(st):
+def init(st, cfg):
+    # cfg: every estimator's init takes (state, config); the book starts from none.
     st.last_ts_ns = st.n_books = 0
     st.mid_px = st.bid_depth_sz = st.ask_depth_sz = st.bid_rate_per_s = st.ask_rate_per_s = 0.0
     st.bim[:] = 0.0

@@ -81,6 +81,13 @@ def pair_index(i, j):
     return i * MAX_COINS - i * (i - 1) // 2 + (j - i)
 
 
+@njit(cache=True)
+def init(st, cfg):
+    """A cold start of both parts (the registry's common init signature)."""
+    init_corr(st.matrix)
+    init_xv(st.xv)
+
+
 # --- correlation -------------------------------------------------------------------------
 
 

@@ -25,28 +25,9 @@ import numpy as np
 from numba import njit
 
 from shm_layout.constants import MAX_COINS
-from shm_layout.estimators import ESTIMATOR_STATE
+from shm_layout.estimators import ESTIMATOR_STATE, REGISTRY
 
-from . import (
-    adverse_selection,
-    book_micro,
-    cascade,
-    correlation,
-    drift_kalman,
-    fill_size,
-    flow,
-    funding,
-    hawkes,
-    kappa,
-    microprice,
-    queue_position,
-    regime,
-    spread,
-    toxicity,
-    vol,
-    volclock,
-)
-from .kernel_config import KERNEL_CONFIG, config_vector
+from .kernel_config import KERNEL_CONFIG, KERNELS, config_vector
 from .kernel_cross import cross_event
 from .kernel_hot import on_event, on_fill
 from .kernel_tiers import cold_tier, warm_tier
@@ -74,10 +55,19 @@ def new_states(n_coins: int = 1) -> np.ndarray:
     return np.zeros(n_coins, ESTIMATOR_STATE)
 
 
+def init_state(state, cfg) -> None:
+    """A cold start: the kernel's header, then every registered estimator from its
+    config, in registry order (each init touches only its own state)."""
+    _init_header(state["header"])
+    for decl, est in zip(REGISTRY, KERNELS, strict=True):
+        if decl.CONFIG is None:
+            est.init(state[decl.NAME])
+        else:
+            est.init(state[decl.NAME], cfg[decl.NAME])
+
+
 @njit(cache=True)
-def init_state(state, cfg):
-    """A cold start: every estimator's state from its config."""
-    h = state.header
+def _init_header(h):
     h.bid_px = h.ask_px = h.bid_sz = h.ask_sz = 0.0
     h.tick_px = np.inf
     h.last_event_ts_ns = h.exch_ts_ns = h.src_pub_mono_ns = h.n_events = 0
@@ -94,21 +84,3 @@ def init_state(state, cfg):
     x.beta[:] = 0.0
     x.basis_bps = x.basis_z = x.d_basis_bps = x.lag_s = x.lag_corr = 0.0
     x.lead_bps_per_s = x.lead_confidence = 0.0
-    vol.init(state.vol, cfg.vol)
-    regime.init(state.regime, cfg.regime)
-    volclock.init(state.volclock, cfg.volclock)
-    kappa.init(state.kappa, cfg.kappa)
-    microprice.init(state.microprice, cfg.microprice)
-    flow.init(state.flow, cfg.flow)
-    hawkes.init(state.hawkes, cfg.hawkes)
-    funding.init(state.funding, cfg.funding)
-    spread.init(state.spread, cfg.spread)
-    cascade.init(state.cascade, cfg.cascade)
-    adverse_selection.init(state.adverse_selection, cfg.adverse_selection)
-    toxicity.init(state.toxicity, cfg.toxicity)
-    queue_position.init(state.queue, cfg.queue)
-    book_micro.init(state.book)
-    drift_kalman.init(state.drift, cfg.drift)
-    correlation.init_xv(state.correlation.xv)
-    correlation.init_corr(state.correlation.matrix)
-    fill_size.init(state.fill_size)

@@ -9,6 +9,7 @@ from appliance.estimator import kernel
 from appliance.feed.sources import open_source
 from shm_layout import records
 from shm_layout.constants import EV_BOOK, EV_TRADE
+from shm_layout.estimators import ESTIMATOR_STATE
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BTCUSDT = DATA / "binance_usdm" / "btcusdt_20240808.gz"
@@ -99,3 +100,21 @@ def test_replay_when_real_btcusdt_capture_then_finite_plausible_params():
     sampled = m[np.searchsorted(t, grid, side="right") - 1]
     realized = np.std(np.diff(np.log(sampled))) * 1e4
     assert realized / 3 < p["sigma_clean_bps_per_sqrt_s"] < realized * 3
+
+
+def test_init_state_when_state_holds_garbage_then_every_registered_estimator_starts_cold():
+    # init_state walks the registry: an estimator left out would keep the garbage.
+    cfg = kernel.config_vector(load_config().estimator)
+    clean, dirty = kernel.new_states(1), kernel.new_states(1)
+    dirty.view(np.uint8)[:] = 0x5A
+    kernel.init_state(clean[0], cfg)
+    kernel.init_state(dirty[0], cfg)
+    for name in ESTIMATOR_STATE.names:
+        if name == "header":  # the fill queue's slots past n_fills_queued are never read
+            h_clean, h_dirty = clean[0]["header"], dirty[0]["header"]
+            assert h_dirty["n_fills_queued"] == 0
+            for f in ESTIMATOR_STATE["header"].names:
+                if f != "fills_queued":
+                    assert h_clean[f].tobytes() == h_dirty[f].tobytes(), f"header.{f}"
+            continue
+        assert clean[0][name].tobytes() == dirty[0][name].tobytes(), name
