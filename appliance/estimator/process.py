@@ -25,11 +25,14 @@ MAX_EVENTS_PER_STEP = 512
 
 @njit(cache=True)
 def drain(md_words, md_seqs, md_rows, fl_words, fl_seqs, fl_rows, cursors,
-          ev_u8, ev, fill_u8, fill, states, cfg, n_coins,
+          ev_u8, ev, fill_u8, fill, states, cfgs, n_coins,
           out, out_u8, p_seqs, p_rows, max_events):
     """Fold up to ``max_events`` md events and all new fills into the state, then
     publish MarketParams once for each coin that changed (conflation).
-    cursors: [md_next, md_lost, fills_next, fills_lost]. Returns events read."""
+    cursors: [md_next, md_lost, fills_next, fills_lost]. Returns events read.
+    cfgs: the config record in a one-element array: numba types a record scalar
+    argument anew on every call from Python (~30 us), an array in well under 1 us."""
+    cfg = cfgs[0]
     dirty = np.zeros(n_coins, np.bool_)
     # Fills first: a markout must not miss the book that follows.
     while ring.read_next(fl_words, fl_seqs, fl_rows, cursors, 2, fill_u8):
@@ -88,9 +91,11 @@ def main(argv=None) -> int:
     fill = np.zeros(1, records.FILL_EVENT)
     out = np.zeros(mem.params.spec.n_records, records.MARKET_PARAMS)
     out_u8 = byte_rows(out)
+    cfgs = np.zeros(1, cfg.dtype)
+    cfgs[0] = cfg
     args = (mem.md.ring_words, mem.md.seqs, mem.md.rows,
             mem.fills.ring_words, mem.fills.seqs, mem.fills.rows, cursors,
-            ev.view(np.uint8), ev, fill.view(np.uint8), fill, states, cfg, ctx.n_coins,
+            ev.view(np.uint8), ev, fill.view(np.uint8), fill, states, cfgs, ctx.n_coins,
             out, out_u8, mem.params.seqs, mem.params.rows, MAX_EVENTS_PER_STEP)
 
     def step() -> int:
