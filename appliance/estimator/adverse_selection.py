@@ -34,6 +34,8 @@ from numba import njit
 from shm_layout.estimators import EstimatorConfig
 from shm_layout.estimators import adverse_selection as declared
 
+from .emath import status
+
 N_HORIZONS = declared.N_HORIZONS
 N_PEND = declared.N_PENDING  # fills awaiting markouts; when full the oldest is dropped
 N_BUCKETS = declared.N_BUCKETS
@@ -316,3 +318,19 @@ def last_realized_drift_bps_per_s(st):
 @njit(cache=True)
 def n_realized(st):
     return float(st.n_drift)
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """Adverse selection's MarketParams fields, per markout horizon."""
+    n = n_marked(st)
+    out.as_status = status(cfg[C_ENABLED] != 0.0, n > 0, t, t, stale)
+    out.adverse_selection_bps = as_bps(st, 1)
+    out.n_fills_marked = int(n)
+    for i in range(6):
+        out.as_bps_by_horizon[i] = as_bps(st, i)
+        out.markout_bps_by_horizon[i] = markout_bps(st, i)
+    out.as_spread_adjustment_bps = spread_adjustment_bps(st, cfg)
+    out.predicted_alpha = predicted_alpha(st)
+    out.as0_bps = as0_bps(st)
+    out.as_delta_char_bps = delta_char_bps(st)

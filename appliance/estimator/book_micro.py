@@ -30,6 +30,8 @@ from numba import njit
 
 from shm_layout.estimators import EstimatorConfig
 
+from .emath import status
+
 LN2 = math.log(2.0)
 
 
@@ -243,3 +245,17 @@ def drift_observations(st, cfg, t_ns, position_sign, z_out, r_out):
     z_out[3] = cfg[C_A_SWEEP] * (up - down)
     r_out[3] = cfg[C_SIG_SWEEP] ** 2 if (cfg[C_A_SWEEP] != 0.0 and up + down > 0.1) else math.inf
     return 4
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """Book microstructure's MarketParams fields."""
+    out.book_status = status(cfg[C_ENABLED] != 0.0, h.last_book_ts_ns > 0, float(h.last_book_ts_ns), t, stale)
+    out.bim_10bps = bim(st, 0)
+    out.bim_25bps = bim(st, 1)
+    out.bim_50bps = bim(st, 2)
+    out.bim_delta_per_s = dbim_per_s(st, 0)
+    out.book_pressure_gradient = pressure_gradient(st)
+    out.book_thinning_per_s = thinning_per_s(st)
+    out.sweep_score_buy = sweep_score(st, cfg, t, 1)
+    out.sweep_score_sell = sweep_score(st, cfg, t, -1)

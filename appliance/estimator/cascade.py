@@ -47,9 +47,10 @@ import math
 
 from numba import njit
 
+from shm_layout.constants import EST_WARMING
 from shm_layout.estimators import cascade as declared
 
-from .emath import decay
+from .emath import decay, status
 
 RING = declared.RING_LEN
 
@@ -172,3 +173,14 @@ def update(st, cfg, t_ns, sev):
 @njit(cache=True)
 def tail_multiplier(st, cfg):
     return 1.0 + (cfg[C_TAIL_MAX] - 1.0) * st.severity
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """The cascade's MarketParams fields; judged once volatility is warm, so warming
+    while ``out.vol_status`` (already written) is."""
+    vol_ready = out.vol_status != EST_WARMING
+    out.cascade_status = status(cfg[C_ENABLED] != 0.0, vol_ready, float(h.last_book_ts_ns), t, stale)
+    out.cascade_severity = st.severity
+    out.should_pull_quotes = st.pull
+    out.tail_risk_multiplier = tail_multiplier(st, cfg)

@@ -41,6 +41,8 @@ from shm_layout.constants import MAX_COINS
 from shm_layout.estimators import EstimatorConfig
 from shm_layout.estimators import correlation as declared
 
+from .emath import status
+
 LN2 = math.log(2.0)
 N_SCALES = declared.N_SCALES
 N_PAIRS = declared.N_PAIRS
@@ -312,3 +314,24 @@ def lead_bps_per_s(st, cfg):
     for k in range(1, N_LAGS):
         pred += st.c_ab[k] / st.var_b_bps2 * st.ring_b_bps[(head + 1 - k) % N_LAGS]
     return pred / st.step_s
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """Correlation, hedge ratio, basis and lead-lag: ``kernel_cross`` computed them into the
+    header's ``cross`` record; off with one coin, basis off for a coin without a pair."""
+    x = h.cross
+    on = cfg[C_ENABLED] != 0.0
+    x_t = float(x.ts_ns)
+    out.corr_status = status(on and tiers.n_coins > 1, x.valid != 0, x_t, t, stale)
+    out.corr_ref_coin = x.ref_coin
+    out.corr_fast = x.corr[0]
+    out.corr_medium = x.corr[1]
+    out.corr_slow = x.corr[2]
+    out.hedge_ratio = x.beta[1]
+    out.basis_status = status(on and tiers.ref_coin[out.coin] >= 0, x.xv_valid != 0, x_t, t, stale)
+    out.basis_bps = x.basis_bps
+    out.basis_zscore = x.basis_z
+    out.lead_lag_s = x.lag_s
+    out.lead_lag_corr = x.lag_corr
+    out.lead_bps_per_s = x.lead_bps_per_s

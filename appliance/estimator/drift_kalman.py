@@ -39,6 +39,8 @@ from numba import njit
 
 from shm_layout.estimators import EstimatorConfig
 
+from .emath import status
+
 TIER_HOT, TIER_WARM, TIER_COLD = 0, 1, 2  # index of tier_obs_ts_ns
 
 # --- config vector -------------------------------------------------------------
@@ -353,3 +355,14 @@ def confidence(st, cfg):
 def out_of_band(st, cfg):
     """1.0 when the drift left its uncertainty band: |mu| > band_sigmas * sqrt(P)."""
     return 1.0 if abs(st.mu_bps_per_s) > cfg[C_BAND] * math.sqrt(st.p_bps2_per_s2) else 0.0
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """The Kalman drift's MarketParams fields."""
+    out.drift_status = status(cfg[C_ENABLED] != 0.0, h.last_book_ts_ns > 0,
+                              float(h.last_book_ts_ns), t, stale)
+    out.drift_bps_per_s = drift_bps_per_s(st)
+    out.drift_uncertainty_bps_per_s = drift_std_bps_per_s(st)
+    out.drift_confidence = confidence(st, cfg)
+    out.drift_out_of_band = int(out_of_band(st, cfg))

@@ -19,7 +19,7 @@ from numba import njit
 
 from shm_layout.estimators.flow import N_HORIZONS as N_H  # four + the legacy one (index 4)
 
-from .emath import LN2, clamp, decay
+from .emath import LN2, clamp, decay, status
 
 HORIZONS_S = (1.0, 5.0, 30.0, 300.0)
 
@@ -116,3 +116,23 @@ def drift_observation(imb, cfg, kappa_total):
     """(z, R) of the flow imbalance as a drift observation (bps/s scale)."""
     s = cfg[C_DRIFT_SIGMA]
     return cfg[C_DRIFT_SCALE] * imb, s * s / max(kappa_total, 0.1)
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """Trade flow's MarketParams fields, per horizon."""
+    out.flow_status = status(True, st.n_trades > 0, float(h.last_trade_ts_ns), t, stale)
+    out.trade_flow_imbalance = imbalance(st, 4)
+    out.trade_rate_per_s = trade_rate(st, cfg, t, 4)
+    out.flow_imbalance_1s = imbalance(st, 0)
+    out.flow_imbalance_5s = imbalance(st, 1)
+    out.flow_imbalance_30s = imbalance(st, 2)
+    out.flow_imbalance_300s = imbalance(st, 3)
+    b0, s0 = buy_rate(st, cfg, t, 0), sell_rate(st, cfg, t, 0)
+    b1, s1 = buy_rate(st, cfg, t, 1), sell_rate(st, cfg, t, 1)
+    b2, s2 = buy_rate(st, cfg, t, 2), sell_rate(st, cfg, t, 2)
+    b3, s3 = buy_rate(st, cfg, t, 3), sell_rate(st, cfg, t, 3)
+    out.flow_net_1s_sz_per_s, out.flow_volume_1s_sz_per_s = b0 - s0, b0 + s0
+    out.flow_net_5s_sz_per_s, out.flow_volume_5s_sz_per_s = b1 - s1, b1 + s1
+    out.flow_net_30s_sz_per_s, out.flow_volume_30s_sz_per_s = b2 - s2, b2 + s2
+    out.flow_net_300s_sz_per_s, out.flow_volume_300s_sz_per_s = b3 - s3, b3 + s3

@@ -19,7 +19,7 @@ import math
 
 from numba import njit
 
-from .emath import clamp, decay
+from .emath import clamp, decay, status
 
 C_ENABLED = 0
 C_SAMPLE_NS = 1
@@ -124,3 +124,20 @@ def drift_observation(st, cfg, scale, sigma):
         return 0.0, 1e12, False
     z = zscore(st, cfg)
     return -scale * z, sigma * sigma / max(abs(z), 0.1), True
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """Funding's MarketParams fields (hourly funding: stale after an hour without a context)."""
+    out.funding_status = status(cfg[C_ENABLED] != 0.0, warmed_up(st, cfg),
+                                float(h.last_ctx_ts_ns), t, max(stale, 3600e9))
+    out.funding_rate_per_h = st.rate_per_h
+    out.funding_predicted_per_h = predicted(st, cfg)
+    out.funding_std_per_h = std(st, cfg)
+    out.funding_zscore = zscore(st, cfg)
+    out.funding_cost_bps = cost_bps(st, cfg)
+    out.funding_premium_bps = premium(st) * 1e4
+    out.mark_px = st.mark_px
+    out.oracle_px = st.oracle_px
+    out.open_interest_sz = st.open_interest_sz
+    out.funding_n_obs = int(st.n_obs)

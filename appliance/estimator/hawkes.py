@@ -21,7 +21,7 @@ import math
 
 from numba import njit
 
-from .emath import LN2, clamp
+from .emath import LN2, clamp, status
 
 C_ENABLED = 0
 C_MU0 = 1
@@ -128,3 +128,21 @@ def drift_observation(st, cfg, t_ns):
 @njit(cache=True)
 def warmed_up(st, cfg):
     return min(st.buy.n_events, st.sell.n_events) >= cfg[C_MIN_EVENTS]
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """The Hawkes process's MarketParams fields."""
+    out.hawkes_status = status(cfg[C_ENABLED] != 0.0, warmed_up(st, cfg), float(h.last_trade_ts_ns), t, stale)
+    lb, ls, imb, eb, es = outputs(st, t)
+    out.hawkes_buy_intensity_per_s = lb
+    out.hawkes_sell_intensity_per_s = ls
+    out.hawkes_imbalance = imb
+    out.hawkes_buy_excess_per_s = eb
+    out.hawkes_sell_excess_per_s = es
+    out.hawkes_mu_buy_per_s = st.buy.mu_per_s
+    out.hawkes_mu_sell_per_s = st.sell.mu_per_s
+    out.hawkes_alpha_buy_per_s = st.buy.alpha_per_s
+    out.hawkes_alpha_sell_per_s = st.sell.alpha_per_s
+    out.hawkes_beta_buy_per_s = st.buy.beta_per_s
+    out.hawkes_beta_sell_per_s = st.sell.beta_per_s

@@ -25,7 +25,7 @@ from numba import njit
 
 from shm_layout.estimators.kappa import RING_LEN as RING
 
-from .emath import decay
+from .emath import decay, status
 
 C_HL = 0
 C_PRIOR = 1
@@ -221,7 +221,7 @@ def cold(st, cfg):
 
 
 @njit(cache=True)
-def publish(st, cfg, flow_imb):
+def warm(st, cfg, flow_imb):
     """Choose the source, apply the flow multipliers (warm tier)."""
     n = st.n_trades
     if n >= cfg[C_MIN_TRADES]:
@@ -245,3 +245,24 @@ def publish(st, cfg, flow_imb):
     st.mult_ask = am
     st.kappa_bid_per_bps = k_bid * bm
     st.kappa_ask_per_bps = k_ask * am
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """Kappa's MarketParams fields (ready on enough trades or a book estimate)."""
+    out.kappa_status = status(True, st.n_trades >= cfg[C_MIN_TRADES] or st.kappa_book_per_bps > 0,
+                              max(st.last_ts_ns, float(h.last_book_ts_ns)), t, stale)
+    out.kappa_per_bps = st.kappa_per_bps
+    out.kappa_fill_per_bps = st.kappa_fill_per_bps
+    out.kappa_book_per_bps = st.kappa_book_per_bps
+    out.kappa_lo_per_bps = st.kappa_lo_per_bps
+    out.kappa_hi_per_bps = st.kappa_hi_per_bps
+    out.kappa_bid_per_bps = st.kappa_bid_per_bps
+    out.kappa_ask_per_bps = st.kappa_ask_per_bps
+    out.kappa_mult_bid = st.mult_bid
+    out.kappa_mult_ask = st.mult_ask
+    out.kappa_ks_stat = st.ks_stat
+    out.kappa_ks_reject = int(st.ks_reject)
+    out.kappa_model = int(st.model)
+    out.kappa_powerlaw_alpha = st.lomax_alpha
+    out.kappa_powerlaw_scale_bps = st.lomax_scale_bps

@@ -1,6 +1,6 @@
 """The estimator kernel's warm and cold tiers (event-time timers run by ``on_event``).
 
-warm, every ``tiers.warm_interval_ms``: sigma blend, kappa publish (flow multipliers),
+warm, every ``tiers.warm_interval_ms``: sigma blend, kappa (source choice, flow multipliers),
   microprice regression, spread process, cascade, toxicity now, Kalman warm
   observations (Hawkes excess, fill-size shift, basis).
 cold, every ``tiers.cold_interval_ms``: kappa K-S test and model choice, Kalman cold
@@ -38,7 +38,7 @@ def warm_tier(state, cfg, t_ns):
     vol.blend(st_v, cfg.vol, t_ns, reg, tox)
     c_k = cfg.kappa
     hz = flow.horizon_index(c_fl, c_k[kappa.C_HORIZON])
-    kappa.publish(state.kappa, c_k, flow.imbalance(st_fl, hz))
+    kappa.warm(state.kappa, c_k, flow.imbalance(st_fl, hz))
     if mid > 0.0:
         spr = (h.ask_px - h.bid_px) / mid * 1e4
         microprice.warm(state.microprice, cfg.microprice, t_ns, mid,

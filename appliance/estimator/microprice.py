@@ -18,7 +18,7 @@ from numba import njit
 
 from shm_layout.estimators import microprice as declared
 
-from .emath import clamp, decay
+from .emath import clamp, decay, status
 
 N_GROUPS = declared.N_GROUPS  # pooled + four regimes
 Q_LEN = declared.QUEUE_LEN
@@ -150,3 +150,16 @@ def warm(st, cfg, t_ns, mid, book_imb, flow_imb, regime):
 @njit(cache=True)
 def price(st, mid):
     return mid * (1.0 + st.adj_bps * 1e-4)
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """The microprice's MarketParams fields (around ``out.mid_px``, already written)."""
+    used = st.used_group >= 0
+    out.microprice_status = status(cfg[C_ENABLED] != 0.0, used, float(st.last_ts_ns), t, stale)
+    out.microprice_fallback = 0 if used else 1
+    out.microprice_px = price(st, out.mid_px)
+    out.microprice_adj_bps = st.adj_bps
+    out.microprice_beta_book_bps = st.b1_book_bps
+    out.microprice_beta_flow_bps = st.b2_flow_bps
+    out.microprice_r2 = st.r2

@@ -38,6 +38,8 @@ from numba import njit
 from shm_layout.estimators import EstimatorConfig
 from shm_layout.estimators import queue_position as declared
 
+from .emath import status
+
 LN2 = math.log(2.0)
 N_ORDERS = declared.N_ORDERS  # ladder slots tracked (2 sides x MAX_LEVELS)
 K_LEVELS = declared.K_LEVELS  # book levels a side whose order counts learn the cancel rate
@@ -331,3 +333,14 @@ def brier_ewma(st):
 @njit(cache=True)
 def n_outcomes(st):
     return float(st.n_outcomes)
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """The queue model's MarketParams fields."""
+    out.queue_status = status(cfg[C_ENABLED] != 0.0, h.last_trade_ts_ns > 0,
+                              float(h.last_book_ts_ns), t, stale)
+    out.queue_exec_scale = exec_scale(st)
+    out.queue_cancel_rate_per_s = cancel_rate_per_s(st)
+    out.queue_volume_bid_sz_per_s = volume_rate_sz_per_s(st, 1)
+    out.queue_volume_ask_sz_per_s = volume_rate_sz_per_s(st, -1)

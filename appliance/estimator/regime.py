@@ -13,7 +13,7 @@ Multipliers: gamma_mult[r], spread_mult[r] from the config.
 
 from numba import njit
 
-from .emath import decay
+from .emath import decay, status
 
 LOW, NORMAL, HIGH, EXTREME = 0, 1, 2, 3
 
@@ -122,3 +122,14 @@ def gamma_mult(st, cfg):
 @njit(cache=True)
 def spread_mult(st, cfg):
     return cfg[C_SPREAD + st.regime] if cfg[C_ENABLED] != 0.0 else 1.0
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """The regime's MarketParams fields."""
+    out.regime_status = status(cfg[C_ENABLED] != 0.0, st.n_samples >= cfg[C_WARMUP],
+                               float(st.last_ts_ns), t, stale)
+    out.volatility_regime = regime(st)
+    out.gamma_multiplier = gamma_mult(st, cfg)
+    out.spread_multiplier = spread_mult(st, cfg)
+    out.regime_vol_ratio = st.vol_ratio

@@ -13,7 +13,7 @@ import math
 
 from numba import njit
 
-from .emath import decay
+from .emath import decay, status
 
 N_BINS = 40
 LOG_LO = math.log(0.01)
@@ -87,3 +87,12 @@ def warm(st, cfg, t_ns, spread_bps):
         st.regime = 0
     else:
         st.regime = 1
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """The spread process's MarketParams fields."""
+    out.spread_status = status(cfg[C_ENABLED] != 0.0, st.n_samples >= 10.0, st.last_ts_ns, t, stale)
+    out.fair_spread_bps = st.fair_bps
+    out.spread_percentile = st.percentile
+    out.spread_regime = int(st.regime)

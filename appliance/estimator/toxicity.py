@@ -35,6 +35,8 @@ from numba import njit
 from shm_layout.estimators import EstimatorConfig
 from shm_layout.estimators import toxicity as declared
 
+from .emath import status
+
 NF = declared.N_FEATURES
 N_TPEND = declared.N_PENDING  # fills awaiting their label; when full the oldest is dropped
 
@@ -254,3 +256,13 @@ def logloss_ewma(st):
 @njit(cache=True)
 def brier_ewma(st):
     return st.brier
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """Toxicity's MarketParams fields (the probabilities the warm tier left in the header)."""
+    out.toxicity_status = status(cfg[C_ENABLED] != 0.0, n_learned(st) > 0, t, t, stale)
+    out.toxicity_bid = h.toxicity_bid
+    out.toxicity_ask = h.toxicity_ask
+    out.toxicity_gate_bid = int(gate(st, cfg, h.toxicity_bid))
+    out.toxicity_gate_ask = int(gate(st, cfg, h.toxicity_ask))

@@ -26,7 +26,7 @@ import math
 
 from numba import njit
 
-from .emath import clamp, decay
+from .emath import clamp, decay, status
 
 # --- config vector -------------------------------------------------------------
 C_SAMPLE_NS = 0
@@ -209,3 +209,29 @@ def sigma_total(st):
 @njit(cache=True)
 def sigma_clean_fast(st):
     return math.sqrt(st.bv_fast_bps2_per_s)
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """Volatility's MarketParams fields (warming until ``tiers.warmup_samples``)."""
+    ready = st.n_samples >= tiers.warmup_samples
+    out.vol_status = status(True, ready, float(st.last_ts_ns), t, stale)
+    out.sigma_clean_bps_per_sqrt_s = sigma_clean(st)
+    out.sigma_total_bps_per_sqrt_s = sigma_total(st)
+    eff = st.sigma_eff_bps_per_sqrt_s
+    out.sigma_effective_bps_per_sqrt_s = eff if eff > 0.0 else sigma_clean(st)
+    out.sigma_blend_weight = st.blend_w
+    out.sigma_30s_bps_per_sqrt_s = math.sqrt(st.rv_fast_bps2_per_s)
+    out.sigma_300s_bps_per_sqrt_s = math.sqrt(st.rv_slow_bps2_per_s)
+    out.vol_term_ratio = term_ratio(st)
+    k = excess_kurtosis(st)
+    out.excess_kurtosis = k
+    out.as_ratio_adjustment = 1.0 + tiers.kurtosis_tail_k * max(k, 0.0)
+    bv = st.bv_bps2_per_s
+    out.jump_ratio = st.rv_bps2_per_s / bv if bv > 1e-12 else 1.0
+    out.last_jump_bps = st.jump_bps
+    out.last_jump_age_s = (t - st.jump_ts_ns) * 1e-9 if st.jump_ts_ns > 0 else -1.0
+    out.jump_rate_per_s = st.jump_rate_per_s
+    out.sv_kappa_per_s = st.sv_kappa_per_s
+    out.sv_theta_bps2_per_s = st.sv_theta_bps2_per_s
+    out.sv_xi_bps_per_s = st.sv_xi_bps_per_s

@@ -17,6 +17,8 @@ import math
 
 from numba import njit
 
+from .emath import status
+
 C_ENABLED = 0
 C_FRACTION = 1
 C_WINDOW_S = 2
@@ -90,3 +92,13 @@ def on_trade(st, cfg, t_ns, sz):
 def volume_rate(st, cfg, t_ns):
     """Traded volume per second (sz/s) over the rolling window."""
     return window_volume(st, cfg, t_ns) / cfg[C_WINDOW_S]
+
+
+@njit(cache=True, inline="always")
+def publish(st, cfg, h, tiers, t, stale, out):
+    """The volume clock's MarketParams fields."""
+    out.volclock_status = status(cfg[C_ENABLED] != 0.0, st.bucket_sz > 0.0, st.last_ts_ns, t, stale)
+    out.volume_rate_sz_per_s = volume_rate(st, cfg, t) if st.start_ts_ns > 0 else 0.0
+    out.volclock_bucket_sz = st.bucket_sz
+    out.volclock_bucket_duration_s = st.last_bucket_s
+    out.volclock_buckets = int(st.n_buckets)

@@ -4,9 +4,12 @@ Each module here declares one estimator and nothing else (numpy and dataclasses)
 ``NAME`` (its field in the state record and its ``[estimator.<NAME>]`` table),
 ``STATE`` (a numpy record dtype of named fields, times in int64 ns) and ``CONFIG``
 (a frozen dataclass, or None). Its numba kernels live in the module of the same name
-under ``appliance/estimator/``.
+under ``appliance/estimator/`` (``init``, ``config_values``, ``publish`` for its
+MarketParams fields), which the kernel's cold start and MarketParams writer walk in
+this order.
 
-Derived from ``ESTIMATORS`` (add an estimator: its two modules and one name below):
+Derived from ``ESTIMATORS`` (add an estimator: its two modules, one name below, its
+MarketParams fields in ``shm_layout/records.py`` and its calls in the kernel tiers):
   * ``ESTIMATOR_STATE``, one coin's state: the kernel's ``header`` then one field per
     estimator, in this order;
   * ``LAYOUT_DIRECTORY``, (name, layout hash) per estimator, stored near the front

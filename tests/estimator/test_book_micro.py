@@ -16,7 +16,7 @@ MS = 1_000_000
 def _bm(**over):
     cfg = np.array(bm.config_values(EstimatorConfig(book=BookMicroConfig(**over))))
     st = np.zeros(1, book_state.STATE)[0]
-    bm.init(st)
+    bm.init(st, cfg)
     return st, cfg
 
 

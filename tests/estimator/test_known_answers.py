@@ -181,7 +181,7 @@ def test_kappa_when_power_law_trades_then_model_switches_and_interval_brackets()
         d_bps = 2.0 * ((1 - rng.random()) ** (-1 / 1.5) - 1)
         kappa.on_trade(st, cfg, 1e9 + i * 1e8, 1 if i % 2 else -1, mid * (1 + d_bps * 1e-4), mid, 10.0)
     kappa.cold(st, cfg)
-    kappa.publish(st, cfg, 0.0)
+    kappa.warm(st, cfg, 0.0)
     assert st["ks_reject"] == 1.0 and st["model"] == 1.0
     assert st["kappa_lo_per_bps"] < st["kappa_per_bps"] < st["kappa_hi_per_bps"]
 
