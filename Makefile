@@ -20,7 +20,7 @@ run: install
 
 test: install-test
 	$(PYTHON) -m ruff check .
-	lint-imports --no-cache
+	$(PYTHON) -c "from importlinter.cli import lint_imports_command as c; c(['--no-cache'])"
 	$(PYTHON) -m pytest -q $(ARGS)
 
 bench: install-test
