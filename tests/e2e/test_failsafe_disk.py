@@ -18,7 +18,7 @@ import urllib.request
 
 from appliance_helpers import force_cleanup, inspect, mmctl, status, wait_for, write_config
 from gateway_fakes import fill_disk, small_tmpfs
-from hl_e2e_helpers import TRADING_CONFIG, venue_info, venue_open_orders, venue_url
+from hl_e2e_helpers import TRADING_CONFIG, venue_info, venue_open_orders, venue_url, wait_quoting
 
 from shm_layout.constants import DMS_REFUSED
 
@@ -40,7 +40,7 @@ def test_state_dir_full_when_trading_then_kill_enospc_and_no_order_rests(tmp_pat
         try:
             mmctl("start", "--instance", instance, "--config", cfg)
             url = venue_url(disk, instance)
-            assert wait_for(lambda: len(venue_open_orders(url)) >= 2, 60), "no order rests at the venue"
+            assert wait_quoting(url), "no order rests at the venue"
             restarts = _gateway(instance)["restarts"]
             fills_before = len(venue_info(url, "userFills"))
 
@@ -64,10 +64,13 @@ def test_state_dir_full_when_trading_then_kill_enospc_and_no_order_rests(tmp_pat
             assert len(venue_info(url, "userFills")) >= fills_before  # the same venue
 
             ctl = inspect(instance, "control")["fields"]
-            assert ctl["gw_journal_errors"] >= 1 and ctl["gw_dms_state"] == DMS_REFUSED  # young account
+            assert ctl["gw_dms_state"] == DMS_REFUSED  # young account
+            # The kill may come from the gateway's disk check before any journal write
+            # fails (the reason above names ENOSPC either way): the failed writes, if any,
+            # are counted and exported as they are.
             body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
             (line,) = [x for x in body.splitlines() if x.startswith("mm_gateway_journal_errors_total")]
-            assert float(line.split()[-1]) >= 1
+            assert float(line.split()[-1]) == ctl["gw_journal_errors"]
 
             filler.unlink()
             mmctl("kill", "--reset", "--reason", "disk space freed", "--instance", instance,

@@ -18,6 +18,7 @@ from hl_e2e_helpers import (
     venue_open_orders,
     venue_szi,
     venue_url,
+    wait_quoting,
 )
 
 from shm_layout import InstanceMemory
@@ -76,7 +77,7 @@ def _no_heartbeat_kill(st: dict) -> bool:
 
 def test_slow_venue_under_cpu_load_then_no_restart_and_position_equals_venue(app):
     inst, url = app["instance"], app["url"]
-    assert wait_for(lambda: len(venue_open_orders(url)) >= 2, 60), "no order rests at the venue"
+    assert wait_quoting(url), "no order rests at the venue"
     before = _restarts(inst)
     ctx = multiprocessing.get_context("fork")
     hogs = [ctx.Process(target=_spin, daemon=True) for _ in range(HOG_PROCESSES)]
@@ -124,7 +125,7 @@ def test_slow_venue_under_cpu_load_then_no_restart_and_position_equals_venue(app
 
 def test_venue_slower_than_pull_threshold_then_ladder_pulled_until_it_recovers(app):
     inst, url = app["instance"], app["url"]
-    assert wait_for(lambda: len(venue_open_orders(url)) >= 2, 60), "no order rests at the venue"
+    assert wait_quoting(url), "no order rests at the venue"
     before = _restarts(inst)
     try:
         faults(url, response_delay_ms=1200)  # answered, but above gateway.venue_pull_ms
@@ -142,7 +143,7 @@ def test_venue_slower_than_pull_threshold_then_ladder_pulled_until_it_recovers(a
 def test_gateway_hung_outside_io_then_heartbeat_stale_and_restarted(app):
     """Beating during bounded I/O must not hide a loop that is really stuck."""
     inst, url = app["instance"], app["url"]
-    assert wait_for(lambda: len(venue_open_orders(url)) >= 2, 60), "no order rests at the venue"
+    assert wait_quoting(url), "no order rests at the venue"
     gw = next(p for p in status(inst)["processes"] if p["name"] == "gateway")
     os.kill(gw["pid"], signal.SIGSTOP)  # hung: no step, no request, no heartbeat
     try:

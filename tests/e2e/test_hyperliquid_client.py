@@ -20,6 +20,7 @@ from hl_e2e_helpers import (
     venue_open_orders,
     venue_szi,
     venue_url,
+    wait_quoting,
 )
 
 
@@ -75,7 +76,7 @@ def _halt_and_check(app) -> None:
 
 def test_trade_when_started_by_default_then_orders_rest_at_venue_and_fills_arrive(app):
     url = app["url"]
-    assert wait_for(lambda: len(venue_open_orders(url)) >= 2, 40), "no order rests at the venue"
+    assert wait_quoting(url), "no order rests at the venue"
     ours = {o["cloid"] for o in venue_info(url, "frontendOpenOrders")}
     assert all(c and c.startswith("0x6d6d") for c in ours)  # a cloid on every order
     assert wait_for(lambda: len(venue_info(url, "userFills")) >= 3, 60), "no fills"

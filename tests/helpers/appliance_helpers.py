@@ -46,11 +46,16 @@ def inspect(instance: str, what: str) -> dict:
     return json.loads(mmctl("inspect", what, "--instance", instance, "--json").stdout)
 
 
-def wait_for(pred, timeout_s: float, interval_s: float = 0.05):
-    """Poll ``pred`` until it returns a truthy value; that value, or None at timeout."""
+def wait_for(pred, timeout_s: float, interval_s: float = 0.05, transient: tuple = ()):
+    """Poll ``pred`` until it returns a truthy value; that value, or None at timeout.
+    Exceptions of the ``transient`` types count as "not yet" (e.g. OSError while the
+    local venue compiles its kernels on a cold cache)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        v = pred()
+        try:
+            v = pred()
+        except transient:
+            v = None
         if v:
             return v
         time.sleep(interval_s)

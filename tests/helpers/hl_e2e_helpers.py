@@ -74,3 +74,12 @@ def journal_fills(tmp: Path, instance: str) -> list[dict]:
         if rec.get("k") == "fill" and rec.get("applied", 0) > 0:
             out.append(rec)
     return out
+
+
+def wait_quoting(url: str, timeout_s: float = 120.0) -> bool:
+    """Wait until at least two of our orders rest at the venue. Generous and tolerant of
+    timed-out polls: on a cold numba cache the venue and the five processes compile
+    their kernels first."""
+    from appliance_helpers import wait_for
+
+    return bool(wait_for(lambda: len(venue_open_orders(url)) >= 2, timeout_s, transient=(OSError,)))

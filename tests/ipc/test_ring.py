@@ -32,6 +32,11 @@ from shm_layout import SEGMENT_BY_NAME, InstanceMemory, attach, create, records
 from shm_layout.segments import KIND_RING, SegmentSpec
 from shm_layout.shm import Segment
 
+# NOT_CACHED: this file runs in two processes, the test (imported by pytest as
+# ``tests.ipc.<name>``) and the writer/poller it spawns (``__main__``); a numba cache
+# entry names the module that compiled it, so one written by either fails to load in
+# the other. Each compiles its own.
+
 pytestmark = pytest.mark.timeout(120)
 
 MD = records.MD_EVENT
@@ -52,7 +57,7 @@ INT_WORDS = _word_indices(MD, "i")  # exch_ts_ns, recv_ts_ns, pub_mono_ns, trade
 FLOAT_WORDS = _word_indices(MD, "f")  # px, sz, aux0, aux1 and the four book arrays
 
 
-@njit(cache=True)
+@njit  # not cached: see NOT_CACHED
 def encode(row, n):
     """Make every 8-byte int and float field of the MD_EVENT in ``row`` equal ``n``."""
     iw = row.view(np.int64)
@@ -63,7 +68,7 @@ def encode(row, n):
         fw[k] = np.float64(n)
 
 
-@njit(cache=True)
+@njit  # not cached: see NOT_CACHED
 def matches(row, n):
     """True if the copied slot in ``row`` is event ``n``, seq and payload alike."""
     iw = row.view(np.int64)
@@ -79,7 +84,7 @@ def matches(row, n):
     return True
 
 
-@njit(cache=True)
+@njit  # not cached: see NOT_CACHED
 def write_events(words, seqs, rows, src, first, count):
     """Publish events first .. first+count-1, each encoding its own number."""
     n = 0
@@ -89,7 +94,7 @@ def write_events(words, seqs, rows, src, first, count):
     return n
 
 
-@njit(cache=True)
+@njit  # not cached: see NOT_CACHED
 def drain(words, seqs, rows, dst, total, timeout_ns, lap_at, out):
     """Read events 1..total as they come, resyncing when lapped. On reaching a cursor
     in ``lap_at`` the reader stops until the writer is a ring and more ahead, so it is

@@ -29,6 +29,11 @@ from appliance.ipc.atomics import cpu_relax, load_acquire
 from appliance.ipc.timing import monotonic_ns
 from shm_layout import SEGMENT_BY_NAME, InstanceMemory, attach, create, records
 
+# NOT_CACHED: this file runs in two processes, the test (imported by pytest as
+# ``tests.ipc.<name>``) and the writer/poller it spawns (``__main__``); a numba cache
+# entry names the module that compiled it, so one written by either fails to load in
+# the other. Each compiles its own.
+
 pytestmark = pytest.mark.timeout(180)
 
 MP = records.MARKET_PARAMS
@@ -59,14 +64,14 @@ INT_WORDS = _word_indices(MP, "i")
 FLOAT_WORDS = _word_indices(MP, "f")
 
 
-@njit(cache=True)
+@njit  # not cached: see NOT_CACHED
 def checksum(k):
     """A 64-bit mix of k (wrapping arithmetic), unlike any field a torn copy could hold."""
     x = k * np.int64(-7046029254386353131)  # 0x9E3779B97F4A7C15
     return x ^ (x >> np.int64(29))
 
 
-@njit(cache=True)
+@njit  # not cached: see NOT_CACHED
 def encode(row, k):
     iw = row.view(np.int64)
     fw = row.view(np.float64)
@@ -78,14 +83,14 @@ def encode(row, k):
     row[COIN_BYTE] = k & 0xFF
 
 
-@njit(cache=True)
+@njit  # not cached: see NOT_CACHED
 def consistent(row, seq):
     """The copy is write k = seq / 2 in every field."""
     iw = row.view(np.int64)
     return iw[0] == seq and seq == 2 * iw[INT_WORDS[0]] and payload_consistent(row)
 
 
-@njit(cache=True)
+@njit  # not cached: see NOT_CACHED
 def payload_consistent(row):
     """Every payload field comes from the same write."""
     iw = row.view(np.int64)
@@ -100,7 +105,7 @@ def payload_consistent(row):
     return iw[CHECKSUM_WORD] == checksum(k) and row[COIN_BYTE] == (k & 0xFF)
 
 
-@njit(cache=True)
+@njit  # not cached: see NOT_CACHED
 def write_loop(seqs, rows, src, period_ns, max_ns):
     """Write block BLOCK at most once per ``period_ns`` until stopped; returns writes."""
     k = 0
@@ -121,7 +126,7 @@ def write_loop(seqs, rows, src, period_ns, max_ns):
     return k
 
 
-@njit(cache=True)
+@njit  # not cached: see NOT_CACHED
 def read_loop(seqs, rows, dst, target, timeout_ns, out):
     """Read until ``target`` consistent copies. out: [reads, torn, failed_reads,
     first_seq, last_seq, versions_seen]. False on timeout."""
@@ -148,7 +153,7 @@ def read_loop(seqs, rows, dst, target, timeout_ns, out):
     return True
 
 
-@njit(cache=True)
+@njit  # not cached: see NOT_CACHED
 def naive_read_loop(rows, dst, n):
     """The control: copy the block with no seq check; returns copies that are torn."""
     torn = 0
