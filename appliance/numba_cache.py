@@ -11,9 +11,9 @@ the whole cache is keyed by a hash of every source file of ``appliance`` and
 
 The directory is ``$HL_MM_CACHE_DIR`` (default ``$XDG_CACHE_HOME/hl-mm-appliance``,
 else ``~/.cache/hl-mm-appliance``, else a per-user directory in the temp dir when home
-is not writable), then ``numba-<hash>``. The newest few keys are kept, older ones
-removed. Written by hand with the standard library: it runs on every import of the
-package, before numba compiles anything (~10 ms).
+is not writable), then ``numba-<hash>``. The newest few keys are kept, and any used
+within the hour; older ones are removed. Written by hand with the standard library:
+it runs on every import of the package, before numba compiles anything (~10 ms).
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 KEEP_VERSIONS = 3
+KEEP_RECENT_S = 3600.0  # a key used within the hour stays (another checkout may be running it)
 _ROOTS = ("appliance", "shm_layout")
 
 
@@ -59,14 +61,17 @@ def _writable_base() -> Path:
 
 
 def _prune(base: Path, current: Path) -> None:
-    """Remove all but the newest KEEP_VERSIONS key directories (never the current)."""
+    """Remove key directories beyond the newest KEEP_VERSIONS that no process has used
+    for KEEP_RECENT_S (never the current)."""
     try:
-        dirs = sorted((d for d in base.glob("numba-*") if d.is_dir() and d != current),
-                      key=lambda d: d.stat().st_mtime, reverse=True)
+        dirs = sorted(((d.stat().st_mtime, d) for d in base.glob("numba-*")
+                       if d.is_dir() and d != current), reverse=True)
     except OSError:
         return
-    for old in dirs[KEEP_VERSIONS - 1:]:
-        shutil.rmtree(old, ignore_errors=True)
+    cutoff = time.time() - KEEP_RECENT_S
+    for used, old in dirs[KEEP_VERSIONS - 1:]:
+        if used < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def configure() -> Path:

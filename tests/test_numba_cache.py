@@ -71,3 +71,10 @@ def test_configure_when_new_version_then_old_keys_pruned_to_keep(cache_base):
     current = numba_cache.configure()
     left = sorted(p.name for p in tmp_path.glob("numba-*"))
     assert left == sorted([current.name, "numba-old4", "numba-old3"])
+
+
+def test_configure_when_other_key_used_within_the_hour_then_kept(cache_base):
+    for i in range(5):
+        (cache_base / f"numba-busy{i}").mkdir()  # mtime now: other checkouts running
+    current = numba_cache.configure()
+    assert len(list(cache_base.glob("numba-*"))) == 6 and current.is_dir()

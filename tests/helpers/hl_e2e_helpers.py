@@ -5,6 +5,8 @@ import json
 import urllib.request
 from pathlib import Path
 
+from appliance_helpers import wait_for
+
 from appliance.gateway.hyperliquid.journal_compaction import archives
 from appliance.hyperliquid.demo_key import DEMO_ADDRESS
 
@@ -80,6 +82,4 @@ def wait_quoting(url: str, timeout_s: float = 120.0) -> bool:
     """Wait until at least two of our orders rest at the venue. Generous and tolerant of
     timed-out polls: on a cold numba cache the venue and the five processes compile
     their kernels first."""
-    from appliance_helpers import wait_for
-
     return bool(wait_for(lambda: len(venue_open_orders(url)) >= 2, timeout_s, transient=(OSError,)))
