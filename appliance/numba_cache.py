@@ -11,9 +11,10 @@ the whole cache is keyed by a hash of every source file of ``appliance`` and
 
 The directory is ``$HL_MM_CACHE_DIR``, else systemd's ``$CACHE_DIRECTORY``, else
 ``$XDG_CACHE_HOME/hl-mm-appliance`` or ``~/.cache/hl-mm-appliance``, else a per-user
-directory in the temp dir when home is not writable; then ``numba-<hash>``. The newest few keys are kept, and any used
-within the hour; older ones are removed. Written by hand with the standard library:
-it runs on every import of the package, before numba compiles anything (~10 ms).
+directory in the temp dir when home is not writable; then ``numba-<hash>``. The newest
+few keys are kept, and any used within the hour; older ones are removed. Written by
+hand with the standard library: it runs on every import of the package, before numba
+compiles anything (~10 ms).
 """
 
 from __future__ import annotations
