@@ -24,7 +24,7 @@ def cli():
     \b
     mmctl start --cores 2-6      start the five processes, pinned
     mmctl status                 processes, heartbeats, kill state, latency
-    mmctl inspect params         live MarketParams (also ladder, position, control)
+    mmctl inspect params         live MarketParams (also ladder, position, control, scores)
     mmctl kill                   cancel everything, quote nothing until --reset --reason
     mmctl stop                   graceful stop
     """

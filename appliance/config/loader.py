@@ -64,7 +64,7 @@ def _validate_risk_actions(cfg: Config) -> None:
     """[risk.actions] names an action per check; disabled_checks names checks."""
     r = cfg.risk
     checks = [f.name for f in dataclasses.fields(r.actions)]
-    actions = RISK_ACTION_NAMES[1:]  # widen, reduce_only, pull, kill
+    actions = ("log", *RISK_ACTION_NAMES[1:])  # log (journal only), widen, reduce_only, pull, kill
     for name in checks:
         if getattr(r.actions, name) not in actions:
             raise ConfigError(f"risk.actions.{name}: '{getattr(r.actions, name)}' is not one of "
