@@ -14,9 +14,11 @@ calibration slope (OLS of realized on predicted: 1 is calibrated, 0 no informati
 < 0 backwards), Pearson and Spearman correlation, and the information ratio of
 trading on the forecast's sign, ``mean(sign(pred) * realized) / std(...)`` per sample.
 
-Censoring: an order cancelled before its fill horizon ran out says nothing about its
-fill probability; ``fill_outcomes`` marks it censored (-1) and the scores leave it
-out rather than count it a miss.
+Censoring: an order cancelled before its fill horizon ran out is not a miss.
+``fill_outcomes`` marks it censored (-1) and ``probability_score`` leaves it out; since
+requotes cancel most orders early, the survivors are mostly fills, so
+``survival_score`` also scores every order for the time it was exposed (a constant
+hazard per forecast, the exponential survival log-likelihood against climatology).
 
 Plain numpy and scipy (``spearmanr``): scores are computed every few minutes over
 arrays of at most a few hundred thousand pairs, never on the hot path.
@@ -150,14 +152,73 @@ def forecast_score(forecast: np.ndarray, realized: np.ndarray) -> ForecastScore 
         ir=float(pnl.mean()) / sd if sd > 0.0 else None, hit_rate=hit)
 
 
-def degraded(score: ProbabilityScore | ForecastScore | None, ir_floor: float | None = None) -> bool:
+@dataclass(frozen=True)
+class SurvivalScore:
+    """A fill-probability forecast scored on every order, censored ones included.
+
+    Requotes cancel most orders long before the forecast's horizon, so the orders that
+    reach it uncensored are nearly all fills (the censoring rule of ``fill_outcomes``
+    then sees a base rate near 1). Here the forecast ``p`` over ``horizon`` becomes a
+    constant hazard ``-ln(1 - p) / horizon`` and each order contributes for the time
+    it was exposed (placement to fill, cancel or horizon): the exponential survival
+    log-likelihood, against climatology's one pooled hazard (fills / exposure)."""
+
+    n: int
+    fills: int
+    exposure_s: float
+    expected_fills: float  # sum of hazard * exposure: equals ``fills`` when calibrated
+    observed_over_expected: float | None
+    loglik_per_order: float
+    climatology_loglik_per_order: float
+    skill: float | None  # (ll - ll_clim) / |ll_clim|: > 0 better than climatology
+    curve: list[tuple[float, float, float, int]]  # (mean forecast, expected, observed fills, orders) per bin
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def survival_score(forecast: np.ndarray, horizon_s: float | np.ndarray, exposure_s: np.ndarray,
+                   filled: np.ndarray, n_bins: int = 10) -> SurvivalScore | None:
+    """``exposure_s``: time each order rested, capped at the horizon (to its fill, its
+    cancel, or the horizon); ``filled``: 1 if it filled within that time. Forecasts
+    are clipped to [1e-6, 1 - 1e-6]. None below MIN_SAMPLES orders."""
+    p = np.asarray(forecast, np.float64)
+    e = np.asarray(exposure_s, np.float64)
+    y = np.asarray(filled, np.float64)
+    h = np.broadcast_to(np.asarray(horizon_s, np.float64), p.shape)
+    keep = np.isfinite(p) & np.isfinite(e) & (e >= 0.0) & (h > 0.0)
+    p, e, y, h = np.clip(p[keep], 1e-6, 1.0 - 1e-6), e[keep], y[keep], h[keep]
+    n = p.shape[0]
+    if n < MIN_SAMPLES or not e.sum() > 0.0:
+        return None
+    lam = -np.log1p(-p) / h
+    ll = float(np.sum(y * np.log(lam) - lam * e)) / n
+    fills = float(y.sum())
+    lam0 = max(fills / float(e.sum()), 1e-12)
+    ll0 = float(np.sum(y * math.log(lam0) - lam0 * e)) / n
+    expected = float(np.sum(lam * e))
+    bins = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
+    curve = []
+    for b in range(n_bins):
+        m = bins == b
+        if m.any():
+            curve.append((float(p[m].mean()), float(np.sum(lam[m] * e[m])), float(y[m].sum()), int(m.sum())))
+    return SurvivalScore(
+        n=n, fills=int(fills), exposure_s=float(e.sum()), expected_fills=expected,
+        observed_over_expected=fills / expected if expected > 0.0 else None,
+        loglik_per_order=ll, climatology_loglik_per_order=ll0,
+        skill=(ll - ll0) / abs(ll0) if ll0 != 0.0 else None, curve=curve)
+
+
+def degraded(score: ProbabilityScore | ForecastScore | SurvivalScore | None,
+             ir_floor: float | None = None) -> bool:
     """The model does worse than having no model: a probability worse than
     climatology (skill < 0), or a forecast whose ranking runs backwards (Spearman < 0)
     or, for a directional forecast given ``ir_floor``, whose IR is below it. Too few
     samples (no score) is not degraded."""
     if score is None:
         return False
-    if isinstance(score, ProbabilityScore):
+    if isinstance(score, ProbabilityScore | SurvivalScore):
         return score.skill is not None and score.skill < 0.0
     if ir_floor is not None and score.ir is not None and score.ir < ir_floor:
         return True

@@ -84,3 +84,51 @@ def test_forecast_when_biased_then_bias_and_ratio_say_so():
     s = scores.forecast_score(np.full(5_000, 16.1), r)  # the AS model as measured: 65x
     assert s.bias == pytest.approx(16.1 - r.mean()) and s.ratio > 50
     assert s.slope is None and s.spearman is None  # a constant ranks nothing
+
+
+def _orders(n, seed, cancel_rate_per_s=2.0, horizon_s=8.0):
+    """Orders whose fill time is exponential with the hazard their forecast implies;
+    most are cancelled (requoted) long before the horizon."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.02, 0.6, n)
+    lam = -np.log1p(-p) / horizon_s
+    t_fill = rng.exponential(1.0 / lam)
+    t_cancel = rng.exponential(1.0 / cancel_rate_per_s, n)
+    end = np.minimum(np.minimum(t_fill, t_cancel), horizon_s)
+    filled = (t_fill <= np.minimum(t_cancel, horizon_s)).astype(np.int8)
+    return rng, p, end, filled, t_fill, t_cancel
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_survival_when_own_process_then_calibrated_and_skilful(seed):
+    _, p, exposure, filled, _, _ = _orders(40_000, seed)
+    s = scores.survival_score(p, 8.0, exposure, filled)
+    assert s.observed_over_expected == pytest.approx(1.0, abs=0.08)
+    assert s.skill > 0.0 and not scores.degraded(s)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_survival_when_shuffled_then_no_better_than_climatology(seed):
+    rng, p, exposure, filled, _, _ = _orders(40_000, seed)
+    s = scores.survival_score(rng.permutation(p), 8.0, exposure, filled)
+    assert s.skill < 0.002
+
+
+def test_survival_when_forecasts_three_times_too_high_then_expected_exceeds_observed():
+    _, p, exposure, filled, _, _ = _orders(40_000, 4)
+    high = 1.0 - (1.0 - p) ** 3  # hazard x3
+    s = scores.survival_score(high, 8.0, exposure, filled)
+    assert s.observed_over_expected == pytest.approx(1 / 3, rel=0.1)
+
+
+def test_censoring_rule_when_requotes_cancel_early_then_survivors_are_mostly_fills():
+    # why survival_score exists: the same calibrated forecasts, scored by the censoring
+    # rule, look badly miscalibrated because survivors to the horizon are fills
+    _, p, _, _, t_fill, t_cancel = _orders(40_000, 5)
+    ns = 1_000_000_000
+    placed = np.zeros(p.shape[0], np.int64)
+    first_fill = np.where(t_fill <= t_cancel, (t_fill * ns).astype(np.int64) + 1, 0)
+    ended = np.where(t_fill <= t_cancel, 0, (t_cancel * ns).astype(np.int64) + 1)
+    y = scores.fill_outcomes(placed, 8 * ns, first_fill, ended)
+    s = scores.probability_score(p, y)
+    assert s.base_rate > 0.5 > float(p.mean())
