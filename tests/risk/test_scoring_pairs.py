@@ -79,6 +79,18 @@ def test_fill_when_cancelled_before_horizon_then_censored_and_left_out_of_the_sc
     assert probability_score(f, y).n == 38
 
 
+def test_fill_exposure_when_filled_cancelled_or_resting_then_time_rested_in_horizons():
+    w = _win()
+    p = FillProbPairs(w)
+    for k in (1, 2, 3):
+        p.placed(k, 10 * S, H, 0.5)
+    p.filled(1, 10 * S + H // 4)  # filled a quarter in
+    p.ended(2, 10 * S + H // 2)  # requoted half way: censored, exposed half a horizon
+    p.resolve(10 * S + H + GRACE_NS)  # 3 rested through
+    by_outcome = dict(zip(_outcomes(w), w.exposures().tolist(), strict=True))
+    assert by_outcome == {1.0: pytest.approx(0.25), CENSORED: pytest.approx(0.5), 0.0: 1.0}
+
+
 def test_fill_when_cancelled_after_horizon_then_0_not_censored():
     w = _win()
     p = FillProbPairs(w)

@@ -9,7 +9,9 @@ sampled at or after t + h (as the backtester marks out).
   ``scores.fill_outcomes``: 1 filled within its horizon, 0 rested through it unfilled,
   censored when cancelled, rejected or modified (a modify is a new order at the venue)
   before it. An outcome is settled once a fill came in time, or ``GRACE_NS`` after the
-  horizon or the end (a fill report may trail the cancel it beat).
+  horizon or the end (a fill report may trail the cancel it beat). Each also keeps
+  how long it rested (its exposure), so that ``scores.survival_score`` can score every
+  placement, censored ones included.
 * ``MarkoutPairs``: our fills marked out at the adverse-selection horizons: forecast
   ``pred_as_bps`` (carried on the fill from the ladder), realized ``depth - markout``
   (``depth = side (mid0 - px) / mid0``, ``markout_h = side (mid_h - px) / px``, bps);
@@ -42,12 +44,14 @@ class Window:
         self.t: deque[int] = deque(maxlen=max_pairs)
         self.f: deque[float] = deque(maxlen=max_pairs)
         self.y: deque[float] = deque(maxlen=max_pairs)
+        self.x: deque[float] = deque(maxlen=max_pairs)  # fill_prob: exposure, in horizons
         self.total = 0  # pairs ever added
 
-    def add(self, t_ns: int, forecast: float, outcome: float) -> None:
+    def add(self, t_ns: int, forecast: float, outcome: float, exposure: float = math.nan) -> None:
         self.t.append(t_ns)
         self.f.append(forecast)
         self.y.append(outcome)
+        self.x.append(exposure)
         self.total += 1
 
     def trim(self, now_ns: int) -> None:
@@ -56,9 +60,13 @@ class Window:
             self.t.popleft()
             self.f.popleft()
             self.y.popleft()
+            self.x.popleft()
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.fromiter(self.f, np.float64, len(self.f)), np.fromiter(self.y, np.float64, len(self.y))
+
+    def exposures(self) -> np.ndarray:
+        return np.fromiter(self.x, np.float64, len(self.x))
 
     def censored(self) -> int:
         return sum(1 for y in self.y if y == CENSORED)
@@ -74,6 +82,16 @@ class _Placement:
     fill_prob: float
     fill_ns: int = 0
     ended_ns: int = 0
+
+    def exposure(self, filled: bool) -> float:
+        """How long it rested, in horizons (at most 1): to its fill, its end or the
+        horizon (``scores.survival_score``)."""
+        stop = self.horizon_ns
+        if filled and self.fill_ns:
+            stop = min(stop, self.fill_ns - self.placed_ns)
+        elif self.ended_ns:
+            stop = min(stop, self.ended_ns - self.placed_ns)
+        return max(stop, 0) / self.horizon_ns if self.horizon_ns > 0 else math.nan
 
     def settled(self, now_ns: int) -> bool:
         due = self.placed_ns + self.horizon_ns
@@ -119,7 +137,7 @@ class FillProbPairs:
                             np.array([p.fill_ns for p in ps], np.int64),
                             np.array([p.ended_ns for p in ps], np.int64))
         for p, y in zip(ps, out.tolist(), strict=True):
-            self.window.add(now_ns, p.fill_prob, float(y))
+            self.window.add(now_ns, p.fill_prob, float(y), p.exposure(y == 1))
         return len(ps)
 
 

@@ -239,6 +239,11 @@ class ModelScorer:
                     rec["value"][m][METRIC_COL[k]] = v
         if prob:
             self._curve(rec, m, sc)
+        if m == M_FILL:  # requotes censor most placements: judge it on all of them
+            sc = scores.survival_score(f, 1.0, w.exposures(), y == 1.0)
+            if sc is not None:
+                rec["value"][m][METRIC_COL["survival_skill"]] = _nan(sc.skill)
+                rec["value"][m][METRIC_COL["observed_over_expected"]] = _nan(sc.observed_over_expected)
         # degraded: worse than no model, with enough pairs, for long enough
         bad = sc is not None and sc.n >= self.min_samples and scores.degraded(sc, self.floors[m])
         if not bad:
@@ -269,6 +274,10 @@ class ModelScorer:
 
     def _publish(self, c: int) -> None:
         seqlock.write_block(self.mem.scores.seqs, self.mem.scores.rows, c, self._blocks_u8[c])
+
+
+def _nan(x: float | None) -> float:
+    return math.nan if x is None else x
 
 
 class GuardedScorer:
