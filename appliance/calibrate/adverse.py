@@ -25,7 +25,8 @@ Fits (train part only):
     curve AS0 exp(-d / delta_char) by count-weighted least squares over the bin means
     (delta_char capped at ``MAX_DELTA_CHAR_BPS``: no decay seen = flat);
   * tail: k by least squares of realized AS on base x (1 + k max(kurtosis, 0)), k >= 0,
-    with the kurtosis the estimator published at each trade (``replay_params``).
+    with the kurtosis the estimator published at each trade (``replay_params``);
+    then AS0, delta_char and k together by least squares over the fills.
 Score: ``forecast_score`` of predicted against realized AS at ``GOAL_HORIZON_S`` (10 s:
 the issue's criterion) on market fills, train and test, defaults and calibrated; and
 the same on our own fills of backtests (``own_fills``) where there are enough.
@@ -129,7 +130,9 @@ def fit_depth_decay(depth: np.ndarray, as_bps: np.ndarray) -> tuple[float, float
                                 maxfev=10_000)
     except (RuntimeError, ValueError):
         return flat
-    return float(a0), float(dc), bool(dc < MAX_DELTA_CHAR_BPS * 0.999)
+    if dc >= MAX_DELTA_CHAR_BPS * 0.999:
+        return flat
+    return float(a0), float(dc), True
 
 
 def fit_tail(base: np.ndarray, kurt: np.ndarray, realized: np.ndarray) -> float:
@@ -141,6 +144,30 @@ def fit_tail(base: np.ndarray, kurt: np.ndarray, realized: np.ndarray) -> float:
     if den <= 0.0:
         return 0.0
     return max(0.0, float(np.dot(x, r - b)) / den)
+
+
+def fit_joint(depth: np.ndarray, kurt: np.ndarray, as_bps: np.ndarray, as0: float, dchar: float,
+              k: float, decays: bool) -> tuple[float, float, float]:
+    """AS0, delta_char and k together, least squares over the fills, from the separate
+    fits (which let the depth curve absorb the mean tail factor); delta_char held at
+    the cap when the depth fit found no decay. The separate fits when it fails."""
+    ku = np.maximum(np.nan_to_num(kurt), 0.0)
+    ok = np.isfinite(as_bps)
+    d, ku, y = depth[ok], ku[ok], as_bps[ok]
+    a0 = as0 / (1.0 + k * float(ku.mean())) if ku.size else as0
+    try:
+        if decays:
+            (a, dc, kk), _ = curve_fit(lambda x, a, dc, kk: a * np.exp(-x[0] / dc) * (1.0 + kk * x[1]),
+                                       np.vstack([d, ku]), y, p0=(max(a0, 1e-3), dchar, k),
+                                       bounds=([0.0, 0.05, 0.0], [1e4, MAX_DELTA_CHAR_BPS, 1e3]),
+                                       maxfev=10_000)
+            return float(a), float(dc), float(kk)
+        w = np.exp(-d / dchar)
+        (a, kk), _ = curve_fit(lambda x, a, kk: a * x[0] * (1.0 + kk * x[1]), np.vstack([w, ku]), y,
+                               p0=(max(a0, 1e-3), k), bounds=([0.0, 0.0], [1e4, 1e3]), maxfev=10_000)
+        return float(a), dchar, float(kk)
+    except (RuntimeError, ValueError):
+        return as0, dchar, k
 
 
 @dataclass(frozen=True)
@@ -186,6 +213,7 @@ def fit_as(train: Markouts, test: Markouts, default: ASParams) -> ASFit:
     as0, dchar, decays = fit_depth_decay(train.depth_bps, as_ref)
     base = ASParams(as0, dchar, 0.0, ref).predict(train.depth_bps, train.kurtosis)
     k = fit_tail(base, train.kurtosis, as_ref)
+    as0, dchar, k = fit_joint(train.depth_bps, train.kurtosis, as_ref, as0, dchar, k, decays)
     fitted = ASParams(as0, dchar, k, ref)
     scores: dict = {}
     pairs: dict = {}

@@ -153,15 +153,18 @@ def fit(segments: Segments, max_branching: float = MAX_BRANCHING) -> HawkesParam
 
 def count_forecast(t: np.ndarray, T: float, p: HawkesParams, step_s: float = 1.0
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """(expected trades in each next ``step_s`` window from the intensity at its start,
-    realized trades in it); the expectation integrates the decay with no new events."""
+    """(expected trades in each next ``step_s`` window given the past, realized trades
+    in it). The conditional mean intensity relaxes to the stationary mu / (1 - n) at
+    rate beta - alpha (offspring inside the window included):
+    E[N] = m h + (lambda(s) - m) (1 - exp(-(beta - alpha) h)) / (beta - alpha)."""
     grid = np.arange(0.0, T - step_s, step_s)
     if grid.size == 0:
         return np.zeros(0), np.zeros(0)
     lam = intensity_before(np.ascontiguousarray(t, np.float64), grid, p.mu, p.alpha, p.beta)
-    excess = lam - p.mu
-    decay = (1.0 - math.exp(-p.beta * step_s)) / p.beta
-    expected = p.mu * step_s + excess * decay
+    r = p.beta - p.alpha
+    m = p.mu / (1.0 - p.branching)
+    decay = (1.0 - math.exp(-r * step_s)) / r
+    expected = m * step_s + (lam - m) * decay
     realized = np.histogram(t, bins=np.append(grid, grid[-1] + step_s))[0].astype(np.float64)
     return expected, realized
 
