@@ -11,7 +11,9 @@ D = t_i - t_{i-1}), lambda_i = mu + alpha R_i, the E-step responsibilities
     lag moment p2 = alpha S_i / lambda_i
 go into forgotten sums A0, A1, A2, N (events), T (time); the M-step is
     mu = A0 / T,  n = alpha / beta = A1 / N,  beta = A1 / A2,  alpha = n beta
-(used once a side has ``min_events``; n capped below 1 for stationarity).
+(used once a side has ``min_events``; n capped below 1 for stationarity). Before that
+each side uses its priors: ``mu/alpha/beta_prior_per_s`` for buys, the
+``*_sell_prior_per_s`` keys for sells (0 = the buy side's; ``mmctl calibrate`` fits both).
 Outputs: intensities now (lambda decayed to the current event time), imbalance
 (l_b - l_s) / (l_b + l_s), excess intensity lambda - mu per side, and the seed 003
 phase 8 drift observation z = excess_buy - excess_sell, R = 1.5^2 / lambda_total.

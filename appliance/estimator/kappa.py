@@ -15,6 +15,9 @@ alternative P(D > d) = (1 + d/s)^-a is fitted by maximum likelihood (a closed fo
 given s, s on a log grid); if it fits better (smaller D), kappa is its local
 log-slope at the mean distance, kappa = a / (s + mean d).
 Confidence interval: kappa (1 -+ 1.96 / sqrt n).
+Priors: ``kappa_prior_per_bps`` starts the pooled EWMA; ``[estimator.kappa]
+prior_bid_per_bps`` / ``prior_ask_per_bps`` start each side's (0 = the pooled prior)
+and stand for kappa_bid / kappa_ask below ``min_trades`` without a book estimate.
 Directional multipliers from the flow imbalance (flow.kappa_multipliers) scale
 kappa_bid and kappa_ask.
 """
