@@ -98,10 +98,10 @@ class HawkesParams:
         return self.alpha / self.beta
 
 
-def event_times(t_s: np.ndarray) -> np.ndarray:
-    """Distinct event times (same-instant trades are one event), from 0."""
-    u = np.unique(np.asarray(t_s, np.float64))
-    return u - u[0] if u.size else u
+def event_times(t_s: np.ndarray, origin_s: float) -> np.ndarray:
+    """Distinct event times (same-instant trades are one event), from ``origin_s`` (the
+    start of the observation window)."""
+    return np.unique(np.asarray(t_s, np.float64)) - origin_s
 
 
 Segments = list[tuple[np.ndarray, float]]  # (event times from 0, span T) per stretch of data

@@ -12,8 +12,10 @@ P(D > d) = (1 + d / s)^-a by maximum likelihood (scipy), with its own K-S distan
 Scores: the log-likelihood per trade of the distances under the default prior kappa,
 the fitted exponential and the fitted Lomax, train and test (nats; higher is better).
 Written: ``[estimator] kappa_prior_per_bps`` (pooled) and ``[estimator.kappa]
-prior_bid_per_bps`` / ``prior_ask_per_bps``: the start of the online EWMA, which then
-learns kappa from the live trades (half-life ``kappa_halflife_s``).
+prior_bid_per_bps`` / ``prior_ask_per_bps``: the kappa the estimator itself would
+publish on this sample (the Lomax's local slope a / (s + mean d) when the K-S test
+rejects the exponential and the Lomax fits closer, else 1 / mean d), the start of
+the online EWMA, which then learns from the live trades (``kappa_halflife_s``).
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ class SideKappa:
     lomax_s_bps: float
     lomax_ks_d: float
     kappa_powerlaw: float  # the estimator's power-law kappa: a / (s + mean d)
+    kappa_written: float  # what the estimator would publish: the power law when the
+    #                       K-S test rejects the exponential and the Lomax fits closer
     ll_train: dict  # per trade: default, exponential, lomax
     ll_test: dict
     sample_train: np.ndarray  # for the plots
@@ -91,6 +95,8 @@ def fit_side(side: str, train: np.ndarray, test: np.ndarray, kappa_default: floa
         return {"default": exp_loglik(d, kappa_default), "exponential": exp_loglik(d, kappa),
                 "lomax": lomax_loglik(d, a, s)}
 
+    reject = ks_stat > KS_CRITICAL
+    k_pl = float(a / (s + mean))
+    written = k_pl if reject and lomax_ks < ks_d else kappa
     return SideKappa(side, int(train.size), int(test.size), kappa_default, kappa, ks_d, ks_stat,
-                     ks_stat > KS_CRITICAL, float(a), float(s), lomax_ks, float(a / (s + mean)),
-                     lls(train), lls(test), train)
+                     reject, float(a), float(s), lomax_ks, k_pl, written, lls(train), lls(test), train)

@@ -134,8 +134,8 @@ def _fit_hawkes(segs: list[Segment], cfg: Config, res: CalibrationResult, ov: di
     for side, sgn in (("buy", 1), ("sell", -1)):
         times = {}
         for part, ss in _parts(segs):
-            times[part] = [(hawkes.event_times(s.sl.trade_t_s[s.sl.trade_side == sgn]), s.sl.span_s)
-                           for s in ss]
+            times[part] = [(hawkes.event_times(s.sl.trade_t_s[s.sl.trade_side == sgn], s.sl.t0_s),
+                            s.sl.span_s) for s in ss]
         try:
             fit = hawkes.fit_side(side, times["train"], times["test"], default, h.max_branching)
         except ValueError as err:
@@ -171,15 +171,22 @@ def _fit_kappa(segs: list[Segment], cfg: Config, res: CalibrationResult, ov: dic
             continue
         res.fits[f"kappa_{side}"] = fit
         if side == "both":
-            ov["estimator"]["kappa_prior_per_bps"] = fit.kappa
+            ov["estimator"]["kappa_prior_per_bps"] = fit.kappa_written
         else:
-            ov["estimator.kappa"][key[side]] = fit.kappa
+            ov["estimator.kappa"][key[side]] = fit.kappa_written
         name = f"kappa {side}"
         res.rows.append(Row(name, "loglik/trade exponential", fit.ll_train["default"], fit.ll_test["default"],
                             fit.ll_train["exponential"], fit.ll_test["exponential"]))
         res.rows.append(Row(name, "loglik/trade power law (Lomax)", None, None,
                             fit.ll_train["lomax"], fit.ll_test["lomax"]))
         res.rows.append(Row(name, "K-S D exponential | Lomax (train)", None, None, fit.ks_d, fit.lomax_ks_d))
+        res.rows.append(Row(name, "kappa per bps (written: calibrated in)", fit.kappa_default, None,
+                            fit.kappa_written, None))
+        if fit.ks_reject:
+            res.notes.append(f"kappa {side}: the K-S test rejects the exponential (modified statistic "
+                             f"{fit.ks_stat:.3g} > {kappa.KS_CRITICAL}); "
+                             + ("the power law is written" if fit.kappa_written != fit.kappa
+                                else "the Lomax fits no closer, the exponential is written"))
 
 
 def _markouts(s: Segment, horizons: tuple[float, ...]) -> adverse.Markouts:
@@ -209,6 +216,10 @@ def _fit_as(segs: list[Segment], cfg: Config, res: CalibrationResult, ov: dict) 
         return
     res.fits["adverse_selection"] = fit
     p = fit.fitted
+    if not fit.decays:
+        res.notes.append(f"adverse selection: no decay of AS with depth in the train part at "
+                         f"{p.reference_horizon_s:g} s; delta_char written at its cap "
+                         f"({adverse.MAX_DELTA_CHAR_BPS:g} bps): flat in depth")
     ov["estimator.adverse_selection"].update(
         as0_prior_bps=p.as0_bps, delta_char_prior_bps=p.delta_char_bps,
         reference_horizon_ms=int(round(p.reference_horizon_s * 1000)))
@@ -239,6 +250,9 @@ def _fit_drift(segs: list[Segment], cfg: Config, res: CalibrationResult, ov: dic
         return
     res.fits["drift"] = fit
     theta, q = fit.fitted
+    if fit.at_bound:
+        res.notes.append(f"drift: the fit stops at a bound of the online adaptation range (theta "
+                         f"{theta:.3g} /s, q {q:.3g}): the mid returns show no persistent drift to filter")
     # the seed's rule for the prior: twice the stationary variance q / (2 theta)
     ov["estimator.drift"].update(theta_per_s=theta, process_noise_bps2_per_s3=q,
                                  prior_var_bps2_per_s2=max(q / theta, c.var_floor_bps2_per_s2))
