@@ -54,7 +54,7 @@ def summary_lines(res: CalibrationResult) -> list[str]:
     out.append("")
     out += table_lines(res.rows)
     if res.notes:
-        out += ["", "not fitted (refused):"] + [f"  {n}" for n in res.notes]
+        out += ["", "notes (tests failed, bounds hit, fits refused):"] + [f"  {n}" for n in res.notes]
     out += ["", "not fitted (out of scope of market captures):"]
     out += [f"  {k}: {v}" for k, v in res.not_fitted.items()]
     return out

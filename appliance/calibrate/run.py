@@ -60,7 +60,7 @@ class CalibrationResult:
     text: str
     rows: list[Row]
     fits: dict = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # fits refused, with the reason
+    notes: list[str] = field(default_factory=list)  # fits refused, tests failed, bounds hit
     not_fitted: dict[str, str] = field(default_factory=lambda: dict(NOT_FITTED))
     segments: list[tuple[str, str, str, float, int]] = field(default_factory=list)
 
