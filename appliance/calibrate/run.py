@@ -102,7 +102,8 @@ def _segments(data: list[tuple[str, str]], test_data: list[tuple[str, str]], tra
     if not (0.0 < train_frac < 1.0 or whole):
         raise CalibrationError(f"--train-frac must be in (0, 1) (1 only with --test-data), got {train_frac}")
     for path, coin in data:
-        ev, _ = load_events(path, coin, max_seconds)
+        ev, stats = load_events(path, coin, max_seconds)
+        _need_book(ev, path, coin, stats)
         tick(f"loaded {path}")
         parts = [("train", ev)] if whole else list(zip(("train", "test"), split(ev, train_frac), strict=True))
         for part, e in parts:
@@ -112,10 +113,19 @@ def _segments(data: list[tuple[str, str]], test_data: list[tuple[str, str]], tra
                 raise CalibrationError(f"{path}: the {part} part holds no events")
             out.append(Segment(path, coin, part, slice_arrays(e), params_series(e, cfg)))
     for path, coin in test_data:
-        ev, _ = load_events(path, coin, max_seconds)
+        ev, stats = load_events(path, coin, max_seconds)
+        _need_book(ev, path, coin, stats)
         tick(f"loaded {path}")
         out.append(Segment(path, coin, "test", slice_arrays(ev), params_series(ev, cfg)))
     return out
+
+
+def _need_book(ev: np.ndarray, path: str, coin: str, stats: dict) -> None:
+    """Every fit reads the mid: a file whose books the source cannot read is refused."""
+    if not np.any(slice_arrays(ev[:200_000]).mid_px > 0):
+        raise CalibrationError(
+            f"{path}: no order book of {coin} could be read (source stats: {stats}); "
+            "every fit needs the mid")
 
 
 def _parts(segs: list[Segment]) -> Iterator[tuple[str, list[Segment]]]:
