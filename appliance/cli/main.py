@@ -6,6 +6,7 @@ from appliance.venue.command import venue
 
 from .backtest import backtest
 from .bench import bench
+from .calibrate import calibrate
 from .check_clock import check_clock
 from .config_cmd import config
 from .data import data
@@ -34,5 +35,6 @@ for command in (start, stop, status, inspect, kill, config, check_clock, bench, 
     cli.add_command(command)
 cli.add_command(sign)
 cli.add_command(backtest)
+cli.add_command(calibrate)
 cli.add_command(venue)
 cli.add_command(soak)
