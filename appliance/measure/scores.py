@@ -18,6 +18,11 @@ Censoring: an order cancelled before its fill horizon ran out says nothing about
 fill probability; ``fill_outcomes`` marks it censored (-1) and the scores leave it
 out rather than count it a miss.
 
+Censoring, the other view: ``hazard_score`` keeps every order, reading a fill
+probability over a horizon as a constant hazard and comparing the fills seen with the
+fills it implies over each order's time at risk (observed / expected, per forecast
+bin): no selection by what ended the orders.
+
 Plain numpy and scipy (``spearmanr``): scores are computed every few minutes over
 arrays of at most a few hundred thousand pairs, never on the hot path.
 """
@@ -162,3 +167,60 @@ def degraded(score: ProbabilityScore | ForecastScore | None, ir_floor: float | N
     if ir_floor is not None and score.ir is not None and score.ir < ir_floor:
         return True
     return score.spearman is not None and score.spearman < 0.0
+
+
+@dataclass(frozen=True)
+class HazardScore:
+    n: int  # orders with some exposure
+    observed: int  # fills within each order's exposure
+    expected: float  # fills the forecasts imply over those exposures
+    ratio: float | None  # observed / expected: 1 = calibrated in level (None: nothing expected)
+    exposure_s: float  # total time at risk
+    curve: list[tuple[float, int, float, int]]  # (mean forecast, observed, expected, orders) per bin
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def hazard_score(forecast: np.ndarray, placed_ns: np.ndarray, horizon_ns: int | np.ndarray,
+                 first_fill_ns: np.ndarray, ended_ns: np.ndarray, n_bins: int = 10,
+                 p_max: float = 0.999) -> HazardScore | None:
+    """Fill probabilities checked on every order, the censored ones included: each
+    forecast p of a fill within the horizon H is read as a constant hazard
+    ``-ln(1 - p) / H``, and the fills it implies over the order's time at risk (until
+    its fill, its end or H, whichever first) are summed against the fills seen. Under
+    the forecast, observed - expected is a martingale (no censoring bias, whatever ends
+    the orders); ``fill_outcomes`` instead drops the orders cut short, mostly unfilled
+    ones, which lifts the censored base rate. Per bin of the forecast, the same sums
+    (a reliability curve for censored data). p is capped at ``p_max`` (p = 1: an
+    infinite hazard). None below MIN_SAMPLES orders at risk."""
+    placed = np.asarray(placed_ns, np.int64)
+    h = np.broadcast_to(np.asarray(horizon_ns, np.int64), placed.shape)
+    fill = np.asarray(first_fill_ns, np.int64)
+    ended = np.asarray(ended_ns, np.int64)
+    p = np.asarray(forecast, np.float64)
+    big = np.iinfo(np.int64).max
+    stop = np.minimum(np.minimum(np.where(fill > 0, fill, big), np.where(ended > 0, ended, big)),
+                      placed + h)
+    expo = np.maximum(stop - placed, 0)
+    hit = (fill > 0) & (fill <= stop)
+    # an order filled by the very event it was placed before has no time at risk, but
+    # it was at risk: it counts (expecting ~0 fills); one ended at once does not
+    keep = ((expo > 0) | hit) & (h > 0) & np.isfinite(p)
+    n = int(keep.sum())
+    if n < MIN_SAMPLES:
+        return None
+    p = np.clip(p[keep], 0.0, p_max)
+    y = hit[keep].astype(np.float64)
+    lam = -np.log1p(-p) * expo[keep] / h[keep]
+    bins = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
+    count = np.bincount(bins, minlength=n_bins)
+    obs = np.bincount(bins, weights=y, minlength=n_bins)
+    exp_ = np.bincount(bins, weights=lam, minlength=n_bins)
+    mean_p = np.bincount(bins, weights=p, minlength=n_bins)
+    curve = [(float(mean_p[b] / count[b]), int(obs[b]), float(exp_[b]), int(count[b]))
+             for b in range(n_bins) if count[b] > 0]
+    expected = float(lam.sum())
+    return HazardScore(n=n, observed=int(y.sum()), expected=expected,
+                       ratio=float(y.sum()) / expected if expected > 0.0 else None,
+                       exposure_s=float(expo[keep].sum()) / 1e9, curve=curve)

@@ -84,3 +84,45 @@ def test_forecast_when_biased_then_bias_and_ratio_say_so():
     s = scores.forecast_score(np.full(5_000, 16.1), r)  # the AS model as measured: 65x
     assert s.bias == pytest.approx(16.1 - r.mean()) and s.ratio > 50
     assert s.slope is None and s.spearman is None  # a constant ranks nothing
+
+
+def _at_risk(n, seed, horizon_ns=8_000_000_000):
+    """Orders with a true P(fill within the horizon) p under a constant hazard, most
+    cancelled before their horizon (exponential lifetimes of half the horizon)."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.02, 0.9, n)
+    fill_t = rng.exponential(horizon_ns / -np.log1p(-p)).astype(np.int64) + 1
+    cancel_t = rng.exponential(horizon_ns / 2, n).astype(np.int64) + 1
+    placed = np.full(n, 1_000, np.int64)
+    first_fill = np.where(fill_t < cancel_t, placed + fill_t, 0)
+    ended = placed + np.minimum(fill_t, cancel_t)
+    return p, placed, horizon_ns, first_fill, ended
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_hazard_when_forecast_is_true_probability_then_fills_as_expected_in_every_bin(seed):
+    p, *orders = _at_risk(50_000, seed)
+    s = scores.hazard_score(p, *orders)
+    assert s.n == 50_000 and s.ratio == pytest.approx(1.0, abs=0.04)
+    for _, observed, expected, _ in s.curve:
+        assert abs(observed - expected) < 4.0 * np.sqrt(expected) + 1.0  # Poisson noise
+    # the censored view on the same orders: the misses cut short are dropped, the fills kept
+    y = scores.fill_outcomes(orders[0], orders[1], orders[2], orders[3])
+    assert scores.probability_score(p, y).base_rate > p.mean() + 0.1
+
+
+def test_hazard_when_forecast_three_times_too_high_then_ratio_says_so():
+    p, *orders = _at_risk(20_000, 3)
+    s = scores.hazard_score(np.minimum(1.0 - (1.0 - p) ** 3, 0.999), *orders)
+    assert s.ratio < 0.6
+
+
+def test_hazard_when_filled_at_placement_then_counted_and_ended_at_once_left_out():
+    n = scores.MIN_SAMPLES
+    placed = np.full(n + 2, 10, np.int64)
+    first_fill = np.r_[10, np.zeros(n + 1, np.int64)]  # filled by the event it met first
+    ended = np.r_[10, 10, np.full(n, 10 + 8_000_000_000)]  # the second ended at once
+    s = scores.hazard_score(np.full(n + 2, 0.5), placed, 8_000_000_000, first_fill, ended)
+    assert s.n == n + 1 and s.observed == 1
+    assert s.expected == pytest.approx(n * np.log(2.0))
+    assert scores.hazard_score(np.full(3, 0.5), placed[:3], 1, first_fill[:3], ended[:3]) is None
