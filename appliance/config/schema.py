@@ -276,6 +276,17 @@ class BacktestConfig:
 
 
 @dataclass(frozen=True)
+class ScoresConfig:
+    # Model scores (issue 14; appliance/measure/scores.py): backtest report, live, calibrate.
+    # A model is flagged model_degraded when it does worse than no model: a probability
+    # worse than climatology (Brier skill < 0), a forecast whose ranking runs backwards
+    # (Spearman < 0), or a directional forecast (drift, microprice, lead-lag) whose
+    # per-sample IR of trading its sign is below this floor.
+    ir_floor: float = 0.0
+    reliability_bins: int = 10  # equal-width forecast bins of the Brier decomposition
+
+
+@dataclass(frozen=True)
 class VenueConfig:
     # The local Hyperliquid-protocol venue (mmctl venue; loopback only by default).
     host: str = "127.0.0.1"
@@ -326,3 +337,4 @@ class Config:
     wait: WaitConfig = field(default_factory=WaitConfig)
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
     venue: VenueConfig = field(default_factory=VenueConfig)
+    scores: ScoresConfig = field(default_factory=ScoresConfig)
