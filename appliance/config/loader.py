@@ -123,6 +123,8 @@ def _validate(cfg: Config) -> None:
     for key, v in positive.items():
         if not v > 0:
             raise ConfigError(f"{key}: must be > 0, got {v}")
+    if not 1 <= cfg.scores.reliability_bins <= 100:
+        raise ConfigError(f"scores.reliability_bins: between 1 and 100, got {cfg.scores.reliability_bins}")
     b = cfg.backtest
     for key in ("requote_interval_ms", "sample_interval_ms", "synthetic_duration_s", "chunk_events"):
         if not getattr(b, key) > 0:

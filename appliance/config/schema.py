@@ -212,8 +212,9 @@ class RiskConfig:
 
 @dataclass(frozen=True)
 class ScoresConfig:
-    # Live model scores (appliance/risk/scoring/): each model's forecasts paired with
-    # what followed, scored with appliance/measure/scores.py over a window of pairs.
+    # Model scores (appliance/measure/scores.py): live (appliance/risk/scoring/: each
+    # model's forecasts paired with what followed over a window of pairs), the backtest
+    # report's `scores` block and mmctl calibrate (the floors and bins).
     enabled: bool = True
     window_s: float = 1800.0  # pairs resolved this long ago at most ...
     max_pairs: int = 5000  # ... and this many per model and coin at most
@@ -231,6 +232,7 @@ class ScoresConfig:
     ir_floor_drift: float = 0.0  # per-sample IR of trading the forecast's sign
     ir_floor_microprice: float = 0.0
     ir_floor_lead_lag: float = 0.0
+    reliability_bins: int = 10  # equal-width forecast bins of the Brier decomposition
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,11 @@ trading on the forecast's sign, ``mean(sign(pred) * realized) / std(...)`` per s
 
 Censoring: an order cancelled before its fill horizon ran out is not a miss.
 ``fill_outcomes`` marks it censored (-1) and ``probability_score`` leaves it out; since
-requotes cancel most orders early, the survivors are mostly fills, so
-``survival_score`` also scores every order for the time it was exposed (a constant
-hazard per forecast, the exponential survival log-likelihood against climatology).
+requotes cancel most orders early, the survivors are mostly fills. ``hazard_score``
+keeps every order, reading a fill probability over a horizon as a constant hazard:
+fills seen against the fills it implies over each order's time at risk (observed /
+expected, per forecast bin), and the exponential survival log-likelihood against
+climatology's one pooled hazard (its skill): no selection by what ended the orders.
 
 Plain numpy and scipy (``spearmanr``): scores are computed every few minutes over
 arrays of at most a few hundred thousand pairs, never on the hot path.
@@ -26,6 +28,7 @@ arrays of at most a few hundred thousand pairs, never on the hot path.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import asdict, dataclass
 
@@ -153,64 +156,89 @@ def forecast_score(forecast: np.ndarray, realized: np.ndarray) -> ForecastScore 
 
 
 @dataclass(frozen=True)
-class SurvivalScore:
-    """A fill-probability forecast scored on every order, censored ones included.
-
-    Requotes cancel most orders long before the forecast's horizon, so the orders that
-    reach it uncensored are nearly all fills (the censoring rule of ``fill_outcomes``
-    then sees a base rate near 1). Here the forecast ``p`` over ``horizon`` becomes a
-    constant hazard ``-ln(1 - p) / horizon`` and each order contributes for the time
-    it was exposed (placement to fill, cancel or horizon): the exponential survival
-    log-likelihood, against climatology's one pooled hazard (fills / exposure)."""
-
-    n: int
-    fills: int
-    exposure_s: float
-    expected_fills: float  # sum of hazard * exposure: equals ``fills`` when calibrated
-    observed_over_expected: float | None
-    loglik_per_order: float
-    climatology_loglik_per_order: float
+class HazardScore:
+    n: int  # orders with some exposure
+    observed: int  # fills within each order's exposure
+    expected: float  # fills the forecasts imply over those exposures
+    ratio: float | None  # observed / expected: 1 = calibrated in level (None: nothing expected)
+    exposure_s: float  # total time at risk (in horizons when given exposures directly)
+    loglik_per_order: float  # exponential survival log-likelihood of the forecasts
+    climatology_loglik_per_order: float  # ... of one pooled hazard (fills / exposure)
     skill: float | None  # (ll - ll_clim) / |ll_clim|: > 0 better than climatology
-    curve: list[tuple[float, float, float, int]]  # (mean forecast, expected, observed fills, orders) per bin
+    curve: list[tuple[float, int, float, int]]  # (mean forecast, observed, expected, orders) per bin
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def survival_score(forecast: np.ndarray, horizon_s: float | np.ndarray, exposure_s: np.ndarray,
-                   filled: np.ndarray, n_bins: int = 10) -> SurvivalScore | None:
-    """``exposure_s``: time each order rested, capped at the horizon (to its fill, its
-    cancel, or the horizon); ``filled``: 1 if it filled within that time. Forecasts
-    are clipped to [1e-6, 1 - 1e-6]. None below MIN_SAMPLES orders."""
-    p = np.asarray(forecast, np.float64)
-    e = np.asarray(exposure_s, np.float64)
-    y = np.asarray(filled, np.float64)
-    h = np.broadcast_to(np.asarray(horizon_s, np.float64), p.shape)
-    keep = np.isfinite(p) & np.isfinite(e) & (e >= 0.0) & (h > 0.0)
-    p, e, y, h = np.clip(p[keep], 1e-6, 1.0 - 1e-6), e[keep], y[keep], h[keep]
-    n = p.shape[0]
-    if n < MIN_SAMPLES or not e.sum() > 0.0:
+def hazard_score(forecast: np.ndarray, placed_ns: np.ndarray, horizon_ns: int | np.ndarray,
+                 first_fill_ns: np.ndarray, ended_ns: np.ndarray, n_bins: int = 10,
+                 p_max: float = 0.999) -> HazardScore | None:
+    """Fill probabilities checked on every order, the censored ones included: each
+    forecast p of a fill within the horizon H is read as a constant hazard
+    ``-ln(1 - p) / H``, and the fills it implies over the order's time at risk (until
+    its fill, its end or H, whichever first) are summed against the fills seen. Under
+    the forecast, observed - expected is a martingale (no censoring bias, whatever ends
+    the orders); ``fill_outcomes`` instead drops the orders cut short, mostly unfilled
+    ones, which lifts the censored base rate. Per bin of the forecast, the same sums
+    (a reliability curve for censored data). p is capped at ``p_max`` (p = 1: an
+    infinite hazard). None below MIN_SAMPLES orders at risk."""
+    placed = np.asarray(placed_ns, np.int64)
+    h = np.broadcast_to(np.asarray(horizon_ns, np.int64), placed.shape)
+    fill = np.asarray(first_fill_ns, np.int64)
+    ended = np.asarray(ended_ns, np.int64)
+    big = np.iinfo(np.int64).max
+    stop = np.minimum(np.minimum(np.where(fill > 0, fill, big), np.where(ended > 0, ended, big)),
+                      placed + h)
+    expo = np.maximum(stop - placed, 0)
+    hit = (fill > 0) & (fill <= stop)
+    frac = np.where(h > 0, expo / np.maximum(h, 1), np.nan)
+    sc = hazard_score_exposed(forecast, frac, hit, n_bins, p_max)
+    if sc is None:
         return None
-    lam = -np.log1p(-p) / h
-    ll = float(np.sum(y * np.log(lam) - lam * e)) / n
-    fills = float(y.sum())
-    lam0 = max(fills / float(e.sum()), 1e-12)
-    ll0 = float(np.sum(y * math.log(lam0) - lam0 * e)) / n
-    expected = float(np.sum(lam * e))
+    keep = ((expo > 0) | hit) & (h > 0) & np.isfinite(np.asarray(forecast, np.float64))
+    return dataclasses.replace(sc, exposure_s=float(expo[keep].sum()) / 1e9)
+
+
+def hazard_score_exposed(forecast: np.ndarray, exposure_h: np.ndarray, filled: np.ndarray,
+                         n_bins: int = 10, p_max: float = 0.999) -> HazardScore | None:
+    """``hazard_score`` over exposures already measured, in horizons (0..1), and whether
+    each order filled within its exposure (the live scorer keeps these per order). An
+    order filled by the very event it was placed before has no time at risk but was at
+    risk: it counts (expecting ~0 fills); one ended at once does not."""
+    p = np.asarray(forecast, np.float64)
+    e = np.asarray(exposure_h, np.float64)
+    hit = np.asarray(filled, bool)
+    keep = ((e > 0) | hit) & np.isfinite(e) & np.isfinite(p)
+    n = int(keep.sum())
+    if n < MIN_SAMPLES:
+        return None
+    p = np.clip(p[keep], 0.0, p_max)
+    e = e[keep]
+    y = hit[keep].astype(np.float64)
+    rate = -np.log1p(-p)  # hazard per horizon
+    lam = rate * e
     bins = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
-    curve = []
-    for b in range(n_bins):
-        m = bins == b
-        if m.any():
-            curve.append((float(p[m].mean()), float(np.sum(lam[m] * e[m])), float(y[m].sum()), int(m.sum())))
-    return SurvivalScore(
-        n=n, fills=int(fills), exposure_s=float(e.sum()), expected_fills=expected,
-        observed_over_expected=fills / expected if expected > 0.0 else None,
-        loglik_per_order=ll, climatology_loglik_per_order=ll0,
-        skill=(ll - ll0) / abs(ll0) if ll0 != 0.0 else None, curve=curve)
+    count = np.bincount(bins, minlength=n_bins)
+    obs = np.bincount(bins, weights=y, minlength=n_bins)
+    exp_ = np.bincount(bins, weights=lam, minlength=n_bins)
+    mean_p = np.bincount(bins, weights=p, minlength=n_bins)
+    curve = [(float(mean_p[b] / count[b]), int(obs[b]), float(exp_[b]), int(count[b]))
+             for b in range(n_bins) if count[b] > 0]
+    expected = float(lam.sum())
+    fills = float(y.sum())
+    # survival log-likelihood; hazards floored so that a zero forecast that filled is finite
+    ll = float(np.sum(y * np.log(np.maximum(rate, 1e-12)) - lam)) / n
+    rate0 = max(fills / float(e.sum()), 1e-12) if e.sum() > 0 else 1e-12
+    ll0 = float(np.sum(y * math.log(rate0) - rate0 * e)) / n
+    return HazardScore(n=n, observed=int(fills), expected=expected,
+                       ratio=fills / expected if expected > 0.0 else None,
+                       exposure_s=float(e.sum()), loglik_per_order=ll,
+                       climatology_loglik_per_order=ll0,
+                       skill=(ll - ll0) / abs(ll0) if ll0 != 0.0 else None, curve=curve)
 
 
-def degraded(score: ProbabilityScore | ForecastScore | SurvivalScore | None,
+def degraded(score: ProbabilityScore | ForecastScore | HazardScore | None,
              ir_floor: float | None = None) -> bool:
     """The model does worse than having no model: a probability worse than
     climatology (skill < 0), or a forecast whose ranking runs backwards (Spearman < 0)
@@ -218,7 +246,7 @@ def degraded(score: ProbabilityScore | ForecastScore | SurvivalScore | None,
     samples (no score) is not degraded."""
     if score is None:
         return False
-    if isinstance(score, ProbabilityScore | SurvivalScore):
+    if isinstance(score, ProbabilityScore | HazardScore):
         return score.skill is not None and score.skill < 0.0
     if ir_floor is not None and score.ir is not None and score.ir < ir_floor:
         return True

@@ -86,49 +86,68 @@ def test_forecast_when_biased_then_bias_and_ratio_say_so():
     assert s.slope is None and s.spearman is None  # a constant ranks nothing
 
 
-def _orders(n, seed, cancel_rate_per_s=2.0, horizon_s=8.0):
-    """Orders whose fill time is exponential with the hazard their forecast implies;
-    most are cancelled (requoted) long before the horizon."""
+def _exposed(n, seed, cancel_rate_per_h=4.0):
+    """Exposures in horizons of orders whose fill time follows the hazard their
+    forecast implies; most are cancelled (requoted) long before the horizon."""
     rng = np.random.default_rng(seed)
     p = rng.uniform(0.02, 0.6, n)
-    lam = -np.log1p(-p) / horizon_s
-    t_fill = rng.exponential(1.0 / lam)
-    t_cancel = rng.exponential(1.0 / cancel_rate_per_s, n)
-    end = np.minimum(np.minimum(t_fill, t_cancel), horizon_s)
-    filled = (t_fill <= np.minimum(t_cancel, horizon_s)).astype(np.int8)
-    return rng, p, end, filled, t_fill, t_cancel
+    t_fill = rng.exponential(1.0 / -np.log1p(-p))
+    t_cancel = rng.exponential(1.0 / cancel_rate_per_h, n)
+    exposure = np.minimum(np.minimum(t_fill, t_cancel), 1.0)
+    return rng, p, exposure, t_fill <= np.minimum(t_cancel, 1.0)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_survival_when_own_process_then_calibrated_and_skilful(seed):
-    _, p, exposure, filled, _, _ = _orders(40_000, seed)
-    s = scores.survival_score(p, 8.0, exposure, filled)
-    assert s.observed_over_expected == pytest.approx(1.0, abs=0.08)
+def test_hazard_exposed_when_own_process_then_calibrated_and_skilful(seed):
+    _, p, exposure, filled = _exposed(40_000, seed)
+    s = scores.hazard_score_exposed(p, exposure, filled)
+    assert s.ratio == pytest.approx(1.0, abs=0.08)
     assert s.skill > 0.0 and not scores.degraded(s)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_survival_when_shuffled_then_no_better_than_climatology(seed):
-    rng, p, exposure, filled, _, _ = _orders(40_000, seed)
-    s = scores.survival_score(rng.permutation(p), 8.0, exposure, filled)
-    assert s.skill < 0.002
+def test_hazard_exposed_when_shuffled_then_no_better_than_climatology(seed):
+    rng, p, exposure, filled = _exposed(40_000, seed)
+    assert scores.hazard_score_exposed(rng.permutation(p), exposure, filled).skill < 0.002
 
 
-def test_survival_when_forecasts_three_times_too_high_then_expected_exceeds_observed():
-    _, p, exposure, filled, _, _ = _orders(40_000, 4)
-    high = 1.0 - (1.0 - p) ** 3  # hazard x3
-    s = scores.survival_score(high, 8.0, exposure, filled)
-    assert s.observed_over_expected == pytest.approx(1 / 3, rel=0.1)
+def _at_risk(n, seed, horizon_ns=8_000_000_000):
+    """Orders with a true P(fill within the horizon) p under a constant hazard, most
+    cancelled before their horizon (exponential lifetimes of half the horizon)."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.02, 0.9, n)
+    fill_t = rng.exponential(horizon_ns / -np.log1p(-p)).astype(np.int64) + 1
+    cancel_t = rng.exponential(horizon_ns / 2, n).astype(np.int64) + 1
+    placed = np.full(n, 1_000, np.int64)
+    first_fill = np.where(fill_t < cancel_t, placed + fill_t, 0)
+    ended = placed + np.minimum(fill_t, cancel_t)
+    return p, placed, horizon_ns, first_fill, ended
 
 
-def test_censoring_rule_when_requotes_cancel_early_then_survivors_are_mostly_fills():
-    # why survival_score exists: the same calibrated forecasts, scored by the censoring
-    # rule, look badly miscalibrated because survivors to the horizon are fills
-    _, p, _, _, t_fill, t_cancel = _orders(40_000, 5)
-    ns = 1_000_000_000
-    placed = np.zeros(p.shape[0], np.int64)
-    first_fill = np.where(t_fill <= t_cancel, (t_fill * ns).astype(np.int64) + 1, 0)
-    ended = np.where(t_fill <= t_cancel, 0, (t_cancel * ns).astype(np.int64) + 1)
-    y = scores.fill_outcomes(placed, 8 * ns, first_fill, ended)
-    s = scores.probability_score(p, y)
-    assert s.base_rate > 0.5 > float(p.mean())
+@pytest.mark.parametrize("seed", [1, 2])
+def test_hazard_when_forecast_is_true_probability_then_fills_as_expected_in_every_bin(seed):
+    p, *orders = _at_risk(50_000, seed)
+    s = scores.hazard_score(p, *orders)
+    assert s.n == 50_000 and s.ratio == pytest.approx(1.0, abs=0.04)
+    for _, observed, expected, _ in s.curve:
+        assert abs(observed - expected) < 4.0 * np.sqrt(expected) + 1.0  # Poisson noise
+    # the censored view on the same orders: the misses cut short are dropped, the fills kept
+    y = scores.fill_outcomes(orders[0], orders[1], orders[2], orders[3])
+    assert scores.probability_score(p, y).base_rate > p.mean() + 0.1
+
+
+def test_hazard_when_forecast_three_times_too_high_then_ratio_says_so():
+    p, *orders = _at_risk(20_000, 3)
+    s = scores.hazard_score(np.minimum(1.0 - (1.0 - p) ** 3, 0.999), *orders)
+    assert s.ratio < 0.6
+
+
+def test_hazard_when_filled_at_placement_then_counted_and_ended_at_once_left_out():
+    n = scores.MIN_SAMPLES
+    placed = np.full(n + 2, 10, np.int64)
+    first_fill = np.r_[10, np.zeros(n + 1, np.int64)]  # filled by the event it met first
+    ended = np.r_[10, 10, np.full(n, 10 + 8_000_000_000)]  # the second ended at once
+    s = scores.hazard_score(np.full(n + 2, 0.5), placed, 8_000_000_000, first_fill, ended)
+    assert s.n == n + 1 and s.observed == 1
+    assert s.expected == pytest.approx(n * np.log(2.0))
+    assert scores.hazard_score(np.full(3, 0.5), placed[:3], 1, first_fill[:3], ended[:3]) is None

@@ -10,7 +10,7 @@ sampled at or after t + h (as the backtester marks out).
   censored when cancelled, rejected or modified (a modify is a new order at the venue)
   before it. An outcome is settled once a fill came in time, or ``GRACE_NS`` after the
   horizon or the end (a fill report may trail the cancel it beat). Each also keeps
-  how long it rested (its exposure), so that ``scores.survival_score`` can score every
+  how long it rested (its exposure), so that ``scores.hazard_score_exposed`` can score every
   placement, censored ones included.
 * ``MarkoutPairs``: our fills marked out at the adverse-selection horizons: forecast
   ``pred_as_bps`` (carried on the fill from the ladder), realized ``depth - markout``
@@ -85,7 +85,7 @@ class _Placement:
 
     def exposure(self, filled: bool) -> float:
         """How long it rested, in horizons (at most 1): to its fill, its end or the
-        horizon (``scores.survival_score``)."""
+        horizon (``scores.hazard_score_exposed``)."""
         stop = self.horizon_ns
         if filled and self.fill_ns:
             stop = min(stop, self.fill_ns - self.placed_ns)

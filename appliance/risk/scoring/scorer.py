@@ -240,10 +240,10 @@ class ModelScorer:
         if prob:
             self._curve(rec, m, sc)
         if m == M_FILL:  # requotes censor most placements: judge it on all of them
-            sc = scores.survival_score(f, 1.0, w.exposures(), y == 1.0)
+            sc = scores.hazard_score_exposed(f, w.exposures(), y == 1.0)
             if sc is not None:
                 rec["value"][m][METRIC_COL["survival_skill"]] = _nan(sc.skill)
-                rec["value"][m][METRIC_COL["observed_over_expected"]] = _nan(sc.observed_over_expected)
+                rec["value"][m][METRIC_COL["observed_over_expected"]] = _nan(sc.ratio)
         # degraded: worse than no model, with enough pairs, for long enough
         bad = sc is not None and sc.n >= self.min_samples and scores.degraded(sc, self.floors[m])
         if not bad:
