@@ -220,7 +220,7 @@ SCORE_CURVE_BINS = 10
 SCORE_METRIC_NAMES = (
     "mean_forecast", "base_rate", "brier", "reliability", "resolution", "uncertainty", "skill",
     "mean_realized", "bias", "ratio", "slope", "pearson", "spearman", "ir", "hit_rate",
-    # fill_prob only: measure.scores.survival_score over every placement (censored ones
+    # fill_prob only: measure.scores.hazard_score over every placement (censored ones
     # for the time they rested), whose skill decides fill_prob's degraded flag
     "survival_skill", "observed_over_expected",
 )

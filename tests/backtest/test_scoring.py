@@ -199,7 +199,8 @@ def test_forecasts_when_signal_never_produced_then_n_zero_with_note_not_degraded
     rq["valid"], rq["drift_status"], rq["microprice_status"] = 1, EST_VALID, EST_VALID
     rq["microprice_fallback"] = 1
     rq["drift_bps_per_s"] = np.random.default_rng(2).normal(0, 0.1, 600)
-    got = scoring.forecast_entries(rq, scoring.model_horizons_s(load_config()), 0.0)
+    got = scoring.forecast_entries(rq, scoring.model_horizons_s(load_config()),
+                                     {"drift": 0.0, "microprice": 0.0, "lead_lag": 0.0})
     for name in ("microprice", "lead_lag"):
         assert got[name]["n"] == 0 and got[name]["note"] and not got[name]["degraded"]
     assert got["drift"]["n"] > 500 and got["drift"]["spearman"] is not None
