@@ -56,6 +56,7 @@ SEGMENTS: tuple[SegmentSpec, ...] = (
     SegmentSpec("estate", KIND_BLOCKS, records.ESTIMATOR_BLOCK, MAX_COINS, 7),
     SegmentSpec("qstate", KIND_BLOCKS, records.KERNEL_STATE, MAX_COINS, 8),
     SegmentSpec("user_ring", KIND_RING, records.USER_EVENT, USER_RING_SLOTS, 9),
+    SegmentSpec("attrib", KIND_BLOCKS, records.ATTRIBUTION_STATE, MAX_COINS, 10),
 )
 SEGMENT_BY_NAME = {s.name: s for s in SEGMENTS}
 
