@@ -21,7 +21,7 @@ from appliance.venue import matching
 from shm_layout.backtest_records import BT_SAMPLE, BT_STATE, N_MARKOUTS
 from shm_layout.records import FILL_EVENT, MARKET_PARAMS, MD_EVENT, POSITION_STATE, TARGET_LADDER
 
-from . import sim
+from . import pnl_attribution, sim
 from .load import bounded_chunks, is_finite_source, open_market
 from .presets import apply_preset
 from .report import MARKOUT_HORIZONS_S, build_report
@@ -33,6 +33,14 @@ class BacktestResult:
     fills: np.ndarray  # FILL_EVENT
     markouts: np.ndarray  # f8 [fills, horizons], NaN = not marked
     samples: np.ndarray  # BT_SAMPLE
+
+    @property
+    def attribution(self) -> np.ndarray:
+        """Per-fill P&L attribution (``measure.attribution.PER_FILL``) behind
+        ``report["attribution"]``."""
+        a = self.report["attribution"]
+        return pnl_attribution.per_fill(self.fills, self.markouts, MARKOUT_HORIZONS_S, self.samples,
+                                        a["final_mark_px"], a["horizon_s"])[0]
 
 
 def config_hash(cfg: Config) -> str:
@@ -215,6 +223,7 @@ def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", s
         config_hash=config_hash(cfg), source_stats=source_stats() if source_stats else {},
         samples=samples, markout_adverse_bps=cfg.backtest.markout_adverse_bps,
         bid_pullback_bps=cfg.backtest.bid_pullback_bps,
+        attribution_horizon_s=cfg.risk.attribution_horizon_s,
         **_truth_kwargs(truth),
     )
     return BacktestResult(report, fills, markouts, samples)
