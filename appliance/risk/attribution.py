@@ -15,7 +15,8 @@ report`` and the metrics exporter read it.
 legs; ``fill_ts_ns`` its venue time), every ``adjustment``, a ``mismatch`` when the sum
 stops holding, and a ``snap`` of every coin's components every ``SNAP_EVERY_S`` (``t_ns``
 the cycle's wall time; ``mmctl report --plot`` draws them). Writing it never stops the
-watchdog (``RiskJournal``).
+watchdog (``RiskJournal``); after a failed write (a full disk) records are dropped, and
+counted, for ``WRITE_BACKOFF_S`` rather than reopening the journal on every one.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ SNAP_EVERY_S = 5.0
 # The ledger's cadence: the mid at fill+H is H plus up to this late, and the sum is
 # checked this often (a step costs a few hundred microseconds of Python).
 STEP_EVERY_S = 0.1
+WRITE_BACKOFF_S = 10.0
 MAX_EARLY_FILLS = 4096  # fills read before a coin's session started, kept for it
 
 log = logging.getLogger("risk")
@@ -64,6 +66,8 @@ class LiveAttribution:
         self.every_ns = int(every_s * 1e9)
         self.next_step_ns = 0
         self.queued: list = []  # fills read since the last step
+        self.dropped = 0  # journal records not written (backoff after a failure)
+        self._write_ok_after = 0.0
         self._last_fills = None
         self.wall_minus_mono = time.time_ns() - time.monotonic_ns()
 
@@ -139,7 +143,11 @@ class LiveAttribution:
         return True
 
     def _write(self, kind: str, coin: str, **fields) -> None:
-        self.journal.write(kind, coin=coin, **fields)
+        if time.monotonic() < self._write_ok_after:
+            self.dropped += 1
+            return
+        if not self.journal.write(kind, coin=coin, **fields):
+            self._write_ok_after = time.monotonic() + WRITE_BACKOFF_S
 
     def close(self) -> None:
         self.journal.close()

@@ -130,3 +130,20 @@ def test_live_when_cycles_between_steps_then_their_fills_wait_for_the_next_step(
     _cycle(att, view, t0 + 1_000_000_000)
     assert rec[0]["n_fills"] == 1 and rec[0]["spread_usd"] == pytest.approx(1.0) and rec[0]["ok"] == 1
     att.close()
+
+
+def test_live_when_journal_cannot_be_written_then_carries_on_and_backs_off(setup, tmp_path):
+    mem, view, _ = setup
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("")
+    att = LiveAttribution(view.cfg, mem, blocked / "attribution-journal.jsonl", every_s=0.0)
+    t0 = time.monotonic_ns()
+    set_position(mem, 0, update_mono_ns=t0, position_sz=0.0, mark_px=100.0)
+    _cycle(att, view, t0)  # the session record fails
+    publish_fill(mem, coin=0, side=1, sz=1.0, px=99.0, mid_px=100.0, pub_mono_ns=t0 + 1)
+    set_position(mem, 0, update_mono_ns=t0 + 2, position_sz=1.0, mark_px=100.0, total_pnl_usd=1.0)
+    set_params(mem, 0, mid_px=100.0)
+    _cycle(att, view, t0 + H + 3)  # the fill's record: dropped, not tried
+    assert mem.attrib.records[0]["n_fills"] == 1 and mem.attrib.records[0]["ok"] == 1
+    assert att.journal.errors == 1 and att.dropped >= 1
+    att.close()
