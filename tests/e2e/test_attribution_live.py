@@ -10,6 +10,7 @@ import pytest
 from appliance_helpers import force_cleanup, inspect, mmctl, wait_for, write_config
 from hl_e2e_helpers import TRADING_CONFIG, venue_info, venue_url, wait_quoting
 
+pytestmark = pytest.mark.timeout(900)  # a cold numba cache: every process compiles first
 COMPONENTS = ("spread_usd", "adverse_selection_usd", "inventory_usd", "funding_usd", "fees_usd")
 
 
@@ -37,7 +38,8 @@ def _sums(a: dict) -> bool:
 
 def test_report_when_trading_then_components_sum_to_the_session_pnl(app):
     inst = app["instance"]
-    assert wait_quoting(app["url"]), "no order rests at the venue"
+    # generous: on a cold numba cache every process compiles first (minutes on busy cores)
+    assert wait_quoting(app["url"], timeout_s=600), "no order rests at the venue"
     # up to ~90 s of trading for a few fills
     assert wait_for(lambda: len(venue_info(app["url"], "userFills")) >= 3, 90, interval_s=1.0), "no fills"
     mmctl("kill", "--reason", "attribution check", "--instance", inst, "--config", app["cfg"])
@@ -74,7 +76,8 @@ def test_metrics_when_trading_then_pnl_components_exported(app):
 
 def test_report_plot_when_asked_then_png_of_the_session(app):
     inst, out = app["instance"], app["tmp"] / "session.png"
-    # a snapshot of the components is journaled every few seconds
+    # a snapshot of the components is journaled every few seconds once the position is marked
+    assert wait_quoting(app["url"], timeout_s=600), "no order rests at the venue"
     got = wait_for(lambda: mmctl("report", "--instance", inst, "--config", app["cfg"], "--plot", out,
-                                 check=False).returncode == 0, 30, interval_s=1.0)
+                                 check=False).returncode == 0, 120, interval_s=1.0)
     assert got and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
