@@ -21,7 +21,7 @@ run: install
 test: install-test
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -c "from importlinter.cli import lint_imports_command as c; c(['--no-cache'])"
-	$(PYTHON) -m pytest -q $(ARGS)
+	$(PYTHON) -m pytest -q --durations=25 $(ARGS)
 
 bench: install-test
 	$(PYTHON) -m appliance.cli bench ipc --json bench-ipc.json

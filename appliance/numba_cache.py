@@ -9,11 +9,12 @@ the whole cache is keyed by a hash of every source file of ``appliance`` and
 ``shm_layout``: any change to the code starts a fresh directory, the same code
 (another clone of the same commit) finds its kernels warm.
 
-The directory is ``$HL_MM_CACHE_DIR`` (default ``$XDG_CACHE_HOME/hl-mm-appliance``,
-else ``~/.cache/hl-mm-appliance``, else a per-user directory in the temp dir when home
-is not writable), then ``numba-<hash>``. The newest few keys are kept, and any used
-within the hour; older ones are removed. Written by hand with the standard library:
-it runs on every import of the package, before numba compiles anything (~10 ms).
+The directory is ``$HL_MM_CACHE_DIR``, else systemd's ``$CACHE_DIRECTORY``, else
+``$XDG_CACHE_HOME/hl-mm-appliance`` or ``~/.cache/hl-mm-appliance``, else a per-user
+directory in the temp dir when home is not writable; then ``numba-<hash>``. The newest
+few keys are kept, and any used within the hour; older ones are removed. Written by
+hand with the standard library: it runs on every import of the package, before numba
+compiles anything (~10 ms).
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def source_hash(base: Path) -> str:
 
 
 def _writable_base() -> Path:
-    explicit = os.environ.get("HL_MM_CACHE_DIR")
-    candidates = [Path(explicit)] if explicit else []
+    # explicit, then systemd's CacheDirectory= (it sets CACHE_DIRECTORY), then the user's
+    candidates = [Path(os.environ[k].split(":")[0]) for k in ("HL_MM_CACHE_DIR", "CACHE_DIRECTORY")
+                  if os.environ.get(k)]
     xdg = os.environ.get("XDG_CACHE_HOME")
     candidates.append(Path(xdg) / "hl-mm-appliance" if xdg else Path.home() / ".cache" / "hl-mm-appliance")
     candidates.append(Path(tempfile.gettempdir()) / f"hl-mm-appliance-{os.getuid()}")

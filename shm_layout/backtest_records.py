@@ -8,7 +8,7 @@ import numpy as np
 
 from .constants import MAX_LEVELS
 
-N_MARKOUTS = 5  # horizons of the in-loop markouts (1 s, 2 s, 5 s, 10 s, 30 s by default)
+N_MARKOUTS = 6  # horizons of the in-loop markouts (0.5, 1, 2, 5, 10, 30 s by default)
 
 # State carried from one chunk of events to the next.
 BT_STATE = np.dtype(
@@ -82,6 +82,16 @@ BT_STATE = np.dtype(
         ("md_last_arr_ns", "<i8"),  # arrivals never decrease: max with this
         ("md_last_t_ns", "<i8"),  # venue time of the last event given an arrival
         ("n_md_delivered", "<i8"),  # events the strategy has seen
+        # prediction -> outcome records (issue 14): orders, requotes, per-fill extras
+        ("n_order_recs", "<i8"),  # BT_ORDER records written
+        ("n_requote_recs", "<i8"),  # BT_REQUOTE records written
+        ("fill_horizon_ns", "<i8"),  # horizon of the ladder's fill probability
+        ("lad_tox_bid", "<f8"),  # P(toxic) per side in the params of the last ladder computed
+        ("lad_tox_ask", "<f8"),
+        ("app_tox_bid", "<f8"),  # ... of the ladder in force at the venue
+        ("app_tox_ask", "<f8"),
+        ("bid_rec", "<i8", (MAX_LEVELS,)),  # per tracked order: its BT_ORDER record (-1: none)
+        ("ask_rec", "<i8", (MAX_LEVELS,)),
     ]
 )
 
@@ -103,5 +113,68 @@ BT_SAMPLE = np.dtype(
         ("should_pull", "i1"),  # should_pull_quotes at a requote since the last sample
         ("ladder_n_bids", "i1"),  # levels of the last ladder computed
         ("ladder_n_asks", "i1"),
+    ]
+)
+
+# Why an order record ended (BT_ORDER.end_reason).
+END_OPEN = 0  # still resting when the data ended (ended_ns: the end of the data)
+END_CANCELLED = 1  # the reconciler cancelled it
+END_MODIFIED = 2  # modified away: the venue's modify is a cancel and a new order
+END_FILLED = 3  # filled in full (ended_ns: its last fill)
+END_VENUE = 4  # gone at the venue without a fill of ours (e.g. a liquidation's cancel)
+
+# One order of ours that rested at the venue, from the ladder level it served when it
+# was placed: its fill-probability prediction and what became of it. A modify ends the
+# record (END_MODIFIED) and starts a new one with the new level's prediction.
+BT_ORDER = np.dtype(
+    [
+        ("oid", "<i8"),
+        ("level_id", "<i8"),  # the ladder level's prediction id
+        ("placed_ns", "<i8"),  # resting at the venue from (simulated time)
+        ("horizon_ns", "<i8"),  # the fill probability's horizon
+        ("first_fill_ns", "<i8"),  # 0: never filled
+        ("last_fill_ns", "<i8"),
+        ("ended_ns", "<i8"),  # cancelled, modified away, filled in full, gone, data end
+        ("side", "i1"),  # +1 bid, -1 ask
+        ("level", "u1"),
+        ("end_reason", "u1"),  # END_*
+        ("px", "<f8"),
+        ("sz", "<f8"),
+        ("filled_sz", "<f8"),
+        ("mid_px", "<f8"),  # the market's mid when it was placed
+        ("pred_fill_prob", "<f8"),
+        ("pred_as_bps", "<f8"),
+        ("pred_toxicity", "<f8"),  # P(toxic) of a fill on its side, from the ladder's params
+    ]
+)
+
+# Per fill, beside the FILL_EVENT record (same index): what the FILL_EVENT layout,
+# shared with the live processes, does not carry.
+BT_FILL_INFO = np.dtype(
+    [
+        ("order", "<i8"),  # its BT_ORDER record (-1: an order not tracked)
+        ("pred_toxicity", "<f8"),  # P(toxic) on the fill's side in the ladder in force
+    ]
+)
+
+# The forecasts of one requote's MarketParams and the mid they start from: the inputs
+# of the drift, microprice and lead-lag scores (realized: the mid a horizon later).
+BT_REQUOTE = np.dtype(
+    [
+        ("ts_ns", "<i8"),
+        ("mid_px", "<f8"),
+        ("drift_bps_per_s", "<f8"),
+        ("microprice_adj_bps", "<f8"),  # forecast mid move over the microprice horizon
+        ("lead_bps_per_s", "<f8"),  # lead-lag forecast of the next grid step, per second
+        ("lead_lag_s", "<f8"),
+        ("lead_lag_corr", "<f8"),
+        ("toxicity_bid", "<f8"),
+        ("toxicity_ask", "<f8"),
+        ("valid", "u1"),
+        ("drift_status", "u1"),  # EST_*
+        ("microprice_status", "u1"),
+        ("microprice_fallback", "u1"),  # 1: the microprice is the mid (no forecast)
+        ("basis_status", "u1"),  # the lead-lag's reference stream
+        ("pulled_reason", "u1"),  # the ladder's PULL_* (0: quoting)
     ]
 )

@@ -30,6 +30,7 @@ ATTRIB_PENDING = 128
 # Ring capacities (powers of two).
 MD_RING_SLOTS = 8192
 FILL_RING_SLOTS = 4096
+ORDER_RING_SLOTS = 4096
 
 # Per-coin scratch state of the quote kernel that must survive a process restart (the
 # estimator's state is declared field by field instead: shm_layout/estimators).
@@ -189,3 +190,41 @@ FILL_DIR_CODE = {name: i for i, name in enumerate(FILL_DIR_NAMES)}
 UF_LIQUIDATION_FILL = 1  # the fill carries a "liquidation" object
 UF_HAS_CLOID = 2  # cloid holds a client order id
 UF_HAS_HASH = 4
+
+
+# --- order lifecycle ring (gateway -> the risk watchdog's model scorer) -------------
+# One record per event of one placement: an order leaving with its level's fill-probability
+# forecast, its first fill, its end. A modify ends one placement and starts another (the
+# venue moves a modified order to the back of the queue: a new forecast).
+OE_PLACED = 1
+OE_FILLED = 2  # the placement's first fill
+OE_ENDED = 3
+OE_KIND_NAMES = ("none", "placed", "filled", "ended")
+# OrderEvent.end_reason (OE_ENDED)
+END_FILLED = 1
+END_CANCELLED = 2  # by us, the venue, the kill switch
+END_REJECTED = 3
+END_MODIFIED = 4  # replaced by a modify (new oid, back of the queue)
+END_REASON_NAMES = ("none", "filled", "cancelled", "rejected", "modified")
+
+# --- model scores (risk watchdog -> mmctl inspect scores, Prometheus) -----------------
+# Each model's index in ModelScores arrays is its place here; append only.
+SCORE_AS_HORIZONS_MS = (500, 1000, 2000, 5000, 10000, 30000)
+MODEL_NAMES = (
+    "fill_prob", "toxicity",
+    *(f"adverse_selection_{h / 1000:g}s" for h in SCORE_AS_HORIZONS_MS),
+    "drift", "microprice", "lead_lag",
+)
+MAX_MODELS = 16
+N_PROB_MODELS = 2  # the first models are probabilities: they carry a reliability curve
+SCORE_CURVE_BINS = 10
+# ModelScores.value columns: the fields of measure.scores.ProbabilityScore and
+# ForecastScore (a model fills the ones of its kind, NaN elsewhere).
+SCORE_METRIC_NAMES = (
+    "mean_forecast", "base_rate", "brier", "reliability", "resolution", "uncertainty", "skill",
+    "mean_realized", "bias", "ratio", "slope", "pearson", "spearman", "ir", "hit_rate",
+    # fill_prob only: measure.scores.survival_score over every placement (censored ones
+    # for the time they rested), whose skill decides fill_prob's degraded flag
+    "survival_skill", "observed_over_expected",
+)
+MAX_SCORE_METRICS = 20

@@ -29,7 +29,11 @@ from .constants import (
     LAT_BUCKETS,
     MAX_COINS,
     MAX_LEVELS,
+    MAX_MODELS,
+    MAX_SCORE_METRICS,
+    N_PROB_MODELS,
     N_PROCS,
+    SCORE_CURVE_BINS,
 )
 
 
@@ -576,6 +580,53 @@ CONTROL = _padded(
     ]
 )
 
+# --- order lifecycle ring slot: gateway -> risk watchdog (model scorer) ------------------
+# Times on CLOCK_MONOTONIC, the clock the scorer samples MarketParams and fills on.
+ORDER_EVENT = _padded(
+    [
+        ("seq", "<i8"),
+        ("coin", "u1"),
+        ("side", "i1"),  # +1 bid, -1 ask
+        ("kind", "u1"),  # OE_*
+        ("level", "u1"),  # ladder level the order quotes
+        ("end_reason", "u1"),  # OE_ENDED: END_*
+        ("_pad0", "u1", (3,)),
+        ("mono_ns", "<i8"),  # when it happened (placed: when the request left)
+        ("key", "<i8"),  # the placement: unique per order and per modify
+        ("pred_id", "<i8"),  # the ladder's prediction id
+        ("pred_fill_prob", "<f8"),  # P(fill within horizon_ns), from the ladder
+        ("horizon_ns", "<i8"),  # the forecast's horizon
+        ("px", "<f8"),
+    ]
+)
+
+# --- ModelScores: risk watchdog -> mmctl inspect scores, metrics, per coin (seqlock) -----
+# Arrays by model (constants.MODEL_NAMES order) and metric (SCORE_METRIC_NAMES order);
+# scores over the window of resolved forecast/outcome pairs (scores.window_s).
+MODEL_SCORES = _padded(
+    [
+        ("seq", "<i8"),
+        ("coin", "u1"),
+        ("n_models", "u1"),
+        ("n_metrics", "u1"),
+        ("_pad0", "u1", (5,)),
+        ("update_mono_ns", "<i8"),
+        ("update_ts_ns", "<i8"),
+        ("window_s", "<f8"),
+        ("samples", "<i8", (MAX_MODELS,)),  # pairs scored (in the window, outcome known)
+        ("censored", "<i8", (MAX_MODELS,)),  # in the window, outcome censored (left out)
+        ("pending", "<i8", (MAX_MODELS,)),  # forecasts awaiting their outcome
+        ("total", "<i8", (MAX_MODELS,)),  # pairs resolved since the watchdog started
+        ("horizon_s", "<f8", (MAX_MODELS,)),  # of the forecast
+        ("degraded_s", "<f8", (MAX_MODELS,)),  # degraded without a break this long; 0 = not now
+        ("degraded", "u1", (MAX_MODELS,)),  # 1 = for scores.degraded_after_s: model_degraded
+        ("value", "<f8", (MAX_MODELS, MAX_SCORE_METRICS)),  # NaN = no score (too few pairs)
+        ("curve_forecast", "<f8", (N_PROB_MODELS, SCORE_CURVE_BINS)),  # reliability curve
+        ("curve_observed", "<f8", (N_PROB_MODELS, SCORE_CURVE_BINS)),
+        ("curve_count", "<i8", (N_PROB_MODELS, SCORE_CURVE_BINS)),
+    ]
+)
+
 RECORDS = {
     "segment_header": SEGMENT_HEADER,
     "ring_header": RING_HEADER,
@@ -590,4 +641,6 @@ RECORDS = {
     "estimator_block": ESTIMATOR_BLOCK,
     "proc_slot": PROC_SLOT,
     "control": CONTROL,
+    "order_event": ORDER_EVENT,
+    "model_scores": MODEL_SCORES,
 }

@@ -20,6 +20,9 @@ from .constants import (
     LAYOUT_VERSION,
     MAX_COINS,
     MD_RING_SLOTS,
+    MODEL_NAMES,
+    ORDER_RING_SLOTS,
+    SCORE_METRIC_NAMES,
     SEGMENT_HEADER_BYTES,
     USER_RING_SLOTS,
 )
@@ -56,7 +59,9 @@ SEGMENTS: tuple[SegmentSpec, ...] = (
     SegmentSpec("estate", KIND_BLOCKS, records.ESTIMATOR_BLOCK, MAX_COINS, 7),
     SegmentSpec("qstate", KIND_BLOCKS, records.KERNEL_STATE, MAX_COINS, 8),
     SegmentSpec("user_ring", KIND_RING, records.USER_EVENT, USER_RING_SLOTS, 9),
-    SegmentSpec("attrib", KIND_BLOCKS, records.ATTRIBUTION_STATE, MAX_COINS, 10),
+    SegmentSpec("orders", KIND_RING, records.ORDER_EVENT, ORDER_RING_SLOTS, 10),
+    SegmentSpec("scores", KIND_BLOCKS, records.MODEL_SCORES, MAX_COINS, 11),
+    SegmentSpec("attrib", KIND_BLOCKS, records.ATTRIBUTION_STATE, MAX_COINS, 12),
 )
 SEGMENT_BY_NAME = {s.name: s for s in SEGMENTS}
 
@@ -67,6 +72,9 @@ def layout_description() -> str:
         lines.append(f"{name}={describe(dt)}")
     for s in SEGMENTS:
         lines.append(f"segment {s.name} kind={s.kind} id={s.segment_id} n={s.n_records}")
+    # the scores block's arrays are indexed by these names: their order is layout too
+    lines.append("models=" + ",".join(MODEL_NAMES))
+    lines.append("score_metrics=" + ",".join(SCORE_METRIC_NAMES))
     return "\n".join(lines)
 
 

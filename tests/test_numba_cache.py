@@ -78,3 +78,13 @@ def test_configure_when_other_key_used_within_the_hour_then_kept(cache_base):
         (cache_base / f"numba-busy{i}").mkdir()  # mtime now: other checkouts running
     current = numba_cache.configure()
     assert len(list(cache_base.glob("numba-*"))) == 6 and current.is_dir()
+
+
+def test_configure_when_under_systemd_cache_directory_then_used(tmp_path, monkeypatch):
+    monkeypatch.delenv("HL_MM_CACHE_DIR", raising=False)
+    monkeypatch.setenv("CACHE_DIRECTORY", str(tmp_path))  # CacheDirectory=mm in the unit
+    try:
+        assert numba_cache.configure().parent == tmp_path
+    finally:
+        monkeypatch.undo()
+        numba_cache.configure()

@@ -15,8 +15,10 @@ import math
 import numpy as np
 
 from . import pnl_attribution, proof_figures
+from .score_table import render_scores
 
-MARKOUT_HORIZONS_S = (1, 2, 5, 10, 30)
+# In-loop markout horizons (shm_layout N_MARKOUTS columns); report keys "0.5s", "1s", ...
+MARKOUT_HORIZONS_S = (0.5, 1, 2, 5, 10, 30)
 MARKOUT_10S_COL = MARKOUT_HORIZONS_S.index(10)
 
 
@@ -42,7 +44,7 @@ def markout_means(markouts: np.ndarray) -> tuple[dict[str, float | None], dict[s
     for h, secs in enumerate(MARKOUT_HORIZONS_S):
         col = markouts[:, h] if markouts.shape[0] else np.zeros(0)
         ok = col[np.isfinite(col)]
-        key = f"{secs}s"
+        key = f"{secs:g}s"
         counts[key] = int(ok.size)
         means[key] = _finite_or_none(ok.mean()) if ok.size else None
     return means, counts
@@ -226,4 +228,6 @@ def render(report: dict) -> str:
         pnl_attribution.render_line(report["attribution"]),
         f"digest     {report['digest']}",
     ]
+    if report.get("scores"):
+        lines.append(render_scores(report["scores"]))
     return "\n".join(lines)

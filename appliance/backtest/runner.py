@@ -1,7 +1,8 @@
 """Run a backtest: a source's chunks through the njit loop, then the report.
 
-Python touches each chunk, never each event. Buffers (fills, markouts, samples)
-start small and double when the loop stops early for room.
+Python touches each chunk, never each event. Buffers (fills, markouts, samples, and
+the prediction records: orders, per-fill extras, requotes) start small and double
+when the loop stops early for room.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,13 +19,26 @@ from appliance.estimator import kernel as estimator
 from appliance.gateway import reconcile_kernel as rk
 from appliance.quote import kernel as quote
 from appliance.venue import matching
-from shm_layout.backtest_records import BT_SAMPLE, BT_STATE, N_MARKOUTS
+from shm_layout.backtest_records import (
+    BT_FILL_INFO,
+    BT_ORDER,
+    BT_REQUOTE,
+    BT_SAMPLE,
+    BT_STATE,
+    END_FILLED,
+    END_OPEN,
+    N_MARKOUTS,
+)
 from shm_layout.records import FILL_EVENT, MARKET_PARAMS, MD_EVENT, POSITION_STATE, TARGET_LADDER
 
-from . import pnl_attribution, sim
+from . import pnl_attribution, scoring, sim
 from .load import bounded_chunks, is_finite_source, open_market
 from .presets import apply_preset
 from .report import MARKOUT_HORIZONS_S, build_report
+
+
+def _empty(dtype: np.dtype) -> np.ndarray:
+    return np.zeros(0, dtype)
 
 
 @dataclass
@@ -33,6 +47,12 @@ class BacktestResult:
     fills: np.ndarray  # FILL_EVENT
     markouts: np.ndarray  # f8 [fills, horizons], NaN = not marked
     samples: np.ndarray  # BT_SAMPLE
+    # prediction records (issue 14), the inputs of ``scoring.score_run``
+    orders: np.ndarray = field(default_factory=lambda: _empty(BT_ORDER))  # one per order rested
+    fill_info: np.ndarray = field(default_factory=lambda: _empty(BT_FILL_INFO))  # beside fills
+    requotes: np.ndarray = field(default_factory=lambda: _empty(BT_REQUOTE))
+    estimator_own: dict = field(default_factory=dict)  # the estimators' own running scores
+    cfg: Config | None = None  # the configuration run (preset applied)
 
     @property
     def attribution(self) -> np.ndarray:
@@ -63,7 +83,8 @@ class Simulation:
         sim.init_state(self.st, int(b.requote_interval_ms * 1_000_000),
                        int(round(b.order_latency_ms * 1_000_000)),
                        int(b.sample_interval_ms * 1_000_000),
-                       [s * 1_000_000_000 for s in MARKOUT_HORIZONS_S])
+                       [int(round(s * 1e9)) for s in MARKOUT_HORIZONS_S],
+                       int(round(scoring.model_horizons_s(cfg)["fill_prob"] * 1e9)))
         self.est_cfg = estimator.config_vector(cfg.estimator)
         self.est_state = estimator.new_states(1)[0]
         estimator.init_state(self.est_state, self.est_cfg)
@@ -99,12 +120,16 @@ class Simulation:
         self.fills = np.zeros(4096, FILL_EVENT)
         self.markouts = np.full((4096, N_MARKOUTS), np.nan)
         self.samples = np.zeros(4096, BT_SAMPLE)
+        self.fill_info = np.zeros(4096, BT_FILL_INFO)
+        self.recs = np.zeros(4096, BT_ORDER)
+        self.requotes = np.zeros(4096, BT_REQUOTE)
         self.wall_s = 0.0
 
     def _args(self, evs: np.ndarray) -> tuple:
         return (evs, self.st, self.est_state, self.est_cfg, self.params, self.q_cfg, self.acct,
                 self.ladder, self.pos, *self.va, self.res, self.lat, self.cloid, self.pcfg,
-                self.pstate, self.fills, self.markouts, self.samples, self.coin_index)
+                self.pstate, self.fills, self.markouts, self.samples, self.recs, self.fill_info,
+                self.requotes, self.coin_index)
 
     def _lagged_args(self, evs: np.ndarray, i0: int) -> tuple:
         return (self.carry, evs, i0, *self._args(evs)[1:], self.md_lat)
@@ -112,7 +137,8 @@ class Simulation:
     def _rest_args(self) -> tuple:
         return (self.carry, self.st, self.est_state, self.est_cfg, self.params, self.q_cfg,
                 self.acct, self.ladder, self.pos, self.lat, self.va.books, self.va.orders,
-                self.va.accounts, self.va.positions, self.samples, self.coin_index, self.md_lat)
+                self.va.accounts, self.va.positions, self.samples, self.requotes, self.coin_index,
+                self.md_lat)
 
     def warm_up(self) -> float:
         """Load (or compile) the loop; returns the seconds it took."""
@@ -135,10 +161,13 @@ class Simulation:
             mk = np.full((n, N_MARKOUTS), np.nan)
             mk[: self.markouts.shape[0]] = self.markouts
             self.fills, self.markouts = fills, mk
+            self.fill_info = _doubled(self.fill_info)
         if s["n_samples"] + 2 > self.samples.shape[0]:
-            samples = np.zeros(self.samples.shape[0] * 2, BT_SAMPLE)
-            samples[: self.samples.shape[0]] = self.samples
-            self.samples = samples
+            self.samples = _doubled(self.samples)
+        if s["n_order_recs"] + sim.ORDER_HEADROOM > self.recs.shape[0]:
+            self.recs = _doubled(self.recs)
+        if s["n_requote_recs"] + 2 > self.requotes.shape[0]:
+            self.requotes = _doubled(self.requotes)
 
     def feed(self, evs: np.ndarray) -> None:
         """Simulate one chunk; state carries to the next."""
@@ -194,6 +223,22 @@ class Simulation:
         nf, ns = int(s["n_fills"]), int(s["n_samples"])
         return self.fills[:nf].copy(), self.markouts[:nf].copy(), self.samples[:ns].copy()
 
+    def prediction_records(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(orders BT_ORDER, fill_info BT_FILL_INFO, requotes BT_REQUOTE), copies. An
+        order still resting ends at the end of the data (END_OPEN), or at its last fill
+        when that filled it in full."""
+        s = self.st[0]
+        recs = self.recs[: int(s["n_order_recs"])].copy()
+        open_ = recs["ended_ns"] == 0
+        full = open_ & (recs["first_fill_ns"] > 0) & (recs["filled_sz"] >= recs["sz"] * (1 - 1e-9))
+        recs["ended_ns"][full] = recs["last_fill_ns"][full]
+        recs["end_reason"][full] = END_FILLED
+        rest = open_ & ~full
+        recs["ended_ns"][rest] = int(s["now_ns"])
+        recs["end_reason"][rest] = END_OPEN
+        return (recs, self.fill_info[: int(s["n_fills"])].copy(),
+                self.requotes[: int(s["n_requote_recs"])].copy())
+
 
 def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", seed: int = 0,
                coin: str = "BTC", preset: str = "unified", source_stats: Callable[[], dict] | None = None,
@@ -216,6 +261,7 @@ def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", s
             progress(simulation.seconds_simulated)
     simulation.finish()
     fills, markouts, samples = simulation.outputs()
+    orders, fill_info, requotes = simulation.prediction_records()
     report = build_report(
         st=simulation.st[0], pos=simulation.pos[0], fills=fills, markouts=markouts,
         max_position_sz=cfg.risk.max_position_sz, wall_s=simulation.wall_s, load_s=load_s,
@@ -226,7 +272,16 @@ def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", s
         attribution_horizon_s=cfg.risk.attribution_horizon_s,
         **_truth_kwargs(truth),
     )
-    return BacktestResult(report, fills, markouts, samples)
+    result = BacktestResult(report, fills, markouts, samples, orders, fill_info, requotes,
+                            scoring.estimator_own_scores(simulation.est_state), cfg)
+    report["scores"] = scoring.score_run(result)
+    return result
+
+
+def _doubled(a: np.ndarray) -> np.ndarray:
+    out = np.zeros(a.shape[0] * 2, a.dtype)
+    out[: a.shape[0]] = a
+    return out
 
 
 def _truth_kwargs(truth: Callable[[], tuple[int, dict] | None] | None) -> dict:

@@ -17,6 +17,12 @@ Per event, in simulated time (the events' receive time, as the appliance sees th
    funded with ``[backtest] account_usd``, as the gateway publishes the real one;
 6. on the sample timer, one point of the time series.
 
+Prediction records (issue 14, scored by ``scoring.py``): each order of ours that
+comes to rest gets a BT_ORDER record (``recs``: its level's prediction, first fill,
+end; ``pred_records``), each fill a BT_FILL_INFO (``finfo``, beside ``fills``: its
+order record, the ladder's P(toxic) on its side) and each requote a BT_REQUOTE
+(``rqs``: the MarketParams forecasts and the mid they start from).
+
 Market-data latency (``[backtest] md_latency_*``): the venue (1, 2, 4) takes each
 event at its own time; the strategy (3, 5, 6: estimator, requote and sample timers)
 sees it ``md latency`` later, at ``max(previous arrival, venue time + draw)`` so that
@@ -46,19 +52,26 @@ from appliance.venue import matching
 from shm_layout.backtest_records import N_MARKOUTS
 from shm_layout.constants import EV_BBO, EV_BOOK, MAX_LEVELS
 
-from . import venue_exec
+from . import pred_records, venue_exec
 from .funding import book_fundings
 
 # Room a single event may need in the fills buffer (a sweep through every level).
 FILL_HEADROOM = 4 * MAX_LEVELS
+ORDER_HEADROOM = 2 * MAX_LEVELS  # order records one reconcile may start
 INT64_MAX = 9_223_372_036_854_775_807
 
 
 def init_state(st, requote_interval_ns: int, order_latency_ns: int, sample_interval_ns: int,
-               markout_ns) -> None:
-    """Reset a BT_STATE record for a fresh run."""
+               markout_ns, fill_horizon_ns: int = 0) -> None:
+    """Reset a BT_STATE record for a fresh run; ``fill_horizon_ns``: the horizon of
+    the ladder's fill probability, stamped on each order record."""
     st.fill(0)
     s = st[0]
+    s["fill_horizon_ns"] = fill_horizon_ns
+    s["bid_rec"][:] = -1
+    s["ask_rec"][:] = -1
+    for k in ("lad_tox_bid", "lad_tox_ask", "app_tox_bid", "app_tox_ask"):
+        s[k] = np.nan
     s["requote_interval_ns"] = requote_interval_ns
     s["order_latency_ns"] = order_latency_ns
     s["sample_interval_ns"] = sample_interval_ns
@@ -109,6 +122,14 @@ def _track_position(st, pos):
 
 
 @njit(cache=True)
+def _full(st, fills, samples, recs, rqs):
+    """True when an event might not find room in a buffer (the caller grows them)."""
+    return (st.n_fills + FILL_HEADROOM > fills.shape[0] or st.n_samples + 2 > samples.shape[0]
+            or st.n_order_recs + ORDER_HEADROOM > recs.shape[0]
+            or st.n_requote_recs + 2 > rqs.shape[0])
+
+
+@njit(cache=True)
 def _mark_out(st, fills, markouts, t, mid):
     nf = st.n_fills
     for h in range(N_MARKOUTS):
@@ -137,16 +158,18 @@ def _advance(st, t):
 
 @njit(cache=True)
 def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts, positions,
-                vfills, updates, res, cloid, pcfg, pstate, fills, markouts):
+                vfills, updates, res, cloid, pcfg, pstate, fills, markouts, recs, finfo):
     """The venue's side of one event at its own time ``t``: steps 1, 2 and 4."""
     # 1. the ladder sent order_latency ago reaches the venue
     if st.apply_at_ns != 0 and t >= st.apply_at_ns:
+        st.app_tox_bid = st.lad_tox_bid
+        st.app_tox_ask = st.lad_tox_ask
         venue_exec.reconcile(st, vst, books, orders, accounts, positions, vfills, updates,
                              res, lad, pcfg, pstate, 0, cloid,
-                             q_cfg[quote.C_MAX_POSITION_SZ])
+                             q_cfg[quote.C_MAX_POSITION_SZ], recs)
         nf0 = st.n_fills
         st.n_fills = venue_exec.drain_fills(st, vst, vfills, pos, est_state, fills,
-                                            st.n_fills, t)
+                                            st.n_fills, t, recs, finfo)
         if st.pull_flag != 0:
             st.n_fills_pull += st.n_fills - nf0
         _track_position(st, pos)
@@ -160,7 +183,7 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
     if vst.n_fills > 0:
         nf0 = st.n_fills
         st.n_fills = venue_exec.drain_fills(st, vst, vfills, pos, est_state, fills,
-                                            st.n_fills, t)
+                                            st.n_fills, t, recs, finfo)
         if st.pull_flag != 0:
             st.n_fills_pull += st.n_fills - nf0
         _track_position(st, pos)
@@ -182,7 +205,7 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
 
 @njit(cache=True)
 def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr, books,
-                   orders, accounts, positions, samples):
+                   orders, accounts, positions, samples, rqs):
     """The strategy's side of one event, seen at ``t``: steps 3, 5 and 6."""
     # 3. the estimator
     estimator.on_event(est_state, est_cfg, ev)
@@ -196,6 +219,9 @@ def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_
         account.fill_from_position(acct, pos, t, INT64_MAX)
         quote.compute_ladder(p, pos.position_sz, acct, q_cfg, 0, 0, t, lad)
         st.n_requotes += 1
+        st.lad_tox_bid = p.toxicity_bid
+        st.lad_tox_ask = p.toxicity_ask
+        pred_records.requote(st, p, lad, rqs, t)
         st.n_gate_disagree += lad.legacy_gate_disagree
         st.pull_flag = 1 if p.should_pull_quotes != 0 else 0
         if st.pull_flag != 0:
@@ -220,7 +246,7 @@ def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_
 @njit(cache=True)
 def run_chunk(evs, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_arr,
               va_st_arr, books, orders, accounts, positions, vfills, updates, res, lat_arr,
-              cloid, pcfg, pstate, fills, markouts, samples, coin):
+              cloid, pcfg, pstate, fills, markouts, samples, recs, finfo, rqs, coin):
     """Simulate ``evs`` (MD_EVENT records) without market-data latency: the strategy
     sees each event at the venue's time, right after the venue. Only events of
     ``coin`` (index 0 at the venue) are traded. Returns the index of the first event
@@ -232,7 +258,7 @@ def run_chunk(evs, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_
     vst = va_st_arr[0]
     n = evs.shape[0]
     for i in range(n):
-        if st.n_fills + FILL_HEADROOM > fills.shape[0] or st.n_samples + 2 > samples.shape[0]:
+        if _full(st, fills, samples, recs, rqs):
             return i
         ev = evs[i]
         if ev.coin != coin:
@@ -244,19 +270,20 @@ def run_chunk(evs, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_
         st.n_events += 1
         _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts,
                     positions, vfills, updates, res, cloid, pcfg, pstate, fills,
-                    markouts)
+                    markouts, recs, finfo)
         _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr,
-                       books, orders, accounts, positions, samples)
+                       books, orders, accounts, positions, samples, rqs)
         st.n_md_delivered += 1
     return n
 
 
 @njit(cache=True)
 def _deliver_due(carry, evs, limit, t_until, st, est_state, est_cfg, p, q_cfg, acct, lad, pos,
-                 lat_arr, books, orders, accounts, positions, samples, coin, md_lat_arr):
+                 lat_arr, books, orders, accounts, positions, samples, rqs, coin, md_lat_arr):
     """The lagging cursor: hand the strategy every event of ``carry ++ evs`` before
     ``limit`` whose arrival (venue time + an md latency draw, never before the one
-    before it) is ``<= t_until``. False when the samples buffer needs room first."""
+    before it) is ``<= t_until``. False when the samples or requote buffer needs room
+    first."""
     nc = carry.shape[0]
     while st.md_next < limit:
         j = st.md_next
@@ -278,11 +305,11 @@ def _deliver_due(carry, evs, limit, t_until, st, est_state, est_cfg, p, q_cfg, a
         a = st.md_head_arr_ns
         if a > t_until:
             return True
-        if st.n_samples + 2 > samples.shape[0]:
+        if st.n_samples + 2 > samples.shape[0] or st.n_requote_recs + 2 > rqs.shape[0]:
             return False
         _advance(st, a)
         _strategy_step(ev, a, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr,
-                       books, orders, accounts, positions, samples)
+                       books, orders, accounts, positions, samples, rqs)
         st.n_md_delivered += 1
         st.md_head_ready = 0
         st.md_next = j + 1
@@ -292,8 +319,8 @@ def _deliver_due(carry, evs, limit, t_until, st, est_state, est_cfg, p, q_cfg, a
 @njit(cache=True)
 def run_chunk_lagged(carry, evs, i0, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder,
                      pos_arr, va_st_arr, books, orders, accounts, positions, vfills, updates,
-                     res, lat_arr, cloid, pcfg, pstate, fills, markouts, samples, coin,
-                     md_lat_arr):
+                     res, lat_arr, cloid, pcfg, pstate, fills, markouts, samples, recs, finfo,
+                     rqs, coin, md_lat_arr):
     """``run_chunk`` with market-data latency: the venue takes ``evs[i0:]`` at their
     own time; the strategy follows on a lagging cursor (``st.md_next``) over
     ``carry ++ evs``, where ``carry`` holds the previous chunks' events it has not
@@ -307,7 +334,7 @@ def run_chunk_lagged(carry, evs, i0, st_arr, est_state, est_cfg, params, q_cfg, 
     nc = carry.shape[0]
     n = evs.shape[0]
     for i in range(i0, n):
-        if st.n_fills + FILL_HEADROOM > fills.shape[0] or st.n_samples + 2 > samples.shape[0]:
+        if _full(st, fills, samples, recs, rqs):
             return i
         ev = evs[i]
         if ev.coin != coin:
@@ -317,31 +344,32 @@ def run_chunk_lagged(carry, evs, i0, st_arr, est_state, est_cfg, params, q_cfg, 
             t = st.now_ns
         # what the strategy saw before the venue's time t comes first
         if not _deliver_due(carry, evs, nc + i, t, st, est_state, est_cfg, p, q_cfg, acct, lad,
-                            pos, lat_arr, books, orders, accounts, positions, samples, coin,
+                            pos, lat_arr, books, orders, accounts, positions, samples, rqs, coin,
                             md_lat_arr):
             return i
         _advance(st, t)
         st.n_events += 1
         _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts,
                     positions, vfills, updates, res, cloid, pcfg, pstate, fills,
-                    markouts)
+                    markouts, recs, finfo)
         # a zero draw: the strategy sees it now, as run_chunk does
         if not _deliver_due(carry, evs, nc + i + 1, t, st, est_state, est_cfg, p, q_cfg, acct,
-                            lad, pos, lat_arr, books, orders, accounts, positions, samples, coin,
-                            md_lat_arr):
+                            lad, pos, lat_arr, books, orders, accounts, positions, samples, rqs,
+                            coin, md_lat_arr):
             return i + 1
     return n
 
 
 @njit(cache=True)
 def deliver_rest(carry, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_arr,
-                 lat_arr, books, orders, accounts, positions, samples, coin, md_lat_arr):
+                 lat_arr, books, orders, accounts, positions, samples, rqs, coin, md_lat_arr):
     """End of the data: the strategy sees the events still in flight, each at its
     arrival (the clock runs on past the last event by up to the md latency). False
-    when the samples buffer needs room first (call again)."""
+    when the samples or requote buffer needs room first (call again)."""
     return _deliver_due(carry, carry[:0], carry.shape[0], INT64_MAX, st_arr[0],
                         est_state, est_cfg, params[0], q_cfg, acct, ladder[0], pos_arr[0],
-                        lat_arr, books, orders, accounts, positions, samples, coin, md_lat_arr)
+                        lat_arr, books, orders, accounts, positions, samples, rqs, coin,
+                        md_lat_arr)
 
 
 @njit(cache=True)

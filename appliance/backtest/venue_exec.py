@@ -18,6 +18,14 @@ this module does what the live gateway does for them, with the live gateway's co
 It also turns the venue's fills into FILL_EVENT records booked into the PositionState
 mirror the quote kernel reads, and publishes the simulated account's margin there
 (``publish_account``, as the gateway does from clearinghouseState).
+
+Prediction records (issue 14), in simulated time (``bt.now_ns``, the clock of the fills
+and markouts; the venue's clock may run on exchange timestamps): every order that
+comes to rest gets a BT_ORDER record
+(``recs``) with the prediction of the ladder level it was placed for; a cancel, a
+modify (a new order at the back of the queue: the old record ends, a new one starts
+with the new level's prediction), a fill and the order's disappearance at the venue
+are written into it. A kept order keeps its record (its placement's prediction).
 """
 
 import math
@@ -29,12 +37,15 @@ from appliance.estimator import kernel as estimator
 from appliance.gateway import paper
 from appliance.gateway import reconcile_kernel as rk
 from appliance.venue import matching
+from shm_layout.backtest_records import END_CANCELLED, END_MODIFIED
 from shm_layout.constants import MAX_LEVELS
 from shm_layout.venue_records import OS_OPEN, RES_RESTING, TIF_ALO
 
+from . import pred_records as records
+
 
 @njit(cache=True)
-def _move(k, m, slots, oids, lvl, pid, pfp, pas):
+def _move(k, m, slots, oids, lvl, pid, pfp, pas, rec):
     """Tracked order k moves to index m (compaction)."""
     slots[m] = slots[k]
     oids[m] = oids[k]
@@ -42,17 +53,21 @@ def _move(k, m, slots, oids, lvl, pid, pfp, pas):
     pid[m] = pid[k]
     pfp[m] = pfp[k]
     pas[m] = pas[k]
+    rec[m] = rec[k]
 
 
 @njit(cache=True)
-def _live(orders, slots, oids, lvl, pid, pfp, pas, n):
-    """Compact the tracked orders to those still open; returns how many."""
+def _live(orders, slots, oids, lvl, pid, pfp, pas, rec, n, recs, now_ns):
+    """Compact the tracked orders to those still open; returns how many. An order
+    gone at the venue ends its record: at its last fill when filled, else now."""
     m = 0
     for k in range(n):
         o = orders[slots[k]]
         if o.oid == oids[k] and o.status == OS_OPEN:
-            _move(k, m, slots, oids, lvl, pid, pfp, pas)
+            _move(k, m, slots, oids, lvl, pid, pfp, pas, rec)
             m += 1
+        else:
+            records.gone(recs, rec[k], now_ns)
     return m
 
 
@@ -76,9 +91,10 @@ def _charge(bt, n_actions):
 
 
 @njit(cache=True)
-def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns):
+def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns, recs):
     """The live gateway's plan for ``lad`` against our tracked orders, now:
-    ``reconcile_kernel.plan`` then ``ration`` (pacing state ``pstate`` advances).
+    ``reconcile_kernel.plan`` then ``ration`` (pacing state ``pstate`` advances);
+    the records of orders gone since (BT_ORDER ``recs``) end.
     Returns (rows, live is_buy, px, sz, target is_buy, px, sz, level, bids tracked);
     the live orders are the bids tracked, then the asks."""
     n_max = 2 * MAX_LEVELS
@@ -89,9 +105,9 @@ def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns):
     t_lvl = np.zeros(n_max, np.int64)
     out = np.zeros((2 * n_max + 2, 3), np.int64)
     nb = _live(orders, bt.bid_slot, bt.bid_oid, bt.bid_level, bt.bid_pred_id, bt.bid_pred_fp,
-               bt.bid_pred_as, bt.n_bid_orders)
+               bt.bid_pred_as, bt.bid_rec, bt.n_bid_orders, recs, bt.now_ns)
     na = _live(orders, bt.ask_slot, bt.ask_oid, bt.ask_level, bt.ask_pred_id, bt.ask_pred_fp,
-               bt.ask_pred_as, bt.n_ask_orders)
+               bt.ask_pred_as, bt.ask_rec, bt.n_ask_orders, recs, bt.now_ns)
     bt.n_bid_orders = nb
     bt.n_ask_orders = na
     for k in range(nb):
@@ -114,18 +130,20 @@ def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns):
 
 
 @njit(cache=True)
-def _track(bt, is_buy, m, slot, oid, i, lad):
-    """Order (slot, oid) serves ladder level ``i``: tracked at the end of its side
-    (``m``: orders tracked per side, advanced)."""
+def _track(bt, is_buy, m, slot, oid, i, lad, rec):
+    """Order (slot, oid), with order record ``rec``, serves ladder level ``i``: tracked
+    at the end of its side (``m``: orders tracked per side, advanced)."""
     if is_buy:
         bt.bid_slot[m[0]] = slot
         bt.bid_oid[m[0]] = oid
+        bt.bid_rec[m[0]] = rec
         _predict(m[0], i, bt.bid_level, bt.bid_pred_id, bt.bid_pred_fp, bt.bid_pred_as,
                  lad.bid_pred_id, lad.bid_fill_prob, lad.bid_as_bps)
         m[0] += 1
     else:
         bt.ask_slot[m[1]] = slot
         bt.ask_oid[m[1]] = oid
+        bt.ask_rec[m[1]] = rec
         _predict(m[1], i, bt.ask_level, bt.ask_pred_id, bt.ask_pred_fp, bt.ask_pred_as,
                  lad.ask_pred_id, lad.ask_fill_prob, lad.ask_as_bps)
         m[1] += 1
@@ -133,35 +151,39 @@ def _track(bt, is_buy, m, slot, oid, i, lad):
 
 @njit(cache=True)
 def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, res, lad,
-              pcfg, pstate, coin, cloid, max_pos_sz):
+              pcfg, pstate, coin, cloid, max_pos_sz, recs):
     """Bring our venue orders in line with the ladder ``lad`` (a TARGET_LADDER), now, as
     the live gateway does: its plan (``reconcile_kernel``), its pacing, its batches
     (cancels, then modifies, then post-only orders, each charged to the rate budget)
     and the venue's modify (``matching.modify_order``: a new order at the queue's back).
-    No side ever rests more than ``max_pos_sz`` beyond the venue position."""
+    No side ever rests more than ``max_pos_sz`` beyond the venue position. The order
+    records ``recs`` (BT_ORDER) follow every action."""
     now = va_st.now_ns
     n_max = 2 * MAX_LEVELS
     out, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl, nb = plan_for(bt, orders, books, lad, pcfg,
-                                                                    pstate, coin, now)
+                                                                    pstate, coin, now, recs)
     n = out.shape[0]
     # the live slots (by plan index) before anything moves
-    ids = np.zeros((2, n_max), np.int64)
-    slot, oid = ids[0], ids[1]
+    ids = np.zeros((3, n_max), np.int64)
+    slot, oid, rec = ids[0], ids[1], ids[2]
     for j in range(bt.n_bid_orders):
         slot[j] = bt.bid_slot[j]
         oid[j] = bt.bid_oid[j]
+        rec[j] = bt.bid_rec[j]
     for k in range(bt.n_ask_orders):
         slot[nb + k] = bt.ask_slot[k]
         oid[nb + k] = bt.ask_oid[k]
+        rec[nb + k] = bt.ask_rec[k]
     m = np.zeros(2, np.int64)  # orders tracked per side after this plan (0 bids, 1 asks)
     n_cancel = 0
     for r in range(n):  # keeps first: they hold their place and their level
         if out[r, 0] == rk.ACT_KEEP:
             j = out[r, 1]
-            _track(bt, l_buy[j], m, slot[j], oid[j], t_lvl[out[r, 2]], lad)
+            _track(bt, l_buy[j], m, slot[j], oid[j], t_lvl[out[r, 2]], lad, rec[j])
             bt.n_orders_kept += 1
         elif out[r, 0] == rk.ACT_CANCEL:  # 1. cancels (they free margin)
             matching.cancel_order(va_st, books, orders, updates, slot[out[r, 1]], now)
+            records.end(recs, rec[out[r, 1]], bt.now_ns, END_CANCELLED)
             bt.n_orders_cancelled += 1
             n_cancel += 1
     _charge(bt, n_cancel)
@@ -181,7 +203,7 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
         if m[s] >= MAX_LEVELS:
             continue
         if t_sz[i] > room[s] * (1.0 + 1e-9):  # the pre-trade gate denies it: it rests as it is
-            _track(bt, l_buy[j], m, slot[j], oid[j], t_lvl[i], lad)
+            _track(bt, l_buy[j], m, slot[j], oid[j], t_lvl[i], lad, rec[j])
             room[s] -= l_sz[j]
             continue
         code = matching.modify_order(va_st, books, orders, accounts, positions, vfills, updates,
@@ -190,8 +212,12 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
         bt.n_orders_modified += 1
         n_mod += 1
         room[s] -= t_sz[i]
+        records.end(recs, rec[j], bt.now_ns, END_MODIFIED)
         if code == RES_RESTING:
-            _track(bt, l_buy[j], m, res[0].slot, res[0].oid, t_lvl[i], lad)
+            o = orders[res[0].slot]
+            r_new = records.new(bt, recs, 1 - 2 * s, t_lvl[i], lad, res[0].oid, o.px, o.sz,
+                                    bt.now_ns)
+            _track(bt, l_buy[j], m, res[0].slot, res[0].oid, t_lvl[i], lad, r_new)
         else:
             bt.n_orders_rejected += 1
     _charge(bt, n_mod)
@@ -210,7 +236,10 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
         bt.n_orders_placed += 1
         n_new += 1
         if code == RES_RESTING:
-            _track(bt, t_buy[i], m, res[0].slot, res[0].oid, t_lvl[i], lad)
+            o = orders[res[0].slot]
+            r_new = records.new(bt, recs, 1 - 2 * s, t_lvl[i], lad, res[0].oid, o.px, o.sz,
+                                    bt.now_ns)
+            _track(bt, t_buy[i], m, res[0].slot, res[0].oid, t_lvl[i], lad, r_new)
         else:
             bt.n_orders_rejected += 1
     _charge(bt, n_new)
@@ -230,9 +259,10 @@ def _tracked(bt, oid, side):
 
 
 @njit(cache=True)
-def drain_fills(bt, va_st, vfills, pos, est_state, fills, nf, t_sim):
+def drain_fills(bt, va_st, vfills, pos, est_state, fills, nf, t_sim, recs, finfo):
     """Move the venue's new fills into ``fills`` (FILL_EVENT) from ``nf``, book them
-    into ``pos`` and the estimator; empty the venue's output buffers. Returns the count.
+    into ``pos`` and the estimator, and into their order records (``recs``, with
+    ``finfo`` beside ``fills``); empty the venue's output buffers. Returns the count.
     A fill's ``mid_px`` is the market's mid before the event that filled it."""
     mid = bt.last_mid_px
     for j in range(va_st.n_fills):
@@ -254,6 +284,7 @@ def drain_fills(bt, va_st, vfills, pos, est_state, fills, nf, t_sim):
             f.level_id = bt.bid_pred_id[k] if bid else bt.ask_pred_id[k]
             f.pred_fill_prob = bt.bid_pred_fp[k] if bid else bt.ask_pred_fp[k]
             f.pred_as_bps = bt.bid_pred_as[k] if bid else bt.ask_pred_as[k]
+        records.on_fill(bt, recs, k, v.side, finfo[nf], v.sz, t_sim)
         f.ts_ns = v.time_ns
         f.pub_mono_ns = t_sim
         f.oid = v.oid

@@ -6,6 +6,7 @@ from appliance.venue.command import venue
 
 from .backtest import backtest
 from .bench import bench
+from .calibrate import calibrate
 from .check_clock import check_clock
 from .config_cmd import config
 from .data import data
@@ -25,7 +26,7 @@ def cli():
     \b
     mmctl start --cores 2-6      start the five processes, pinned
     mmctl status                 processes, heartbeats, kill state, latency
-    mmctl inspect params         live MarketParams (also ladder, position, control)
+    mmctl inspect params         live MarketParams (also ladder, position, control, scores)
     mmctl report                 the session's P&L by component, fills, volume, fees
     mmctl kill                   cancel everything, quote nothing until --reset --reason
     mmctl stop                   graceful stop
@@ -36,5 +37,6 @@ for command in (start, stop, status, inspect, report, kill, config, check_clock,
     cli.add_command(command)
 cli.add_command(sign)
 cli.add_command(backtest)
+cli.add_command(calibrate)
 cli.add_command(venue)
 cli.add_command(soak)

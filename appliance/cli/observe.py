@@ -6,6 +6,7 @@ import time
 import click
 
 from appliance.ipc import seqlock
+from appliance.risk.scoring import block as scores_block
 from appliance.runtime import latency
 from appliance.runtime.control import kill_state, pid_alive, proc_status
 from shm_layout.constants import (
@@ -21,7 +22,7 @@ from shm_layout.constants import (
 
 from .common import attach_or_fail, instance_option, json_option, record_dict
 
-BLOCKS = {"params": "params", "ladder": "ladder", "position": "position"}
+BLOCKS = {"params": "params", "ladder": "ladder", "position": "position", "scores": "scores"}
 
 
 def status_dict(mem) -> dict:
@@ -120,6 +121,13 @@ def status(instance, as_json):
     click.echo(json.dumps(st, indent=2) if as_json else _render_status(st))
 
 
+def scores_dict(mem, coin_idx: int, coin: str) -> dict:
+    """The model scorer's block by model and metric (risk/scoring/block.py)."""
+    rec, _ = seqlock.snapshot(mem.scores, coin_idx)
+    return {"block": "scores", "coin_index": coin_idx,
+            **scores_block.scores_dict(rec, coin, time.monotonic_ns())}
+
+
 def inspect_dict(mem, what: str, coin_idx: int) -> dict:
     if what == "control":
         rec = mem.control.records[0]
@@ -155,15 +163,16 @@ def _render(d: dict, coin: str) -> str:
 
 
 @click.command()
-@click.argument("what", type=click.Choice(["params", "ladder", "position", "control"]))
+@click.argument("what", type=click.Choice(["params", "ladder", "position", "control", "scores"]))
 @click.option("--coin", default=None, help="Coin (default: the first configured).")
 @instance_option
 @json_option
 @click.option("--watch", is_flag=True, help="Refresh until interrupted.")
 @click.option("--interval", type=float, default=1.0, show_default=True, help="--watch period, s.")
 def inspect(what, coin, instance, as_json, watch, interval):
-    """A live, consistent dump of one block, every field by name, with its seq and age.
-    Attaches read-only: inspecting never disturbs trading."""
+    """A live, consistent dump of one block, every field by name, with its seq and age
+    (scores: each model's samples, scores and degraded flag). Attaches read-only:
+    inspecting never disturbs trading."""
     names = ["control"] + ([BLOCKS[what]] if what in BLOCKS else [])
     mem = attach_or_fail(instance, writable=False, names=names)
     try:
@@ -175,9 +184,13 @@ def inspect(what, coin, instance, as_json, watch, interval):
                                      param_hint="--coin")
         idx = coins.index(name)
         while True:
-            d = inspect_dict(mem, what, idx)
-            d["coin"] = name
-            click.echo(json.dumps(d) if as_json else _render(d, name))
+            if what == "scores":
+                d = scores_dict(mem, idx, name)
+                click.echo(json.dumps(d) if as_json else scores_block.render(d))
+            else:
+                d = inspect_dict(mem, what, idx)
+                d["coin"] = name
+                click.echo(json.dumps(d) if as_json else _render(d, name))
             if not watch:
                 break
             time.sleep(interval)

@@ -64,7 +64,7 @@ def _validate_risk_actions(cfg: Config) -> None:
     """[risk.actions] names an action per check; disabled_checks names checks."""
     r = cfg.risk
     checks = [f.name for f in dataclasses.fields(r.actions)]
-    actions = RISK_ACTION_NAMES[1:]  # widen, reduce_only, pull, kill
+    actions = ("log", *RISK_ACTION_NAMES[1:])  # log (journal only), widen, reduce_only, pull, kill
     for name in checks:
         if getattr(r.actions, name) not in actions:
             raise ConfigError(f"risk.actions.{name}: '{getattr(r.actions, name)}' is not one of "
@@ -123,6 +123,8 @@ def _validate(cfg: Config) -> None:
     for key, v in positive.items():
         if not v > 0:
             raise ConfigError(f"{key}: must be > 0, got {v}")
+    if not 1 <= cfg.scores.reliability_bins <= 100:
+        raise ConfigError(f"scores.reliability_bins: between 1 and 100, got {cfg.scores.reliability_bins}")
     b = cfg.backtest
     for key in ("requote_interval_ms", "sample_interval_ms", "synthetic_duration_s", "chunk_events"):
         if not getattr(b, key) > 0:

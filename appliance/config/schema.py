@@ -144,9 +144,9 @@ class GatewayConfig:
 
 @dataclass(frozen=True)
 class RiskActionsConfig:
-    # [risk.actions]: what each check does when it fires: widen | reduce_only | pull | kill.
+    # [risk.actions]: what each check does when it fires: log | widen | reduce_only | pull | kill.
     # widen, reduce_only and pull last while the check fires (and risk.action_hold_s after);
-    # kill is latched until `mmctl kill --reset --reason`.
+    # kill is latched until `mmctl kill --reset --reason`; log only journals and logs it.
     kill_switch_file: str = "kill"
     position: str = "kill"
     loss: str = "kill"  # session loss
@@ -160,6 +160,11 @@ class RiskActionsConfig:
     heartbeat: str = "kill"
     rate_limit: str = "reduce_only"
     fill_outside: str = "kill"
+    # a model scored worse than having none for scores.degraded_after_s (risk/scoring/).
+    # "log" (journaled and logged, nothing acted): on the local venue the fill-probability,
+    # toxicity and AS models all score worse than none within minutes (BENCHMARKS), so a
+    # default that widens would widen for good; set widen once the models are calibrated.
+    model_degraded: str = "log"
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,31 @@ class RiskConfig:
     gateway_lost_ms: int = 3000
     actions: RiskActionsConfig = field(default_factory=RiskActionsConfig)
     pretrade: PreTradeConfig = field(default_factory=PreTradeConfig)
+
+
+@dataclass(frozen=True)
+class ScoresConfig:
+    # Model scores (appliance/measure/scores.py): live (appliance/risk/scoring/: each
+    # model's forecasts paired with what followed over a window of pairs), the backtest
+    # report's `scores` block and mmctl calibrate (the floors and bins).
+    enabled: bool = True
+    window_s: float = 1800.0  # pairs resolved this long ago at most ...
+    max_pairs: int = 5000  # ... and this many per model and coin at most
+    interval_s: float = 5.0  # every model rescored this often
+    log_interval_s: float = 300.0  # one score line per coin in the log this often
+    # fill probability: filled within this horizon or not (orders cancelled before it are
+    # censored); 0 = quote.epnl_horizon_s, the horizon E[PnL] weighs the fill over
+    fill_horizon_s: float = 0.0
+    # model_degraded ([risk.actions]): a model worse than having none (probabilities:
+    # skill < 0 against climatology; forecasts: rank correlation < 0, or for directional
+    # forecasts an IR below its floor) without a break for degraded_after_s, with at
+    # least degraded_min_samples pairs
+    degraded_after_s: float = 600.0
+    degraded_min_samples: int = 100
+    ir_floor_drift: float = 0.0  # per-sample IR of trading the forecast's sign
+    ir_floor_microprice: float = 0.0
+    ir_floor_lead_lag: float = 0.0
+    reliability_bins: int = 10  # equal-width forecast bins of the Brier decomposition
 
 
 @dataclass(frozen=True)
@@ -324,6 +354,7 @@ class Config:
     quote: QuoteConfig = field(default_factory=QuoteConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
+    scores: ScoresConfig = field(default_factory=ScoresConfig)
     supervisor: SupervisorConfig = field(default_factory=SupervisorConfig)
     clock: ClockConfig = field(default_factory=ClockConfig)
     wait: WaitConfig = field(default_factory=WaitConfig)

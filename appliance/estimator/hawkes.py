@@ -11,7 +11,9 @@ D = t_i - t_{i-1}), lambda_i = mu + alpha R_i, the E-step responsibilities
     lag moment p2 = alpha S_i / lambda_i
 go into forgotten sums A0, A1, A2, N (events), T (time); the M-step is
     mu = A0 / T,  n = alpha / beta = A1 / N,  beta = A1 / A2,  alpha = n beta
-(used once a side has ``min_events``; n capped below 1 for stationarity).
+(used once a side has ``min_events``; n capped below 1 for stationarity). Before that
+each side uses its priors: ``mu/alpha/beta_prior_per_s`` for buys, the
+``*_sell_prior_per_s`` keys for sells (0 = the buy side's; ``mmctl calibrate`` fits both).
 Outputs: intensities now (lambda decayed to the current event time), imbalance
 (l_b - l_s) / (l_b + l_s), excess intensity lambda - mu per side, and the seed 003
 phase 8 drift observation z = excess_buy - excess_sell, R = 1.5^2 / lambda_total.
@@ -30,29 +32,32 @@ C_BETA0 = 3
 C_MIN_EVENTS = 4
 C_FORGET = 5
 C_MAX_BRANCH = 6
-N_CONFIG_HAWKES = 7
+C_SELL = 7  # the sell side's mu, alpha, beta priors (3 words)
+N_CONFIG_HAWKES = 10
 
 
 def config_values(est) -> list[float]:
     c = est.hawkes
     return [1.0 if c.enabled else 0.0, c.mu_prior_per_s, c.alpha_prior_per_s, c.beta_prior_per_s,
-            c.min_events, math.exp(-LN2 / c.forget_halflife_events), c.max_branching]
+            c.min_events, math.exp(-LN2 / c.forget_halflife_events), c.max_branching,
+            c.mu_sell_prior_per_s or c.mu_prior_per_s, c.alpha_sell_prior_per_s or c.alpha_prior_per_s,
+            c.beta_sell_prior_per_s or c.beta_prior_per_s]
 
 
 @njit(cache=True)
-def _init_side(sd, cfg):
+def _init_side(sd, cfg, at):
     sd.last_ts_ns = sd.n_events = 0
     sd.r = sd.s = 0.0
     sd.a0 = sd.a1 = sd.a2 = sd.n = sd.t_s = 0.0
-    sd.mu_per_s = cfg[C_MU0]
-    sd.alpha_per_s = cfg[C_ALPHA0]
-    sd.beta_per_s = cfg[C_BETA0]
+    sd.mu_per_s = cfg[at]
+    sd.alpha_per_s = cfg[at + 1]
+    sd.beta_per_s = cfg[at + 2]
 
 
 @njit(cache=True)
 def init(st, cfg):
-    _init_side(st.buy, cfg)
-    _init_side(st.sell, cfg)
+    _init_side(st.buy, cfg, C_MU0)
+    _init_side(st.sell, cfg, C_SELL)
 
 
 @njit(cache=True)

@@ -15,6 +15,9 @@ alternative P(D > d) = (1 + d/s)^-a is fitted by maximum likelihood (a closed fo
 given s, s on a log grid); if it fits better (smaller D), kappa is its local
 log-slope at the mean distance, kappa = a / (s + mean d).
 Confidence interval: kappa (1 -+ 1.96 / sqrt n).
+Priors: ``kappa_prior_per_bps`` starts the pooled EWMA; ``[estimator.kappa]
+prior_bid_per_bps`` / ``prior_ask_per_bps`` start each side's (0 = the pooled prior)
+and stand for kappa_bid / kappa_ask below ``min_trades`` without a book estimate.
 Directional multipliers from the flow imbalance (flow.kappa_multipliers) scale
 kappa_bid and kappa_ask.
 """
@@ -38,7 +41,9 @@ C_SENS = 7
 C_HORIZON = 8
 C_MULT_LO = 9
 C_MULT_HI = 10
-N_CONFIG_KAPPA = 11
+C_PRIOR_BID = 11  # each side's prior (the pooled prior when 0)
+C_PRIOR_ASK = 12
+N_CONFIG_KAPPA = 13
 
 N_GRID = 25
 
@@ -47,7 +52,9 @@ def config_values(est) -> list[float]:
     c = est.kappa
     return [est.kappa_halflife_s, est.kappa_prior_per_bps, c.min_trades,
             min(max(c.sample_size, 16), RING), 1.0 if c.ks_enabled else 0.0, c.ks_critical,
-            c.book_levels, c.flow_sensitivity, c.flow_horizon_s, c.mult_min, c.mult_max]
+            c.book_levels, c.flow_sensitivity, c.flow_horizon_s, c.mult_min, c.mult_max,
+            c.prior_bid_per_bps or est.kappa_prior_per_bps,
+            c.prior_ask_per_bps or est.kappa_prior_per_bps]
 
 
 @njit(cache=True)
@@ -58,14 +65,13 @@ def init(st, cfg):
     st.kappa_book_per_bps = st.kappa_lo_per_bps = st.kappa_hi_per_bps = 0.0
     st.ring_bps[:] = 0.0
     st.scratch_bps[:] = 0.0
-    m = 1.0 / cfg[C_PRIOR]
-    st.mean_d_bps = m
-    st.mean_d_bid_bps = m
-    st.mean_d_ask_bps = m
+    st.mean_d_bps = 1.0 / cfg[C_PRIOR]
+    st.mean_d_bid_bps = 1.0 / cfg[C_PRIOR_BID]
+    st.mean_d_ask_bps = 1.0 / cfg[C_PRIOR_ASK]
     st.kappa_per_bps = cfg[C_PRIOR]
     st.kappa_fill_per_bps = cfg[C_PRIOR]
-    st.kappa_bid_per_bps = cfg[C_PRIOR]
-    st.kappa_ask_per_bps = cfg[C_PRIOR]
+    st.kappa_bid_per_bps = cfg[C_PRIOR_BID]
+    st.kappa_ask_per_bps = cfg[C_PRIOR_ASK]
     st.mult_bid = 1.0
     st.mult_ask = 1.0
     st.model_scale = 1.0
@@ -230,9 +236,12 @@ def warm(st, cfg, flow_imb):
         k_ask = st.model_scale / max(st.mean_d_ask_bps, 1e-9) if st.n_ask_trades >= 1.0 else k
         half = 1.96 / math.sqrt(max(min(st.ring_n, n), 1.0))
     else:
-        k = st.kappa_book_per_bps if st.kappa_book_per_bps > 0.0 else cfg[C_PRIOR]
-        k_bid = k
-        k_ask = k
+        if st.kappa_book_per_bps > 0.0:
+            k = k_bid = k_ask = st.kappa_book_per_bps
+        else:
+            k = cfg[C_PRIOR]
+            k_bid = cfg[C_PRIOR_BID]
+            k_ask = cfg[C_PRIOR_ASK]
         half = 1.96 / math.sqrt(max(n, 1.0))
     st.kappa_per_bps = k
     st.kappa_lo_per_bps = k * max(1.0 - half, 0.0)

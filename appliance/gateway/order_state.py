@@ -20,6 +20,7 @@ this venue, e.g. the websocket echo of an immediate fill).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,6 +164,8 @@ class OrderTracker:
         self.by_oid: dict[int, TrackedOrder] = {}
         self.illegal = 0  # metric: illegal transitions seen
         self.last_illegal = ""
+        # called (order, old state, event) after every legal transition; must not raise
+        self.observer: Callable[[TrackedOrder, int, int], None] | None = None
 
     def add(self, order: TrackedOrder) -> TrackedOrder:
         if order.cloid in self.by_cloid:
@@ -195,7 +198,9 @@ class OrderTracker:
             if self.strict:
                 raise IllegalTransition(self.last_illegal)
             return False
-        order.state = new
+        old, order.state = order.state, new
+        if self.observer is not None:
+            self.observer(order, old, event)
         return True
 
     def active(self, coin: int | None = None) -> list[TrackedOrder]:

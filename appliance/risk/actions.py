@@ -3,7 +3,8 @@
 Each check's action is configured in ``[risk.actions]``: ``kill`` raises the kill
 flag (source "risk", reason "<check>: <reason>"; latched until ``mmctl kill
 --reset --reason``); ``widen``, ``reduce_only`` and ``pull`` set
-``Control.risk_action``, which the quote process honours. The strongest graded
+``Control.risk_action``, which the quote process honours; ``log`` only journals and
+logs the trigger. The strongest graded
 action asked for is in force; each is held ``risk.action_hold_s`` after its check
 last fired (a check that flaps does not make the ladder flap), then dropped; when
 none is left the action is reset to none.
@@ -29,10 +30,11 @@ from .journal import RiskJournal, utc_iso
 log = logging.getLogger("risk")
 
 ACTION_CODES = {name: code for code, name in enumerate(RISK_ACTION_NAMES)}
+ACTION_CODES["log"] = RA_NONE  # journaled and logged, nothing acted
 
 
 def action_codes(cfg) -> dict[str, int]:
-    """Check name -> RA_* code, from ``[risk.actions]``."""
+    """Check name -> RA_* code, from ``[risk.actions]`` ("log" -> RA_NONE)."""
     return {name: ACTION_CODES[getattr(cfg.risk.actions, name)] for name in CHECK_NAMES}
 
 
@@ -41,6 +43,7 @@ class ActionEngine:
         self.control = control
         self.journal = journal
         self.codes = action_codes(cfg)
+        self.names = {name: getattr(cfg.risk.actions, name) for name in CHECK_NAMES}
         self.hold_ns = int(cfg.risk.action_hold_s * 1e9)
         self.hold_s = cfg.risk.action_hold_s
         self.widen_mult = float(cfg.risk.widen_mult)
@@ -65,13 +68,13 @@ class ActionEngine:
                 raised = set_kill(self.control, f"{f.check}: {f.reason}", "risk")
                 if raised:
                     log.error("kill flag raised: %s: %s", f.check, f.reason)
-            else:
+            elif code != RA_NONE:  # RA_NONE: the "log" action, nothing held
                 self.held[f.check] = (code, now)
             if raised or f.check not in self.firing:
                 if not raised:
-                    log.warning("%s fired (%s): %s", f.check, RISK_ACTION_NAMES[code], f.reason)
+                    log.warning("%s fired (%s): %s", f.check, self.names[f.check], f.reason)
                 self._journal("trigger", check=f.check, reason=f.reason, value=_num(f.value),
-                              threshold=_num(f.threshold), action=RISK_ACTION_NAMES[code],
+                              threshold=_num(f.threshold), action=self.names[f.check],
                               kill_raised=raised)
         self.firing = {f.check for f in findings}
         self.held = {c: (code, t) for c, (code, t) in self.held.items() if now - t <= self.hold_ns}

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from appliance.ipc import seqlock
 from appliance.runtime.control import heartbeat_age_ms, pid_alive
 from shm_layout.constants import (
     AS_STOPPING,
+    MODEL_NAMES,
     N_CHILDREN,
     PROC_GATEWAY,
     PROC_NAMES,
@@ -281,6 +283,23 @@ def check_fill_outside(v: RiskView) -> Finding | None:
                    worst.deviation_bps, limit)
 
 
+def check_model_degraded(v: RiskView) -> Finding | None:
+    """A model scored worse than having none for scores.degraded_after_s (the scorer's
+    flags in the SCORES block, risk/scoring/scorer.py)."""
+    limit = v.cfg.scores.degraded_after_s
+    for c, coin in enumerate(v.coins):
+        rec, seq = seqlock.snapshot(v.mem.scores, c, max_tries=10_000)
+        if seq < 0:  # its writer is this process: never busy when the checks run
+            continue
+        bad = [m for m in range(min(int(rec["n_models"]), len(MODEL_NAMES))) if rec["degraded"][m]]
+        if bad:
+            worst = max(float(rec["degraded_s"][m]) for m in bad)
+            names = ", ".join(f"{MODEL_NAMES[m]} ({float(rec['degraded_s'][m]):.0f} s)" for m in bad)
+            return Finding("model_degraded", f"{coin}: worse than no model: {names} "
+                           f"(mmctl inspect scores)", worst, limit)
+    return None
+
+
 # In [risk.actions] order; the names are the keys there.
 CHECKS: tuple[tuple[str, Callable[[RiskView], Finding | None]], ...] = (
     ("kill_switch_file", check_kill_switch_file),
@@ -296,6 +315,7 @@ CHECKS: tuple[tuple[str, Callable[[RiskView], Finding | None]], ...] = (
     ("heartbeat", check_heartbeat),
     ("rate_limit", check_rate_limit),
     ("fill_outside", check_fill_outside),
+    ("model_degraded", check_model_degraded),
 )
 CHECK_NAMES = tuple(name for name, _ in CHECKS)
 

@@ -16,7 +16,14 @@ from appliance.ipc import ring, seqlock
 from appliance.measure.attribution import COMPONENT_LABELS, COMPONENTS
 from appliance.runtime import latency
 from appliance.runtime.control import heartbeat_age_ms
-from shm_layout.constants import LRC_STATE_NAMES, N_CHILDREN, PROC_NAMES, PROC_QUOTE
+from shm_layout.constants import (
+    LRC_STATE_NAMES,
+    MODEL_NAMES,
+    N_CHILDREN,
+    PROC_NAMES,
+    PROC_QUOTE,
+    SCORE_METRIC_NAMES,
+)
 
 
 def _num(x) -> float:
@@ -124,6 +131,7 @@ class ApplianceCollector:
                                  "gateway journal operations that failed (disk full, read-only)")
         je.add_metric([], float(control["gw_journal_errors"]))
         yield je
+        yield from self._scores()
         yield from self._gateway()
 
     def _attribution(self):
@@ -148,6 +156,30 @@ class ApplianceCollector:
             res.add_metric([coin], _num(a["residual_usd"]))
             adj.add_metric([coin], _num(a["adjustment_usd"]))
         yield from (comp, sess, res, adj)
+
+    def _scores(self):
+        """The model scorer's SCORES block (risk/scoring/): scores, samples, degraded flags."""
+        score = GaugeMetricFamily("mm_model_score", "a model's score over the scoring window "
+                                  "(appliance/measure/scores.py; mmctl inspect scores)",
+                                  labels=["model", "metric", "coin"])
+        samples = GaugeMetricFamily("mm_model_samples", "forecast/outcome pairs scored in the window",
+                                    labels=["model", "coin"])
+        degraded = GaugeMetricFamily("mm_model_degraded", "1 when the model has scored worse than "
+                                     "none for scores.degraded_after_s", labels=["model", "coin"])
+        for c, coin in enumerate(self.coins):
+            rec, seq = seqlock.snapshot(self.mem.scores, c, max_tries=100_000)
+            if seq < 0:
+                continue
+            for m, model in enumerate(MODEL_NAMES[: int(rec["n_models"])]):
+                samples.add_metric([model, coin], float(rec["samples"][m]))
+                degraded.add_metric([model, coin], float(rec["degraded"][m]))
+                for j, metric in enumerate(SCORE_METRIC_NAMES):
+                    v = float(rec["value"][m][j])
+                    if math.isfinite(v):
+                        score.add_metric([model, metric, coin], v)
+        yield score
+        yield samples
+        yield degraded
 
     def _gateway(self):
         """Hyperliquid client figures from the gateway's status file (absent in paper mode)."""

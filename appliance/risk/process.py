@@ -1,6 +1,6 @@
 """The risk watchdog: every ``check_interval_ms`` it runs the checks (checks.py) and
-acts on what fired (actions.py: kill flag or graded action), then attributes the
-P&L (attribution.py); serves the Prometheus metrics.
+acts on what fired (actions.py: kill flag or graded action), then scores the models
+(scoring/) and attributes the P&L (attribution.py); serves the Prometheus metrics.
 
 The loop is ``step``: one cycle of checks and actions per interval, whatever the
 kill flag says (the baselines, the fills cursor and the journal keep going while
@@ -21,6 +21,7 @@ from .attribution import LiveAttribution
 from .attribution import journal_path as attribution_journal_path
 from .canceller import LastResortCanceller
 from .journal import RiskJournal, journal_path
+from .scoring.scorer import GuardedScorer, ModelScorer
 
 
 def _serve_metrics(ctx: ProcessContext) -> None:
@@ -66,6 +67,10 @@ def main(argv=None) -> int:
     _serve_metrics(ctx)
     interval_ns = ctx.cfg.risk.check_interval_ms * 1_000_000
     next_ns = [0]
+    # Live model scores (scoring/): after the checks, on the params they just read; a
+    # failure in scoring is counted and logged, never raised (GuardedScorer).
+    scorer = GuardedScorer(lambda: ModelScorer(ctx.cfg, ctx.mem, view.params),
+                           ctx.count_error) if ctx.cfg.scores.enabled else None
 
     def step() -> int:
         now = time.monotonic_ns()
@@ -75,6 +80,8 @@ def main(argv=None) -> int:
         found = checks.evaluate(view)
         engine.apply(found, view.events)
         view.events.clear()
+        if scorer is not None:
+            scorer.step()
         _attribute(ctx, attribution, view, attribution_log)
         return 0
 

@@ -80,7 +80,8 @@ class LocalVenue:
         try:
             self.proc = subprocess.Popen(self._cmd(), stdin=subprocess.DEVNULL, stdout=logf,
                                          stderr=subprocess.STDOUT,
-                                         pass_fds=(self.lock_fd,) if self.lock_fd is not None else ())
+                                         pass_fds=(self.lock_fd,) if self.lock_fd is not None else (),
+                                         process_group=0)  # Ctrl-C: see Supervisor.spawn
         finally:
             logf.close()
 

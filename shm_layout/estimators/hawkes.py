@@ -42,6 +42,11 @@ class HawkesConfig:
     min_events: int = 200  # events per side before the fitted parameters are used
     forget_halflife_events: float = 5000.0  # memory of the online EM
     max_branching: float = 0.95
+    # The sell side's own priors; 0 = the three above (which are then both sides').
+    # mmctl calibrate fits each side.
+    mu_sell_prior_per_s: float = 0.0
+    alpha_sell_prior_per_s: float = 0.0
+    beta_sell_prior_per_s: float = 0.0
 
 
 CONFIG = HawkesConfig

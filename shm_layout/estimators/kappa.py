@@ -60,6 +60,10 @@ class KappaConfig:
     flow_horizon_s: float = 5.0  # one of 1, 5, 30, 300
     mult_min: float = 0.5
     mult_max: float = 2.0
+    # Start of each side's distance EWMA (1 / kappa); 0 = kappa_prior_per_bps of
+    # [estimator] (mmctl calibrate fits them per side).
+    prior_bid_per_bps: float = 0.0
+    prior_ask_per_bps: float = 0.0
 
 
 CONFIG = KappaConfig

@@ -8,7 +8,7 @@ import pytest
 
 from appliance.backtest import PresetError, Simulation, apply_preset, run_backtest
 from appliance.backtest.load import load_events
-from appliance.backtest.report import fills_digest
+from appliance.backtest.report import MARKOUT_HORIZONS_S, fills_digest
 from appliance.config import load_config
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -46,7 +46,7 @@ def test_report_when_synthetic_run_then_every_key_with_its_type():
     r = run_backtest("synthetic", _lively(), seed=3).report
     for key, typ in REPORT_KEYS.items():
         assert isinstance(r[key], typ), (key, r[key])
-    assert set(r["markout_bps"]) == {"1s", "2s", "5s", "10s", "30s"}
+    assert set(r["markout_bps"]) == {"0.5s", "1s", "2s", "5s", "10s", "30s"}
     assert r["events"] > 1000 and r["seconds_simulated"] == pytest.approx(60.0, abs=0.1)
     assert r["fills"] == r["maker_fills"] + r["taker_fills"] > 0
     assert len(r["digest"]) == 64 and r["seed"] == 3 and r["preset"] == "unified"
@@ -128,7 +128,7 @@ def test_position_when_many_fills_then_never_past_max_position():
 def test_markouts_when_fills_marked_then_match_the_definition():
     res = run_backtest("synthetic", _lively(), seed=4)
     f, mk = res.fills, res.markouts
-    assert f.shape[0] > 0 and mk.shape == (f.shape[0], 5)
+    assert f.shape[0] > 0 and mk.shape == (f.shape[0], len(MARKOUT_HORIZONS_S)) == (f.shape[0], 6)
     ok = np.isfinite(mk[:, 0])
     assert ok.sum() > 0
     # signs: a buy that the mid then went above is positive

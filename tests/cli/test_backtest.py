@@ -31,7 +31,7 @@ def test_backtest_when_synthetic_with_json_and_plot_then_report_file_and_png(tmp
     assert "digest" in r.stdout and "markout" in r.stdout
     rep = json.loads(out.read_text())
     assert rep["seed"] == 4 and rep["source"] == "synthetic" and rep["preset"] == "unified"
-    assert rep["fills"] > 0 and set(rep["markout_bps"]) == {"1s", "2s", "5s", "10s", "30s"}
+    assert rep["fills"] > 0 and set(rep["markout_bps"]) == {"0.5s", "1s", "2s", "5s", "10s", "30s"}
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 

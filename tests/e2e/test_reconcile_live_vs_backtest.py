@@ -133,10 +133,10 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
 
         # backtest: its plan (on copies: reconcile plans again from the same state)
         got = venue_exec.plan_for(sim.st.copy()[0], sim.va.orders, sim.va.books, lad[0], sim.pcfg,
-                                  sim.pstate.copy(), 0, now_ns)
+                                  sim.pstate.copy(), 0, now_ns, sim.recs.copy())
         venue_exec.reconcile(bt, vst, sim.va.books, sim.va.orders, sim.va.accounts,
                              sim.va.positions, sim.va.fills, sim.va.updates, sim.res, lad[0],
-                             sim.pcfg, sim.pstate, 0, sim.cloid, MAX_POSITION_SZ)
+                             sim.pcfg, sim.pstate, 0, sim.cloid, MAX_POSITION_SZ, sim.recs)
         vst["n_fills"] = 0
         vst["n_updates"] = 0
 

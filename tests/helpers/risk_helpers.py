@@ -58,3 +58,12 @@ def publish_fill(mem, **fields):
         rec[k] = val
     ring.publish(mem.fills.ring_words, mem.fills.seqs, mem.fills.rows, byte_rows(rec)[0],
                  time.monotonic_ns())
+
+
+def set_model_degraded(mem, coin, model=0, degraded_s=700.0):
+    """The model scorer's block of ``coin`` with ``model`` flagged degraded."""
+    rec = np.zeros(1, records.MODEL_SCORES)
+    rec["n_models"] = 11
+    rec["degraded"][0][model] = 1
+    rec["degraded_s"][0][model] = degraded_s
+    seqlock.write_block(mem.scores.seqs, mem.scores.rows, coin, byte_rows(rec)[0])

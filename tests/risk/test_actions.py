@@ -5,7 +5,16 @@ import os
 import time
 
 import pytest
-from risk_helpers import DAY_S, NOON, fresh_segments, make_view, publish_fill, set_params, set_position
+from risk_helpers import (
+    DAY_S,
+    NOON,
+    fresh_segments,
+    make_view,
+    publish_fill,
+    set_model_degraded,
+    set_params,
+    set_position,
+)
 
 from appliance.risk import checks
 from appliance.risk.actions import ActionEngine
@@ -22,7 +31,8 @@ from shm_layout.constants import (
     RA_WIDEN,
 )
 
-ACTION = {"widen": RA_WIDEN, "reduce_only": RA_REDUCE_ONLY, "pull": RA_PULL, "kill": RA_KILL}
+ACTION = {"log": RA_NONE, "widen": RA_WIDEN, "reduce_only": RA_REDUCE_ONLY, "pull": RA_PULL,
+          "kill": RA_KILL}
 
 
 @pytest.fixture
@@ -74,6 +84,7 @@ FIRE = {
     "heartbeat": ({}, _heartbeat),
     "rate_limit": ({}, _rate),
     "fill_outside": ({}, lambda v: publish_fill(v.mem, coin=0, px=102.0, mid_px=100.0, sz=1.0)),
+    "model_degraded": ({}, lambda v: set_model_degraded(v.mem, 1)),
 }
 
 
@@ -113,7 +124,7 @@ def test_check_when_fired_then_takes_its_default_action_and_is_journaled(mem, tm
     else:
         assert not k["active"]
         assert v.control["risk_action"] == ACTION[action]
-        assert v.control["risk_action_check"].decode() == check
+        assert v.control["risk_action_check"].decode() == (check if action != "log" else "")
     trig = [r for r in read_records(journal.path) if r["k"] == "trigger"]
     assert len(trig) == 1 and trig[0]["check"] == check and trig[0]["action"] == action
     assert trig[0]["reason"] == found[0].reason and "value" in trig[0] and "threshold" in trig[0]

@@ -49,6 +49,7 @@ from .follow_ups import FollowUps
 from .journal_guard import JournalGuard
 from .kill_switch import FatalStop, KillSwitch
 from .ladder_planner import LadderPlanner
+from .order_lifecycle import OrderLifecycle
 from .order_sender import CloidSource, OrderSender
 from .pending_plans import PendingPlans
 from .positions import Positions
@@ -141,6 +142,10 @@ class HyperliquidExecutor:
         fresh = not self.journal.records
         n_replayed = journal_replay.replay(self.journal.records, self.tracker, self.booking, self.positions)
         self.journal.records = []  # replayed: free the memory
+        # Placements from here on, for the model scorer (replayed orders are not followed).
+        self.lifecycle = OrderLifecycle(mem, cfg.scores.fill_horizon_s or cfg.quote.epnl_horizon_s)
+        self.sender.lifecycle = self.lifecycle
+        self.tracker.observer = self.lifecycle.on_transition
         if g.journal_compact_at_start and n_replayed and self.journal.ok:
             self._compact(n_replayed)
         log.info("Hyperliquid executor: %s as %s (signer %s), %s journal", self.url, self.user,
@@ -300,6 +305,7 @@ class HyperliquidExecutor:
             "kill_verified": self.kill_switch.verified, "fatal": self.fatal.reason,
             "open_orders": sum(1 for o in self.tracker.by_cloid.values() if is_active(o.state)),
             "illegal_transitions": self.tracker.illegal,
+            "lifecycle_events": self.lifecycle.published, "lifecycle_errors": self.lifecycle.errors,
             "fills_applied": fills.applied, "fill_duplicates": fills.duplicates,
             "immediate_skipped_sz": fills.immediate_skipped_sz,
             "journal_records": self.journal.n, "journal_error": self.journal.error,

@@ -49,6 +49,7 @@ from appliance.runtime.journal import Journal
 
 from .fill_booking import FillBooking
 from .follow_ups import FollowUps
+from .order_lifecycle import OrderLifecycle
 from .positions import Positions
 from .venue_client import VenueClient
 
@@ -76,10 +77,11 @@ class OrderSender:
     def __init__(self, client: VenueClient, tracker: OrderTracker, booking: FillBooking,
                  journal: Journal, positions: Positions, pretrade: PreTradeGate, follow: FollowUps,
                  control: np.void, ladder: np.ndarray, asset: list[int], new_cloid: Callable[[], str],
-                 mid: Callable[[int], float]) -> None:
+                 mid: Callable[[int], float], lifecycle: OrderLifecycle | None = None) -> None:
         """``control``: the control record (``gw_pretrade_denials``); ``ladder``: the
         TargetLadder rows as last read (the predictions recorded with each order);
-        ``asset``: the venue's asset index per coin."""
+        ``asset``: the venue's asset index per coin; ``lifecycle``: where placements
+        and modifies are published for the model scorer (None: nowhere)."""
         self.client = client
         self.tracker = tracker
         self.booking = booking
@@ -92,6 +94,7 @@ class OrderSender:
         self.asset = asset
         self.new_cloid = new_cloid
         self.mid = mid
+        self.lifecycle = lifecycle
         self.stats = {k: 0 for k in ("orders_sent", "cancels_sent", "modifies_sent", "rejects",
                                      "alo_rejects", "modify_gone")}
 
@@ -151,6 +154,8 @@ class OrderSender:
             self.tracker.add(o)
             self.booking.meta[cloid] = (n.level, pred_id, float(lad[f"{side}_fill_prob"][lv]),
                                       float(lad[f"{side}_as_bps"][lv]))
+            if self.lifecycle is not None:
+                self.lifecycle.placed(o, n.level, pred_id, self.booking.meta[cloid][2])
             orders.append(o)
             wires.append(order_wire(self.asset[c], n.is_buy, n.px, n.sz, n.reduce_only, n.tif, cloid))
         if not orders:
@@ -222,12 +227,14 @@ class OrderSender:
                 self.journal.append("modify_ack", cloid=o.cloid, oid=oid, px=m.px, sz=m.sz)
                 self.booking.bind(o, oid)
                 o.px, o.sz = m.px, o.filled_sz + m.sz
+                self._new_forecast(o, m.level)
                 self.positions.pos[o.coin]["orders_placed"] += 1
             elif isinstance(st, dict) and "filled" in st:
                 f = st["filled"]
                 self.journal.append("modify_ack", cloid=o.cloid, oid=int(f["oid"]), px=m.px, sz=m.sz)
                 self.booking.bind(o, int(f["oid"]))
                 o.px, o.sz = m.px, o.filled_sz + m.sz
+                self._new_forecast(o, m.level)
                 self.follow.request_reconcile(0.5)
             else:
                 # "Cannot modify canceled or filled order", a post-only reject, ...: the old
@@ -241,6 +248,19 @@ class OrderSender:
                 self.follow.replan_coin(o.coin)
                 self.follow.request_reconcile(1.0)
         return work + len(mods)
+
+    def _new_forecast(self, o: TrackedOrder, level: int) -> None:
+        """A modified order is a new one at the venue (new price, back of the queue): its
+        fills carry the ladder's predictions for its level now, and the model scorer
+        sees the old placement end and a new one start."""
+        lad = self.ladder[o.coin]
+        side = "bid" if o.is_buy else "ask"
+        lv = min(level, len(lad[f"{side}_px"]) - 1)
+        meta = (level, int(lad[f"{side}_pred_id"][lv]), float(lad[f"{side}_fill_prob"][lv]),
+                float(lad[f"{side}_as_bps"][lv]))
+        self.booking.meta[o.cloid] = meta
+        if self.lifecycle is not None:
+            self.lifecycle.modified(o, level, meta[1], meta[2])
 
     def send_cancels(self, items: list, src_ns: int = 0) -> int:
         by_oid, by_cloid = [], []

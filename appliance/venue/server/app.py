@@ -22,9 +22,10 @@ from aiohttp import web
 from appliance.runtime.parent import expected_parent
 
 from ..faults import FaultPlan
+from ..matching.warm import warm_engine
 from .exchange import handle_exchange
 from .info import handle_info
-from .market import open_market, run_market
+from .market import feed_due, market_pacer, open_market, run_market
 from .md_delay import MdDelay
 from .settings import VenueSettings
 from .state import VenueState
@@ -76,13 +77,19 @@ class VenueServer:
         return app
 
     async def start(self) -> None:
+        # Compile before listening: a kernel compiled on first use would stall the loop
+        # (and every client's request) for a cold compile's tens of seconds.
+        warm_s = warm_engine(self.state.engine.coins)
+        pacer = market_pacer(self.state, self.source)
+        feed_due(self.state, pacer)
+        log.info("matching kernels ready in %.2f s", warm_s)
         self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True)
         await site.start()
         sock = site._server.sockets[0]  # noqa: SLF001 (the bound port when 0 was asked)
         self.port = sock.getsockname()[1]
-        self._tasks = [asyncio.create_task(run_market(self.state, self.source)),
+        self._tasks = [asyncio.create_task(run_market(self.state, pacer)),
                        asyncio.create_task(self.hub.reaper())]
 
     async def stop(self) -> None:

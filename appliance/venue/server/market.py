@@ -25,19 +25,30 @@ def open_market(settings):
     return open_source(spec, settings.coins, seed=settings.seed)
 
 
-async def run_market(state, source) -> None:
-    pacer = Pacer(source, state.s.speed, loop=True)
+def market_pacer(state, source) -> Pacer:
+    return Pacer(source, state.s.speed, loop=True)
+
+
+def feed_due(state, pacer: Pacer) -> int:
+    """Feed the events now due (at most MAX_EVENTS_PER_TICK); returns how many. Called
+    once before the port opens, so the source's and the book's kernels are compiled
+    before anyone asks."""
+    fed = 0
+    while fed < MAX_EVENTS_PER_TICK:
+        chunk, start, stop = pacer.due(max_events=MAX_EVENTS_PER_TICK - fed)
+        if chunk is None or stop <= start:
+            break
+        try:
+            state.on_market(chunk[start:stop])
+        except Exception:  # a bad event must not stop the market
+            log.exception("market events %d..%d failed", start, stop)
+        fed += stop - start
+    return fed
+
+
+async def run_market(state, pacer: Pacer) -> None:
     while True:
-        fed = 0
-        while fed < MAX_EVENTS_PER_TICK:
-            chunk, start, stop = pacer.due(max_events=MAX_EVENTS_PER_TICK - fed)
-            if chunk is None or stop <= start:
-                break
-            try:
-                state.on_market(chunk[start:stop])
-            except Exception:  # a bad event must not stop the market
-                log.exception("market events %d..%d failed", start, stop)
-            fed += stop - start
+        fed = feed_due(state, pacer)
         try:
             state.run_scheduled_cancels(now_ms())
         except Exception:

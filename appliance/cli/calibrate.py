@@ -1,0 +1,92 @@
+"""`mmctl calibrate`: fit estimator parameters from recorded data into a config overlay."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from .common import config_option, load
+
+
+def _coin_of(path: str, coin: str | None) -> str:
+    """The coin to read from ``path``: ``--coin``, else the first the file names."""
+    if coin:
+        return coin
+    # Imported here for mmctl's start-up time (the sources pull in the feed package).
+    from appliance.feed.sources.parquet_store import is_parquet, read_metadata
+
+    from .data import infer_capture_coins
+
+    try:
+        if is_parquet(path):
+            coins = list(read_metadata(path).get("coins") or [])
+        else:
+            coins = infer_capture_coins(path)
+    except Exception as err:  # noqa: BLE001 - a corrupt file is a message, never a traceback
+        raise click.ClickException(f"cannot read {path}: {type(err).__name__}: {err}") from None
+    if not coins:
+        raise click.ClickException(f"{path}: no coin found in its first frames (not a capture?); "
+                                   "give --coin")
+    return coins[0]
+
+
+def _check_file(path: str) -> str:
+    p = os.path.expanduser(path)
+    if not os.path.exists(p):
+        raise click.ClickException(f"data file not found: {path}")
+    if not os.path.isfile(p):
+        raise click.ClickException(f"not a file: {path}")
+    return p
+
+
+@click.command("calibrate")
+@click.option("--data", "data", multiple=True, required=True, metavar="FILE",
+              help="Capture (Hyperliquid, Binance) or Parquet file; repeat for several.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              metavar="PARAMS.toml", help="Where to write the config overlay.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="Also write PNG plots and report.html here.")
+@click.option("--train-frac", type=float, default=0.7, show_default=True,
+              help="Share of each data file (in time) that trains; the rest is out of sample.")
+@click.option("--test-data", "test_data", multiple=True, metavar="FILE",
+              help="Out-of-sample data instead of each file's tail (then --train-frac 1 trains "
+                   "on the whole data files).")
+@click.option("--coin", default=None, help="Coin to read [the first each file names].")
+@click.option("--max-seconds", type=float, default=None,
+              help="Read only this many seconds from the start of each file.")
+@click.option("--backtests/--no-backtests", default=True, show_default=True,
+              help="Score AS on our own fills: backtests with the default and the calibrated config.")
+@config_option
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress on stderr.")
+def calibrate(data: tuple[str, ...], out: Path, report_dir: Path | None, train_frac: float,
+              test_data: tuple[str, ...], coin: str | None, max_seconds: float | None,
+              backtests: bool, config_path: str | None, progress: bool) -> None:
+    """Fit the estimators' parameters (Hawkes, adverse selection, kappa, drift filter) on
+    the train part of recorded data, score them against the defaults in and out of
+    sample, and write a config overlay for start, backtest and venue --config."""
+    # Imported here for mmctl's start-up time: the fits and the backtester (numba
+    # kernels, scipy) are paid by `mmctl calibrate` only.
+    from appliance.calibrate import CalibrationError
+    from appliance.calibrate import calibrate as run_calibration
+    from appliance.calibrate.report import summary_lines, write_report
+
+    cfg = load(config_path)
+    if out.exists() and out.is_dir():
+        raise click.ClickException(f"--out {out} is a directory; give a FILE.toml")
+    if not out.parent.resolve().is_dir():
+        raise click.ClickException(f"--out: directory {out.parent} does not exist")
+    pairs = [(p, _coin_of(p, coin)) for p in map(_check_file, data)]
+    tests = [(p, _coin_of(p, coin)) for p in map(_check_file, test_data)]
+    try:
+        res = run_calibration(pairs, test_data=tests, train_frac=train_frac, cfg=cfg, backtests=backtests,
+                              max_seconds=max_seconds, progress=progress)
+    except CalibrationError as err:
+        raise click.ClickException(str(err)) from None
+    out.write_text(res.text)
+    click.echo("\n".join(summary_lines(res)))
+    click.echo(f"wrote {out}")
+    if report_dir is not None:
+        page = write_report(res, report_dir, out)
+        click.echo(f"wrote {page} (and the PNG plots beside it)")
