@@ -24,6 +24,9 @@ BOOK_DEPTH = 20
 # Levels of a ladder a side (the default quotes 5).
 MAX_LEVELS = 10
 
+# P&L attribution (records.ATTRIBUTION_STATE): fills inside their markout horizon, per coin.
+ATTRIB_PENDING = 128
+
 # Ring capacities (powers of two).
 MD_RING_SLOTS = 8192
 FILL_RING_SLOTS = 4096

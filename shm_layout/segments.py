@@ -61,6 +61,7 @@ SEGMENTS: tuple[SegmentSpec, ...] = (
     SegmentSpec("user_ring", KIND_RING, records.USER_EVENT, USER_RING_SLOTS, 9),
     SegmentSpec("orders", KIND_RING, records.ORDER_EVENT, ORDER_RING_SLOTS, 10),
     SegmentSpec("scores", KIND_BLOCKS, records.MODEL_SCORES, MAX_COINS, 11),
+    SegmentSpec("attrib", KIND_BLOCKS, records.ATTRIBUTION_STATE, MAX_COINS, 12),
 )
 SEGMENT_BY_NAME = {s.name: s for s in SEGMENTS}
 

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from . import proof_figures
+from . import pnl_attribution, proof_figures
 from .score_table import render_scores
 
 # In-loop markout horizons (shm_layout N_MARKOUTS columns); report keys "0.5s", "1s", ...
@@ -108,7 +108,8 @@ def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_positi
                  coin: str, preset: str, config_hash: str, source_stats: dict,
                  samples: np.ndarray | None = None, markout_adverse_bps: float = 4.0,
                  bid_pullback_bps: float = 8.0, origin_ns: int = 0,
-                 windows: dict[str, tuple[float, float]] | None = None) -> dict:
+                 windows: dict[str, tuple[float, float]] | None = None,
+                 attribution_horizon_s: float = 10.0) -> dict:
     """The report dict (JSON-ready): ``st`` a BT_STATE record, ``pos`` a POSITION_STATE.
     Proof figures (issue 6): ``proof_figures``; ``origin_ns`` is the stream's start
     (default: the first event), ``windows`` the scenario's named windows."""
@@ -158,6 +159,10 @@ def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_positi
         "digest": fills_digest(fills),
         "source_stats": source_stats,
         "predictions": prediction_scores(fills, markouts),
+        # P&L by component; raises AttributionMismatch unless it sums to pnl (the invariant)
+        "attribution": pnl_attribution.block(fills=fills, markouts=markouts,
+                                             markout_horizons_s=MARKOUT_HORIZONS_S, samples=samples,
+                                             pos=pos, horizon_s=attribution_horizon_s),
     }
     rep.update(_proof_keys(st, fills, markouts, samples, max_position_sz, markout_adverse_bps,
                            bid_pullback_bps, origin_ns or first, windows))
@@ -220,6 +225,7 @@ def render(report: dict) -> str:
         f"capture    {f(report['spread_capture_bps'])} bps gross, "
         f"{f(report['spread_capture_net_bps'])} bps net of fees",
         f"markout    {mk} (bps, + = good for us)",
+        pnl_attribution.render_line(report["attribution"]),
         f"digest     {report['digest']}",
     ]
     if report.get("scores"):

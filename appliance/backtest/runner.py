@@ -31,7 +31,7 @@ from shm_layout.backtest_records import (
 )
 from shm_layout.records import FILL_EVENT, MARKET_PARAMS, MD_EVENT, POSITION_STATE, TARGET_LADDER
 
-from . import scoring, sim
+from . import pnl_attribution, scoring, sim
 from .load import bounded_chunks, is_finite_source, open_market
 from .presets import apply_preset
 from .report import MARKOUT_HORIZONS_S, build_report
@@ -53,6 +53,14 @@ class BacktestResult:
     requotes: np.ndarray = field(default_factory=lambda: _empty(BT_REQUOTE))
     estimator_own: dict = field(default_factory=dict)  # the estimators' own running scores
     cfg: Config | None = None  # the configuration run (preset applied)
+
+    @property
+    def attribution(self) -> np.ndarray:
+        """Per-fill P&L attribution (``measure.attribution.PER_FILL``) behind
+        ``report["attribution"]``."""
+        a = self.report["attribution"]
+        return pnl_attribution.per_fill(self.fills, self.markouts, MARKOUT_HORIZONS_S, self.samples,
+                                        a["final_mark_px"], a["horizon_s"])[0]
 
 
 def config_hash(cfg: Config) -> str:
@@ -261,6 +269,7 @@ def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", s
         config_hash=config_hash(cfg), source_stats=source_stats() if source_stats else {},
         samples=samples, markout_adverse_bps=cfg.backtest.markout_adverse_bps,
         bid_pullback_bps=cfg.backtest.bid_pullback_bps,
+        attribution_horizon_s=cfg.risk.attribution_horizon_s,
         **_truth_kwargs(truth),
     )
     result = BacktestResult(report, fills, markouts, samples, orders, fill_info, requotes,

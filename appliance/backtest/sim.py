@@ -53,6 +53,7 @@ from shm_layout.backtest_records import N_MARKOUTS
 from shm_layout.constants import EV_BBO, EV_BOOK, MAX_LEVELS
 
 from . import pred_records, venue_exec
+from .funding import book_fundings
 
 # Room a single event may need in the fills buffer (a sweep through every level).
 FILL_HEADROOM = 4 * MAX_LEVELS
@@ -178,6 +179,7 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
     # 2. the venue: queue, our fills, funding, liquidation (our fills reach the
     # position and the estimator now: user events carry no market-data latency)
     matching.on_market_event(vst, books, orders, accounts, positions, vfills, updates, ev)
+    book_fundings(vst, updates, pos, 0, ev.coin)  # hourly funding into the position, as live
     if vst.n_fills > 0:
         nf0 = st.n_fills
         st.n_fills = venue_exec.drain_fills(st, vst, vfills, pos, est_state, fills,

@@ -43,7 +43,7 @@ def _replay_span_s(spec: str) -> float | None:
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="OUT", help="Also write the report as JSON to this file.")
 @click.option("--plot", "plot_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              metavar="OUT.png", help="Plot mid and our quotes, inventory and PnL to a PNG.")
+              metavar="OUT.png", help="Plot mid and our quotes, inventory, PnL and its components to a PNG.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr [when stderr is a terminal].")
 def backtest(source: str, config_path: str | None, seed: int | None, coin: str | None,
@@ -93,5 +93,5 @@ def backtest(source: str, config_path: str | None, seed: int | None, coin: str |
     if plot_out is not None:
         from appliance.backtest.plot import plot_samples  # start-up time, as above
 
-        plot_samples(result.samples, result.fills, report, plot_out)
+        plot_samples(result.samples, result.fills, report, plot_out, attribution=result.attribution)
         click.echo(f"wrote {plot_out}")

@@ -13,6 +13,7 @@ from .data import data
 from .kill import kill
 from .lifecycle import start, stop
 from .observe import inspect, status
+from .report import report
 from .sign import sign
 from .soak import soak
 
@@ -26,12 +27,13 @@ def cli():
     mmctl start --cores 2-6      start the five processes, pinned
     mmctl status                 processes, heartbeats, kill state, latency
     mmctl inspect params         live MarketParams (also ladder, position, control, scores)
+    mmctl report                 the session's P&L by component, fills, volume, fees
     mmctl kill                   cancel everything, quote nothing until --reset --reason
     mmctl stop                   graceful stop
     """
 
 
-for command in (start, stop, status, inspect, kill, config, check_clock, bench, data):
+for command in (start, stop, status, inspect, report, kill, config, check_clock, bench, data):
     cli.add_command(command)
 cli.add_command(sign)
 cli.add_command(backtest)

@@ -28,7 +28,7 @@ POSITIVE = (
     "risk.max_position_sz", "risk.max_loss_usd", "risk.max_daily_loss_usd",
     "risk.max_drawdown_usd", "risk.min_liq_distance_bps", "risk.max_fill_deviation_bps",
     "risk.stale_data_s", "risk.first_data_timeout_s", "risk.check_interval_ms",
-    "risk.gateway_lost_ms", "risk.max_clock_failed_checks",
+    "risk.gateway_lost_ms", "risk.max_clock_failed_checks", "risk.attribution_horizon_s",
     "risk.pretrade.max_order_notional_usd", "risk.pretrade.max_open_notional_usd",
     "risk.pretrade.price_band_bps", "risk.pretrade.max_open_orders",
     "supervisor.heartbeat_timeout_ms", "supervisor.startup_timeout_s",

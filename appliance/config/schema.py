@@ -189,6 +189,9 @@ class RiskConfig:
     max_clock_failed_checks: int = 3  # clock checks failed (or errored) in a row
     min_rate_headroom_frac: float = 0.05  # address request budget left
     max_fill_deviation_bps: float = 100.0  # a fill this far from the mid at the time
+    # P&L attribution (live and backtest): adverse selection = the mid's move over this
+    # horizon after each fill (backtest: exact when one of 1, 2, 5, 10, 30 s)
+    attribution_horizon_s: float = 10.0
     widen_mult: float = 2.0  # half-spread multiplier of the "widen" action
     action_hold_s: float = 5.0  # a graded action outlives its trigger this long
     stale_data_s: float = 10.0

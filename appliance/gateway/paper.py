@@ -52,6 +52,14 @@ def apply_fill(pos, side, px, sz, fee_bps):
 
 
 @njit(cache=True)
+def add_funding(pos, usdc):
+    """A funding payment received (negative: paid), as ``Positions.add_funding`` books it."""
+    pos.funding_usd += usdc
+    pos.realized_pnl_usd += usdc
+    mark(pos, pos.mark_px)
+
+
+@njit(cache=True)
 def mark(pos, mid):
     pos.mark_px = mid
     pos.unrealized_pnl_usd = pos.position_sz * (mid - pos.avg_entry_px) if pos.position_sz != 0.0 else 0.0

@@ -1,2 +1,4 @@
-"""Measurement shared by live and backtest: model scores and P&L attribution (pure
-numpy; no process package below it)."""
+"""Measurement shared by live and backtest, pure numpy, importing no process package
+(the lowest import layer): model scores (``scores``) and P&L attribution
+(``attribution``: spread capture, adverse selection, inventory, funding, fees, per fill
+and in aggregate)."""

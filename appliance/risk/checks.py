@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from appliance.ipc import seqlock
 from appliance.runtime.control import heartbeat_age_ms, pid_alive
 from shm_layout.constants import (
@@ -58,6 +60,7 @@ class RiskView:
     positions: BlockReader = None
     params: BlockReader = None
     fills: FillWatch = None
+    new_fills: np.ndarray | None = None  # the fills read this cycle (FILL_EVENT)
 
     def __post_init__(self) -> None:
         n = len(self.cfg.appliance.coins)
@@ -77,6 +80,8 @@ class RiskView:
         deadline = time.monotonic() + BACKOFF_BUDGET_S
         self.positions.read_all(deadline)
         self.params.read_all(deadline)
+        # after the positions: a fill the snapshot counts was published before it (attribution)
+        self.new_fills = self.fills.read()
         recs = [self.positions.get(c) for c in range(len(self.coins))]
         if any(r is None for r in recs):
             self.total_pnl_usd = None  # a coin never read yet: no account total
@@ -269,7 +274,7 @@ def check_rate_limit(v: RiskView) -> Finding | None:
 
 def check_fill_outside(v: RiskView) -> Finding | None:
     limit = v.cfg.risk.max_fill_deviation_bps
-    worst = v.fills.outside(limit)
+    worst = v.fills.outside(limit, v.new_fills)
     if worst is None:
         return None
     coin = v.coins[worst.coin] if worst.coin < len(v.coins) else f"coin {worst.coin}"

@@ -1,4 +1,6 @@
-"""The watchdog's reader of the fills ring: our fills far from the mid at the time.
+"""The watchdog's reader of the fills ring: once per cycle (``read``, in
+``RiskView.refresh``), for the checks and for the P&L attribution; and the check of
+our fills far from the mid at the time (``outside``).
 
 A fill priced more than ``risk.max_fill_deviation_bps`` from its ``mid_px`` means an
 order that should not have been resting there (a stale ladder, a fat finger, a bad
@@ -51,19 +53,25 @@ class FillWatch:
         # A first start reads every fill still in the ring: they are this instance's.
         self.cursors[0] = cur if cur > 0 else ring.start_cursor(self.words, from_start=True)
         self.cursors[1] = slot["fills_lost"]
-        self._fill = np.zeros(1, records.FILL_EVENT)
-        self._fill_u8 = self._fill.view(np.uint8)
+        self._buf = np.zeros(MAX_FILLS_PER_CYCLE, records.FILL_EVENT)
+        self._buf_u8 = self._buf.view(np.uint8).reshape(MAX_FILLS_PER_CYCLE, -1)
 
-    def outside(self, max_deviation_bps: float) -> OutsideFill | None:
-        """Read the new fills; the worst one beyond the limit, if any."""
+    def read(self) -> np.ndarray:
+        """The fills published since the last read (FILL_EVENT records, a copy; at most
+        ``MAX_FILLS_PER_CYCLE``, the rest next time)."""
+        n = 0
+        while n < MAX_FILLS_PER_CYCLE and _read_next(self.words, self.seqs, self.rows, self.cursors,
+                                                     self._buf_u8[n]):
+            n += 1
+        self.slot["fills_cursor"], self.slot["fills_lost"] = self.cursors[0], self.cursors[1]
+        return self._buf[:n].copy()
+
+    def outside(self, max_deviation_bps: float, fills: np.ndarray | None = None) -> OutsideFill | None:
+        """The worst of ``fills`` (default: read the new ones) beyond the limit, if any."""
         worst = None
-        f = self._fill[0]
-        for _ in range(MAX_FILLS_PER_CYCLE):
-            if not _read_next(self.words, self.seqs, self.rows, self.cursors, self._fill_u8):
-                break
+        for f in self.read() if fills is None else fills:
             dev = fill_deviation_bps(float(f["px"]), float(f["mid_px"]))
             if dev is not None and dev > max_deviation_bps and (worst is None
                                                                   or dev > worst.deviation_bps):
                 worst = OutsideFill(int(f["coin"]), float(f["px"]), float(f["mid_px"]), dev)
-        self.slot["fills_cursor"], self.slot["fills_lost"] = self.cursors[0], self.cursors[1]
         return worst

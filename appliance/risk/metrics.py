@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from appliance.ipc import ring, seqlock
+from appliance.measure.attribution import COMPONENT_LABELS, COMPONENTS
 from appliance.runtime import latency
 from appliance.runtime.control import heartbeat_age_ms
 from shm_layout.constants import (
@@ -71,6 +72,7 @@ class ApplianceCollector:
             fills.add_metric([coin], float(pos["n_fills"]))
         yield from g.values()
         yield fills
+        yield from self._attribution()
 
         control = mem.control.records[0]
         now = time.monotonic_ns()
@@ -131,6 +133,29 @@ class ApplianceCollector:
         yield je
         yield from self._scores()
         yield from self._gateway()
+
+    def _attribution(self):
+        """The session's P&L by component (risk/attribution.py), per coin once it started."""
+        mem = self.mem
+        comp = GaugeMetricFamily("mm_pnl_component_usd", "session P&L by component, USD (spread, "
+                                 "adverse_selection, inventory, funding, fees: they sum to "
+                                 "mm_pnl_session_usd less adjustments)", labels=["component", "coin"])
+        sess = GaugeMetricFamily("mm_pnl_session_usd", "P&L since the session started, USD", labels=["coin"])
+        res = GaugeMetricFamily("mm_pnl_attribution_residual_usd",
+                                "session P&L less components and adjustments, USD (|x| > 0.005: broken)",
+                                labels=["coin"])
+        adj = GaugeMetricFamily("mm_pnl_adjustment_usd", "P&L of positions adopted or corrected from "
+                                "the venue this session, USD", labels=["coin"])
+        for c, coin in enumerate(self.coins):
+            a, _ = seqlock.snapshot(mem.attrib, c, max_tries=100_000)
+            if not a["started"]:
+                continue
+            for k in COMPONENTS:
+                comp.add_metric([COMPONENT_LABELS[k], coin], _num(a[k]))
+            sess.add_metric([coin], _num(a["pnl_usd"]))
+            res.add_metric([coin], _num(a["residual_usd"]))
+            adj.add_metric([coin], _num(a["adjustment_usd"]))
+        yield from (comp, sess, res, adj)
 
     def _scores(self):
         """The model scorer's SCORES block (risk/scoring/): scores, samples, degraded flags."""

@@ -1,12 +1,13 @@
 """The risk watchdog: every ``check_interval_ms`` it runs the checks (checks.py) and
 acts on what fired (actions.py: kill flag or graded action), then scores the models
-(scoring/); serves the Prometheus metrics.
+(scoring/) and attributes the P&L (attribution.py); serves the Prometheus metrics.
 
 The loop is ``step``: one cycle of checks and actions per interval, whatever the
 kill flag says (the baselines, the fills cursor and the journal keep going while
 it is up). Further duties of the watchdog go in ``step`` after ``engine.apply``.
 """
 
+import logging
 import time
 
 from appliance.config import kill_switch_path
@@ -16,6 +17,8 @@ from appliance.runtime.control import pid_alive
 
 from . import checks, metrics
 from .actions import ActionEngine
+from .attribution import LiveAttribution
+from .attribution import journal_path as attribution_journal_path
 from .canceller import LastResortCanceller
 from .journal import RiskJournal, journal_path
 from .scoring.scorer import GuardedScorer, ModelScorer
@@ -35,12 +38,30 @@ def _serve_metrics(ctx: ProcessContext) -> None:
         ctx.count_error()
 
 
+ATTRIBUTION_LOG_EVERY_S = 60.0
+
+
+def _attribute(ctx: ProcessContext, attribution: LiveAttribution, view, last_log: list) -> None:
+    """One cycle of P&L attribution; a failure is logged (at most once a minute) and
+    counted, never fatal: measuring must not stop the watchdog."""
+    try:
+        attribution.step(view)
+    except Exception:
+        ctx.count_error()
+        if time.monotonic() - last_log[0] >= ATTRIBUTION_LOG_EVERY_S:
+            last_log[0] = time.monotonic()
+            logging.getLogger("risk").exception("P&L attribution failed this cycle")
+
+
 def main(argv=None) -> int:
     ctx = ProcessContext("risk", argv, timer_driven=True)
     view = checks.RiskView(ctx.cfg, ctx.mem, str(kill_switch_path(ctx.cfg, ctx.instance)),
                            time.monotonic_ns())
     journal = RiskJournal(journal_path(ctx.cfg, ctx.instance), on_error=ctx.count_error)
     engine = ActionEngine(ctx.cfg, ctx.control, journal)
+    attribution = LiveAttribution(ctx.cfg, ctx.mem, attribution_journal_path(ctx.cfg, ctx.instance),
+                                  on_error=ctx.count_error)
+    attribution_log = [-ATTRIBUTION_LOG_EVERY_S]
     if ctx.cfg.risk.disabled_checks:
         ctx.log.warning("risk checks DISABLED by config: %s", ", ".join(ctx.cfg.risk.disabled_checks))
     _serve_metrics(ctx)
@@ -61,6 +82,7 @@ def main(argv=None) -> int:
         view.events.clear()
         if scorer is not None:
             scorer.step()
+        _attribute(ctx, attribution, view, attribution_log)
         return 0
 
     # The last-resort canceller (canceller.py): its own thread and venue connection.
@@ -77,3 +99,4 @@ def main(argv=None) -> int:
         return ctx.run(step, on_exit=on_exit)
     finally:
         journal.close()
+        attribution.close()

@@ -29,7 +29,8 @@ from .positions import Positions
 
 KEEP_FILL_KEYS = 20_000
 KEEP_ARCHIVES = 20
-POS_FIELDS = ("position_sz", "avg_entry_px", "realized_pnl_usd", "fees_usd", "volume_usd", "n_fills")
+POS_FIELDS = ("position_sz", "avg_entry_px", "realized_pnl_usd", "fees_usd", "volume_usd", "n_fills",
+              "funding_usd")
 
 
 def snapshot_records(positions: Positions, tracker: OrderTracker, booking: FillBooking) -> list[dict]:
@@ -59,7 +60,8 @@ def apply(r: dict, positions: Positions, tracker: OrderTracker, booking: FillBoo
     if k == "snap_pos":
         p = positions.pos[r["coin"]]
         for f in POS_FIELDS:
-            p[f] = r[f]
+            # funding_usd: absent from journals compacted before it existed
+            p[f] = r.get(f, 0.0) if f == "funding_usd" else r[f]
         positions.mark(r["coin"], float(p["mark_px"]))
     elif k == "snap_order":
         o = TrackedOrder(r["cloid"], r["coin"], r["is_buy"], r["px"], r["sz"], r["tif"], oid=r["oid"],

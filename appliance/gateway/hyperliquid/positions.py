@@ -65,6 +65,7 @@ class Positions:
 
     def add_funding(self, c: int, usdc: float) -> None:
         self.pos[c]["realized_pnl_usd"] += usdc
+        self.pos[c]["funding_usd"] += usdc  # also apart: P&L attribution's funding
         self.mark(c, float(self.pos[c]["mark_px"]))
 
     def mark(self, c: int, mid: float) -> None:
