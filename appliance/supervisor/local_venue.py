@@ -81,7 +81,11 @@ class LocalVenue:
             self.proc = subprocess.Popen(self._cmd(), stdin=subprocess.DEVNULL, stdout=logf,
                                          stderr=subprocess.STDOUT,
                                          pass_fds=(self.lock_fd,) if self.lock_fd is not None else (),
-                                         process_group=0)  # Ctrl-C: see Supervisor.spawn
+                                         # Own process group: a terminal's Ctrl-C must not stop
+                                         # the venue before the gateway has cancelled through it
+                                         # (the supervisor stops it last). Only the venue: a
+                                         # child in an orphaned group would get SIGHUP.
+                                         process_group=0)
         finally:
             logf.close()
 

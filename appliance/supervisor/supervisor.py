@@ -142,9 +142,6 @@ class Supervisor:
                 cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, env=env,
                 preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
                 pass_fds=(self.lock.fd,),  # the instance lock lives while any child does
-                # Own process group: a terminal's Ctrl-C reaches the supervisor only, which
-                # stops the set in order (the gateway cancels before the venue goes).
-                process_group=0,
             )
         finally:
             logf.close()
