@@ -5,11 +5,10 @@ and starts a new one with the ladder's forecast now; a failure never reaches tra
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from gateway_fakes import GatewayParts
+from risk_helpers import fresh_segments
 
 from appliance.gateway.fills import Fill
 from appliance.gateway.hyperliquid.order_lifecycle import OrderLifecycle
@@ -17,7 +16,7 @@ from appliance.gateway.order_state import S_FILLED, S_RESTING
 from appliance.gateway.reconcile_plan import LiveOrder, Modify, NewOrder
 from appliance.hyperliquid.http_transport import Reply
 from appliance.ipc import byte_rows, ring
-from shm_layout import InstanceMemory, records
+from shm_layout import records
 from shm_layout.constants import (
     END_CANCELLED,
     END_FILLED,
@@ -33,14 +32,8 @@ MID = 100_000.0
 
 @pytest.fixture
 def mem():
-    instance = f"olc{os.getpid()}"
-    InstanceMemory.unlink_all(instance)
-    m = InstanceMemory.create(instance, lock=False)
-    try:
+    with fresh_segments("olc") as m:
         yield m
-    finally:
-        m.close()
-        InstanceMemory.unlink_all(instance)
 
 
 @pytest.fixture
