@@ -35,6 +35,7 @@ from shm_layout.estimators import EstimatorConfig
 from shm_layout.estimators import adverse_selection as declared
 
 from .emath import status
+from .kernel_readers import fill_mid, mid_px
 
 N_HORIZONS = declared.N_HORIZONS
 N_PEND = declared.N_PENDING  # fills awaiting markouts; when full the oldest is dropped
@@ -318,6 +319,21 @@ def last_realized_drift_bps_per_s(st):
 @njit(cache=True)
 def n_realized(st):
     return float(st.n_drift)
+
+
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_book(state, cfg, ev, t, full):
+    """Mark the pending markouts to the mid of every book."""
+    on_mid(state.adverse_selection, cfg.adverse_selection, t, mid_px(state))
+
+
+@njit(cache=True, inline="always")
+def hook_fill(state, cfg, q, t):
+    on_fill(state.adverse_selection, cfg.adverse_selection, float(q.ts_ns), float(q.side), q.px,
+            fill_mid(state, q))
 
 
 @njit(cache=True, inline="always")

@@ -247,6 +247,21 @@ def drift_observations(st, cfg, t_ns, position_sign, z_out, r_out):
     return 4
 
 
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_book(state, cfg, ev, t, full):
+    """Depth imbalances, pressure gradient and thinning from each full book."""
+    if full:
+        on_book(state.book, cfg.book, t, ev.bid_px, ev.bid_sz, ev.ask_px, ev.ask_sz, ev.n_bids, ev.n_asks)
+
+
+@njit(cache=True, inline="always")
+def hook_trade(state, cfg, ev, t):
+    on_trade(state.book, cfg.book, t, ev.px, ev.sz, ev.side)
+
+
 @njit(cache=True, inline="always")
 def publish(st, cfg, h, tiers, t, stale, out):
     """Book microstructure's MarketParams fields."""

@@ -50,7 +50,9 @@ from numba import njit
 from shm_layout.constants import EST_WARMING
 from shm_layout.estimators import cascade as declared
 
+from . import flow
 from .emath import decay, status
+from .kernel_readers import mid_px
 
 RING = declared.RING_LEN
 
@@ -173,6 +175,25 @@ def update(st, cfg, t_ns, sev):
 @njit(cache=True)
 def tail_multiplier(st, cfg):
     return 1.0 + (cfg[C_TAIL_MAX] - 1.0) * st.severity
+
+
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_warm(state, cfg, t):
+    """A cold sigma makes every move look like many sigmas: judge cascades once the
+    volatility is warm (its status reads warming until then). Inputs: funding's open
+    interest, flow's 5 s and 30 s trade rates, vol's sigma_300s."""
+    mid = mid_px(state)
+    st_v = state.vol
+    if mid > 0.0 and st_v.n_samples >= cfg.tiers.warmup_samples:
+        st_fl = state.flow
+        c_fl = cfg.flow
+        warm(state.cascade, cfg.cascade, t, mid, state.funding.open_interest_sz,
+             flow.buy_rate(st_fl, c_fl, t, 1) + flow.sell_rate(st_fl, c_fl, t, 1),  # 5 s
+             flow.buy_rate(st_fl, c_fl, t, 2) + flow.sell_rate(st_fl, c_fl, t, 2),  # 30 s
+             st_v.rv_slow_bps2_per_s ** 0.5)  # sigma_300s, bps/sqrt(s)
 
 
 @njit(cache=True, inline="always")

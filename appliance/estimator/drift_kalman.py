@@ -1,19 +1,10 @@
 """Kalman drift filter with Ornstein-Uhlenbeck dynamics (seed 003 phases 1, 5, 7, 8).
 
-Wiring (for the estimator kernel):
-  state: the record shm_layout/estimators/drift_kalman.py declares; ``init(st, cfg)`` once.
-  hot tier, every quote cycle / book event:
-    ``hot_tier(st, cfg, t_ns, z_book, r_book, n_book, flow_imb, kappa_total)``
-    (book composite from ``book_micro.drift_observations``; flow imbalance in
-    [-1, 1], + = buy pressure; kappa_total in 1/bps, scales the flow noise).
-  per own fill: ``obs_fill(st, cfg, t_ns, side, fill_px, mid_px, sigma_bps_per_sqrt_s)``;
-    when a fill's markout is known: ``adapt(st, cfg, realized_drift_bps_per_s, r)``.
-  warm tier (every 2-3 cycles): ``warm_tier(st, cfg, t_ns, hawkes_excess_buy,
-    hawkes_excess_sell, hawkes_total, size_z_bid, size_z_ask, d_basis_bps)``.
-  cold tier (every 5-10 cycles): ``cold_tier(st, cfg, t_ns, lead_bps_per_s,
-    lead_confidence, funding_z, funding_n_obs)``; trend: ``obs_trend``.
-  outputs: ``drift_bps_per_s(st)``, ``drift_std_bps_per_s(st)``,
-    ``confidence(st, cfg)``, ``out_of_band(st, cfg)`` (1.0 when |mu| > band * std).
+In the kernel (its hooks, at the end): every book, ``hot_tier`` (predict, one composite
+of book_micro's observations, trade flow scaled by kappa); each of our fills, ``obs_fill``;
+warm, ``warm_tier`` (Hawkes excess, fill-size shift, basis change); cold, ``cold_tier``
+(cross-asset lead, funding). Also ``adapt`` (a fill's realized markout) and ``obs_trend``.
+Outputs: ``drift_bps_per_s``, ``drift_std_bps_per_s``, ``confidence``, ``out_of_band``.
 
 Model, mu = drift in bps per second (of the mid), P its variance (bps^2/s^2):
   predict over dt:  mu <- mu e^{-theta dt}
@@ -39,7 +30,9 @@ from numba import njit
 
 from shm_layout.estimators import EstimatorConfig
 
+from . import book_micro, fill_size, flow, funding, hawkes, vol
 from .emath import status
+from .kernel_readers import fill_mid
 
 TIER_HOT, TIER_WARM, TIER_COLD = 0, 1, 2  # index of tier_obs_ts_ns
 
@@ -355,6 +348,50 @@ def confidence(st, cfg):
 def out_of_band(st, cfg):
     """1.0 when the drift left its uncertainty band: |mu| > band_sigmas * sqrt(P)."""
     return 1.0 if abs(st.mu_bps_per_s) > cfg[C_BAND] * math.sqrt(st.p_bps2_per_s2) else 0.0
+
+
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_book(state, cfg, ev, t, full):
+    """Hot tier on every book: book_micro's observations of this event (into the header's
+    ``book_z``, ``book_r``; BPG signed by our position), flow's 5 s imbalance, kappa (their
+    hooks run before this one)."""
+    h = state.header
+    pos = h.position_sz
+    zb = h.book_z
+    rb = h.book_r
+    n = book_micro.drift_observations(state.book, cfg.book, t, 1.0 if pos > 0 else (-1.0 if pos < 0 else 0.0),
+                                      zb, rb)
+    hot_tier(state.drift, cfg.drift, t, zb, rb, n, flow.imbalance(state.flow, 1), state.kappa.kappa_per_bps)
+
+
+@njit(cache=True, inline="always")
+def hook_fill(state, cfg, q, t):
+    """One of our fills against the mid at the fill, scaled by vol's sigma_clean."""
+    mid0 = fill_mid(state, q)
+    if mid0 > 0.0:
+        obs_fill(state.drift, cfg.drift, float(q.ts_ns), float(q.side), q.px, mid0,
+                 vol.sigma_clean(state.vol))
+
+
+@njit(cache=True, inline="always")
+def hook_warm(state, cfg, t):
+    """Warm observations: Hawkes excess and total intensity, fill-size shift, basis change."""
+    st_fs = state.fill_size
+    lb, ls, _, eb, es = hawkes.outputs(state.hawkes, t)
+    warm_tier(state.drift, cfg.drift, t, eb, es, lb + ls, fill_size.zscore(st_fs, 1),
+              fill_size.zscore(st_fs, -1), state.header.cross.d_basis_bps)
+
+
+@njit(cache=True, inline="always")
+def hook_cold(state, cfg, t):
+    """Cold observations: the cross-asset lead (``kernel_cross``) and funding."""
+    st_f = state.funding
+    x = state.header.cross
+    cold_tier(state.drift, cfg.drift, t, x.lead_bps_per_s, x.lead_confidence,
+              funding.zscore(st_f, cfg.funding), float(st_f.n_obs))
 
 
 @njit(cache=True, inline="always")

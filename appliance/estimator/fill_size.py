@@ -56,3 +56,11 @@ def zscore(st, side):
     sd = math.sqrt(max(st.var_ln_sz, 1e-6))  # equal sizes: a floor, so a change still shows
     z = (fast - st.mean_ln_sz) / sd
     return min(max(z, -Z_MAX), Z_MAX)
+
+
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_fill(state, cfg, q, t):
+    on_fill(state.fill_size, float(q.side), q.sz)

@@ -118,6 +118,14 @@ def drift_observation(imb, cfg, kappa_total):
     return cfg[C_DRIFT_SCALE] * imb, s * s / max(kappa_total, 0.1)
 
 
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_trade(state, cfg, ev, t):
+    on_trade(state.flow, cfg.flow, t, ev.side, ev.sz)
+
+
 @njit(cache=True, inline="always")
 def publish(st, cfg, h, tiers, t, stale, out):
     """Trade flow's MarketParams fields, per horizon."""

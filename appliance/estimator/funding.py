@@ -126,6 +126,15 @@ def drift_observation(st, cfg, scale, sigma):
     return -scale * z, sigma * sigma / max(abs(z), 0.1), True
 
 
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_ctx(state, cfg, ev, t):
+    """An asset context: funding rate per hour (aux0), mark (px), oracle (aux1), open interest (sz)."""
+    on_ctx(state.funding, cfg.funding, t, ev.aux0, ev.px, ev.aux1, ev.sz)
+
+
 @njit(cache=True, inline="always")
 def publish(st, cfg, h, tiers, t, stale, out):
     """Funding's MarketParams fields (hourly funding: stale after an hour without a context)."""

@@ -135,6 +135,14 @@ def warmed_up(st, cfg):
     return min(st.buy.n_events, st.sell.n_events) >= cfg[C_MIN_EVENTS]
 
 
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_trade(state, cfg, ev, t):
+    on_event(state.hawkes, cfg.hawkes, t, ev.side)
+
+
 @njit(cache=True, inline="always")
 def publish(st, cfg, h, tiers, t, stale, out):
     """The Hawkes process's MarketParams fields."""

@@ -28,7 +28,9 @@ from numba import njit
 
 from shm_layout.estimators.kappa import RING_LEN as RING
 
+from . import flow
 from .emath import decay, status
+from .kernel_readers import mid_px
 
 C_HL = 0
 C_PRIOR = 1
@@ -254,6 +256,38 @@ def warm(st, cfg, flow_imb):
     st.mult_ask = am
     st.kappa_bid_per_bps = k_bid * bm
     st.kappa_ask_per_bps = k_ask * am
+
+
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_book(state, cfg, ev, t, full):
+    """Depth distances of a full book."""
+    if full:
+        on_book(state.kappa, cfg.kappa, mid_px(state), ev.bid_px, ev.bid_sz, ev.ask_px, ev.ask_sz,
+                ev.n_bids, ev.n_asks)
+
+
+@njit(cache=True, inline="always")
+def hook_trade(state, cfg, ev, t):
+    """A trade's distance from the mid, at flow's trade rate with this trade in it (flow's
+    trade hook runs first)."""
+    mid = mid_px(state)
+    if mid > 0.0:
+        on_trade(state.kappa, cfg.kappa, t, ev.side, ev.px, mid, flow.trade_rate(state.flow, cfg.flow, t, 4))
+
+
+@njit(cache=True, inline="always")
+def hook_warm(state, cfg, t):
+    """Source choice and the flow multipliers, from flow's imbalance at kappa's horizon."""
+    c = cfg.kappa
+    warm(state.kappa, c, flow.imbalance(state.flow, flow.horizon_index(cfg.flow, c[C_HORIZON])))
+
+
+@njit(cache=True, inline="always")
+def hook_cold(state, cfg, t):
+    cold(state.kappa, cfg.kappa)
 
 
 @njit(cache=True, inline="always")

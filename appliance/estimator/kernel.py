@@ -4,16 +4,19 @@ Pure numba over one coin's state record (``shm_layout.estimators.ESTIMATOR_STATE
 in shared memory so a restarted estimator resumes warm) and one event at a time.
 The record has the kernel's ``header`` and one field per estimator of the registry;
 each estimator's kernels get only their own field (``state.vol``) and config
-(``cfg.vol``, the ``KERNEL_CONFIG`` record of ``kernel_config``).
+(``cfg.vol``, the ``KERNEL_CONFIG`` record of ``kernel_config``), its hooks the whole
+coin state and config record.
 
 Tiers (event time, so a replay gives the same numbers as live):
-  hot, every event (``kernel_hot``): book, volatility sampling, flow, Hawkes, kappa
-    distances, volume clock, book microstructure, queue, funding, markouts, Kalman
-    predict + book composite; our fills queued by ``on_fill`` are folded first.
-  warm and cold, on event-time timers (``kernel_tiers``).
+  hot, every event (``kernel_hot``): the header (clocks, book top, tick, the queue of our
+    fills), then the estimators' ``hook_fill`` for each queued fill and ``hook_book``,
+    ``hook_trade`` or ``hook_ctx`` for the event;
+  warm and cold, on event-time timers: ``hook_warm``, ``hook_cold``;
   cross-coin (``kernel_cross``): correlation, basis, lead-lag.
-Which estimator runs in which tier, and what it reads from the others, is written
-out there: that wiring is the model, not bookkeeping.
+Each hook is defined in the estimator's own module, over the whole coin state; the
+tiers call every estimator that defines it, in ``shm_layout.estimators.CALL_ORDER``
+(``kernel_tiers``, generated from the registry). What an estimator reads from the
+others is written in its hooks; that order is the only coupling between them.
 
 Entry points: ``new_states(n)``, ``init_state(state, cfg)``, ``on_event(state, cfg, ev)``,
 ``on_fill(state, fill)`` (queued; folded at the next event, which has the config),

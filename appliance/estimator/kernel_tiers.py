@@ -1,88 +1,90 @@
-"""The estimator kernel's warm and cold tiers (event-time timers run by ``on_event``).
+"""The estimator kernel's tiers, generated from the registry: which estimator runs on
+which event, in which order.
 
-warm, every ``tiers.warm_interval_ms``: sigma blend, kappa (source choice, flow multipliers),
-  microprice regression, spread process, cascade, toxicity now, Kalman warm
-  observations (Hawkes excess, fill-size shift, basis).
-cold, every ``tiers.cold_interval_ms``: kappa K-S test and model choice, Kalman cold
-  observations (cross-asset lead, funding).
+An estimator takes part in a tier by defining a hook in its kernel module
+(``appliance/estimator/<name>.py``), with one signature over the whole coin state:
+  hook_book(state, cfg, ev, t, full)   a valid book (BBO, or ``full`` depth) just set in
+                                       the header (``kernel_hot``)
+  hook_trade(state, cfg, ev, t)        a valid trade
+  hook_ctx(state, cfg, ev, t)          an asset context (funding, mark, open interest)
+  hook_fill(state, cfg, q, t)          one of our fills, ``q`` a ``QUEUED_FILL`` of the header
+                                       (position already set), folded before the event
+  hook_warm(state, cfg, t)             every ``tiers.warm_interval_ms`` of event time
+  hook_cold(state, cfg, t)             every ``tiers.cold_interval_ms``
+``state`` is one coin's ``ESTIMATOR_STATE`` record, ``cfg`` the ``KERNEL_CONFIG`` record,
+``t`` the event time (ns, as f8). A hook writes its own state field (and, for
+toxicity, its outputs in the header) and may read anything: what it reads from other
+estimators is written in it, and ``shm_layout.estimators.CALL_ORDER`` (with who reads
+whom) decides whether it sees their value after this event or before. An estimator
+omits the hooks it does not need.
+
+For each hook, ``<hook>s`` (``hook_books``, ...) is one direct call per estimator that
+defines it, in ``CALL_ORDER``, generated at import (``straight_line``) and inlined into
+``kernel_hot``'s event functions and ``warm_tier`` / ``cold_tier`` below. ``CALLED`` lists
+who each hook calls. Hooks are ``@njit(cache=True, inline="always")``: each tier then
+compiles as the one function the hand-written tier was (a call per hook measured ~2%
+on the warm tier).
 """
+
+from collections.abc import Callable
 
 from numba import njit
 
-from . import (
-    cascade,
-    drift_kalman,
-    fill_size,
-    flow,
-    funding,
-    hawkes,
-    kappa,
-    microprice,
-    regime,
-    spread,
-    toxicity,
-    vol,
-)
-from .kernel_readers import flow_intensity, mid_px, top_imbalance
+from shm_layout.estimators import CALL_ORDER, ESTIMATORS
+
+from .kernel_config import KERNELS
+from .straight_line import straight_line_calls
+
+# Each hook and its arguments (every estimator's hook of that name has these).
+HOOKS: dict[str, str] = {
+    "hook_book": "state, cfg, ev, t, full",
+    "hook_trade": "state, cfg, ev, t",
+    "hook_ctx": "state, cfg, ev, t",
+    "hook_fill": "state, cfg, q, t",
+    "hook_warm": "state, cfg, t",
+    "hook_cold": "state, cfg, t",
+}
+
+# The kernel module of each estimator, by registry name, in call order.
+ORDERED = tuple((name, KERNELS[ESTIMATORS.index(name)]) for name in CALL_ORDER)
+
+
+def hook_calls(hook: str, modules) -> tuple[tuple[str, ...], Callable]:
+    """(names, the straight-line function) calling ``hook`` of every module of
+    ``modules`` ((name, module) pairs, in order) that defines it."""
+    having = [(name, mod) for name, mod in modules if hasattr(mod, hook)]
+    args = HOOKS[hook]
+    calls = [(f"{name}_{hook}", getattr(mod, hook), args) for name, mod in having]
+    return tuple(name for name, _ in having), straight_line_calls(f"{hook}s", args, calls)
+
+
+def unknown_hooks(modules) -> list[str]:
+    """``module.hook_x`` attributes that name no hook (a misspelt hook is never called)."""
+    return [f"{name}.{a}" for name, mod in modules for a in dir(mod)
+            if a.startswith("hook_") and a not in HOOKS]
+
+
+if unknown_hooks(ORDERED):
+    raise TypeError(f"estimator hooks not in kernel_tiers.HOOKS: {unknown_hooks(ORDERED)}")
+
+_GENERATED = {hook: hook_calls(hook, ORDERED) for hook in HOOKS}
+CALLED: dict[str, tuple[str, ...]] = {hook: names for hook, (names, _) in _GENERATED.items()}
+
+hook_books = _GENERATED["hook_book"][1]
+hook_trades = _GENERATED["hook_trade"][1]
+hook_ctxs = _GENERATED["hook_ctx"][1]
+hook_fills = _GENERATED["hook_fill"][1]
+hook_warms = _GENERATED["hook_warm"][1]
+hook_colds = _GENERATED["hook_cold"][1]
 
 
 @njit(cache=True)
-def warm_tier(state, cfg, t_ns):
-    h = state.header
-    mid = mid_px(state)
-    st_v = state.vol
-    st_fl = state.flow
-    c_fl = cfg.flow
-    reg = regime.regime(state.regime)
-    tox = max(h.toxicity_bid, h.toxicity_ask)
-    vol.blend(st_v, cfg.vol, t_ns, reg, tox)
-    c_k = cfg.kappa
-    hz = flow.horizon_index(c_fl, c_k[kappa.C_HORIZON])
-    kappa.warm(state.kappa, c_k, flow.imbalance(st_fl, hz))
-    if mid > 0.0:
-        spr = (h.ask_px - h.bid_px) / mid * 1e4
-        microprice.warm(state.microprice, cfg.microprice, t_ns, mid,
-                        top_imbalance(state), flow.imbalance(st_fl, 0), reg)
-        spread.warm(state.spread, cfg.spread, t_ns, spr)
-        _toxicity_now(state, cfg, t_ns, spr, reg)
-        # A cold sigma makes every move look like many sigmas: judge cascades once
-        # the volatility is warm (its status reads warming until then).
-        if st_v.n_samples >= cfg.tiers.warmup_samples:
-            cascade.warm(state.cascade, cfg.cascade, t_ns, mid,
-                         state.funding.open_interest_sz,
-                         flow.buy_rate(st_fl, c_fl, t_ns, 1) + flow.sell_rate(st_fl, c_fl, t_ns, 1),  # 5 s
-                         flow.buy_rate(st_fl, c_fl, t_ns, 2) + flow.sell_rate(st_fl, c_fl, t_ns, 2),  # 30 s
-                         st_v.rv_slow_bps2_per_s ** 0.5)  # sigma_300s, bps/sqrt(s)
-    st_fs = state.fill_size
-    lb, ls, _, eb, es = hawkes.outputs(state.hawkes, t_ns)
-    drift_kalman.warm_tier(state.drift, cfg.drift, t_ns, eb, es, lb + ls,
-                           fill_size.zscore(st_fs, 1), fill_size.zscore(st_fs, -1),
-                           h.cross.d_basis_bps)
+def warm_tier(state, cfg, t):
+    """Every estimator's warm hook (event-time timer run by ``on_event``)."""
+    hook_warms(state, cfg, t)
 
 
 @njit(cache=True)
-def _toxicity_now(state, cfg, t_ns, spr, reg):
-    h = state.header
-    fair = state.spread.fair_bps
-    dr = state.drift
-    dstd = drift_kalman.drift_std_bps_per_s(dr)
-    dz = drift_kalman.drift_bps_per_s(dr) / dstd if dstd > 0.0 else 0.0
-    fz = funding.zscore(state.funding, cfg.funding)
-    bim = top_imbalance(state)
-    fi = flow.imbalance(state.flow, 1)
-    inten = flow_intensity(state, cfg, t_ns)
-    sev = state.cascade.severity
-    ratio = spr / fair if fair > 0.0 else 1.0
-    st_t = state.toxicity
-    c_t = cfg.toxicity
-    h.toxicity_bid = toxicity.p_toxic(st_t, c_t, 1, bim, fi, inten, reg, sev, fz, ratio, dz)
-    h.toxicity_ask = toxicity.p_toxic(st_t, c_t, -1, bim, fi, inten, reg, sev, fz, ratio, dz)
-
-
-@njit(cache=True)
-def cold_tier(state, cfg, t_ns):
-    kappa.cold(state.kappa, cfg.kappa)
-    st_f = state.funding
-    x = state.header.cross
-    drift_kalman.cold_tier(state.drift, cfg.drift, t_ns, x.lead_bps_per_s, x.lead_confidence,
-                           funding.zscore(st_f, cfg.funding), float(st_f.n_obs))
+def cold_tier(state, cfg, t):
+    """Every estimator's cold hook (event-time timer run by ``on_event``)."""
+    hook_colds(state, cfg, t)

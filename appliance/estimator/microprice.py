@@ -18,7 +18,10 @@ from numba import njit
 
 from shm_layout.estimators import microprice as declared
 
+from . import flow
 from .emath import clamp, decay, status
+from .kernel_readers import mid_px, top_imbalance
+from .regime import regime as current_regime
 
 N_GROUPS = declared.N_GROUPS  # pooled + four regimes
 Q_LEN = declared.QUEUE_LEN
@@ -150,6 +153,18 @@ def warm(st, cfg, t_ns, mid, book_imb, flow_imb, regime):
 @njit(cache=True)
 def price(st, mid):
     return mid * (1.0 + st.adj_bps * 1e-4)
+
+
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_warm(state, cfg, t):
+    """One regression sample: top-of-book imbalance, flow's 1 s imbalance, the regime."""
+    mid = mid_px(state)
+    if mid > 0.0:
+        warm(state.microprice, cfg.microprice, t, mid, top_imbalance(state), flow.imbalance(state.flow, 0),
+             current_regime(state.regime))
 
 
 @njit(cache=True, inline="always")

@@ -14,15 +14,9 @@ fields and status (warming / valid / stale / off) from:
           written (cascade reads ``out.vol_status``, microprice ``out.mid_px``).
 An estimator without ``publish`` (no MarketParams fields) is skipped.
 
-Static dispatch: numba cannot call "the publish of registry entry i" by a run-time
-value, and the static ways to loop over the registry inside numba cost time here
-(``literal_unroll`` over the indices compiles to a loop with a switch: ~35 ns more
-per call; a tuple of the publish dispatchers compiles as numba's experimental
-first-class function values, indirect calls with a warning per compile; an overload
-recursing on a literal index did not finish compiling). So
-``_straight_line_calls`` writes the body of ``_publish_all`` once at import from
-``PUBLISHING`` (source text, ``exec``): one direct call per estimator, on
-``state[NAME]`` and ``cfg[NAME]``, inlined into ``write_params`` by an ``@overload``.
+Static dispatch: ``_publish_all`` is one direct call per publishing estimator, on
+``state[NAME]`` and ``cfg[NAME]``, generated once from the registry and inlined into
+``write_params`` (``straight_line``, which says why numba needs source text for this).
 Each ``publish`` is ``inline="always"``, so the writer compiles as the one function the
 hand-written writer was; the list of estimators is the registry's.
 """
@@ -30,45 +24,30 @@ hand-written writer was; the list of estimators is the registry's.
 import math
 
 from numba import njit
-from numba.extending import overload
 
 from shm_layout.constants import EST_WARMING, PARAMS_VERSION
 from shm_layout.estimators import REGISTRY
 
 from .kernel_config import KERNELS
+from .straight_line import straight_line_calls
 
 # The registered estimators with MarketParams fields, as indices into REGISTRY/KERNELS.
 PUBLISHING = tuple(i for i, k in enumerate(KERNELS) if hasattr(k, "publish"))
 
 
-def _publish_all(state, cfg, t, stale, out):
-    """Every registered estimator with a ``publish`` writes its MarketParams fields, in
-    registry order (numba only: ``_publish_all_static`` writes the calls out)."""
-    raise NotImplementedError("only inside numba: write_params calls it")
-
-
-def _straight_line_calls():
-    """The body of ``_publish_all``, one direct call per publishing estimator, built from
-    the registry: source text, because numba has no static loop over functions that
-    compiles to straight-line code (see the module docstring)."""
-    names = {}
-    lines = ["def publish_all(state, cfg, t, stale, out):"]
-    for n, i in enumerate(PUBLISHING):
+def _publish_calls():
+    calls = []
+    for i in PUBLISHING:
         name = REGISTRY[i].NAME
-        names[f"publish_{n}"] = KERNELS[i].publish
         conf = "None" if REGISTRY[i].CONFIG is None else f"cfg[{name!r}]"
-        lines.append(f"    publish_{n}(state[{name!r}], {conf}, state.header, cfg.tiers, t, stale, out)")
-    lines.append("    return")
-    exec(compile("\n".join(lines) + "\n", f"<{__name__}: publish_all>", "exec"), names)  # noqa: S102
-    return names["publish_all"]
+        args = f"state[{name!r}], {conf}, state.header, cfg.tiers, t, stale, out"
+        calls.append((f"publish_{name}", KERNELS[i].publish, args))
+    return calls
 
 
-_PUBLISH_ALL = _straight_line_calls()
-
-
-@overload(_publish_all, inline="always")
-def _publish_all_static(state, cfg, t, stale, out):
-    return _PUBLISH_ALL
+# Every registered estimator with a ``publish`` writes its MarketParams fields, in
+# registry order (numba only).
+_publish_all = straight_line_calls("publish_all", "state, cfg, t, stale, out", _publish_calls())
 
 
 @njit(cache=True)

@@ -335,6 +335,22 @@ def n_outcomes(st):
     return float(st.n_outcomes)
 
 
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_book(state, cfg, ev, t, full):
+    """Queue depletion and cancel rates from each full book."""
+    if full:
+        on_book(state.queue, cfg.queue, t, ev.bid_px, ev.bid_sz, ev.bid_n, ev.ask_px, ev.ask_sz, ev.ask_n,
+                ev.n_bids, ev.n_asks)
+
+
+@njit(cache=True, inline="always")
+def hook_trade(state, cfg, ev, t):
+    on_trade(state.queue, cfg.queue, t, ev.px, ev.sz, ev.side)
+
+
 @njit(cache=True, inline="always")
 def publish(st, cfg, h, tiers, t, stale, out):
     """The queue model's MarketParams fields."""

@@ -13,6 +13,7 @@ Multipliers: gamma_mult[r], spread_mult[r] from the config.
 
 from numba import njit
 
+from . import vol
 from .emath import decay, status
 
 LOW, NORMAL, HIGH, EXTREME = 0, 1, 2, 3
@@ -122,6 +123,20 @@ def gamma_mult(st, cfg):
 @njit(cache=True)
 def spread_mult(st, cfg):
     return cfg[C_SPREAD + st.regime] if cfg[C_ENABLED] != 0.0 else 1.0
+
+
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_book(state, cfg, ev, t, full):
+    """One update per volatility sample. vol's book hook runs first: a sample taken at
+    this event time that this regime has not folded yet (its last update is at another
+    time) is this event's. Disabled, ``update`` returns at once."""
+    st_v = state.vol
+    st = state.regime
+    if vol.sampled_at(st_v, t) and float(st.last_ts_ns) != t:
+        update(st, cfg.regime, t, st_v.bv_fast_bps2_per_s, st_v.bv_bps2_per_s)
 
 
 @njit(cache=True, inline="always")

@@ -14,6 +14,7 @@ import math
 from numba import njit
 
 from .emath import decay, status
+from .kernel_readers import mid_px, spread_bps
 
 N_BINS = 40
 LOG_LO = math.log(0.01)
@@ -87,6 +88,15 @@ def warm(st, cfg, t_ns, spread_bps):
         st.regime = 0
     else:
         st.regime = 1
+
+
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_warm(state, cfg, t):
+    if mid_px(state) > 0.0:
+        warm(state.spread, cfg.spread, t, spread_bps(state))
 
 
 @njit(cache=True, inline="always")

@@ -35,7 +35,10 @@ from numba import njit
 from shm_layout.estimators import EstimatorConfig
 from shm_layout.estimators import toxicity as declared
 
+from . import drift_kalman, flow, funding
 from .emath import status
+from .kernel_readers import fill_mid, flow_intensity, mid_px, spread_bps, top_imbalance
+from .regime import regime as current_regime
 
 NF = declared.N_FEATURES
 N_TPEND = declared.N_PENDING  # fills awaiting their label; when full the oldest is dropped
@@ -256,6 +259,62 @@ def logloss_ewma(st):
 @njit(cache=True)
 def brier_ewma(st):
     return st.brier
+
+
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True)
+def _drift_z(state):
+    dr = state.drift
+    dstd = drift_kalman.drift_std_bps_per_s(dr)
+    return drift_kalman.drift_bps_per_s(dr) / dstd if dstd > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _spread_ratio(state):
+    fair = state.spread.fair_bps
+    return spread_bps(state) / fair if fair > 0.0 else 1.0
+
+
+@njit(cache=True, inline="always")
+def hook_book(state, cfg, ev, t, full):
+    """Label the pending fills with the mid of every book."""
+    on_mid(state.toxicity, cfg.toxicity, t, mid_px(state))
+
+
+@njit(cache=True, inline="always")
+def hook_fill(state, cfg, q, t):
+    """Record one of our fills with its context: top-of-book and flow imbalance, trade
+    intensity, regime, cascade severity, funding z, spread over fair, and the drift
+    before drift_kalman folds this fill (its fill hook runs after this one)."""
+    on_fill(state.toxicity, cfg.toxicity, float(q.ts_ns), float(q.side), q.px, fill_mid(state, q),
+            top_imbalance(state), flow.imbalance(state.flow, 1), flow_intensity(state, cfg, t),
+            current_regime(state.regime), state.cascade.severity, funding.zscore(state.funding, cfg.funding),
+            _spread_ratio(state), _drift_z(state))
+
+
+@njit(cache=True, inline="always")
+def hook_warm(state, cfg, t):
+    """P(toxic) now, per side, into the header (read by vol's blend at the next warm run
+    and by ``write_params``): the context of ``hook_fill``, with spread's fair spread of
+    this run and the cascade severity and drift of the previous one (spread's warm hook
+    runs before this one, cascade's and drift_kalman's after)."""
+    if mid_px(state) <= 0.0:
+        return
+    h = state.header
+    bim = top_imbalance(state)
+    fi = flow.imbalance(state.flow, 1)
+    inten = flow_intensity(state, cfg, t)
+    reg = current_regime(state.regime)
+    sev = state.cascade.severity
+    fz = funding.zscore(state.funding, cfg.funding)
+    ratio = _spread_ratio(state)
+    dz = _drift_z(state)
+    st = state.toxicity
+    c = cfg.toxicity
+    h.toxicity_bid = p_toxic(st, c, 1, bim, fi, inten, reg, sev, fz, ratio, dz)
+    h.toxicity_ask = p_toxic(st, c, -1, bim, fi, inten, reg, sev, fz, ratio, dz)
 
 
 @njit(cache=True, inline="always")

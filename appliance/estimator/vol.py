@@ -27,6 +27,7 @@ import math
 from numba import njit
 
 from .emath import clamp, decay, status
+from .kernel_readers import mid_px
 
 # --- config vector -------------------------------------------------------------
 C_SAMPLE_NS = 0
@@ -209,6 +210,30 @@ def sigma_total(st):
 @njit(cache=True)
 def sigma_clean_fast(st):
     return math.sqrt(st.bv_fast_bps2_per_s)
+
+
+@njit(cache=True)
+def sampled_at(st, t_ns):
+    """True when the last sample was taken at event time t_ns (an event at the same time
+    after it took none: the sampling interval is positive)."""
+    return st.n_samples > 0 and float(st.last_ts_ns) == t_ns
+
+
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_book(state, cfg, ev, t, full):
+    """Offer the mid of every book."""
+    sample(state.vol, cfg.vol, t, mid_px(state))
+
+
+@njit(cache=True, inline="always")
+def hook_warm(state, cfg, t):
+    """The blend, from the regime and the toxicity of the previous warm run (toxicity's
+    warm hook runs after this one). The regime is read as its field: regime imports vol."""
+    h = state.header
+    blend(state.vol, cfg.vol, t, state.regime.regime, max(h.toxicity_bid, h.toxicity_ask))
 
 
 @njit(cache=True, inline="always")

@@ -94,6 +94,14 @@ def volume_rate(st, cfg, t_ns):
     return window_volume(st, cfg, t_ns) / cfg[C_WINDOW_S]
 
 
+# --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
+
+
+@njit(cache=True, inline="always")
+def hook_trade(state, cfg, ev, t):
+    on_trade(state.volclock, cfg.volclock, t, ev.sz)
+
+
 @njit(cache=True, inline="always")
 def publish(st, cfg, h, tiers, t, stale, out):
     """The volume clock's MarketParams fields."""

@@ -4,12 +4,14 @@ Each module here declares one estimator and nothing else (numpy and dataclasses)
 ``NAME`` (its field in the state record and its ``[estimator.<NAME>]`` table),
 ``STATE`` (a numpy record dtype of named fields, times in int64 ns) and ``CONFIG``
 (a frozen dataclass, or None). Its numba kernels live in the module of the same name
-under ``appliance/estimator/`` (``init``, ``config_values``, ``publish`` for its
-MarketParams fields), which the kernel's cold start and MarketParams writer walk in
-this order.
+under ``appliance/estimator/``: ``init``, ``config_values``, ``publish`` for its
+MarketParams fields, which the kernel's cold start and MarketParams writer walk in
+this order, and the hooks it takes part in (``hook_book``, ``hook_trade``, ``hook_ctx``,
+``hook_fill``, ``hook_warm``, ``hook_cold``), which the kernel's tiers call in
+``CALL_ORDER`` (``appliance/estimator/kernel_tiers.py``).
 
-Derived from ``ESTIMATORS`` (add an estimator: its two modules, one name below, its
-MarketParams fields in ``shm_layout/records.py`` and its calls in the kernel tiers):
+Derived from ``ESTIMATORS`` (add an estimator: its two modules, one name below and one
+in ``CALL_ORDER``, its MarketParams fields in ``shm_layout/records.py``):
   * ``ESTIMATOR_STATE``, one coin's state: the kernel's ``header`` then one field per
     estimator, in this order;
   * ``LAYOUT_DIRECTORY``, (name, layout hash) per estimator, stored near the front
@@ -50,6 +52,40 @@ ESTIMATORS: tuple[str, ...] = (
     "correlation",
     "fill_size",
 )
+
+# The order in which the kernel's tiers call the estimators' hooks (each hook: every
+# estimator that defines it, in this order). A hook reads the whole coin state, so
+# where one estimator's hook reads another's state, this order alone decides whether
+# it sees the value after this event (or warm run) or the one before. Not the state
+# order, which would put kappa before flow and cascade before toxicity: changing the
+# state order changes the layout (old state refused, started cold), so the calls get
+# their own order. Who reads whom (the state order kept where free; the pairs are held
+# by tests/estimator/test_kernel_tiers.py):
+CALL_ORDER: tuple[str, ...] = (
+    "vol",  # warm: reads the toxicity of the previous warm run (so before toxicity)
+    "regime",  # book: folds vol's sample of this event (after vol)
+    "volclock",
+    "flow",
+    "kappa",  # trade: flow's trade rate with this trade in it (after flow); warm: flow
+    "microprice",  # warm: regime, flow, the book
+    "hawkes",
+    "funding",
+    "spread",
+    "adverse_selection",
+    "toxicity",  # warm: spread's fair spread of this run (after spread), the cascade
+    # severity and the drift of the previous run (before cascade and drift_kalman);
+    # fill: the drift before this fill (before drift_kalman); regime, funding, flow
+    "cascade",  # warm: vol, funding, flow (none changed by a warm hook)
+    "queue_position",
+    "book_micro",
+    "drift_kalman",  # book: book_micro's observations of this event, flow, kappa (after
+    # all three); warm: hawkes, fill_size, basis; cold: lead-lag, funding; fill: vol
+    "correlation",
+    "fill_size",
+)
+if sorted(CALL_ORDER) != sorted(ESTIMATORS):
+    _missing, _unknown = set(ESTIMATORS) - set(CALL_ORDER), set(CALL_ORDER) - set(ESTIMATORS)
+    raise ValueError(f"CALL_ORDER must name every estimator once: missing {_missing}, unknown {_unknown}")
 
 REGISTRY: tuple[ModuleType, ...] = tuple(importlib.import_module(f"{__name__}.{m}") for m in ESTIMATORS)
 
@@ -108,6 +144,7 @@ EstimatorConfig = dataclasses.make_dataclass("EstimatorConfig", _config_fields()
 EstimatorConfig.__module__ = __name__
 
 __all__ = [
+    "CALL_ORDER",
     "ESTIMATORS",
     "ESTIMATOR_STATE",
     "LAYOUT_DIRECTORY",

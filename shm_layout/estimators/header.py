@@ -3,7 +3,8 @@ of our fills awaiting the next event, and the cross-coin outputs; the tiers' tim
 
 Declaration only (numpy and dataclasses). Times are int64 nanoseconds: ``*_ts_ns``
 exchange (event) time, ``*_mono_ns`` CLOCK_MONOTONIC. Kernels: ``appliance/estimator/``
-``kernel_hot.py``, ``kernel_tiers.py``, ``kernel_cross.py``, ``params.py``.
+``kernel_hot.py``, ``kernel_cross.py``, ``params.py`` (``toxicity_*`` and ``book_z``/``book_r``
+are written by the toxicity and drift_kalman hooks).
 """
 
 from dataclasses import dataclass
