@@ -57,6 +57,7 @@ def default_source() -> Path:
 
 
 def run_ours(path: str, repeats: int) -> dict:
+    # Imported in the child: each side's subprocess pays only its own imports.
     from appliance.backtest.load import load_events
     from appliance.backtest.runner import Simulation
     from appliance.config import load_config
@@ -106,6 +107,7 @@ def run_ours(path: str, repeats: int) -> dict:
 
 def _glft_strategy():
     """The GLFT grid strategy, njit-compiled against hftbacktest's backtester."""
+    # Imported in the child: each side's subprocess pays only its own imports.
     import numpy as np
     from hftbacktest import BUY_EVENT, GTX, LIMIT
     from numba import njit
@@ -227,6 +229,7 @@ def _glft_strategy():
 
 
 def run_hftbacktest(path: str, repeats: int, maker_bps: float, taker_bps: float) -> dict:
+    # Imported in the child: each side's subprocess pays only its own imports.
     import contextlib
     import io
 
@@ -287,6 +290,7 @@ def _child(side: str, path: str, repeats: int, out: str) -> None:
     if side == "ours":
         res = run_ours(path, repeats)
     else:
+        # Imported in the child: each side's subprocess pays only its own imports.
         from appliance.config import load_config
 
         g = load_config().gateway
@@ -316,6 +320,7 @@ def run_backtest_bench(source: str | None = None, repeats: int = 5,
     theirs = _spawn("hftbacktest", str(path), repeats)
     for r in (ours, theirs):
         r["events_per_s"] = r["events"] / r["wall_s"]
+    # Imported after the children ran, so the parent's imports don't load the machine.
     import numba
     import numpy
 
@@ -352,6 +357,7 @@ def _cpu_model() -> str:
 
 def _hbt_version() -> str:
     try:
+        # hftbacktest is the yardstick's optional dependency: its version, if installed.
         import hftbacktest
 
         return hftbacktest.__version__

@@ -42,6 +42,7 @@ def load_l2book_frames(path: str | os.PathLike[str]) -> list[bytes]:
 
 
 def _time_ours(frames: list[bytes], n: int) -> float:
+    # Imported per side: timing one side never loads the other's modules.
     from appliance.feed.events import SourceStats
     from appliance.feed.hyperliquid_ws.decode import HlDecoder, ReusableEventWriter
 
@@ -61,6 +62,7 @@ def _time_ours(frames: list[bytes], n: int) -> float:
 
 
 def _time_sdk(frames: list[str], n: int, floats: bool) -> float:
+    # Imported per side: timing one side never loads the other's modules.
     from hyperliquid.websocket_manager import ws_msg_to_identifier
 
     loads, m = json.loads, len(frames)

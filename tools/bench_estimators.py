@@ -47,6 +47,7 @@ def run_publish(state, cfg, out, n):
 
 
 def load_events(source: str, passes: int) -> np.ndarray:
+    # Imported when a capture is read (the feed package is not needed otherwise).
     from appliance.feed.events import concat_events
     from appliance.feed.sources import open_source
 
@@ -139,6 +140,7 @@ def measure_restart(saved: np.ndarray, cfg: np.void, last_event: np.ndarray) -> 
     """A real restart: the warmed state goes into a shared-memory ESTIMATOR_BLOCK; a
     new process attaches it (no init), folds one event and publishes. Reports the
     child's time from attach to valid params, and its whole life (imports, numba cache)."""
+    # Imported for the restart measurement only.
     import subprocess
     import sys
     import tempfile
@@ -170,6 +172,7 @@ def measure_restart(saved: np.ndarray, cfg: np.void, last_event: np.ndarray) -> 
 
 
 def _restart_child(name: str, tmp: str) -> None:
+    # Imported in the restarted child: its start-up is part of what is timed.
     from multiprocessing import resource_tracker, shared_memory
 
     t_start = time.perf_counter()

@@ -276,6 +276,7 @@ def machine_facts() -> dict:
                     break
     except OSError:
         pass
+    # Imported for the machine description only (its version).
     import numba
 
     return {

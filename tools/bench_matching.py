@@ -56,6 +56,7 @@ def _run(st, books, orders, accounts, positions, fills, updates, evs, n_orders, 
 
 def load_events(path: Path) -> np.ndarray:
     if path.exists():
+        # Imported when a capture is read (the feed package is not needed otherwise).
         from appliance.feed.events import concat_events
         from appliance.feed.sources import open_source
 

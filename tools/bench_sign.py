@@ -74,6 +74,7 @@ def _rate(step, seconds: float) -> tuple[float, float]:
 def run_sign_bench(seconds: float = 2.0, repeats: int = 5, json_out: str | None = None,
                    pin_cpu: bool = True) -> dict:
     """Measure ours and the SDK in alternating windows of `seconds` each, `repeats` times."""
+    # Imported when the bench runs: eth_account and the SDK are slow to import.
     from eth_account import Account
     from hyperliquid.utils import signing as sdk  # yardstick only; the appliance never imports it
 
@@ -131,6 +132,7 @@ def run_sign_bench(seconds: float = 2.0, repeats: int = 5, json_out: str | None 
     med = {k: statistics.median(v) for k, v in runs.items()}
     cpu_med = {k: statistics.median(v) for k, v in cpu_runs.items()}
     load1 = os.getloadavg()[0]
+    # Imported for the machine description only.
     from importlib.metadata import version
 
     result = {

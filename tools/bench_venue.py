@@ -120,6 +120,7 @@ async def _run(url: str, n_orders: int, concurrency: int) -> dict:
 
 def handler_rate(n_orders: int = 2000) -> float:
     """Signed requests/s through the /exchange handler alone (no HTTP), same workload."""
+    # Imported when this measurement runs: the server pulls in aiohttp and the matching core.
     from appliance.venue.server.app import VenueServer
     from appliance.venue.server.exchange import handle_exchange
     from appliance.venue.server.settings import VenueSettings

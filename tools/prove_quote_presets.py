@@ -112,6 +112,7 @@ CHECKS = {"trend_selloff": check_selloff, "toxic_burst": check_toxic,
 def run_hft_glft(path: str) -> dict:
     """hftbacktest's GLFT tutorial grid (tools/bench_backtest.py) once, with its PnL:
     equity = balance + position x last mid - fees, in USDT, quantity 0.001 BTC a level."""
+    # Imported for the yardstick's run only (hftbacktest is a bench-only dependency).
     import contextlib
     import io
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import hawkes
 from .run import CalibrationResult, Row
 
 HEAD = ("model", "metric", "default in", "default out", "calibrated in", "calibrated out")
@@ -68,8 +69,6 @@ def _plots(res: CalibrationResult, out_dir: Path) -> list[tuple[str, Path]]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from . import hawkes
 
     made: list[tuple[str, Path]] = []
 
