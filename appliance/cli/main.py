@@ -1,24 +1,71 @@
-"""mmctl: start, watch, inspect and stop the market-making appliance."""
+"""mmctl: start, watch, inspect and stop the market-making appliance.
+
+Commands are imported when they run, not when ``mmctl`` starts: an operator's
+``mmctl status`` or ``mmctl kill`` during an incident must not wait for numba, the
+backtester or the venue to import (seconds on a loaded box). The table below gives
+each command's module and the one-line help ``mmctl --help`` lists;
+tests/cli/test_main.py checks the lines against the commands' own docstrings.
+"""
+
+from importlib import import_module
 
 import click
 
-from appliance.venue.command import venue
+# name: (module, attribute, the line `mmctl --help` shows)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "start": ("appliance.cli.lifecycle", "start",
+              "Create the segments, spawn and pin the five processes, supervise them."),
+    "stop": ("appliance.cli.lifecycle", "stop",
+             "Graceful stop: cancel every order, stop the processes, unlink the..."),
+    "status": ("appliance.cli.status", "status",
+               "Processes (pid, cpus, heartbeat, restarts), kill state,..."),
+    "inspect": ("appliance.cli.inspect", "inspect",
+                "A live, consistent dump of one block, every field by name, with its..."),
+    "report": ("appliance.cli.report", "report",
+               "The session so far: P&L by component (spread capture, adverse..."),
+    "kill": ("appliance.cli.kill", "kill",
+             "Pull the plug: the gateway cancels every order and places none..."),
+    "config": ("appliance.cli.config_cmd", "config", "The configuration."),
+    "check-clock": ("appliance.cli.check_clock", "check_clock",
+                    "Check the clock; exit 1 if its offset or sync state is out of bounds."),
+    "bench": ("appliance.cli.bench", "bench",
+              "Measure this machine (IPC hops, seqlock reads, the processes, the..."),
+    "data": ("appliance.cli.data", "data",
+             "Store normalized market events as Parquet, from captures or scenarios."),
+    "sign": ("appliance.cli.sign", "sign",
+             "Sign one action per stdin line and print the exact /exchange body..."),
+    "backtest": ("appliance.cli.backtest", "backtest",
+                 "Replay a market through the estimator, quote and executor kernels..."),
+    "calibrate": ("appliance.cli.calibrate", "calibrate",
+                  "Fit the estimators' parameters (Hawkes, adverse selection, kappa,..."),
+    "venue": ("appliance.venue.command", "venue",
+              "Run a local Hyperliquid venue: POST /info, POST /exchange,..."),
+    "soak": ("appliance.cli.soak", "soak",
+             "Soak the appliance against the local venue under random faults; check nothing "
+             "is lost (mmctl soak --help for the options)."),
+}
+SHORT_HELP_WIDTH = 70  # click's default for the listing; the table's lines are cut at it
 
-from .backtest import backtest
-from .bench import bench
-from .calibrate import calibrate
-from .check_clock import check_clock
-from .config_cmd import config
-from .data import data
-from .kill import kill
-from .lifecycle import start, stop
-from .observe import inspect, status
-from .report import report
-from .sign import sign
-from .soak import soak
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        return getattr(import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hl-mm-appliance")
 def cli():
     """Supervise a market-making appliance for Hyperliquid perpetuals.
@@ -31,12 +78,3 @@ def cli():
     mmctl kill                   cancel everything, quote nothing until --reset --reason
     mmctl stop                   graceful stop
     """
-
-
-for command in (start, stop, status, inspect, report, kill, config, check_clock, bench, data):
-    cli.add_command(command)
-cli.add_command(sign)
-cli.add_command(backtest)
-cli.add_command(calibrate)
-cli.add_command(venue)
-cli.add_command(soak)

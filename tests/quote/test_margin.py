@@ -18,7 +18,7 @@ import pytest
 from quote_helpers import cfg_vector, params
 
 from appliance.backtest import venue_exec
-from appliance.cli.observe import inspect_dict
+from appliance.cli.inspect import inspect_dict
 from appliance.gateway.hyperliquid import account as gw_account
 from appliance.gateway.hyperliquid.positions import Positions
 from appliance.hyperliquid.http_transport import HttpTransport

@@ -1,13 +1,12 @@
-"""mmctl status / inspect: read-only views of a running instance."""
+"""mmctl status: processes, heartbeats, kill state, latency. Reads the control block
+only (no seqlock, no numba), so it answers at once on a loaded box."""
 
 import json
 import time
 
 import click
 
-from appliance.ipc import seqlock
-from appliance.risk.scoring import block as scores_block
-from appliance.runtime import latency
+from appliance.runtime import latency_hist
 from appliance.runtime.control import kill_state, pid_alive, proc_status
 from shm_layout.constants import (
     APPLIANCE_STATE_NAMES,
@@ -16,19 +15,16 @@ from shm_layout.constants import (
     N_CHILDREN,
     PROC_QUOTE,
     PROC_SUPERVISOR,
-    PULL_REASON_NAMES,
     RISK_ACTION_NAMES,
 )
 
-from .common import attach_or_fail, instance_option, json_option, record_dict
-
-BLOCKS = {"params": "params", "ladder": "ladder", "position": "position", "scores": "scores"}
+from .common import attach_or_fail, instance_option, json_option
 
 
 def status_dict(mem) -> dict:
     ctl = mem.control.records[0]
     now = time.monotonic_ns()
-    q50, q99 = latency.quantiles(ctl["procs"][PROC_QUOTE]["lat_hist"])
+    q50, q99 = latency_hist.quantiles(ctl["procs"][PROC_QUOTE]["lat_hist"])
     state = int(ctl["state"])
     name = APPLIANCE_STATE_NAMES[state] if state < len(APPLIANCE_STATE_NAMES) else "?"
     sup = proc_status(ctl, PROC_SUPERVISOR, now)
@@ -119,82 +115,3 @@ def status(instance, as_json):
     finally:
         mem.close()
     click.echo(json.dumps(st, indent=2) if as_json else _render_status(st))
-
-
-def scores_dict(mem, coin_idx: int, coin: str) -> dict:
-    """The model scorer's block by model and metric (risk/scoring/block.py)."""
-    rec, _ = seqlock.snapshot(mem.scores, coin_idx)
-    return {"block": "scores", "coin_index": coin_idx,
-            **scores_block.scores_dict(rec, coin, time.monotonic_ns())}
-
-
-def inspect_dict(mem, what: str, coin_idx: int) -> dict:
-    if what == "control":
-        rec = mem.control.records[0]
-        return {"block": "control", "fields": record_dict(rec)}
-    seg = getattr(mem, BLOCKS[what])
-    rec, seq = seqlock.snapshot(seg, coin_idx)
-    now = time.monotonic_ns()  # after the read: its first call may compile
-    fields = record_dict(rec)
-    out = {"block": what, "coin_index": coin_idx, "seq": seq}
-    upd = int(rec["update_mono_ns"])
-    out["age_ms"] = None if upd == 0 else round((now - upd) / 1e6, 3)
-    if what == "ladder":
-        fields["pulled_reason_name"] = PULL_REASON_NAMES[int(rec["pulled_reason"])]
-    if what == "position":  # the venue account's margin (gateway/hyperliquid/account.py)
-        acc = int(rec["account_update_mono_ns"])
-        out["account_age_ms"] = None if acc == 0 else round((now - acc) / 1e6, 3)
-    out["fields"] = fields
-    return out
-
-
-def _render(d: dict, coin: str) -> str:
-    head = f"{d['block']}" + (f" [{coin}] seq {d['seq']} age {d['age_ms']} ms" if "seq" in d else "")
-    if "account_age_ms" in d:
-        head += f", account age {d['account_age_ms']} ms"
-    lines = [head]
-    for k, v in d["fields"].items():
-        if k == "procs":
-            for p in v:
-                lines.append(f"  procs: {json.dumps({x: y for x, y in p.items() if x != 'lat_hist'})}")
-            continue
-        lines.append(f"  {k} = {v}")
-    return "\n".join(lines)
-
-
-@click.command()
-@click.argument("what", type=click.Choice(["params", "ladder", "position", "control", "scores"]))
-@click.option("--coin", default=None, help="Coin (default: the first configured).")
-@instance_option
-@json_option
-@click.option("--watch", is_flag=True, help="Refresh until interrupted.")
-@click.option("--interval", type=float, default=1.0, show_default=True, help="--watch period, s.")
-def inspect(what, coin, instance, as_json, watch, interval):
-    """A live, consistent dump of one block, every field by name, with its seq and age
-    (scores: each model's samples, scores and degraded flag). Attaches read-only:
-    inspecting never disturbs trading."""
-    names = ["control"] + ([BLOCKS[what]] if what in BLOCKS else [])
-    mem = attach_or_fail(instance, writable=False, names=names)
-    try:
-        ctl = mem.control.records[0]
-        coins = [ctl["coins"][i].decode() for i in range(int(ctl["n_coins"]))]
-        name = coin or coins[0]
-        if name not in coins:
-            raise click.BadParameter(f"{name!r} is not configured (coins: {', '.join(coins)})",
-                                     param_hint="--coin")
-        idx = coins.index(name)
-        while True:
-            if what == "scores":
-                d = scores_dict(mem, idx, name)
-                click.echo(json.dumps(d) if as_json else scores_block.render(d))
-            else:
-                d = inspect_dict(mem, what, idx)
-                d["coin"] = name
-                click.echo(json.dumps(d) if as_json else _render(d, name))
-            if not watch:
-                break
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        mem.close()
