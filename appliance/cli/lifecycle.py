@@ -34,8 +34,10 @@ from .common import attach_or_fail, config_option, instance_option
               help="Stop gracefully this many seconds after all processes are healthy.")
 @click.option("--foreground", is_flag=True,
               help="Supervise in this process (for systemd: Type=notify) instead of detaching.")
-@click.option("--timeout", "timeout_s", type=float, default=180.0, show_default=True,
-              help="Seconds to wait for all processes to be healthy (first start compiles).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=None,
+              help="Seconds to wait for the appliance to quote; then it is stopped and the "
+                   "start fails. Default: supervisor.startup_timeout_s (600; a first start "
+                   "compiles the kernels).")
 @click.option("--venue", type=click.Choice(["hyperliquid", "paper"]), default=None,
               help="hyperliquid: the Hyperliquid client (default; on the local venue unless "
                    "--network says otherwise); paper: simulated fills, no venue.")
@@ -94,12 +96,23 @@ def start(cores, config_path, instance, duration, foreground, timeout_s, venue, 
         click.echo(f"note: removing segments left by a crashed run: {', '.join(left)}", err=True)
     if foreground:
         raise SystemExit(supervise(instance, config_path, checked, duration))
-    pid, err = start_background(instance, config_path, checked[0], cores, duration, timeout_s)
+    if timeout_s is None:
+        timeout_s = checked[0].supervisor.startup_timeout_s
+    pid, err = start_background(instance, config_path, checked[0], cores, duration, timeout_s,
+                                say=_say_stage)
     if not pid:
         raise click.ClickException(err)
     if err:
         click.echo(f"warning: {err}", err=True)
     click.echo(f"instance '{instance}' running: supervisor pid {pid}; {describe(plan)}")
+
+
+def _say_stage(line: str) -> None:
+    """A supervisor log line as the operator reads it: time, level, message."""
+    parts = line.split(" ", 4)  # date, time, supervisor[pid], level, message
+    if len(parts) == 5:
+        line = f"{parts[1].split(',')[0]} {parts[3]:<7} {parts[4]}"
+    click.echo(line, err=True)
 
 
 def _with_overrides(config_path, venue, network, key_file):

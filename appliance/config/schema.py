@@ -253,7 +253,10 @@ class SupervisorConfig:
     # stamp, so 5000 ms (rule minimum 4000 ms with the default 1.5 s timeout) holds
     # there with a wide margin; a hung loop is still restarted within 5 s.
     heartbeat_timeout_ms: int = 5000
-    startup_timeout_s: float = 120.0  # first start compiles the kernels
+    # The one start-up bound, for each process, the local venue, and `mmctl start`'s
+    # wait: a first start after a code change compiles every kernel (measured 135-303 s
+    # on two loaded cores); a process still not running after it is killed and restarted.
+    startup_timeout_s: float = 600.0
     restart_backoff_initial_ms: int = 50
     restart_backoff_max_ms: int = 5000
     max_restarts: int = 10  # within restart_window_s, then the kill flag

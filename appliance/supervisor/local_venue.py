@@ -92,7 +92,10 @@ class LocalVenue:
     def start(self, timeout_s: float) -> None:
         """Spawn and wait until the port answers; RuntimeError if it does not."""
         self.spawn()
-        deadline = time.monotonic() + timeout_s
+        t0 = time.monotonic()
+        deadline = t0 + timeout_s
+        log.info("stage: local venue starting (compiles its matching kernels first; log %s)",
+                 self.log_path)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"local venue exited with code {self.proc.returncode}; "
@@ -106,7 +109,8 @@ class LocalVenue:
                                f"see {self.log_path}")
         os.environ[VENUE_URL_ENV] = self.url  # inherited by every child spawned later
         (state_dir(self.cfg, self.instance) / VENUE_URL_FILE).write_text(self.url + "\n")
-        log.info("local venue on %s (pid %d)", self.url, self.proc.pid)
+        log.info("stage: local venue on %s (pid %d, %.1f s)", self.url, self.proc.pid,
+                 time.monotonic() - t0)
 
     def check(self) -> bool:
         """Restart a venue that died (called from the supervision loop); True when a new

@@ -6,16 +6,19 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from appliance.config import load_config, state_dir
-from shm_layout import SegmentMissing, attach
-from shm_layout.constants import AS_RUNNING, AS_STOPPED
+from shm_layout import InstanceMemory, SegmentMissing
+from shm_layout.constants import AS_RUNNING, AS_STOPPED, N_CHILDREN, PROC_NAMES, PS_RUNNING
 
 from .cores import assign, describe
+from .stages import quoting_state
 from .start_checks import StartRefused, end_leftovers, running_supervisor, verify_clock
 from .supervisor import Supervisor, log_to
 
 log = logging.getLogger("supervisor")
+STOP_WAIT_S = 30.0  # the supervisor's own stop: gateway cancel-all, children, venue
 
 
 def preflight(instance: str, config_path: str | None, cores: str | None):
@@ -70,9 +73,13 @@ def run_foreground(instance: str, config_path: str | None, cores: str | None,
 
 
 def start_background(instance: str, config_path: str | None, cfg, cores: str | None,
-                     duration_s: float | None, timeout_s: float) -> tuple[int, str]:
+                     duration_s: float | None, timeout_s: float,
+                     say=lambda line: None) -> tuple[int, str]:
     """Spawn a detached supervisor (``cfg`` as loaded from ``config_path``) and wait
-    for it to be ready. Returns (supervisor pid, '') or (0, why it failed)."""
+    until it quotes, passing each line the supervisor logs to ``say`` (its start-up
+    stages). Returns (supervisor pid, '') when quoting, (pid, why not) when all are
+    healthy but nothing rests on the venue (the kill flag is up, say), or (0, why it
+    failed): exited, stopped, or not quoting after ``timeout_s``, when it is stopped."""
     sd = state_dir(cfg, instance)
     sd.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "appliance.supervisor", "--instance", instance]
@@ -82,34 +89,97 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
         cmd += ["--cores", cores]
     if duration_s is not None:
         cmd += ["--duration", str(duration_s)]
+    tail = LogTail(sd / "supervisor.log")
     out = open(sd / "supervisor.out", "ab")  # noqa: SIM115 (the child keeps it)
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     finally:
         out.close()
+    coins = list(cfg.appliance.coins)
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        rc = proc.poll()
-        if rc is not None:
-            return 0, (f"supervisor exited with code {rc}; see {sd / 'supervisor.out'} "
-                       f"and {sd / 'supervisor.log'}")
+    mem = None
+    try:
+        while time.monotonic() < deadline:
+            for line in tail.new_lines():
+                say(line)
+            rc = proc.poll()
+            if rc is not None:
+                return 0, (f"supervisor exited with code {rc}; see {sd / 'supervisor.out'} "
+                           f"and {sd / 'supervisor.log'}")
+            if mem is None:
+                mem = _attach_own(instance, proc.pid)
+                if mem is None:
+                    time.sleep(0.05)
+                    continue
+            state = int(mem.control.records[0]["state"])
+            if state == AS_STOPPED:
+                return 0, f"supervisor stopped during start-up; see {sd / 'supervisor.log'}"
+            if state == AS_RUNNING:
+                quoting, why = quoting_state(mem, coins)
+                if quoting:
+                    for line in tail.new_lines():
+                        say(line)
+                    return proc.pid, ""
+                if mem.control.records[0]["kill_flag"]:
+                    return proc.pid, f"running, NOT quoting: {why}"
+            time.sleep(0.1)
+        waiting = "" if mem is None else _still_starting(mem)
+        why = quoting_state(mem, coins)[1] if mem is not None and not waiting else ""
+    finally:
+        if mem is not None:
+            mem.close()
+    _stop(proc, instance)
+    return 0, (f"not quoting after {timeout_s:g} s ({waiting or why or 'segments not created'}); "
+               f"stopped it. See {sd}/*.log; a longer --timeout (or "
+               f"supervisor.startup_timeout_s) gives a cold compile more time")
+
+
+class LogTail:
+    """The lines appended to a log file since this object was made."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.pos = path.stat().st_size if path.exists() else 0
+        self.partial = b""
+
+    def new_lines(self) -> list[str]:
         try:
-            seg = attach(instance, "control", writable=False)
-        except SegmentMissing:
-            time.sleep(0.05)
-            continue
-        try:
-            state = int(seg.records[0]["state"])
-            owner = int(seg.records[0]["supervisor_pid"])
-        finally:
-            seg.close()
-        if owner != proc.pid:  # segments a dead supervisor left: ours are not made yet
-            time.sleep(0.05)
-            continue
-        if state == AS_RUNNING:
-            return proc.pid, ""
-        if state == AS_STOPPED:
-            return 0, f"supervisor stopped during start-up; see {sd / 'supervisor.log'}"
-        time.sleep(0.05)
-    return proc.pid, f"not ready after {timeout_s:g} s (still starting; see {sd})"
+            with open(self.path, "rb") as f:
+                f.seek(self.pos)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        self.pos += len(data)
+        *lines, self.partial = (self.partial + data).split(b"\n")
+        return [ln.decode(errors="replace") for ln in lines]
+
+
+def _attach_own(instance: str, pid: int) -> InstanceMemory | None:
+    """The instance's segments once our supervisor made them (not a dead one's)."""
+    try:
+        mem = InstanceMemory.attach(instance, writable=False,
+                                    names=["control", "position", "ladder"])
+    except SegmentMissing:
+        return None
+    if int(mem.control.records[0]["supervisor_pid"]) != pid:
+        mem.close()
+        return None
+    return mem
+
+
+def _still_starting(mem: InstanceMemory) -> str:
+    procs = mem.control.records[0]["procs"]
+    names = [PROC_NAMES[p] for p in range(N_CHILDREN) if int(procs[p]["state"]) != PS_RUNNING]
+    return f"still starting: {', '.join(names)}" if names else ""
+
+
+def _stop(proc: subprocess.Popen, instance: str) -> None:
+    """SIGTERM the supervisor (it cancels, stops its children and venue, unlinks)."""
+    proc.terminate()
+    try:
+        proc.wait(STOP_WAIT_S)
+    except subprocess.TimeoutExpired:
+        log.warning("supervisor of '%s' did not stop in %g s: killed", instance, STOP_WAIT_S)
+        proc.kill()
+        proc.wait()

@@ -44,6 +44,7 @@ from shm_layout.segments import LAYOUT_HASH
 from . import ownership
 from .local_venue import LocalVenue
 from .sdnotify import SdNotifier
+from .stages import StartupStages
 from .start_checks import clean_stale, clock_verdict, take_instance_lock
 
 HEALTHY_RESET_S = 10.0  # a process up this long has its restart backoff reset
@@ -232,6 +233,7 @@ class Supervisor:
 
     # --- main loop ------------------------------------------------------------
     def run(self) -> int:
+        stages = StartupStages(self.mem, list(self.cfg.appliance.coins), log, str(self.state_dir))
         if self.venue is not None:  # before the feed, stopped last
             try:
                 self.venue.start(self.cfg.supervisor.startup_timeout_s)
@@ -286,7 +288,7 @@ class Supervisor:
                     ready_at = time.monotonic()
                     ctl["state"] = AS_RUNNING
                     self.notifier.ready("all five processes healthy")
-                    log.info("ready: all processes healthy after %.2f s", time.monotonic() - started)
+                stages.poll(healthy)
                 if wd_interval and healthy and time.monotonic() >= next_wd:
                     self.notifier.watchdog()
                     next_wd = time.monotonic() + wd_interval

@@ -11,6 +11,7 @@ from pathlib import Path
 from shm_layout import InstanceMemory
 
 MMCTL = [sys.executable, "-m", "appliance.cli"]
+START_TIMEOUT_S = 660  # above supervisor.startup_timeout_s (600): mmctl start fails first
 
 
 def free_port() -> int:
@@ -29,7 +30,9 @@ def write_config(tmp: Path, extra: str = "") -> tuple[Path, int]:
     return cfg, port
 
 
-def mmctl(*args, check=True, timeout=240, env=None) -> subprocess.CompletedProcess:
+def mmctl(*args, check=True, timeout=None, env=None) -> subprocess.CompletedProcess:
+    if timeout is None:  # a start waits for quoting, compiling first on a cold cache
+        timeout = START_TIMEOUT_S if args and args[0] == "start" else 240
     p = subprocess.run([*MMCTL, *map(str, args)], capture_output=True, text=True,
                        timeout=timeout, env=env)
     if check and p.returncode != 0:

@@ -1,0 +1,99 @@
+"""Start-up stages, said as they happen: what an operator watching a first start sees.
+
+A first start after a code change compiles the numba kernels: minutes on two busy
+cores, with nothing to show for it unless someone says so. The supervisor calls
+``StartupStages.poll`` every loop until the appliance quotes; it logs each process as
+it comes up, a progress line while some are still starting (compiling), the first
+MarketParams, the first order resting on the venue, and what "ready" means: quoting,
+or the reason it is not (the kill flag and its reason, the ladder pulled and why).
+``quoting_state`` is the same verdict for ``mmctl start`` in the background.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from appliance.ipc import seqlock
+from shm_layout.constants import N_CHILDREN, PROC_NAMES, PS_RUNNING, PULL_REASON_NAMES
+
+PROGRESS_EVERY_S = 10.0
+NOT_QUOTING_GRACE_S = 3.0  # healthy, first orders on their way: not yet worth a warning
+
+
+def quoting_state(mem, coins: list[str]) -> tuple[list[str], str]:
+    """(coins with an order resting on the venue, why not when none): the kill flag
+    and its reason, else each coin's ladder pull reason, else 'no order resting yet'."""
+    ctl = mem.control.records[0]
+    quoting, why = [], []
+    for c, coin in enumerate(coins):
+        pos, _ = seqlock.snapshot(mem.position, c, max_tries=100_000)
+        if int(pos["n_open_bids"]) + int(pos["n_open_asks"]) > 0:
+            quoting.append(coin)
+            continue
+        lad, _ = seqlock.snapshot(mem.ladder, c, max_tries=100_000)
+        r = int(lad["pulled_reason"])
+        if int(lad["update_mono_ns"]) == 0:
+            why.append(f"{coin}: no ladder yet")
+        elif r:
+            why.append(f"{coin}: ladder pulled ({PULL_REASON_NAMES[r]})")
+        else:
+            why.append(f"{coin}: ladder computed, no order resting yet")
+    if ctl["kill_flag"]:
+        src = ctl["kill_source"].decode(errors="replace")
+        reason = ctl["kill_reason"].decode(errors="replace")
+        return quoting, f"kill flag ACTIVE ({src}: {reason}); `mmctl kill --reset --reason ...` clears it"
+    return quoting, "; ".join(why)
+
+
+class StartupStages:
+    """Logs the start-up stages once each, until the appliance quotes."""
+
+    def __init__(self, mem, coins: list[str], log: logging.Logger, log_dir: str) -> None:
+        self.mem, self.coins, self.log = mem, coins, log
+        self.t0 = time.monotonic()
+        self.running = [False] * N_CHILDREN
+        self.params_seen = False
+        self.healthy_at: float | None = None
+        self.why_said = ""
+        self.done = False
+        self.next_progress = self.t0 + PROGRESS_EVERY_S
+        log.info("logs: %s/{supervisor,%s}.log", log_dir, ",".join(PROC_NAMES[:N_CHILDREN]))
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def poll(self, healthy: bool) -> None:
+        if self.done:
+            return
+        procs = self.mem.control.records[0]["procs"]
+        for p in range(N_CHILDREN):
+            up = int(procs[p]["state"]) == PS_RUNNING
+            if up and not self.running[p]:
+                self.log.info("stage: %s running (%.1f s)", PROC_NAMES[p], self._elapsed())
+            self.running[p] = up
+        waiting = [PROC_NAMES[p] for p in range(N_CHILDREN) if not self.running[p]]
+        now = time.monotonic()
+        if waiting and now >= self.next_progress:
+            self.next_progress = now + PROGRESS_EVERY_S
+            self.log.info("stage: %.0f s, still starting: %s (importing and compiling kernels; "
+                          "a first start after a code change takes minutes on two cores)",
+                          self._elapsed(), ", ".join(waiting))
+        if not self.params_seen:
+            p, _ = seqlock.snapshot(self.mem.params, 0, max_tries=100_000)
+            if int(p["update_mono_ns"]):
+                self.params_seen = True
+                self.log.info("stage: first market params for %s (%.1f s)", self.coins[0],
+                              self._elapsed())
+        if not healthy:
+            return
+        if self.healthy_at is None:
+            self.healthy_at = now
+            self.log.info("stage: all five processes healthy (%.1f s)", self._elapsed())
+        quoting, why = quoting_state(self.mem, self.coins)
+        if quoting:
+            self.done = True
+            self.log.info("ready: quoting %s after %.1f s", ", ".join(quoting), self._elapsed())
+        elif now - self.healthy_at >= NOT_QUOTING_GRACE_S and why != self.why_said:
+            self.why_said = why  # said again only when the reason changes
+            self.log.warning("healthy but NOT quoting: %s", why)

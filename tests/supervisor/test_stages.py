@@ -1,0 +1,96 @@
+"""Start-up stages over real segments: each process said once as it comes up, the
+first params, and 'ready' only when an order rests, else why not (kill flag, pull)."""
+
+import logging
+
+import numpy as np
+import pytest
+from risk_helpers import fresh_segments, set_params, set_position
+
+from appliance.ipc import byte_rows, seqlock
+from appliance.runtime.control import set_kill
+from appliance.supervisor.run import LogTail
+from appliance.supervisor.stages import StartupStages, quoting_state
+from shm_layout import records
+from shm_layout.constants import N_CHILDREN, PROC_NAMES, PS_RUNNING, PULL_KILL, PULL_REASON_NAMES
+
+
+@pytest.fixture
+def mem():
+    with fresh_segments("stages") as m:
+        yield m
+
+
+def _set_ladder(mem, coin, **fields):
+    rec = np.zeros(1, records.TARGET_LADDER)
+    for k, v in fields.items():
+        rec[k] = v
+    seqlock.write_block(mem.ladder.seqs, mem.ladder.rows, coin, byte_rows(rec)[0])
+
+
+def _messages(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records]
+
+
+def test_quoting_state_names_why_not_until_an_order_rests(mem):
+    coins = ["BTC", "ETH"]
+    assert quoting_state(mem, coins) == ([], "BTC: no ladder yet; ETH: no ladder yet")
+    _set_ladder(mem, 0, update_mono_ns=1, pulled_reason=PULL_KILL)
+    _set_ladder(mem, 1, update_mono_ns=1, n_bids=3, n_asks=3)
+    assert quoting_state(mem, coins)[1] == (
+        f"BTC: ladder pulled ({PULL_REASON_NAMES[PULL_KILL]}); "
+        "ETH: ladder computed, no order resting yet")
+    set_kill(mem.control.records[0], "drill", "mmctl")
+    assert quoting_state(mem, coins)[1].startswith("kill flag ACTIVE (mmctl: drill)")
+    set_position(mem, 1, n_open_asks=2)
+    assert quoting_state(mem, coins)[0] == ["ETH"]
+
+
+def test_stages_said_once_each_then_ready_when_quoting(mem, caplog):
+    caplog.set_level(logging.INFO)
+    log = logging.getLogger("test-stages")
+    stages = StartupStages(mem, ["BTC"], log, "/var/log/mm")
+    assert _messages(caplog)[0].startswith("logs: /var/log/mm/{supervisor,feed,")
+    procs = mem.control.records[0]["procs"]
+    procs[0]["state"] = PS_RUNNING
+    stages.poll(healthy=False)
+    stages.poll(healthy=False)
+    assert sum(f"stage: {PROC_NAMES[0]} running" in m for m in _messages(caplog)) == 1
+    set_params(mem, 0, update_mono_ns=5)
+    for p in range(N_CHILDREN):
+        procs[p]["state"] = PS_RUNNING
+    stages.poll(healthy=True)
+    msgs = _messages(caplog)
+    assert any(m.startswith("stage: first market params for BTC") for m in msgs)
+    assert any(m.startswith("stage: all five processes healthy") for m in msgs)
+    assert not any(m.startswith("ready:") for m in msgs)  # nothing rests yet
+    set_position(mem, 0, n_open_bids=1)
+    stages.poll(healthy=True)
+    stages.poll(healthy=True)
+    assert sum(m.startswith("ready: quoting BTC") for m in _messages(caplog)) == 1
+
+
+def test_healthy_but_not_quoting_is_a_warning_with_the_reason(mem, caplog, monkeypatch):
+    caplog.set_level(logging.INFO)
+    stages = StartupStages(mem, ["BTC"], logging.getLogger("test-stages"), "/tmp/x")
+    monkeypatch.setattr("appliance.supervisor.stages.NOT_QUOTING_GRACE_S", 0.0)
+    set_kill(mem.control.records[0], "restarts", "supervisor")
+    stages.poll(healthy=True)
+    stages.poll(healthy=True)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == ["healthy but NOT quoting: kill flag ACTIVE (supervisor: restarts); "
+                      "`mmctl kill --reset --reason ...` clears it"]
+
+
+def test_log_tail_returns_only_whole_new_lines(tmp_path):
+    path = tmp_path / "supervisor.log"
+    path.write_text("old line\n")
+    tail = LogTail(path)
+    assert tail.new_lines() == []
+    with open(path, "a") as f:
+        f.write("one\ntw")
+    assert tail.new_lines() == ["one"]
+    with open(path, "a") as f:
+        f.write("o\n")
+    assert tail.new_lines() == ["two"]
+    assert LogTail(tmp_path / "missing.log").new_lines() == []
