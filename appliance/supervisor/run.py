@@ -8,6 +8,7 @@ import sys
 import time
 
 from appliance.config import load_config, state_dir
+from appliance.runtime import metrics_socket
 from shm_layout import SegmentMissing, attach
 from shm_layout.constants import AS_RUNNING, AS_STOPPED
 
@@ -34,6 +35,13 @@ def preflight(instance: str, config_path: str | None, cores: str | None):
     # A dead supervisor's set: end it now (the gateway cancels on SIGTERM), and say so.
     for what in end_leftovers(instance, state_dir(cfg, instance)):
         warnings.append(f"ended a process left by a dead supervisor: {what}")
+    # After the leftovers are ended: a dead set's risk process may hold the port.
+    r = cfg.risk
+    if r.metrics_port:
+        try:
+            metrics_socket.probe(r.metrics_host, r.metrics_port)
+        except metrics_socket.MetricsPortError as e:
+            raise StartRefused(f"instance '{instance}': {e}") from None
     return cfg, plan, warnings, verdict
 
 
@@ -83,6 +91,7 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
     if duration_s is not None:
         cmd += ["--duration", str(duration_s)]
     out = open(sd / "supervisor.out", "ab")  # noqa: SIM115 (the child keeps it)
+    out_start = out.tell()  # what this start writes, not an earlier run's lines
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -92,8 +101,9 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
     while time.monotonic() < deadline:
         rc = proc.poll()
         if rc is not None:
-            return 0, (f"supervisor exited with code {rc}; see {sd / 'supervisor.out'} "
-                       f"and {sd / 'supervisor.log'}")
+            why = _last_error(sd / "supervisor.out", out_start)
+            return 0, (f"supervisor exited with code {rc}{': ' + why if why else ''}; see "
+                       f"{sd / 'supervisor.out'} and {sd / 'supervisor.log'}")
         try:
             seg = attach(instance, "control", writable=False)
         except SegmentMissing:
@@ -113,3 +123,18 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
             return 0, f"supervisor stopped during start-up; see {sd / 'supervisor.log'}"
         time.sleep(0.05)
     return proc.pid, f"not ready after {timeout_s:g} s (still starting; see {sd})"
+
+
+def _last_error(path, offset: int) -> str:
+    """The message of the last ERROR line the supervisor wrote past ``offset`` (why it
+    refused), or ''."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            lines = f.read().decode(errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in reversed(lines):
+        if " ERROR " in line:
+            return line.split(" ERROR ", 1)[1].strip()
+    return ""
