@@ -526,7 +526,7 @@ PROC_SLOT = _padded(
         ("fills_cursor", "<i8"),
         ("fills_lost", "<i8"),
         ("errors", "<u8"),  # malformed input skipped, illegal transitions...
-        ("lat_count", "<u8"),  # quote: event -> ladder latency samples
+        ("lat_count", "<u8"),  # quote: event -> ladder; gateway: tick -> wire (samples)
         ("lat_hist", "<u4", (LAT_BUCKETS,)),
     ]
 )
@@ -577,6 +577,9 @@ CONTROL = _padded(
         ("gw_pretrade_denials", "<u8"),
         ("gw_journal_errors", "<u8"),  # journal writes that failed (disk full, read-only)
         ("gw_venue_latency_ms", "<f8"),  # EWMA of the venue's response time
+        # feed (live): the websocket's connections established and ended (metrics)
+        ("feed_ws_connects", "<u8"),
+        ("feed_ws_drops", "<u8"),
     ]
 )
 

@@ -200,7 +200,7 @@ class RiskConfig:
     first_data_timeout_s: float = 60.0
     kill_switch_file: str = "{state_dir}/KILL"
     metrics_host: str = "127.0.0.1"
-    metrics_port: int = 9090  # 0 disables the exporter
+    metrics_port: int = 9817  # one per instance; 0 disables the exporter (risk/metrics/__init__.py)
     check_interval_ms: int = 20
     # Checks switched off on purpose (names as in [risk.actions]); `mmctl start` prints them.
     disabled_checks: tuple[str, ...] = ()

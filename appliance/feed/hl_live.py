@@ -45,13 +45,16 @@ def run_live(ctx: ProcessContext) -> int:
     def step() -> int:
         n = (md_sink.published - seen["md"]) + (user_sink.published - seen["user"])
         seen["md"], seen["user"] = md_sink.published, user_sink.published
-        bad = client.stats.market.malformed
+        st = client.stats
+        ctx.control["feed_ws_connects"] = st.connects  # for the metrics (reconnects)
+        ctx.control["feed_ws_drops"] = st.drops
+        bad = st.market.malformed
         if bad > seen["malformed"]:
             ctx.count_error(bad - seen["malformed"])
             seen["malformed"] = bad
         if client.state == ST_FATAL and not seen["fatal"]:
             seen["fatal"] = True
-            ctx.kill(f"feed: websocket gave up: {client.stats.last_reason}"[:120])
+            ctx.kill(f"feed: websocket gave up: {st.last_reason}"[:120])
         return n
 
     try:

@@ -14,6 +14,7 @@ from appliance.config import kill_switch_path
 from appliance.config.state_files import gateway_stats_path
 from appliance.runtime.context import ProcessContext
 from appliance.runtime.control import pid_alive
+from appliance.runtime.metrics_socket import MetricsPortError
 
 from . import checks, metrics
 from .actions import ActionEngine
@@ -25,17 +26,16 @@ from .scoring.scorer import GuardedScorer, ModelScorer
 
 
 def _serve_metrics(ctx: ProcessContext) -> None:
+    """Serve the exporter on the socket the supervisor bound (a taken port has already
+    refused the start there). Started by hand, the process binds it here, and a taken
+    port raises MetricsPortError: the process stops, naming the port."""
     r = ctx.cfg.risk
-    try:
-        gw = gateway_stats_path(ctx.cfg, ctx.instance) if ctx.cfg.gateway.venue == "hyperliquid" else None
-        metrics.serve(ctx.mem, ctx.coins, r.metrics_host, r.metrics_port, gw)
-        if r.metrics_port:
-            ctx.log.info("metrics on http://%s:%d/metrics", r.metrics_host, r.metrics_port)
-    except OSError as e:
-        # Metrics are not worth stopping the watchdog for; say so loudly instead.
-        ctx.log.error("metrics exporter not started on %s:%d: %s", r.metrics_host,
-                      r.metrics_port, e)
-        ctx.count_error()
+    gw = gateway_stats_path(ctx.cfg, ctx.instance) if ctx.cfg.gateway.venue == "hyperliquid" else None
+    served = metrics.serve(metrics.ApplianceCollector(ctx.mem, ctx.cfg, ctx.instance, gw),
+                           r.metrics_host, r.metrics_port)
+    if served is not None:
+        host, port = served[0].socket.getsockname()[:2]
+        ctx.log.info("metrics on http://%s:%d/metrics", host, port)
 
 
 ATTRIBUTION_LOG_EVERY_S = 60.0
@@ -64,7 +64,11 @@ def main(argv=None) -> int:
     attribution_log = [-ATTRIBUTION_LOG_EVERY_S]
     if ctx.cfg.risk.disabled_checks:
         ctx.log.warning("risk checks DISABLED by config: %s", ", ".join(ctx.cfg.risk.disabled_checks))
-    _serve_metrics(ctx)
+    try:
+        _serve_metrics(ctx)
+    except MetricsPortError as e:
+        ctx.log.error("%s", e)
+        return 2
     interval_ns = ctx.cfg.risk.check_interval_ms * 1_000_000
     next_ns = [0]
     # Live model scores (scoring/): after the checks, on the params they just read; a

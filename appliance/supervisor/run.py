@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from appliance.config import load_config, state_dir
+from appliance.runtime import metrics_socket
 from shm_layout import InstanceMemory, SegmentMissing
 from shm_layout.constants import AS_RUNNING, AS_STOPPED, N_CHILDREN, PROC_NAMES, PS_RUNNING
 
@@ -37,6 +38,13 @@ def preflight(instance: str, config_path: str | None, cores: str | None):
     # A dead supervisor's set: end it now (the gateway cancels on SIGTERM), and say so.
     for what in end_leftovers(instance, state_dir(cfg, instance)):
         warnings.append(f"ended a process left by a dead supervisor: {what}")
+    # After the leftovers are ended: a dead set's risk process may hold the port.
+    r = cfg.risk
+    if r.metrics_port:
+        try:
+            metrics_socket.probe(r.metrics_host, r.metrics_port)
+        except metrics_socket.MetricsPortError as e:
+            raise StartRefused(f"instance '{instance}': {e}") from None
     return cfg, plan, warnings, verdict
 
 
@@ -91,6 +99,7 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
         cmd += ["--duration", str(duration_s)]
     tail = LogTail(sd / "supervisor.log")
     out = open(sd / "supervisor.out", "ab")  # noqa: SIM115 (the child keeps it)
+    out_start = out.tell()  # what this start writes, not an earlier run's lines
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -105,8 +114,9 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
                 say(line)
             rc = proc.poll()
             if rc is not None:
-                return 0, (f"supervisor exited with code {rc}; see {sd / 'supervisor.out'} "
-                           f"and {sd / 'supervisor.log'}")
+                why = _last_error(sd / "supervisor.out", out_start)
+                return 0, (f"supervisor exited with code {rc}{': ' + why if why else ''}; see "
+                           f"{sd / 'supervisor.out'} and {sd / 'supervisor.log'}")
             if mem is None:
                 mem = _attach_own(instance, proc.pid)
                 if mem is None:
@@ -183,3 +193,18 @@ def _stop(proc: subprocess.Popen, instance: str) -> None:
         log.warning("supervisor of '%s' did not stop in %g s: killed", instance, STOP_WAIT_S)
         proc.kill()
         proc.wait()
+
+
+def _last_error(path, offset: int) -> str:
+    """The message of the last ERROR line the supervisor wrote past ``offset`` (why it
+    refused), or ''."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            lines = f.read().decode(errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in reversed(lines):
+        if " ERROR " in line:
+            return line.split(" ERROR ", 1)[1].strip()
+    return ""

@@ -20,6 +20,7 @@ from pathlib import Path
 from appliance.config import Config, state_dir
 from appliance.config.state_files import gateway_journal_path
 from appliance.hyperliquid import venue_access
+from appliance.runtime import metrics_socket
 from appliance.runtime.control import children_healthy, set_kill
 from appliance.runtime.parent import SUPERVISOR_PID_ENV
 from appliance.runtime.waiting import create_bells, unlink_bells
@@ -45,7 +46,7 @@ from . import ownership
 from .local_venue import LocalVenue
 from .sdnotify import SdNotifier
 from .stages import StartupStages
-from .start_checks import clean_stale, clock_verdict, take_instance_lock
+from .start_checks import StartRefused, clean_stale, clock_verdict, take_instance_lock
 
 HEALTHY_RESET_S = 10.0  # a process up this long has its restart backoff reset
 STOP_GRACE_S = 10.0  # the gateway's cancel-all against a slow venue takes ~6 s
@@ -71,6 +72,7 @@ class Supervisor:
         self.restart_times: collections.deque = collections.deque()
         self._signalled = False
         self.venue: LocalVenue | None = None  # gateway.network = "local"
+        self.metrics_sock = None  # the exporter's listening socket, served by risk
 
     # --- set-up ---------------------------------------------------------------
     def prepare(self, verdict) -> None:
@@ -78,6 +80,7 @@ class Supervisor:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         # One instance, one set: the lock is held while any process of ours lives.
         self.lock = take_instance_lock(self.instance, self.state_dir)
+        self._bind_metrics()  # before anything is created: a taken port refuses the start
         os.environ[SUPERVISOR_PID_ENV] = str(os.getpid())  # children die with us
         removed = clean_stale(self.instance)
         if removed:
@@ -114,6 +117,16 @@ class Supervisor:
             j.replace(j.with_name(j.name + ".prev"))
         self.venue = LocalVenue(self.cfg, self.instance, self.config_path, self.lock.fd)
 
+    def _bind_metrics(self) -> None:
+        r = self.cfg.risk
+        if not r.metrics_port:
+            return
+        try:
+            self.metrics_sock = metrics_socket.listen(r.metrics_host, r.metrics_port)
+        except metrics_socket.MetricsPortError as e:
+            raise StartRefused(f"instance '{self.instance}': {e}") from None
+        log.info("metrics exporter on http://%s:%d/metrics", r.metrics_host, r.metrics_port)
+
     def _on_signal(self, signum, frame) -> None:
         self._signalled = True
 
@@ -136,13 +149,17 @@ class Supervisor:
         if self.config_path:
             cmd += ["--config", str(self.config_path)]
         env = {k: v for k, v in os.environ.items() if k not in SYSTEMD_VARS}
+        fds = (self.lock.fd,)  # the instance lock lives while any child does
+        if p == PROC_RISK and self.metrics_sock is not None:
+            env[metrics_socket.METRICS_FD_ENV] = str(self.metrics_sock.fileno())
+            fds += (self.metrics_sock.fileno(),)
         cpus = self.plan[p]
         logf = open(self.state_dir / f"{name}.log", "ab")  # noqa: SIM115 (the child keeps it)
         try:
             proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, env=env,
                 preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-                pass_fds=(self.lock.fd,),  # the instance lock lives while any child does
+                pass_fds=fds,
             )
         finally:
             logf.close()
@@ -331,6 +348,8 @@ class Supervisor:
         InstanceMemory.unlink_all(self.instance)
         unlink_bells(self.instance, range(N_CHILDREN))
         self.notifier.close()
+        if self.metrics_sock is not None:
+            self.metrics_sock.close()
         ownership.forget_pids(self.state_dir)
         os.close(self.lock.fd)  # every process of the set is gone: the instance is free
         log.info("stopped; segments unlinked")

@@ -8,7 +8,7 @@ def test_load_when_no_file_then_builtin_defaults():
     cfg = load_config()
     assert cfg.appliance.coins == ("BTC",)
     assert cfg.quote.gamma == 0.3 and cfg.quote.min_spread_bps == 8.0 and cfg.quote.n_levels == 5
-    assert cfg.quote.maker_fee_bps == 1.5 and cfg.risk.metrics_port == 9090
+    assert cfg.quote.maker_fee_bps == 1.5 and cfg.risk.metrics_port == 9817
     assert wait_policy(cfg, "feed") == "hybrid"
 
 

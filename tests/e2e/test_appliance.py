@@ -89,10 +89,11 @@ def test_start_when_instance_running_then_refused(appliance):
 def test_metrics_when_scraped_then_appliance_gauges_present(appliance):
     body = urllib.request.urlopen(f"http://127.0.0.1:{appliance['port']}/metrics",
                                   timeout=10).read().decode()
-    for name in ("mm_spread_bps", "mm_position", "mm_daily_pnl", "mm_sigma", "mm_kappa",
-                 "mm_adverse_selection_bps", "mm_heartbeat_age_seconds", "mm_restarts_total",
-                 "mm_ring_lag", "mm_kill_active"):
+    for name in ("mm_quote_half_spread_bps", "mm_position_coins", "mm_pnl_session_usd",
+                 "mm_sigma_bps_per_sqrt_second", "mm_kappa_per_bps", "mm_adverse_selection_bps",
+                 "mm_heartbeat_age_seconds", "mm_restarts_total", "mm_ring_lag_events", "mm_kill_active"):
         assert name in body, name
+    assert f'mm_instance="{appliance["instance"]}"' in body
 
 
 @pytest.mark.parametrize("name", CHILDREN)

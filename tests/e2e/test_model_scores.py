@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 from appliance_helpers import force_cleanup, mmctl, wait_for, write_config
 from hl_e2e_helpers import TRADING_CONFIG, venue_url, wait_quoting
+from prometheus_helpers import sample_value
 
 TRADING_S = 120.0  # the issue's two minutes of trading
 
@@ -36,15 +37,6 @@ def _metrics(port: int) -> str:
         return r.read().decode()
 
 
-def _sample_value(text: str, name: str, **labels) -> float | None:
-    """The value of the series ``name`` with exactly these labels (None: absent)."""
-    want = "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
-    for line in text.splitlines():
-        if line.startswith(name + want + " "):
-            return float(line.rsplit(" ", 1)[1])
-    return None
-
-
 def test_scores_when_trading_two_minutes_then_fill_prob_and_as_have_samples_and_metrics_carry_them(app):
     inst = app["instance"]
     assert wait_quoting(app["url"]), "no order rests at the venue"
@@ -62,11 +54,11 @@ def test_scores_when_trading_two_minutes_then_fill_prob_and_as_have_samples_and_
 
     def exported():
         t = _metrics(app["port"])
-        n = _sample_value(t, "mm_model_samples", model="fill_prob", coin="BTC")
+        n = sample_value(t, "mm_model_samples", model="fill_prob", coin="BTC")
         return t if n and "\nmm_model_score{" in t else None
 
     # a score needs 30 pairs: the drift forecast (one a second) has them first
     text = wait_for(exported, TRADING_S, interval_s=2.0, transient=(OSError,))
     assert text, "the metrics never carried a model score"
-    assert _sample_value(text, "mm_model_samples", model="adverse_selection_1s", coin="BTC") > 0
-    assert _sample_value(text, "mm_model_degraded", model="fill_prob", coin="BTC") in (0.0, 1.0)
+    assert sample_value(text, "mm_model_samples", model="adverse_selection_1s", coin="BTC") > 0
+    assert sample_value(text, "mm_model_degraded", model="fill_prob", coin="BTC") in (0.0, 1.0)

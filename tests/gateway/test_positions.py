@@ -13,6 +13,7 @@ import pytest
 from appliance.gateway.hyperliquid.positions import Positions
 from appliance.gateway.hyperliquid.tick_to_wire import TickToWire
 from appliance.ipc import ring, seqlock
+from appliance.runtime import latency
 from shm_layout import InstanceMemory, records
 
 _n = itertools.count()
@@ -66,8 +67,12 @@ def test_tick_to_wire_when_the_source_event_is_found_then_sampled_from_its_recei
     md = np.zeros(4, records.MD_EVENT)
     md["pub_mono_ns"] = [10, 20, 30, 40]
     md["recv_ts_ns"] = [0, 1_000, 2_000, 3_000]
-    t = TickToWire(md)
+    slot = np.zeros(1, records.PROC_SLOT)[0]
+    t = TickToWire(md, slot)
     t.sample(20, 51_000)  # 50 µs
     t.sample(10, 99_000)  # no receive time: not a sample
     t.sample(99, 99_000)  # not in the ring any more
     assert t.samples_ns == [50_000] and t.summary()["p50"] == 50.0 and t.summary()["n"] == 1
+    # the slot's histogram (mm_tick_to_wire_seconds) counts the one sample, in its bucket
+    assert int(slot["lat_count"]) == 1 and int(slot["lat_hist"].sum()) == 1
+    assert int(slot["lat_hist"][latency.bucket_of(50_000)]) == 1

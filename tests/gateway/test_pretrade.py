@@ -12,7 +12,7 @@ from gateway_fakes import GatewayParts
 
 from appliance.gateway.pretrade import REASONS, Limits, OpenBook, PreTradeGate, check
 from appliance.gateway.reconcile_plan import LiveOrder, Modify, NewOrder
-from appliance.risk.metrics import ApplianceCollector
+from appliance.risk.metrics.gateway import collect_gateway
 
 LIM = Limits(max_position_sz=0.05, max_order_notional_usd=2_000.0, max_open_notional_usd=20_000.0,
              price_band_bps=300.0, max_open_orders=40, reduce_only_at_frac=0.9)
@@ -129,7 +129,7 @@ def test_cancels_when_limits_broken_then_never_gated(tmp_path):
 def test_metrics_when_gateway_reports_denials_then_counter_by_reason(tmp_path):
     p = tmp_path / "gateway.json"
     p.write_bytes(orjson.dumps({"pretrade_denials": {"position": 3, "price_band": 1}}))
-    fams = {f.name: f for f in ApplianceCollector(None, [], p)._gateway()}
+    fams = {f.name: f for f in collect_gateway(p)}
     samples = {(s.name, s.labels["reason"]): s.value for s in fams["mm_pretrade_denials"].samples
                if s.name.endswith("_total")}
     assert samples == {("mm_pretrade_denials_total", "position"): 3.0,

@@ -243,6 +243,6 @@ def test_metrics_when_action_in_force_then_gauge_with_its_check(mem, tmp_path):
 
     v, engine, _ = setup(mem, tmp_path, "margin")
     cycle(v, engine)
-    fams = {f.name: f for f in ApplianceCollector(mem, v.coins).collect()}
+    fams = {f.name: f for f in ApplianceCollector(mem, v.cfg, "inst").collect()}
     (sample,) = fams["mm_risk_action"].samples
-    assert sample.labels == {"check": "margin"} and sample.value == RA_REDUCE_ONLY
+    assert sample.labels == {"mm_instance": "inst", "check": "margin"} and sample.value == RA_REDUCE_ONLY

@@ -67,7 +67,7 @@ def test_live_when_fill_then_booked_with_the_position_and_marked_out_after_the_h
     fill = next(r for r in read_records(path) if r["k"] == "fill")
     assert fill["adverse_selection_usd"] == pytest.approx(2.0) and fill["mid_h_px"] == 102.0
     # the metrics exporter reads the block
-    fams = {f.name: f for f in ApplianceCollector(mem, view.coins).collect()}
+    fams = {f.name: f for f in ApplianceCollector(mem, view.cfg, "inst").collect()}
     got = {(s.labels["component"], s.labels["coin"]): s.value
            for s in fams["mm_pnl_component_usd"].samples}
     assert got[("spread", "BTC")] == pytest.approx(1.0) and got[("inventory", "BTC")] == pytest.approx(1.0)

@@ -161,8 +161,8 @@ def test_model_when_worse_than_none_for_the_window_then_flagged_and_check_acts(m
     assert engine.apply(found) == RA_WIDEN
     trig = [r for r in read_records(journal.path) if r["k"] == "trigger"]
     assert trig[0]["check"] == "model_degraded" and trig[0]["action"] == "widen"
-    metrics = {m.name: m for m in ApplianceCollector(mem, ("BTC", "ETH")).collect()}
-    deg = {tuple(s.labels.values()): s.value for s in metrics["mm_model_degraded"].samples}
+    metrics = {m.name: m for m in ApplianceCollector(mem, _cfg(), "inst").collect()}
+    deg = {(s.labels["model"], s.labels["coin"]): s.value for s in metrics["mm_model_degraded"].samples}
     assert deg[("fill_prob", "BTC")] == 1.0 and deg[("fill_prob", "ETH")] == 0.0
 
 
@@ -182,7 +182,7 @@ def test_metrics_when_scored_then_mm_model_score_and_samples_carry_them(mem, tmp
     t0 = time.monotonic_ns() + 2 * S
     placements(mem, t0, 40)
     full_round(sc, t0 + H + 3 * S)
-    metrics = {m.name: m for m in ApplianceCollector(mem, ("BTC", "ETH")).collect()}
+    metrics = {m.name: m for m in ApplianceCollector(mem, _cfg(), "inst").collect()}
     score = {(s.labels["model"], s.labels["metric"], s.labels["coin"]): s.value
              for s in metrics["mm_model_score"].samples}
     assert score[("fill_prob", "brier", "BTC")] == pytest.approx(0.01)

@@ -84,12 +84,12 @@ class HyperliquidExecutor:
         del key
         # Bounded requests that stamp the heartbeat while they wait, timed for venue health.
         self.health = VenueHealth(g, control)
-        transport = make_transport(g.transport, self.url, g.http_timeout_s, beat=ctx.beat,
+        self.transport = transport = make_transport(g.transport, self.url, g.http_timeout_s, beat=ctx.beat,
                                    observe=self.health.observe)
         self.budget = RateBudget(headroom_threshold=g.rate_headroom_frac,
                                  position_threshold_frac=g.rate_position_frac)
         self.fatal = FatalStop(ctx.kill)
-        self.t2w = TickToWire(mem.md.records)
+        self.t2w = TickToWire(mem.md.records, ctx.slot)
         self.client = VenueClient(transport, signer, self.signer_address, self.budget,
                                   g.backoff_429_initial_ms / 1e3, g.backoff_429_max_ms / 1e3,
                                   on_fatal=self.fatal.declare, on_wire=self.t2w.sample)
@@ -314,6 +314,9 @@ class HyperliquidExecutor:
             "account_reads": self.account_poller.reads,  # own clearinghouseState reads
             "venue_health": self.health.metrics(),
             "tick_to_wire_us": self.t2w.summary(),
+            "transport_reconnects": self.transport.reconnects,
+            "sent_by_coin": {coin: {k: v[i] for k, v in self.sender.by_coin.items()}
+                             for i, coin in enumerate(self.coins)},
             **self.client.stats, **self.sender.stats, **self.sync.stats, **self.kill_switch.stats,
             **self.journal_guard.stats, "pretrade_denials": self.pretrade.denials,
         }

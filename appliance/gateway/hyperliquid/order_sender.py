@@ -97,6 +97,8 @@ class OrderSender:
         self.lifecycle = lifecycle
         self.stats = {k: 0 for k in ("orders_sent", "cancels_sent", "modifies_sent", "rejects",
                                      "alo_rejects", "modify_gone")}
+        # The same requests by coin (index), for the metrics' coin label.
+        self.by_coin = {k: [0] * len(asset) for k in ("place", "modify", "cancel", "reject")}
 
     # --- sending ----------------------------------------------------------------------
     def flush(self, plans: list[Plan], src: int) -> int:
@@ -163,12 +165,14 @@ class OrderSender:
         statuses, err = self.client.exchange(order_action(wires), len(wires), src_ns)
         self.stats["orders_sent"] += len(orders)
         for i, o in enumerate(orders):
+            self.by_coin["place"][o.coin] += 1
             self.positions.pos[o.coin]["orders_placed"] += 1
             if statuses is None:
                 if err:  # refused as a whole: nothing was placed
                     self.journal.append("ack", cloid=o.cloid, st="error", err=err[:200])
                     self.tracker.apply(o, E_ACK_REJECTED)
                     self.stats["rejects"] += 1
+                    self.by_coin["reject"][o.coin] += 1
                 else:  # no answer: fate unknown until the venue is asked
                     self.follow.request_reconcile(0.2)
                 continue
@@ -189,6 +193,7 @@ class OrderSender:
             self.journal.append("ack", cloid=o.cloid, st="error", err=text[:200])
             self.tracker.apply(o, E_ACK_REJECTED)
             self.stats["rejects"] += 1
+            self.by_coin["reject"][o.coin] += 1
             if text.startswith("Post only"):
                 self.stats["alo_rejects"] += 1
             else:
@@ -218,6 +223,8 @@ class OrderSender:
         statuses, err = self.client.exchange(batch_modify_action([(o.oid, w) for o, _, w in mods]),
                                        len(mods), src_ns)
         self.stats["modifies_sent"] += len(mods)
+        for o, _, _ in mods:
+            self.by_coin["modify"][o.coin] += 1
         if statuses is None:
             self.follow.request_reconcile(0.2)  # learn which (if any) landed
             return work + len(mods)
@@ -280,6 +287,7 @@ class OrderSender:
             src_ns = 0
             self.stats["cancels_sent"] += len(group)
             for i, o in enumerate(group):
+                self.by_coin["cancel"][o.coin] += 1
                 self.positions.pos[o.coin]["orders_cancelled"] += 1
                 if statuses is None:
                     self.follow.request_reconcile(0.5)  # the cancel did not land: re-sent from there
@@ -297,6 +305,9 @@ class OrderSender:
             return True
         statuses, _ = self.client.exchange(cancel_action(pairs), len(pairs))
         self.stats["cancels_sent"] += len(pairs)
+        for a, _ in pairs:
+            if a in self.asset:  # an order of a coin we do not trade has no coin label
+                self.by_coin["cancel"][self.asset.index(a)] += 1
         if statuses is None:
             return False
         for (_, oid), st in zip(pairs, statuses, strict=True):
