@@ -85,7 +85,7 @@ from .binance_frames import (
     frame_kind,
     trade_fields,
 )
-from .capture import iter_capture
+from .capture import bad_line_reason, iter_capture
 from .instruments import Instrument, InstrumentError, instrument_for, parse_overrides
 
 log = logging.getLogger(__name__)
@@ -136,8 +136,7 @@ class BinanceReplaySource:
         for recv, body in iter_capture(self.path):
             st.lines += 1
             if recv < 0:
-                st.malformed_line(f"line {st.lines}: no receive time, or a damaged gzip tail: "
-                                  f"{body[:60]!r}")
+                st.malformed_line(bad_line_reason(st.lines, body))
                 continue
             kind = "?"
             try:

@@ -29,7 +29,7 @@ import orjson
 from ..events import DEFAULT_CHUNK_EVENTS, EventWriter, SourceStats, check_max_events
 from ..hyperliquid_ws.decode import HlDecoder
 from .base import ReplayOptions, check_coins
-from .capture import iter_capture
+from .capture import bad_line_reason, iter_capture
 from .instruments import Instrument, instrument_for
 
 # Lines read to name the coins of a capture.
@@ -59,8 +59,7 @@ class HyperliquidReplaySource:
         for recv, body in iter_capture(self.path):
             st.lines += 1
             if recv < 0:
-                st.malformed_line(f"line {st.lines}: no receive time, or a damaged gzip tail: "
-                                  f"{body[:60]!r}")
+                st.malformed_line(bad_line_reason(st.lines, body))
                 continue
             before = st.malformed
             dec.feed(body, recv)
