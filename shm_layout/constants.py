@@ -122,6 +122,7 @@ LRC_STATE_NAMES = ("idle", "cancelling", "verified", "failed", "off")
 # MdEvent.flags bits.
 FLAG_BOOK_GAP = 1  # the source lost continuity before this book; it may be wrong
 FLAG_SYNTHETIC = 2  # generated, not recorded
+FLAG_BOOK_FROM_DIFFS = 4  # a book built from depth diffs alone (no snapshot), after a warm-up
 
 # --- user-event ring (Hyperliquid user feeds -> gateway) ------------------------
 USER_RING_SLOTS = 4096

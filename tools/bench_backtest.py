@@ -64,7 +64,7 @@ def run_ours(path: str, repeats: int) -> dict:
 
     cfg = load_config()
     t0 = time.perf_counter()
-    events, source = load_events(f"replay:{path}", "BTC")
+    events, source = load_events(f"replay:{path}", None)  # the capture's own coin
     parse_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     warm = Simulation(cfg)

@@ -228,6 +228,31 @@ def render(report: dict) -> str:
         pnl_attribution.render_line(report["attribution"]),
         f"digest     {report['digest']}",
     ]
+    lines[1:1] = render_source(report)
     if report.get("scores"):
         lines.append(render_scores(report["scores"]))
     return "\n".join(lines)
+
+
+def render_source(report: dict) -> list[str]:
+    """What the source read and the instrument, when the report has them."""
+    out = []
+    s = report.get("source_stats") or {}
+    if "lines" in s:
+        line = (f"read       {s['lines']:,} lines: {s['events']:,} events, {s['malformed']:,} "
+                f"malformed, {s['skipped']:,} skipped, {s['gaps']:,} gaps")
+        if s.get("book_from_diffs"):
+            line += (f"; book built from diffs (no snapshot), {s['warmup_skipped']:,} "
+                     "warm-up diffs")
+        out.append(line)
+        for reason in s.get("malformed_reasons", [])[:3]:
+            out.append(f"           malformed: {reason}")
+    facts = (report.get("instrument") or {}).get("facts")
+    if facts:
+        line = (f"instrument {facts['market']} {facts['symbol']}: "
+                f"{'inverse' if facts['inverse'] else 'linear'}, sizes {facts['size_unit']}")
+        pnl_coin = report["instrument"].get("pnl_coin")
+        if pnl_coin is not None:
+            line += f"; pnl in coin {pnl_coin:.8f} (inverse, at the final mark)"
+        out.append(line)
+    return out

@@ -32,7 +32,8 @@ from shm_layout.backtest_records import (
 from shm_layout.records import FILL_EVENT, MARKET_PARAMS, MD_EVENT, POSITION_STATE, TARGET_LADDER
 
 from . import pnl_attribution, scoring, sim
-from .load import bounded_chunks, is_finite_source, open_market
+from .instrument_report import instrument_block
+from .load import bounded_chunks, checked_chunks, is_finite_source, market_coin, open_market
 from .presets import apply_preset
 from .report import MARKOUT_HORIZONS_S, build_report
 
@@ -303,16 +304,26 @@ def run_backtest(source: str, cfg: Config | None = None, *, seed: int | None = N
                  coin: str | None = None, preset: str | None = None,
                  progress: Callable[[float], None] | None = None) -> BacktestResult:
     """``mmctl backtest`` without the CLI. ``source``: ``replay:FILE`` or
-    ``synthetic[:SCENARIO]``; seed, coin and preset default to the config's.
-    Raises ValueError (bad source, preset) with the reason."""
+    ``synthetic[:SCENARIO]``; seed and preset default to the config's, coin to a
+    replay's own (``load.market_coin``), else the config's first. Raises ValueError (bad
+    source, preset, coin; a replay with no events or too many malformed lines) with the
+    reason."""
     cfg = cfg if cfg is not None else load_config()
     preset = preset if preset is not None else cfg.backtest.preset
     cfg = apply_preset(preset, cfg)
     seed = cfg.feed.seed if seed is None else int(seed)
-    coin = coin if coin is not None else cfg.appliance.coins[0]
+    coin = market_coin(source, coin, cfg.appliance.coins)
     market = open_market(source, coin, seed, cfg.feed)
-    duration = None if is_finite_source(source) else cfg.backtest.synthetic_duration_s
+    finite = is_finite_source(source)
+    duration = None if finite else cfg.backtest.synthetic_duration_s
     chunks = bounded_chunks(market, cfg.backtest.chunk_events, duration)
-    return run_events(chunks, cfg, source=source, seed=seed, coin=coin, preset=preset,
-                      source_stats=market.stats.to_dict, progress=progress,
-                      truth=lambda: scenario_truth(market))
+    if finite:
+        chunks = checked_chunks(market, chunks, cfg.feed, coin)
+    result = run_events(chunks, cfg, source=source, seed=seed, coin=coin, preset=preset,
+                        # read when the run ends: the figures of this pass
+                        source_stats=lambda: market.stats.to_dict(), progress=progress,
+                        truth=lambda: scenario_truth(market))
+    inst = getattr(market, "instrument", None)
+    result.report["instrument"] = instrument_block(
+        inst.to_dict() if inst is not None else None, result.report, result.fills, cfg)
+    return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
@@ -46,17 +47,32 @@ def _replay_span_s(spec: str) -> float | None:
               metavar="OUT.png", help="Plot mid and our quotes, inventory, PnL and its components to a PNG.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr [when stderr is a terminal].")
+@click.option("--allow-malformed", is_flag=True, default=None,
+              help="Replay even when more lines are malformed than "
+                   "[feed.replay_max_malformed_frac] allows [feed.replay_allow_malformed].")
+@click.option("--instrument", "instrument", multiple=True, metavar="FIELD=VALUE",
+              help="Override a fact of the replayed instrument (tick_px, lot, contract_usd, "
+                   "inverse, maker_fee_bps, taker_fee_bps, market); repeatable "
+                   "[feed.replay_instrument].")
 def backtest(source: str, config_path: str | None, seed: int | None, coin: str | None,
              preset: str | None, json_out: Path | None, plot_out: Path | None,
-             progress: bool | None) -> None:
+             progress: bool | None, allow_malformed: bool | None,
+             instrument: tuple[str, ...]) -> None:
     """Replay a market through the estimator, quote and executor kernels the
-    processes run, with queue-aware matching and order latency; print the report."""
+    processes run, with queue-aware matching and order latency; print the report.
+    A replay trades the coin of its file (--coin must match it)."""
     # Imported here for mmctl's start-up time: the backtester (the kernels of four
     # packages, ~0.2 s) is paid by `mmctl backtest` only, not by status or kill.
     from appliance.backtest import PresetError, run_backtest
     from appliance.backtest.report import render
 
     cfg = load(config_path)
+    feed = cfg.feed
+    if allow_malformed is not None:
+        feed = dataclasses.replace(feed, replay_allow_malformed=allow_malformed)
+    if instrument:
+        feed = dataclasses.replace(feed, replay_instrument=tuple(instrument))
+    cfg = dataclasses.replace(cfg, feed=feed)
     if coin is not None and not coin.strip():
         raise click.ClickException("--coin: empty coin name")
     if progress is None:

@@ -42,6 +42,7 @@ POSITIVE = (
     "gateway.venue_pull_failures", "gateway.account_max_age_s",
     "clock.max_offset_ms", "clock.ntp_timeout_s", "clock.check_interval_s",
     "feed.ws_ping_idle_s", "feed.ws_stale_after_s", "feed.ws_backoff_cap_s",
+    "feed.replay_book_warmup_diffs",
     "scores.window_s", "scores.max_pairs", "scores.interval_s", "scores.log_interval_s",
     "scores.degraded_after_s", "scores.degraded_min_samples",
 )
@@ -49,6 +50,7 @@ NON_NEGATIVE = (
     "gateway.requote_tolerance_bps", "gateway.sz_tolerance_frac", "gateway.batch_window_ms",
     "gateway.slow_batch_window_ms", "gateway.requote_budget_per_min", "gateway.requote_burst",
     "gateway.rate_position_frac", "gateway.dead_man_switch_s", "scores.fill_horizon_s",
+    "feed.replay_book_warmup_s", "feed.replay_max_malformed_frac",
 )
 FRACTIONS = (  # (0, 1]
     "risk.max_margin_util_frac", "risk.max_cascade_severity", "risk.pretrade.reduce_only_at_frac",

@@ -182,6 +182,8 @@ def _validate(cfg: Config) -> None:
                           "(0 = off), gateway.account_max_age_s > 0")
     if cfg.feed.ws_max_failures < 1:
         raise ConfigError("feed.ws_max_failures: must be >= 1")
+    if not cfg.feed.replay_max_malformed_frac <= 1.0:
+        raise ConfigError("feed.replay_max_malformed_frac: a share, in [0, 1]")
     if not 0 <= cfg.risk.metrics_port <= 65535:
         raise ConfigError(f"risk.metrics_port: not a port: {cfg.risk.metrics_port}")
 

@@ -34,6 +34,16 @@ class FeedConfig:
     ws_stale_after_s: float = 45.0  # no frame at all, not even a pong: reconnect
     ws_max_failures: int = 10  # connection failures in a row, then the kill flag
     ws_backoff_cap_s: float = 30.0
+    # replays (appliance/feed/sources/): a depth book without a REST snapshot is built from
+    # the diffs and trusted after this many diffs and this much receive time, both
+    replay_book_warmup_diffs: int = 100
+    replay_book_warmup_s: float = 5.0
+    # "FIELD=VALUE" overrides of the instrument table for the replayed file (tick_px, lot,
+    # contract_usd, inverse, maker_fee_bps, taker_fee_bps, market): sources/instruments.py
+    replay_instrument: tuple[str, ...] = ()
+    # a replay with a larger share of malformed lines is an error, unless allowed
+    replay_max_malformed_frac: float = 0.01
+    replay_allow_malformed: bool = False
 
 
 @dataclass(frozen=True)

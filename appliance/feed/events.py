@@ -2,42 +2,38 @@
 
 Every producer of normalized market events (the capture replays, the synthetic
 markets, the live websocket decoder) writes ``shm_layout.records.MD_EVENT`` records
-through ``EventWriter`` and counts what it read in ``SourceStats``; the array helpers
-keep the records byte-identical (padding included). Both ``sources/`` and
+through ``EventWriter`` and counts what it read in ``SourceStats`` (``source_stats``);
+the array helpers keep the records byte-identical (padding included). Both ``sources/`` and
 ``hyperliquid_ws/`` build on this module, which imports neither.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from shm_layout.constants import EV_ASSET_CTX, EV_BBO, EV_BOOK, EV_TRADE
 from shm_layout.records import MD_EVENT
 
+from .source_stats import SourceStats
+
+__all__ = [
+    "DEFAULT_CHUNK_EVENTS",
+    "EventWriter",
+    "MalformedFrameError",
+    "SourceStats",
+    "check_max_events",
+    "concat_events",
+    "rechunk",
+    "take_events",
+]
+
 DEFAULT_CHUNK_EVENTS = 1024
 
 
 class MalformedFrameError(ValueError):
     """A frame, or an item of one, that does not have the expected shape."""
-
-
-@dataclass
-class SourceStats:
-    """Counters of one pass over a source (reset when ``chunks()`` starts)."""
-
-    lines: int = 0  # capture lines read (blank lines excluded)
-    events: int = 0  # MD_EVENT records emitted
-    malformed: int = 0  # lines or items dropped because they did not parse
-    skipped: int = 0  # well-formed but unused: other coins, other channels, old diffs
-    gaps: int = 0  # book continuity breaks detected
-    stale_trades: int = 0  # trades older than the newest event time already emitted
-
-    def to_dict(self) -> dict[str, int]:
-        return dataclasses.asdict(self)
 
 
 def check_max_events(max_events: int) -> int:

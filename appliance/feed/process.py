@@ -15,7 +15,7 @@ from shm_layout.constants import EV_BBO, EV_BOOK, PROC_ESTIMATOR, PROC_GATEWAY
 
 from .hl_live import run_live
 from .pacer import Pacer
-from .sources import open_source
+from .sources import ReplayOptions, open_source
 
 
 def source_from_config(cfg, resume=None):
@@ -23,7 +23,7 @@ def source_from_config(cfg, resume=None):
     restart) continues a synthetic market from its last price and time."""
     f = cfg.feed
     if not f.source.startswith("synthetic"):
-        return open_source(f.source, cfg.appliance.coins)
+        return open_source(f.source, cfg.appliance.coins, replay=ReplayOptions.from_config(f))
     seed, start_px, start_ts_ns = f.seed, f.synthetic_start_px, None
     if resume is not None:
         last_ev, last_mid = resume

@@ -60,3 +60,44 @@ def test_backtest_when_bad_config_then_clear_error(tmp_path):
 def test_bench_backtest_when_capture_missing_then_clear_error(tmp_path):
     r = mmctl("bench", "backtest", "--source", str(tmp_path / "none.gz"))
     assert r.returncode == 1 and "capture not found" in r.stderr
+
+
+def _capture_slice(rel: str, dst: Path, n: int, corrupt_every: int = 0) -> Path:
+    import gzip
+
+    import pytest
+
+    src = ROOT.parent / "shared" / "data" / rel
+    if not src.is_file():
+        pytest.skip(f"real capture missing: {src}")
+    with gzip.open(src, "rb") as f:
+        lines = [next(f) for _ in range(n)]
+    if corrupt_every:
+        lines = [ln[:20] + b"\n" if i % corrupt_every == 0 else ln for i, ln in enumerate(lines)]
+    dst.write_bytes(b"".join(lines))
+    return dst
+
+
+def test_backtest_when_eth_capture_then_eth_traded_and_what_was_read_printed(tmp_path):
+    path = _capture_slice("binance_cm/ethusd_perp_20240808.gz", tmp_path / "eth.txt", 3000)
+    out = tmp_path / "r.json"
+    r = mmctl("backtest", "--source", f"replay:{path}", "--instrument", "contract_usd=20",
+              "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "coin ETH" in r.stdout and "read       3,000 lines" in r.stdout
+    assert "instrument binance_cm ETHUSD_PERP: inverse, sizes contracts of 20 USD" in r.stdout
+    rep = json.loads(out.read_text())
+    assert rep["source_stats"]["lines"] == 3000
+    assert rep["instrument"]["facts"]["overrides"] == ["contract_usd=20"]
+
+
+def test_backtest_when_capture_mostly_corrupt_then_fails_naming_why_unless_allowed(tmp_path):
+    path = _capture_slice("binance_spot/ethusdt_20240808.gz", tmp_path / "bad.txt", 2000,
+                          corrupt_every=10)
+    r = mmctl("backtest", "--source", f"replay:{path}")
+    assert r.returncode == 1
+    assert "200 of 2,000 lines malformed" in r.stderr and "--allow-malformed" in r.stderr
+    r = mmctl("backtest", "--source", f"replay:{path}", "--allow-malformed")
+    assert r.returncode == 0, r.stderr
+    assert "200 malformed" in r.stdout
+    assert "malformed: line 1: not '<receive time, ns> <frame JSON>'" in r.stdout

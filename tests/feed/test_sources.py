@@ -106,4 +106,9 @@ def test_open_source_when_valid_then_market_source():
         "skipped",
         "gaps",
         "stale_trades",
+        "warmup_skipped",
+        "merged",
+        "book_from_diffs",
+        "recv_timed",
+        "malformed_reasons",
     }

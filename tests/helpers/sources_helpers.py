@@ -19,6 +19,19 @@ DATA = REPO_ROOT / ".." / "shared" / "data"
 HL_BTC = DATA / "hyperliquid" / "btc_ws_20250126.gz"
 BN_BTC = DATA / "binance_usdm" / "btcusdt_20240808.gz"
 BN_ETH = DATA / "binance_usdm" / "ethusdt_20240808.gz"
+CM_BTC = DATA / "binance_cm" / "btcusd_perp_20240808.gz"
+CM_ETH = DATA / "binance_cm" / "ethusd_perp_20240808.gz"
+SPOT_BTC = DATA / "binance_spot" / "btcusdt_20240808.gz"
+SPOT_ETH = DATA / "binance_spot" / "ethusdt_20240808.gz"
+# every Binance capture: (path, market, coin, lowest and highest plausible price)
+BINANCE_CAPTURES = (
+    (BN_BTC, "binance_usdm", "BTC", 50_000.0, 150_000.0),
+    (BN_ETH, "binance_usdm", "ETH", 1_000.0, 10_000.0),
+    (CM_BTC, "binance_cm", "BTC", 50_000.0, 150_000.0),
+    (CM_ETH, "binance_cm", "ETH", 1_000.0, 10_000.0),
+    (SPOT_BTC, "binance_spot", "BTC", 50_000.0, 150_000.0),
+    (SPOT_ETH, "binance_spot", "ETH", 1_000.0, 10_000.0),
+)
 
 COINS = ("BTC", "ETH")
 
@@ -40,6 +53,11 @@ def _all(src: MarketSource, max_events: int = 1024) -> np.ndarray:
 def _lines(path: Path) -> list[bytes]:
     with gzip.open(path, "rb") as f:
         return [ln.rstrip(b"\n") for ln in f]
+
+
+def _count_lines(path: Path) -> int:
+    """Non-blank lines, counted without any replay source."""
+    return sum(1 for ln in _lines(path) if ln.strip())
 
 
 def _write(path: Path, lines: list[bytes]) -> Path:

@@ -11,13 +11,43 @@ builds a source from a spec string.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from appliance.config.schema import FeedConfig
 from shm_layout.constants import MAX_COINS
 
 from ..events import DEFAULT_CHUNK_EVENTS, SourceStats
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    """How a replay reads a capture (``[feed] replay_*``; ``mmctl backtest`` options).
+
+    A depth book without a REST snapshot is built from the diffs alone and trusted
+    once both warm-up bounds are passed: ``book_warmup_diffs`` diffs applied and
+    ``book_warmup_s`` seconds of receive time since the first. ``instrument``:
+    ``FIELD=VALUE`` overrides of the instrument table (``sources/instruments.py``).
+    """
+
+    book_warmup_diffs: int = 100
+    book_warmup_s: float = 5.0
+    instrument: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, feed: FeedConfig) -> ReplayOptions:
+        """``[feed] replay_*`` as a replay takes them."""
+        return cls(book_warmup_diffs=feed.replay_book_warmup_diffs,
+                   book_warmup_s=feed.replay_book_warmup_s,
+                   instrument=tuple(feed.replay_instrument))
+
+    def __post_init__(self) -> None:
+        if self.book_warmup_diffs < 1:
+            raise ValueError(f"book_warmup_diffs must be >= 1, got {self.book_warmup_diffs}")
+        if not self.book_warmup_s >= 0.0:
+            raise ValueError(f"book_warmup_s must be >= 0, got {self.book_warmup_s}")
 
 
 @runtime_checkable

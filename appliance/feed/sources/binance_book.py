@@ -1,7 +1,7 @@
-"""Binance USD-M frame fields and the order book the replay rebuilds from them.
+"""Binance frame fields and the order book the replay rebuilds from them.
 
 The replay (``binance_replay``) owns the stream protocol: buffering, snapshot
-bridging, gap detection. This module owns the pieces it works on: a field parser
+bridging, warm-up, gap detection. This module owns the pieces it works on: a field parser
 that raises ``MalformedFrameError``, a diff, a full-depth book, one symbol's state.
 """
 
@@ -53,7 +53,15 @@ def parse_time_ns(v: object) -> int:
     return v * _MS
 
 
-def parse_levels(levels: object) -> list[tuple[float, float]]:
+def coin_sz(q: float, px: float, contract_usd: float) -> float:
+    """A size in coin: ``q`` contracts of ``contract_usd`` at ``px`` (q x USD / px), or
+    ``q`` itself when the instrument's sizes are coin (``contract_usd`` 0)."""
+    return q * contract_usd / px if contract_usd > 0.0 else q
+
+
+def parse_levels(levels: object, contract_usd: float = 0.0) -> list[tuple[float, float]]:
+    """``[[px, qty], ...]`` as (px, size in coin); contracts converted at their level's
+    price (``coin_sz``)."""
     if not isinstance(levels, list):
         raise MalformedFrameError("levels are not a list")
     out = [(float(p), float(q)) for p, q in levels]
@@ -61,6 +69,8 @@ def parse_levels(levels: object) -> list[tuple[float, float]]:
         # Also false for NaN.
         if not (0.0 < p < math.inf and 0.0 <= q < math.inf):
             raise MalformedFrameError(f"bad level {p!r} {q!r}")
+    if contract_usd > 0.0:
+        out = [(p, q * contract_usd / p) for p, q in out]
     return out
 
 
@@ -137,14 +147,19 @@ class OrderBook:
 class SymbolState:
     """Book and continuity state of one symbol."""
 
-    def __init__(self, symbol: str, coin: int) -> None:
+    def __init__(self, symbol: str, coin: int, contract_usd: float = 0.0) -> None:
         self.symbol = symbol
         self.coin = coin
+        self.contract_usd = contract_usd  # > 0: sizes are contracts (binance_book.coin_sz)
         self.book = OrderBook()
-        self.has_book = False  # a snapshot has been applied
+        self.has_book = False  # a snapshot was applied, or the diffs-only book is warm
+        self.from_diffs = False  # the book is built from diffs alone (no snapshot yet)
         self.last_u = -1  # u of the last applied diff, or lastUpdateId of the snapshot
         self.await_bridge = False  # snapshot applied, bridging diff not yet seen
         self.snapshot_id = -1
-        self.gap = False  # continuity lost since the last good snapshot
+        self.gap = False  # continuity lost since the last good snapshot (or warm-up)
         self.pending: deque[Diff] = deque()
+        self.unresolved = 0  # diffs received without a book, not yet counted anywhere
+        self.warm_diffs = 0  # diffs applied since the diffs-only warm-up (re)started
+        self.warm_start_ns = 0  # receive time the warm-up (re)started
         self.last_px = math.nan  # any recent price, to attribute symbol-less snapshots

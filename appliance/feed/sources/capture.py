@@ -69,6 +69,13 @@ def iter_capture(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
             yield recv, body
 
 
+def bad_line_reason(line_no: int, body: bytes) -> str:
+    """The reason ``iter_capture`` yielded ``(-1, body)`` for line ``line_no``."""
+    if not body:
+        return f"line {line_no}: the capture ends with a damaged (cut) gzip tail"
+    return f"line {line_no}: not '<receive time, ns> <frame JSON>': {body[:60]!r}"
+
+
 def detect_capture_format(path: str | os.PathLike[str]) -> str:
     """``"hyperliquid"`` or ``"binance"`` from the first frames of a capture."""
     n = 0

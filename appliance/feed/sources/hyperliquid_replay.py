@@ -24,33 +24,69 @@ import os
 from collections.abc import Iterator, Sequence
 
 import numpy as np
+import orjson
 
 from ..events import DEFAULT_CHUNK_EVENTS, EventWriter, SourceStats, check_max_events
 from ..hyperliquid_ws.decode import HlDecoder
-from .base import check_coins
-from .capture import iter_capture
+from .base import ReplayOptions, check_coins
+from .capture import bad_line_reason, iter_capture
+from .instruments import Instrument, instrument_for
+
+# Lines read to name the coins of a capture.
+HEAD_LINES = 256
 
 
 class HyperliquidReplaySource:
     """A finite MarketSource over a Hyperliquid websocket capture."""
 
-    def __init__(self, path: str | os.PathLike[str], coins: Sequence[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], coins: Sequence[str],
+                 options: ReplayOptions | None = None) -> None:
         self.path = os.fspath(path)
         self.coins = check_coins(coins)
+        self.options = options or ReplayOptions()
         self.name = f"replay:hyperliquid:{os.path.basename(self.path)}"
         self.stats = SourceStats()
+        # Instrument facts are reported, not needed to read the frames (sizes are coin).
+        self.instrument: Instrument | None = instrument_for(
+            "hyperliquid", self.coins[0], self.coins[0], self.options.instrument)
 
     def chunks(self, max_events: int = DEFAULT_CHUNK_EVENTS) -> Iterator[np.ndarray]:
         check_max_events(max_events)
-        self.stats = st = SourceStats()
+        st = self.stats
+        st.reset()
         w = EventWriter(max_events, st)
         dec = HlDecoder(self.coins, w, None, st)
         for recv, body in iter_capture(self.path):
             st.lines += 1
             if recv < 0:
-                st.malformed += 1
+                st.malformed_line(bad_line_reason(st.lines, body))
                 continue
+            before = st.malformed
             dec.feed(body, recv)
+            if st.malformed > before:
+                # The decoder counts; the line and a glimpse of it say where.
+                st.add_reason(f"line {st.lines}: hyperliquid frame did not decode: {body[:80]!r}")
             if w.ready:
                 yield from w.take_ready()
         yield from w.flush()
+
+
+def head_coins(path: str | os.PathLike[str]) -> list[str]:
+    """Coins named by the capture's first frames (``data.coin``, or each trade's
+    ``coin``), in order of appearance."""
+    out: list[str] = []
+    n = 0
+    for recv, body in iter_capture(path):
+        n += 1
+        if n > HEAD_LINES:
+            break
+        try:
+            data = orjson.loads(body).get("data") if recv >= 0 else None
+        except (orjson.JSONDecodeError, AttributeError):
+            continue
+        items = data if isinstance(data, list) else [data]
+        for d in items:
+            c = d.get("coin") if isinstance(d, dict) else None
+            if isinstance(c, str) and c and c not in out:
+                out.append(c)
+    return out

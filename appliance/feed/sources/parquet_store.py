@@ -251,7 +251,8 @@ class ParquetReplaySource:
 
     def chunks(self, max_events: int = DEFAULT_CHUNK_EVENTS) -> Iterator[np.ndarray]:
         max_events = check_max_events(max_events)
-        self.stats = st = SourceStats()
+        st = self.stats
+        st.reset()
         pf = pq.ParquetFile(self.path)
         yield from rechunk(self._row_groups(pf, st), max_events, st)
 

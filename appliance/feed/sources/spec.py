@@ -9,22 +9,26 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from .base import MarketSource
+from .base import MarketSource, ReplayOptions
+from .binance_book import symbol_to_coin
+from .binance_frames import head_symbols
 from .binance_replay import BinanceReplaySource
 from .capture import detect_capture_format
-from .hyperliquid_replay import HyperliquidReplaySource
-from .parquet_store import ParquetReplaySource, is_parquet
+from .hyperliquid_replay import HyperliquidReplaySource, head_coins
+from .parquet_store import ParquetReplaySource, is_parquet, read_metadata
 from .synthetic import ScenarioSource
 from .synthetic_walk import SyntheticWalkSource
 
 
 def open_source(
-    spec: str, coins: Sequence[str], seed: int = 0, **synthetic_kw: object
+    spec: str, coins: Sequence[str], seed: int = 0, replay: ReplayOptions | None = None,
+    **synthetic_kw: object,
 ) -> MarketSource:
     """Build a source from a spec string.
 
-    * ``replay:PATH`` – a recorded capture, gzip or plain; the venue (Hyperliquid or
-      Binance USD-M) is detected from its frames.
+    * ``replay:PATH`` – a recorded capture, gzip or plain; the venue (Hyperliquid, or
+      Binance USD-M, coin-margined or spot) is detected from its frames; ``replay``
+      says how to read it (book warm-up, instrument overrides).
     * ``synthetic`` or ``synthetic:walk`` – the seeded random-walk market;
       ``seed`` and ``synthetic_kw`` (see ``SyntheticWalkSource``) configure it.
     * ``synthetic:SCENARIO`` – a finite scenario market (``quiet``, ``trend_selloff``,
@@ -33,7 +37,7 @@ def open_source(
     * ``replay:FILE.parquet`` – normalized events stored by ``mmctl data`` (detected
       by the extension or the Parquet magic).
 
-    ``seed`` and ``synthetic_kw`` are ignored by replays. Raises ``ValueError`` for
+    ``seed`` and ``synthetic_kw`` are ignored by replays, ``replay`` by the others. Raises ``ValueError`` for
     an unknown spec, a missing or unreadable file, or an unknown format.
     """
     if not isinstance(spec, str) or not spec.strip():
@@ -48,18 +52,41 @@ def open_source(
         except TypeError as exc:
             raise ValueError(f"bad option for {spec!r}: {exc}") from exc
     if kind == "replay":
-        if not arg:
-            raise ValueError(f"missing path in {spec!r}; expected 'replay:PATH'")
-        path = os.path.expanduser(arg)
-        if not os.path.isfile(path):
-            raise ValueError(f"replay capture not found: {path!r} (from {spec!r})")
+        path = _replay_path(spec)
         if is_parquet(path):
             return ParquetReplaySource(path, coins)
         fmt = detect_capture_format(path)
         if fmt == "hyperliquid":
-            return HyperliquidReplaySource(path, coins)
-        return BinanceReplaySource(path, coins)
+            return HyperliquidReplaySource(path, coins, replay)
+        return BinanceReplaySource(path, coins, replay)
     raise ValueError(
         f"unknown market source spec {spec!r}; expected 'replay:PATH', 'synthetic', "
         "'synthetic:walk' or 'synthetic:SCENARIO'"
     )
+
+
+def _replay_path(spec: str) -> str:
+    arg = spec.strip().partition(":")[2]
+    if not arg:
+        raise ValueError(f"missing path in {spec!r}; expected 'replay:PATH'")
+    path = os.path.expanduser(arg)
+    if not os.path.isfile(path):
+        raise ValueError(f"replay capture not found: {path!r} (from {spec!r})")
+    return path
+
+
+def replay_coins(spec: str) -> list[str]:
+    """The coins a ``replay:PATH`` holds, as the appliance names them (``BTCUSDT`` ->
+    ``BTC``): a stored file's own list, else those its first frames name. Raises
+    ValueError for a missing or unreadable file, or one of unknown format."""
+    path = _replay_path(spec)
+    if is_parquet(path):
+        return list(read_metadata(path)["mm.coins"])  # type: ignore[call-overload]
+    if detect_capture_format(path) == "hyperliquid":
+        return head_coins(path)
+    out: list[str] = []
+    for sym in head_symbols(path):
+        coin = symbol_to_coin(sym)
+        if coin not in out:
+            out.append(coin)
+    return out

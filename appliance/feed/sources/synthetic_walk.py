@@ -113,7 +113,7 @@ class SyntheticWalkSource:
     def chunks(self, max_events: int = DEFAULT_CHUNK_EVENTS) -> Iterator[np.ndarray]:
         """Infinite; each call restarts the same stream from the seed."""
         max_events = check_max_events(max_events)
-        self.stats = SourceStats()
+        self.stats.reset()
         yield from rechunk(self._blocks(), max_events, self.stats)
 
     def _blocks(self) -> Iterator[np.ndarray]:

@@ -154,7 +154,7 @@ class ScenarioSource:
     def chunks(self, max_events: int = DEFAULT_CHUNK_EVENTS) -> Iterator[np.ndarray]:
         """Finite; each call replays the same stream from the seed."""
         max_events = check_max_events(max_events)
-        self.stats = SourceStats()
+        self.stats.reset()
         yield from rechunk(self._blocks(), max_events, self.stats)
 
     @property
