@@ -249,6 +249,8 @@ def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", s
     ``truth`` (after the run): the stream's start ns and its named windows, if known."""
     simulation = Simulation(cfg, seed=seed)
     compile_s = simulation.warm_up()
+    if progress is not None:
+        progress(0.0)  # the kernels are loaded: simulating starts now
     load_s = 0.0
     it = iter(chunks)
     while True:

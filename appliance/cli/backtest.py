@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -83,11 +85,22 @@ def backtest(source: str, config_path: str | None, seed: int | None, coin: str |
                   else cfg.backtest.synthetic_duration_s)
     try:
         if span_s:
-            with click.progressbar(length=max(int(span_s), 1), label="simulated s",
-                                   file=sys.stderr, show_pos=True) as bar:
+            # The bar starts once the kernels are loaded: a cold numba cache compiles
+            # them first (minutes), which a bar stuck at 0 would not explain.
+            click.echo("loading the backtest kernels (after a code change they compile: "
+                       "minutes on two cores) ...", err=True)
+            t0 = time.monotonic()
+            with contextlib.ExitStack() as stack:
+                bar = None
                 done = [0]
 
                 def advance(sim_s: float) -> None:
+                    nonlocal bar
+                    if bar is None:
+                        click.echo(f"kernels ready ({time.monotonic() - t0:.1f} s)", err=True)
+                        bar = stack.enter_context(click.progressbar(
+                            length=max(int(span_s), 1), label="simulated s", file=sys.stderr,
+                            show_pos=True))
                     step = min(int(sim_s), bar.length) - done[0]
                     if step > 0:
                         bar.update(step)

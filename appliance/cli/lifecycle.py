@@ -99,7 +99,7 @@ def start(cores, config_path, instance, duration, foreground, timeout_s, venue, 
     if timeout_s is None:
         timeout_s = checked[0].supervisor.startup_timeout_s
     pid, err = start_background(instance, config_path, checked[0], cores, duration, timeout_s,
-                                say=_say_stage)
+                                say=say_stage)
     if not pid:
         raise click.ClickException(err)
     if err:
@@ -107,7 +107,7 @@ def start(cores, config_path, instance, duration, foreground, timeout_s, venue, 
     click.echo(f"instance '{instance}' running: supervisor pid {pid}; {describe(plan)}")
 
 
-def _say_stage(line: str) -> None:
+def say_stage(line: str) -> None:
     """A supervisor log line as the operator reads it: time, level, message."""
     parts = line.split(" ", 4)  # date, time, supervisor[pid], level, message
     if len(parts) == 5:

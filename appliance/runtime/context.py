@@ -16,6 +16,7 @@ from appliance.config import Config, load_config, wait_policy
 from shm_layout import InstanceMemory
 from shm_layout.constants import PROC_NAMES, PS_EXITED, PS_RUNNING
 
+from .compile_beat import CompileBeat
 from .control import mask_of_cpus, set_kill
 from .parent import ParentWatch, die_with_parent
 from .waiting import Doorbells, Waiter
@@ -45,6 +46,7 @@ class ProcessContext:
         self.mem = InstanceMemory.attach(self.instance, writable=True, lock=self.cfg.appliance.lock_memory)
         self.control = self.mem.control.records[0]
         self.slot = self.control["procs"][self.proc]
+        self.compile_beat = CompileBeat(self.slot)  # a first-call compile is not a hang
         self.coins = self.cfg.appliance.coins
         self.n_coins = len(self.coins)
         w = self.cfg.wait

@@ -82,7 +82,7 @@ def heartbeat_age_ms(slot: np.void, now_mono_ns: int | None = None) -> float | N
     if hb == 0:
         return None
     now = time.monotonic_ns() if now_mono_ns is None else now_mono_ns
-    return (now - hb) / 1e6
+    return max(0.0, (now - hb) / 1e6)  # a beat stamped after `now` was read is fresh, not negative
 
 
 def children_healthy(control: np.void, heartbeat_timeout_ms: float) -> bool:

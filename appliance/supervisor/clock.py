@@ -238,6 +238,7 @@ class ClockVerdict:
     kernel: KernelClock
     samples: tuple[NtpSample, ...]
     reasons: tuple[str, ...]  # why not ok; empty when ok
+    notes: tuple[str, ...] = ()  # why ok despite an unsynced kernel or silent servers
 
     def to_dict(self) -> dict:
         return {
@@ -246,6 +247,7 @@ class ClockVerdict:
             "kernel": asdict(self.kernel),
             "samples": [asdict(s) for s in self.samples],
             "reasons": list(self.reasons),
+            "notes": list(self.notes),
         }
 
     def render(self) -> str:
@@ -268,6 +270,8 @@ class ClockVerdict:
             lines.append(f"offset (median): {_ms(self.offset_ns)} ms")
         lines.append(f"verdict: {'OK' if self.ok else 'NOT OK'}")
         lines.extend(f"  - {r}" for r in self.reasons)
+        if self.ok:
+            lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
 
@@ -313,5 +317,18 @@ def check_clock(
                        f"{_TIME_STATES.get(kernel.state, kernel.state)}, STA_UNSYNC "
                        f"{'set' if kernel.status_flags & STA_UNSYNC else 'clear'}) and "
                        "require_kernel_sync is set")
+    notes: list[str] = []  # why a verdict of OK stands despite what the lines above show
+    if not kernel.synced and not require_kernel_sync:
+        if offset_ns is not None:
+            judged = f"the NTP offset, within {max_offset_ms:g} ms, is what is judged"
+        elif not samples:
+            judged = ("no NTP server is configured (clock.ntp_servers) either, so nothing "
+                      "vouches for this clock: fine on the local venue, not for live trading")
+        else:
+            judged = "and no NTP server answered: nothing vouches for this clock"
+        notes.append("the kernel clock's sync flag is not required "
+                     f"(clock.require_kernel_sync = false); {judged}")
+    if samples and not offsets_ns and not require_ntp:
+        notes.append("no NTP server answered; clock.require_ntp = false lets the start go on")
     return ClockVerdict(ok=not reasons, offset_ns=offset_ns, kernel=kernel, samples=samples,
-                        reasons=tuple(reasons))
+                        reasons=tuple(reasons), notes=tuple(notes))

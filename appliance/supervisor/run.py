@@ -20,6 +20,7 @@ from .supervisor import Supervisor, log_to
 
 log = logging.getLogger("supervisor")
 STOP_WAIT_S = 30.0  # the supervisor's own stop: gateway cancel-all, children, venue
+READY_LINE_WAIT_S = 5.0  # for the supervisor's own "ready: quoting" line
 
 
 def preflight(instance: str, config_path: str | None, cores: str | None):
@@ -127,9 +128,15 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
                 return 0, f"supervisor stopped during start-up; see {sd / 'supervisor.log'}"
             if state == AS_RUNNING:
                 quoting, why = quoting_state(mem, coins)
-                if quoting:
-                    for line in tail.new_lines():
-                        say(line)
+                if quoting:  # the supervisor says so on its next round: show that line too
+                    end = time.monotonic() + READY_LINE_WAIT_S
+                    while time.monotonic() < end:
+                        lines = tail.new_lines()
+                        for line in lines:
+                            say(line)
+                        if any(" ready: " in ln for ln in lines):
+                            break
+                        time.sleep(0.05)
                     return proc.pid, ""
                 if mem.control.records[0]["kill_flag"]:
                     return proc.pid, f"running, NOT quoting: {why}"

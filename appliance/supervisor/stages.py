@@ -18,7 +18,7 @@ from appliance.ipc import seqlock
 from shm_layout.constants import N_CHILDREN, PROC_NAMES, PS_RUNNING, PULL_REASON_NAMES
 
 PROGRESS_EVERY_S = 10.0
-NOT_QUOTING_GRACE_S = 3.0  # healthy, first orders on their way: not yet worth a warning
+NOT_QUOTING_GRACE_S = 10.0  # healthy, first orders on their way: not yet worth a warning
 
 
 def quoting_state(mem, coins: list[str]) -> tuple[list[str], str]:

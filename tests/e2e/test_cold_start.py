@@ -1,0 +1,29 @@
+"""A first start on an empty numba cache: the stages are said as they happen, no
+process is killed for compiling, and it ends quoting with the kill flag clear.
+(`mmctl warm` is that start on the local venue, stopped once it quotes.)"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+MMCTL = [sys.executable, "-m", "appliance.cli"]
+
+
+@pytest.mark.timeout(1500)
+def test_warm_when_cache_empty_then_stages_said_and_quoting_without_a_kill(tmp_path):
+    cache = tmp_path / "empty-cache"
+    env = {**os.environ, "HL_MM_CACHE_DIR": str(cache)}
+    p = subprocess.run([*MMCTL, "warm"], capture_output=True, text=True, timeout=1400, env=env)
+    out = p.stdout + p.stderr
+    assert p.returncode == 0, out
+    for stage in ("logs: ", "stage: local venue on", "stage: feed running",
+                  "stage: estimator running", "stage: quote running", "stage: gateway running",
+                  "stage: risk running", "stage: first market params for BTC",
+                  "stage: all five processes healthy", "ready: quoting BTC"):
+        assert stage in p.stderr, f"{stage!r} not said:\n{out}"
+    assert "kill flag" not in out and "heartbeat stale" not in out, out
+    assert "still starting" in p.stderr  # a cold compile shows its progress
+    n_index = sum(1 for _ in cache.rglob("*.nbi"))
+    assert n_index > 50 and f"warm: {n_index} kernel index files" in p.stdout
