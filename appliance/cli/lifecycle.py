@@ -107,11 +107,10 @@ def start(cores, config_path, instance, duration, foreground, timeout_s, venue, 
     click.echo(f"instance '{instance}' running: supervisor pid {pid}; {describe(plan)}")
 
 
-def say_stage(line: str) -> None:
-    """A supervisor log line as the operator reads it: time, level, message."""
-    parts = line.split(" ", 4)  # date, time, supervisor[pid], level, message
-    if len(parts) == 5:
-        line = f"{parts[1].split(',')[0]} {parts[3]:<7} {parts[4]}"
+def say_stage(rec: dict) -> None:
+    """A supervisor log record as the operator reads it: time (UTC), level, message."""
+    t = str(rec.get("time", ""))[11:19]
+    line = f"{t} {rec['level']:<7} {rec['message']}" if t and "level" in rec else str(rec["message"])
     click.echo(line, err=True)
 
 

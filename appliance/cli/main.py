@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "The session so far: P&L by component (spread capture, adverse..."),
     "kill": ("appliance.cli.kill", "kill",
              "Pull the plug: the gateway cancels every order and places none..."),
+    "journal": ("appliance.cli.journal_cmd", "journal",
+                "Print a journal's records (CRC checked) as JSON lines; skipped..."),
     "config": ("appliance.cli.config_cmd", "config", "The configuration."),
     "doctor": ("appliance.cli.doctor", "doctor",
                "Check this box: cores, clock, memlock, /dev/shm, numba cache, state..."),

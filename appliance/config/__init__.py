@@ -7,6 +7,7 @@ from .loader import (
     config_to_toml,
     kill_switch_path,
     load_config,
+    log_dir,
     state_dir,
     wait_policy,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "config_to_toml",
     "kill_switch_path",
     "load_config",
+    "log_dir",
     "state_dir",
     "wait_policy",
 ]

@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import os
 import tomllib
 import typing
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from shm_layout.constants import MAX_COINS, MAX_LEVELS, RISK_ACTION_NAMES
 
 from .limits import LimitError, check_limits
-from .schema import Config
+from .schema import DEFAULT_STATE_DIR, Config
 
 WAIT_POLICIES = ("spin", "hybrid", "block")
 
@@ -78,6 +79,16 @@ def _validate_risk_actions(cfg: Config) -> None:
         raise ConfigError(f"risk.action_hold_s: must be finite and >= 0, got {r.action_hold_s}")
 
 
+def _validate_logs(cfg: Config) -> None:
+    lg = cfg.logs
+    if lg.files not in ("auto", "always", "never"):
+        raise ConfigError(f"logs.files: '{lg.files}' is not one of auto, always, never")
+    if lg.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"logs.level: '{lg.level}' is not one of DEBUG, INFO, WARNING, ERROR")
+    if lg.max_file_bytes < 4096 or lg.keep_files < 1 or not lg.position_every_s >= 0:
+        raise ConfigError("logs: max_file_bytes >= 4096, keep_files >= 1, position_every_s >= 0")
+
+
 def _validate(cfg: Config) -> None:
     _validate_risk_actions(cfg)
     try:  # finite numbers, positive limits, heartbeat rule, mainnet guard (limits.py)
@@ -94,6 +105,7 @@ def _validate(cfg: Config) -> None:
         v = getattr(w, key)
         if v and v not in WAIT_POLICIES:
             raise ConfigError(f"wait.{key}: '{v}' is not one of {', '.join(WAIT_POLICIES)}")
+    _validate_logs(cfg)
     q = cfg.quote
     if not 1 <= q.n_levels <= MAX_LEVELS:
         raise ConfigError(f"quote.n_levels: between 1 and {MAX_LEVELS}, got {q.n_levels}")
@@ -258,8 +270,33 @@ def config_to_toml(cfg: Config) -> str:
     return "\n".join(out)
 
 
+STATE_DIRECTORY_ENV = "STATE_DIRECTORY"  # set by systemd from the unit's StateDirectory=
+LOGS_DIRECTORY_ENV = "LOGS_DIRECTORY"  # and from LogsDirectory=
+
+
+def _systemd_dir(var: str) -> str:
+    """The first directory systemd put in ``var`` (a colon-separated list), or ''."""
+    return os.environ.get(var, "").split(":")[0]
+
+
 def state_dir(cfg: Config, instance: str) -> Path:
-    return Path(cfg.appliance.state_dir.format(instance=instance))
+    """The config's state directory; left at its default under systemd, the unit's
+    StateDirectory= (already made, owned by the service user, per instance)."""
+    sd = cfg.appliance.state_dir
+    if sd == DEFAULT_STATE_DIR and _systemd_dir(STATE_DIRECTORY_ENV):
+        return Path(_systemd_dir(STATE_DIRECTORY_ENV))
+    return Path(sd.format(instance=instance))
+
+
+def log_dir(cfg: Config, instance: str) -> Path:
+    """Where the log files go: ``logs.dir``, else the unit's LogsDirectory=/<instance>,
+    else the state directory."""
+    sd = state_dir(cfg, instance)
+    if cfg.logs.dir:
+        return Path(cfg.logs.dir.format(instance=instance, state_dir=sd))
+    if _systemd_dir(LOGS_DIRECTORY_ENV):
+        return Path(_systemd_dir(LOGS_DIRECTORY_ENV)) / instance
+    return sd
 
 
 def kill_switch_path(cfg: Config, instance: str) -> Path:

@@ -9,12 +9,16 @@ from dataclasses import dataclass, field
 
 from shm_layout.estimators import EstimatorConfig
 
+DEFAULT_STATE_DIR = "/tmp/mm-{instance}"
+
 
 @dataclass(frozen=True)
 class ApplianceConfig:
     coins: tuple[str, ...] = ("BTC",)
     cores: str = ""  # e.g. "2-6"; empty = every CPU this process may use
-    state_dir: str = "/tmp/mm-{instance}"  # logs, pid files, kill switch
+    # pid files, journals, kill switch, logs (unless [logs] dir says otherwise). Left at
+    # this default under systemd, $STATE_DIRECTORY (the unit's StateDirectory=) is used.
+    state_dir: str = DEFAULT_STATE_DIR
     lock_memory: bool = True  # mlock segments when RLIMIT_MEMLOCK allows
 
 
@@ -275,6 +279,21 @@ class SupervisorConfig:
 
 
 @dataclass(frozen=True)
+class LogsConfig:
+    # Where the processes' log files go: "" = $LOGS_DIRECTORY/<instance> when systemd set
+    # it (the unit's LogsDirectory=), else the state dir; "{instance}" and "{state_dir}"
+    # are filled in.
+    dir: str = ""
+    # Files: "auto" = unless the process logs to journald (run by systemd), "always",
+    # "never" (stderr only).
+    files: str = "auto"
+    max_file_bytes: int = 50_000_000  # a log file is rotated at this size ...
+    keep_files: int = 5  # ... keeping this many old ones (<name>.log.1 ...)
+    position_every_s: float = 10.0  # the risk watchdog's position/P&L line per coin; 0 = none
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
 class ClockConfig:
     ntp_servers: tuple[str, ...] = ()
     max_offset_ms: float = 50.0
@@ -370,6 +389,7 @@ class Config:
     scores: ScoresConfig = field(default_factory=ScoresConfig)
     supervisor: SupervisorConfig = field(default_factory=SupervisorConfig)
     clock: ClockConfig = field(default_factory=ClockConfig)
+    logs: LogsConfig = field(default_factory=LogsConfig)
     wait: WaitConfig = field(default_factory=WaitConfig)
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
     venue: VenueConfig = field(default_factory=VenueConfig)

@@ -14,6 +14,7 @@ from numba import njit
 from appliance.ipc import byte_rows, ring, seqlock
 from appliance.ipc.timing import monotonic_ns
 from appliance.runtime.context import ProcessContext
+from appliance.runtime.position_fields import position_fields, totals
 from shm_layout import records
 from shm_layout.constants import EV_TRADE, PROC_ESTIMATOR, PROC_QUOTE, PROC_RISK
 
@@ -113,6 +114,12 @@ class PaperExecutor:
         self.seen[:] = -1
         step(*self._head, 1, self.ctx.n_coins, 0)
 
+    def summary(self) -> dict:
+        """The shutdown line's figures: simulated fills and the P&L per coin."""
+        pos = [self.pos[c] for c in range(self.ctx.n_coins)]
+        return {"fills": sum(int(p["n_fills"]) for p in pos), **totals(pos),
+                "coins": {coin: position_fields(p) for coin, p in zip(self.ctx.coins, pos, strict=True)}}
+
 
 def main(argv=None) -> int:
     ctx = ProcessContext("gateway", argv, consumers=(PROC_ESTIMATOR, PROC_QUOTE, PROC_RISK))
@@ -126,4 +133,4 @@ def main(argv=None) -> int:
     else:
         executor = PaperExecutor(ctx)
     return ctx.run(lambda: executor.step(int(ctx.control["kill_flag"])),
-                   on_exit=executor.cancel_all)
+                   on_exit=executor.cancel_all, summary=executor.summary)

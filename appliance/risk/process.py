@@ -22,6 +22,7 @@ from .attribution import LiveAttribution
 from .attribution import journal_path as attribution_journal_path
 from .canceller import LastResortCanceller
 from .journal import RiskJournal, journal_path
+from .position_log import PositionLog
 from .scoring.scorer import GuardedScorer, ModelScorer
 
 
@@ -69,6 +70,7 @@ def main(argv=None) -> int:
     except MetricsPortError as e:
         ctx.log.error("%s", e)
         return 2
+    position_log = PositionLog(ctx.cfg.appliance.coins, ctx.cfg.logs.position_every_s)
     interval_ns = ctx.cfg.risk.check_interval_ms * 1_000_000
     next_ns = [0]
     # Live model scores (scoring/): after the checks, on the params they just read; a
@@ -87,6 +89,7 @@ def main(argv=None) -> int:
         if scorer is not None:
             scorer.step()
         _attribute(ctx, attribution, view, attribution_log)
+        position_log.step(view.positions, now)
         return 0
 
     # The last-resort canceller (canceller.py): its own thread and venue connection.
@@ -100,7 +103,9 @@ def main(argv=None) -> int:
             canceller.stop()
 
     try:
-        return ctx.run(step, on_exit=on_exit)
+        return ctx.run(step, on_exit=on_exit, summary=lambda: {
+            **position_log.summary(view.positions), "kill_reason": str(ctx.control["kill_reason"].decode(
+                errors="replace")), "journal_writes": journal.written, "journal_errors": journal.errors})
     finally:
         journal.close()
         attribution.close()

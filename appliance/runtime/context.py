@@ -9,13 +9,14 @@ import argparse
 import logging
 import os
 import signal
-import sys
 import time
+from collections.abc import Callable
 
 from appliance.config import Config, load_config, wait_policy
 from shm_layout import InstanceMemory
 from shm_layout.constants import PROC_NAMES, PS_EXITED, PS_RUNNING
 
+from . import logs
 from .compile_beat import CompileBeat
 from .control import mask_of_cpus, set_kill
 from .parent import ParentWatch, die_with_parent
@@ -37,12 +38,9 @@ class ProcessContext:
         self.instance = args.instance
         self.config_path = args.config
         self.cfg: Config = load_config(args.config)
-        logging.basicConfig(
-            stream=sys.stderr,
-            level=logging.INFO,
-            format=f"%(asctime)s {name}[%(process)d] %(levelname)s %(message)s",
-        )
+        logs.setup(name, self.instance, self.cfg)
         self.log = logging.getLogger(name)
+        self.started_mono_ns = time.monotonic_ns()
         self.mem = InstanceMemory.attach(self.instance, writable=True, lock=self.cfg.appliance.lock_memory)
         self.control = self.mem.control.records[0]
         self.slot = self.control["procs"][self.proc]
@@ -89,15 +87,18 @@ class ProcessContext:
         waiting on one, which is bounded). A loop stuck anywhere else still goes stale."""
         self.slot["heartbeat_mono_ns"] = time.monotonic_ns()
 
-    def run(self, step, poll=None, on_exit=None) -> int:
+    def run(self, step, poll=None, on_exit=None,
+            summary: Callable[[], dict] | None = None) -> int:
         """Loop ``step`` until SIGTERM. ``poll`` (default: step) re-checks for work
-        before a blocking wait."""
+        before a blocking wait; ``summary`` adds the process's own figures (fills,
+        orders, P&L) to the shutdown line."""
         slot = self.slot
         slot["cpus_mask"] = mask_of_cpus(os.sched_getaffinity(0))
         if self._stop:  # orphaned before the first step: only the exit path runs
             if on_exit is not None:
                 on_exit()
             slot["state"] = PS_EXITED
+            self._log_summary(summary)
             return 0
         # The first step compiles the kernels (seconds when the cache is cold):
         # do it while still "starting", which the supervisor gives more time.
@@ -126,5 +127,19 @@ class ProcessContext:
             if on_exit is not None:
                 on_exit()
             slot["state"] = PS_EXITED
-            self.log.info("exiting")
+            self._log_summary(summary)
         return 0
+
+    def _log_summary(self, summary: Callable[[], dict] | None) -> None:
+        """One line at exit with what this run did: the operator's last word from it."""
+        s = self.slot
+        up_s = (time.monotonic_ns() - self.started_mono_ns) / 1e9
+        fields = {"event": "shutdown", "uptime_s": round(up_s, 3),
+                  "events": int(s["events"]), "loops": int(s["loops"]), "errors": int(s["errors"]),
+                  "kill_active": self.kill_active}
+        if summary is not None:
+            try:
+                fields.update(summary())
+            except Exception:  # noqa: BLE001 - the summary must not hide the exit
+                self.log.exception("shutdown summary failed")
+        self.log.info("exiting: %d events, %d errors", fields["events"], fields["errors"], extra=fields)

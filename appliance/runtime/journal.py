@@ -60,7 +60,7 @@ def encode_line(rec: dict) -> bytes:
     return b"%08x " % zlib.crc32(body) + body + b"\n"
 
 
-def _decode(line: bytes) -> dict | None:
+def decode_line(line: bytes) -> dict | None:
     """A line without its newline -> record, or None if it is damaged."""
     if len(line) < 10 or line[8:9] != b" ":
         return None
@@ -92,7 +92,7 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[list[dict], ReplayStats]
             st.good_bytes = pos
             log.warning("journal %s: torn last line (%d bytes) dropped", path, end - pos)
             break
-        rec = _decode(data[pos:nl])
+        rec = decode_line(data[pos:nl])
         if rec is None:
             if nl + 1 >= end:
                 # the last line is complete but damaged: a torn write that got its newline

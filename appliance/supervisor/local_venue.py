@@ -18,9 +18,10 @@ import subprocess
 import sys
 import time
 
-from appliance.config import Config, state_dir
+from appliance.config import Config, log_dir, state_dir
 from appliance.config.state_files import VENUE_URL_FILE
 from appliance.hyperliquid.venue_access import VENUE_URL_ENV
+from appliance.runtime import logs
 
 log = logging.getLogger("supervisor")
 
@@ -55,7 +56,10 @@ class LocalVenue:
         self.proc: subprocess.Popen | None = None
         self.restarts = 0
         self._restart_at = 0.0
-        self.log_path = state_dir(cfg, instance) / "venue.log"
+        # Its records in venue.log (its own rotating file) or journald; what it prints
+        # outside logging (its banner, a crash) in venue.out unless under journald.
+        self.to_journal = logs.under_journald()
+        self.log_path = log_dir(cfg, instance) / "venue.log"
         self.lock_fd = lock_fd  # the instance lock, held while the venue lives
 
     @property
@@ -68,7 +72,7 @@ class LocalVenue:
 
     def _cmd(self) -> list[str]:
         cmd = [sys.executable, "-m", "appliance.venue", "--host", self.host, "--port", str(self.port),
-               "--orphan-grace", str(ORPHAN_GRACE_S)]
+               "--orphan-grace", str(ORPHAN_GRACE_S), "--instance", self.instance]
         if self.config_path:
             cmd += ["--config", str(self.config_path)]
         # Only [venue] funded accounts exist there (the demo key's by default): another key
@@ -76,9 +80,10 @@ class LocalVenue:
         return cmd
 
     def spawn(self) -> None:
-        logf = open(self.log_path, "ab")  # noqa: SIM115 (the child keeps it)
+        out = None if self.to_journal else logs.open_private(
+            self.log_path.with_suffix(".out"), self.cfg.logs.max_file_bytes)
         try:
-            self.proc = subprocess.Popen(self._cmd(), stdin=subprocess.DEVNULL, stdout=logf,
+            self.proc = subprocess.Popen(self._cmd(), stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT,
                                          pass_fds=(self.lock_fd,) if self.lock_fd is not None else (),
                                          # Own process group: a terminal's Ctrl-C must not stop
@@ -87,7 +92,8 @@ class LocalVenue:
                                          # child in an orphaned group would get SIGHUP.
                                          process_group=0)
         finally:
-            logf.close()
+            if out is not None:
+                os.close(out)
 
     def start(self, timeout_s: float) -> None:
         """Spawn and wait until the port answers; RuntimeError if it does not."""

@@ -8,15 +8,17 @@ import sys
 import time
 from pathlib import Path
 
-from appliance.config import load_config, state_dir
-from appliance.runtime import metrics_socket
+import orjson
+
+from appliance.config import load_config, log_dir, state_dir
+from appliance.runtime import logs, metrics_socket
 from shm_layout import InstanceMemory, SegmentMissing
 from shm_layout.constants import AS_RUNNING, AS_STOPPED, N_CHILDREN, PROC_NAMES, PS_RUNNING
 
 from .cores import assign, describe
 from .stages import quoting_state
 from .start_checks import StartRefused, end_leftovers, running_supervisor, verify_clock
-from .supervisor import Supervisor, log_to
+from .supervisor import Supervisor
 
 log = logging.getLogger("supervisor")
 STOP_WAIT_S = 30.0  # the supervisor's own stop: gateway cancel-all, children, venue
@@ -53,9 +55,8 @@ def supervise(instance: str, config_path: str | None, checked, duration_s: float
     """Create the instance and supervise it until stopped; ``checked`` is what
     ``preflight`` returned."""
     cfg, plan, warnings, verdict = checked
-    sd = state_dir(cfg, instance)
-    sd.mkdir(parents=True, exist_ok=True)
-    log_to(sd / "supervisor.log")
+    state_dir(cfg, instance).mkdir(parents=True, exist_ok=True)
+    logs.setup("supervisor", instance, cfg)
     for w in warnings:
         log.warning("%s", w)
     log.info("instance %s: %s", instance, describe(plan))
@@ -72,7 +73,7 @@ def run_foreground(instance: str, config_path: str | None, cores: str | None,
                    duration_s: float | None) -> int:
     """The detached supervisor's entry: check, then supervise. Errors go to stderr,
     which ``start_background`` sends to ``supervisor.out``."""
-    log_to(None)
+    logs.setup("supervisor", instance)  # stderr until the config is read
     try:
         checked = preflight(instance, config_path, cores)
     except (StartRefused, ValueError) as e:
@@ -83,14 +84,16 @@ def run_foreground(instance: str, config_path: str | None, cores: str | None,
 
 def start_background(instance: str, config_path: str | None, cfg, cores: str | None,
                      duration_s: float | None, timeout_s: float,
-                     say=lambda line: None) -> tuple[int, str]:
+                     say=lambda rec: None) -> tuple[int, str]:
     """Spawn a detached supervisor (``cfg`` as loaded from ``config_path``) and wait
-    until it quotes, passing each line the supervisor logs to ``say`` (its start-up
-    stages). Returns (supervisor pid, '') when quoting, (pid, why not) when all are
-    healthy but nothing rests on the venue (the kill flag is up, say), or (0, why it
-    failed): exited, stopped, or not quoting after ``timeout_s``, when it is stopped."""
+    until it quotes, passing each record the supervisor logs to ``say`` (its start-up
+    stages; ``parse_line``'s dict). Returns (supervisor pid, '') when quoting, (pid, why
+    not) when all are healthy but nothing rests on the venue (the kill flag is up, say),
+    or (0, why it failed): exited, stopped, or not quoting after ``timeout_s``, when it
+    is stopped."""
     sd = state_dir(cfg, instance)
     sd.mkdir(parents=True, exist_ok=True)
+    ld = log_dir(cfg, instance)
     cmd = [sys.executable, "-m", "appliance.supervisor", "--instance", instance]
     if config_path:
         cmd += ["--config", os.path.abspath(config_path)]
@@ -98,26 +101,38 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
         cmd += ["--cores", cores]
     if duration_s is not None:
         cmd += ["--duration", str(duration_s)]
-    tail = LogTail(sd / "supervisor.log")
-    out = open(sd / "supervisor.out", "ab")  # noqa: SIM115 (the child keeps it)
-    out_start = out.tell()  # what this start writes, not an earlier run's lines
+    tail = LogTail(ld / "supervisor.log")
+    # What the supervisor says before its log file is open (a refused start), or outside
+    # logging (a crash): 0600, moved aside past the log size.
+    out = logs.open_private(sd / "supervisor.out", cfg.logs.max_file_bytes)
+    out_start = os.lseek(out, 0, os.SEEK_END)  # what this start writes, not an earlier run's
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     finally:
-        out.close()
+        os.close(out)
     coins = list(cfg.appliance.coins)
     deadline = time.monotonic() + timeout_s
     mem = None
+    last_error = [""]
+
+    def relay() -> list[dict]:
+        recs = [parse_line(line) for line in tail.new_lines()]
+        for rec in recs:
+            if rec.get("level") == "ERROR":
+                last_error[0] = rec["message"]
+            say(rec)
+        return recs
+
     try:
         while time.monotonic() < deadline:
-            for line in tail.new_lines():
-                say(line)
+            relay()
             rc = proc.poll()
             if rc is not None:
-                why = _last_error(sd / "supervisor.out", out_start)
+                relay()
+                why = _last_error(sd / "supervisor.out", out_start) or last_error[0]
                 return 0, (f"supervisor exited with code {rc}{': ' + why if why else ''}; see "
-                           f"{sd / 'supervisor.out'} and {sd / 'supervisor.log'}")
+                           f"{sd / 'supervisor.out'} and {ld / 'supervisor.log'}")
             if mem is None:
                 mem = _attach_own(instance, proc.pid)
                 if mem is None:
@@ -125,17 +140,13 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
                     continue
             state = int(mem.control.records[0]["state"])
             if state == AS_STOPPED:
-                return 0, f"supervisor stopped during start-up; see {sd / 'supervisor.log'}"
+                return 0, f"supervisor stopped during start-up; see {ld / 'supervisor.log'}"
             if state == AS_RUNNING:
                 quoting, why = quoting_state(mem, coins)
                 if quoting:  # the supervisor says so on its next round: show that line too
                     end = time.monotonic() + READY_LINE_WAIT_S
-                    while time.monotonic() < end:
-                        lines = tail.new_lines()
-                        for line in lines:
-                            say(line)
-                        if any(" ready: " in ln for ln in lines):
-                            break
+                    while not any(str(r.get("message", "")).startswith("ready: ") for r in relay()) \
+                            and time.monotonic() < end:
                         time.sleep(0.05)
                     return proc.pid, ""
                 if mem.control.records[0]["kill_flag"]:
@@ -148,7 +159,7 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
             mem.close()
     _stop(proc, instance)
     return 0, (f"not quoting after {timeout_s:g} s ({waiting or why or 'segments not created'}); "
-               f"stopped it. See {sd}/*.log; a longer --timeout (or "
+               f"stopped it. See {ld}/*.log; a longer --timeout (or "
                f"supervisor.startup_timeout_s) gives a cold compile more time")
 
 
@@ -202,6 +213,16 @@ def _stop(proc: subprocess.Popen, instance: str) -> None:
         proc.wait()
 
 
+def parse_line(line: str) -> dict:
+    """A log line as a record: the JSON object, or a plain line as its message (a
+    traceback's lines, an older format)."""
+    try:
+        rec = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return {"message": line}
+    return rec if isinstance(rec, dict) and "message" in rec else {"message": line}
+
+
 def _last_error(path, offset: int) -> str:
     """The message of the last ERROR line the supervisor wrote past ``offset`` (why it
     refused), or ''."""
@@ -212,6 +233,9 @@ def _last_error(path, offset: int) -> str:
     except OSError:
         return ""
     for line in reversed(lines):
-        if " ERROR " in line:
+        rec = parse_line(line)
+        if rec.get("level") == "ERROR":
+            return str(rec["message"]).strip()
+        if " ERROR " in line:  # the text format (a terminal)
             return line.split(" ERROR ", 1)[1].strip()
     return ""

@@ -49,7 +49,8 @@ def quoting_state(mem, coins: list[str]) -> tuple[list[str], str]:
 class StartupStages:
     """Logs the start-up stages once each, until the appliance quotes."""
 
-    def __init__(self, mem, coins: list[str], log: logging.Logger, log_dir: str) -> None:
+    def __init__(self, mem, coins: list[str], log: logging.Logger, log_dir: str | None) -> None:
+        """``log_dir``: where the log files are; None: in journald."""
         self.mem, self.coins, self.log = mem, coins, log
         self.t0 = time.monotonic()
         self.running = [False] * N_CHILDREN
@@ -58,7 +59,12 @@ class StartupStages:
         self.why_said = ""
         self.done = False
         self.next_progress = self.t0 + PROGRESS_EVERY_S
-        log.info("logs: %s/{supervisor,%s}.log", log_dir, ",".join(PROC_NAMES[:N_CHILDREN]))
+        if log_dir is None:
+            log.info("logs: journald (journalctl -u mm-appliance@INSTANCE -o cat | jq; "
+                     "fields MM_PROCESS, MM_INSTANCE)")
+        else:
+            log.info("logs: %s/{supervisor,%s,venue}.log (JSON lines; a crash's output in *.out)",
+                     log_dir, ",".join(PROC_NAMES[:N_CHILDREN]))
 
     def _elapsed(self) -> float:
         return time.monotonic() - self.t0

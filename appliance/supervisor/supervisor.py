@@ -15,12 +15,11 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-from appliance.config import Config, state_dir
+from appliance.config import Config, log_dir, state_dir
 from appliance.config.state_files import gateway_journal_path
 from appliance.hyperliquid import venue_access
-from appliance.runtime import metrics_socket
+from appliance.runtime import logs, metrics_socket
 from appliance.runtime.control import children_healthy, set_kill
 from appliance.runtime.parent import SUPERVISOR_PID_ENV
 from appliance.runtime.waiting import create_bells, unlink_bells
@@ -66,6 +65,10 @@ class Supervisor:
         self.duration_s = duration_s
         self.notifier = notifier or SdNotifier()
         self.state_dir = state_dir(cfg, instance)
+        self.log_dir = log_dir(cfg, instance)
+        # Under journald the children's stderr is the journal's stream (their crashes
+        # land there); otherwise <log_dir>/<name>.out.
+        self.to_journal = logs.under_journald()
         self.children: list[subprocess.Popen | None] = [None] * N_CHILDREN
         self.restart_due = [0] * N_CHILDREN  # monotonic ns; 0 = none pending
         self.fail_streak = [0] * N_CHILDREN
@@ -78,6 +81,7 @@ class Supervisor:
     def prepare(self, verdict) -> None:
         """Create the segments and bells; ``verdict`` is the start-up clock check."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         # One instance, one set: the lock is held while any process of ours lives.
         self.lock = take_instance_lock(self.instance, self.state_dir)
         self._bind_metrics()  # before anything is created: a taken port refuses the start
@@ -154,15 +158,16 @@ class Supervisor:
             env[metrics_socket.METRICS_FD_ENV] = str(self.metrics_sock.fileno())
             fds += (self.metrics_sock.fileno(),)
         cpus = self.plan[p]
-        logf = open(self.state_dir / f"{name}.log", "ab")  # noqa: SIM115 (the child keeps it)
+        out = self._child_stream(name)
         try:
             proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, env=env,
+                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
                 preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
                 pass_fds=fds,
             )
         finally:
-            logf.close()
+            if out is not None:
+                os.close(out)
         self.children[p] = proc
         slot = self.control["procs"][p]
         slot["heartbeat_mono_ns"] = 0
@@ -170,6 +175,14 @@ class Supervisor:
         slot["started_mono_ns"] = time.monotonic_ns()
         slot["pid"] = proc.pid
         self._record_pids()
+
+    def _child_stream(self, name: str) -> int | None:
+        """Where a child's stdout and stderr go: the journal's stream, inherited (None),
+        or ``<log_dir>/<name>.out`` (0600; moved to ``.out.1`` at a spawn past
+        ``logs.max_file_bytes``). Its log records go to its own rotating file."""
+        if self.to_journal:
+            return None
+        return logs.open_private(self.log_dir / f"{name}.out", self.cfg.logs.max_file_bytes)
 
     def _record_pids(self) -> None:
         children = {PROC_NAMES[p]: c.pid for p, c in enumerate(self.children) if c is not None}
@@ -250,7 +263,8 @@ class Supervisor:
 
     # --- main loop ------------------------------------------------------------
     def run(self) -> int:
-        stages = StartupStages(self.mem, list(self.cfg.appliance.coins), log, str(self.state_dir))
+        stages = StartupStages(self.mem, list(self.cfg.appliance.coins), log,
+                               None if self.to_journal else str(self.log_dir))
         if self.venue is not None:  # before the feed, stopped last
             try:
                 self.venue.start(self.cfg.supervisor.startup_timeout_s)
@@ -354,10 +368,3 @@ class Supervisor:
         os.close(self.lock.fd)  # every process of the set is gone: the instance is free
         log.info("stopped; segments unlinked")
 
-
-def log_to(path: Path | None) -> None:
-    handlers = [logging.StreamHandler(sys.stderr)]
-    if path is not None:
-        handlers.append(logging.FileHandler(path))
-    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
-                        format="%(asctime)s supervisor[%(process)d] %(levelname)s %(message)s")

@@ -6,10 +6,12 @@ process package never imports the CLI above it. ``mmctl`` adds this command as i
 """
 
 import dataclasses
+import logging
 
 import click
 
 from appliance.config import Config, ConfigError, load_config
+from appliance.runtime import logs
 
 
 def _load(config_path: str | None) -> Config:
@@ -36,7 +38,10 @@ def _load(config_path: str | None) -> Config:
               "the supervisor: the children's last cancels still reach the venue).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               metavar="FILE", help="TOML configuration (built-in defaults when omitted).")
-def venue(source, speed, seed, port, host, funds, orphan_grace_s, config_path):
+@click.option("--instance", default=None, metavar="NAME",
+              help="The appliance instance this venue serves (set by the supervisor): its "
+                   "log goes to the instance's log directory as venue.log. Default: stderr only.")
+def venue(source, speed, seed, port, host, funds, orphan_grace_s, config_path, instance):
     """Run a local Hyperliquid venue: POST /info, POST /exchange, websocket /ws.
 
     \b
@@ -48,6 +53,7 @@ def venue(source, speed, seed, port, host, funds, orphan_grace_s, config_path):
     from .server import parse_fund, run_venue, settings_from_config
 
     cfg = _load(config_path)
+    logs.setup("venue", instance or "", cfg, files=instance is not None)
     for spec in funds:
         try:
             parse_fund(spec)
@@ -66,8 +72,13 @@ def venue(source, speed, seed, port, host, funds, orphan_grace_s, config_path):
             click.echo(f"funded: {addr} {usdc:,.2f} USDC")
         click.echo("Ctrl-C to stop", err=True)
 
+    served = []
     try:
-        run_venue(settings, on_ready=ready, orphan_grace_s=orphan_grace_s)
+        run_venue(settings, on_ready=lambda server: (served.append(server), ready(server)),
+                  orphan_grace_s=orphan_grace_s)
     except (ValueError, OSError) as e:
         raise click.ClickException(str(e)) from None
+    if served:
+        logging.getLogger("venue").info("venue stopped", extra={"event": "shutdown",
+                                                                **served[0].summary()})
     click.echo("venue stopped")

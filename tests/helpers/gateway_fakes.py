@@ -20,6 +20,7 @@ from appliance.gateway.hyperliquid.fill_booking import FillBooking
 from appliance.gateway.hyperliquid.follow_ups import FollowUps
 from appliance.gateway.hyperliquid.journal_guard import JournalGuard
 from appliance.gateway.hyperliquid.kill_switch import FatalStop, KillSwitch
+from appliance.gateway.hyperliquid.order_log import OrderLog
 from appliance.gateway.hyperliquid.order_sender import OrderSender
 from appliance.gateway.hyperliquid.pending_plans import PendingPlans
 from appliance.gateway.hyperliquid.venue_client import VenueClient
@@ -168,14 +169,15 @@ class GatewayParts:
         self.ladder[0]["mid_px"] = mid_px
         self.guard = JournalGuard(self.control, self.ctx.kill)
         self.journal = Journal(journal_path, fsync="never", on_error=self.guard.on_error)
+        self.order_log = OrderLog(["BTC"])
         self.booking = FillBooking(self.tracker, self.positions, self.journal, self.follow,
-                                   self.coin_index, self.mid, g.taker_fee_bps)
+                                   self.coin_index, self.mid, g.taker_fee_bps, self.order_log)
         self.pretrade = PreTradeGate(Limits.from_config(self.cfg.risk))
         n = itertools.count(1)
         self.new_cloid = lambda: f"0x6d6d{next(n):028x}"
         self.sender = OrderSender(self.client, self.tracker, self.booking, self.journal, self.positions,
                                   self.pretrade, self.follow, self.control, self.ladder, self.asset,
-                                  self.new_cloid, self.mid)
+                                  self.new_cloid, self.mid, self.order_log)
         self.kill_switch = KillSwitch(self.client, self.sender, self.tracker, self.positions,
                                       self.pending, self.control, USER, self.coin_index, self.asset)
         self.dms = DeadMansSwitch(self.client, self.control, g.dead_man_switch_s, g.dead_man_refresh_s)

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from risk_helpers import fresh_segments, set_params, set_position
 
+from appliance.config import load_config
 from appliance.ipc import byte_rows, seqlock
 from appliance.runtime.control import set_kill
-from appliance.supervisor.run import LogTail
+from appliance.supervisor.run import LogTail, _last_error, parse_line
 from appliance.supervisor.stages import StartupStages, quoting_state
 from shm_layout import records
 from shm_layout.constants import N_CHILDREN, PROC_NAMES, PS_RUNNING, PULL_KILL, PULL_REASON_NAMES
@@ -94,3 +95,28 @@ def test_log_tail_returns_only_whole_new_lines(tmp_path):
         f.write("o\n")
     assert tail.new_lines() == ["two"]
     assert LogTail(tmp_path / "missing.log").new_lines() == []
+
+
+def test_supervisor_lines_when_json_or_plain_then_records_and_last_error_found(tmp_path, monkeypatch):
+    """What ``mmctl start`` relays and reports from the detached supervisor's log lines."""
+    from appliance.runtime import logs
+
+    monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+    cfg = load_config(overrides={"appliance": {"state_dir": str(tmp_path)}})
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    try:
+        path = logs.setup("supervisor", "t", cfg)
+        log = logging.getLogger("supervisor")
+        log.info("stage: feed running (1.0 s)")
+        log.error("instance 't': metrics port 9817 is taken")
+        log.info("stopping")
+    finally:
+        for h in root.handlers:
+            h.close()
+        root.handlers[:] = saved
+    first = parse_line(path.read_text().splitlines()[0])
+    assert (first["level"], first["message"]) == ("INFO", "stage: feed running (1.0 s)")
+    assert parse_line("Traceback (most recent call last):") == {
+        "message": "Traceback (most recent call last):"}
+    assert _last_error(path, 0) == "instance 't': metrics port 9817 is taken"

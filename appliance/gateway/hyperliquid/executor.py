@@ -39,6 +39,7 @@ from appliance.hyperliquid.signing import L1Signer
 from appliance.hyperliquid.transports import make_transport
 from appliance.ipc import byte_rows, ring
 from appliance.runtime.journal import Journal
+from appliance.runtime.position_fields import position_fields, totals
 from shm_layout import records
 
 from . import journal_compaction, journal_replay
@@ -50,6 +51,7 @@ from .journal_guard import JournalGuard
 from .kill_switch import FatalStop, KillSwitch
 from .ladder_planner import LadderPlanner
 from .order_lifecycle import OrderLifecycle
+from .order_log import OrderLog
 from .order_sender import CloidSource, OrderSender
 from .pending_plans import PendingPlans
 from .positions import Positions
@@ -112,13 +114,14 @@ class HyperliquidExecutor:
         # (JournalGuard) but never stops the start: the orders must be cancelled.
         self.journal_guard = JournalGuard(control, ctx.kill)
         self.journal = Journal(jpath, fsync=g.journal_fsync, on_error=self.journal_guard.on_error)
+        self.order_log = OrderLog(self.coins)
         self.booking = FillBooking(self.tracker, self.positions, self.journal, self.follow,
-                                   self.coin_index, self.planner.mid, g.taker_fee_bps)
+                                   self.coin_index, self.planner.mid, g.taker_fee_bps, self.order_log)
         self.pretrade = PreTradeGate(Limits.from_config(cfg.risk))
         new_cloid = CloidSource()
         self.sender = OrderSender(self.client, self.tracker, self.booking, self.journal, self.positions,
                                   self.pretrade, self.follow, control, self.planner.ladder, self.asset,
-                                  new_cloid, self.planner.mid)
+                                  new_cloid, self.planner.mid, self.order_log)
         self.sync = VenueSync(self.client, self.sender, self.tracker, self.booking, self.positions,
                               self.journal, self.follow, self.user, self.coins, self.asset,
                               g.unknown_orders == "adopt", new_cloid, self._drain_user)
@@ -273,6 +276,17 @@ class HyperliquidExecutor:
         self.write_stats()
         self.journal.close()
         self.client.close()
+
+    def summary(self) -> dict:
+        """The shutdown line's figures: orders by fate, fills, and the P&L per coin."""
+        fills = self.booking.fills
+        pos = [self.positions.pos[c] for c in range(self.n_coins)]
+        return {"fills": fills.applied, "fill_duplicates": fills.duplicates,
+                "orders": {k: self.sender.stats[k] for k in ("orders_sent", "modifies_sent",
+                                                              "cancels_sent", "rejects")},
+                "order_lines": dict(self.order_log.counts),
+                **totals(pos),
+                "coins": {coin: position_fields(p) for coin, p in zip(self.coins, pos, strict=True)}}
 
     # --- what the others read ----------------------------------------------------------------
     def _publish_orders(self) -> None:

@@ -29,6 +29,7 @@ from appliance.gateway.order_state import (
 from appliance.runtime.journal import Journal
 
 from .follow_ups import FollowUps
+from .order_log import OrderLog
 from .positions import Positions
 
 NO_META = (0, 0, 0.0, 0.0)  # (level, pred id, fill prob, AS bps) of an order not ours to know
@@ -37,7 +38,7 @@ NO_META = (0, 0, 0.0, 0.0)  # (level, pred id, fill prob, AS bps) of an order no
 class FillBooking:
     def __init__(self, tracker: OrderTracker, positions: Positions, journal: Journal,
                  follow: FollowUps, coin_index: dict[str, int], mid: Callable[[int], float],
-                 taker_fee_bps: float) -> None:
+                 taker_fee_bps: float, order_log: OrderLog) -> None:
         self.tracker = tracker
         self.positions = positions
         self.journal = journal
@@ -45,6 +46,7 @@ class FillBooking:
         self.coin_index = coin_index
         self.mid = mid
         self.taker_fee_bps = taker_fee_bps
+        self.order_log = order_log  # a line per fill booked (not on replay)
         self.fills = FillProcessor()
         self.fundings = FundingBook()
         self.meta: dict[str, tuple] = {}  # cloid -> (level, pred id, fill prob, AS bps)
@@ -90,6 +92,9 @@ class FillBooking:
                 self.positions.publish_fill(fill.coin, fill.side, fill.px, sz, fee,
                                            fill.time_ms * 1_000_000, fill.oid, not fill.crossed,
                                            meta[0], meta[1], self.mid(fill.coin), meta[2], meta[3])
+                self.order_log.filled(fill.coin, fill.oid, o.cloid if o is not None else fill.cloid,
+                                      meta[1], fill.side, fill.px, sz, fee, not fill.crossed,
+                                      float(self.positions.pos[fill.coin]["position_sz"]), fill.tid)
         return sz
 
     def on_immediate(self, o: TrackedOrder, oid: int, total_sz: float, avg_px: float,
@@ -108,6 +113,8 @@ class FillBooking:
             meta = self.meta.get(o.cloid, NO_META)
             self.positions.publish_fill(o.coin, 1 if o.is_buy else -1, avg_px, sz, fee, time.time_ns(),
                                        oid, False, meta[0], meta[1], self.mid(o.coin), meta[2], meta[3])
+            self.order_log.filled(o.coin, oid, o.cloid, meta[1], 1 if o.is_buy else -1, avg_px, sz, fee,
+                                  False, float(self.positions.pos[o.coin]["position_sz"]))
 
     def on_funding(self, coin: int, usdc: float, szi: float, rate: float, time_ms: int, recv_ms: int,
                    journal: bool = True) -> bool:

@@ -50,6 +50,7 @@ from appliance.runtime.journal import Journal
 from .fill_booking import FillBooking
 from .follow_ups import FollowUps
 from .order_lifecycle import OrderLifecycle
+from .order_log import OrderLog
 from .positions import Positions
 from .venue_client import VenueClient
 
@@ -77,11 +78,13 @@ class OrderSender:
     def __init__(self, client: VenueClient, tracker: OrderTracker, booking: FillBooking,
                  journal: Journal, positions: Positions, pretrade: PreTradeGate, follow: FollowUps,
                  control: np.void, ladder: np.ndarray, asset: list[int], new_cloid: Callable[[], str],
-                 mid: Callable[[int], float], lifecycle: OrderLifecycle | None = None) -> None:
+                 mid: Callable[[int], float], order_log: OrderLog,
+                 lifecycle: OrderLifecycle | None = None) -> None:
         """``control``: the control record (``gw_pretrade_denials``); ``ladder``: the
         TargetLadder rows as last read (the predictions recorded with each order);
-        ``asset``: the venue's asset index per coin; ``lifecycle``: where placements
-        and modifies are published for the model scorer (None: nowhere)."""
+        ``asset``: the venue's asset index per coin; ``order_log``: a line per answer;
+        ``lifecycle``: where placements and modifies are published for the model
+        scorer (None: nowhere)."""
         self.client = client
         self.tracker = tracker
         self.booking = booking
@@ -94,6 +97,7 @@ class OrderSender:
         self.asset = asset
         self.new_cloid = new_cloid
         self.mid = mid
+        self.order_log = order_log
         self.lifecycle = lifecycle
         self.stats = {k: 0 for k in ("orders_sent", "cancels_sent", "modifies_sent", "rejects",
                                      "alo_rejects", "modify_gone")}
@@ -173,8 +177,10 @@ class OrderSender:
                     self.tracker.apply(o, E_ACK_REJECTED)
                     self.stats["rejects"] += 1
                     self.by_coin["reject"][o.coin] += 1
+                    self.order_log.rejected(o, self._pred_id(o), "place", err)
                 else:  # no answer: fate unknown until the venue is asked
                     self.follow.request_reconcile(0.2)
+                    self.order_log.placed(o, self._pred_id(o), "unknown")
                 continue
             self._order_status(o, statuses[i])
         return len(orders)
@@ -185,13 +191,16 @@ class OrderSender:
             self.journal.append("ack", cloid=o.cloid, oid=oid, st="resting")
             self.booking.bind(o, oid)
             self.tracker.apply(o, E_ACK_RESTING)
+            self.order_log.placed(o, self._pred_id(o), "resting")
         elif isinstance(st, dict) and "filled" in st:
             f = st["filled"]
+            self.order_log.placed(o, self._pred_id(o), "filled", int(f["oid"]))
             self.booking.on_immediate(o, int(f["oid"]), float(f["totalSz"]), float(f["avgPx"]))
         elif isinstance(st, dict) and "error" in st:
             text = str(st["error"])
             self.journal.append("ack", cloid=o.cloid, st="error", err=text[:200])
             self.tracker.apply(o, E_ACK_REJECTED)
+            self.order_log.rejected(o, self._pred_id(o), "place", text)
             self.stats["rejects"] += 1
             self.by_coin["reject"][o.coin] += 1
             if text.startswith("Post only"):
@@ -201,6 +210,12 @@ class OrderSender:
             self.follow.replan_coin(o.coin)
         else:  # "waitingForFill" / "waitingForTrigger": the order exists, oid unknown
             self.follow.request_reconcile(0.2)
+            self.order_log.placed(o, self._pred_id(o), "unknown")
+
+    def _pred_id(self, o: TrackedOrder) -> int:
+        """The prediction the order was placed or last modified on (0: not known here)."""
+        meta = self.booking.meta.get(o.cloid)
+        return int(meta[1]) if meta is not None else 0
 
     def send_modifies(self, items: list, src_ns: int) -> int:
         mods, denied = [], []
@@ -227,8 +242,11 @@ class OrderSender:
             self.by_coin["modify"][o.coin] += 1
         if statuses is None:
             self.follow.request_reconcile(0.2)  # learn which (if any) landed
+            for o, m, _ in mods:
+                self.order_log.modified(o, o.oid, self._pred_id(o), m.px, m.sz, "unknown")
             return work + len(mods)
         for (o, m, _), st in zip(mods, statuses, strict=True):
+            old_oid = o.oid
             if isinstance(st, dict) and "resting" in st:
                 oid = int(st["resting"]["oid"])
                 self.journal.append("modify_ack", cloid=o.cloid, oid=oid, px=m.px, sz=m.sz)
@@ -236,6 +254,7 @@ class OrderSender:
                 o.px, o.sz = m.px, o.filled_sz + m.sz
                 self._new_forecast(o, m.level)
                 self.positions.pos[o.coin]["orders_placed"] += 1
+                self.order_log.modified(o, old_oid, self._pred_id(o), m.px, m.sz)
             elif isinstance(st, dict) and "filled" in st:
                 f = st["filled"]
                 self.journal.append("modify_ack", cloid=o.cloid, oid=int(f["oid"]), px=m.px, sz=m.sz)
@@ -243,12 +262,14 @@ class OrderSender:
                 o.px, o.sz = m.px, o.filled_sz + m.sz
                 self._new_forecast(o, m.level)
                 self.follow.request_reconcile(0.5)
+                self.order_log.modified(o, old_oid, self._pred_id(o), m.px, m.sz, "filled")
             else:
                 # "Cannot modify canceled or filled order", a post-only reject, ...: the old
                 # order is gone or going; the websocket / a reconcile says which.
                 text = str(st.get("error")) if isinstance(st, dict) else str(st)
                 self.journal.append("modify_ack", cloid=o.cloid, err=text[:200])
                 self.tracker.apply(o, E_CANCEL_SENT)
+                self.order_log.rejected(o, self._pred_id(o), "modify", text)
                 self.stats["modify_gone"] += 1
                 if text.startswith("Post only"):
                     self.stats["alo_rejects"] += 1
@@ -291,9 +312,11 @@ class OrderSender:
                 self.positions.pos[o.coin]["orders_cancelled"] += 1
                 if statuses is None:
                     self.follow.request_reconcile(0.5)  # the cancel did not land: re-sent from there
+                    self.order_log.cancelled(o, self._pred_id(o), None)
                     continue
                 ok = statuses[i] == "success"
                 self.journal.append("cancel_ack", cloid=o.cloid, ok=ok)
+                self.order_log.cancelled(o, self._pred_id(o), ok)
                 self.tracker.apply(o, E_CANCEL_OK if ok else E_CANCEL_FAILED)
                 if not ok:
                     self.follow.request_reconcile(1.0)
@@ -314,6 +337,7 @@ class OrderSender:
             o = self.tracker.get(oid=oid)
             if o is not None and st == "success":
                 self.journal.append("gone", cloid=o.cloid, oid=oid, ev=E_VENUE_CANCELED)
+                self.order_log.cancelled(o, self._pred_id(o), True)
                 if o.state != S_CANCEL_PENDING and o.state != S_CANCEL_CONFIRMED:
                     self.tracker.apply(o, E_CANCEL_SENT)
                 self.tracker.apply(o, E_CANCEL_OK)

@@ -60,6 +60,7 @@ class VenueServer:
         self.port = settings.port
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task] = []
+        self.requests = {"info": 0, "exchange": 0, "failed": 0}  # for the shutdown line
 
     @property
     def url(self) -> str:
@@ -128,13 +129,21 @@ class VenueServer:
             return web.Response(status=status, text=str(body))
         except Exception:  # never a crash: log and answer like an upstream failure
             log.exception("request failed")
+            self.requests["failed"] += 1
             return web.Response(status=500, text="Internal server error")
 
     async def _info(self, request: web.Request) -> web.Response:
+        self.requests["info"] += 1
         return await self._rest(request, functools.partial(handle_info, self.state))
 
     async def _exchange(self, request: web.Request) -> web.Response:
+        self.requests["exchange"] += 1
         return await self._rest(request, functools.partial(handle_exchange, self.state))
+
+    def summary(self) -> dict:
+        """What this venue served: requests, orders it has seen, accounts funded."""
+        return {"requests": dict(self.requests), "orders_seen": len(self.state.orders),
+                "accounts": len(self.state.accounts.funded_usdc)}
 
     # --- admin (loopback only) -----------------------------------------------------------
     async def _faults(self, request: web.Request) -> web.Response:
