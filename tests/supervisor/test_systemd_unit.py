@@ -37,7 +37,7 @@ def test_verify_when_unit_instantiated_then_no_errors_or_warnings(tmp_path: Path
 def test_unit_when_read_then_required_settings_present() -> None:
     text = UNIT_SOURCE.read_text()
     for setting in ("Type=notify", "NotifyAccess=main", "WatchdogSec=20", "Restart=on-failure",
-                    "RestartSec=2", "LimitMEMLOCK=infinity", "TimeoutStartSec=120",
+                    "RestartSec=2", "LimitMEMLOCK=infinity", "TimeoutStartSec=660",
                     "TimeoutStopSec=30", "KillMode=mixed",
                     "ExecStart=/usr/local/bin/mmctl start --foreground --instance %i "
                     "--config /etc/mm/%i.toml",
