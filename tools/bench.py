@@ -188,5 +188,26 @@ def failsafe(rounds: int, json_out: Path | None) -> None:
     _show(render(result), json_out)
 
 
+@bench.command("sweep")
+@click.option("--data", "data", multiple=True, metavar="FILE",
+              help="Captures to sweep over [the two Binance USD-M captures of ../shared/data].")
+@click.option("--max-seconds", type=float, default=None, help="Cut each capture [whole files].")
+@json_option
+def sweep(data: tuple[str, ...], max_seconds: float | None, json_out: Path | None) -> None:
+    """Sweep throughput (backtests per minute) on a local Ray of 1 and 2 CPUs against the
+    same backtests one by one in a plain loop, in one run (needs ray)."""
+    import json
+
+    try:
+        from tools.bench_sweep import DEFAULT_DATA, render, run_sweep_bench
+    except ImportError as err:
+        raise click.ClickException(f"{err}; install the research extra (ray)") from err
+    files = list(data) or [str(p) for p in DEFAULT_DATA]
+    result = run_sweep_bench(files, max_seconds)
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=2) + "\n")
+    _show(render(result), json_out)
+
+
 if __name__ == "__main__":
     bench(prog_name="mmctl bench")

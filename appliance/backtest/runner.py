@@ -304,10 +304,13 @@ def scenario_truth(market) -> tuple[int, dict] | None:
 
 def run_backtest(source: str, cfg: Config | None = None, *, seed: int | None = None,
                  coin: str | None = None, preset: str | None = None,
-                 progress: Callable[[float], None] | None = None) -> BacktestResult:
+                 progress: Callable[[float], None] | None = None,
+                 duration_s: float | None = None) -> BacktestResult:
     """``mmctl backtest`` without the CLI. ``source``: ``replay:FILE`` or
     ``synthetic[:SCENARIO]``; seed and preset default to the config's, coin to a
-    replay's own (``load.market_coin``), else the config's first. Raises ValueError (bad
+    replay's own (``load.market_coin``), else the config's first. ``duration_s`` cuts
+    the source that long after its first event (a replay too; a synthetic market is
+    cut at ``backtest.synthetic_duration_s`` without it). Raises ValueError (bad
     source, preset, coin; a replay with no events or too many malformed lines) with the
     reason."""
     cfg = cfg if cfg is not None else load_config()
@@ -317,7 +320,8 @@ def run_backtest(source: str, cfg: Config | None = None, *, seed: int | None = N
     coin = market_coin(source, coin, cfg.appliance.coins)
     market = open_market(source, coin, seed, cfg.feed)
     finite = is_finite_source(source)
-    duration = None if finite else cfg.backtest.synthetic_duration_s
+    duration = duration_s if duration_s is not None else (
+        None if finite else cfg.backtest.synthetic_duration_s)
     chunks = bounded_chunks(market, cfg.backtest.chunk_events, duration)
     if finite:
         chunks = checked_chunks(market, chunks, cfg.feed, coin)

@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                  "Replay a market through the estimator, quote and executor kernels..."),
     "calibrate": ("appliance.cli.calibrate", "calibrate",
                   "Fit the estimators' parameters (Hawkes, adverse selection, kappa,..."),
+    "sweep": ("appliance.cli.sweep", "sweep",
+              "Run backtests over a grid of config values x data files x seeds as..."),
     "venue": ("appliance.venue.command", "venue",
               "Run a local Hyperliquid venue: POST /info, POST /exchange,..."),
     "soak": ("appliance.cli.soak", "soak",

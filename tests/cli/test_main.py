@@ -43,3 +43,20 @@ def test_incident_commands_do_not_import_numba(argv):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert proc.stdout.strip().splitlines()[-1] == "no numba", proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["sweep", "--help"], ["status", "--help"]])
+def test_commands_do_not_import_ray_until_a_sweep_runs(argv):
+    code = textwrap.dedent(f"""
+        import sys
+        from appliance.cli.main import cli
+        try:
+            cli.main({argv!r}, standalone_mode=False)
+        except Exception as err:
+            print("raised", type(err).__name__)
+        import appliance.research.sweep  # the sweep's own modules, before it runs
+        print("RAY" if "ray" in sys.modules else "no ray")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.stdout.strip().splitlines()[-1] == "no ray", proc.stdout + proc.stderr
