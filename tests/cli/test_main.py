@@ -28,9 +28,9 @@ def test_help_lists_every_command_and_unknown_is_an_error():
     assert bad.exit_code == 2 and "No such command" in bad.output
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["status", "--help"], ["kill", "--help"],
-                                  ["status", "--instance", "no-such-instance"]])
-def test_incident_commands_do_not_import_numba(argv):
+def _loaded_after(argv: list[str], module: str, then_import: str = "") -> bool:
+    """Whether running ``mmctl argv`` in a fresh interpreter (then importing
+    ``then_import``) left ``module`` imported."""
     code = textwrap.dedent(f"""
         import sys
         from appliance.cli.main import cli
@@ -38,25 +38,27 @@ def test_incident_commands_do_not_import_numba(argv):
             cli.main({argv!r}, standalone_mode=False)
         except Exception as err:
             print("raised", type(err).__name__)
-        print("NUMBA" if "numba" in sys.modules else "no numba")
+        {f"import {then_import}" if then_import else ""}
+        print("LOADED" if {module!r} in sys.modules else "not loaded")
     """)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
-    assert proc.stdout.strip().splitlines()[-1] == "no numba", proc.stdout + proc.stderr
+    last = proc.stdout.strip().splitlines()[-1:]
+    assert last in (["LOADED"], ["not loaded"]), proc.stdout + proc.stderr
+    return last == ["LOADED"]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["status", "--help"], ["kill", "--help"],
+                                  ["status", "--instance", "no-such-instance"]])
+def test_incident_commands_do_not_import_numba(argv):
+    assert not _loaded_after(argv, "numba")
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["sweep", "--help"], ["status", "--help"]])
 def test_commands_do_not_import_ray_until_a_sweep_runs(argv):
-    code = textwrap.dedent(f"""
-        import sys
-        from appliance.cli.main import cli
-        try:
-            cli.main({argv!r}, standalone_mode=False)
-        except Exception as err:
-            print("raised", type(err).__name__)
-        import appliance.research.sweep  # the sweep's own modules, before it runs
-        print("RAY" if "ray" in sys.modules else "no ray")
-    """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.stdout.strip().splitlines()[-1] == "no ray", proc.stdout + proc.stderr
+    # the sweep's own modules too, before it runs
+    assert not _loaded_after(argv, "ray", then_import="appliance.research.sweep")
+
+
+def test_inspect_does_import_numba_so_the_probe_can_tell():
+    assert _loaded_after(["inspect", "--help"], "numba", then_import="appliance.cli.inspect")

@@ -82,3 +82,13 @@ def force_cleanup(instance: str) -> None:
                 except OSError:
                     pass
     InstanceMemory.unlink_all(instance)
+
+
+def end_process(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace_s``; reaped either way."""
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

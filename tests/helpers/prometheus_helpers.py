@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from appliance_helpers import free_port, wait_for
+from appliance_helpers import end_process, free_port, wait_for
 from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,12 +91,7 @@ def prometheus_server(tmp: Path, targets: list[str], scrape_interval: str = "1s"
         assert ready, f"prometheus not ready: {(tmp / 'prometheus.log').read_text()[-2000:]}"
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        end_process(proc)
         log.close()
 
 

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from appliance_helpers import end_process
+
 REPO = Path(__file__).resolve().parents[2]
 START_DEADLINE_S = 90.0
 
@@ -50,12 +52,7 @@ def venue_process(*args: str) -> Iterator[str]:
             time.sleep(0.1)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        end_process(proc)
 
 
 def faults(url: str, **spec) -> dict:
