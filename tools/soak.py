@@ -96,11 +96,13 @@ def fill_disk(directory: Path) -> Path:
 
 
 def set_pids(instance: str) -> list[int]:
+    """The instance's supervisor and children (its local venue, which carries
+    ``--instance`` for its log lines, is judged apart, by its own pid)."""
     out = []
     for e in os.listdir("/proc"):
         if e.isdigit() and int(e) != os.getpid():
             c = cmdline(int(e))
-            if "-m appliance." in c and instance_of(c) == instance:
+            if "-m appliance." in c and "-m appliance.venue" not in c and instance_of(c) == instance:
                 out.append(int(e))
     return out
 
