@@ -20,6 +20,8 @@ s carry no leading zeros.
 
 from __future__ import annotations
 
+import threading
+
 import coincurve
 import msgpack
 
@@ -27,7 +29,7 @@ from .keccak import keccak256
 from .keys import SigningKey, address_from_public_key
 from .nonces import NonceManager
 
-_packb = msgpack.packb
+_local = threading.local()
 _ZERO32 = bytes(32)
 
 EIP712_DOMAIN_TYPE = b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
@@ -54,6 +56,15 @@ _NO_VAULT_IN_BODY = frozenset(("usdClassTransfer", "sendAsset"))
 
 
 # -- L1 actions -----------------------------------------------------------------------
+
+def _packb(action: dict | list) -> bytes:
+    """msgpack.packb with this thread's reused Packer (packb builds one per call, ~0.7 us)."""
+    try:
+        return _local.packer.pack(action)
+    except AttributeError:
+        _local.packer = msgpack.Packer()
+        return _local.packer.pack(action)
+
 
 def action_hash(action: dict | list, vault: str | None, nonce: int, expires_after: int | None) -> bytes:
     """keccak256 of the msgpack'ed action (insertion key order), nonce, vault, expiresAfter."""
@@ -83,8 +94,9 @@ def _as_key(key) -> SigningKey:
 
 
 def _signature_dict(sig65: bytes) -> dict:
-    return {"r": hex(int.from_bytes(sig65[:32], "big")),
-            "s": hex(int.from_bytes(sig65[32:64], "big")),
+    # hex() of the bytes without leading zeros is the SDK's hex(int) (0.6 vs 1.0 us)
+    return {"r": "0x" + (sig65[:32].hex().lstrip("0") or "0"),
+            "s": "0x" + (sig65[32:64].hex().lstrip("0") or "0"),
             "v": 27 + sig65[64]}
 
 

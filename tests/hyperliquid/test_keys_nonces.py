@@ -9,7 +9,7 @@ import pytest
 
 from appliance.hyperliquid.keys import KeyLoadError, SigningKey, load_key
 from appliance.hyperliquid.nonces import NonceManager
-from appliance.hyperliquid.signing import L1Signer, recover_l1_signer, sign_l1_action
+from appliance.hyperliquid.signing import L1Signer, action_hash, recover_l1_signer, sign_l1_action
 
 KEY_HEX = "0123456789012345678901234567890123456789012345678901234567890123"
 ADDRESS = "0x14791697260e4c9a71f18484c9f997b308e59325"
@@ -130,3 +130,34 @@ def test_l1_signer_when_bodies_then_distinct_nonces_and_recoverable():
     assert b1["vaultAddress"] == "0x1719884eb866cb12b2287399b15f7db5e7d775ea"
     assert recover_l1_signer(b1["action"], b1["vaultAddress"], b1["nonce"], None, False,
                              b1["signature"]) == key.address
+
+
+def test_sign_digest_when_many_keys_threads_and_digests_then_coincurves_bytes():
+    # the direct libsecp256k1 call with per-thread buffers signs what coincurve signs
+    keys = [SigningKey(os.urandom(32)) for _ in range(4)]
+    digests = [os.urandom(32) for _ in range(50)]
+    want = {(i, j): k._pk.sign_recoverable(d, hasher=None)
+            for i, k in enumerate(keys) for j, d in enumerate(digests)}
+    got: dict = {}
+
+    def sign_all(i: int) -> None:
+        for j, d in enumerate(digests):
+            got[(i, j)] = keys[i].sign_digest(d)
+
+    threads = [threading.Thread(target=sign_all, args=(i,)) for i in range(len(keys))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == want
+    with pytest.raises(ValueError, match="32 bytes"):
+        keys[0].sign_digest(b"short")
+
+
+def test_action_hash_when_a_previous_action_failed_to_pack_then_next_hash_unchanged():
+    # the thread's reused msgpack Packer must not keep bytes of an action that raised
+    action = {"type": "cancel", "cancels": [{"a": 0, "o": 7}]}
+    before = action_hash(action, None, 1, None)
+    with pytest.raises(TypeError):
+        action_hash({"type": "cancel", "bad": object()}, None, 1, None)
+    assert action_hash(action, None, 1, None) == before
