@@ -11,6 +11,15 @@ from .constants import MAX_LEVELS
 N_MARKOUTS = 6  # horizons of the in-loop markouts (0.5, 1, 2, 5, 10, 30 s by default)
 
 # State carried from one chunk of events to the next.
+# Stages of the loop the profile times (sim.py's steps): 1 reconcile of a ladder at the
+# venue, 2 matching (and our fills booked), 4 mark and markouts, 3 estimator, 5 quote
+# (params, account, ladder, prediction records), 6 sample.
+PROF_RECONCILE, PROF_MATCHING, PROF_MARK, PROF_ESTIMATOR, PROF_QUOTE, PROF_SAMPLE = range(6)
+PROF_STAGE_NAMES = ("reconcile", "matching", "mark", "estimator", "quote", "sample")
+N_PROF_STAGES = len(PROF_STAGE_NAMES)
+PROF_KIND_NAMES = ("book", "bbo", "trade", "other")
+N_PROF_KINDS = len(PROF_KIND_NAMES)
+
 BT_STATE = np.dtype(
     [
         ("now_ns", "<i8"),  # simulation clock: the events' receive time, never backwards
@@ -92,6 +101,11 @@ BT_STATE = np.dtype(
         ("app_tox_ask", "<f8"),
         ("bid_rec", "<i8", (MAX_LEVELS,)),  # per tracked order: its BT_ORDER record (-1: none)
         ("ask_rec", "<i8", (MAX_LEVELS,)),
+        # stage profile (mmctl bench backtest --profile): CPU cycles per stage x event kind,
+        # index PROF_* x N_PROF_KINDS + kind (book, BBO, trade, other); off unless profile = 1
+        ("profile", "<i8"),
+        ("prof_cycles", "<i8", (N_PROF_STAGES * N_PROF_KINDS,)),
+        ("prof_events", "<i8", (N_PROF_KINDS,)),
     ]
 )
 

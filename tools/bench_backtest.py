@@ -85,6 +85,7 @@ def run_ours(path: str, repeats: int) -> dict:
         digest = fills_digest(f)
     st = s.st[0]
     return {
+        "profile": _stage_profile(cfg, events, chunk),
         "events": int(st["n_events"]),
         "event_kind": "normalized MD_EVENT (book snapshot / BBO / trade)",
         "parse_s": parse_s,
@@ -99,6 +100,47 @@ def run_ours(path: str, repeats: int) -> dict:
         "actions_deferred": int(st["n_actions_deferred"]),
         "digest": digest,
         "source_stats": source.stats.to_dict(),
+    }
+
+
+def _stage_profile(cfg, events, chunk: int) -> dict:
+    """One more run with the loop's stage profile on (``BT_STATE.profile``): CPU cycles
+    per stage and event kind, turned into ns with the counter's rate over this run's
+    wall time. The profiled run is slower than the timed ones (two counter reads per
+    stage); the stage shares are what to read."""
+    from numba import njit
+
+    from appliance.backtest.runner import Simulation
+    from appliance.ipc.atomics import cycle_counter
+    from shm_layout.backtest_records import N_PROF_KINDS, PROF_KIND_NAMES, PROF_STAGE_NAMES
+
+    @njit
+    def cycles():
+        return cycle_counter()
+
+    s = Simulation(cfg)
+    s.st[0]["profile"] = 1
+    cycles()
+    c0, t0 = cycles(), time.perf_counter()
+    for i in range(0, events.shape[0], chunk):
+        s.feed(events[i : i + chunk])
+    s.finish()
+    c1, t1 = cycles(), time.perf_counter()
+    per_ns = (c1 - c0) / (t1 - t0) / 1e9  # counter ticks per ns
+    st = s.st[0]
+    cyc = st["prof_cycles"].reshape(len(PROF_STAGE_NAMES), N_PROF_KINDS) / per_ns
+    n = st["prof_events"]
+    ns_per_event = {stage: {kind: (float(cyc[i, k] / n[k]) if n[k] else None)
+                            for k, kind in enumerate(PROF_KIND_NAMES)}
+                    for i, stage in enumerate(PROF_STAGE_NAMES)}
+    staged_s = float(cyc.sum()) / 1e9
+    return {
+        "wall_s": t1 - t0,
+        "counter_ticks_per_ns": per_ns,
+        "events": {kind: int(n[k]) for k, kind in enumerate(PROF_KIND_NAMES)},
+        "ns_per_event": ns_per_event,
+        "stage_s": {stage: float(cyc[i].sum()) / 1e9 for i, stage in enumerate(PROF_STAGE_NAMES)},
+        "outside_stages_s": (t1 - t0) - staged_s,  # the loop, chunking, buffer growth
     }
 
 
@@ -369,6 +411,21 @@ def _per_fill(side: dict) -> str:
     return f"{side['orders_placed'] / side['fills']:.1f}" if side["fills"] else "n/a"
 
 
+def _render_profile(pr: dict | None) -> list[str]:
+    if not pr:
+        return []
+    kinds = list(pr["events"])
+    out = [f"our loop by stage (one profiled run, {pr['wall_s']:.4f} s): ns per event of each kind, "
+           "and the stage's seconds over the file",
+           f"{'stage':<12}" + "".join(f"{k:>10}" for k in kinds) + f"{'total s':>10}",
+           f"{'(events)':<12}" + "".join(f"{pr['events'][k]:>10,}" for k in kinds)]
+    for stage, row in pr["ns_per_event"].items():
+        cells = "".join(f"{row[k]:>10.0f}" if row[k] is not None else f"{'-':>10}" for k in kinds)
+        out.append(f"{stage:<12}{cells}{pr['stage_s'][stage]:>10.4f}")
+    out.append(f"{'outside':<12}{'':>{10 * len(kinds)}}{pr['outside_stages_s']:>10.4f}")
+    return out
+
+
 def render(r: dict) -> str:
     o, h = r["ours"], r["hftbacktest"]
     rows = [
@@ -386,6 +443,7 @@ def render(r: dict) -> str:
     w = max(len(a) for a, _, _ in rows)
     out = [f"{'':{w}}  {'ours':>14}  {'hftbacktest':>14}"]
     out += [f"{a:{w}}  {b:>14}  {c:>14}" for a, b, c in rows]
+    out += _render_profile(o.get("profile"))
     out.append(f"whole file: ours {r['whole_file_speedup']:.2f}x faster (the fair figure); "
                f"events/s ratio {r['events_per_s_ratio']:.2f} (counts differ in kind); "
                f"goal >= 2 M events/s: {'met' if o['events_per_s'] >= 2e6 else 'NOT met'}")

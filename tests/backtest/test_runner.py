@@ -11,6 +11,7 @@ from appliance.backtest import PresetError, Simulation, apply_preset, run_backte
 from appliance.backtest.load import load_events
 from appliance.backtest.report import MARKOUT_HORIZONS_S, fills_digest
 from appliance.config import load_config
+from shm_layout.backtest_records import N_PROF_KINDS, PROF_ESTIMATOR, PROF_KIND_NAMES, PROF_QUOTE
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BINANCE = DATA / "binance_usdm" / "btcusdt_20240808.gz"
@@ -83,6 +84,28 @@ def test_digest_when_events_fed_in_small_chunks_then_same_as_one_chunk():
         digests.append((fills_digest(fills), samples.tobytes()))
     assert digests[0] == digests[1]
 
+
+
+def test_stage_profile_when_on_then_same_run_and_cycles_for_every_stage_that_ran():
+    cfg = _lively(synthetic_duration_s=30.0)
+    events, _ = load_events("synthetic", seed=9, duration_s=30.0)
+    runs = []
+    for profile in (0, 1):
+        s = Simulation(cfg, seed=9)
+        s.st[0]["profile"] = profile
+        s.feed(events)
+        s.finish()
+        fills, _, samples = s.outputs()
+        runs.append((fills_digest(fills), samples.tobytes(), s.st[0].copy()))
+    assert runs[0][:2] == runs[1][:2]  # timing the stages changes nothing else
+    off, on = runs[0][2], runs[1][2]
+    assert not off["prof_cycles"].any() and not off["prof_events"].any()
+    assert on["prof_events"].sum() == on["n_events"] > 0
+    cyc = on["prof_cycles"].reshape(-1, N_PROF_KINDS)
+    for k, name in enumerate(PROF_KIND_NAMES):
+        if on["prof_events"][k]:
+            assert cyc[PROF_ESTIMATOR, k] > 0, name
+    assert cyc[PROF_QUOTE].sum() > 0
 
 def test_binance_capture_when_replayed_then_fills_and_finite_figures(binance_report):
     r = binance_report
