@@ -1,4 +1,4 @@
-"""Benchmark of a running appliance: event -> ladder latency, RSS per process, total
+"""Benchmark of a running appliance: event -> ladder latency, RSS/PSS/USS per process, total
 shared memory, and the time from ``kill -9`` of each child to healthy again.
 
 Also the time from creating the kill switch file to no resting order.
@@ -16,11 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
 from appliance.ipc import seqlock
 from appliance.runtime import latency
 from appliance.runtime.control import heartbeat_age_ms, pid_alive
+from appliance.runtime.proc_memory import process_memory
 from shm_layout import InstanceMemory, total_bytes
 from shm_layout.constants import N_CHILDREN, PROC_NAMES, PROC_QUOTE, PS_RUNNING
 from tools.bench_ipc import machine_facts
@@ -86,12 +85,8 @@ def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
             time.sleep(seconds)
             hist = ctl["procs"][PROC_QUOTE]["lat_hist"] - hist0
             q50, q99 = latency.quantiles(hist)
-            rss = {}
-            for p in range(N_CHILDREN):
-                try:
-                    rss[PROC_NAMES[p]] = psutil.Process(int(ctl["procs"][p]["pid"])).memory_info().rss
-                except psutil.Error:
-                    rss[PROC_NAMES[p]] = None
+            memory = {PROC_NAMES[p]: process_memory(int(ctl["procs"][p]["pid"]))
+                      for p in range(N_CHILDREN)}
             events = int(ctl["procs"][0]["events"])
             kill_s = _kill_switch_times(mem, Path(tmp) / instance / "KILL", instance)
             restarts = {PROC_NAMES[p]: _restart_time(mem, p) for p in range(N_CHILDREN)}
@@ -105,8 +100,10 @@ def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
         "events_published": events,
         "ladders": int(hist.sum()),
         "event_to_ladder_us": {"p50": q50 and round(q50 / 1e3, 2), "p99": q99 and round(q99 / 1e3, 2)},
-        "rss_mib": {k: v and round(v / 2**20, 1) for k, v in rss.items()},
-        "rss_total_mib": round(sum(v for v in rss.values() if v) / 2**20, 1),
+        "memory_mib": memory,  # rss, pss, uss, swap per process (smaps_rollup)
+        "rss_total_mib": round(sum(m["rss_mib"] for m in memory.values() if m), 1),
+        "pss_total_mib": round(sum(m["pss_mib"] for m in memory.values() if m), 1),
+        "uss_total_mib": round(sum(m["uss_mib"] for m in memory.values() if m), 1),
         "shared_memory_mib": round(total_bytes() / 2**20, 2),
         "kill_file_to_no_orders_ms": [round(t * 1e3, 1) for t in kill_s],
         "restart_to_healthy_s": {k: v and round(v, 3) for k, v in restarts.items()},

@@ -8,6 +8,7 @@ import click
 
 from appliance.runtime import latency_hist
 from appliance.runtime.control import kill_state, pid_alive, proc_status
+from appliance.runtime.proc_memory import process_memory
 from shm_layout.constants import (
     APPLIANCE_STATE_NAMES,
     DMS_STATE_NAMES,
@@ -33,6 +34,9 @@ def status_dict(mem) -> dict:
     if not sup["alive"] and name in ("starting", "running", "stopping"):
         name = "supervisor dead"
     venue_pid = int(ctl["venue_pid"])
+    procs = [proc_status(ctl, p, now) for p in range(N_CHILDREN)]
+    for p in procs:
+        p["memory"] = process_memory(p["pid"]) if p["alive"] else None
     dms = int(ctl["gw_dms_state"])
     lrc = int(ctl["canceller_state"])
     ra = int(ctl["risk_action"])
@@ -55,7 +59,7 @@ def status_dict(mem) -> dict:
             "action": RISK_ACTION_NAMES[ra] if ra < len(RISK_ACTION_NAMES) else "?",
             "check": ctl["risk_action_check"].decode(errors="replace"),
         },
-        "processes": [proc_status(ctl, p, now) for p in range(N_CHILDREN)],
+        "processes": procs,
         "kill": kill_state(ctl),
         "clock": {
             "ok": bool(ctl["clock_ok"]),
@@ -78,12 +82,18 @@ def _render_status(st: dict) -> str:
         lines.append("WARNING: the supervisor is gone; `mmctl stop` ends what is left, "
                      "`mmctl start` ends it and starts afresh")
     lines.append(f"{'process':<10}{'pid':>8}  {'cpus':<8}{'alive':<7}{'state':<11}"
-                 f"{'hb_age_ms':>10}{'restarts':>9}{'events':>11}{'errors':>7}")
+                 f"{'hb_age_ms':>10}{'restarts':>9}{'events':>11}{'errors':>7}{'pss_MiB':>9}{'uss_MiB':>9}")
     for p in st["processes"]:
         age = "-" if p["heartbeat_age_ms"] is None else f"{p['heartbeat_age_ms']:.1f}"
+        m = p.get("memory")
+        mem = f"{m['pss_mib']:>9.1f}{m['uss_mib']:>9.1f}" if m else f"{'-':>9}{'-':>9}"
         lines.append(f"{p['name']:<10}{p['pid']:>8}  {','.join(map(str, p['cpus'])):<8}"
                      f"{'yes' if p['alive'] else 'NO':<7}{p['state']:<11}{age:>10}"
-                     f"{p['restarts']:>9}{p['events']:>11}{p['errors']:>7}")
+                     f"{p['restarts']:>9}{p['events']:>11}{p['errors']:>7}{mem}")
+    pss = [p["memory"]["pss_mib"] for p in st["processes"] if p.get("memory")]
+    if pss:
+        lines.append(f"memory of the {len(pss)} processes: {sum(pss):.1f} MiB PSS (shared pages split "
+                     "among the processes that map them)")
     v = st["venue"]
     if v is not None:
         lines.append(f"local venue: pid {v['pid']} {'alive' if v['alive'] else 'NOT ALIVE'}")

@@ -47,7 +47,10 @@ def test_status_when_started_then_five_processes_alive_pinned_and_healthy(applia
         assert p["alive"] and p["state"] == "running"
         assert p["heartbeat_age_ms"] is not None and p["heartbeat_age_ms"] < 2000
         assert p["cpus"] == [allowed[i % len(allowed)]]  # pinned round-robin, as the kernel says
+        m = p["memory"]  # smaps_rollup of a process of ours
+        assert m and 0 < m["uss_mib"] <= m["pss_mib"] <= m["rss_mib"], p
     assert st["kill"]["active"] is False
+    assert "MiB PSS" in mmctl("status", "--instance", appliance["instance"]).stdout
 
 
 def test_inspect_when_running_then_every_block_is_consistent_and_live(appliance):
