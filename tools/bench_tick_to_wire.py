@@ -51,14 +51,17 @@ def _open_orders(url: str, user: str) -> list:
         return json.loads(r.read())
 
 
-def run_one(window_ms: float, seconds: float, tmp: Path) -> dict:
-    inst = f"t2w{os.getpid()}w{int(window_ms)}"
+def run_one(window_ms: float, seconds: float, tmp: Path, wait_policy: str | None = None) -> dict:
+    inst = f"t2w{os.getpid()}w{int(window_ms)}{wait_policy or ''}"
     sd = tmp / f"state-{inst}"
-    cfg = tmp / f"t2w-{int(window_ms)}.toml"
+    cfg = tmp / f"{inst}.toml"
+    wait = f'[wait]\npolicy = "{wait_policy}"\n' if wait_policy else ""
     cfg.write_text(f'[appliance]\nstate_dir = "{tmp}/state-{{instance}}"\n[risk]\nmetrics_port = 0\n'
-                   f"[gateway]\nbatch_window_ms = {window_ms}\n" + TRADING)
-    subprocess.run([*MMCTL, "start", "--instance", inst, "--config", str(cfg)], check=True,
-                   capture_output=True, text=True, timeout=240)
+                   f"[gateway]\nbatch_window_ms = {window_ms}\n" + wait + TRADING)
+    p = subprocess.run([*MMCTL, "start", "--instance", inst, "--config", str(cfg)],
+                       capture_output=True, text=True, timeout=660)
+    if p.returncode != 0:
+        raise RuntimeError(f"mmctl start {inst} failed (exit {p.returncode}): {p.stderr[-2000:]}")
     try:
         time.sleep(seconds)
         stats = json.loads((sd / "gateway.json").read_text())
@@ -84,9 +87,10 @@ def run_one(window_ms: float, seconds: float, tmp: Path) -> dict:
     finally:
         subprocess.run([*MMCTL, "stop", "--instance", inst], capture_output=True, timeout=60)
     return {
-        "batch_window_ms": window_ms, "samples": len(samples),
+        "batch_window_ms": window_ms, "wait_policy": wait_policy or "default", "samples": len(samples),
         "tick_to_wire_p50_us": _q(samples, 0.5), "tick_to_wire_p99_us": _q(samples, 0.99),
         "tick_to_wire_min_us": min(samples) if samples else None,
+        "stages": stats["tick_to_wire_us"].get("stages"),
         "kill_to_verified_ms": verified,
         "kill_to_venue_empty_ms": None if empty_s is None else round(empty_s * 1e3, 1),
         "orders_sent": stats["orders_sent"], "modifies_sent": stats["modifies_sent"],
@@ -94,9 +98,11 @@ def run_one(window_ms: float, seconds: float, tmp: Path) -> dict:
     }
 
 
-def run_tick_to_wire_bench(seconds: float = 20.0, windows=(0.0, 100.0), json_out: str | None = None) -> dict:
+def run_tick_to_wire_bench(seconds: float = 20.0, windows=(0.0, 100.0), json_out: str | None = None,
+                           wait_policies=(None,)) -> dict:
+    """One run per (batch window, wait policy); None = the configuration's default policy."""
     with tempfile.TemporaryDirectory(prefix="t2w") as d:
-        runs = [run_one(w, seconds, Path(d)) for w in windows]
+        runs = [run_one(w, seconds, Path(d), pol) for pol in wait_policies for w in windows]
     result = {"bench": "tick-to-wire", "seconds": seconds, "machine": machine(), "runs": runs,
               "note": "feed recv_ts (ws frame) -> gateway socket write of the order batch the "
                       "resulting ladder caused; local venue on loopback, synthetic market"}
@@ -110,9 +116,12 @@ def render(r: dict) -> str:
     lines = [f"tick to wire, local venue, {r['seconds']:g} s per run; {m['cpu']}, "
              f"{m['cpus_usable']} CPUs usable, Python {m['python']}"]
     for x in r["runs"]:
-        lines.append(f"  batch window {x['batch_window_ms']:>5g} ms: p50 {x['tick_to_wire_p50_us']} us, "
-                     f"p99 {x['tick_to_wire_p99_us']} us ({x['samples']} batches); kill -> verified "
-                     f"{x['kill_to_verified_ms']} ms, venue empty after {x['kill_to_venue_empty_ms']} ms")
+        lines.append(f"  batch window {x['batch_window_ms']:>5g} ms, wait {x['wait_policy']}: "
+                     f"p50 {x['tick_to_wire_p50_us']} us, p99 {x['tick_to_wire_p99_us']} us "
+                     f"({x['samples']} batches); kill -> verified {x['kill_to_verified_ms']} ms, "
+                     f"venue empty after {x['kill_to_venue_empty_ms']} ms")
+        for name, q in (x.get("stages") or {}).items():
+            lines.append(f"      {name:<11} p50 {q['p50']} us, p99 {q['p99']} us ({q['n']})")
     return "\n".join(lines)
 
 

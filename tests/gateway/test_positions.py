@@ -76,3 +76,27 @@ def test_tick_to_wire_when_the_source_event_is_found_then_sampled_from_its_recei
     # the slot's histogram (mm_tick_to_wire_seconds) counts the one sample, in its bucket
     assert int(slot["lat_count"]) == 1 and int(slot["lat_hist"].sum()) == 1
     assert int(slot["lat_hist"][latency.bucket_of(50_000)]) == 1
+
+
+def test_tick_to_wire_when_ladder_and_sign_stamps_known_then_stages_sum_to_the_sample():
+    import time
+
+    offset = time.time_ns() - time.monotonic_ns()
+    pub = time.monotonic_ns()  # md published; received 30 µs before, on the realtime clock
+    md = np.zeros(2, records.MD_EVENT)
+    md["pub_mono_ns"] = [pub, pub + 1]
+    md["recv_ts_ns"] = [pub - 30_000 + offset, 5]
+    t = TickToWire(md)
+    t.ladder_read(pub, pub + 100_000, pub + 150_000)  # ladder +100 µs, read +150 µs
+    t.sample(pub, pub + 400_000 + offset, (pub + 200_000, pub + 240_000))  # wire +400 µs
+    t.sample(pub + 1, 99 + offset, None)  # no ladder known: a total, no stages
+    st = t.summary()["stages"]
+    assert st["strategy"]["p50"] == 100.0 and st["to_gateway"]["p50"] == 50.0
+    assert st["plan_queue"]["p50"] == 50.0 and st["sign"]["p50"] == 40.0
+    # the two stages that cross clocks move with the realtime-monotonic offset's jitter
+    assert abs(st["to_socket"]["p50"] - 160.0) < 10.0 and abs(st["feed"]["p50"] - 30.0) < 10.0
+    assert all(v["n"] == 1 for v in st.values()) and t.summary()["n"] == 2
+    # only the newest ladders are kept
+    for k in range(300):
+        t.ladder_read(10_000 + k, 1, 2)
+    assert len(t._ladders) == 256 and 10_000 not in t._ladders

@@ -119,10 +119,12 @@ def test_address_cap_text_when_refused_then_counted_not_fatal():
 def test_tick_to_wire_when_a_source_is_known_then_sampled():
     seen = []
     c, *_ = _client(Reply(200, {"status": "ok", "response": {"type": "default"}}, wire_ns=77),
-                    on_wire=lambda src, wire: seen.append((src, wire)))
+                    on_wire=lambda src, wire, sign: seen.append((src, wire, sign)))
     c.exchange({"type": "order"}, 1, src_ns=5)
     c.exchange({"type": "order"}, 1)  # no source, no sample
-    assert seen == [(5, 77)]
+    assert [(src, wire) for src, wire, _ in seen] == [(5, 77)]
+    t0, t1 = seen[0][2]  # the signing's monotonic stamps
+    assert 0 < t0 <= t1
 
 
 @pytest.mark.parametrize("status", [400, 500])

@@ -108,7 +108,8 @@ class HyperliquidExecutor:
                                                g.requote_burst, g.urgent_tolerance_bps), plan_cfg)
         self.planner = LadderPlanner(mem.ladder, n, self.sz_dec, self.tracker, self.positions,
                                      self.budget, self.pacer, self.health, plan_cfg, self.follow,
-                                     self.pending, cfg.risk.max_position_sz)
+                                     self.pending, cfg.risk.max_position_sz,
+                                     on_ladder=self.t2w.ladder_read)
         jpath = gateway_journal_path(cfg, ctx.instance)
         # A journal that cannot be written (disk full, read-only) raises the kill flag
         # (JournalGuard) but never stops the start: the orders must be cancelled.

@@ -16,6 +16,7 @@ planned: a reconciliation is asked first.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -45,11 +46,14 @@ class LadderPlanner:
     def __init__(self, ladder_block, n_coins: int, sz_dec: list[int], tracker: OrderTracker,
                  positions: Positions, budget: RateBudget, pacer: RequotePacer, health: VenueHealth,
                  plan_cfg: PlanConfig, follow: FollowUps, pending: PendingPlans,
-                 max_position_sz: float) -> None:
+                 max_position_sz: float,
+                 on_ladder: Callable[[int, int, int], None] | None = None) -> None:
         """``ladder_block``: the TargetLadder seqlock block (``mem.ladder``); ``sz_dec``:
         the venue's size decimals per coin; ``max_position_sz``: past it only the
-        reducing side is quoted (``RateBudget.decide``)."""
+        reducing side is quoted (``RateBudget.decide``). ``on_ladder(src_pub_mono_ns,
+        ladder_mono_ns, read_mono_ns)``: a new ladder was read (tick to wire's stages)."""
         self.block = ladder_block
+        self.on_ladder = on_ladder
         self.n_coins = n_coins
         self.sz_dec = sz_dec
         self.tracker = tracker
@@ -87,6 +91,9 @@ class LadderPlanner:
                 continue
             if s != self.seen[c]:
                 self.src_ns[c] = int(self.ladder[c]["src_pub_mono_ns"])
+                if self.on_ladder is not None:
+                    self.on_ladder(self.src_ns[c], int(self.ladder[c]["update_mono_ns"]),
+                                   time.monotonic_ns())
             self.seen[c] = s
             forced, replan[c] = replan[c], False
             if s == 0:

@@ -43,11 +43,12 @@ class VenueClient:
     def __init__(self, transport: Transport, signer: Signer, signer_address: str, budget: RateBudget,
                  backoff_initial_s: float, backoff_max_s: float,
                  on_fatal: Callable[[str, str], None],
-                 on_wire: Callable[[int, int], None] | None = None,
+                 on_wire: Callable[[int, int, tuple[int, int]], None] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         """``on_fatal(reason, short)``: the venue does not know our signer.
-        ``on_wire(src_pub_mono_ns, wire_ns)``: an action with a known market-event
-        source left at ``wire_ns`` (tick to wire)."""
+        ``on_wire(src_pub_mono_ns, wire_ns, (sign_start, sign_end))``: an action with a
+        known market-event source left at ``wire_ns`` (tick to wire); it was signed
+        between the two monotonic stamps."""
         self.transport = transport
         self.signer = signer
         self.signer_address = signer_address
@@ -88,12 +89,14 @@ class VenueClient:
 
     def exchange(self, action: dict, n_items: int, src_ns: int = 0) -> tuple[list | None, str]:
         """Sign and send; (statuses list | None, error text). None + "" = no answer."""
+        t0 = time.monotonic_ns()
         body = orjson.dumps(self.signer.body(action))
+        t1 = time.monotonic_ns()
         r = self.transport.exchange(body)
         self.budget.charge_exchange(n_items)
         self.stats["batches"] += 1
         if src_ns and r.wire_ns and self.on_wire is not None:
-            self.on_wire(src_ns, r.wire_ns)
+            self.on_wire(src_ns, r.wire_ns, (t0, t1))
         if r.status == 429:
             self._on_429()
             return None, "429"
