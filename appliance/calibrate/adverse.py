@@ -212,6 +212,7 @@ class ASFit:
     bins_train: tuple[np.ndarray, np.ndarray, np.ndarray]  # at the reference horizon
     scores: dict  # (which, part) -> ForecastScore | None, at GOAL_HORIZON_S
     goal_pairs: dict  # (which, part) -> (predicted, realized) arrays, for the plots
+    goal_t_s: dict = field(default_factory=dict)  # part -> fill times (block bootstraps)
 
 
 def _col(m: Markouts, h: float) -> np.ndarray:
@@ -247,7 +248,8 @@ def fit_as(train: Markouts, test: Markouts, default: ASParams) -> ASFit:
             scores[(which, part)] = forecast_score(pred, goal)
             pairs[(which, part)] = (pred, goal)
     return ASFit(default, fitted, decays, n_ok, int(np.isfinite(_col(test, GOAL_HORIZON_S)).sum()),
-                 term_tr, term_te, train.horizons_s, depth_bins(train.depth_bps, as_ref), scores, pairs)
+                 term_tr, term_te, train.horizons_s, depth_bins(train.depth_bps, as_ref), scores, pairs,
+                 {"train": train.t_s, "test": test.t_s})
 
 
 # --- our own fills, from backtests ------------------------------------------------------
