@@ -127,19 +127,99 @@ def run_backtests(out: Path) -> dict:
     return bts
 
 
+def _g(x: float | None, fmt: str = "{:.2f}") -> str:
+    return "-" if x is None else fmt.format(x)
+
+
+def _cal_cells(cal: dict, name: str) -> dict[str, tuple[dict, str, int]]:
+    """(run, which AS key / part index) per column for capture ``name``."""
+    own = next(k for k in cal if k.startswith(f"{name}->"))
+    oos = f"{_oos_source(name)}->{name}"
+    return {"default in": (cal[own], "default_train", 0), "in": (cal[own], "fitted_train", 2),
+            "default out": (cal[oos], "default_test", 1), "out": (cal[oos], "fitted_test", 3)}
+
+
+def _model_cells(cal: dict, bts: dict, name: str) -> list[tuple[str, list[str]]]:
+    cells = _cal_cells(cal, name)
+    rows: list[tuple[str, list[str]]] = []
+
+    def market(fn) -> list[str]:
+        return [fn(run, key, idx) for run, key, idx in cells.values()]
+
+    def as_cell(run: dict, key: str, idx: int) -> str:
+        e = run["as"].get(key) or {}
+        lo, hi = e.get("ci95") or (None, None)
+        return (f"{_g(e.get('ratio'), '{:.2f}x')}, {_g(e.get('spearman'), '{:+.3f}')} "
+                f"[{_g(lo, '{:+.2f}')}, {_g(hi, '{:+.2f}')}]")
+
+    rows.append(("AS market fills 10 s: pred/real, Spearman [10 s block CI]", market(as_cell)))
+
+    def row(label: str) -> list[str]:
+        return market(lambda run, key, idx: _g(run["rows"].get(label, [None] * 4)[idx], "{:+.3f}"))
+
+    rows.append(("Hawkes buy / sell: loglik/event - Poisson", [
+        f"{a} / {b}" for a, b in zip(row("hawkes buy | loglik/event - Poisson"),
+                                     row("hawkes sell | loglik/event - Poisson"), strict=True)]))
+    rows.append(("kappa: loglik/trade, exponential", row("kappa both | loglik/trade exponential")))
+    rows.append(("drift: next 1 s return Spearman / IR", [
+        f"{a} / {b}" for a, b in zip(row("drift Kalman | next-return forecast spearman"),
+                                     row("drift Kalman | next-return forecast ir"), strict=True)]))
+    bt = [bts.get(f"{name}/{t}", {"error": "missing"}) for t in ("default", "in", "default", "out")]
+
+    def b(fn) -> list[str]:
+        return ["error" if "error" in r else fn(r) for r in bt]
+
+    rows.append(("AS own fills 10 s (backtest): fills, pred/real, Spearman", b(
+        lambda r: f"{r['as_own_10s']['n'] or 0}, {_g(r['as_own_10s']['ratio'], '{:.2f}x')}, "
+                  f"{_g(r['as_own_10s']['spearman'], '{:+.3f}')}")))
+    rows.append(("fill prob: Brier skill at h (h s; filled / missed)", b(
+        lambda r: f"{_g(r['fill_prob_short']['skill'], '{:+.3f}')} ({_g(r['fill_prob_short']['horizon_s'])}; "
+                  f"{r['fill_prob_short']['filled']} / {r['fill_prob_short']['missed']})")))
+    rows.append(("fill prob: survival skill, O/E (every order)", b(
+        lambda r: f"{_g(r['fill_prob_hazard']['skill'], '{:+.2g}')}, {_g(r['fill_prob_hazard']['ratio'])}")))
+    rows.append(("toxicity: Brier skill (fills)", b(
+        lambda r: f"{_g(r['toxicity']['skill'], '{:+.3f}')} ({r['toxicity']['n'] or 0})")))
+    rows.append(("drift per requote: IR", b(lambda r: _g(r["drift"]["ir"], "{:+.3f}"))))
+    rows.append(("microprice: hit on moves, no-move share, Spearman", b(
+        lambda r: f"{_g(r['microprice']['hit_rate'])}, "
+                  f"{_g(r['microprice']['zero_realized_share'], '{:.0%}')}, "
+                  f"{_g(r['microprice']['spearman'], '{:+.3f}')}")))
+    rows.append(("attribution - pnl (USD); pnl", b(
+        lambda r: f"{r['attribution']['total_usd'] - r['attribution']['pnl_usd']:.1e}; {r['pnl']:+.3f}")))
+    return rows
+
+
+def render(data: dict) -> str:
+    cal, bts = data["calibrate"], data["backtest"]
+    out = ["| capture | model: metric | default, in | calibrated, in | default, out | calibrated, out |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for name in CAPTURES:
+        src = _oos_source(name)
+        for label, cells in _model_cells(cal, bts, name):
+            out.append(f"| {name} (out: fit on {src}) | {label} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--skip-calibrate", action="store_true", help="reuse crossfit.json's calibrations")
+    ap.add_argument("--render-only", action="store_true", help="table.md from crossfit.json")
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     store = a.out / "crossfit.json"
+    if a.render_only:
+        (a.out / "table.md").write_text(render(json.loads(store.read_text())) + "\n")
+        print(f"wrote {a.out / 'table.md'}")
+        return
     old = json.loads(store.read_text()) if store.exists() else {}
     cal = old["calibrate"] if a.skip_calibrate else run_calibrations(a.out)
     store.write_text(json.dumps({"calibrate": cal}, indent=1, default=str))
     bts = run_backtests(a.out)
-    store.write_text(json.dumps({"calibrate": cal, "backtest": bts}, indent=1, default=str))
-    print(f"wrote {store}")
+    data = {"calibrate": cal, "backtest": bts}
+    store.write_text(json.dumps(data, indent=1, default=str))
+    (a.out / "table.md").write_text(render(data) + "\n")
+    print(f"wrote {store} and table.md")
 
 
 if __name__ == "__main__":
