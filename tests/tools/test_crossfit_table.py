@@ -7,7 +7,8 @@ from tools.crossfit_table import _oos_source, render
 
 def _cal_run(v: float) -> dict:
     e = {"n": 100, "ratio": v, "spearman": v / 10, "ci95": [v / 10 - 0.1, v / 10 + 0.1]}
-    return {"rows": {}, "as": {k: e for k in ("default_train", "fitted_train", "default_test", "fitted_test")}}
+    parts = ("default_train", "fitted_train", "default_test", "fitted_test")
+    return {"rows": {}, "as": dict.fromkeys(parts, e)}
 
 
 def _bt(pnl: float) -> dict:
