@@ -10,7 +10,10 @@ Wiring (for the estimator kernel):
     ``spread_adjustment_bps(st, cfg)``; ``predicted_alpha(st)`` (share of informed fills);
     ``as0_bps(st)``, ``delta_char_bps(st)``, ``as_at_depth_bps(st, depth_bps)``;
     ``n_marked(st)``; for the drift filter's adaptation ``last_realized_drift_bps_per_s(st)``
-    with ``n_realized(st)`` (call ``drift_kalman.adapt`` when it grows).
+    with ``n_realized(st)`` (call ``drift_kalman.adapt`` when it grows);
+    ranking terms (issue 14): ``momentum_bps(st)``, ``log_mult(st, cfg, side)`` (published
+    per side as ``as_log_mult_bid/ask``) and ``depth_term(cfg, depth_bps)`` (the quote
+    applies it per level from ``as_depth_coef_per_bps`` / ``as_depth_cap_bps``).
 
 Definitions (side = +1 we bought; mid0 = mid at the fill; mid_h = the mid prevailing at
 fill time + horizon h, i.e. set by the last event at or before that time):
