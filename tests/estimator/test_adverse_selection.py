@@ -232,3 +232,33 @@ def test_log_mult_when_mid_rose_then_ask_fills_cost_less_and_bid_fills_more():
     assert asel.log_mult(st, cfg, -1.0) == -0.5 and asel.log_mult(st, cfg, 1.0) == 0.5
     assert math.isclose(asel.depth_term(cfg, 2.0), math.exp(0.6))
     assert math.isclose(asel.depth_term(cfg, 10.0), math.exp(1.2))  # capped at 4 bps
+
+
+def test_publish_when_ranking_terms_configured_then_market_params_carry_them():
+    """The estimator kernel's MarketParams (what the quote kernel prices with, live and
+    in backtests) carry the configured depth term and the momentum term per side."""
+    import dataclasses
+
+    from appliance.calibrate.replay_params import params_series
+    from appliance.config import load_config
+    from shm_layout.constants import EV_BBO
+    from shm_layout.records import MD_EVENT
+    n = 400
+    rng = np.random.default_rng(9)
+    t_ns = (np.arange(n) + 1) * 50 * MS
+    mid = 100.0 + np.cumsum(rng.choice([-0.02, 0.0, 0.02], n))
+    ev = np.zeros(n, MD_EVENT)
+    ev["kind"], ev["exch_ts_ns"], ev["recv_ts_ns"] = EV_BBO, t_ns, t_ns
+    ev["n_bids"] = ev["n_asks"] = 1
+    ev["bid_px"][:, 0], ev["ask_px"][:, 0] = mid - 0.01, mid + 0.01
+    ev["bid_sz"][:, 0] = ev["ask_sz"][:, 0] = 1.0
+    cfg = load_config()
+    a = dataclasses.replace(cfg.estimator.adverse_selection, depth_coef_per_bps=0.4, depth_cap_bps=3.0,
+                            momentum_coef=-0.5, momentum_clip_bps=1.0)
+    cfg = dataclasses.replace(cfg, estimator=dataclasses.replace(cfg.estimator, adverse_selection=a))
+    p = params_series(ev, cfg, sample_ms=100)
+    assert np.all(p["as_depth_coef_per_bps"] == 0.4) and np.all(p["as_depth_cap_bps"] == 3.0)
+    m = p["as_momentum_bps"]
+    assert np.ptp(m) > 1.0
+    assert np.allclose(p["as_log_mult_bid"], -0.5 * np.clip(-m, -1.0, 1.0))
+    assert np.allclose(p["as_log_mult_ask"], -0.5 * np.clip(m, -1.0, 1.0))
