@@ -227,5 +227,7 @@ SCORE_METRIC_NAMES = (
     # fill_prob only: measure.scores.hazard_score over every placement (censored ones
     # for the time they rested), whose skill decides fill_prob's degraded flag
     "survival_skill", "observed_over_expected",
+    # forecasts: the share of pairs with no realized move, and Spearman without them
+    "zero_realized_share", "spearman_moved",
 )
 MAX_SCORE_METRICS = 20

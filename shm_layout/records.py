@@ -316,6 +316,12 @@ MARKET_PARAMS = _padded(
         ("predicted_alpha", "<f8"),  # share of informed fills
         ("as0_bps", "<f8"),
         ("as_delta_char_bps", "<f8"),
+        # AS ranking terms (issue 14): pred = AS0 exp(-d/d_char) exp(coef min(d, cap)) exp(log_mult)
+        ("as_depth_coef_per_bps", "<f8"),  # 0 = no depth growth term
+        ("as_depth_cap_bps", "<f8"),
+        ("as_momentum_bps", "<f8"),  # (mid - EWMA mid) / mid, signed by the mid's move
+        ("as_log_mult_bid", "<f8"),  # momentum term of a fill on our bid (0 = neutral)
+        ("as_log_mult_ask", "<f8"),
         ("toxicity_bid", "<f8"),  # P(toxic) of a fill now on our bid
         ("toxicity_ask", "<f8"),
         # queue

@@ -23,7 +23,7 @@ def _forecast(e: dict) -> str:
     return (f"pred {_f(e['mean_forecast'], '{:+.3f}')} real {_f(e['mean_realized'], '{:+.3f}')} "
             f"ratio {_f(e['ratio'], '{:.2f}')} slope {_f(e['slope'], '{:+.3f}')} "
             f"spearman {_f(e['spearman'], '{:+.3f}')} IR {_f(e['ir'], '{:+.3f}')} "
-            f"hit {_f(e['hit_rate'], '{:.2f}')}")
+            f"hit {_f(e['hit_rate'], '{:.2f}')} (no move {_f(e.get('zero_realized_share'), '{:.0%}')})")
 
 
 def _line(name: str, e: dict, body: str) -> str:
@@ -41,6 +41,10 @@ def render_scores(scores: dict) -> str:
     lines.append(_line("fill_prob", fp, _prob(fp)) + (
         f"\n  {'':<22} orders {fp['orders']:,}: filled {fp['filled']:,}, missed "
         f"{fp['missed']:,}, censored {fp['censored']:,}"))
+    sh = fp.get("short") or {}
+    if sh.get("n"):
+        lines.append(f"  {'':<22} at {sh['horizon_s']:.3g} s (median time at risk): {_prob(sh)}; "
+                     f"filled {sh['filled']:,}, missed {sh['missed']:,}, censored {sh['censored']:,}")
     hz = fp.get("hazard") or {}
     if hz.get("n"):
         lines.append(f"  {'':<22} every order at risk ({hz['n']:,}, {hz['exposure_s']:,.0f} s): "

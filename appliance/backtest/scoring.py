@@ -12,6 +12,12 @@ Models, each prediction and its outcome:
   out (``scores.fill_outcomes``). A modify ends the order and starts a new one.
   ``hazard``: the same forecasts on every order, censored ones included, as observed
   / expected fills over each order's time at risk (``scores.hazard_score``).
+  ``short``: the Brier score at a horizon short enough for unfilled orders to survive
+  it: requotes modify most orders within a second, so at the full horizon every
+  uncensored order is a fill (base rate 1, climatology's Brier 0, nothing to beat).
+  The horizon h is the median time at risk of the run's orders (a fixed rule, not a
+  choice per run); the forecast is read at h as a constant hazard,
+  ``1 - (1 - p)^(h / H)``; the same censoring rule applies at h.
 * ``adverse_selection``: per maker fill carrying a prediction, the level's AS (bps)
   against the realized AS at each markout horizon, ``depth - markout`` (depth: the
   fill's edge against the mid before it); headline at 10 s.
@@ -110,6 +116,22 @@ def fill_prob_entry(orders: np.ndarray, bins: int = 10) -> dict:
     hz = sc.hazard_score(orders["pred_fill_prob"], orders["placed_ns"], orders["horizon_ns"],
                          orders["first_fill_ns"], orders["ended_ns"], bins)
     out["hazard"] = _nones(sc.HazardScore) | {"n": 0} if hz is None else hz.as_dict()
+    out["short"] = short_horizon_entry(orders, bins)
+    return out
+
+
+def short_horizon_entry(orders: np.ndarray, bins: int = 10) -> dict:
+    """The fill probability's Brier score at the median time at risk (see the module
+    doc): forecast rescaled to that horizon, outcomes under the same censoring rule."""
+    h_full = orders["horizon_ns"].astype(np.int64)
+    h_ns = sc.median_time_at_risk_ns(orders["placed_ns"], h_full, orders["first_fill_ns"], orders["ended_ns"])
+    if h_ns <= 0:
+        return _nones(sc.ProbabilityScore) | {"n": 0, "horizon_s": None, "degraded": False}
+    p = sc.rescale_fill_prob(orders["pred_fill_prob"], h_ns / np.maximum(h_full, 1))
+    y = sc.fill_outcomes(orders["placed_ns"], h_ns, orders["first_fill_ns"], orders["ended_ns"])
+    out = _prob_entry(p, y, bins)
+    out.update(horizon_s=h_ns / 1e9, filled=int((y == 1).sum()), missed=int((y == 0).sum()),
+               censored=int((y == sc.CENSORED).sum()))
     return out
 
 

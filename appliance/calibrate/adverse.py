@@ -4,6 +4,7 @@ the kurtosis tail term, from realized markouts.
 The model the quote kernel prices every level with (``appliance/quote/epnl.py``):
 
     pred_as_bps(d) = AS0 exp(-d / delta_char) x (1 + k max(excess kurtosis, 0)) x tox
+                     x exp(b_d min(d, cap)) x exp(b_m clip(m, +-clip))   (ranking terms)
 
 AS0 and delta_char start at ``[estimator.adverse_selection] as0_prior_bps`` and
 ``delta_char_prior_bps`` and are refitted online from our own fills' markouts at
@@ -26,7 +27,9 @@ Fits (train part only):
     (delta_char capped at ``MAX_DELTA_CHAR_BPS``: no decay seen = flat);
   * tail: k by least squares of realized AS on base x (1 + k max(kurtosis, 0)), k >= 0,
     with the kurtosis the estimator published at each trade (``replay_params``);
-    then AS0, delta_char and k together by least squares over the fills.
+    then AS0, delta_char and k together by least squares over the fills;
+  * ranking (``as_rank``): the depth growth b_d (capped), the momentum term b_m and a
+    level correction of AS0, by Poisson quasi-likelihood with the model above as offset.
 Score: ``forecast_score`` of predicted against realized AS at ``GOAL_HORIZON_S`` (10 s:
 the issue's criterion) on market fills, train and test, defaults and calibrated; and
 the same on our own fills of backtests (``own_fills``) where there are enough.
@@ -42,6 +45,8 @@ from scipy.optimize import curve_fit
 
 from appliance.measure.scores import ForecastScore, forecast_score
 
+from .as_features import market_features
+from .as_rank import fit_rank
 from .data import MarketSlice
 
 GOAL_HORIZON_S = 10.0
@@ -58,6 +63,7 @@ class Markouts:
     as_bps: np.ndarray  # [fills, horizons], NaN where the horizon runs past the data
     horizons_s: tuple[float, ...]
     kurtosis: np.ndarray = field(default_factory=lambda: np.zeros(0))  # at each fill
+    mom_adv_bps: np.ndarray = field(default_factory=lambda: np.zeros(0))  # momentum x aggressor
 
 
 def market_markouts(sl: MarketSlice, horizons_s: tuple[float, ...]) -> Markouts:
@@ -74,7 +80,8 @@ def market_markouts(sl: MarketSlice, horizons_s: tuple[float, ...]) -> Markouts:
         mh = sl.mid_px[np.maximum(k, 0)]
         done = (t + h <= sl.t1_s) & (k >= 0)
         out[done, j] = -s[done] * (mh[done] - m0[done]) / m0[done] * 1e4
-    return Markouts(t, depth, out, tuple(horizons_s))
+    mom = market_features(sl, sl.events, horizons_s[0])["mom_adv"]  # the same fills, in order
+    return Markouts(t, depth, out, tuple(horizons_s), np.zeros(t.shape[0]), mom)
 
 
 def term_structure(m: Markouts) -> np.ndarray:
@@ -176,9 +183,19 @@ class ASParams:
     delta_char_bps: float
     kurtosis_k: float
     reference_horizon_s: float
+    depth_coef_per_bps: float = 0.0
+    depth_cap_bps: float = 0.0
+    momentum_coef: float = 0.0
+    momentum_clip_bps: float = 1.0
 
-    def predict(self, depth_bps: np.ndarray, kurt: np.ndarray) -> np.ndarray:
-        return (self.as0_bps * np.exp(-np.maximum(depth_bps, 0.0) / self.delta_char_bps)
+    def predict(self, depth_bps: np.ndarray, kurt: np.ndarray, mom_adv_bps: np.ndarray | None = None
+                ) -> np.ndarray:
+        d = np.maximum(depth_bps, 0.0)
+        rank = self.depth_coef_per_bps * np.minimum(d, self.depth_cap_bps)
+        if mom_adv_bps is not None and mom_adv_bps.shape == d.shape:
+            rank = rank + self.momentum_coef * np.clip(np.nan_to_num(mom_adv_bps), -self.momentum_clip_bps,
+                                                       self.momentum_clip_bps)
+        return (self.as0_bps * np.exp(-d / self.delta_char_bps + rank)
                 * (1.0 + self.kurtosis_k * np.maximum(np.nan_to_num(kurt), 0.0)))
 
 
@@ -195,6 +212,7 @@ class ASFit:
     bins_train: tuple[np.ndarray, np.ndarray, np.ndarray]  # at the reference horizon
     scores: dict  # (which, part) -> ForecastScore | None, at GOAL_HORIZON_S
     goal_pairs: dict  # (which, part) -> (predicted, realized) arrays, for the plots
+    goal_t_s: dict = field(default_factory=dict)  # part -> fill times (block bootstraps)
 
 
 def _col(m: Markouts, h: float) -> np.ndarray:
@@ -214,17 +232,24 @@ def fit_as(train: Markouts, test: Markouts, default: ASParams) -> ASFit:
     base = ASParams(as0, dchar, 0.0, ref).predict(train.depth_bps, train.kurtosis)
     k = fit_tail(base, train.kurtosis, as_ref)
     as0, dchar, k = fit_joint(train.depth_bps, train.kurtosis, as_ref, as0, dchar, k, decays)
-    fitted = ASParams(as0, dchar, k, ref)
+    fitted = ASParams(as0, dchar, k, ref, momentum_clip_bps=default.momentum_clip_bps)
+    mom = train.mom_adv_bps if train.mom_adv_bps.shape == train.depth_bps.shape else np.zeros_like(as_ref)
+    terms = fit_rank(train.depth_bps, mom, fitted.predict(train.depth_bps, train.kurtosis), as_ref,
+                     default.momentum_clip_bps)
+    if terms is not None and terms.converged:
+        fitted = ASParams(as0 * math.exp(terms.log_level), dchar, k, ref, terms.depth_coef_per_bps,
+                          terms.depth_cap_bps, terms.momentum_coef, default.momentum_clip_bps)
     scores: dict = {}
     pairs: dict = {}
     for part, m in (("train", train), ("test", test)):
         goal = _col(m, GOAL_HORIZON_S)
         for which, p in (("default", default), ("fitted", fitted)):
-            pred = p.predict(m.depth_bps, m.kurtosis)
+            pred = p.predict(m.depth_bps, m.kurtosis, m.mom_adv_bps)
             scores[(which, part)] = forecast_score(pred, goal)
             pairs[(which, part)] = (pred, goal)
     return ASFit(default, fitted, decays, n_ok, int(np.isfinite(_col(test, GOAL_HORIZON_S)).sum()),
-                 term_tr, term_te, train.horizons_s, depth_bins(train.depth_bps, as_ref), scores, pairs)
+                 term_tr, term_te, train.horizons_s, depth_bins(train.depth_bps, as_ref), scores, pairs,
+                 {"train": train.t_s, "test": test.t_s})
 
 
 # --- our own fills, from backtests ------------------------------------------------------

@@ -122,8 +122,8 @@ def _plots(res: CalibrationResult, out_dir: Path) -> list[tuple[str, Path]]:
         md, ma, cnt = a.bins_train
         axes[1].plot(md, ma, "ko", label="train bins")
         x = np.linspace(0, max(md.max(), 1e-3), 100)
-        for p, style, label in ((a.fitted, "-", "fitted AS0 e^(-d/dc)"), (a.default, "--", "default prior")):
-            axes[1].plot(x, p.as0_bps * np.exp(-x / p.delta_char_bps), style, label=label)
+        for p, style, label in ((a.fitted, "-", "fitted (momentum 0)"), (a.default, "--", "default prior")):
+            axes[1].plot(x, p.predict(x, np.zeros_like(x)), style, label=label)  # decay x growth
         axes[1].set(title=f"AS at {a.fitted.reference_horizon_s:g} s by depth", xlabel="depth (bps)",
                     ylabel="AS (bps)")
         axes[1].legend()

@@ -210,7 +210,8 @@ def _join(ms: list[adverse.Markouts], horizons: tuple[float, ...]) -> adverse.Ma
         return adverse.Markouts(np.zeros(0), np.zeros(0), np.zeros((0, len(horizons))), horizons, np.zeros(0))
     return adverse.Markouts(np.concatenate([m.t_s for m in ms]), np.concatenate([m.depth_bps for m in ms]),
                             np.concatenate([m.as_bps for m in ms]), horizons,
-                            np.concatenate([m.kurtosis for m in ms]))
+                            np.concatenate([m.kurtosis for m in ms]),
+                            np.concatenate([m.mom_adv_bps for m in ms]))
 
 
 def _fit_as(segs: list[Segment], cfg: Config, res: CalibrationResult, ov: dict) -> None:
@@ -218,7 +219,8 @@ def _fit_as(segs: list[Segment], cfg: Config, res: CalibrationResult, ov: dict) 
     horizons = tuple(h / 1000.0 for h in a.horizons_ms)
     m = {part: _join([_markouts(s, horizons) for s in ss], horizons) for part, ss in _parts(segs)}
     default = adverse.ASParams(a.as0_prior_bps, a.delta_char_prior_bps, cfg.estimator.vol.kurtosis_as_k,
-                               a.reference_horizon_ms / 1000.0)
+                               a.reference_horizon_ms / 1000.0, a.depth_coef_per_bps, a.depth_cap_bps,
+                               a.momentum_coef, a.momentum_clip_bps)
     try:
         fit = adverse.fit_as(m["train"], m["test"], default)
     except ValueError as err:
@@ -232,7 +234,9 @@ def _fit_as(segs: list[Segment], cfg: Config, res: CalibrationResult, ov: dict) 
                          f"({adverse.MAX_DELTA_CHAR_BPS:g} bps): flat in depth")
     ov["estimator.adverse_selection"].update(
         as0_prior_bps=p.as0_bps, delta_char_prior_bps=p.delta_char_bps,
-        reference_horizon_ms=int(round(p.reference_horizon_s * 1000)))
+        reference_horizon_ms=int(round(p.reference_horizon_s * 1000)),
+        depth_coef_per_bps=p.depth_coef_per_bps, depth_cap_bps=p.depth_cap_bps,
+        momentum_coef=p.momentum_coef)
     ov["estimator.vol"]["kurtosis_as_k"] = p.kurtosis_k
     s = fit.scores
 

@@ -10,7 +10,10 @@ Wiring (for the estimator kernel):
     ``spread_adjustment_bps(st, cfg)``; ``predicted_alpha(st)`` (share of informed fills);
     ``as0_bps(st)``, ``delta_char_bps(st)``, ``as_at_depth_bps(st, depth_bps)``;
     ``n_marked(st)``; for the drift filter's adaptation ``last_realized_drift_bps_per_s(st)``
-    with ``n_realized(st)`` (call ``drift_kalman.adapt`` when it grows).
+    with ``n_realized(st)`` (call ``drift_kalman.adapt`` when it grows);
+    ranking terms (issue 14): ``momentum_bps(st)``, ``log_mult(st, cfg, side)`` (published
+    per side as ``as_log_mult_bid/ask``) and ``depth_term(cfg, depth_bps)`` (the quote
+    applies it per level from ``as_depth_coef_per_bps`` / ``as_depth_cap_bps``).
 
 Definitions (side = +1 we bought; mid0 = mid at the fill; mid_h = the mid prevailing at
 fill time + horizon h, i.e. set by the last event at or before that time):
@@ -54,7 +57,12 @@ C_AS0_PRIOR = 13
 C_DCHAR_PRIOR = 14
 C_MIN_BUCKET = 15
 C_HALFLIFE = 16
-N_CONFIG_AS = 17
+C_DEPTH_COEF = 17  # ranking terms (issue 14)
+C_DEPTH_CAP = 18
+C_MOM_COEF = 19
+C_MOM_TAU_NS = 20
+C_MOM_CLIP = 21
+N_CONFIG_AS = 22
 
 
 def config_values(est: EstimatorConfig) -> list[float]:
@@ -77,6 +85,13 @@ def config_values(est: EstimatorConfig) -> list[float]:
     v[C_DCHAR_PRIOR] = c.delta_char_prior_bps
     v[C_MIN_BUCKET] = c.min_fills_per_bucket
     v[C_HALFLIFE] = c.halflife_fills
+    if c.momentum_tau_ms <= 0.0 or c.momentum_clip_bps < 0.0 or c.depth_cap_bps < 0.0:
+        raise ValueError("momentum_tau_ms must be > 0, momentum_clip_bps and depth_cap_bps >= 0")
+    v[C_DEPTH_COEF] = c.depth_coef_per_bps
+    v[C_DEPTH_CAP] = c.depth_cap_bps
+    v[C_MOM_COEF] = c.momentum_coef
+    v[C_MOM_TAU_NS] = c.momentum_tau_ms * 1e6
+    v[C_MOM_CLIP] = c.momentum_clip_bps
     return v
 
 
@@ -84,6 +99,8 @@ def config_values(est: EstimatorConfig) -> list[float]:
 def init(st, cfg):
     st.mid_px = st.alpha = st.last_drift_bps_per_s = 0.0
     st.last_ts_ns = st.n_fills = st.n_marked = st.fit_ok = st.n_drift = 0
+    st.mom_ema_px = 0.0
+    st.mom_ts_ns = 0
     st.as0_bps = cfg[C_AS0_PRIOR]
     st.delta_char_bps = cfg[C_DCHAR_PRIOR]
     for h in range(N_HORIZONS):
@@ -177,9 +194,47 @@ def on_mid(st, cfg, t_ns, mid):
         return
     if st.mid_px > 0.0:
         _resolve(st, cfg, t_ns, st.mid_px, True)
+    _momentum_update(st, cfg, t_ns, mid)
     st.mid_px = mid
     st.last_ts_ns = t_ns
     _resolve(st, cfg, t_ns, mid, False)
+
+
+# --- ranking terms: momentum and depth growth (issue 14) --------------------------------
+
+
+@njit(cache=True)
+def _momentum_update(st, cfg, t_ns, mid):
+    """EWMA of the mid over momentum_tau: decays toward the previous mid over the time
+    since it was set (``calibrate/as_features.py`` is the same recursion in numpy)."""
+    if st.mom_ema_px <= 0.0 or st.mid_px <= 0.0:
+        st.mom_ema_px = mid
+    else:
+        dt = max(float(t_ns - st.mom_ts_ns), 0.0)
+        st.mom_ema_px = st.mid_px + (st.mom_ema_px - st.mid_px) * math.exp(-dt / cfg[C_MOM_TAU_NS])
+    st.mom_ts_ns = t_ns
+
+
+@njit(cache=True)
+def momentum_bps(st):
+    """(mid - EWMA mid) / mid in bps: > 0 after the mid rose."""
+    if st.mid_px <= 0.0 or st.mom_ema_px <= 0.0:
+        return 0.0
+    return (st.mid_px - st.mom_ema_px) / st.mid_px * 1e4
+
+
+@njit(cache=True)
+def log_mult(st, cfg, side):
+    """Momentum term of a fill on our ``side`` (+1 bid: the aggressor sold, -1)."""
+    c = cfg[C_MOM_CLIP]
+    m = max(-c, min(c, -side * momentum_bps(st)))
+    return cfg[C_MOM_COEF] * m
+
+
+@njit(cache=True)
+def depth_term(cfg, depth_bps):
+    """exp(depth_coef min(d, cap)): the growth of AS with depth (sweeps)."""
+    return math.exp(cfg[C_DEPTH_COEF] * min(max(depth_bps, 0.0), cfg[C_DEPTH_CAP]))
 
 
 # --- depth-decay model ---------------------------------------------------------------
@@ -193,6 +248,7 @@ def _add_to_buckets(st, cfg, depth_bps, as_bps):
         bk.w *= f
         bk.w_depth_bps *= f
         bk.w_as_bps *= f
+    as_bps = as_bps / depth_term(cfg, depth_bps)  # the decay fit sees AS net of the growth term
     b = int(max(depth_bps, 0.0) / cfg[C_BUCKET_BPS])
     bk = st.buckets[min(b, N_BUCKETS - 1)]
     bk.w += 1.0
@@ -303,6 +359,7 @@ def fit_valid(st):
 
 @njit(cache=True)
 def as_at_depth_bps(st, depth_bps):
+    """The decay part only (the quote adds the growth and momentum terms it is published)."""
     return st.as0_bps * math.exp(-max(depth_bps, 0.0) / st.delta_char_bps)
 
 
@@ -350,3 +407,8 @@ def publish(st, cfg, h, tiers, t, stale, out):
     out.predicted_alpha = predicted_alpha(st)
     out.as0_bps = as0_bps(st)
     out.as_delta_char_bps = delta_char_bps(st)
+    out.as_depth_coef_per_bps = cfg[C_DEPTH_COEF]
+    out.as_depth_cap_bps = cfg[C_DEPTH_CAP]
+    out.as_momentum_bps = momentum_bps(st)
+    out.as_log_mult_bid = log_mult(st, cfg, 1.0)
+    out.as_log_mult_ask = log_mult(st, cfg, -1.0)

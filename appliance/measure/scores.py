@@ -57,6 +57,27 @@ def fill_outcomes(placed_ns: np.ndarray, horizon_ns: int | np.ndarray, first_fil
     return out
 
 
+def median_time_at_risk_ns(placed_ns: np.ndarray, horizon_ns: np.ndarray, first_fill_ns: np.ndarray,
+                           ended_ns: np.ndarray) -> int:
+    """Median over orders of the time until their fill, their end or their horizon
+    (0 without orders): a horizon at which about half the orders are still resting."""
+    placed = np.asarray(placed_ns, np.int64)
+    if placed.shape[0] == 0:
+        return 0
+    big = np.iinfo(np.int64).max
+    fill = np.asarray(first_fill_ns, np.int64)
+    ended = np.asarray(ended_ns, np.int64)
+    stop = np.minimum(np.minimum(np.where(fill > 0, fill, big), np.where(ended > 0, ended, big)),
+                      placed + np.asarray(horizon_ns, np.int64))
+    return int(np.median(np.maximum(stop - placed, 0)))
+
+
+def rescale_fill_prob(p: np.ndarray, h_frac: np.ndarray | float) -> np.ndarray:
+    """P(fill within h) from P(fill within H) at a constant hazard, h_frac = h / H."""
+    q = np.clip(np.asarray(p, np.float64), 0.0, 1.0)
+    return 1.0 - np.power(1.0 - q, h_frac)
+
+
 @dataclass(frozen=True)
 class ProbabilityScore:
     n: int
@@ -115,7 +136,9 @@ class ForecastScore:
     pearson: float | None
     spearman: float | None
     ir: float | None  # per-sample IR of sign(forecast) * realized
-    hit_rate: float | None  # share of nonzero forecasts whose sign the realized value shared
+    hit_rate: float | None  # of pairs where forecast and realized are both nonzero: signs agree
+    zero_realized_share: float | None = None  # realized exactly 0 (no mid move): not hits, not misses
+    spearman_moved: float | None = None  # Spearman over the pairs whose realized value is nonzero
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -145,14 +168,21 @@ def forecast_score(forecast: np.ndarray, realized: np.ndarray) -> ForecastScore 
     spear = _finite(spearmanr(f, r).statistic) if var_f > 0.0 and var_r > 0.0 else None
     pnl = np.sign(f) * r
     sd = float(pnl.std())
-    nz = f != 0.0
+    # a realized 0 (the mid did not move: common at short horizons on a one-tick book) is
+    # neither a hit nor a miss of a direction; counted apart, left out of the hit rate
+    moved = r != 0.0
+    nz = (f != 0.0) & moved
     hit = float(np.mean(np.sign(f[nz]) == np.sign(r[nz]))) if nz.any() else None
+    fm, rm = f[moved], r[moved]
+    spear_moved = (_finite(spearmanr(fm, rm).statistic)
+                   if fm.shape[0] >= 3 and np.ptp(fm) > 0.0 and np.ptp(rm) > 0.0 else None)
     scale = max(abs(mf), abs(mr), 1e-300)
     return ForecastScore(
         n=n, mean_forecast=mf, mean_realized=mr, bias=mf - mr,
         ratio=mf / mr if abs(mr) > 1e-9 * scale and mr != 0.0 else None,
         slope=slope, pearson=pearson, spearman=spear,
-        ir=float(pnl.mean()) / sd if sd > 0.0 else None, hit_rate=hit)
+        ir=float(pnl.mean()) / sd if sd > 0.0 else None, hit_rate=hit,
+        zero_realized_share=float(1.0 - moved.mean()), spearman_moved=spear_moved)
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,15 @@ def fill_prob(kappa, depth_bps):
 
 
 @njit(cache=True)
-def as_bps(as0_bps, delta_char_bps, depth_bps, scale):
-    """AS(d) = AS0 exp(-d / d_char) x scale (toxicity, kurtosis)."""
+def as_bps(as0_bps, delta_char_bps, depth_bps, scale, depth_coef=0.0, depth_cap_bps=0.0):
+    """AS(d) = AS0 exp(-d / d_char) exp(depth_coef min(d, cap)) x scale (toxicity,
+    kurtosis, the momentum term). The growth term prices a deep level's fills as the
+    sweeps they are (issue 14: on market fills AS rises with depth)."""
     if delta_char_bps <= 0.0 or scale == 0.0:
         return 0.0
-    return as0_bps * math.exp(-max(depth_bps, 0.0) / delta_char_bps) * scale
+    d = max(depth_bps, 0.0)
+    grow = depth_coef * min(d, depth_cap_bps) if math.isfinite(depth_coef * depth_cap_bps) else 0.0
+    return as0_bps * math.exp(-d / delta_char_bps + grow) * scale
 
 
 @njit(cache=True)

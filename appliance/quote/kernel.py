@@ -181,7 +181,8 @@ def _side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext
             break
         depth = side * (fair - px) / fair * 1e4  # the edge against the fair price
         prob = epnl.fill_prob(kappa, depth)
-        as_cost = epnl.as_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale)
+        as_cost = epnl.as_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale,
+                              p.as_depth_coef_per_bps, p.as_depth_cap_bps)
         inv = epnl.inventory_bps(cfg[C_GAMMA], beta, q, side, (i + 1) * base_sz / max_pos,
                                  sigma, tau_inv, gamma_mult_ext)
         e = epnl.expected_pnl_bps(prob, depth, as_cost, fee, carry_cost,
@@ -374,6 +375,9 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     as_common = p.as_ratio_adjustment if use_as else 0.0
     as_b = as_common * (1.0 + cfg[C_TOX_AS_WEIGHT] * glft.excess_toxicity(tox_b, neutral))
     as_a = as_common * (1.0 + cfg[C_TOX_AS_WEIGHT] * glft.excess_toxicity(tox_a, neutral))
+    # the estimator's momentum term per side (0 = neutral; a move already made reverts)
+    as_b *= math.exp(p.as_log_mult_bid) if _finite(p.as_log_mult_bid) else 1.0
+    as_a *= math.exp(p.as_log_mult_ask) if _finite(p.as_log_mult_ask) else 1.0
     carry_b = epnl.carry_bps(fund_scale * p.funding_cost_bps, 1) if fund_scale != 0.0 else 0.0
     carry_a = epnl.carry_bps(fund_scale * p.funding_cost_bps, -1) if fund_scale != 0.0 else 0.0
 

@@ -40,6 +40,8 @@ STATE = np.dtype(
         ("fit_ok", "<i8"),
         ("last_drift_bps_per_s", "<f8"),  # realized over the reference horizon
         ("n_drift", "<i8"),
+        ("mom_ema_px", "<f8"),  # EWMA of the mid (momentum_tau_ms), 0 before any mid
+        ("mom_ts_ns", "<i8"),  # time of the last mid
         ("horizons", HORIZON_STATS, (N_HORIZONS,)),
         ("buckets", DEPTH_BUCKET, (N_BUCKETS,)),
         ("pending", PENDING_FILL, (N_PENDING,)),
@@ -62,6 +64,14 @@ class AdverseSelectionConfig:
     as0_prior_bps: float = 1.0
     delta_char_prior_bps: float = 5.0
     min_fills_per_bucket: float = 3.0
+    # Ranking terms (issue 14; 0 = off, ``mmctl calibrate`` fits them). A fill at depth d
+    # after the mid moved m = (mid - EWMA mid) / mid bps costs, on top of AS0 exp(-d / d_char),
+    # exp(depth_coef min(d, depth_cap)) exp(momentum_coef clip(aggressor side x m, +-clip)).
+    depth_coef_per_bps: float = 0.0  # > 0: deeper fills are sweeps, more adverse
+    depth_cap_bps: float = 0.0  # the depth term stops growing here (train 99th percentile)
+    momentum_coef: float = 0.0  # < 0: a move already made in the aggressor's direction reverts
+    momentum_tau_ms: float = 1000.0
+    momentum_clip_bps: float = 1.0
 
 
 CONFIG = AdverseSelectionConfig

@@ -193,3 +193,72 @@ def test_toxicity_when_disabled_then_prior_rate_and_no_learning():
     tox.on_mid(st, cfg, 10 * S, 99.0)
     assert tox.n_learned(st) == 0.0
     assert tox.gate(st, cfg, 0.9) == 1.0 and tox.gate(st, cfg, 0.5) == 0.0
+
+
+def test_momentum_when_mid_path_then_kernel_matches_the_calibrate_mirror():
+    """The estimator's momentum (published as the AS ranking term) and the numpy mirror
+    ``mmctl calibrate`` fits on agree at every book event of a random mid path."""
+    from appliance.calibrate.as_features import MOM_TAU_S, _state_series
+    from shm_layout.constants import EV_BBO
+    from shm_layout.records import MD_EVENT
+    assert AdverseSelectionConfig().momentum_tau_ms == MOM_TAU_S * 1000
+    rng = np.random.default_rng(3)
+    n = 300
+    t_ns = np.cumsum(rng.integers(1, 400, n)) * MS
+    mid = 100.0 + np.cumsum(rng.choice([-0.05, 0.0, 0.05], n))
+    ev = np.zeros(n, MD_EVENT)
+    ev["kind"], ev["exch_ts_ns"], ev["recv_ts_ns"] = EV_BBO, t_ns, t_ns
+    ev["n_bids"] = ev["n_asks"] = 1
+    ev["bid_px"][:, 0], ev["ask_px"][:, 0] = mid - 0.01, mid + 0.01
+    ev["bid_sz"][:, 0] = ev["ask_sz"][:, 0] = 1.0
+    mirror = _state_series(ev)["mom_bps"]  # state before each event's timestamp
+    st, cfg = _as()
+    got = []
+    for k in range(n):
+        asel.on_mid(st, cfg, int(t_ns[k]), float(mid[k]))
+        got.append(asel.momentum_bps(st))
+    assert np.allclose(got[:-1], mirror[1:], atol=1e-9)
+    assert np.ptp(got) > 1.0  # the path moved: the comparison is not of zeros
+
+
+def test_log_mult_when_mid_rose_then_ask_fills_cost_less_and_bid_fills_more():
+    """After a rise, a buyer lifting our ask trades in the move's direction (momentum
+    x aggressor > 0); with a negative coefficient the ask's AS term falls, the bid's rises,
+    both clipped at momentum_clip_bps."""
+    st, cfg = _as(momentum_coef=-0.5, momentum_clip_bps=1.0, depth_coef_per_bps=0.3, depth_cap_bps=4.0)
+    asel.on_mid(st, cfg, 1 * S, 100.0)
+    asel.on_mid(st, cfg, 1 * S + 100 * MS, 100.1)  # +10 bps, EWMA still near 100
+    assert asel.momentum_bps(st) > 1.0
+    assert asel.log_mult(st, cfg, -1.0) == -0.5 and asel.log_mult(st, cfg, 1.0) == 0.5
+    assert math.isclose(asel.depth_term(cfg, 2.0), math.exp(0.6))
+    assert math.isclose(asel.depth_term(cfg, 10.0), math.exp(1.2))  # capped at 4 bps
+
+
+def test_publish_when_ranking_terms_configured_then_market_params_carry_them():
+    """The estimator kernel's MarketParams (what the quote kernel prices with, live and
+    in backtests) carry the configured depth term and the momentum term per side."""
+    import dataclasses
+
+    from appliance.calibrate.replay_params import params_series
+    from appliance.config import load_config
+    from shm_layout.constants import EV_BBO
+    from shm_layout.records import MD_EVENT
+    n = 400
+    rng = np.random.default_rng(9)
+    t_ns = (np.arange(n) + 1) * 50 * MS
+    mid = 100.0 + np.cumsum(rng.choice([-0.02, 0.0, 0.02], n))
+    ev = np.zeros(n, MD_EVENT)
+    ev["kind"], ev["exch_ts_ns"], ev["recv_ts_ns"] = EV_BBO, t_ns, t_ns
+    ev["n_bids"] = ev["n_asks"] = 1
+    ev["bid_px"][:, 0], ev["ask_px"][:, 0] = mid - 0.01, mid + 0.01
+    ev["bid_sz"][:, 0] = ev["ask_sz"][:, 0] = 1.0
+    cfg = load_config()
+    a = dataclasses.replace(cfg.estimator.adverse_selection, depth_coef_per_bps=0.4, depth_cap_bps=3.0,
+                            momentum_coef=-0.5, momentum_clip_bps=1.0)
+    cfg = dataclasses.replace(cfg, estimator=dataclasses.replace(cfg.estimator, adverse_selection=a))
+    p = params_series(ev, cfg, sample_ms=100)
+    assert np.all(p["as_depth_coef_per_bps"] == 0.4) and np.all(p["as_depth_cap_bps"] == 3.0)
+    m = p["as_momentum_bps"]
+    assert np.ptp(m) > 1.0
+    assert np.allclose(p["as_log_mult_bid"], -0.5 * np.clip(-m, -1.0, 1.0))
+    assert np.allclose(p["as_log_mult_ask"], -0.5 * np.clip(m, -1.0, 1.0))

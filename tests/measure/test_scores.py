@@ -151,3 +151,15 @@ def test_hazard_when_filled_at_placement_then_counted_and_ended_at_once_left_out
     assert s.n == n + 1 and s.observed == 1
     assert s.expected == pytest.approx(n * np.log(2.0))
     assert scores.hazard_score(np.full(3, 0.5), placed[:3], 1, first_fill[:3], ended[:3]) is None
+
+
+def test_forecast_when_many_zero_moves_then_hit_rate_scores_only_the_moves():
+    """Realized zeros (no mid move) are counted apart: a forecast right on every move
+    keeps a hit rate of 1 whatever share of the pairs did not move."""
+    rng = np.random.default_rng(7)
+    f = rng.normal(0.0, 1.0, 4000)
+    r = np.where(rng.random(4000) < 0.7, 0.0, f * rng.uniform(0.5, 1.5, 4000))
+    s = scores.forecast_score(f, r)
+    assert s.hit_rate == pytest.approx(1.0)
+    assert s.zero_realized_share == pytest.approx(np.mean(r == 0.0))
+    assert s.spearman_moved > 0.8 > s.spearman

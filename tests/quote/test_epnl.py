@@ -123,3 +123,21 @@ def test_epnl_when_jumps_raise_total_sigma_then_inventory_penalty_higher():
     jumpy = ladder(params(sigma_total_bps_per_sqrt_s=4.0), position_sz=0.5 * MAX_POS)[1]
     assert jumpy["skew_bps"] > calm["skew_bps"] > 0  # long: reservation below the fair price
     assert jumpy["ask_epnl_bps"][0] > calm["ask_epnl_bps"][0]
+
+
+def test_as_when_ranking_terms_published_then_deeper_levels_and_the_named_side_cost_more():
+    """Issue 14's AS ranking terms: a positive depth coefficient makes a deeper level's
+    AS grow (up to the cap, then in step with the decay alone); the momentum term of
+    one side scales that side's AS only."""
+    every = cfg_vector(use_epnl_filter=False)  # keep every level: compare them one by one
+    flat = ladder(params(as_delta_char_bps=1000.0), cfg=every)[1]
+    grown = ladder(params(as_delta_char_bps=1000.0, as_depth_coef_per_bps=0.3, as_depth_cap_bps=50.0),
+                   cfg=every)[1]
+    d = np.array([bid_depth_bps(flat, i) for i in range(3)])
+    assert d[1] > d[0]
+    ratio = grown["bid_as_bps"][:3] / flat["bid_as_bps"][:3]
+    assert ratio == pytest.approx(np.exp(0.3 * d), rel=1e-6)
+    mom = ladder(params(as_delta_char_bps=1000.0, as_log_mult_bid=0.5), cfg=every)[1]
+    assert mom["bid_as_bps"][0] == pytest.approx(flat["bid_as_bps"][0] * np.exp(0.5))
+    assert mom["ask_as_bps"][0] == pytest.approx(flat["ask_as_bps"][0])
+    assert epnl.as_bps(1.0, 1000.0, 100.0, 1.0, 0.3, 4.0) == pytest.approx(np.exp(-0.1 + 1.2))
