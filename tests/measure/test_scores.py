@@ -163,3 +163,27 @@ def test_forecast_when_many_zero_moves_then_hit_rate_scores_only_the_moves():
     assert s.hit_rate == pytest.approx(1.0)
     assert s.zero_realized_share == pytest.approx(np.mean(r == 0.0))
     assert s.spearman_moved > 0.8 > s.spearman
+
+
+def test_spearman_when_ties_and_random_data_then_equals_scipys():
+    from scipy.stats import spearmanr
+
+    from appliance.measure.scores import spearman
+
+    rng = np.random.default_rng(7)
+    for n in (3, 10, 500):
+        x = rng.integers(0, 5, n).astype(float)  # many ties
+        y = x + rng.normal(0, 2, n)
+        y[::3] = 0.0
+        assert spearman(x, y) == pytest.approx(spearmanr(x, y).statistic, abs=1e-12)
+    assert spearman(np.ones(5), np.arange(5.0)) is None  # a constant ranks nothing
+
+
+def test_risk_watchdog_when_imported_then_no_scipy_stats():
+    import subprocess
+    import sys
+
+    # (numba itself imports a sliver of scipy: its _ccallback; scipy.stats is the weight)
+    code = "import sys, appliance.risk.process; print('scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
