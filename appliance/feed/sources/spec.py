@@ -14,6 +14,8 @@ from .binance_book import symbol_to_coin
 from .binance_frames import head_symbols
 from .binance_replay import BinanceReplaySource
 from .capture import detect_capture_format
+from .hl_archive import HlArchiveSource, archive_coins
+from .hl_archive_io import detect_archive_format
 from .hyperliquid_replay import HyperliquidReplaySource, head_coins
 from .parquet_store import ParquetReplaySource, is_parquet, read_metadata
 from .synthetic import ScenarioSource
@@ -36,6 +38,9 @@ def open_source(
       as ``ScenarioSource`` takes them (``duration_s``, ...).
     * ``replay:FILE.parquet`` – normalized events stored by ``mmctl data`` (detected
       by the extension or the Parquet magic).
+    * ``replay:FILE`` of Hyperliquid's archives (LZ4, gzip or plain): an hourly
+      ``l2Book`` file, an ``asset_ctxs`` CSV, ``node_trades``, ``node_fills`` or
+      ``node_fills_by_block`` (``hl_archive.py``; told from the first lines).
 
     ``seed`` and ``synthetic_kw`` are ignored by replays, ``replay`` by the others. Raises ``ValueError`` for
     an unknown spec, a missing or unreadable file, or an unknown format.
@@ -55,6 +60,9 @@ def open_source(
         path = _replay_path(spec)
         if is_parquet(path):
             return ParquetReplaySource(path, coins)
+        archive = detect_archive_format(path)
+        if archive is not None:
+            return HlArchiveSource(path, coins, archive, replay)
         fmt = detect_capture_format(path)
         if fmt == "hyperliquid":
             return HyperliquidReplaySource(path, coins, replay)
@@ -82,6 +90,9 @@ def replay_coins(spec: str) -> list[str]:
     path = _replay_path(spec)
     if is_parquet(path):
         return list(read_metadata(path)["mm.coins"])  # type: ignore[call-overload]
+    archive = detect_archive_format(path)
+    if archive is not None:
+        return archive_coins(path, archive)
     if detect_capture_format(path) == "hyperliquid":
         return head_coins(path)
     out: list[str] = []
