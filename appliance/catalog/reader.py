@@ -145,13 +145,30 @@ def read_table(path: str | os.PathLike[str], kind: str, coins: Iterable[str] | N
     return t.take(pc.sort_indices(t, [(sort_by, "ascending")]))
 
 
+# the columns that tell one market event from another (a ring event recorded twice
+# by a restarted recorder has them all equal)
+EVENT_KEY = ["recv_ts", "ts", "coin", "event", "trade_id", "px", "sz", "flags"]
+
+
+def dedupe(t: pa.Table, keys: list[str]) -> pa.Table:
+    """``t`` without repeated rows of ``keys``; the first of each kept, in order."""
+    if t.num_rows == 0:
+        return t
+    g = (t.append_column("_i", pa.array(np.arange(t.num_rows)))
+         .group_by(keys, use_threads=False).aggregate([("_i", "min")]))
+    first = g.column("_i_min")
+    if len(first) == t.num_rows:
+        return t
+    return t.take(pc.take(first, pc.sort_indices(first)))
+
+
 def market_events(path: str | os.PathLike[str], coins: tuple[str, ...]) -> np.ndarray:
     """The recorded market events of ``coins`` as MD_EVENT records, in receive order
-    (the order the feed published them)."""
+    (the order the feed published them), each once."""
     t = read_table(path, MARKET, coins, sort_by="recv_ts")
     if t.num_rows == 0:
         return np.zeros(0, MD_EVENT)
-    return market_to_events(t, coins)
+    return market_to_events(dedupe(t, EVENT_KEY), coins)
 
 
 def coins_of(path: str | os.PathLike[str], kind: str = MARKET) -> list[str]:

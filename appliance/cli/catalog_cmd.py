@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -134,17 +133,6 @@ def export_table(t: pa.Table, out: str) -> str:
     else:
         raise click.BadParameter(f"{out!r}: give a .csv or .parquet file", param_hint="OUT")
     return ext[1:]
-
-
-def dedupe(t: pa.Table, keys: list[str]) -> pa.Table:
-    """``t`` without repeated rows of ``keys`` (a restarted recorder may record a ring's
-    older events twice); the first of each is kept, in order."""
-    if t.num_rows == 0:
-        return t
-    idx = pa.array(range(t.num_rows))
-    g = t.append_column("_i", idx).group_by(keys, use_threads=False).aggregate([("_i", "min")])
-    keep = pc.sort_indices(g.column("_i_min"))
-    return t.take(pc.take(g.column("_i_min"), keep))
 
 
 KIND_CHOICE = click.Choice(list(KINDS))

@@ -8,8 +8,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from appliance.catalog import FILLS, ORDERS, read_table
+from appliance.catalog.reader import dedupe
 
-from .catalog_cmd import catalog_dir, dedupe, export_table, parse_time_ns, readable
+from .catalog_cmd import catalog_dir, export_table, parse_time_ns, readable
 from .common import config_option, instance_option
 
 # the columns a terminal shows; --json and --out give them all

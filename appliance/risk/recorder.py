@@ -17,9 +17,11 @@ dropped and counted, the error is logged (once a minute), and said in the status
 lapped over are counted (``lost_events``) and written into the next file's metadata.
 The safety record of orders and fills stays the gateway's journal.
 
-Fill history across restarts: the catalog is never compacted; at its first start the
-recorder reads every fill and order still in the ring (a restarted risk process may
-record some twice, which ``mmctl history`` drops).
+Fill history across restarts: the catalog is never compacted. At its start the
+recorder reads every event still in each ring (they are this instance's: the rings
+are created with it), so nothing the feed published before the risk process came up
+is missed; a restarted risk process may record some twice, which ``mmctl history``
+and the catalog replay drop.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ class Recorder:
         self.writer = CatalogWriter(self.root, tuple(cfg.appliance.coins),
                                     retention_days=rc.retention_days, max_bytes=int(rc.max_gb * 1e9),
                                     min_free_bytes=int(rc.min_free_gb * 1e9))
-        self.taps = {MARKET: _Tap(mem.md, records.MD_EVENT, from_start=False),
+        self.taps = {MARKET: _Tap(mem.md, records.MD_EVENT, from_start=True),
                      FILLS: _Tap(mem.fills, records.FILL_EVENT, from_start=True),
                      ORDERS: _Tap(mem.orders, records.ORDER_EVENT, from_start=True)}
         self._stop = threading.Event()

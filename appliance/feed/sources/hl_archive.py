@@ -4,7 +4,8 @@
 Formats and detection are in ``hl_archive_io``. What each becomes:
 
 * ``l2Book``: one EV_BOOK per snapshot (20 levels a side with order counts); the
-  receive time is the line's outer ``time``, the venue time ``raw.data.time``.
+  receive time is the line's outer ``time``, the venue time ``raw.data.time``. The
+  ``raw`` frame is the websocket's, decoded by the live decoder (``HlDecoder``).
 * ``asset_ctxs``: one EV_ASSET_CTX per row: ``mark_px``, ``open_interest`` (coin),
   ``funding`` (the hourly rate, as Hyperliquid quotes it), ``oracle_px``; the row's
   minute is both clocks.
@@ -23,6 +24,7 @@ trades (older than the coin's newest event) and repeated trade ids.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -31,7 +33,8 @@ import orjson
 from shm_layout.constants import FLAG_BOOK_GAP
 
 from ..events import DEFAULT_CHUNK_EVENTS, EventWriter, MalformedFrameError, SourceStats, check_max_events
-from ..hyperliquid_ws.decode_fields import _int63, _levels, _num, _px, _side, _sz, _time_ms
+from ..hyperliquid_ws.decode import HlDecoder
+from ..hyperliquid_ws.decode_fields import _L2_PREFIX, _int63, _levels, _num, _px, _side, _sz, _time_ms
 from .base import ReplayOptions, check_coins
 from .hl_archive_io import (
     ASSET_CTXS,
@@ -115,6 +118,8 @@ class _Pass:
         self.header: dict[str, int] | None = None  # asset_ctxs column positions
         self.seen_tids: dict[int, None] = {}  # insertion-ordered: the oldest go first
         self.last_block = -1
+        # the live decoder, for l2Book frames (its fast scanner; the same fields)
+        self.dec = HlDecoder(coins, w, None, st)
 
     def coin(self, name: object) -> int | None:
         ci = self.index.get(name)  # type: ignore[arg-type]
@@ -152,7 +157,40 @@ class _Pass:
         self.last_ns[ci] = ts
 
 
+_RECV_TIME = re.compile(rb'^\{\s*"time"\s*:\s*"([^"]+)"')
+_RAW_KEY = b'"raw":'
+
+
 def _l2book(p: _Pass, line: bytes) -> None:
+    """The usual line (``time`` first, ``raw`` last, compact JSON): the raw frame goes to
+    the live decoder's fast book scanner; anything else is parsed in full."""
+    m = _RECV_TIME.match(line)
+    i = line.rfind(_RAW_KEY)
+    end = line.rstrip().rfind(b"}")
+    if m is None or i < 0 or end < 0:
+        _l2book_parsed(p, line)
+        return
+    raw = line[i + len(_RAW_KEY) : end].strip()
+    if not raw.startswith(_L2_PREFIX):
+        _l2book_parsed(p, line)
+        return
+    st = p.st
+    recv = p.recv(iso_to_ns(m.group(1).decode()))
+    malformed, events = st.malformed, st.events
+    p.dec.feed(raw, recv)
+    if st.malformed > malformed:
+        st.malformed = malformed  # counted once, with its reason, by the caller:
+        _l2book_parsed(p, line)  # the full parse names what is wrong (and raises)
+        return
+    if st.events > events:
+        rec = p.w._arr[p.w.n - 1] if p.w.n else p.w.ready[-1][-1]
+        ci, ts = int(rec["coin"]), int(rec["exch_ts_ns"])
+        rec["flags"] |= p.gap_flag(ci, ts)
+        if ts > p.last_ns[ci]:
+            p.last_ns[ci] = ts
+
+
+def _l2book_parsed(p: _Pass, line: bytes) -> None:
     obj = orjson.loads(line)
     raw = obj["raw"]
     if raw.get("channel") != "l2Book":
