@@ -8,7 +8,7 @@ alone when only their facts are needed (``files``, ``summary``).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,10 +165,37 @@ def dedupe(t: pa.Table, keys: list[str]) -> pa.Table:
 def market_events(path: str | os.PathLike[str], coins: tuple[str, ...]) -> np.ndarray:
     """The recorded market events of ``coins`` as MD_EVENT records, in receive order
     (the order the feed published them), each once."""
-    t = read_table(path, MARKET, coins, sort_by="recv_ts")
-    if t.num_rows == 0:
-        return np.zeros(0, MD_EVENT)
-    return market_to_events(dedupe(t, EVENT_KEY), coins)
+    parts = [ev for ev, _ in iter_market_events(path, coins)]
+    return np.concatenate(parts) if parts else np.zeros(0, MD_EVENT)
+
+
+def iter_market_events(path: str | os.PathLike[str],
+                       coins: tuple[str, ...]) -> Iterator[tuple[np.ndarray, int]]:
+    """``market_events`` a group of files at a time (files whose time spans overlap:
+    one flush's files of every coin), so memory holds one group, not the catalog.
+    Yields (events of ``coins``, rows read)."""
+    wanted = set(coins)
+    group: list[CatalogFile] = []
+    end_ns = -1
+    for f in files(path, MARKET):
+        if f.coin not in wanted:
+            yield np.zeros(0, MD_EVENT), f.rows
+            continue
+        if group and f.first_ts_ns > end_ns:
+            yield _group_events(group, coins)
+            group = []
+        group.append(f)
+        end_ns = max(end_ns, f.last_ts_ns) if len(group) > 1 else f.last_ts_ns
+    if group:
+        yield _group_events(group, coins)
+
+
+def _group_events(group: list[CatalogFile], coins: tuple[str, ...]) -> tuple[np.ndarray, int]:
+    t = pa.concat_tables([pq.read_table(f.path) for f in group], promote_options="permissive")
+    rows = t.num_rows
+    t = dedupe(t, EVENT_KEY)
+    t = t.take(pc.sort_indices(t, [("recv_ts", "ascending")]))
+    return market_to_events(t, coins), rows
 
 
 def coins_of(path: str | os.PathLike[str], kind: str = MARKET) -> list[str]:

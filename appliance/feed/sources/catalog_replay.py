@@ -2,8 +2,10 @@
 published, read back from ``<catalog>/market/...`` in the order they were published.
 
 ``replay:DIR`` takes the catalog's root or any directory under it (a day, a coin);
-``replay:FILE.parquet`` one of its files. Recorded ring losses (``mm.lost_events``)
-are counted in ``gaps``; every row is one event (``lines`` = rows read).
+``replay:FILE.parquet`` one of its files. Read a group of files at a time (one flush's),
+so a long recording does not have to fit in memory. Files that carry recorded ring
+losses (``mm.lost_events``) are counted in ``gaps``; ``lines`` are rows read;
+``skipped`` rows of other coins and rows a restarted recorder wrote twice.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from appliance.catalog import MARKET, files, market_events
+from appliance.catalog import MARKET, files
+from appliance.catalog.reader import iter_market_events
 
 from ..events import DEFAULT_CHUNK_EVENTS, SourceStats, check_max_events
 from .base import check_coins
@@ -32,12 +35,18 @@ class CatalogReplaySource:
         check_max_events(max_events)
         st = self.stats
         st.reset()
-        found = files(self.path, MARKET)
-        st.lines = sum(f.rows for f in found)
-        st.gaps = sum(1 for f in found if f.lost_events)
-        ev = market_events(self.path, self.coins)
-        st.skipped = st.lines - len(ev)  # rows of coins not asked for
-        for i in range(0, len(ev), max_events):
-            chunk = ev[i : i + max_events]
-            st.events += len(chunk)
-            yield chunk
+        last_recv = 0
+        for ev, rows in iter_market_events(self.path, self.coins):
+            st.lines += rows
+            st.skipped += rows - len(ev)  # other coins, and rows recorded twice
+            if not len(ev):
+                continue
+            # groups are cut on venue time: keep the receive clock from going back
+            recv = np.maximum.accumulate(np.maximum(ev["recv_ts_ns"], last_recv))
+            ev["recv_ts_ns"] = recv
+            last_recv = int(recv[-1])
+            for i in range(0, len(ev), max_events):
+                chunk = ev[i : i + max_events]
+                st.events += len(chunk)
+                yield chunk
+        st.gaps = sum(1 for f in files(self.path, MARKET) if f.lost_events and f.coin in self.coins)
