@@ -107,13 +107,14 @@ def files(path: str | os.PathLike[str], kind: str | None = None, coin: str | Non
 
 
 def summary(path: str | os.PathLike[str], gap_s: float = DEFAULT_GAP_S) -> list[Span]:
-    """One ``Span`` per (kind, coin): files, rows, bytes, first and last time, and the
-    gaps (consecutive files more than ``gap_s`` apart)."""
+    """One ``Span`` per (kind, coin): files, rows, bytes, first and last time, and, for
+    market data, the gaps (consecutive files more than ``gap_s`` apart; our fills and
+    orders have none: an hour without a fill is not a hole in the recording)."""
     spans: dict[tuple[str, str], Span] = {}
     gap_ns = int(gap_s * 1e9)
     for f in files(path):
         s = spans.setdefault((f.kind, f.coin), Span(f.kind, f.coin, first_ts_ns=f.first_ts_ns))
-        if s.files and f.first_ts_ns - s.last_ts_ns > gap_ns:
+        if f.kind == MARKET and s.files and f.first_ts_ns - s.last_ts_ns > gap_ns:
             s.gaps.append((s.last_ts_ns, f.first_ts_ns))
         s.files += 1
         s.rows += f.rows

@@ -178,3 +178,22 @@ def test_calibrate_data_when_catalog_dir_then_its_events(tmp_path):
     got, stats = load_events(str(tmp_path), "BTC")
     _assert_same(got, ev[ev["coin"] == 0])
     assert stats["events"] == (ev["coin"] == 0).sum()
+
+
+def test_summary_when_market_files_minutes_apart_then_gap_listed_fills_none(tmp_path):
+    ev = _real_market()
+    btc = ev[ev["coin"] == 0]  # the Hyperliquid capture: 2025-01-26, about 50 s
+    later = btc.copy()
+    for f in ("exch_ts_ns", "recv_ts_ns"):
+        later[f] += 600 * 1_000_000_000  # ten minutes on
+    w = CatalogWriter(tmp_path, COINS)
+    for part in (btc, later):
+        w.add(MARKET, part)
+        f = _fills(2)
+        f["ts_ns"] = part["exch_ts_ns"][-1]
+        w.add(FILLS, f)
+        w.flush()
+    spans = {(s.kind, s.coin): s for s in summary(tmp_path, gap_s=120.0)}
+    (gap,) = spans[(MARKET, "BTC")].gaps
+    assert gap == (int(btc["exch_ts_ns"].max()), int(later["exch_ts_ns"].min()))
+    assert spans[(FILLS, "BTC")].gaps == []

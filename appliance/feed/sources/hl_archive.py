@@ -53,8 +53,11 @@ _MS = 1_000_000
 # than this are a gap in the archive; trades have none (a quiet coin is not a gap).
 GAP_NS = {L2BOOK: 60 * 1_000_000_000, ASSET_CTXS: 180 * 1_000_000_000}
 _BAD = (ValueError, KeyError, TypeError, AttributeError, IndexError, orjson.JSONDecodeError)
-# Lines read to name the coins of a file.
-HEAD_LINES = 2000
+# Lines read to name the coins of a file: an l2Book file holds one coin; in the
+# whole-venue files every coin shows up early (asset_ctxs: the first minute's rows;
+# fills: all but the quietest coins within the first 20,000).
+HEAD_LINES = {L2BOOK: 64}
+HEAD_LINES_MULTI = 20_000
 _TID_MEMORY = 200_000  # trade ids remembered for de-duplication
 
 
@@ -311,14 +314,15 @@ _HANDLERS = {
 
 
 def archive_coins(path: str | os.PathLike[str], fmt: str) -> list[str]:
-    """Coins named in the first ``HEAD_LINES`` lines of an archive file, in order of
+    """Coins named in the first lines of an archive file (``HEAD_LINES``), in order of
     appearance (an ``l2Book`` file holds one; the others every coin of the venue)."""
     out: list[str] = []
     n = 0
+    limit = HEAD_LINES.get(fmt, HEAD_LINES_MULTI)
     try:
         for line in open_lines(path):
             n += 1
-            if n > HEAD_LINES:
+            if n > limit:
                 break
             for c in _line_coins(line, fmt):
                 if c not in out:
