@@ -16,6 +16,8 @@ from appliance.feed.sources import open_source
 from appliance.feed.sources.base import MarketSource
 from appliance.feed.sources.binance_book import symbol_to_coin
 from appliance.feed.sources.capture import detect_capture_format, iter_capture
+from appliance.feed.sources.hl_archive import archive_coins
+from appliance.feed.sources.hl_archive_io import detect_archive_format
 from appliance.feed.sources.parquet_store import ParquetEventWriter, is_parquet, read_metadata
 from appliance.feed.sources.synthetic import SCENARIOS
 from shm_layout.constants import EV_ASSET_CTX, EV_BBO, EV_BOOK, EV_TRADE
@@ -157,7 +159,7 @@ def data():
 @chunk_option
 @json_flag
 def convert(capture, out, coins, chunk_events, as_json):
-    """Convert a raw capture (Hyperliquid ws or Binance USD-M, gzip or plain) to OUT.parquet.
+    """Convert a raw capture (Hyperliquid ws, Binance, or a Hyperliquid archive file) to OUT.parquet.
 
     Malformed lines are dropped and counted; Binance depth gaps are detected and counted.
     """
@@ -166,8 +168,10 @@ def convert(capture, out, coins, chunk_events, as_json):
     if is_parquet(capture):
         raise click.ClickException(f"{capture!r} is already Parquet; nothing to convert")
     try:
-        fmt = detect_capture_format(capture)
-        coin_list = _parse_coins(coins) or infer_capture_coins(capture)
+        archive = detect_archive_format(capture)
+        fmt = archive or detect_capture_format(capture)
+        coin_list = _parse_coins(coins) or (archive_coins(capture, archive) if archive
+                                            else infer_capture_coins(capture))
         if not coin_list:
             raise click.ClickException(f"no coin found in the first frames of {capture!r}; give --coins")
         src = open_source(f"replay:{capture}", coin_list)
