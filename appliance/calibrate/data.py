@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from appliance.backtest.load import as_md_events, bounded_chunks, open_market
+from appliance.catalog import is_catalog
 from appliance.feed.events import concat_events
 from shm_layout.constants import EV_ASSET_CTX, EV_BBO, EV_BOOK, EV_TRADE
 from shm_layout.records import MD_EVENT
@@ -87,8 +88,8 @@ def load_events(path: str, coin: str, max_seconds: float | None = None) -> tuple
     it when given) and the source's stats. Raises CalibrationError with the reason."""
     if not os.path.exists(path):
         raise CalibrationError(f"data file not found: {path}")
-    if not os.path.isfile(path):
-        raise CalibrationError(f"not a file: {path}")
+    if not os.path.isfile(path) and not is_catalog(path):
+        raise CalibrationError(f"not a file nor a recorder catalog: {path}")
     try:
         source = open_market(f"replay:{path}", coin, 0)
         parts = list(bounded_chunks(source, 65_536, max_seconds))

@@ -37,7 +37,9 @@ def _replay_span_s(spec: str) -> float | None:
 
 @click.command("backtest")
 @click.option("--source", required=True, metavar="SPEC",
-              help="replay:FILE (Hyperliquid or Binance capture) or synthetic[:SCENARIO].")
+              help="replay:FILE (a Hyperliquid or Binance capture; a Hyperliquid archive file: "
+                   "l2Book .lz4, asset_ctxs CSV, node_trades, node_fills[_by_block]), "
+                   "replay:DIR (the recorder's catalog) or synthetic[:SCENARIO].")
 @config_option
 @click.option("--seed", type=int, default=None, help="Synthetic market seed [feed.seed].")
 @click.option("--coin", default=None, help="Coin to trade [first of appliance.coins].")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from appliance.catalog import is_catalog
+
 from .common import config_option, load
 
 
@@ -36,8 +38,8 @@ def _check_file(path: str) -> str:
     p = os.path.expanduser(path)
     if not os.path.exists(p):
         raise click.ClickException(f"data file not found: {path}")
-    if not os.path.isfile(p):
-        raise click.ClickException(f"not a file: {path}")
+    if not os.path.isfile(p) and not is_catalog(p):
+        raise click.ClickException(f"not a file nor a recorder catalog: {path}")
     return p
 
 

@@ -1,21 +1,38 @@
-"""mmctl data: store market events as Parquet (from captures or a synthetic scenario)."""
+"""mmctl data: store market events as Parquet (from captures or a synthetic scenario);
+list, describe and export the recorder's catalog (``catalog_cmd.py``)."""
 
 from __future__ import annotations
 
 import itertools
 import os
 import time
+from pathlib import Path
 
 import click
 import orjson
 
+from appliance.catalog import is_catalog, read_table
 from appliance.feed.sources import open_source
 from appliance.feed.sources.base import MarketSource
 from appliance.feed.sources.binance_book import symbol_to_coin
 from appliance.feed.sources.capture import detect_capture_format, iter_capture
+from appliance.feed.sources.hl_archive import archive_coins
+from appliance.feed.sources.hl_archive_io import detect_archive_format
 from appliance.feed.sources.parquet_store import ParquetEventWriter, is_parquet, read_metadata
 from appliance.feed.sources.synthetic import SCENARIOS
 from shm_layout.constants import EV_ASSET_CTX, EV_BBO, EV_BOOK, EV_TRADE
+
+from .catalog_cmd import (
+    GAP_OPTION,
+    KIND_CHOICE,
+    catalog_dir,
+    export_table,
+    file_info,
+    ls_rows,
+    parse_time_ns,
+    print_ls,
+)
+from .common import config_option, instance_option
 
 _KIND_NAMES = {EV_BOOK: "book", EV_TRADE: "trade", EV_BBO: "bbo", EV_ASSET_CTX: "asset_ctx"}
 # Capture lines scanned to find the coins when --coins is not given.
@@ -117,15 +134,20 @@ chunk_option = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def data():
-    """Store normalized market events as Parquet, from captures or scenarios.
+    """Store normalized market events as Parquet, from captures or scenarios; list,
+    describe and export the recorder's catalog.
 
     \b
     mmctl data convert btc_ws_20250126.gz btc.parquet
     mmctl data convert btcusdt_20240808.gz btc.parquet --coins BTC
     mmctl data generate synthetic:trend_selloff sell.parquet --seed 7
     mmctl data info btc.parquet
+    mmctl data ls                       # the recorder's catalog: kinds, coins, spans, gaps
+    mmctl data info CATALOG/market/2026-12-03/BTC
+    mmctl data export CATALOG fills.csv --kind fills --coin BTC --since 1d
 
-    A stored file replays with --source replay:FILE.parquet.
+    A stored file replays with --source replay:FILE.parquet, a catalog (or a
+    directory of it) with --source replay:DIR.
     """
 
 
@@ -137,7 +159,7 @@ def data():
 @chunk_option
 @json_flag
 def convert(capture, out, coins, chunk_events, as_json):
-    """Convert a raw capture (Hyperliquid ws or Binance USD-M, gzip or plain) to OUT.parquet.
+    """Convert a raw capture (Hyperliquid ws, Binance, or a Hyperliquid archive file) to OUT.parquet.
 
     Malformed lines are dropped and counted; Binance depth gaps are detected and counted.
     """
@@ -146,8 +168,10 @@ def convert(capture, out, coins, chunk_events, as_json):
     if is_parquet(capture):
         raise click.ClickException(f"{capture!r} is already Parquet; nothing to convert")
     try:
-        fmt = detect_capture_format(capture)
-        coin_list = _parse_coins(coins) or infer_capture_coins(capture)
+        archive = detect_archive_format(capture)
+        fmt = archive or detect_capture_format(capture)
+        coin_list = _parse_coins(coins) or (archive_coins(capture, archive) if archive
+                                            else infer_capture_coins(capture))
         if not coin_list:
             raise click.ClickException(f"no coin found in the first frames of {capture!r}; give --coins")
         src = open_source(f"replay:{capture}", coin_list)
@@ -188,13 +212,57 @@ def generate(spec, out, seed, duration_s, coins, chunk_events, as_json):
 
 
 @data.command()
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path())
 def info(path):
-    """Print the metadata of a stored Parquet file."""
-    if not os.path.isfile(path):
-        raise click.ClickException(f"file not found: {path!r}")
+    """Print what PATH holds: a file stored by convert/generate (its metadata), or a
+    file or directory of the recorder's catalog (files, rows, span, columns)."""
+    if not os.path.exists(path):
+        raise click.ClickException(f"not found: {path!r}")
+    if is_catalog(path):
+        click.echo(orjson.dumps(file_info(Path(path)), option=orjson.OPT_INDENT_2).decode())
+        return
+    if os.path.isdir(path):
+        raise click.ClickException(f"{path!r} is a directory without recorder catalog files")
     try:
         meta = read_metadata(path)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(orjson.dumps(meta, option=orjson.OPT_INDENT_2).decode())
+
+
+@data.command("ls")
+@click.argument("catalog", required=False, type=click.Path(file_okay=False))
+@config_option
+@instance_option
+@GAP_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def ls(catalog, config_path, instance, gap_s, as_json):
+    """List what the recorder's catalog holds: per kind (market, fills, orders) and coin,
+    the files, rows, size, first and last time, ring events lost and the gaps.
+
+    CATALOG defaults to the instance's [recorder] dir.
+    """
+    path = catalog_dir(catalog, config_path, instance)
+    rows = ls_rows(path, gap_s)
+    if as_json:
+        click.echo(orjson.dumps({"catalog": str(path), "spans": rows}, option=orjson.OPT_INDENT_2).decode())
+    else:
+        print_ls(path, rows)
+
+
+@data.command()
+@click.argument("catalog", type=click.Path(exists=True))
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--kind", type=KIND_CHOICE, default="market", show_default=True,
+              help="market (books, trades, contexts), fills (ours) or orders (ours).")
+@click.option("--coin", "coins", multiple=True, metavar="COIN", help="Only this coin (repeatable).")
+@click.option("--since", default=None, metavar="WHEN", help="From: 30m, 2h, 1d ago, or an ISO time (UTC).")
+@click.option("--until", default=None, metavar="WHEN", help="Until: as --since.")
+def export(catalog, out, kind, coins, since, until):
+    """Export rows of the catalog to OUT.csv (lists as a;b;c) or OUT.parquet, named
+    columns, sorted by time: ts, recv_ts (market) in UTC, prices in USD, sizes in coin."""
+    t = read_table(catalog, kind, coins or None, parse_time_ns(since), parse_time_ns(until))
+    if t.num_rows == 0:
+        raise click.ClickException(f"no {kind} rows in {catalog} for that selection")
+    fmt = export_table(t, out)
+    click.echo(f"wrote {out}: {t.num_rows:,} {kind} rows as {fmt}, columns {', '.join(t.column_names)}")

@@ -8,6 +8,7 @@ from .loader import (
     kill_switch_path,
     load_config,
     log_dir,
+    recorder_dir,
     state_dir,
     wait_policy,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "kill_switch_path",
     "load_config",
     "log_dir",
+    "recorder_dir",
     "state_dir",
     "wait_policy",
 ]

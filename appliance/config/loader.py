@@ -89,12 +89,24 @@ def _validate_logs(cfg: Config) -> None:
         raise ConfigError("logs: max_file_bytes >= 4096, keep_files >= 1, position_every_s >= 0")
 
 
+def _validate_recorder(cfg: Config) -> None:
+    r = cfg.recorder
+    for key, ok, rule in (("poll_interval_ms", r.poll_interval_ms >= 1, ">= 1"),
+                          ("flush_interval_s", r.flush_interval_s > 0, "> 0"),
+                          ("retention_days", r.retention_days >= 1, ">= 1"),
+                          ("max_gb", r.max_gb > 0, "> 0"), ("min_free_gb", r.min_free_gb >= 0, ">= 0"),
+                          ("dir", bool(r.dir.strip()), "a directory")):
+        if not ok:
+            raise ConfigError(f"recorder.{key}: must be {rule}, got {getattr(r, key)!r}")
+
+
 def _validate(cfg: Config) -> None:
     _validate_risk_actions(cfg)
     try:  # finite numbers, positive limits, heartbeat rule, mainnet guard (limits.py)
         check_limits(cfg)
     except LimitError as e:
         raise ConfigError(str(e)) from None
+    _validate_recorder(cfg)
     coins = cfg.appliance.coins
     if not 1 <= len(coins) <= MAX_COINS:
         raise ConfigError(f"appliance.coins: between 1 and {MAX_COINS} coins, got {len(coins)}")
@@ -302,6 +314,12 @@ def log_dir(cfg: Config, instance: str) -> Path:
 def kill_switch_path(cfg: Config, instance: str) -> Path:
     sd = state_dir(cfg, instance)
     return Path(cfg.risk.kill_switch_file.format(state_dir=sd, instance=instance))
+
+
+def recorder_dir(cfg: Config, instance: str) -> Path:
+    """The recorder's catalog directory (``[recorder] dir``, expanded)."""
+    sd = state_dir(cfg, instance)
+    return Path(os.path.expanduser(cfg.recorder.dir.format(state_dir=sd, instance=instance)))
 
 
 def wait_policy(cfg: Config, process: str) -> str:

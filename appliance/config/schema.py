@@ -253,6 +253,20 @@ class ScoresConfig:
 
 
 @dataclass(frozen=True)
+class RecorderConfig:
+    # The recorder (appliance/risk/recorder.py, a thread of the risk watchdog): the md,
+    # fills and orders rings to a Parquet catalog (appliance/catalog/) that
+    # `mmctl data ls|info|export`, `mmctl history` and `--source replay:DIR` read.
+    enabled: bool = False
+    dir: str = "{state_dir}/catalog"  # "{state_dir}" and "{instance}" are expanded
+    poll_interval_ms: int = 200  # the rings are drained this often (md ring: 8192 slots)
+    flush_interval_s: float = 60.0  # one file per kind and coin this often
+    retention_days: int = 30  # days older than this are deleted
+    max_gb: float = 20.0  # then the oldest files while the catalog is larger
+    min_free_gb: float = 1.0  # nothing written while the disk has less free (said, not fatal)
+
+
+@dataclass(frozen=True)
 class SupervisorConfig:
     # A child whose heartbeat is older than heartbeat_timeout_ms is SIGKILLed and
     # restarted. The heartbeat means "alive", not "between steps": a process stamps it
@@ -387,6 +401,7 @@ class Config:
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
     scores: ScoresConfig = field(default_factory=ScoresConfig)
+    recorder: RecorderConfig = field(default_factory=RecorderConfig)
     supervisor: SupervisorConfig = field(default_factory=SupervisorConfig)
     clock: ClockConfig = field(default_factory=ClockConfig)
     logs: LogsConfig = field(default_factory=LogsConfig)

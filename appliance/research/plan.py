@@ -52,13 +52,13 @@ class Task:
 
 
 def data_spec(arg: str) -> str:
-    """A ``--data`` argument as a source spec: a path is a replay; a missing file is an
-    error here rather than in every task."""
+    """A ``--data`` argument as a source spec: a path (a file, or a recorder catalog
+    directory) is a replay; a missing one is an error here rather than in every task."""
     arg = arg.strip()
     if arg.startswith("synthetic"):
         return arg
     path = arg.partition(":")[2] if arg.startswith("replay:") else arg
-    if not os.path.isfile(os.path.expanduser(path)):
+    if not os.path.exists(os.path.expanduser(path)):
         raise PlanError(f"data file not found: {path}")
     return f"replay:{os.path.abspath(os.path.expanduser(path))}"
 

@@ -23,16 +23,18 @@ from .attribution import journal_path as attribution_journal_path
 from .canceller import LastResortCanceller
 from .journal import RiskJournal, journal_path
 from .position_log import PositionLog
+from .recorder import Recorder
 from .scoring.scorer import GuardedScorer, ModelScorer
 
 
-def _serve_metrics(ctx: ProcessContext) -> None:
+def _serve_metrics(ctx: ProcessContext, recorder: Recorder | None = None) -> None:
     """Serve the exporter on the socket the supervisor bound (a taken port has already
     refused the start there). Started by hand, the process binds it here, and a taken
     port raises MetricsPortError: the process stops, naming the port."""
     r = ctx.cfg.risk
     gw = gateway_stats_path(ctx.cfg, ctx.instance) if ctx.cfg.gateway.venue == "hyperliquid" else None
-    served = metrics.serve(metrics.ApplianceCollector(ctx.mem, ctx.cfg, ctx.instance, gw),
+    served = metrics.serve(metrics.ApplianceCollector(ctx.mem, ctx.cfg, ctx.instance, gw,
+                                                      recorder.status if recorder else None),
                            r.metrics_host, r.metrics_port)
     if served is not None:
         host, port = served[0].socket.getsockname()[:2]
@@ -65,8 +67,10 @@ def main(argv=None) -> int:
     attribution_log = [-ATTRIBUTION_LOG_EVERY_S]
     if ctx.cfg.risk.disabled_checks:
         ctx.log.warning("risk checks DISABLED by config: %s", ", ".join(ctx.cfg.risk.disabled_checks))
+    # The recorder (recorder.py): a thread with its own ring cursors, off the checks' path.
+    recorder = Recorder(ctx.cfg, ctx.instance, ctx.mem, ctx.count_error) if ctx.cfg.recorder.enabled else None
     try:
-        _serve_metrics(ctx)
+        _serve_metrics(ctx, recorder)
     except MetricsPortError as e:
         ctx.log.error("%s", e)
         return 2
@@ -95,6 +99,8 @@ def main(argv=None) -> int:
     # The last-resort canceller (canceller.py): its own thread and venue connection.
     canceller = LastResortCanceller(ctx.cfg, ctx.instance, ctx.mem)
     canceller.start()
+    if recorder is not None:
+        recorder.start()
 
     def on_exit() -> None:
         if ctx.parent.orphaned() or not pid_alive(int(ctx.control["supervisor_pid"])):
@@ -107,5 +113,7 @@ def main(argv=None) -> int:
             **position_log.summary(view.positions), "kill_reason": str(ctx.control["kill_reason"].decode(
                 errors="replace")), "journal_writes": journal.written, "journal_errors": journal.errors})
     finally:
+        if recorder is not None:
+            recorder.stop()  # writes what is buffered
         journal.close()
         attribution.close()

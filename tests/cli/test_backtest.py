@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hl_archive_fixtures import _l2book_lines
+
+from appliance.feed.sources.hl_archive_io import write_lz4_lines
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -101,3 +105,24 @@ def test_backtest_when_capture_mostly_corrupt_then_fails_naming_why_unless_allow
     assert r.returncode == 0, r.stderr
     assert "200 malformed" in r.stdout
     assert "malformed: line 1: not '<receive time, ns> <frame JSON>'" in r.stdout
+
+
+def test_backtest_when_hyperliquid_archive_l2book_then_replayed_and_corrupt_one_refused(tmp_path):
+    lines = _l2book_lines()
+    good = tmp_path / "BTC.lz4"
+    write_lz4_lines(good, lines)
+    out = tmp_path / "r.json"
+    r = subprocess.run([sys.executable, "-m", "appliance.cli", "backtest", "--source", f"replay:{good}",
+                        "--json", str(out), "--no-progress"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=900)  # a cold numba cache compiles the backtester first
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(out.read_text())
+    assert rep["coin"] == "BTC" and rep["orders_placed"] > 0
+    st = rep["source_stats"]
+    assert (st["lines"], st["events"], st["malformed"]) == (46, 46, 0)
+
+    bad = tmp_path / "bad.lz4"
+    write_lz4_lines(bad, lines[:10] + [ln.replace(b'"px"', b'"p")') for ln in lines[10:]])
+    r = subprocess.run([sys.executable, "-m", "appliance.cli", "backtest", "--source", f"replay:{bad}",
+                        "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 1 and "36 of 46 lines malformed" in r.stderr and "line 11" in r.stderr

@@ -7,10 +7,12 @@ import sys
 
 import numpy as np
 import orjson
+from hl_archive_fixtures import _block_lines
 from sources_helpers import HL_BTC, REPO_ROOT, _need
 
 from appliance.feed.events import concat_events
 from appliance.feed.sources import open_source
+from appliance.feed.sources.hl_archive_io import write_lz4_lines
 
 
 def _mmctl(*args: str) -> subprocess.CompletedProcess:
@@ -57,3 +59,14 @@ def test_cli_when_input_missing_or_scenario_unknown_then_clear_error(tmp_path):
     assert r.returncode != 0 and "does not exist" in r.stderr
     r = _mmctl("--help")
     assert r.returncode == 0 and "convert" in r.stdout and "generate" in r.stdout
+
+
+def test_convert_when_node_fills_by_block_archive_then_trades_stored(tmp_path):
+    src = tmp_path / "20.lz4"
+    write_lz4_lines(src, _block_lines())
+    out = tmp_path / "t.parquet"
+    r = _mmctl("convert", str(src), str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    info = orjson.loads(r.stdout)
+    assert info["coins"] == ["BTC"] and info["events"] == 64 and info["kinds"]["trade"] == 64
+    assert info["merged"] == 64 and info["malformed"] == 0

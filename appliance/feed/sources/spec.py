@@ -9,11 +9,17 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from appliance.catalog import is_catalog
+from appliance.catalog.reader import coins_of
+
 from .base import MarketSource, ReplayOptions
 from .binance_book import symbol_to_coin
 from .binance_frames import head_symbols
 from .binance_replay import BinanceReplaySource
 from .capture import detect_capture_format
+from .catalog_replay import CatalogReplaySource
+from .hl_archive import HlArchiveSource, archive_coins
+from .hl_archive_io import detect_archive_format
 from .hyperliquid_replay import HyperliquidReplaySource, head_coins
 from .parquet_store import ParquetReplaySource, is_parquet, read_metadata
 from .synthetic import ScenarioSource
@@ -36,6 +42,11 @@ def open_source(
       as ``ScenarioSource`` takes them (``duration_s``, ...).
     * ``replay:FILE.parquet`` – normalized events stored by ``mmctl data`` (detected
       by the extension or the Parquet magic).
+    * ``replay:DIR`` – the recorder's catalog (``appliance.catalog``), its root or any
+      directory or file under it: the market events the feed published.
+    * ``replay:FILE`` of Hyperliquid's archives (LZ4, gzip or plain): an hourly
+      ``l2Book`` file, an ``asset_ctxs`` CSV, ``node_trades``, ``node_fills`` or
+      ``node_fills_by_block`` (``hl_archive.py``; told from the first lines).
 
     ``seed`` and ``synthetic_kw`` are ignored by replays, ``replay`` by the others. Raises ``ValueError`` for
     an unknown spec, a missing or unreadable file, or an unknown format.
@@ -53,8 +64,13 @@ def open_source(
             raise ValueError(f"bad option for {spec!r}: {exc}") from exc
     if kind == "replay":
         path = _replay_path(spec)
+        if is_catalog(path):
+            return CatalogReplaySource(path, coins)
         if is_parquet(path):
             return ParquetReplaySource(path, coins)
+        archive = detect_archive_format(path)
+        if archive is not None:
+            return HlArchiveSource(path, coins, archive, replay)
         fmt = detect_capture_format(path)
         if fmt == "hyperliquid":
             return HyperliquidReplaySource(path, coins, replay)
@@ -70,6 +86,11 @@ def _replay_path(spec: str) -> str:
     if not arg:
         raise ValueError(f"missing path in {spec!r}; expected 'replay:PATH'")
     path = os.path.expanduser(arg)
+    if os.path.isdir(path):
+        if not is_catalog(path):
+            raise ValueError(f"replay directory {path!r} is not a recorder catalog (no market/, "
+                             f"fills/ or orders/ of catalog files under it)")
+        return path
     if not os.path.isfile(path):
         raise ValueError(f"replay capture not found: {path!r} (from {spec!r})")
     return path
@@ -80,8 +101,13 @@ def replay_coins(spec: str) -> list[str]:
     ``BTC``): a stored file's own list, else those its first frames name. Raises
     ValueError for a missing or unreadable file, or one of unknown format."""
     path = _replay_path(spec)
+    if is_catalog(path):
+        return coins_of(path)
     if is_parquet(path):
         return list(read_metadata(path)["mm.coins"])  # type: ignore[call-overload]
+    archive = detect_archive_format(path)
+    if archive is not None:
+        return archive_coins(path, archive)
     if detect_capture_format(path) == "hyperliquid":
         return head_coins(path)
     out: list[str] = []

@@ -34,6 +34,8 @@ shared-memory buckets (``families.latency_histogram``). The families, by source:
   limits, the attribution;
 * ``scores``: the live model scores;
 * ``gateway``: the Hyperliquid gateway's counters, orders sent per coin, rate budget;
+* ``recorder``: the recorder's health (``mm_recorder_ok``), rows and bytes written,
+  rows dropped (a full disk), ring events lost (only when ``[recorder] enabled``);
 * ``collector``: ``mm_build_info`` and the instance label.
 """
 

@@ -18,19 +18,22 @@ from .families import with_instance
 from .gateway import collect_gateway
 from .pnl import collect_pnl
 from .processes import collect_processes
+from .recorder import collect_recorder
 from .scores import collect_scores
 
 GIT_TIMEOUT_S = 2.0
 
 
 class ApplianceCollector:
-    def __init__(self, mem, cfg, instance: str, gateway_stats_path=None):
+    def __init__(self, mem, cfg, instance: str, gateway_stats_path=None, recorder_status=None):
         """``mem``: the instance's segments; ``gateway_stats_path``: the Hyperliquid
-        gateway's ``gateway.json`` (None in paper mode)."""
+        gateway's ``gateway.json`` (None in paper mode); ``recorder_status``: the
+        recorder's ``status`` (None when it is off)."""
         self.mem = mem
         self.cfg = cfg
         self.instance = instance
         self.gateway_stats_path = gateway_stats_path
+        self.recorder_status = recorder_status
         self.horizons_s = tuple(h / 1e3 for h in cfg.estimator.adverse_selection.horizons_ms)
         self.build = build_labels()
 
@@ -46,6 +49,8 @@ class ApplianceCollector:
         yield from collect_pnl(mem, cfg)
         yield from collect_scores(mem, cfg.appliance.coins)
         yield from collect_gateway(self.gateway_stats_path)
+        if self.recorder_status is not None:
+            yield from collect_recorder(self.recorder_status())
 
     def _build_info(self) -> GaugeMetricFamily:
         info = GaugeMetricFamily("mm_build_info", "the running build: package version, git commit, "
