@@ -257,7 +257,7 @@ class RecorderConfig:
     # The recorder (appliance/risk/recorder.py, a thread of the risk watchdog): the md,
     # fills and orders rings to a Parquet catalog (appliance/catalog/) that
     # `mmctl data ls|info|export`, `mmctl history` and `--source replay:DIR` read.
-    enabled: bool = False
+    enabled: bool = True  # on by default: fill history survives restarts (disk bounded below)
     dir: str = "{state_dir}/catalog"  # "{state_dir}" and "{instance}" are expanded
     poll_interval_ms: int = 200  # the rings are drained this often (md ring: 8192 slots)
     flush_interval_s: float = 60.0  # one file per kind and coin this often
