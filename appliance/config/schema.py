@@ -76,6 +76,9 @@ class QuoteConfig:
     drift_clamp_bps: float = 0.0  # 0 = never clamped; legacy: 3
     use_directional_kappa: bool = True  # kappa_bid/ask (flow sensitivity: estimator.kappa)
     use_epnl_filter: bool = True  # drop levels with E[PnL] <= 0, size by E[PnL]
+    # issue 16: a level also needs its own edge vs the fair price (depth - AS - fee) > 0;
+    # drift and inventory move the reservation price, they do not license a no-edge touch
+    edge_vs_fair: bool = True
     use_adverse_selection: bool = True  # AS(d), toxicity; off = GLFT without AS (no_as)
     use_regime_spread: bool = True  # x MarketParams.spread_multiplier
     toxicity_neutral: float = 0.3  # P(toxic) with no excess (the estimator's prior)

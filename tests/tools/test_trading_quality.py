@@ -1,0 +1,57 @@
+"""The trading-quality harness's table builder and goal counts on a tiny input."""
+
+import pytest
+
+from tools import trading_quality as tq
+
+
+def _s(pnl, fills, net, two, req, vol):
+    return {"pnl": pnl, "fills": fills, "taker_fills": 0, "net_capture_bps": net, "fees": 0.01,
+            "volume": vol, "two_sided_share": two, "requests": req, "max_abs_inventory_frac": 0.1}
+
+
+ROWS = {
+    "usdm_btc": {"train": "usdm_eth", "unified": _s(0.5, 12, 0.8, 0.9, 100, 500.0),
+                 "unified_rebate": _s(0.7, 12, 1.1, 0.9, 100, 500.0),
+                 "legacy": _s(-0.2, 5, -0.1, 0.95, 300, 50.0),
+                 "hft": _s(-0.1, 20, None, None, 700, 2000.0),
+                 "hft_rebate": _s(0.1, 20, None, None, 700, 2000.0)},
+    "spot_eth": {"train": "usdm_btc", "unified": _s(-0.3, 11, -0.5, 0.5, 900, 100.0),
+                 "unified_rebate": _s(-0.1, 11, -0.2, 0.5, 900, 100.0),
+                 "legacy": _s(0.0, 0, None, 0.99, 50, 0.0), "hft": None, "hft_rebate": None},
+}
+
+
+def test_render_table_when_two_captures_then_one_line_per_strategy_and_na_for_missing():
+    md = tq.render_table(ROWS)
+    lines = md.splitlines()
+    assert len(lines) == 2 + 2 * 3
+    assert ("| usdm_btc (usdm_eth) | unified | +0.500 | 12 | +0.80 | 0.010 | 90% | 100 / $500 "
+            "| +0.700 |") in lines
+    assert "| spot_eth (usdm_btc) | hftbacktest GLFT | n/a | | | | | | |" in lines
+    assert ("| usdm_btc (usdm_eth) | hftbacktest GLFT | -0.100 | 20 | - | 0.010 | - | 700 / $2,000 "
+            "| +0.100 |") in lines
+
+
+def test_goals_when_one_capture_meets_them_then_counts_say_so():
+    g = tq.goals(ROWS)
+    assert g["P&L >= legacy and >= hftbacktest (where run)"].startswith("1/2")
+    assert g["net capture >= 0 where >= 10 fills"].startswith("1/2")
+    assert g["both sides quoted >= 80 % of unpulled time"].startswith("1/2")
+    assert g["P&L > 0 at maker -0.3 bps"].startswith("1/2")
+    assert g["requests <= USDC traded"].startswith("1/2")
+
+
+def test_summarize_when_report_then_net_capture_is_spread_plus_fees_over_volume():
+    rep = {"attribution": {"spread_usd": 0.30, "fees_usd": -0.15}, "volume": 1000.0, "pnl": 0.1,
+           "fills": 3, "taker_fills": 0, "fees": 0.15, "two_sided_share": 0.7, "requests": 9,
+           "max_abs_inventory_frac": 0.2}
+    s = tq.summarize(rep)
+    assert s["net_capture_bps"] == pytest.approx(1.5)
+    assert s["requests"] == 9 and s["two_sided_share"] == 0.7
+
+
+def test_parse_overrides_when_toml_values_then_typed_and_bad_items_raise():
+    assert tq.parse_overrides(["edge_vs_fair=false", "gamma=0.5"]) == {"edge_vs_fair": False, "gamma": 0.5}
+    with pytest.raises(ValueError):
+        tq.parse_overrides(["edge_vs_fair"])
