@@ -2,6 +2,7 @@
 hftbacktest's GLFT tutorial side by side on every Binance capture of ``../shared/data``.
 
     python -m tools.trading_quality --out /tmp/tq [--skip-calibrate] [--quote KEY=VALUE ...]
+    python -m tools.trading_quality --out /tmp/tq --scenario trend_selloff --seeds 1-20
     python -m tools.trading_quality --out /tmp/tq --render-only
 
 Fixed scheme (issue 14's cross-fit, ``tools/crossfit_table.py``, not chosen per
@@ -10,7 +11,7 @@ USD-M ETHUSDT for USD-M BTCUSDT (``mmctl calibrate --train-frac 1``, in process)
 Then per capture, in process (one numba compile for every run):
 
 * unified: the built-in defaults + the other capture's overlay, ``--quote`` overrides
-  on top (``--quote edge_vs_fair=false`` is the kernel before issue 16's rule);
+  on top (``--quote edge_vs_fair=true``: issue 16's own-edge rule, off by default);
   once at the default maker fee and once with maker fee -0.3 bps (the best rebate
   tier) in both the simulated venue and the quote kernel;
 * legacy: the built-in defaults, no overlay (the yardstick as the issue ran it);
@@ -205,6 +206,56 @@ def render(data: dict) -> str:
     return f"{render_table(rows)}\n\nunified overrides: {data.get('quote') or 'none'}\n\n{g}\n"
 
 
+SCENARIO_KEYS = ("pnl", "fills", "max_long_frac", "max_short_frac", "markout_10s_adverse_fills",
+                 "markout_10s_benign_fills", "quoted_while_should_pull_s")
+
+
+def run_scenario(scen: str, seeds: list[int], quote: dict) -> list[dict]:
+    """unified (with ``quote`` overrides) and legacy on ``synthetic:<scen>`` per seed,
+    the whole 1800 s script (as tools/prove_quote_presets.py runs it)."""
+    from appliance.backtest.runner import run_backtest
+    from appliance.config import load_config
+
+    cfg = load_config()
+    cfg = dataclasses.replace(cfg, backtest=dataclasses.replace(cfg.backtest, synthetic_duration_s=1800.0))
+    runs = []
+    for seed in seeds:
+        row: dict = {"seed": seed}
+        for preset, q in (("unified", quote), ("legacy", {})):
+            c = dataclasses.replace(cfg, quote=dataclasses.replace(cfg.quote, **q))
+            rep = run_backtest(f"synthetic:{scen}", c, seed=seed, preset=preset).report
+            row[preset] = {k: rep.get(k) for k in SCENARIO_KEYS}
+        print(f"{scen} seed {seed}: {row}", file=sys.stderr, flush=True)
+        runs.append(row)
+    return runs
+
+
+def render_scenario(scen: str, runs: list[dict]) -> str:
+    """Medians per preset and the trend_selloff goal counts over the seeds."""
+    import statistics
+
+    lines = [f"**{scen}**, seeds {runs[0]['seed']}-{runs[-1]['seed']} (1800 s each)", "",
+             "| preset | median P&L $ | median fills | median max long % | median max short % |",
+             "| --- | --- | --- | --- | --- |"]
+    for p in ("unified", "legacy"):
+        med = {k: statistics.median(r[p][k] for r in runs)
+               for k in ("pnl", "fills", "max_long_frac", "max_short_frac")}
+        lines.append(f"| {p} | {med['pnl']:+.2f} | {med['fills']:.0f} | {100 * med['max_long_frac']:.0f} "
+                     f"| {100 * med['max_short_frac']:.0f} |")
+    n = len(runs)
+    inside = sum(1 for r in runs if max(r["unified"]["max_long_frac"], r["unified"]["max_short_frac"]) <= 0.6)
+    half = sum(1 for r in runs
+               if max(-r["unified"]["pnl"], 0.0) <= 0.5 * max(-r["legacy"]["pnl"], 0.0))
+    lines += ["", f"- unified max |q| <= 60 % of the limit on both sides: {inside}/{n} (goal >= 18)",
+              f"- unified loss <= half of legacy's: {half}/{n}"]
+    return "\n".join(lines) + "\n"
+
+
+def _seeds(spec: str) -> list[int]:
+    a, _, b = spec.partition("-")
+    return list(range(int(a), int(b) + 1)) if b else [int(x) for x in spec.split(",")]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, required=True)
@@ -213,8 +264,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quote", action="append", default=[], metavar="KEY=VALUE",
                     help="[quote] override for unified, e.g. edge_vs_fair=false")
     ap.add_argument("--captures", default=",".join(CAPTURES))
+    ap.add_argument("--scenario", help="instead of the captures: synthetic scenario NAME, unified vs legacy")
+    ap.add_argument("--seeds", default="1-20", help="for --scenario: A-B or a comma list")
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
+    if a.scenario:
+        js = a.out / f"scenario_{a.scenario}.json"
+        if not a.render_only:
+            js.write_text(json.dumps(run_scenario(a.scenario, _seeds(a.seeds), parse_overrides(a.quote))))
+        md = render_scenario(a.scenario, json.loads(js.read_text()))
+        (a.out / f"scenario_{a.scenario}.md").write_text(md)
+        print(md)
+        return 0
     store = a.out / "quality.json"
     if not a.render_only:
         quote = parse_overrides(a.quote)

@@ -89,11 +89,12 @@ def own_edge_bps(depth_bps, as_cost_bps, fee_bps):
 @njit(cache=True)
 def break_even_depth_bps(as0_bps, delta_char_bps, depth_bps, scale, depth_coef, depth_cap_bps,
                          fee_bps, margin_bps=0.05):
-    """The smallest depth >= ``depth_bps`` found where depth > AS(depth) + fee: a few
-    fixed-point steps d <- fee + AS(d) + margin (AS falls or grows slowly with d, so
-    they converge from below); the caller checks the edge of the rounded price."""
+    """The smallest depth >= ``depth_bps`` found where depth > AS(depth) + fee: fixed-point
+    steps d <- fee + AS(d) + margin, from below (AS falls with d, or grows with slope < 1
+    near the break-even: the calibrated growth term, ~0.7 there on USD-M BTC, needs
+    tens of steps); the caller checks the edge of the rounded price."""
     d = max(depth_bps, 0.0)
-    for _ in range(6):
+    for _ in range(40):
         need = fee_bps + as_bps(as0_bps, delta_char_bps, d, scale, depth_coef, depth_cap_bps) + margin_bps
         if d >= need:
             break

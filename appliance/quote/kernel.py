@@ -18,7 +18,7 @@ Per side s (+1 bid, -1 ask), depths in bps of the fair price (microprice):
     level i = r -/+ (delta_s + offset_i), offsets linear or geometric
     E[PnL] per level (epnl.py); a level with E <= 0 is dropped, so a side empties
     by itself as inventory, drift or toxicity turn against it; with ``edge_vs_fair``
-    (unified) a level whose own edge d - AS(d) - fee <= 0 moves out to its break-even
+    (issue 16, opt-in) a level whose own edge d - AS(d) - fee <= 0 moves out to its break-even
     depth, and is dropped if it still has none, however far drift or inventory pulled
     it (issue 16). Sizes: alloc.py.
 

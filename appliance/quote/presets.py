@@ -1,8 +1,8 @@
 """Quoting presets: named transformations of a configuration.
 
 * ``unified`` (the default): the configuration as given; every quoting decision
-  flows from per-level expected PnL, and a level needs its own edge against the
-  fair price (``edge_vs_fair``, issue 16).
+  flows from per-level expected PnL; with ``edge_vs_fair`` (issue 16, off by
+  default) a level also needs its own edge against the fair price.
 * ``legacy``: the old system as a yardstick, not a mode to trade: drift shift
   clamped at +-3 bps, discrete zones at 60/80/100 %, the binary gate at 50 % acting,
   the toxicity size cut of 3-17 %, beta 3 (the old 1 + 3 u^2), no E[PnL] filter

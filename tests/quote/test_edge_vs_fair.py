@@ -3,12 +3,18 @@ AS(d) - maker fee, is positive; drift and inventory move the ladder, they never
 license a level with no edge of its own. Legacy and no_as keep the old rule."""
 
 import numpy as np
-from quote_helpers import BASE, MAX_POS, cfg_vector, ladder, params
+from quote_helpers import BASE, MAX_POS, cfg_vector, params
+from quote_helpers import ladder as _ladder
 
 from appliance.quote.presets import preset_config
 
 FEE_BPS = 1.5  # quote.maker_fee_bps default
 FAIR = BASE["microprice_px"]
+
+
+def ladder(p=None, position_sz=0.0, cfg=None):
+    """One kernel call, the rule on unless ``cfg`` says otherwise."""
+    return _ladder(p, position_sz=position_sz, cfg=cfg_vector(edge_vs_fair=True) if cfg is None else cfg)
 
 
 def _own_edges(lad, side: int) -> np.ndarray:
@@ -53,7 +59,23 @@ def test_edge_rule_when_levels_have_own_edge_then_they_are_still_quoted():
     assert up["n_asks"] > 0 and (_own_edges(up, -1) > 0).all()
 
 
-def test_edge_rule_presets_when_read_then_unified_on_and_yardsticks_unchanged():
-    assert preset_config("unified").quote.edge_vs_fair
+def test_edge_rule_presets_when_read_then_opt_in_and_yardsticks_always_off():
+    from appliance.config import load_config
+
+    assert not preset_config("unified").quote.edge_vs_fair  # off by default (BENCHMARKS, issue 16)
+    on = load_config(overrides={"quote": {"edge_vs_fair": True}})
+    assert preset_config("unified", on).quote.edge_vs_fair
+    assert not preset_config("legacy", on).quote.edge_vs_fair
+    assert not preset_config("no_as", on).quote.edge_vs_fair
     assert not preset_config("legacy").quote.edge_vs_fair
     assert not preset_config("no_as").quote.edge_vs_fair
+
+
+def test_break_even_depth_when_as_grows_with_depth_then_converges_to_a_positive_edge():
+    from appliance.quote import epnl
+
+    # USD-M BTC's calibrated AS: 0.62 bps, no decay, +0.34/bps up to 8.2 bps (slope ~0.7 at break-even)
+    args = (0.62, 1000.0, 0.0, 1.0, 0.342, 8.18)
+    d = epnl.break_even_depth_bps(*args, FEE_BPS)
+    assert epnl.own_edge_bps(d, epnl.as_bps(0.62, 1000.0, d, 1.0, 0.342, 8.18), FEE_BPS) > 0
+    assert d < 5.0  # the near window (about 3.7-5.3 bps), not beyond the cap

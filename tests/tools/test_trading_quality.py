@@ -55,3 +55,14 @@ def test_parse_overrides_when_toml_values_then_typed_and_bad_items_raise():
     assert tq.parse_overrides(["edge_vs_fair=false", "gamma=0.5"]) == {"edge_vs_fair": False, "gamma": 0.5}
     with pytest.raises(ValueError):
         tq.parse_overrides(["edge_vs_fair"])
+
+
+def test_render_scenario_when_two_seeds_then_medians_and_goal_counts():
+    def r(pnl, lo, sh):
+        return {"pnl": pnl, "fills": 10, "max_long_frac": lo, "max_short_frac": sh}
+    runs = [{"seed": 1, "unified": r(-1.0, 0.5, 0.2), "legacy": r(-4.0, 0.9, 0.1)},
+            {"seed": 2, "unified": r(-3.0, 0.3, 0.7), "legacy": r(-4.0, 0.9, 0.1)}]
+    md = tq.render_scenario("trend_selloff", runs)
+    assert "| unified | -2.00 | 10 | 40 | 45 |" in md
+    assert "both sides: 1/2" in md and "half of legacy's: 1/2" in md
+    assert tq._seeds("1-3") == [1, 2, 3] and tq._seeds("4,6") == [4, 6]
