@@ -210,8 +210,9 @@ SCENARIO_KEYS = ("pnl", "fills", "max_long_frac", "max_short_frac", "markout_10s
                  "markout_10s_benign_fills", "quoted_while_should_pull_s")
 
 
-def run_scenario(scen: str, seeds: list[int], quote: dict) -> list[dict]:
-    """unified (with ``quote`` overrides) and legacy on ``synthetic:<scen>`` per seed,
+def run_scenario(scen: str, seeds: list[int], quote: dict,
+                 presets: tuple[str, ...] = ("unified", "legacy")) -> list[dict]:
+    """``presets`` (unified with ``quote`` overrides) on ``synthetic:<scen>`` per seed,
     the whole 1800 s script (as tools/prove_quote_presets.py runs it)."""
     from appliance.backtest.runner import run_backtest
     from appliance.config import load_config
@@ -221,10 +222,13 @@ def run_scenario(scen: str, seeds: list[int], quote: dict) -> list[dict]:
     runs = []
     for seed in seeds:
         row: dict = {"seed": seed}
-        for preset, q in (("unified", quote), ("legacy", {})):
+        for preset in presets:
+            q = quote if preset == "unified" else {}
             c = dataclasses.replace(cfg, quote=dataclasses.replace(cfg.quote, **q))
             rep = run_backtest(f"synthetic:{scen}", c, seed=seed, preset=preset).report
             row[preset] = {k: rep.get(k) for k in SCENARIO_KEYS}
+            worst = (rep.get("windows") or {}).get("worst_minute", {})
+            row[preset]["worst_minute_fills"] = worst.get("fills")
         print(f"{scen} seed {seed}: {row}", file=sys.stderr, flush=True)
         runs.append(row)
     return runs
@@ -235,14 +239,34 @@ def render_scenario(scen: str, runs: list[dict]) -> str:
     import statistics
 
     lines = [f"**{scen}**, seeds {runs[0]['seed']}-{runs[-1]['seed']} (1800 s each)", "",
-             "| preset | median P&L $ | median fills | median max long % | median max short % |",
-             "| --- | --- | --- | --- | --- |"]
-    for p in ("unified", "legacy"):
+             "| preset | median P&L $ | median fills | median max long % | median max short % "
+             "| median adverse / benign 10 s fills | max quoted while should pull s |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    presets = [p for p in ("unified", "legacy", "no_as") if p in runs[0]]
+    for p in presets:
         med = {k: statistics.median(r[p][k] for r in runs)
-               for k in ("pnl", "fills", "max_long_frac", "max_short_frac")}
+               for k in ("pnl", "fills", "max_long_frac", "max_short_frac", "markout_10s_adverse_fills",
+                         "markout_10s_benign_fills")}
+        worst_pull = max((r[p].get("quoted_while_should_pull_s") or 0.0) for r in runs)
         lines.append(f"| {p} | {med['pnl']:+.2f} | {med['fills']:.0f} | {100 * med['max_long_frac']:.0f} "
-                     f"| {100 * med['max_short_frac']:.0f} |")
+                     f"| {100 * med['max_short_frac']:.0f} | {med['markout_10s_adverse_fills']:.0f} / "
+                     f"{med['markout_10s_benign_fills']:.0f} | {worst_pull:.2f} |")
     n = len(runs)
+    worst = [r["unified"].get("worst_minute_fills") for r in runs]
+    if any(w is not None for w in worst):  # liquidation_cascade's goal
+        clean = sum(1 for r, w in zip(runs, worst, strict=True)
+                    if w == 0 and (r["unified"].get("quoted_while_should_pull_s") or 0.0) <= 1.0)
+        lines += ["", f"- unified no fill in the worst minute and quoted <= 1 s while it should pull: "
+                  f"{clean}/{n} (goal all)"]
+    if "no_as" in presets:  # toxic_burst's goal
+        adv, ben = "markout_10s_adverse_fills", "markout_10s_benign_fills"
+        tox = sum(1 for r in runs
+                  if r["no_as"][adv] > 0 and r["unified"][adv] <= 0.7 * r["no_as"][adv]
+                  and r["unified"][ben] >= 0.9 * r["no_as"][ben])
+        lines += ["", f"- unified >= 30 % fewer adverse 10 s fills than no_as, <= 10 % fewer benign: "
+                  f"{tox}/{n} (goal >= 15)"]
+    if "legacy" not in presets:
+        return "\n".join(lines) + "\n"
     inside = sum(1 for r in runs if max(r["unified"]["max_long_frac"], r["unified"]["max_short_frac"]) <= 0.6)
     half = sum(1 for r in runs
                if max(-r["unified"]["pnl"], 0.0) <= 0.5 * max(-r["legacy"]["pnl"], 0.0))
@@ -266,12 +290,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--captures", default=",".join(CAPTURES))
     ap.add_argument("--scenario", help="instead of the captures: synthetic scenario NAME, unified vs legacy")
     ap.add_argument("--seeds", default="1-20", help="for --scenario: A-B or a comma list")
+    ap.add_argument("--presets", default="unified,legacy", help="for --scenario")
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     if a.scenario:
         js = a.out / f"scenario_{a.scenario}.json"
         if not a.render_only:
-            js.write_text(json.dumps(run_scenario(a.scenario, _seeds(a.seeds), parse_overrides(a.quote))))
+            js.write_text(json.dumps(run_scenario(a.scenario, _seeds(a.seeds), parse_overrides(a.quote),
+                                                  tuple(a.presets.split(",")))))
         md = render_scenario(a.scenario, json.loads(js.read_text()))
         (a.out / f"scenario_{a.scenario}.md").write_text(md)
         print(md)

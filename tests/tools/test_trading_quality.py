@@ -59,10 +59,33 @@ def test_parse_overrides_when_toml_values_then_typed_and_bad_items_raise():
 
 def test_render_scenario_when_two_seeds_then_medians_and_goal_counts():
     def r(pnl, lo, sh):
-        return {"pnl": pnl, "fills": 10, "max_long_frac": lo, "max_short_frac": sh}
+        return {"pnl": pnl, "fills": 10, "max_long_frac": lo, "max_short_frac": sh,
+                "markout_10s_adverse_fills": 2, "markout_10s_benign_fills": 8,
+                "quoted_while_should_pull_s": 0.5}
     runs = [{"seed": 1, "unified": r(-1.0, 0.5, 0.2), "legacy": r(-4.0, 0.9, 0.1)},
             {"seed": 2, "unified": r(-3.0, 0.3, 0.7), "legacy": r(-4.0, 0.9, 0.1)}]
     md = tq.render_scenario("trend_selloff", runs)
-    assert "| unified | -2.00 | 10 | 40 | 45 |" in md
+    assert "| unified | -2.00 | 10 | 40 | 45 | 2 / 8 | 0.50 |" in md
     assert "both sides: 1/2" in md and "half of legacy's: 1/2" in md
     assert tq._seeds("1-3") == [1, 2, 3] and tq._seeds("4,6") == [4, 6]
+
+
+def test_render_scenario_when_cascade_unified_only_then_worst_minute_goal_counted():
+    def r(worst, pulled_s):
+        return {"pnl": 0.0, "fills": 1, "max_long_frac": 0.0, "max_short_frac": 0.0,
+                "markout_10s_adverse_fills": 0, "markout_10s_benign_fills": 1,
+                "quoted_while_should_pull_s": pulled_s, "worst_minute_fills": worst}
+    runs = [{"seed": 1, "unified": r(0, 0.2)}, {"seed": 2, "unified": r(1, 0.2)},
+            {"seed": 3, "unified": r(0, 3.0)}]
+    md = tq.render_scenario("liquidation_cascade", runs)
+    assert "should pull: 1/3" in md and "legacy" not in md
+
+
+def test_render_scenario_when_toxic_with_no_as_then_adverse_goal_counted():
+    def r(adv, ben):
+        return {"pnl": 0.0, "fills": adv + ben, "max_long_frac": 0.0, "max_short_frac": 0.0,
+                "markout_10s_adverse_fills": adv, "markout_10s_benign_fills": ben,
+                "quoted_while_should_pull_s": 0.0}
+    runs = [{"seed": 1, "unified": r(6, 95), "no_as": r(10, 100)},   # met
+            {"seed": 2, "unified": r(8, 100), "no_as": r(10, 100)}]  # only 20 % fewer
+    assert "benign: 1/2" in tq.render_scenario("toxic_burst", runs)
