@@ -186,6 +186,7 @@ def _glft_strategy():
         mid_tick = np.nan
         t = 0
         n_orders = 0
+        n_cancels = 0
         while hbt.elapse(100_000_000) == 0:
             if t >= n_steps_max:
                 break
@@ -254,6 +255,7 @@ def _glft_strategy():
                         keep = keep or o.order_id == 1_000_000_000 + want_ask[i]
                 if not keep:
                     hbt.cancel(0, o.order_id, False)
+                    n_cancels += 1
             for i in range(nb):
                 if want_bid[i] not in orders:
                     hbt.submit_buy_order(0, want_bid[i], want_bid[i] * tick, order_qty,
@@ -265,7 +267,7 @@ def _glft_strategy():
                     hbt.submit_sell_order(0, oid, want_ask[i] * tick, order_qty, GTX, LIMIT, False)
                     n_orders += 1
             t += 1
-        return n_orders
+        return n_orders, n_cancels
 
     return glft_grid
 
@@ -306,7 +308,7 @@ def run_hftbacktest(path: str, repeats: int, maker_bps: float, taker_bps: float)
         hbt = make(data)
         builds.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        n_orders = strategy(hbt, *args)
+        n_orders, _ = strategy(hbt, *args)
         walls.append(time.perf_counter() - t0)
         fills = int(hbt.state_values(0).num_trades)
         hbt.close()

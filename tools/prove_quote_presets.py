@@ -130,7 +130,7 @@ def run_hft_glft(path: str) -> dict:
              .trading_value_fee_model(g.maker_fee_bps * 1e-4, g.taker_fee_bps * 1e-4)
              .tick_size(bb.TICK_PX).lot_size(bb.LOT_SZ).last_trades_capacity(10_000))
     hbt = HashMapMarketDepthBacktest([asset])
-    n_orders = bb._glft_strategy()(hbt, 100_000, bb.CALIBRATION_STEPS, bb.GRID_LEVELS,
+    n_orders, _ = bb._glft_strategy()(hbt, 100_000, bb.CALIBRATION_STEPS, bb.GRID_LEVELS,
                                    bb.LOT_SZ, 50 * bb.LOT_SZ, 0.05)
     sv = hbt.state_values(0)
     depth = hbt.depth(0)

@@ -69,6 +69,22 @@ def spread_capture_bps(fills: np.ndarray) -> tuple[float | None, float | None]:
     return _finite_or_none(gross), _finite_or_none(net)
 
 
+def two_sided_share(samples: np.ndarray | None, max_half_spread_bps: float) -> float | None:
+    """Share of the sampled time not pulled (``should_pull`` 0, a mid known) in which
+    we rested a bid and an ask, each within ``max_half_spread_bps`` of the mid: is it
+    still making markets (issue 16)? None without such samples."""
+    if samples is None or samples.shape[0] == 0:
+        return None
+    mid = samples["mid_px"]
+    live = np.isfinite(mid) & (samples["should_pull"] == 0)
+    if not live.any():
+        return None
+    with np.errstate(invalid="ignore"):
+        bid_ok = (mid - samples["our_bid_px"]) / mid * 1e4 <= max_half_spread_bps
+        ask_ok = (samples["our_ask_px"] - mid) / mid * 1e4 <= max_half_spread_bps
+    return float((live & bid_ok & ask_ok).sum() / live.sum())
+
+
 def rank_terciles(x: np.ndarray) -> np.ndarray:
     """0, 1, 2 by rank of ``x`` (three equal groups, ties in input order)."""
     bins = np.empty(x.shape[0], np.int64)
@@ -109,7 +125,8 @@ def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_positi
                  samples: np.ndarray | None = None, markout_adverse_bps: float = 4.0,
                  bid_pullback_bps: float = 8.0, origin_ns: int = 0,
                  windows: dict[str, tuple[float, float]] | None = None,
-                 attribution_horizon_s: float = 10.0) -> dict:
+                 attribution_horizon_s: float = 10.0,
+                 max_half_spread_bps: float = 200.0) -> dict:
     """The report dict (JSON-ready): ``st`` a BT_STATE record, ``pos`` a POSITION_STATE.
     Proof figures (issue 6): ``proof_figures``; ``origin_ns`` is the stream's start
     (default: the first event), ``windows`` the scenario's named windows."""
@@ -154,6 +171,10 @@ def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_positi
         "exchange_requests": int(st["n_exchange_requests"]),
         "ip_weight_used": int(st["ip_weight_used"]),
         "address_requests_used": int(st["address_requests_used"]),
+        # every order request the venue counts against the address budget (issue 16)
+        "requests": int(st["n_orders_placed"]) + int(st["n_orders_modified"])
+        + int(st["n_orders_cancelled"]),
+        "two_sided_share": two_sided_share(samples, max_half_spread_bps),
         "orders_placed_per_fill": (int(st["n_orders_placed"]) / int(fills.shape[0])
                                    if fills.shape[0] else None),
         "digest": fills_digest(fills),
@@ -216,6 +237,9 @@ def render(report: dict) -> str:
         f"{report['taker_fills']:,}); orders placed {report['orders_placed']:,}, "
         f"modified {report['orders_modified']:,}, cancelled {report['orders_cancelled']:,}, "
         f"rejected {report['orders_rejected']:,}, deferred by pacing {report['actions_deferred']:,}",
+        f"requests   {report['requests']:,} (orders + modifies + cancels) for "
+        f"${report['volume']:,.2f} traded; both sides quoted "
+        f"{f(report['two_sided_share'], '{:.0%}')} of the unpulled time",
         f"budget     {report['exchange_requests']:,} /exchange requests, IP weight "
         f"{report['ip_weight_used']:,}, address requests {report['address_requests_used']:,}",
         f"volume     ${report['volume']:,.2f}  fees ${report['fees']:,.4f}  "

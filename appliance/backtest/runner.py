@@ -273,6 +273,7 @@ def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", s
         samples=samples, markout_adverse_bps=cfg.backtest.markout_adverse_bps,
         bid_pullback_bps=cfg.backtest.bid_pullback_bps,
         attribution_horizon_s=cfg.risk.attribution_horizon_s,
+        max_half_spread_bps=cfg.quote.max_half_spread_bps,
         **_truth_kwargs(truth),
     )
     result = BacktestResult(report, fills, markouts, samples, orders, fill_info, requotes,

@@ -76,6 +76,11 @@ class QuoteConfig:
     drift_clamp_bps: float = 0.0  # 0 = never clamped; legacy: 3
     use_directional_kappa: bool = True  # kappa_bid/ask (flow sensitivity: estimator.kappa)
     use_epnl_filter: bool = True  # drop levels with E[PnL] <= 0, size by E[PnL]
+    # issue 16: a level also needs its own edge vs the fair price (depth - AS - fee) > 0;
+    # drift and inventory move the reservation price, they do not license a no-edge touch.
+    # Off by default: on, unified hardly trades at a 1.5 bps fee on the Binance captures and
+    # two proof checks regress (BENCHMARKS.md, "Trading quality (issue 16)")
+    edge_vs_fair: bool = False
     use_adverse_selection: bool = True  # AS(d), toxicity; off = GLFT without AS (no_as)
     use_regime_spread: bool = True  # x MarketParams.spread_multiplier
     toxicity_neutral: float = 0.3  # P(toxic) with no excess (the estimator's prior)

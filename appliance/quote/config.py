@@ -48,7 +48,8 @@ C_MIN_LIQ_DISTANCE_BPS = 33
 C_USE_REGIME_SPREAD = 34
 C_INVENTORY_HORIZON_S = 35  # holding time of the E[PnL] inventory term
 C_TOD = 36  # 24 hourly gamma multipliers (UTC hour of the newest event)
-N_CONFIG = C_TOD + 24
+C_EDGE_VS_FAIR = C_TOD + 24  # a level needs depth - AS - fee > 0 against the fair price
+N_CONFIG = C_EDGE_VS_FAIR + 1
 
 
 def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
@@ -90,5 +91,6 @@ def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
     c[C_MAX_LEVERAGE] = q.max_leverage
     c[C_MIN_LIQ_DISTANCE_BPS] = q.min_liq_distance_bps
     c[C_USE_REGIME_SPREAD] = float(q.use_regime_spread)
+    c[C_EDGE_VS_FAIR] = float(q.edge_vs_fair)
     c[C_TOD:C_TOD + 24] = np.asarray(q.tod_gamma_mult, dtype=np.float64)
     return c

@@ -76,3 +76,27 @@ def inventory_bps(gamma_base, beta, q, side, x_after, sigma_bps, tau_s, gamma_mu
 def expected_pnl_bps(prob, depth_bps, as_cost_bps, fee_bps, carry_cost_bps, drift_bps,
                      inv_bps):
     return prob * (depth_bps - as_cost_bps - fee_bps - carry_cost_bps + drift_bps - inv_bps)
+
+
+@njit(cache=True)
+def own_edge_bps(depth_bps, as_cost_bps, fee_bps):
+    """What a fill of the level earns against the fair price by itself, bps: depth
+    minus the AS it predicts minus the maker fee. Drift and inventory are left out:
+    they decide where the ladder sits, not whether a fill there pays (issue 16)."""
+    return depth_bps - as_cost_bps - fee_bps
+
+
+@njit(cache=True)
+def break_even_depth_bps(as0_bps, delta_char_bps, depth_bps, scale, depth_coef, depth_cap_bps,
+                         fee_bps, margin_bps=0.05):
+    """The smallest depth >= ``depth_bps`` found where depth > AS(depth) + fee: fixed-point
+    steps d <- fee + AS(d) + margin, from below (AS falls with d, or grows with slope < 1
+    near the break-even: the calibrated growth term, ~0.7 there on USD-M BTC, needs
+    tens of steps); the caller checks the edge of the rounded price."""
+    d = max(depth_bps, 0.0)
+    for _ in range(40):
+        need = fee_bps + as_bps(as0_bps, delta_char_bps, d, scale, depth_coef, depth_cap_bps) + margin_bps
+        if d >= need:
+            break
+        d = need
+    return d

@@ -17,7 +17,10 @@ Per side s (+1 bid, -1 ask), depths in bps of the fair price (microprice):
     r       = fair (1 - (gamma sigma^2 q T + funding skew) / 1e4)   sigma: total (with jumps)
     level i = r -/+ (delta_s + offset_i), offsets linear or geometric
     E[PnL] per level (epnl.py); a level with E <= 0 is dropped, so a side empties
-    by itself as inventory, drift or toxicity turn against it. Sizes: alloc.py.
+    by itself as inventory, drift or toxicity turn against it; with ``edge_vs_fair``
+    (issue 16, opt-in) a level whose own edge d - AS(d) - fee <= 0 moves out to its break-even
+    depth, and is dropped if it still has none, however far drift or inventory pulled
+    it (issue 16). Sizes: alloc.py.
 
 Guards, whatever gamma says: kill -> pull; a position that could not be read -> pull
 (never quoted as flat); risk action pull -> pull, reduce_only -> as ``reducing_only``,
@@ -56,6 +59,7 @@ from . import alloc, epnl, glft, legacy, margin
 from .account import account_rows
 from .config import (  # noqa: F401  (C_* re-exported: the backtester reads C_MAX_POSITION_SZ)
     C_DRIFT_CLAMP_BPS,
+    C_EDGE_VS_FAIR,
     C_EPNL_HORIZON_S,
     C_FUNDING_SCALE,
     C_GAMMA,
@@ -161,6 +165,7 @@ def _side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext
     tau_inv = cfg[C_INVENTORY_HORIZON_S]
     beta = cfg[C_INVENTORY_BETA]
     use_filter = cfg[C_USE_EPNL_FILTER] != 0.0
+    own_edge_rule = use_filter and cfg[C_EDGE_VS_FAIR] != 0.0
     base_sz = budget_sz / n_levels  # provisional level size for the post-fill inventory
     n = 0
     dropped = 0
@@ -180,14 +185,30 @@ def _side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext
         if not px > 0.0:
             break
         depth = side * (fair - px) / fair * 1e4  # the edge against the fair price
-        prob = epnl.fill_prob(kappa, depth)
         as_cost = epnl.as_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale,
                               p.as_depth_coef_per_bps, p.as_depth_cap_bps)
+        if own_edge_rule and not epnl.own_edge_bps(depth, as_cost, fee) > 0.0:
+            # issue 16: drift or inventory pulled the level inside its break-even depth;
+            # it moves out to where a fill pays fee and AS by itself (the check below
+            # drops it if rounding or the AS growth term still leave no edge)
+            d = epnl.break_even_depth_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale,
+                                          p.as_depth_coef_per_bps, p.as_depth_cap_bps, fee)
+            px = rules.round_px(fair * (1.0 - side * d * 1e-4), szd, side, tick)
+            if n > 0:  # keep the ladder strictly ordered
+                px = (min(px, rules.round_px(prev_px - step, szd, side, tick)) if side > 0
+                      else max(px, rules.round_px(prev_px + step, szd, side, tick)))
+            depth = side * (fair - px) / fair * 1e4
+            as_cost = epnl.as_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale,
+                                  p.as_depth_coef_per_bps, p.as_depth_cap_bps)
+        prob = epnl.fill_prob(kappa, depth)
         inv = epnl.inventory_bps(cfg[C_GAMMA], beta, q, side, (i + 1) * base_sz / max_pos,
                                  sigma, tau_inv, gamma_mult_ext)
         e = epnl.expected_pnl_bps(prob, depth, as_cost, fee, carry_cost,
                                   side * 0.5 * drift_bps_s * tau, inv)
-        if use_filter and not e > 0.0:
+        # issue 16: drift and inventory may pull the price toward the touch, but the level's
+        # own edge against the fair price must pay the fee and the AS by itself
+        if (use_filter and not e > 0.0) or (
+                own_edge_rule and not epnl.own_edge_bps(depth, as_cost, fee) > 0.0):
             dropped += 1
             continue
         px_a[n] = px

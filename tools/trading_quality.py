@@ -1,0 +1,323 @@
+"""Issue 16's trading-quality table: unified (calibrated out of sample), legacy and
+hftbacktest's GLFT tutorial side by side on every Binance capture of ``../shared/data``.
+
+    python -m tools.trading_quality --out /tmp/tq [--skip-calibrate] [--quote KEY=VALUE ...]
+    python -m tools.trading_quality --out /tmp/tq --scenario trend_selloff --seeds 1-20
+    python -m tools.trading_quality --out /tmp/tq --render-only
+
+Fixed scheme (issue 14's cross-fit, ``tools/crossfit_table.py``, not chosen per
+capture): calibrate on USD-M BTCUSDT (all of it) for the other five captures, on
+USD-M ETHUSDT for USD-M BTCUSDT (``mmctl calibrate --train-frac 1``, in process).
+Then per capture, in process (one numba compile for every run):
+
+* unified: the built-in defaults + the other capture's overlay, ``--quote`` overrides
+  on top (``--quote edge_vs_fair=true``: issue 16's own-edge rule, off by default);
+  once at the default maker fee and once with maker fee -0.3 bps (the best rebate
+  tier) in both the simulated venue and the quote kernel;
+* legacy: the built-in defaults, no overlay (the yardstick as the issue ran it);
+* hftbacktest's GLFT tutorial grid (``tools/bench_backtest.py``), USD-M only: its
+  Binance-futures converter does not read the spot frames and its linear asset is not
+  the coin-margined contract.
+
+Figures per run: P&L net of fees, fills, net spread capture (attribution's spread +
+fees over the volume traded, bps), fees, the share of unpulled time quoted on both
+sides within the max half-spread, requests (orders + modifies + cancels) against
+the USDC volume traded. Writes ``quality.json`` and ``table.md`` in ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+from tools.as_rank_features import CAPTURES
+
+DATA = "../shared/data"
+TRAIN_OOS = {"usdm_btc": "usdm_eth"}  # capture -> the capture its overlay is fitted on
+REBATE_BPS = -0.3  # Hyperliquid's best maker tier
+HFT_TICK_LOT = {"usdm_btc": (0.1, 0.001), "usdm_eth": (0.01, 0.001)}  # tutorial runs here
+
+
+def train_of(name: str) -> str:
+    return TRAIN_OOS.get(name, "usdm_btc")
+
+
+def _path(name: str) -> str:
+    return f"{DATA}/{CAPTURES[name][0]}"
+
+
+def parse_overrides(items: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` strings (VALUE a TOML value) -> ``{KEY: value}``."""
+    out: dict[str, object] = {}
+    for item in items:
+        key, _, raw = item.partition("=")
+        if not key or not raw:
+            raise ValueError(f"--quote {item!r}: expected KEY=VALUE")
+        out[key.strip()] = tomllib.loads(f"v = {raw.strip()}")["v"]
+    return out
+
+
+def summarize(rep: dict) -> dict:
+    """The table's figures from one ``mmctl backtest`` report."""
+    a = rep["attribution"]
+    vol = float(rep["volume"])
+    net = (a["spread_usd"] + a["fees_usd"]) / vol * 1e4 if vol > 0 else None
+    return {"pnl": rep["pnl"], "fills": rep["fills"], "taker_fills": rep["taker_fills"],
+            "net_capture_bps": net, "fees": rep["fees"], "volume": vol,
+            "two_sided_share": rep.get("two_sided_share"), "requests": rep["requests"],
+            "max_abs_inventory_frac": rep["max_abs_inventory_frac"]}
+
+
+def _run_ours(name: str, preset: str, overlay: Path | None, quote: dict, maker_bps: float | None) -> dict:
+    # Imported here: --render-only needs no kernels.
+    from appliance.backtest.runner import run_backtest
+    from appliance.config import load_config
+
+    cfg = load_config(str(overlay) if overlay else None)
+    q = dataclasses.replace(cfg.quote, **quote)
+    g = cfg.gateway
+    if maker_bps is not None:  # the venue charges it and the kernel prices it
+        q = dataclasses.replace(q, maker_fee_bps=maker_bps)
+        g = dataclasses.replace(g, maker_fee_bps=maker_bps)
+    cfg = dataclasses.replace(cfg, quote=q, gateway=g)
+    return summarize(run_backtest(f"replay:{_path(name)}", cfg, preset=preset).report)
+
+
+def _run_hft(name: str, maker_bps: float) -> dict | None:
+    """hftbacktest's GLFT tutorial grid on a USD-M capture: P&L = balance + position x
+    last mid - fees; requests = submits + cancels; no per-fill record (no capture)."""
+    if name not in HFT_TICK_LOT:
+        return None
+    import contextlib
+    import io
+
+    from hftbacktest import BacktestAsset, HashMapMarketDepthBacktest
+    from hftbacktest.data.utils import binancefutures
+
+    from appliance.config import load_config
+    from tools import bench_backtest as bb
+
+    tick, lot = HFT_TICK_LOT[name]
+    g = load_config().gateway
+    with contextlib.redirect_stdout(io.StringIO()):
+        data = binancefutures.convert(_path(name), buffer_size=20_000_000)
+    asset = (BacktestAsset().data(data).linear_asset(1.0)
+             .constant_latency(bb.ORDER_LATENCY_NS, bb.ORDER_LATENCY_NS)
+             .power_prob_queue_model(2.0).no_partial_fill_exchange()
+             .trading_value_fee_model(maker_bps * 1e-4, g.taker_fee_bps * 1e-4)
+             .tick_size(tick).lot_size(lot).last_trades_capacity(10_000))
+    hbt = HashMapMarketDepthBacktest([asset])
+    n_orders, n_cancels = bb._glft_strategy()(hbt, 100_000, bb.CALIBRATION_STEPS, bb.GRID_LEVELS,
+                                              lot, 50 * lot, 0.05)
+    sv = hbt.state_values(0)
+    depth = hbt.depth(0)
+    mid = 0.5 * (depth.best_bid + depth.best_ask)
+    out = {"pnl": float(sv.balance + sv.position * mid - sv.fee), "fills": int(sv.num_trades),
+           "taker_fills": None, "net_capture_bps": None, "fees": float(sv.fee),
+           "volume": float(sv.trading_value), "two_sided_share": None,
+           "requests": int(n_orders + n_cancels), "max_abs_inventory_frac": None}
+    hbt.close()
+    return out
+
+
+def run_calibrations(out: Path) -> None:
+    from appliance.calibrate import calibrate
+
+    for train, test in (("usdm_btc", "usdm_eth"), ("usdm_eth", "usdm_btc")):
+        print(f"calibrate on {train}", file=sys.stderr, flush=True)
+        res = calibrate([(_path(train), CAPTURES[train][1])],
+                        test_data=[(_path(test), CAPTURES[test][1])], train_frac=1.0,
+                        backtests=False)
+        (out / f"params_{train}.toml").write_text(res.text)
+
+
+def run_capture(out: Path, name: str, quote: dict) -> dict:
+    overlay = out / f"params_{train_of(name)}.toml"
+    t0 = time.perf_counter()
+    row = {"train": train_of(name),
+           "unified": _run_ours(name, "unified", overlay, quote, None),
+           "unified_rebate": _run_ours(name, "unified", overlay, quote, REBATE_BPS),
+           "legacy": _run_ours(name, "legacy", None, {}, None)}
+    from appliance.config import load_config
+
+    row["hft"] = _run_hft(name, load_config().gateway.maker_fee_bps)
+    row["hft_rebate"] = _run_hft(name, REBATE_BPS)
+    print(f"{name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    return row
+
+
+def _f(x, fmt: str = "{:+.3f}") -> str:
+    return "-" if x is None else fmt.format(x)
+
+
+def _req(s: dict | None) -> str:
+    if s is None:
+        return "-"
+    return f"{s['requests']:,} / ${s['volume']:,.0f}"
+
+
+def render_table(rows: dict[str, dict]) -> str:
+    """Markdown: one line per capture and strategy, the issue's figures as columns."""
+    head = ("| capture (fit on) | strategy | P&L $ | fills | net capture bps | fees $ "
+            "| both sides quoted | requests / USDC traded | P&L $ at maker -0.3 bps |")
+    lines = [head, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, row in rows.items():
+        for key, label, rebate in (("unified", "unified", "unified_rebate"),
+                                   ("legacy", "legacy", None), ("hft", "hftbacktest GLFT", "hft_rebate")):
+            s = row.get(key)
+            if s is None:
+                lines.append(f"| {name} ({row['train']}) | {label} | n/a | | | | | | |")
+                continue
+            reb = row.get(rebate) if rebate else None
+            lines.append(
+                f"| {name} ({row['train']}) | {label} | {_f(s['pnl'])} | {s['fills']} | "
+                f"{_f(s['net_capture_bps'], '{:+.2f}')} | {_f(s['fees'], '{:.3f}')} | "
+                f"{_f(s['two_sided_share'], '{:.0%}')} | {_req(s)} | "
+                f"{_f(reb['pnl']) if reb else '-'} |")
+    return "\n".join(lines)
+
+
+def goals(rows: dict[str, dict]) -> dict[str, str]:
+    """The issue's capture goals as counts (unified against both baselines)."""
+    n = len(rows)
+    beat = sum(1 for r in rows.values()
+               if (r["unified"]["pnl"] or 0) >= (r["legacy"]["pnl"] or 0)
+               and (r["hft"] is None or (r["unified"]["pnl"] or 0) >= r["hft"]["pnl"]))
+    busy = [r for r in rows.values() if r["unified"]["fills"] >= 10]
+    cap = sum(1 for r in busy if (r["unified"]["net_capture_bps"] or 0) >= 0)
+    two = sum(1 for r in rows.values() if (r["unified"]["two_sided_share"] or 0) >= 0.8)
+    reb = sum(1 for r in rows.values() if (r["unified_rebate"]["pnl"] or 0) > 0)
+    req = sum(1 for r in rows.values() if r["unified"]["requests"] <= r["unified"]["volume"])
+    return {"P&L >= legacy and >= hftbacktest (where run)": f"{beat}/{n} (goal >= 5)",
+            "net capture >= 0 where >= 10 fills": f"{cap}/{len(busy)} (goal all)",
+            "both sides quoted >= 80 % of unpulled time": f"{two}/{n} (goal all)",
+            "P&L > 0 at maker -0.3 bps": f"{reb}/{n} (goal >= 4)",
+            "requests <= USDC traded": f"{req}/{n} (goal all)"}
+
+
+def render(data: dict) -> str:
+    rows = data["rows"]
+    g = "\n".join(f"- {k}: {v}" for k, v in goals(rows).items())
+    return f"{render_table(rows)}\n\nunified overrides: {data.get('quote') or 'none'}\n\n{g}\n"
+
+
+SCENARIO_KEYS = ("pnl", "fills", "max_long_frac", "max_short_frac", "markout_10s_adverse_fills",
+                 "markout_10s_benign_fills", "quoted_while_should_pull_s")
+
+
+def run_scenario(scen: str, seeds: list[int], quote: dict,
+                 presets: tuple[str, ...] = ("unified", "legacy")) -> list[dict]:
+    """``presets`` (unified with ``quote`` overrides) on ``synthetic:<scen>`` per seed,
+    the whole 1800 s script (as tools/prove_quote_presets.py runs it)."""
+    from appliance.backtest.runner import run_backtest
+    from appliance.config import load_config
+
+    cfg = load_config()
+    cfg = dataclasses.replace(cfg, backtest=dataclasses.replace(cfg.backtest, synthetic_duration_s=1800.0))
+    runs = []
+    for seed in seeds:
+        row: dict = {"seed": seed}
+        for preset in presets:
+            q = quote if preset == "unified" else {}
+            c = dataclasses.replace(cfg, quote=dataclasses.replace(cfg.quote, **q))
+            rep = run_backtest(f"synthetic:{scen}", c, seed=seed, preset=preset).report
+            row[preset] = {k: rep.get(k) for k in SCENARIO_KEYS}
+            worst = (rep.get("windows") or {}).get("worst_minute", {})
+            row[preset]["worst_minute_fills"] = worst.get("fills")
+        print(f"{scen} seed {seed}: {row}", file=sys.stderr, flush=True)
+        runs.append(row)
+    return runs
+
+
+def render_scenario(scen: str, runs: list[dict]) -> str:
+    """Medians per preset and the trend_selloff goal counts over the seeds."""
+    import statistics
+
+    lines = [f"**{scen}**, seeds {runs[0]['seed']}-{runs[-1]['seed']} (1800 s each)", "",
+             "| preset | median P&L $ | median fills | median max long % | median max short % "
+             "| median adverse / benign 10 s fills | max quoted while should pull s |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    presets = [p for p in ("unified", "legacy", "no_as") if p in runs[0]]
+    for p in presets:
+        med = {k: statistics.median(r[p][k] for r in runs)
+               for k in ("pnl", "fills", "max_long_frac", "max_short_frac", "markout_10s_adverse_fills",
+                         "markout_10s_benign_fills")}
+        worst_pull = max((r[p].get("quoted_while_should_pull_s") or 0.0) for r in runs)
+        lines.append(f"| {p} | {med['pnl']:+.2f} | {med['fills']:.0f} | {100 * med['max_long_frac']:.0f} "
+                     f"| {100 * med['max_short_frac']:.0f} | {med['markout_10s_adverse_fills']:.0f} / "
+                     f"{med['markout_10s_benign_fills']:.0f} | {worst_pull:.2f} |")
+    n = len(runs)
+    worst = [r["unified"].get("worst_minute_fills") for r in runs]
+    if any(w is not None for w in worst):  # liquidation_cascade's goal
+        clean = sum(1 for r, w in zip(runs, worst, strict=True)
+                    if w == 0 and (r["unified"].get("quoted_while_should_pull_s") or 0.0) <= 1.0)
+        lines += ["", f"- unified no fill in the worst minute and quoted <= 1 s while it should pull: "
+                  f"{clean}/{n} (goal all)"]
+    if "no_as" in presets:  # toxic_burst's goal
+        adv, ben = "markout_10s_adverse_fills", "markout_10s_benign_fills"
+        tox = sum(1 for r in runs
+                  if r["no_as"][adv] > 0 and r["unified"][adv] <= 0.7 * r["no_as"][adv]
+                  and r["unified"][ben] >= 0.9 * r["no_as"][ben])
+        lines += ["", f"- unified >= 30 % fewer adverse 10 s fills than no_as, <= 10 % fewer benign: "
+                  f"{tox}/{n} (goal >= 15)"]
+    if "legacy" not in presets:
+        return "\n".join(lines) + "\n"
+    inside = sum(1 for r in runs if max(r["unified"]["max_long_frac"], r["unified"]["max_short_frac"]) <= 0.6)
+    half = sum(1 for r in runs
+               if max(-r["unified"]["pnl"], 0.0) <= 0.5 * max(-r["legacy"]["pnl"], 0.0))
+    lines += ["", f"- unified max |q| <= 60 % of the limit on both sides: {inside}/{n} (goal >= 18)",
+              f"- unified loss <= half of legacy's: {half}/{n}"]
+    return "\n".join(lines) + "\n"
+
+
+def _seeds(spec: str) -> list[int]:
+    a, _, b = spec.partition("-")
+    return list(range(int(a), int(b) + 1)) if b else [int(x) for x in spec.split(",")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--skip-calibrate", action="store_true", help="reuse params_*.toml in --out")
+    ap.add_argument("--render-only", action="store_true", help="table.md from quality.json")
+    ap.add_argument("--quote", action="append", default=[], metavar="KEY=VALUE",
+                    help="[quote] override for unified, e.g. edge_vs_fair=false")
+    ap.add_argument("--captures", default=",".join(CAPTURES))
+    ap.add_argument("--scenario", help="instead of the captures: synthetic scenario NAME, unified vs legacy")
+    ap.add_argument("--seeds", default="1-20", help="for --scenario: A-B or a comma list")
+    ap.add_argument("--presets", default="unified,legacy", help="for --scenario")
+    a = ap.parse_args(argv)
+    a.out.mkdir(parents=True, exist_ok=True)
+    if a.scenario:
+        js = a.out / f"scenario_{a.scenario}.json"
+        if not a.render_only:
+            js.write_text(json.dumps(run_scenario(a.scenario, _seeds(a.seeds), parse_overrides(a.quote),
+                                                  tuple(a.presets.split(",")))))
+        md = render_scenario(a.scenario, json.loads(js.read_text()))
+        (a.out / f"scenario_{a.scenario}.md").write_text(md)
+        print(md)
+        return 0
+    store = a.out / "quality.json"
+    if not a.render_only:
+        quote = parse_overrides(a.quote)
+        if not a.skip_calibrate:
+            run_calibrations(a.out)
+        data = {"quote": quote, "command": "python -m tools.trading_quality " + " ".join(
+            sys.argv[1:] if argv is None else argv), "rows": {}}
+        for name in a.captures.split(","):
+            data["rows"][name] = run_capture(a.out, name, quote)
+            store.write_text(json.dumps(data, indent=1))
+    data = json.loads(store.read_text())
+    md = render(data)
+    (a.out / "table.md").write_text(md)
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
