@@ -46,13 +46,11 @@ from numba import njit
 
 from appliance.estimator import kernel as estimator
 from appliance.gateway import paper as executor
-from appliance.ipc.atomics import cycle_counter
 from appliance.quote import account
 from appliance.quote import kernel as quote
 from appliance.venue import matching
 from shm_layout.backtest_records import (
     N_MARKOUTS,
-    N_PROF_KINDS,
     PROF_ESTIMATOR,
     PROF_MARK,
     PROF_MATCHING,
@@ -60,10 +58,11 @@ from shm_layout.backtest_records import (
     PROF_RECONCILE,
     PROF_SAMPLE,
 )
-from shm_layout.constants import EV_BBO, EV_BOOK, EV_TRADE, MAX_LEVELS
+from shm_layout.constants import EV_BBO, EV_BOOK, MAX_LEVELS
 
 from . import pred_records, venue_exec
 from .funding import book_fundings
+from .stage_profile import lap, prof_kind
 
 # Room a single event may need in the fills buffer (a sweep through every level).
 FILL_HEADROOM = 4 * MAX_LEVELS
@@ -87,29 +86,6 @@ def init_state(st, requote_interval_ns: int, order_latency_ns: int, sample_inter
     s["sample_interval_ns"] = sample_interval_ns
     s["markout_ns"][:] = np.asarray(markout_ns, np.int64)
     s["last_mid_px"] = np.nan
-
-
-@njit(cache=True)
-def _prof_kind(kind):
-    if kind == EV_BOOK:
-        return 0
-    if kind == EV_BBO:
-        return 1
-    if kind == EV_TRADE:
-        return 2
-    return 3
-
-
-@njit(cache=True, inline="always")
-def _lap(st, stage, kind, c0):
-    """The stage profile: add the cycles since ``c0`` to ``stage`` x ``kind``; returns
-    the counter now (0 when profiling is off: one predictable branch per stage)."""
-    if st.profile == 0:
-        return 0
-    c = cycle_counter()
-    if c0 != 0:
-        st.prof_cycles[stage * N_PROF_KINDS + kind] += c - c0
-    return c
 
 
 @njit(cache=True)
@@ -193,8 +169,8 @@ def _advance(st, t):
 def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts, positions,
                 vfills, updates, res, cloid, pcfg, pstate, fills, markouts, recs, finfo):
     """The venue's side of one event at its own time ``t``: steps 1, 2 and 4."""
-    k = _prof_kind(ev.kind)
-    c = _lap(st, PROF_RECONCILE, k, 0)
+    k = prof_kind(ev.kind)
+    c = lap(st, PROF_RECONCILE, k, 0)
     # 1. the ladder sent order_latency ago reaches the venue
     if st.apply_at_ns != 0 and t >= st.apply_at_ns:
         st.app_tox_bid = st.lad_tox_bid
@@ -210,7 +186,7 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
         _track_position(st, pos)
         st.apply_at_ns = 0
         st.n_ladders_applied += 1
-    c = _lap(st, PROF_RECONCILE, k, c)
+    c = lap(st, PROF_RECONCILE, k, c)
 
     # 2. the venue: queue, our fills, funding, liquidation (our fills reach the
     # position and the estimator now: user events carry no market-data latency)
@@ -225,7 +201,7 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
         _track_position(st, pos)
     else:
         vst.n_updates = 0
-    c = _lap(st, PROF_MATCHING, k, c)
+    c = lap(st, PROF_MATCHING, k, c)
 
     # 4. the market's mark and markouts on a new mid (truth, not the strategy's view)
     if (ev.kind == EV_BOOK or ev.kind == EV_BBO) and ev.n_bids > 0 and ev.n_asks > 0:
@@ -238,18 +214,18 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
             st.last_mid_px = mid
             executor.mark(pos, mid)
             _mark_out(st, fills, markouts, t, mid)
-    _lap(st, PROF_MARK, k, c)
+    lap(st, PROF_MARK, k, c)
 
 
 @njit(cache=True)
 def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr, books,
                    orders, accounts, positions, samples, rqs):
     """The strategy's side of one event, seen at ``t``: steps 3, 5 and 6."""
-    k = _prof_kind(ev.kind)
-    c = _lap(st, PROF_ESTIMATOR, k, 0)
+    k = prof_kind(ev.kind)
+    c = lap(st, PROF_ESTIMATOR, k, 0)
     # 3. the estimator
     estimator.on_event(est_state, est_cfg, ev)
-    c = _lap(st, PROF_ESTIMATOR, k, c)
+    c = lap(st, PROF_ESTIMATOR, k, c)
 
     # 5. requote timer: the ladder leaves now, reaches the venue after the latency
     if t >= st.next_requote_ns:
@@ -276,14 +252,14 @@ def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_
         st.apply_at_ns = t + max(matching.sample_latency_ns(lat_arr[0]), 1)
         step = st.requote_interval_ns
         st.next_requote_ns += step * ((t - st.next_requote_ns) // step + 1)
-    c = _lap(st, PROF_QUOTE, k, c)
+    c = lap(st, PROF_QUOTE, k, c)
 
     # 6. sample timer
     if t >= st.next_sample_ns:
         _sample(st, pos, orders, samples, t)
         step = st.sample_interval_ns
         st.next_sample_ns += step * ((t - st.next_sample_ns) // step + 1)
-    _lap(st, PROF_SAMPLE, k, c)
+    lap(st, PROF_SAMPLE, k, c)
     if st.profile != 0:
         st.prof_events[k] += 1
 

@@ -1,0 +1,137 @@
+"""One side of the quote kernel's ladder (``kernel.compute_ladder_guarded`` calls it for
+bids and asks): levels priced from the reservation price and the side's half-spread,
+rounded passively by the venue's rules, priced by E[PnL] (``epnl``) and, with
+``quote.edge_vs_fair``, held to a positive own edge against the fair price; then sized by
+``alloc`` and compacted, each level with its prediction id."""
+
+from numba import njit
+
+from appliance.hyperliquid import rules
+from shm_layout.constants import MAX_LEVELS
+
+from . import alloc, epnl
+from .config import (
+    C_EDGE_VS_FAIR,
+    C_EPNL_HORIZON_S,
+    C_GAMMA,
+    C_INVENTORY_BETA,
+    C_INVENTORY_HORIZON_S,
+    C_MAKER_FEE_BPS,
+    C_MAX_POSITION_SZ,
+    C_MIN_NOTIONAL_USD,
+    C_N_LEVELS,
+    C_SPACING_BPS,
+    C_SPACING_MODE,
+    C_SPACING_RATIO,
+    C_USE_EPNL_FILTER,
+    SPACING_GEOMETRIC,
+)
+from .ids import prediction_id
+
+
+@njit(cache=True)
+def clear_side(px, sz, fp, asb, ep, pid, start):
+    for i in range(start, MAX_LEVELS):
+        px[i] = 0.0
+        sz[i] = 0.0
+        fp[i] = 0.0
+        asb[i] = 0.0
+        ep[i] = 0.0
+        pid[i] = 0
+
+
+@njit(cache=True)
+def level_offset_bps(cfg, i):
+    """Offset of level i from the touch level: linear i x spacing, or geometric
+    increments spacing x ratio^k (ratio 1 is linear)."""
+    spacing = cfg[C_SPACING_BPS]
+    ratio = cfg[C_SPACING_RATIO]
+    if cfg[C_SPACING_MODE] == SPACING_GEOMETRIC and abs(ratio - 1.0) > 1e-9:
+        return spacing * (ratio ** i - 1.0) / (ratio - 1.0)
+    return spacing * i
+
+
+@njit(cache=True)
+def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext, drift_bps_s,
+          as_scale, carry_cost, budget_sz, touch_px, step, szd, tick):
+    """Build one side into ``out``; returns (levels kept, levels dropped by E[PnL])."""
+    if side > 0:
+        px_a, sz_a, fp_a, as_a, ep_a, id_a = (out.bid_px, out.bid_sz, out.bid_fill_prob,
+                                              out.bid_as_bps, out.bid_epnl_bps, out.bid_pred_id)
+    else:
+        px_a, sz_a, fp_a, as_a, ep_a, id_a = (out.ask_px, out.ask_sz, out.ask_fill_prob,
+                                              out.ask_as_bps, out.ask_epnl_bps, out.ask_pred_id)
+    n_levels = int(cfg[C_N_LEVELS])
+    max_pos = cfg[C_MAX_POSITION_SZ]
+    fee = cfg[C_MAKER_FEE_BPS]
+    tau = cfg[C_EPNL_HORIZON_S]
+    tau_inv = cfg[C_INVENTORY_HORIZON_S]
+    beta = cfg[C_INVENTORY_BETA]
+    use_filter = cfg[C_USE_EPNL_FILTER] != 0.0
+    own_edge_rule = use_filter and cfg[C_EDGE_VS_FAIR] != 0.0
+    base_sz = budget_sz / n_levels  # provisional level size for the post-fill inventory
+    n = 0
+    dropped = 0
+    prev_px = 0.0
+    for i in range(n_levels):
+        raw = r * (1.0 - side * (delta_bps + level_offset_bps(cfg, i)) * 1e-4)
+        # passive rounding (bids down, asks up), the venue's rules at each price
+        px = rules.round_px(raw, szd, side, tick)
+        if side > 0:
+            px = min(px, rules.round_px(touch_px - step, szd, side, tick))  # never at/above the best ask
+            if n > 0:
+                px = min(px, rules.round_px(prev_px - step, szd, side, tick))
+        else:
+            px = max(px, rules.round_px(touch_px + step, szd, side, tick))  # never at/below the best bid
+            if n > 0:
+                px = max(px, rules.round_px(prev_px + step, szd, side, tick))
+        if not px > 0.0:
+            break
+        depth = side * (fair - px) / fair * 1e4  # the edge against the fair price
+        as_cost = epnl.as_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale,
+                              p.as_depth_coef_per_bps, p.as_depth_cap_bps)
+        if own_edge_rule and not epnl.own_edge_bps(depth, as_cost, fee) > 0.0:
+            # issue 16: drift or inventory pulled the level inside its break-even depth;
+            # it moves out to where a fill pays fee and AS by itself (the check below
+            # drops it if rounding or the AS growth term still leave no edge)
+            d = epnl.break_even_depth_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale,
+                                          p.as_depth_coef_per_bps, p.as_depth_cap_bps, fee)
+            px = rules.round_px(fair * (1.0 - side * d * 1e-4), szd, side, tick)
+            if n > 0:  # keep the ladder strictly ordered
+                px = (min(px, rules.round_px(prev_px - step, szd, side, tick)) if side > 0
+                      else max(px, rules.round_px(prev_px + step, szd, side, tick)))
+            depth = side * (fair - px) / fair * 1e4
+            as_cost = epnl.as_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale,
+                                  p.as_depth_coef_per_bps, p.as_depth_cap_bps)
+        prob = epnl.fill_prob(kappa, depth)
+        inv = epnl.inventory_bps(cfg[C_GAMMA], beta, q, side, (i + 1) * base_sz / max_pos,
+                                 sigma, tau_inv, gamma_mult_ext)
+        e = epnl.expected_pnl_bps(prob, depth, as_cost, fee, carry_cost,
+                                  side * 0.5 * drift_bps_s * tau, inv)
+        # issue 16: drift and inventory may pull the price toward the touch, but the level's
+        # own edge against the fair price must pay the fee and the AS by itself
+        if (use_filter and not e > 0.0) or (
+                own_edge_rule and not epnl.own_edge_bps(depth, as_cost, fee) > 0.0):
+            dropped += 1
+            continue
+        px_a[n] = px
+        fp_a[n] = prob
+        as_a[n] = as_cost
+        ep_a[n] = e
+        # weight for the allocation: per-fill edge (E / P), or an even split
+        sz_a[n] = max(e / prob, 1e-12) if use_filter else 1.0
+        prev_px = px
+        n += 1
+    kept = alloc.allocate(px_a, sz_a, n, budget_sz, cfg[C_MIN_NOTIONAL_USD], szd)
+    k = 0
+    for i in range(n):  # compact: levels the allocation dropped leave no hole
+        if sz_a[i] > 0.0:
+            px_a[k] = px_a[i]
+            sz_a[k] = sz_a[i]
+            fp_a[k] = fp_a[i]
+            as_a[k] = as_a[i]
+            ep_a[k] = ep_a[i]
+            id_a[k] = prediction_id(out.coin, out.ladder_id, side, k)
+            k += 1
+    clear_side(px_a, sz_a, fp_a, as_a, ep_a, id_a, kept)
+    return kept, dropped
