@@ -56,15 +56,14 @@ def warm(config_path, timeout_s):
     cache = os.environ.get("NUMBA_CACHE_DIR", "?")
     click.echo(f"warming the numba cache {cache} with a throw-away instance '{instance}' ...",
                err=True)
-    try:
-        pid, err = start_background(instance, str(path), cfg, None, None,
-                                    timeout_s or cfg.supervisor.startup_timeout_s, say=say_stage)
-        if pid:
-            _stop(instance)
-        if not pid or err:
-            raise click.ClickException(f"warm-up failed: {err}")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    pid, err = start_background(instance, str(path), cfg, None, None,
+                                timeout_s or cfg.supervisor.startup_timeout_s, say=say_stage)
+    if pid:
+        _stop(instance)
+    if not pid or err:
+        # the logs the error names stay for the operator (only a good run's are removed)
+        raise click.ClickException(f"warm-up failed: {err}")
+    shutil.rmtree(tmp, ignore_errors=True)
     n = sum(1 for _ in Path(cache).rglob("*.nbi")) if cache != "?" else 0
     click.echo(f"warm: {n} kernel index files in {cache} ({time.monotonic() - t0:.0f} s)")
 

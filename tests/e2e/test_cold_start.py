@@ -3,12 +3,27 @@ process is killed for compiling, and it ends quoting with the kill flag clear.
 (`mmctl warm` is that start on the local venue, stopped once it quotes.)"""
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 MMCTL = [sys.executable, "-m", "appliance.cli"]
+
+
+def _log_tails(out: str, lines: int = 40) -> str:
+    """The last lines of the gateway's and the quote's logs a failed warm-up names."""
+    m = re.search(r"See (\S+)/\*\.log", out)
+    if not m:
+        return ""
+    tails = []
+    for name in ("gateway", "quote", "supervisor"):
+        f = Path(m.group(1)) / f"{name}.log"
+        if f.is_file():
+            tails.append(f"\n--- {f} ---\n" + "\n".join(f.read_text().splitlines()[-lines:]))
+    return "".join(tails)
 
 
 @pytest.mark.timeout(1500)
@@ -17,7 +32,7 @@ def test_warm_when_cache_empty_then_stages_said_and_quoting_without_a_kill(tmp_p
     env = {**os.environ, "HL_MM_CACHE_DIR": str(cache)}
     p = subprocess.run([*MMCTL, "warm"], capture_output=True, text=True, timeout=1400, env=env)
     out = p.stdout + p.stderr
-    assert p.returncode == 0, out
+    assert p.returncode == 0, out + _log_tails(out)
     for stage in ("logs: ", "stage: local venue on", "stage: feed running",
                   "stage: estimator running", "stage: quote running", "stage: gateway running",
                   "stage: risk running", "stage: first market params for BTC",
