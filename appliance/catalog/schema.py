@@ -49,6 +49,9 @@ EVENT_NAMES = {EV_BOOK: "book", EV_TRADE: "trade", EV_BBO: "bbo", EV_ASSET_CTX: 
 EVENT_CODES = {v: k for k, v in EVENT_NAMES.items()}
 _TS = pa.timestamp("ns", tz="UTC")
 _DICT = pa.dictionary(pa.int8(), pa.string())
+# scalar MD_EVENT fields and their catalog column names, one map for writer and reader
+_MARKET_PLAIN = (("flags", "flags"), ("side", "side"), ("trade_id", "trade_id"), ("px", "px"),
+                 ("sz", "sz"), ("funding_rate_per_h", "aux0"), ("oracle_px", "aux1"))
 _LEVEL_FIELDS = (("bid_px", "n_bids"), ("bid_sz", "n_bids"), ("ask_px", "n_asks"),
                  ("ask_sz", "n_asks"), ("bid_n", "n_bids"), ("ask_n", "n_asks"))
 
@@ -77,14 +80,9 @@ def market_table(ev: np.ndarray, coins: tuple[str, ...]) -> pa.Table:
         "recv_ts": pa.array(ev["recv_ts_ns"], _TS),
         "coin": _names(ev["coin"], list(coins)),
         "event": _names(np.searchsorted(known, kinds), [EVENT_NAMES[k] for k in known]),
-        "flags": pa.array(ev["flags"]),
-        "side": pa.array(ev["side"]),
-        "trade_id": pa.array(ev["trade_id"]),
-        "px": pa.array(ev["px"]),
-        "sz": pa.array(ev["sz"]),
-        "funding_rate_per_h": pa.array(ev["aux0"]),
-        "oracle_px": pa.array(ev["aux1"]),
     }
+    for col, field in _MARKET_PLAIN:
+        cols[col] = pa.array(ev[field])
     for field, count in _LEVEL_FIELDS:
         cols[field] = _levels(ev, field, count)
     return pa.table(cols)
@@ -105,9 +103,7 @@ def market_to_events(table: pa.Table, coins: tuple[str, ...]) -> np.ndarray:
     ev["kind"] = [EVENT_CODES[e] for e in t.column("event").to_numpy(zero_copy_only=False)]
     ev["exch_ts_ns"] = t.column("ts").cast(pa.int64()).to_numpy()
     ev["recv_ts_ns"] = t.column("recv_ts").cast(pa.int64()).to_numpy()
-    for col, field in (("flags", "flags"), ("side", "side"), ("trade_id", "trade_id"),
-                       ("px", "px"), ("sz", "sz"), ("funding_rate_per_h", "aux0"),
-                       ("oracle_px", "aux1")):
+    for col, field in _MARKET_PLAIN:
         ev[field] = t.column(col).to_numpy()
     for field, count in _LEVEL_FIELDS:
         lists = t.column(field).combine_chunks()
