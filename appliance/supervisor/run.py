@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 
 from appliance.config import load_config, log_dir, state_dir
+from appliance.config.state_files import gateway_stats_path
 from appliance.runtime import logs, metrics_socket
 from shm_layout import InstanceMemory, SegmentMissing
 from shm_layout.constants import AS_RUNNING, AS_STOPPED, N_CHILDREN, PROC_NAMES, PS_RUNNING
@@ -94,6 +95,7 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
     sd = state_dir(cfg, instance)
     sd.mkdir(parents=True, exist_ok=True)
     ld = log_dir(cfg, instance)
+    gw_stats = gateway_stats_path(cfg, instance) if cfg.gateway.venue == "hyperliquid" else None
     cmd = [sys.executable, "-m", "appliance.supervisor", "--instance", instance]
     if config_path:
         cmd += ["--config", os.path.abspath(config_path)]
@@ -142,7 +144,7 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
             if state == AS_STOPPED:
                 return 0, f"supervisor stopped during start-up; see {ld / 'supervisor.log'}"
             if state == AS_RUNNING:
-                quoting, why = quoting_state(mem, coins)
+                quoting, why = quoting_state(mem, coins, gw_stats)
                 if quoting:  # the supervisor says so on its next round: show that line too
                     end = time.monotonic() + READY_LINE_WAIT_S
                     while not any(str(r.get("message", "")).startswith("ready: ") for r in relay()) \
@@ -153,7 +155,7 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
                     return proc.pid, f"running, NOT quoting: {why}"
             time.sleep(0.1)
         waiting = "" if mem is None else _still_starting(mem)
-        why = quoting_state(mem, coins)[1] if mem is not None and not waiting else ""
+        why = quoting_state(mem, coins, gw_stats)[1] if mem is not None and not waiting else ""
     finally:
         if mem is not None:
             mem.close()

@@ -11,19 +11,29 @@ or the reason it is not (the kill flag and its reason, the ladder pulled and why
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from pathlib import Path
 
 from appliance.ipc import seqlock
-from shm_layout.constants import N_CHILDREN, PROC_NAMES, PS_RUNNING, PULL_REASON_NAMES
+from shm_layout.constants import (
+    N_CHILDREN,
+    PROC_NAMES,
+    PS_RUNNING,
+    PULL_REASON_NAMES,
+    RISK_ACTION_NAMES,
+)
 
 PROGRESS_EVERY_S = 10.0
 NOT_QUOTING_GRACE_S = 10.0  # healthy, first orders on their way: not yet worth a warning
 
 
-def quoting_state(mem, coins: list[str]) -> tuple[list[str], str]:
+def quoting_state(mem, coins: list[str], gateway_stats: Path | None = None) -> tuple[list[str], str]:
     """(coins with an order resting on the venue, why not when none): the kill flag
-    and its reason, else each coin's ladder pull reason, else 'no order resting yet'."""
+    and its reason, else each coin's ladder pull reason or what its ladder holds, the
+    risk action in force and, from ``gateway_stats`` (the Hyperliquid gateway's status
+    file), what the gateway has sent and how the venue answers."""
     ctl = mem.control.records[0]
     quoting, why = [], []
     for c, coin in enumerate(coins):
@@ -37,21 +47,53 @@ def quoting_state(mem, coins: list[str]) -> tuple[list[str], str]:
             why.append(f"{coin}: no ladder yet")
         elif r:
             why.append(f"{coin}: ladder pulled ({PULL_REASON_NAMES[r]})")
+        elif int(lad["n_bids"]) + int(lad["n_asks"]) == 0:
+            why.append(f"{coin}: ladder empty" + (" (reducing only, nothing to reduce)"
+                                                  if int(lad["reducing_only"]) else ""))
         else:
-            why.append(f"{coin}: ladder computed, no order resting yet")
+            why.append(f"{coin}: ladder computed ({int(lad['n_bids'])} bids, "
+                       f"{int(lad['n_asks'])} asks), no order resting yet")
+    ra = int(ctl["risk_action"])
+    if ra and not quoting:
+        why.append(f"risk action {RISK_ACTION_NAMES[ra] if ra < len(RISK_ACTION_NAMES) else ra} "
+                   f"({ctl['risk_action_check'].decode(errors='replace')})")
+    if gateway_stats is not None and not quoting:
+        why.append(_gateway_said(gateway_stats))
     if ctl["kill_flag"]:
         src = ctl["kill_source"].decode(errors="replace")
         reason = ctl["kill_reason"].decode(errors="replace")
         return quoting, f"kill flag ACTIVE ({src}: {reason}); `mmctl kill --reset --reason ...` clears it"
-    return quoting, "; ".join(why)
+    return quoting, "; ".join(w for w in why if w)
+
+
+def _gateway_said(path: Path) -> str:
+    """The gateway's own account of its requests and the venue (its status file, written
+    every second): what tells a venue that rejects or stalls from a gateway that waits."""
+    try:
+        d = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return ""
+    vh = d.get("venue_health") or {}
+    parts = [f"venue {vh.get('state', '?')} ({vh.get('latency_ewma_ms', '?')} ms)",
+             f"{d.get('orders_sent', 0)} orders sent", f"{d.get('rejects', 0)} rejected "
+             f"({d.get('alo_rejects', 0)} post-only)", f"{d.get('open_orders', 0)} open"]
+    if d.get("pretrade_denials"):
+        parts.append(f"pre-trade denials {d['pretrade_denials']}")
+    if d.get("fatal"):
+        parts.append(f"fatal: {d['fatal']}")
+    return "gateway: " + ", ".join(parts)
 
 
 class StartupStages:
     """Logs the start-up stages once each, until the appliance quotes."""
 
-    def __init__(self, mem, coins: list[str], log: logging.Logger, log_dir: str | None) -> None:
-        """``log_dir``: where the log files are; None: in journald."""
+    def __init__(self, mem, coins: list[str], log: logging.Logger, log_dir: str | None,
+                 gateway_stats: Path | None = None) -> None:
+        """``log_dir``: where the log files are; None: in journald. ``gateway_stats``:
+        the Hyperliquid gateway's status file (quoting_state)."""
         self.mem, self.coins, self.log = mem, coins, log
+        self.gateway_stats = gateway_stats
+        self.next_why = 0.0
         self.t0 = time.monotonic()
         self.running = [False] * N_CHILDREN
         self.params_seen = False
@@ -96,10 +138,12 @@ class StartupStages:
         if self.healthy_at is None:
             self.healthy_at = now
             self.log.info("stage: all five processes healthy (%.1f s)", self._elapsed())
-        quoting, why = quoting_state(self.mem, self.coins)
+        quoting, why = quoting_state(self.mem, self.coins, self.gateway_stats)
         if quoting:
             self.done = True
             self.log.info("ready: quoting %s after %.1f s", ", ".join(quoting), self._elapsed())
-        elif now - self.healthy_at >= NOT_QUOTING_GRACE_S and why != self.why_said:
-            self.why_said = why  # said again only when the reason changes
+        elif (now - self.healthy_at >= NOT_QUOTING_GRACE_S and why != self.why_said
+              and now >= self.next_why):
+            # said again when the reason changes (its counts do), at most every PROGRESS_EVERY_S
+            self.why_said, self.next_why = why, now + PROGRESS_EVERY_S
             self.log.warning("healthy but NOT quoting: %s", why)

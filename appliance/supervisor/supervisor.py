@@ -17,7 +17,7 @@ import threading
 import time
 
 from appliance.config import Config, log_dir, state_dir
-from appliance.config.state_files import gateway_journal_path
+from appliance.config.state_files import gateway_journal_path, gateway_stats_path
 from appliance.hyperliquid import venue_access
 from appliance.runtime import logs, metrics_socket
 from appliance.runtime.control import children_healthy, set_kill
@@ -264,7 +264,9 @@ class Supervisor:
     # --- main loop ------------------------------------------------------------
     def run(self) -> int:
         stages = StartupStages(self.mem, list(self.cfg.appliance.coins), log,
-                               None if self.to_journal else str(self.log_dir))
+                               None if self.to_journal else str(self.log_dir),
+                               gateway_stats_path(self.cfg, self.instance)
+                               if self.cfg.gateway.venue == "hyperliquid" else None)
         if self.venue is not None:  # before the feed, stopped last
             try:
                 self.venue.start(self.cfg.supervisor.startup_timeout_s)

@@ -65,12 +65,21 @@ def test_send_orders_when_no_answer_then_pending_and_reconcile_asked(tmp_path):
     assert ex.follow.need_reconcile
 
 
-def test_send_orders_when_refused_as_a_whole_then_rejected(tmp_path):
+def test_send_orders_when_refused_as_a_whole_then_rejected_and_coin_replanned_later(tmp_path):
     ex = GatewayParts(tmp_path / "j.jsonl")
     ex.venue.script = [Reply(200, {"status": "err", "response": "Order has invalid price."})]
     ex.sender.send_orders([_new(MID - 10)], 0)
     (o,) = ex.tracker.by_cloid.values()
     assert o.state == S_REJECTED and ex.sender.stats["rejects"] == 1 and not ex.follow.need_reconcile
+    # nothing rests: the ladder is planned again, after a pause (the same ladder would
+    # otherwise never be planned again: it is within tolerance of what was sent)
+    follow, due = ex.follow, ex.follow.replan_at[0]
+    assert due > 0.0
+    follow.replan[0] = False
+    follow.take_replan_due(0, due - 0.01)
+    assert not follow.replan[0]
+    follow.take_replan_due(0, due)
+    assert follow.replan[0] and follow.replan_at[0] == 0.0
 
 
 def test_send_orders_when_post_only_rejected_then_counted_and_coin_replanned(tmp_path):

@@ -1,6 +1,7 @@
 """Start-up stages over real segments: each process said once as it comes up, the
 first params, and 'ready' only when an order rests, else why not (kill flag, pull)."""
 
+import json
 import logging
 
 import numpy as np
@@ -13,7 +14,14 @@ from appliance.runtime.control import set_kill
 from appliance.supervisor.run import LogTail, _last_error, parse_line
 from appliance.supervisor.stages import StartupStages, quoting_state
 from shm_layout import records
-from shm_layout.constants import N_CHILDREN, PROC_NAMES, PS_RUNNING, PULL_KILL, PULL_REASON_NAMES
+from shm_layout.constants import (
+    N_CHILDREN,
+    PROC_NAMES,
+    PS_RUNNING,
+    PULL_KILL,
+    PULL_REASON_NAMES,
+    RA_REDUCE_ONLY,
+)
 
 
 @pytest.fixture
@@ -40,11 +48,27 @@ def test_quoting_state_names_why_not_until_an_order_rests(mem):
     _set_ladder(mem, 1, update_mono_ns=1, n_bids=3, n_asks=3)
     assert quoting_state(mem, coins)[1] == (
         f"BTC: ladder pulled ({PULL_REASON_NAMES[PULL_KILL]}); "
-        "ETH: ladder computed, no order resting yet")
+        "ETH: ladder computed (3 bids, 3 asks), no order resting yet")
     set_kill(mem.control.records[0], "drill", "mmctl")
     assert quoting_state(mem, coins)[1].startswith("kill flag ACTIVE (mmctl: drill)")
     set_position(mem, 1, n_open_asks=2)
     assert quoting_state(mem, coins)[0] == ["ETH"]
+
+
+def test_quoting_state_names_an_empty_ladder_the_risk_action_and_the_gateways_account(mem, tmp_path):
+    _set_ladder(mem, 0, update_mono_ns=1, reducing_only=1)
+    ctl = mem.control.records[0]
+    ctl["risk_action"], ctl["risk_action_check"] = RA_REDUCE_ONLY, b"rate_limit"
+    stats = tmp_path / "gateway.json"
+    stats.write_text(json.dumps({"venue_health": {"state": "pulled", "latency_ewma_ms": 1500.0},
+                                 "orders_sent": 7, "rejects": 7, "alo_rejects": 7, "open_orders": 0,
+                                 "pretrade_denials": 2}))
+    why = quoting_state(mem, ["BTC"], stats)[1]
+    assert why == ("BTC: ladder empty (reducing only, nothing to reduce); risk action reduce_only "
+                   "(rate_limit); gateway: venue pulled (1500.0 ms), 7 orders sent, 7 rejected "
+                   "(7 post-only), 0 open, pre-trade denials 2")
+    stats.write_text("{not json")  # being rewritten: the rest of the verdict still stands
+    assert quoting_state(mem, ["BTC"], stats)[1].endswith("(rate_limit)")
 
 
 def test_stages_said_once_each_then_ready_when_quoting(mem, caplog):

@@ -17,11 +17,23 @@ class FollowUps:
         self.n_coins = n_coins
         self.clock = clock
         self.replan = [True] * n_coins  # plan this coin's ladder at the next read
+        self.replan_at = [0.0] * n_coins  # ... or once time.monotonic() reaches this (0: not asked)
         self.need_reconcile = False
         self.reconcile_after = 0.0  # time.monotonic()
 
     def replan_coin(self, c: int) -> None:
         self.replan[c] = True
+
+    def replan_coin_after(self, c: int, delay_s: float) -> None:
+        """Plan coin ``c`` again ``delay_s`` from now (or at an earlier time already asked)."""
+        t = self.clock() + delay_s
+        self.replan_at[c] = min(self.replan_at[c], t) if self.replan_at[c] else t
+
+    def take_replan_due(self, c: int, now: float) -> None:
+        """Turn a timed replan of coin ``c`` that is due into a replan at this read."""
+        if self.replan_at[c] and now >= self.replan_at[c]:
+            self.replan_at[c] = 0.0
+            self.replan[c] = True
 
     def replan_all(self) -> None:
         self.replan[:] = [True] * self.n_coins

@@ -7,7 +7,9 @@ ladder that did not change materially since the last plan of its coin (every lev
 within the requote tolerances) is not planned again: the resting orders already
 match it. The plan is the one call into ``reconcile_plan.plan_coin`` (keep within
 tolerance, batchModify, cancel, place), rationed by the requote pacer, and goes
-to the pending plans for the next batch window.
+to the pending plans for the next batch window. A coin is also planned again when a
+timed replan falls due (``FollowUps.replan_coin_after``: actions deferred for the
+budget, a batch the venue refused as a whole).
 
 While an order of its coin has an unknown fate (sent, no answer) nothing is
 planned: a reconciliation is asked first.
@@ -70,7 +72,6 @@ class LadderPlanner:
         self.seen = np.full(n_coins, -1, np.int64)  # seqlock sequence last read, per coin
         self.src_ns = [0] * n_coins  # md pub_mono_ns behind each coin's ladder
         self.last_targets: list[list | None] = [None] * n_coins  # last planned, per coin
-        self.retry_at = [0.0] * n_coins  # deferred optional actions: plan again then
 
     def mid(self, c: int) -> float:
         """The ladder's mid, else the last mark (0 when neither is known)."""
@@ -84,9 +85,7 @@ class LadderPlanner:
         now = time.monotonic()
         for c in range(self.n_coins):
             s = seqlock.read_block(b.seqs, b.rows, c, self._ladder_u8[c], SEQLOCK_TRIES)
-            if self.retry_at[c] and now >= self.retry_at[c]:
-                self.retry_at[c] = 0.0
-                replan[c] = True
+            self.follow.take_replan_due(c, now)  # deferred actions, a refused batch
             if s < 0 or (s == self.seen[c] and not replan[c]):
                 continue
             if s != self.seen[c]:
@@ -133,5 +132,5 @@ class LadderPlanner:
         self.pacer.addr_left = max(0, b.addr_cap - b.addr_used) if b.addr_cap > 0 else -1
         plan, deferred = self.pacer.ration(plan)
         if deferred:
-            self.retry_at[c] = time.monotonic() + self.pacer.retry_after_s()
+            self.follow.replan_coin_after(c, self.pacer.retry_after_s())
         return plan

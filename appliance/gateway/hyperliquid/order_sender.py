@@ -56,6 +56,7 @@ from .venue_client import VenueClient
 
 log = logging.getLogger("gateway")
 
+REFUSED_REPLAN_S = 1.0  # a batch of orders refused as a whole: its coin is planned again after
 # Orders that may still fill, as the pre-trade gate counts them (a confirmed cancel cannot).
 GATED_STATES = (S_PENDING_NEW, S_RESTING, S_PARTIAL_FILLED, S_CANCEL_PENDING)
 
@@ -172,9 +173,11 @@ class OrderSender:
             self.by_coin["place"][o.coin] += 1
             self.positions.pos[o.coin]["orders_placed"] += 1
             if statuses is None:
-                if err:  # refused as a whole: nothing was placed
+                if err:  # refused as a whole: nothing was placed; its ladder is planned
+                    # again (not at once: a venue that refuses everything is not hammered)
                     self.journal.append("ack", cloid=o.cloid, st="error", err=err[:200])
                     self.tracker.apply(o, E_ACK_REJECTED)
+                    self.follow.replan_coin_after(o.coin, REFUSED_REPLAN_S)
                     self.stats["rejects"] += 1
                     self.by_coin["reject"][o.coin] += 1
                     self.order_log.rejected(o, self._pred_id(o), "place", err)
