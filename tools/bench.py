@@ -65,6 +65,24 @@ def appliance(seconds: float, events_per_s: float, wait_policy: str, json_out: P
     click.echo(json.dumps(result, indent=2))
 
 
+@bench.command("memory")
+@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--settle", "settle_s", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="Seconds after the last import before measuring.")
+@json_option
+def memory(repeats: int, settle_s: float, json_out: Path | None) -> None:
+    """PSS/USS of the five process modules' imports, each a fresh interpreter (today's
+    start) vs forked from one parent that imported numba (a fork server's start)."""
+    import json
+
+    from tools.bench_memory import render, run_memory_bench
+
+    result = run_memory_bench(repeats, settle_s)
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=1))
+    _show(render(result), json_out)
+
+
 @bench.command("sign")
 @click.option("--seconds", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
               help="Length of each timed window (per signer, per repeat).")

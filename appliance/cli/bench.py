@@ -19,6 +19,7 @@ BENCHES = {
     "decode": "l2Book frames decoded per second into MD_EVENT vs the SDK's json path.",
     "estimators": "Events/s through the full estimator stack, the cost of each tier, warm start.",
     "failsafe": "Each death (kill -9, full disk, kill flag) to an empty book at the local venue.",
+    "memory": "The five processes' imports in memory: fresh interpreters vs forked from one parent.",
     "ipc": "One-way hop latency between two pinned processes; the cost of a seqlock read.",
     "quote": "One full ladder computation of the quote kernel, median and p99.",
     "sign": "Signed single-order actions per second: ours vs the SDK's (bench extra).",
