@@ -17,12 +17,16 @@ def _coin_of(path: str, coin: str | None) -> str:
     if coin:
         return coin
     # Imported here for mmctl's start-up time (the sources pull in the feed package).
+    from appliance.feed.sources import replay_coins
+    from appliance.feed.sources.merged import split_paths
     from appliance.feed.sources.parquet_store import is_parquet, read_metadata
 
     from .data import infer_capture_coins
 
     try:
-        if is_parquet(path):
+        if len(split_paths(path)) > 1:  # several files of one market
+            coins = replay_coins(f"replay:{path}")
+        elif is_parquet(path):
             coins = list(read_metadata(path).get("coins") or [])
         else:
             coins = infer_capture_coins(path)
@@ -35,12 +39,19 @@ def _coin_of(path: str, coin: str | None) -> str:
 
 
 def _check_file(path: str) -> str:
-    p = os.path.expanduser(path)
-    if not os.path.exists(p):
-        raise click.ClickException(f"data file not found: {path}")
-    if not os.path.isfile(p) and not is_catalog(p):
-        raise click.ClickException(f"not a file nor a recorder catalog: {path}")
-    return p
+    """``path`` expanded, or FILE1,FILE2 (several files of one market) each expanded."""
+    from appliance.feed.sources.merged import split_paths
+
+    try:
+        parts = [os.path.expanduser(p) for p in split_paths(path)]
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    for p in parts:
+        if not os.path.exists(p):
+            raise click.ClickException(f"data file not found: {p}")
+        if not os.path.isfile(p) and not is_catalog(p):
+            raise click.ClickException(f"not a file nor a recorder catalog: {p}")
+    return ",".join(parts)
 
 
 @click.command("calibrate")

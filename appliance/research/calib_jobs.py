@@ -21,6 +21,7 @@ import numpy as np
 from appliance.calibrate import CalibrationResult, calibrate
 from appliance.calibrate.data import CalibrationError, load_events
 from appliance.config import Config
+from appliance.feed.sources.merged import split_paths
 
 MODES = ("capture", "fold")
 
@@ -42,10 +43,14 @@ class CalibJob:
 
 
 def _stem(path: str) -> str:
-    name = os.path.basename(os.path.normpath(path))
-    for ext in (".gz", ".lz4", ".parquet", ".jsonl", ".json", ".csv"):
-        name = name.removesuffix(ext)
-    return name or "data"
+    """A file's name without its extensions; several files (FILE1,FILE2) joined by "+"."""
+    names = []
+    for part in split_paths(path):
+        name = os.path.basename(os.path.normpath(part))
+        for ext in (".gz", ".lz4", ".parquet", ".jsonl", ".json", ".csv"):
+            name = name.removesuffix(ext)
+        names.append(name)
+    return "+".join(names) or "data"
 
 
 def _unique(names: list[str]) -> list[str]:
