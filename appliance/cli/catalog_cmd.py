@@ -85,10 +85,10 @@ def print_ls(path: Path, rows: list[dict[str, object]]) -> None:
                        f"ring events lost {st.get('lost_events', 0)}")
         except orjson.JSONDecodeError:
             pass
-    click.echo(f"{'kind':<8} {'coin':<8} {'files':>6} {'rows':>10} {'MB':>8}  {'first':<24} "
+    click.echo(f"{'kind':<7} {'coin':<8} {'files':>6} {'rows':>10} {'MB':>8}  {'first':<24} "
                f"{'last':<24} {'lost':>6} gaps")
     for r in rows:
-        click.echo(f"{r['kind']:<8} {r['coin']:<8} {r['files']:>6} {r['rows']:>10,} "
+        click.echo(f"{r['kind']:<7} {r['coin']:<8} {r['files']:>6} {r['rows']:>10,} "
                    f"{int(r['bytes']) / 1e6:>8.2f}  {r['first']:<24} {r['last']:<24} "  # type: ignore[call-overload]
                    f"{r['lost_events']:>6} {len(r['gaps'])}")  # type: ignore[arg-type]
         for g in r["gaps"]:  # type: ignore[attr-defined]

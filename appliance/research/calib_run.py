@@ -85,7 +85,10 @@ def run(opts: CalibOptions, on_load: Callable[[Pair, int, float], None] | None =
         if on_load is not None:
             on_load(pair, n, seconds)
 
-    cluster = ray_exec.connect(opts.address, opts.workers, opts.object_store_mb)
+    try:
+        cluster = ray_exec.connect(opts.address, opts.workers, opts.object_store_mb)
+    except ray_exec.RayUnavailable as e:
+        raise CalibrationError(str(e)) from None
     try:
         out = ray_exec.run_calibrations(jobs, opts.cfg, backtests=opts.backtests,
                                         max_seconds=opts.max_seconds, on_load=loaded, on_done=on_done)

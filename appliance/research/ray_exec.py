@@ -30,6 +30,10 @@ class TaskFailed(RuntimeError):
     """A task raised; the message names it and its error."""
 
 
+class RayUnavailable(RuntimeError):
+    """A local Ray that did not start, or a cluster that could not be joined."""
+
+
 # a failure is a result to report, not to retry; SPREAD: every node gets work even when
 # the first to take a task could queue them all
 @ray.remote(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")
@@ -49,12 +53,17 @@ def connect(address: str | None, workers: int, object_store_mb: int | None = Non
     to a Ray (a test's shared local Ray) keeps it. Returns what it joined."""
     kw: dict = {"logging_level": "WARNING", "log_to_driver": False}
     _owned[0] = not ray.is_initialized()
-    if _owned[0] and address:
-        ray.init(address=address, **kw)
-    elif _owned[0]:
-        if object_store_mb:
-            kw["object_store_memory"] = int(object_store_mb) * 2**20
-        ray.init(num_cpus=workers, include_dashboard=False, **kw)
+    try:
+        if _owned[0] and address:
+            ray.init(address=address, **kw)
+        elif _owned[0]:
+            if object_store_mb:
+                kw["object_store_memory"] = int(object_store_mb) * 2**20
+            ray.init(num_cpus=workers, include_dashboard=False, **kw)
+    except Exception as e:  # noqa: BLE001 - ray.init raises bare Exceptions (a node start timeout)
+        _owned[0] = False
+        where = f"join the Ray cluster at {address}" if address else "start a local Ray"
+        raise RayUnavailable(f"could not {where}: {type(e).__name__}: {e}") from None
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     return {"address": address or "local", "nodes": len(nodes),
             "cpus": float(ray.cluster_resources().get("CPU", 0.0)), "ray": ray.__version__}

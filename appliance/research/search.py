@@ -14,9 +14,9 @@ Optuna drives Ray directly through its ask-and-tell interface, not through Ray T
   shipped by reference, loaded once per data key for the whole search), so the
   results table is the grid sweep's, row for row, and each row equals the backtest run
   one by one. Under Tune a trial is an actor running a function trainable, with its
-  own experiment directory, checkpoints and result logging: per-trial machinery
-  costing more than a 0.3 s backtest on this 2-vCPU box, and the rows would have to
-  travel back through Tune's metric dict.
+  own experiment directory and result logging, and the rows would have to travel back
+  through Tune's metric dict; that machinery buys nothing for a trial that is a few
+  backtests of a second or less (its cost was not measured here).
 
 A configuration a trial draws that the config loader refuses (values valid alone but
 not together) is told to Optuna as a failed trial and listed in ``sweep.json``.
@@ -166,7 +166,10 @@ def run_search(opts: SearchOptions, on_load: Callable[[LoadedData, float], None]
         if on_load is not None:
             on_load(data, seconds)
 
-    cluster = ray_exec.connect(opts.address, opts.workers, opts.object_store_mb)
+    try:
+        cluster = ray_exec.connect(opts.address, opts.workers, opts.object_store_mb)
+    except ray_exec.RayUnavailable as e:
+        raise SweepError(str(e)) from None
     rows: list[dict] = []
     trials: list[dict] = []
     try:
