@@ -21,6 +21,7 @@ import numpy as np
 from appliance.backtest.load import as_md_events, bounded_chunks, open_market
 from appliance.catalog import is_catalog
 from appliance.feed.events import concat_events
+from appliance.feed.sources.merged import split_paths
 from shm_layout.constants import EV_ASSET_CTX, EV_BBO, EV_BOOK, EV_TRADE
 from shm_layout.records import MD_EVENT
 
@@ -86,10 +87,15 @@ def slice_arrays(ev: np.ndarray) -> MarketSlice:
 def load_events(path: str, coin: str, max_seconds: float | None = None) -> tuple[np.ndarray, dict]:
     """Every event of ``coin`` in the capture at ``path`` (the first ``max_seconds`` of
     it when given) and the source's stats. Raises CalibrationError with the reason."""
-    if not os.path.exists(path):
-        raise CalibrationError(f"data file not found: {path}")
-    if not os.path.isfile(path) and not is_catalog(path):
-        raise CalibrationError(f"not a file nor a recorder catalog: {path}")
+    try:
+        parts = split_paths(path)  # FILE1,FILE2: several files of one market, merged
+    except ValueError as err:
+        raise CalibrationError(str(err)) from None
+    for p in parts:
+        if not os.path.exists(p):
+            raise CalibrationError(f"data file not found: {p}")
+        if not os.path.isfile(p) and not is_catalog(p):
+            raise CalibrationError(f"not a file nor a recorder catalog: {p}")
     try:
         source = open_market(f"replay:{path}", coin, 0)
         parts = list(bounded_chunks(source, 65_536, max_seconds))

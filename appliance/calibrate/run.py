@@ -24,6 +24,10 @@ from . import adverse, drift, hawkes, kappa, overlay
 from .data import CalibrationError, MarketSlice, load_events, slice_arrays, split
 from .replay_params import at_times, params_series
 
+# (path, coin, max_seconds) -> (MD_EVENT records, the source's stats): ``load_events``,
+# or events loaded once elsewhere (``mmctl calibrate --ray`` ships them by reference)
+Loader = Callable[[str, str, float | None], tuple[np.ndarray, dict]]
+
 NOT_FITTED = {
     "regime": "volatility regime thresholds: the regime's baseline has a "
               "3600 s half-life; a capture of minutes holds no regime change to place them on",
@@ -96,13 +100,14 @@ class Progress:
 
 
 def _segments(data: list[tuple[str, str]], test_data: list[tuple[str, str]], train_frac: float,
-              cfg: Config, max_seconds: float | None, tick: Callable[[str], None]) -> list[Segment]:
+              cfg: Config, max_seconds: float | None, tick: Callable[[str], None],
+              load: Loader = load_events) -> list[Segment]:
     out = []
     whole = bool(test_data) and train_frac >= 1.0
     if not (0.0 < train_frac < 1.0 or whole):
         raise CalibrationError(f"--train-frac must be in (0, 1) (1 only with --test-data), got {train_frac}")
     for path, coin in data:
-        ev, stats = load_events(path, coin, max_seconds)
+        ev, stats = load(path, coin, max_seconds)
         _need_book(ev, path, coin, stats)
         tick(f"loaded {path}")
         parts = [("train", ev)] if whole else list(zip(("train", "test"), split(ev, train_frac), strict=True))
@@ -113,7 +118,7 @@ def _segments(data: list[tuple[str, str]], test_data: list[tuple[str, str]], tra
                 raise CalibrationError(f"{path}: the {part} part holds no events")
             out.append(Segment(path, coin, part, slice_arrays(e), params_series(e, cfg)))
     for path, coin in test_data:
-        ev, stats = load_events(path, coin, max_seconds)
+        ev, stats = load(path, coin, max_seconds)
         _need_book(ev, path, coin, stats)
         tick(f"loaded {path}")
         out.append(Segment(path, coin, "test", slice_arrays(ev), params_series(ev, cfg)))
@@ -309,15 +314,17 @@ def _own_fills(segs: list[Segment], cfg: Config, calibrated: Config, res: Calibr
 
 def calibrate(data: list[tuple[str, str]], *, test_data: list[tuple[str, str]] | None = None,
               train_frac: float = 0.7, cfg: Config | None = None, backtests: bool = True,
-              max_seconds: float | None = None, progress: bool = False) -> CalibrationResult:
+              max_seconds: float | None = None, progress: bool = False,
+              load: Loader = load_events) -> CalibrationResult:
     """Fit every model on the train part of ``data`` ((path, coin) pairs), score defaults
     and fits on both parts, and return the overlay (checked by the config loader).
-    Raises CalibrationError with the reason."""
+    ``load`` reads a file's events (the default reads it here). Raises CalibrationError
+    with the reason."""
     test_data = list(test_data or [])
     cfg = cfg if cfg is not None else load_config()
     bar = Progress(len(data) + len(test_data) + 5 + (4 if backtests else 0), enabled=progress)
     try:
-        segs = _segments(list(data), test_data, train_frac, cfg, max_seconds, bar.step)
+        segs = _segments(list(data), test_data, train_frac, cfg, max_seconds, bar.step, load)
         ov: dict[str, dict] = {t: {} for t in ("estimator", "estimator.vol", "estimator.kappa",
                                                "estimator.hawkes", "estimator.adverse_selection",
                                                "estimator.drift")}

@@ -1,6 +1,7 @@
 """The recorder catalog's tables: ring records <-> Arrow tables with readable columns.
 
-Three kinds of table, one per ring the recorder reads:
+Four kinds of table, one per ring the recorder reads (fundings: the funding events of
+the user ring):
 
 * ``market`` (the md ring, MD_EVENT): ``ts`` (venue time) and ``recv_ts`` (our receive
   time), Arrow timestamps in ns UTC; ``coin`` and ``event`` (book, trade, bbo,
@@ -19,6 +20,11 @@ Three kinds of table, one per ring the recorder reads:
   gateway's monotonic stamp), ``coin``, ``side`` (+1 bid), ``level``, ``key`` (the
   placement), ``px``, ``pred_id``, ``pred_fill_prob``, ``horizon_s``. The ring
   carries no order size; the fills have it.
+* ``fundings`` (the user ring's UE_FUNDING events, the timed ``userFundings`` copies):
+  our funding payments, ``ts`` (the funding time, on the hour on Hyperliquid),
+  ``recv_ts`` (our receive time), ``coin``, ``kind`` ("funding"), ``payment_usd``
+  (positive: we received), ``position_sz`` (the position it was paid on),
+  ``funding_rate`` (per hour) and ``is_snapshot`` (re-delivered on a resubscribe).
 
 ``market_to_events`` turns a market table back into MD_EVENT records, so a recording
 replays through the backtester with the events the feed published.
@@ -43,7 +49,8 @@ from shm_layout.records import MD_EVENT
 MARKET = "market"
 FILLS = "fills"
 ORDERS = "orders"
-KINDS = (MARKET, FILLS, ORDERS)
+FUNDINGS = "fundings"
+KINDS = (MARKET, FILLS, ORDERS, FUNDINGS)
 
 EVENT_NAMES = {EV_BOOK: "book", EV_TRADE: "trade", EV_BBO: "bbo", EV_ASSET_CTX: "asset_ctx"}
 EVENT_CODES = {v: k for k, v in EVENT_NAMES.items()}
@@ -151,4 +158,19 @@ def orders_table(o: np.ndarray, coins: tuple[str, ...], mono_to_wall_ns: int) ->
         "pred_id": pa.array(o["pred_id"]),
         "pred_fill_prob": pa.array(o["pred_fill_prob"]),
         "horizon_s": pa.array(o["horizon_ns"] / 1e9),
+    })
+
+
+def fundings_table(u: np.ndarray, coins: tuple[str, ...]) -> pa.Table:
+    """USER_EVENT records of funding payments (UE_FUNDING, timed) -> the ``fundings``
+    table."""
+    return pa.table({
+        "ts": pa.array(u["time_ms"].astype(np.int64) * 1_000_000, _TS),
+        "recv_ts": pa.array(u["recv_ts_ns"], _TS),
+        "coin": _names(u["coin"], list(coins)),
+        "kind": _names(np.zeros(len(u), np.int8), ["funding"]),
+        "payment_usd": pa.array(u["usdc"]),
+        "position_sz": pa.array(u["szi"]),
+        "funding_rate": pa.array(u["funding_rate"]),
+        "is_snapshot": pa.array(u["is_snapshot"].astype(bool)),
     })

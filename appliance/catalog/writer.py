@@ -5,7 +5,7 @@ every file as it is, each self-contained with its ``coin`` column)::
 
     <root>/<kind>/<YYYY-MM-DD>/<COIN>/<kind>-<first ts ns>-<pid>-<n>.parquet
 
-``kind`` is ``market``, ``fills`` or ``orders`` (``schema.py``); the date is the UTC
+``kind`` is ``market``, ``fills``, ``orders`` or ``fundings`` (``schema.py``); the date is the UTC
 day of the rows' ``ts``. Each ``flush`` writes one file per (kind, day, coin) with
 rows, zstd-compressed, with the key-value metadata ``mm.kind``, ``mm.coin``,
 ``mm.first_ts_ns``, ``mm.last_ts_ns`` and ``mm.lost_events`` (ring events the
@@ -33,7 +33,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .schema import FILLS, KINDS, MARKET, ORDERS, fills_table, market_table, orders_table
+from .schema import (
+    FILLS,
+    FUNDINGS,
+    KINDS,
+    MARKET,
+    ORDERS,
+    fills_table,
+    fundings_table,
+    market_table,
+    orders_table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +148,8 @@ class CatalogWriter:
             return fills_table(recs, self.coins)
         if kind == ORDERS:
             return orders_table(recs, self.coins, self._mono_to_wall_ns)
+        if kind == FUNDINGS:
+            return fundings_table(recs, self.coins)
         raise ValueError(f"unknown catalog kind {kind!r}")
 
     def _write_file(self, kind: str, day: str, coin: str, table: pa.Table, first: int, last: int,

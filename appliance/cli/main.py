@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "data": ("appliance.cli.data", "data",
              "Store normalized market events as Parquet, from captures or..."),
     "history": ("appliance.cli.history", "history",
-                "Our fills, orders and P&L across restarts, from the recorder's..."),
+                "Our fills, orders, fundings and P&L across restarts, from the..."),
     "sign": ("appliance.cli.sign", "sign",
              "Sign one action per stdin line and print the exact /exchange body..."),
     "backtest": ("appliance.cli.backtest", "backtest",

@@ -12,9 +12,23 @@ from .common import config_option
 
 
 @click.command("sweep")
-@click.option("--grid", "grid_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--grid", "grid_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
               metavar="SWEEP.toml",
               help='Config keys and the values to try, e.g. "quote.gamma" = [0.1, 0.3].')
+@click.option("--search", "search", type=click.Choice(["optuna"]), default=None,
+              help="Search the --space instead of a grid: --trials trials chosen by Optuna, "
+                   "maximising the --rank-by mean.")
+@click.option("--space", "space_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              metavar="SPACE.toml",
+              help='With --search: ranges, e.g. "quote.gamma" = {low = 0.05, high = 1.0}.')
+@click.option("--trials", type=int, default=20, show_default=True, help="With --search: trials to run.")
+@click.option("--search-seed", type=int, default=0, show_default=True,
+              help="With --search: the sampler's seed.")
+@click.option("--parallel", type=int, default=2, show_default=True,
+              help="With --search: trials asked and run at once (the same seed and --parallel "
+                   "give the same trials).")
+@click.option("--sampler", type=click.Choice(["tpe", "random"]), default="tpe", show_default=True,
+              help="With --search: Optuna's sampler.")
 @click.option("--data", "data", multiple=True, required=True, metavar="FILE",
               help="A capture (Hyperliquid, Binance) or synthetic:SCENARIO; repeat for several.")
 @click.option("--seeds", type=int, default=1, show_default=True,
@@ -31,18 +45,34 @@ from .common import config_option
               help="Cut each data source this many seconds after its first event.")
 @click.option("--rank-by", default="pnl_usd", show_default=True,
               type=click.Choice(["pnl_usd", "spread_capture_net_bps", "fills", "volume_usd"]),
-              help="The mean that ranks the grid points.")
+              help="The mean that ranks the grid points (and that --search maximises; pnl_usd is "
+                   "net of fees).")
 @click.option("--object-store-mb", type=int, default=None,
               help="Object store of the local Ray, MB [Ray's default].")
 @config_option
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="A line on stderr per data loaded and per task done.")
-def sweep(grid_path: Path, data: tuple[str, ...], seeds: int, address: str | None, workers: int,
-          out_dir: Path, max_seconds: float | None, rank_by: str, object_store_mb: int | None,
-          config_path: str | None, progress: bool) -> None:
+def sweep(grid_path: Path | None, search: str | None, space_path: Path | None, trials: int,
+          search_seed: int, parallel: int, sampler: str, data: tuple[str, ...], seeds: int,
+          address: str | None, workers: int, out_dir: Path, max_seconds: float | None, rank_by: str,
+          object_store_mb: int | None, config_path: str | None, progress: bool) -> None:
     """Run backtests over a grid of config values x data files x seeds as Ray tasks (a
     local Ray, or a cluster with --address); write a Parquet table, a ranked summary and
-    plots."""
+    plots. With --search optuna --space: a seeded search instead of the grid."""
+    if search is not None or space_path is not None:
+        if grid_path is not None:
+            raise click.ClickException("give either --grid or --search optuna --space, not both")
+        if search is None or space_path is None:
+            raise click.ClickException("a search needs both --search optuna and --space SPACE.toml")
+        from .sweep_search import search_on_ray
+
+        search_on_ray(space_path, data, trials=trials, search_seed=search_seed, parallel=parallel,
+                      sampler=sampler, seeds=seeds, address=address, workers=workers, out_dir=out_dir,
+                      max_seconds=max_seconds, rank_by=rank_by, object_store_mb=object_store_mb,
+                      config_path=config_path, progress=progress)
+        return
+    if grid_path is None:
+        raise click.ClickException("give --grid SWEEP.toml (or --search optuna --space SPACE.toml)")
     # Imported here for mmctl's start-up time: the backtester, and ray only once it runs.
     from appliance.research.sweep import SweepError, SweepOptions, prepare, run_sweep
 

@@ -18,6 +18,7 @@ from appliance.backtest import KNOWN_PRESETS
 from appliance.backtest.load import is_finite_source, market_coin
 from appliance.config import Config
 from appliance.config.schema import FeedConfig
+from appliance.feed.sources.merged import split_paths
 
 from .grid import Grid, GridPoint
 
@@ -57,15 +58,23 @@ def data_spec(arg: str) -> str:
     arg = arg.strip()
     if arg.startswith("synthetic"):
         return arg
-    path = arg.partition(":")[2] if arg.startswith("replay:") else arg
-    if not os.path.exists(os.path.expanduser(path)):
-        raise PlanError(f"data file not found: {path}")
-    return f"replay:{os.path.abspath(os.path.expanduser(path))}"
+    arg = arg.partition(":")[2] if arg.startswith("replay:") else arg
+    try:
+        paths = split_paths(arg)  # FILE1,FILE2: several files of one market, merged
+    except ValueError as e:
+        raise PlanError(str(e)) from None
+    for path in paths:
+        if not os.path.exists(os.path.expanduser(path)):
+            raise PlanError(f"data file not found: {path}")
+    return "replay:" + ",".join(os.path.abspath(os.path.expanduser(p)) for p in paths)
 
 
 def data_label(spec: str) -> str:
-    """A short name for tables and plots: a replay's file name, a scenario's spec."""
-    return os.path.basename(spec.partition(":")[2]) if is_finite_source(spec) else spec
+    """A short name for tables and plots: a replay's file name (names, joined by "+"),
+    a scenario's spec."""
+    if not is_finite_source(spec):
+        return spec
+    return "+".join(os.path.basename(p) for p in split_paths(spec.partition(":")[2]))
 
 
 def seeds_for(spec: str, cfg: Config, n_seeds: int) -> list[int]:

@@ -74,3 +74,25 @@ def plot_params(rows: list[dict], grid: Grid, path: Path) -> Path:
     fig.savefig(path, dpi=90, bbox_inches="tight")  # long parameter labels stay in
     plt.close(fig)
     return path
+
+
+def plot_search(rows: list[dict], metric: str, path: Path) -> Path:
+    """A search's trials in order: each trial's mean ``metric`` and the best so far."""
+    by_trial: dict[int, list[float]] = {}
+    for r in rows:
+        by_trial.setdefault(r["point"], []).append(r[metric])
+    trials = sorted(by_trial)
+    means = np.array([np.nanmean(by_trial[t]) if np.isfinite(by_trial[t]).any() else np.nan
+                      for t in trials])
+    best = np.fmax.accumulate(np.where(np.isfinite(means), means, -np.inf))
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.plot(trials, means, "o", label=f"trial mean {metric}")
+    ax.step(trials, np.where(np.isfinite(best), best, np.nan), where="post", label="best so far")
+    ax.set_xlabel("trial")
+    ax.set_ylabel(metric)
+    ax.legend(fontsize=7)
+    fig.suptitle("search: trials in order")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path

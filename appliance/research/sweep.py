@@ -87,7 +87,10 @@ def run_sweep(opts: SweepOptions, on_load: Callable[[LoadedData, float], None] |
     except ImportError as e:
         raise SweepError(f"mmctl sweep needs ray: pip install 'hl-mm-appliance[research]' ({e})") from None
     t0 = time.perf_counter()
-    cluster = ray_exec.connect(opts.address, opts.workers, opts.object_store_mb)
+    try:
+        cluster = ray_exec.connect(opts.address, opts.workers, opts.object_store_mb)
+    except ray_exec.RayUnavailable as e:
+        raise SweepError(str(e)) from None
     loads: list[dict] = []
 
     def loaded(data: LoadedData, seconds: float) -> None:

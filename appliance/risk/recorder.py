@@ -1,13 +1,20 @@
-"""The recorder: market data, our fills and our orders, from the rings to the catalog.
+"""The recorder: market data, our fills, orders and fundings, from the rings to the catalog.
 
 Why here: the risk watchdog already reads the fills and orders rings and is the one
 process not on the quoting path (it wakes every ``check_interval_ms``); a sixth
 process would need a control slot, a heartbeat and a start-up stage for what is a
 reader of rings. So the recorder is a thread of the risk process, with its own ring
 cursors (a broadcast ring has no back-pressure: the recorder can never slow a
-writer). Every ``poll_interval_ms`` it drains the md, fills and orders rings into
-memory (a njit copy that releases the GIL); every ``flush_interval_s`` the
-``appliance.catalog.CatalogWriter`` writes Parquet files.
+writer). Every ``poll_interval_ms`` it drains the md, fills and orders rings and the
+user ring into memory (a njit copy that releases the GIL); every ``flush_interval_s``
+the ``appliance.catalog.CatalogWriter`` writes Parquet files.
+
+Fundings: of the user ring (the venue's user events as the feed decoded them, which the
+gateway books) only funding payments are kept, and of each payment only its timed copy
+(``userFundings``, with the funding time; the ``user`` channel's copy has no time), once
+per (coin, time, amount) in this process: a resubscribe's snapshot repeats them. A
+payment the snapshot re-delivers after a restart of the risk process may be recorded
+twice, which ``mmctl history`` drops, as for fills.
 
 Fail-safe: recording is not a safety function, so a failed write (a full disk, the
 free-space floor, permissions) does not touch trading: the rows of that flush are
@@ -36,10 +43,11 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from appliance.catalog import FILLS, MARKET, ORDERS, CatalogWriter
+from appliance.catalog import FILLS, FUNDINGS, MARKET, ORDERS, CatalogWriter
 from appliance.config import recorder_dir
 from appliance.ipc import ring
 from shm_layout import records
+from shm_layout.constants import UE_FUNDING
 
 log = logging.getLogger("risk.recorder")
 
@@ -92,7 +100,10 @@ class Recorder:
                                     min_free_bytes=int(rc.min_free_gb * 1e9))
         self.taps = {MARKET: _Tap(mem.md, records.MD_EVENT, from_start=True),
                      FILLS: _Tap(mem.fills, records.FILL_EVENT, from_start=True),
-                     ORDERS: _Tap(mem.orders, records.ORDER_EVENT, from_start=True)}
+                     ORDERS: _Tap(mem.orders, records.ORDER_EVENT, from_start=True),
+                     FUNDINGS: _Tap(mem.user_ring, records.USER_EVENT, from_start=True)}
+        self.n_coins = len(cfg.appliance.coins)
+        self._fundings_seen: set[tuple] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self.polls = 0
@@ -103,7 +114,7 @@ class Recorder:
         return self.root / STATUS_NAME
 
     def start(self) -> None:
-        log.info("recorder: writing market data, fills and orders to %s", self.root)
+        log.info("recorder: writing market data, fills, orders and fundings to %s", self.root)
         self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
@@ -121,9 +132,27 @@ class Recorder:
         t0 = time.perf_counter_ns()
         for kind, tap in self.taps.items():
             recs, lost = tap.drain()
+            if kind == FUNDINGS:
+                recs = self._new_fundings(recs)
             self.writer.add(kind, recs, lost)
         self.polls += 1
         self.poll_ns_total += time.perf_counter_ns() - t0
+
+    def _new_fundings(self, ev: np.ndarray) -> np.ndarray:
+        """The user events that are funding payments not recorded yet (timed copies of
+        our coins, each (coin, time, amount, position) once)."""
+        keep = np.flatnonzero((ev["kind"] == UE_FUNDING) & (ev["time_ms"] > 0) & (ev["coin"] < self.n_coins))
+        new = []
+        for i in keep:
+            key = (int(ev["coin"][i]), int(ev["time_ms"][i]), round(float(ev["usdc"][i]), 8),
+                   round(float(ev["szi"][i]), 8))
+            if key not in self._fundings_seen:
+                self._fundings_seen.add(key)
+                new.append(i)
+        if len(self._fundings_seen) > 100_000:  # years of hourly payments: forget the oldest half
+            cut = sorted(k[1] for k in self._fundings_seen)[len(self._fundings_seen) // 2]
+            self._fundings_seen = {k for k in self._fundings_seen if k[1] >= cut}
+        return ev[np.array(new, dtype=np.int64)]
 
     def flush(self) -> None:
         self.writer.flush()

@@ -14,11 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 from sources_helpers import COINS, HL_BTC, _all, _need
 
-from appliance.catalog import FILLS, MARKET, ORDERS, CatalogWriter
+from appliance.catalog import FILLS, FUNDINGS, MARKET, ORDERS, CatalogWriter
 from appliance.cli.catalog_cmd import parse_time_ns
 from appliance.feed.sources import open_source
 from shm_layout import records
-from shm_layout.constants import END_FILLED, OE_ENDED, OE_PLACED
+from shm_layout.constants import END_FILLED, OE_ENDED, OE_PLACED, UE_FUNDING
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_737_918_850_000_000_000  # 2025-01-26T19:14:10Z, inside the capture's span
@@ -134,3 +134,44 @@ def test_parse_time_when_relative_iso_or_ns_then_epoch_ns():
     assert parse_time_ns("2025-01-26T19:14:10Z") == T0
     assert parse_time_ns("2025-01-26T19:14:10") == T0
     assert parse_time_ns(str(T0)) == T0
+
+
+def _fundings(rows: list[tuple[int, float, float, float]], snap: int = 0) -> np.ndarray:
+    """UE_FUNDING user events (coin 0): (time ms, payment USD, position, rate)."""
+    u = np.zeros(len(rows), records.USER_EVENT)
+    u["kind"], u["coin"], u["is_snapshot"] = UE_FUNDING, 0, snap
+    for i, (t, usdc, szi, rate) in enumerate(rows):
+        u["time_ms"][i], u["usdc"][i], u["szi"][i], u["funding_rate"][i] = t, usdc, szi, rate
+        u["recv_ts_ns"][i] = t * 1_000_000 + 1_500_000_000
+    return u
+
+
+def test_history_pnl_when_fundings_recorded_then_listed_once_and_in_pnl(tmp_path):
+    # Arrange: the round trip of the fills above and two funding payments (paid -0.05,
+    # then received +0.02), the first recorded twice
+    root = tmp_path / "catalog"
+    w = CatalogWriter(root, COINS)
+    w.add(FILLS, _fills())
+    hours = [(T0 // 1_000_000 + 30_000, -0.05, 1.0, 5e-7), (T0 // 1_000_000 + 600_000, 0.02, 2.0, -1e-7)]
+    w.add(FUNDINGS, _fundings(hours))
+    w.flush()
+    w.add(FUNDINGS, _fundings(hours[:1], snap=1))  # a restarted recorder: the snapshot again
+    w.flush()
+    # Act
+    listed = mmctl("history", "fundings", root, "--json")
+    p = mmctl("history", "pnl", root, "--json")
+    ls = mmctl("data", "ls", root, "--json")
+    # Assert
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(ln) for ln in listed.stdout.splitlines()]
+    assert [(r["payment_usd"], r["position_sz"], r["kind"]) for r in rows] == [(-0.05, 1.0, "funding"),
+                                                                              (0.02, 2.0, "funding")]
+    assert p.returncode == 0, p.stderr
+    (row,) = [json.loads(ln) for ln in p.stdout.splitlines()]
+    assert row["fundings"] == 2 and abs(row["funding_usd"] - (-0.03)) < 1e-12
+    assert abs(row["pnl_usd"] - (2.04 - 0.03)) < 1e-9  # the fills' +2.04 and the fundings
+    spans = {(s["kind"], s["coin"]): s for s in json.loads(ls.stdout)["spans"]}
+    assert spans[("fundings", "BTC")]["rows"] == 3  # the catalog is raw; history drops the repeat
+    only = mmctl("history", "pnl", root, "--json", "--since", "2025-01-26T19:20:00")
+    (late,) = [json.loads(ln) for ln in only.stdout.splitlines()]  # no fills then, a funding
+    assert late["fills"] == 0 and late["fundings"] == 1 and late["pnl_usd"] == 0.02

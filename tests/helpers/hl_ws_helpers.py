@@ -20,7 +20,10 @@ from aiohttp import WSMsgType, web
 from appliance.feed.hyperliquid_ws.client import HlWsClient, WsClientConfig
 from shm_layout.records import MD_EVENT, USER_EVENT
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+# ../shared/data beside the checkout (a worktree one level deeper finds it too)
+DATA = next((p for p in (Path(__file__).resolve().parents[2].parent / "shared" / "data",
+                         Path(__file__).resolve().parents[2].parent.parent / "shared" / "data")
+             if p.is_dir()), Path(__file__).resolve().parents[2].parent / "shared" / "data")
 HL_BTC = DATA / "hyperliquid" / "btc_ws_20250126.gz"
 
 

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DATA = REPO_ROOT / ".." / "shared" / "data"
+# ../shared/data beside the checkout (a worktree one level deeper finds it too)
+DATA = next((p for p in (REPO_ROOT / ".." / "shared" / "data", REPO_ROOT / ".." / ".." / "shared" / "data")
+             if p.is_dir()), REPO_ROOT / ".." / "shared" / "data")
 BN_BTC = DATA / "binance_usdm" / "btcusdt_20240808.gz"
 BN_ETH = DATA / "binance_usdm" / "ethusdt_20240808.gz"
 NODE_START_TIMEOUT_S = 180.0  # a loaded 2-core box takes tens of seconds per node
@@ -56,6 +58,25 @@ def same_outcome(a: dict, b: dict) -> bool:
         if not both_nan and x != y:
             return False
     return True
+
+
+def start_local_ray(cpus: int = 2) -> None:
+    """A local Ray in this process (the research functions join it rather than start
+    their own; they leave it running): one start for a test module's runs."""
+    import ray
+
+    # its workers import this checkout, as the driver does (they inherit the environment)
+    path = os.environ.get("PYTHONPATH", "")
+    if str(REPO_ROOT) not in path.split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), path]))
+    ray.init(num_cpus=cpus, object_store_memory=OBJECT_STORE_BYTES, include_dashboard=False,
+             logging_level="WARNING", log_to_driver=False)
+
+
+def stop_local_ray() -> None:
+    import ray
+
+    ray.shutdown()
 
 
 def free_port() -> int:

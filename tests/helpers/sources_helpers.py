@@ -15,7 +15,9 @@ from shm_layout.constants import EV_BBO, EV_BOOK, EV_TRADE
 from shm_layout.records import MD_EVENT
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DATA = REPO_ROOT / ".." / "shared" / "data"
+# ../shared/data beside the checkout (a worktree one level deeper finds it too)
+DATA = next((p for p in (REPO_ROOT / ".." / "shared" / "data", REPO_ROOT / ".." / ".." / "shared" / "data")
+             if p.is_dir()), REPO_ROOT / ".." / "shared" / "data")
 HL_BTC = DATA / "hyperliquid" / "btc_ws_20250126.gz"
 BN_BTC = DATA / "binance_usdm" / "btcusdt_20240808.gz"
 BN_ETH = DATA / "binance_usdm" / "ethusdt_20240808.gz"

@@ -12,7 +12,7 @@ import pytest
 from risk_helpers import fresh_segments
 from sources_helpers import COINS, HL_BTC, _all, _need
 
-from appliance.catalog import FILLS, MARKET, ORDERS, files, market_events, read_table
+from appliance.catalog import FILLS, FUNDINGS, MARKET, ORDERS, files, market_events, read_table
 from appliance.config import Config
 from appliance.feed.events import concat_events
 from appliance.feed.sources import open_source
@@ -20,7 +20,7 @@ from appliance.ipc import byte_rows, ring
 from appliance.risk.metrics.recorder import collect_recorder
 from appliance.risk.recorder import Recorder
 from shm_layout import records
-from shm_layout.constants import MD_RING_SLOTS, OE_PLACED
+from shm_layout.constants import COIN_UNKNOWN, MD_RING_SLOTS, OE_PLACED, UE_FILL, UE_FUNDING
 
 
 @pytest.fixture
@@ -103,3 +103,42 @@ def test_recorder_thread_when_stopped_then_buffer_flushed(tmp_path, mem):
     rec.stop()
     assert not rec._thread.is_alive()
     assert len(market_events(rec.root, COINS)) == 80
+
+
+def _funding(coin: int, time_ms: int, usdc: float, szi: float, rate: float, snap: int = 0) -> np.ndarray:
+    u = np.zeros(1, records.USER_EVENT)
+    u["kind"], u["coin"], u["time_ms"], u["is_snapshot"] = UE_FUNDING, coin, time_ms, snap
+    u["usdc"], u["szi"], u["funding_rate"] = usdc, szi, rate
+    u["recv_ts_ns"] = max(time_ms, 1) * 1_000_000 + 2_000_000_000
+    return u
+
+
+def test_recorder_when_user_ring_fundings_then_each_payment_once_in_fundings(tmp_path, mem):
+    # Arrange: two payments an hour apart, each on both channels (the `user` copy has no
+    # time), the first repeated by a resubscribe's snapshot; a fill event and a payment
+    # of a coin we do not trade, neither a funding of ours
+    hour_ms = 1_737_918_000_000
+    ev = [_funding(0, hour_ms, -0.0125, 0.01, 1.25e-5), _funding(0, 0, -0.0125, 0.01, 1.25e-5),
+          _funding(0, hour_ms, -0.0125, 0.01, 1.25e-5, snap=1),
+          _funding(0, hour_ms + 3_600_000, 0.004, -0.02, -2e-6), _funding(0, 0, 0.004, -0.02, -2e-6),
+          _funding(COIN_UNKNOWN, hour_ms, 1.0, 5.0, 1e-5)]
+    fill = np.zeros(1, records.USER_EVENT)
+    fill["kind"], fill["time_ms"], fill["px"] = UE_FILL, hour_ms, 105_000.0
+    _publish(mem.user_ring, np.concatenate([*ev[:3], fill, *ev[3:]]))
+    rec = Recorder(_cfg(tmp_path), "t", mem)
+    # Act
+    rec.poll()
+    rec.flush()
+    _publish(mem.user_ring, _funding(0, hour_ms, -0.0125, 0.01, 1.25e-5, snap=1))  # another resubscribe
+    rec.poll()
+    rec.flush()
+    # Assert
+    t = read_table(rec.root, FUNDINGS)
+    hours_ns = [hour_ms * 1_000_000, (hour_ms + 3_600_000) * 1_000_000]
+    assert t.column("ts").cast("int64").to_pylist() == hours_ns
+    assert t.column("payment_usd").to_pylist() == [-0.0125, 0.004]
+    assert t.column("position_sz").to_pylist() == [0.01, -0.02]
+    assert t.column("funding_rate").to_pylist() == [1.25e-5, -2e-6]
+    assert t.column("kind").to_pylist() == ["funding", "funding"]
+    assert t.column("coin").to_pylist() == [COINS[0]] * 2
+    assert [f.kind for f in files(rec.root)] == [FUNDINGS]

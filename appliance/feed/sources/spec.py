@@ -21,6 +21,7 @@ from .catalog_replay import CatalogReplaySource
 from .hl_archive import HlArchiveSource, archive_coins
 from .hl_archive_io import detect_archive_format
 from .hyperliquid_replay import HyperliquidReplaySource, head_coins
+from .merged import MergedReplaySource, split_paths
 from .parquet_store import ParquetReplaySource, is_parquet, read_metadata
 from .synthetic import ScenarioSource
 from .synthetic_walk import SyntheticWalkSource
@@ -47,6 +48,9 @@ def open_source(
     * ``replay:FILE`` of Hyperliquid's archives (LZ4, gzip or plain): an hourly
       ``l2Book`` file, an ``asset_ctxs`` CSV, ``node_trades``, ``node_fills`` or
       ``node_fills_by_block`` (``hl_archive.py``; told from the first lines).
+    * ``replay:FILE1,FILE2,...`` – several files of one market (an hour's archive
+      ``l2Book`` and its ``node_trades``, say) merged into one stream by receive time
+      (``merged.py``).
 
     ``seed`` and ``synthetic_kw`` are ignored by replays, ``replay`` by the others. Raises ``ValueError`` for
     an unknown spec, a missing or unreadable file, or an unknown format.
@@ -63,6 +67,10 @@ def open_source(
         except TypeError as exc:
             raise ValueError(f"bad option for {spec!r}: {exc}") from exc
     if kind == "replay":
+        paths = split_paths(arg.strip())
+        if len(paths) > 1:
+            return MergedReplaySource([open_source(f"replay:{p}", coins, seed, replay) for p in paths],
+                                      [os.path.expanduser(p) for p in paths])
         path = _replay_path(spec)
         if is_catalog(path):
             return CatalogReplaySource(path, coins)
@@ -99,7 +107,14 @@ def _replay_path(spec: str) -> str:
 def replay_coins(spec: str) -> list[str]:
     """The coins a ``replay:PATH`` holds, as the appliance names them (``BTCUSDT`` ->
     ``BTC``): a stored file's own list, else those its first frames name. Raises
-    ValueError for a missing or unreadable file, or one of unknown format."""
+    ValueError for a missing or unreadable file, or one of unknown format. Several
+    files: the coins of each, in order."""
+    paths = split_paths(spec.strip().partition(":")[2].strip())
+    if len(paths) > 1:
+        out: list[str] = []
+        for p in paths:
+            out += [c for c in replay_coins(f"replay:{p}") if c not in out]
+        return out
     path = _replay_path(spec)
     if is_catalog(path):
         return coins_of(path)
@@ -110,9 +125,9 @@ def replay_coins(spec: str) -> list[str]:
         return archive_coins(path, archive)
     if detect_capture_format(path) == "hyperliquid":
         return head_coins(path)
-    out: list[str] = []
+    syms: list[str] = []
     for sym in head_symbols(path):
         coin = symbol_to_coin(sym)
-        if coin not in out:
-            out.append(coin)
-    return out
+        if coin not in syms:
+            syms.append(coin)
+    return syms
