@@ -70,6 +70,12 @@ DRIVER = textwrap.dedent("""
     c = start(["http.server", "0", "--bind", "127.0.0.1"])
     res["after_restart"] = facts(c)
     c.kill(); c.wait(10)
+    hung = st.server_pid
+    os.kill(hung, signal.SIGSTOP)  # a server that never answers
+    c = start(["http.server", "0", "--bind", "127.0.0.1"])
+    res["hung_spawned"] = not isinstance(c, ForkedChild) and c.poll() is None
+    res["hung_replaced"] = st.server_pid not in (0, hung) and not os.path.exists(f"/proc/{hung}")
+    c.kill(); c.wait(10)
     old = st.server_pid
     st.stop()
     res["server_stopped"] = not os.path.exists(f"/proc/{old}") or parent_of(old) != os.getpid()
@@ -112,6 +118,13 @@ def test_fork_server_killed_then_said_restarted_children_spawned_meanwhile_and_f
     assert not res["while_importing_forked"], "a start does not wait on a restarting server"
     assert res["after_restart"]["forked"] and res["after_restart"]["parent_is_us"]
     assert res["server_stopped"]
+
+
+def test_fork_server_hung_then_the_start_falls_back_to_spawn_and_the_server_is_replaced(driven):
+    res, _, stderr = driven
+    assert "fork server: no answer in 10 s; killing it and starting it again" in stderr
+    assert res["hung_spawned"], "the child was spawned instead, and runs"
+    assert res["hung_replaced"], "the hung server was killed (and reaped) and another started"
 
 
 def test_config_when_child_start_unknown_then_refused(tmp_path):
