@@ -52,16 +52,20 @@ def ipc(round_trips: int, json_out: Path | None) -> None:
               help="Synthetic market event rate.")
 @click.option("--wait-policy", type=click.Choice(["spin", "hybrid", "block"]), default="hybrid",
               show_default=True)
+@click.option("--child-start", type=click.Choice(["fork", "spawn"]), default="fork",
+              show_default=True, help="supervisor.child_start of the instance.")
 @json_option
-def appliance(seconds: float, events_per_s: float, wait_policy: str, json_out: Path | None) -> None:
-    """Run a real instance on the synthetic market: event -> ladder latency p50/p99,
-    RSS per process, total shared memory, and kill -9 -> healthy time of each child."""
+def appliance(seconds: float, events_per_s: float, wait_policy: str, child_start: str,
+              json_out: Path | None) -> None:
+    """Run a real instance on the synthetic market: `mmctl start` to quoting, event ->
+    ladder latency p50/p99, RSS/PSS/USS per process (and the fork server's), total
+    shared memory, and kill -9 -> healthy time of each child."""
     import json
 
     from tools.bench_appliance import run_appliance_bench
 
     result = run_appliance_bench(seconds, events_per_s, wait_policy,
-                                 None if json_out is None else str(json_out))
+                                 None if json_out is None else str(json_out), child_start)
     click.echo(json.dumps(result, indent=2))
 
 

@@ -20,6 +20,7 @@ from appliance.ipc import seqlock
 from appliance.runtime import latency
 from appliance.runtime.control import heartbeat_age_ms, pid_alive
 from appliance.runtime.proc_memory import process_memory
+from appliance.supervisor.ownership import read_pids
 from shm_layout import InstanceMemory, total_bytes
 from shm_layout.constants import N_CHILDREN, PROC_NAMES, PROC_QUOTE, PS_RUNNING
 from tools.bench_ipc import machine_facts
@@ -66,7 +67,10 @@ def _kill_switch_times(mem, kill_file: Path, instance: str, reps: int = 5) -> li
 
 
 def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
-                        wait_policy: str = "hybrid", json_out: str | None = None) -> dict:
+                        wait_policy: str = "hybrid", json_out: str | None = None,
+                        child_start: str = "fork") -> dict:
+    """``child_start``: "fork" (the fork server's children; its own memory is counted
+    in ``pss_total_with_server_mib``) or "spawn" (a fresh interpreter per child)."""
     instance = f"bench{os.getpid()}"
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "bench.toml"
@@ -74,9 +78,12 @@ def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
             f'[appliance]\nstate_dir = "{tmp}/{{instance}}"\n'
             f"[feed]\nsynthetic_events_per_s = {events_per_s}\n"
             f'[wait]\npolicy = "{wait_policy}"\n[risk]\nmetrics_port = 0\n'
+            f'[supervisor]\nchild_start = "{child_start}"\n'
         )
+        t0 = time.monotonic()
         subprocess.run([*MMCTL, "start", "--instance", instance, "--config", str(cfg)],
                        check=True, capture_output=True, timeout=300)
+        start_s = time.monotonic() - t0  # `mmctl start` until quoting
         try:
             mem = InstanceMemory.attach(instance, writable=False)
             ctl = mem.control.records[0]
@@ -87,6 +94,8 @@ def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
             q50, q99 = latency.quantiles(hist)
             memory = {PROC_NAMES[p]: process_memory(int(ctl["procs"][p]["pid"]))
                       for p in range(N_CHILDREN)}
+            server = dict(read_pids(Path(tmp) / instance)).get("fork server", 0)
+            server_mem = process_memory(server) if server else None
             events = int(ctl["procs"][0]["events"])
             kill_s = _kill_switch_times(mem, Path(tmp) / instance / "KILL", instance)
             restarts = {PROC_NAMES[p]: _restart_time(mem, p) for p in range(N_CHILDREN)}
@@ -96,7 +105,9 @@ def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
                            timeout=120)
     result = {
         "machine": machine_facts(),
-        "config": {"seconds": seconds, "events_per_s": events_per_s, "wait_policy": wait_policy},
+        "config": {"seconds": seconds, "events_per_s": events_per_s, "wait_policy": wait_policy,
+                   "child_start": child_start},
+        "start_to_quoting_s": round(start_s, 2),
         "events_published": events,
         "ladders": int(hist.sum()),
         "event_to_ladder_us": {"p50": q50 and round(q50 / 1e3, 2), "p99": q99 and round(q99 / 1e3, 2)},
@@ -104,6 +115,9 @@ def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
         "rss_total_mib": round(sum(m["rss_mib"] for m in memory.values() if m), 1),
         "pss_total_mib": round(sum(m["pss_mib"] for m in memory.values() if m), 1),
         "uss_total_mib": round(sum(m["uss_mib"] for m in memory.values() if m), 1),
+        "fork_server_mib": server_mem,
+        "pss_total_with_server_mib": round(sum(m["pss_mib"] for m in memory.values() if m)
+                                           + (server_mem["pss_mib"] if server_mem else 0.0), 1),
         "shared_memory_mib": round(total_bytes() / 2**20, 2),
         "kill_file_to_no_orders_ms": [round(t * 1e3, 1) for t in kill_s],
         "restart_to_healthy_s": {k: v and round(v, 3) for k, v in restarts.items()},

@@ -96,8 +96,9 @@ def fill_disk(directory: Path) -> Path:
 
 
 def set_pids(instance: str) -> list[int]:
-    """The instance's supervisor and children (its local venue, which carries
-    ``--instance`` for its log lines, is judged apart, by its own pid)."""
+    """The instance's supervisor, children and fork server, found by command line (a
+    forked child's is its ``python -m appliance.NAME --instance ...``); its local venue,
+    which carries ``--instance`` for its log lines, is judged apart, by its own pid."""
     out = []
     for e in os.listdir("/proc"):
         if e.isdigit() and int(e) != os.getpid():

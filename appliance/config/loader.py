@@ -118,6 +118,9 @@ def _validate(cfg: Config) -> None:
         if v and v not in WAIT_POLICIES:
             raise ConfigError(f"wait.{key}: '{v}' is not one of {', '.join(WAIT_POLICIES)}")
     _validate_logs(cfg)
+    if cfg.supervisor.child_start not in ("fork", "spawn"):
+        raise ConfigError(f"supervisor.child_start: '{cfg.supervisor.child_start}' is not one "
+                          "of fork, spawn")
     q = cfg.quote
     if not 1 <= q.n_levels <= MAX_LEVELS:
         raise ConfigError(f"quote.n_levels: between 1 and {MAX_LEVELS}, got {q.n_levels}")

@@ -295,6 +295,13 @@ class SupervisorConfig:
     max_restarts: int = 10  # within restart_window_s, then the kill flag
     restart_window_s: float = 60.0
     poll_interval_ms: int = 20
+    # How a child is started: "fork" = forked by the fork server, one interpreter that
+    # has imported numpy, numba and the five process modules, so the children share
+    # those pages (issue 18: PSS) and skip the imports (faster restarts); the supervisor
+    # waits for, kills and restarts them as before, and falls back to "spawn" (said in
+    # its log) if the server cannot serve. "spawn" = a fresh `python -m appliance.NAME`
+    # per child.
+    child_start: str = "fork"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@
   it when the last one dies — a pid file cannot say that. The holder writes its
   pid into the file, so a second start can tell "running" from "left over".
 * **Recorded pids**: the control block (supervisor, children, venue) and
-  ``<state_dir>/pids.json`` (the same, on disk, in case the segments are gone).
+  ``<state_dir>/pids.json`` (the same, on disk, in case the segments are gone, and
+  the fork server that forks the children). A forked child's command line is set to
+  the ``python -m appliance.NAME --instance ...`` it would have had if spawned.
 * **Ending a dead supervisor's set** (``end_leftovers``): every recorded pid and
   every holder of the lock that is still alive and is one of ours (its command line
   names ``appliance.`` and the instance) gets SIGTERM — the gateway's last act is
@@ -134,16 +136,19 @@ def is_ours(pid: int, instance: str) -> bool:
 
 def is_supervisor(pid: int, instance: str) -> bool:
     c = cmdline(pid)
-    return (pid_alive(pid) and instance_of(c) == instance
+    return (pid_alive(pid) and instance_of(c) == instance and "fork_server" not in c
             and ("appliance.supervisor" in c or " start" in c))
 
 
-def write_pids(state_dir: Path, supervisor: int, children: dict[str, int], venue: int) -> None:
-    """Record the set on disk (atomic replace); best effort: the control block has it too."""
+def write_pids(state_dir: Path, supervisor: int, children: dict[str, int], venue: int,
+               fork_server: int = 0) -> None:
+    """Record the set on disk (atomic replace); best effort: the control block has it
+    too, except the fork server (``supervisor.child_start = "fork"``), recorded here only."""
     path = Path(state_dir) / PIDS_NAME
     tmp = path.with_suffix(".tmp")
     try:
-        tmp.write_text(json.dumps({"supervisor": supervisor, "children": children, "venue": venue}))
+        tmp.write_text(json.dumps({"supervisor": supervisor, "children": children, "venue": venue,
+                                   "fork_server": fork_server}))
         tmp.replace(path)
     except OSError:
         pass
@@ -163,6 +168,7 @@ def read_pids(state_dir: Path) -> list[tuple[str, int]]:
         return []
     out = [("supervisor", int(d.get("supervisor", 0)))]
     out += [(name, int(pid)) for name, pid in (d.get("children") or {}).items()]
+    out.append(("fork server", int(d.get("fork_server", 0))))
     out.append(("venue", int(d.get("venue", 0))))
     return [(n, p) for n, p in out if p > 0]
 

@@ -42,6 +42,8 @@ from shm_layout.constants import (
 from shm_layout.segments import LAYOUT_HASH
 
 from . import ownership
+from .child_start import ChildStarter
+from .forked_child import ChildProcess, ForkedChild
 from .local_venue import LocalVenue
 from .sdnotify import SdNotifier
 from .stages import StartupStages
@@ -69,7 +71,7 @@ class Supervisor:
         # Under journald the children's stderr is the journal's stream (their crashes
         # land there); otherwise <log_dir>/<name>.out.
         self.to_journal = logs.under_journald()
-        self.children: list[subprocess.Popen | None] = [None] * N_CHILDREN
+        self.children: list[ChildProcess | None] = [None] * N_CHILDREN
         self.restart_due = [0] * N_CHILDREN  # monotonic ns; 0 = none pending
         self.fail_streak = [0] * N_CHILDREN
         self.restart_times: collections.deque = collections.deque()
@@ -86,6 +88,11 @@ class Supervisor:
         self.lock = take_instance_lock(self.instance, self.state_dir)
         self._bind_metrics()  # before anything is created: a taken port refuses the start
         os.environ[SUPERVISOR_PID_ENV] = str(os.getpid())  # children die with us
+        # Forked from the fork server (child_start = "fork") or spawned; the server is
+        # started now, before any thread, and imports while the segments are made.
+        keep = (self.lock.fd,) + ((self.metrics_sock.fileno(),) if self.metrics_sock else ())
+        self.starter = ChildStarter(self.cfg.supervisor.child_start, self.instance, keep)
+        self.starter.begin(self._child_env())
         removed = clean_stale(self.instance)
         if removed:
             log.warning("removed segments left by a crashed run of '%s': %s",
@@ -152,7 +159,7 @@ class Supervisor:
         cmd = [sys.executable, "-m", f"appliance.{name}", "--instance", self.instance]
         if self.config_path:
             cmd += ["--config", str(self.config_path)]
-        env = {k: v for k, v in os.environ.items() if k not in SYSTEMD_VARS}
+        env = self._child_env()
         fds = (self.lock.fd,)  # the instance lock lives while any child does
         if p == PROC_RISK and self.metrics_sock is not None:
             env[metrics_socket.METRICS_FD_ENV] = str(self.metrics_sock.fileno())
@@ -160,21 +167,23 @@ class Supervisor:
         cpus = self.plan[p]
         out = self._child_stream(name)
         try:
-            proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
-                preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-                pass_fds=fds,
-            )
+            proc = self.starter.start(cmd, env, fds, cpus, out)
         finally:
             if out is not None:
                 os.close(out)
         self.children[p] = proc
+        log.info("%s started: pid %d (%s)", name, proc.pid,
+                 "forked by the fork server" if isinstance(proc, ForkedChild) else "spawned")
         slot = self.control["procs"][p]
         slot["heartbeat_mono_ns"] = 0
         slot["state"] = PS_STARTING
         slot["started_mono_ns"] = time.monotonic_ns()
         slot["pid"] = proc.pid
         self._record_pids()
+
+    @staticmethod
+    def _child_env() -> dict[str, str]:
+        return {k: v for k, v in os.environ.items() if k not in SYSTEMD_VARS}
 
     def _child_stream(self, name: str) -> int | None:
         """Where a child's stdout and stderr go: the journal's stream, inherited (None),
@@ -188,7 +197,8 @@ class Supervisor:
         children = {PROC_NAMES[p]: c.pid for p, c in enumerate(self.children) if c is not None}
         venue = self.venue.pid if self.venue is not None else 0
         self.control["venue_pid"] = venue
-        ownership.write_pids(self.state_dir, os.getpid(), children, venue)
+        ownership.write_pids(self.state_dir, os.getpid(), children, venue,
+                             self.starter.server_pid)
 
     def _backoff_ns(self, p: int) -> int:
         s = self.cfg.supervisor
@@ -315,6 +325,8 @@ class Supervisor:
                     self._check_child(p, now, judge)
                 if self.venue is not None and self.venue.check():
                     self._record_pids()
+                if self.starter.check(self._known_pids()):
+                    self._record_pids()
                 healthy = children_healthy(ctl, timeout_ms)
                 if healthy and not ready:
                     ready = True
@@ -330,6 +342,13 @@ class Supervisor:
             self._stopping = True
             self.shutdown()
         return 0
+
+    def _known_pids(self) -> set[int]:
+        """Our children's pids (the venue's too): not strays to reap."""
+        known = {c.pid for c in self.children if c is not None}
+        if self.venue is not None and self.venue.proc is not None:
+            known.add(self.venue.proc.pid)
+        return known
 
     def shutdown(self) -> None:
         """Cancel all, stop every process, unlink the segments."""
@@ -355,6 +374,7 @@ class Supervisor:
                     proc.kill()
                     proc.wait()
                 ctl["procs"][p]["state"] = PS_EXITED
+        self.starter.stop()
         if self.venue is not None:
             self.venue.stop()
         ctl["state"] = AS_STOPPED

@@ -10,6 +10,8 @@ import pytest
 from appliance_helpers import force_cleanup, inspect, mmctl, status, wait_for, write_config
 
 from appliance.runtime.control import pid_alive
+from appliance.supervisor.forked_child import parent_of
+from appliance.supervisor.ownership import cmdline, read_pids
 from shm_layout.shm import existing_segments
 
 CHILDREN = ("feed", "estimator", "quote", "gateway", "risk")
@@ -117,6 +119,52 @@ def test_kill9_when_child_dies_then_restarted_and_healthy(appliance, name):
     assert after["restarts"] == before["restarts"] + 1
     # The goal is 2 s; the figure is measured by tools/bench_restart.py.
     print(f"{name} healthy again {time.monotonic() - killed_at:.2f} s after kill -9")
+
+
+def _sup_log(appliance) -> str:
+    return (appliance["tmp"] / f"state-{appliance['instance']}" / "supervisor.log").read_text()
+
+
+def _fork_server(appliance) -> int:
+    pids = dict(read_pids(appliance["tmp"] / f"state-{appliance['instance']}"))
+    return pids.get("fork server", 0)
+
+
+def test_fork_when_started_then_children_are_the_supervisors_titled_and_stream_to_their_out(appliance):
+    inst = appliance["instance"]
+    st = status(inst)
+    sup = st["supervisor"]["pid"]
+    server = _fork_server(appliance)
+    assert server and pid_alive(server) and parent_of(server) == sup
+    log = _sup_log(appliance)
+    for p in st["processes"]:
+        name, pid = p["name"], p["pid"]
+        assert parent_of(pid) == sup, f"{name}: re-parented to the supervisor, which waits for it"
+        assert f"-m appliance.{name} --instance {inst}" in cmdline(pid)
+        out = appliance["tmp"] / f"state-{inst}" / f"{name}.out"
+        assert os.readlink(f"/proc/{pid}/fd/1") == str(out)
+        assert os.readlink(f"/proc/{pid}/fd/2") == str(out)
+        if f"{name} started: pid {pid} (" in log:  # not restarted by a test before this one
+            assert f"{name} started: pid {pid} (forked by the fork server)" in log
+
+
+def test_fork_server_killed_then_said_started_again_and_children_forked_by_the_new_one(appliance):
+    inst = appliance["instance"]
+    old = _fork_server(appliance)
+    os.kill(old, signal.SIGKILL)
+    new = wait_for(lambda: (lambda s: s if s not in (0, old) and pid_alive(s) else None)(
+        _fork_server(appliance)), 20)
+    assert new, "no new fork server recorded"
+    assert wait_for(lambda: f"fork server pid {new} ready" in _sup_log(appliance), 120)
+    assert "fork server exited with code -9; starting it again" in _sup_log(appliance)
+    before = next(p for p in status(inst)["processes"] if p["name"] == "quote")
+    os.kill(before["pid"], signal.SIGKILL)
+    after = wait_for(lambda: (lambda p: p if p["pid"] != before["pid"] and p["alive"]
+                              and p["state"] == "running" else None)(
+        next(p for p in status(inst)["processes"] if p["name"] == "quote")), 30)
+    assert after, "quote not running again"
+    assert f"quote started: pid {after['pid']} (forked by the fork server)" in _sup_log(appliance)
+    assert parent_of(after["pid"]) == status(inst)["supervisor"]["pid"]
 
 
 def test_kill_switch_file_when_created_then_orders_cancelled_and_none_placed_until_reset(appliance):

@@ -13,6 +13,7 @@ from appliance_helpers import force_cleanup, mmctl, status, wait_for, write_conf
 from hl_e2e_helpers import TRADING_CONFIG, venue_open_orders, venue_url
 
 from appliance.runtime.control import pid_alive
+from appliance.supervisor.ownership import read_pids
 from tools.soak import set_pids
 
 
@@ -33,6 +34,14 @@ def inst(tmp_path):
     force_cleanup(instance)
 
 
+def _assert_one_set(instance, tmp) -> None:
+    """One supervisor, five children and the fork server that forked them: exactly the
+    processes the supervisor recorded, no more."""
+    recorded = {pid for name, pid in read_pids(tmp / f"state-{instance}") if name != "venue"}
+    assert len(recorded) == 7, recorded
+    assert sorted(set_pids(instance)) == sorted(recorded)
+
+
 def _start_and_quote(instance, cfg, tmp) -> str:
     mmctl("start", "--instance", instance, "--config", cfg)
     url = venue_url(tmp, instance)
@@ -45,7 +54,7 @@ def test_supervisor_kill9_three_times_then_book_emptied_set_gone_and_restart_is_
     for round_ in range(3):
         url = _start_and_quote(instance, cfg, tmp)
         st = status(instance)
-        assert len(set_pids(instance)) == 6, "one supervisor and five children, no more"
+        _assert_one_set(instance, tmp)
         venue_pid = st["venue"]["pid"]
         t0 = time.monotonic()
         os.kill(st["supervisor"]["pid"], signal.SIGKILL)
@@ -57,7 +66,7 @@ def test_supervisor_kill9_three_times_then_book_emptied_set_gone_and_restart_is_
         assert status(instance)["state"] == "supervisor dead"
         print(f"round {round_}: book empty {t_empty:.2f} s, set gone {t_gone:.2f} s after kill -9")
     _start_and_quote(instance, cfg, tmp)
-    assert len(set_pids(instance)) == 6
+    _assert_one_set(instance, tmp)
 
 
 def test_start_when_a_child_outlived_its_supervisor_then_it_is_ended_and_named(inst):
@@ -71,7 +80,7 @@ def test_start_when_a_child_outlived_its_supervisor_then_it_is_ended_and_named(i
     p = mmctl("start", "--instance", instance, "--config", cfg)
     assert f"ended a process left by a dead supervisor: feed pid {feed}" in p.stderr, p.stderr
     assert not pid_alive(feed)
-    assert len(set_pids(instance)) == 6
+    _assert_one_set(instance, tmp)
 
 
 def test_gateway_kill9_when_schedule_cancel_refused_then_last_resort_canceller_empties_book(inst):
