@@ -207,7 +207,7 @@ def render(data: dict) -> str:
 
 
 SCENARIO_KEYS = ("pnl", "fills", "max_long_frac", "max_short_frac", "markout_10s_adverse_fills",
-                 "markout_10s_benign_fills", "quoted_while_should_pull_s")
+                 "markout_10s_benign_fills", "quoted_while_should_pull_s", "requests", "volume")
 
 
 def run_scenario(scen: str, seeds: list[int], quote: dict,
@@ -234,14 +234,28 @@ def run_scenario(scen: str, seeds: list[int], quote: dict,
     return runs
 
 
+def _requests(runs: list[dict], p: str) -> str:
+    """Median requests / median USDC traded, and on how many seeds requests <= volume
+    ("-" for runs recorded before the report had them)."""
+    import statistics
+
+    if any(r[p].get("requests") is None for r in runs):
+        return "- | -"
+    req = statistics.median(r[p]["requests"] for r in runs)
+    vol = statistics.median(r[p]["volume"] for r in runs)
+    ok = sum(1 for r in runs if r[p]["requests"] <= r[p]["volume"])
+    return f"{req:,.0f} / ${vol:,.0f} | {ok}/{len(runs)}"
+
+
 def render_scenario(scen: str, runs: list[dict]) -> str:
     """Medians per preset and the trend_selloff goal counts over the seeds."""
     import statistics
 
     lines = [f"**{scen}**, seeds {runs[0]['seed']}-{runs[-1]['seed']} (1800 s each)", "",
              "| preset | median P&L $ | median fills | median max long % | median max short % "
-             "| median adverse / benign 10 s fills | max quoted while should pull s |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "| median adverse / benign 10 s fills | max quoted while should pull s "
+             "| median requests / USDC traded | requests <= USDC traded |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     presets = [p for p in ("unified", "legacy", "no_as") if p in runs[0]]
     for p in presets:
         med = {k: statistics.median(r[p][k] for r in runs)
@@ -250,7 +264,7 @@ def render_scenario(scen: str, runs: list[dict]) -> str:
         worst_pull = max((r[p].get("quoted_while_should_pull_s") or 0.0) for r in runs)
         lines.append(f"| {p} | {med['pnl']:+.2f} | {med['fills']:.0f} | {100 * med['max_long_frac']:.0f} "
                      f"| {100 * med['max_short_frac']:.0f} | {med['markout_10s_adverse_fills']:.0f} / "
-                     f"{med['markout_10s_benign_fills']:.0f} | {worst_pull:.2f} |")
+                     f"{med['markout_10s_benign_fills']:.0f} | {worst_pull:.2f} | {_requests(runs, p)} |")
     n = len(runs)
     worst = [r["unified"].get("worst_minute_fills") for r in runs]
     if any(w is not None for w in worst):  # liquidation_cascade's goal

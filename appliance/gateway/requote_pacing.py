@@ -7,8 +7,8 @@ be quoted. So the actions of a plan are split in two:
 
 * urgent (always sent): cancels (a pulled side, a level too many), modifies that
   remove risk (``reconcile_kernel.is_urgent_modify`` with ``urgent_tolerance_bps``:
-  the order rests more aggressively than its target, or is half again as large), and placing the
-  first order of an empty side;
+  the order rests more aggressively than its target, or is half again as large while its
+  side rests more than its targets in total), and placing the first order of an empty side;
 * optional (sent when the budget allows): every other modify (moving closer to
   the mid, growing, deeper levels following the mid) and further new levels.
 
@@ -100,7 +100,7 @@ class RequotePacer:
         rows += [(rk.ACT_CANCEL, nk + nm + k, -1) for k in range(nc)]
         rows += [(rk.ACT_PLACE, -1, nm + k) for k in range(len(plan.place))]
         out = np.array(rows, np.int64).reshape(-1, 3)
-        lb, lp, ls, tb, tp, ts, tl = plan_arrays(targets, live)
+        lb, lp, ls, tb, tp, ts, tl, _ = plan_arrays(targets, live)
         deferred = int(rk.ration(out, out.shape[0], lb, lp, ls, tb, tp, ts, tl, self.kernel_cfg,
                                  self.state, self.clock(), self.rate_per_s()))
         if not deferred:
@@ -129,4 +129,4 @@ def pacing_config_vector(cfg: PacingConfig, plan_cfg: PlanConfig) -> np.ndarray:
     return rk.plan_config_vector(plan_cfg.px_tolerance_bps, plan_cfg.sz_tolerance_frac,
                                  plan_cfg.use_modify, plan_cfg.min_notional_usd,
                                  cfg.budget_per_min, cfg.burst, cfg.urgent_tolerance_bps,
-                                 cfg.urgent_sz_frac)
+                                 cfg.urgent_sz_frac, plan_cfg.keep_tolerance_bps)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from appliance.config import sizing
 from appliance.ipc import seqlock
 from appliance.runtime.control import heartbeat_age_ms, pid_alive
 from shm_layout.constants import (
@@ -97,7 +98,10 @@ def check_kill_switch_file(v: RiskView) -> Finding | None:
 
 
 def check_position(v: RiskView) -> Finding | None:
-    limit = v.cfg.risk.max_position_sz
+    """|position| beyond the coin's limit, in coin at the position's mark price
+    (``config.sizing``); a USD limit with ``risk.position_usd_slack_frac`` on top (a rise
+    shrinks it in coin without a trade). A USD limit before any mark is known cannot be
+    checked; nothing is quoted then either (no MarketParams, no ladder)."""
     for c, coin in enumerate(v.coins):
         if v.positions.unreadable(c):
             n = v.positions.fail_streak[c]
@@ -107,9 +111,12 @@ def check_position(v: RiskView) -> Finding | None:
         if pos is None:
             continue
         q = float(pos["position_sz"])
-        if not math.isfinite(q) or abs(q) > limit * (1 + 1e-9):
-            return Finding("position", f"{coin}: position {q:g} beyond max_position_sz {limit:g}",
-                           q, limit)
+        limit = sizing.coin_max_position_sz(v.cfg, coin, float(pos["mark_px"]))
+        if not sizing.for_coin(v.cfg.quote, v.cfg.risk, coin)[1].max_position_sz > 0.0:
+            limit *= 1.0 + v.cfg.risk.position_usd_slack_frac
+        if not math.isfinite(q) or (math.isfinite(limit) and abs(q) > limit * (1 + 1e-9)):
+            return Finding("position", f"{coin}: position {q:g} beyond the position limit "
+                           f"{limit:g} (coin at the mark)", q, limit)
     return None
 
 
