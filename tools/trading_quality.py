@@ -62,6 +62,16 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
     return out
 
 
+def with_overrides(cfg, over: dict):
+    """``cfg`` with ``--quote`` overrides: KEY for [quote], risk.KEY / gateway.KEY for those."""
+    sections: dict[str, dict] = {}
+    for key, v in over.items():
+        sec, _, k = key.rpartition(".")
+        sections.setdefault(sec or "quote", {})[k] = v
+    return dataclasses.replace(cfg, **{sec: dataclasses.replace(getattr(cfg, sec), **kv)
+                                       for sec, kv in sections.items()})
+
+
 def summarize(rep: dict) -> dict:
     """The table's figures from one ``mmctl backtest`` report."""
     a = rep["attribution"]
@@ -78,8 +88,8 @@ def _run_ours(name: str, preset: str, overlay: Path | None, quote: dict, maker_b
     from appliance.backtest.runner import run_backtest
     from appliance.config import load_config
 
-    cfg = load_config(str(overlay) if overlay else None)
-    q = dataclasses.replace(cfg.quote, **quote)
+    cfg = with_overrides(load_config(str(overlay) if overlay else None), quote)
+    q = cfg.quote
     g = cfg.gateway
     if maker_bps is not None:  # the venue charges it and the kernel prices it
         q = dataclasses.replace(q, maker_fee_bps=maker_bps)
@@ -224,7 +234,7 @@ def run_scenario(scen: str, seeds: list[int], quote: dict,
         row: dict = {"seed": seed}
         for preset in presets:
             q = quote if preset == "unified" else {}
-            c = dataclasses.replace(cfg, quote=dataclasses.replace(cfg.quote, **q))
+            c = with_overrides(cfg, q)
             rep = run_backtest(f"synthetic:{scen}", c, seed=seed, preset=preset).report
             row[preset] = {k: rep.get(k) for k in SCENARIO_KEYS}
             worst = (rep.get("windows") or {}).get("worst_minute", {})
@@ -300,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-calibrate", action="store_true", help="reuse params_*.toml in --out")
     ap.add_argument("--render-only", action="store_true", help="table.md from quality.json")
     ap.add_argument("--quote", action="append", default=[], metavar="KEY=VALUE",
-                    help="[quote] override for unified, e.g. edge_vs_fair=false")
+                    help="[quote] override for unified, e.g. edge_vs_fair=false "
+                         "(risk.KEY=VALUE, gateway.KEY=VALUE: those sections)")
     ap.add_argument("--captures", default=",".join(CAPTURES))
     ap.add_argument("--scenario", help="instead of the captures: synthetic scenario NAME, unified vs legacy")
     ap.add_argument("--seeds", default="1-20", help="for --scenario: A-B or a comma list")
