@@ -17,6 +17,7 @@ import numpy as np
 
 from appliance.config import Config, config_to_toml, load_config, sizing
 from appliance.estimator import kernel as estimator
+from appliance.gateway import pacing_kernel as pk
 from appliance.gateway import reconcile_kernel as rk
 from appliance.quote import kernel as quote
 from appliance.venue import matching
@@ -98,7 +99,7 @@ class Simulation:
             g.requote_tolerance_bps, g.sz_tolerance_frac, g.use_modify, cfg.quote.min_notional_usd,
             g.requote_budget_per_min, g.requote_burst, g.urgent_tolerance_bps,
             keep_tolerance_bps=g.keep_tolerance_bps)
-        self.pstate = rk.new_pacing_state(g.requote_burst)
+        self.pstate = pk.new_pacing_state(g.requote_burst)
         self.va = matching.new_venue(
             [b.sz_decimals], [b.max_leverage], n_accounts=1,
             maker_bps=cfg.gateway.maker_fee_bps, taker_bps=cfg.gateway.taker_fee_bps,

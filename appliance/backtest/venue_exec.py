@@ -7,7 +7,7 @@ this module does what the live gateway does for them, with the live gateway's co
 * the plan is ``gateway.reconcile_kernel.plan`` (keep within tolerance or, with edge,
   within the keep tolerance; modify,
   cancel, place; targets under the minimum notional dropped), paced by
-  ``reconcile_kernel.ration`` with the live token bucket (``[gateway] requote_*``);
+  ``pacing_kernel.ration`` with the live token bucket (``[gateway] requote_*``);
 * prices and sizes are rounded by ``hyperliquid.rules`` (bids down, asks up);
 * the actions go out as the gateway's batches do (cancels, then modifies, then
   post-only orders), each batch charged to the rate budget (IP weight, address
@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit
 
 from appliance.estimator import kernel as estimator
+from appliance.gateway import pacing_kernel as pk
 from appliance.gateway import paper
 from appliance.gateway import reconcile_kernel as rk
 from appliance.venue import matching
@@ -125,7 +126,7 @@ def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns, recs):
     n, dropped = rk.plan(l_buy, l_px, l_sz, nb + na, t_buy, t_px, t_sz, t_edge, nt, True, True,
                          pcfg, out)
     bt.n_targets_dropped += dropped
-    bt.n_actions_deferred += rk.ration(out, n, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl,
+    bt.n_actions_deferred += pk.ration(out, n, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl,
                                        pcfg, pstate, now_ns * 1e-9,
                                        pcfg[rk.C_BUDGET_PER_MIN] / 60.0)
     return out[:n], l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl, nb

@@ -18,7 +18,7 @@ per minute (burst ``requote_burst``); best levels first. Urgent actions do not d
 so the total is the urgent rate plus at most the budget. What is
 deferred stays resting (it is within the urgent tolerance, so it is safe) and is
 planned again once tokens are back (``retry_after_s``). The decision is
-``reconcile_kernel.ration``, the one the backtester charges too.
+``pacing_kernel.ration``, the one the backtester charges too.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import pacing_kernel as pk
 from . import reconcile_kernel as rk
 from .reconcile_plan import Plan, PlanConfig, Target, plan_arrays
 
@@ -43,7 +44,7 @@ class PacingConfig:
 
 
 class RequotePacer:
-    """``reconcile_kernel.ration`` with its token bucket, for the live gateway."""
+    """``pacing_kernel.ration`` with its token bucket, for the live gateway."""
 
     def __init__(self, cfg: PacingConfig, plan_cfg: PlanConfig,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -51,8 +52,8 @@ class RequotePacer:
         self.plan_cfg = plan_cfg
         self.kernel_cfg = pacing_config_vector(cfg, plan_cfg)
         self.clock = clock
-        self.state = rk.new_pacing_state(cfg.burst)
-        self.state[rk.P_LAST_S] = clock()
+        self.state = pk.new_pacing_state(cfg.burst)
+        self.state[pk.P_LAST_S] = clock()
         self.addr_left = -1  # unknown until userRateLimit
 
     @property
@@ -61,19 +62,19 @@ class RequotePacer:
 
     @property
     def tokens(self) -> float:
-        return float(self.state[rk.P_TOKENS])
+        return float(self.state[pk.P_TOKENS])
 
     @property
     def deferred(self) -> int:
-        return int(self.state[rk.P_DEFERRED])
+        return int(self.state[pk.P_DEFERRED])
 
     @property
     def urgent(self) -> int:
-        return int(self.state[rk.P_URGENT])
+        return int(self.state[pk.P_URGENT])
 
     @property
     def optional(self) -> int:
-        return int(self.state[rk.P_OPTIONAL])
+        return int(self.state[pk.P_OPTIONAL])
 
     def rate_per_s(self) -> float:
         r = self.cfg.budget_per_min / 60.0
@@ -101,7 +102,7 @@ class RequotePacer:
         rows += [(rk.ACT_PLACE, -1, nm + k) for k in range(len(plan.place))]
         out = np.array(rows, np.int64).reshape(-1, 3)
         lb, lp, ls, tb, tp, ts, tl, _ = plan_arrays(targets, live)
-        deferred = int(rk.ration(out, out.shape[0], lb, lp, ls, tb, tp, ts, tl, self.kernel_cfg,
+        deferred = int(pk.ration(out, out.shape[0], lb, lp, ls, tb, tp, ts, tl, self.kernel_cfg,
                                  self.state, self.clock(), self.rate_per_s()))
         if not deferred:
             return plan, 0

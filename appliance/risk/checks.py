@@ -99,9 +99,11 @@ def check_kill_switch_file(v: RiskView) -> Finding | None:
 
 def check_position(v: RiskView) -> Finding | None:
     """|position| beyond the coin's limit, in coin at the position's mark price
-    (``config.sizing``); a USD limit with ``risk.position_usd_slack_frac`` on top (a rise
-    shrinks it in coin without a trade). A USD limit before any mark is known cannot be
-    checked; nothing is quoted then either (no MarketParams, no ladder)."""
+    (``config.sizing``), else the market params' mid; a USD limit with
+    ``risk.position_usd_slack_frac`` on top (a rise shrinks it in coin without a trade).
+    A USD limit without any price cannot be checked: nothing can add to the position then
+    either (the quote kernel pulls and the pre-trade gate denies without a mid), and a
+    kill there would latch on every restart that carries a position."""
     for c, coin in enumerate(v.coins):
         if v.positions.unreadable(c):
             n = v.positions.fail_streak[c]
@@ -111,7 +113,11 @@ def check_position(v: RiskView) -> Finding | None:
         if pos is None:
             continue
         q = float(pos["position_sz"])
-        limit = sizing.coin_max_position_sz(v.cfg, coin, float(pos["mark_px"]))
+        px = float(pos["mark_px"])
+        if not (math.isfinite(px) and px > 0.0):
+            p = v.params.get(c)
+            px = float(p["mid_px"]) if p is not None else math.nan
+        limit = sizing.coin_max_position_sz(v.cfg, coin, px)
         if not sizing.for_coin(v.cfg.quote, v.cfg.risk, coin)[1].max_position_sz > 0.0:
             limit *= 1.0 + v.cfg.risk.position_usd_slack_frac
         if not math.isfinite(q) or (math.isfinite(limit) and abs(q) > limit * (1 + 1e-9)):

@@ -238,3 +238,14 @@ def test_disabled_checks_when_listed_then_not_run(mem, tmp_path):
     set_position(mem, 0, position_sz=1.0)
     v.control["clock_fail_streak"] = 9
     assert fired(v) == {}
+
+
+def test_check_position_when_no_mark_then_the_params_mid_values_it(view):
+    set_params(view.mem, 1, valid=1, mid_px=2_000.0)
+    set_position(view.mem, 1, position_sz=-1.2)  # $2,400 at the params' mid: beyond
+    assert fired(view)["position"].threshold == pytest.approx(1.1)
+
+
+def test_check_position_when_no_price_at_all_then_a_usd_limit_is_not_checked(view):
+    set_position(view.mem, 1, position_sz=-1.2)  # nothing can add to it without a price
+    assert "position" not in fired(view)
