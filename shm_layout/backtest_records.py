@@ -73,6 +73,10 @@ BT_STATE = np.dtype(
         # issue 6 proof figures
         ("max_long_sz", "<f8"),  # largest long position held (>= 0)
         ("max_short_sz", "<f8"),  # largest short position held (>= 0)
+        # ... as shares of the position limit at the mid of the time (limits in USD)
+        ("max_long_frac", "<f8"),
+        ("max_short_frac", "<f8"),
+        ("max_abs_frac", "<f8"),
         ("n_gate_disagree", "<i8"),  # ladders where the old binary gate would quote other sides
         ("pull_flag", "<i8"),  # the last MarketParams said should_pull_quotes
         ("pull_ns", "<i8"),  # simulated time should_pull_quotes held

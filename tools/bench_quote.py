@@ -15,7 +15,7 @@ import time
 import numpy as np
 from numba import njit
 
-from appliance.config import load_config
+from appliance.config import load_config, sizing
 from appliance.ipc.timing import monotonic_ns
 from appliance.quote import kernel
 from shm_layout import records
@@ -75,9 +75,10 @@ def run_quote_bench(calls: int = 200_000, json_out: str | None = None) -> dict:
     acct = kernel.account_unknown()
     t0 = time.perf_counter()
     samples = np.zeros(calls, np.int64)
-    _timed(p[0], acct, cfg, out[0], 100, samples, c.risk.max_position_sz)  # compile / load
+    max_pos = sizing.max_position_sz(c.risk, float(p[0]["mid_px"]))
+    _timed(p[0], acct, cfg, out[0], 100, samples, max_pos)  # compile / load
     compile_s = time.perf_counter() - t0
-    clock_ns, levels = _timed(p[0], acct, cfg, out[0], calls, samples, c.risk.max_position_sz)
+    clock_ns, levels = _timed(p[0], acct, cfg, out[0], calls, samples, max_pos)
     us = samples / 1000.0
     result = {
         "bench": "quote",

@@ -62,6 +62,16 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
     return out
 
 
+def with_overrides(cfg, over: dict):
+    """``cfg`` with ``--quote`` overrides: KEY for [quote], risk.KEY / gateway.KEY for those."""
+    sections: dict[str, dict] = {}
+    for key, v in over.items():
+        sec, _, k = key.rpartition(".")
+        sections.setdefault(sec or "quote", {})[k] = v
+    return dataclasses.replace(cfg, **{sec: dataclasses.replace(getattr(cfg, sec), **kv)
+                                       for sec, kv in sections.items()})
+
+
 def summarize(rep: dict) -> dict:
     """The table's figures from one ``mmctl backtest`` report."""
     a = rep["attribution"]
@@ -78,8 +88,8 @@ def _run_ours(name: str, preset: str, overlay: Path | None, quote: dict, maker_b
     from appliance.backtest.runner import run_backtest
     from appliance.config import load_config
 
-    cfg = load_config(str(overlay) if overlay else None)
-    q = dataclasses.replace(cfg.quote, **quote)
+    cfg = with_overrides(load_config(str(overlay) if overlay else None), quote)
+    q = cfg.quote
     g = cfg.gateway
     if maker_bps is not None:  # the venue charges it and the kernel prices it
         q = dataclasses.replace(q, maker_fee_bps=maker_bps)
@@ -207,7 +217,7 @@ def render(data: dict) -> str:
 
 
 SCENARIO_KEYS = ("pnl", "fills", "max_long_frac", "max_short_frac", "markout_10s_adverse_fills",
-                 "markout_10s_benign_fills", "quoted_while_should_pull_s")
+                 "markout_10s_benign_fills", "quoted_while_should_pull_s", "requests", "volume")
 
 
 def run_scenario(scen: str, seeds: list[int], quote: dict,
@@ -224,7 +234,7 @@ def run_scenario(scen: str, seeds: list[int], quote: dict,
         row: dict = {"seed": seed}
         for preset in presets:
             q = quote if preset == "unified" else {}
-            c = dataclasses.replace(cfg, quote=dataclasses.replace(cfg.quote, **q))
+            c = with_overrides(cfg, q)
             rep = run_backtest(f"synthetic:{scen}", c, seed=seed, preset=preset).report
             row[preset] = {k: rep.get(k) for k in SCENARIO_KEYS}
             worst = (rep.get("windows") or {}).get("worst_minute", {})
@@ -234,14 +244,28 @@ def run_scenario(scen: str, seeds: list[int], quote: dict,
     return runs
 
 
+def _requests(runs: list[dict], p: str) -> str:
+    """Median requests / median USDC traded, and on how many seeds requests <= volume
+    ("-" for runs recorded before the report had them)."""
+    import statistics
+
+    if any(r[p].get("requests") is None for r in runs):
+        return "- | -"
+    req = statistics.median(r[p]["requests"] for r in runs)
+    vol = statistics.median(r[p]["volume"] for r in runs)
+    ok = sum(1 for r in runs if r[p]["requests"] <= r[p]["volume"])
+    return f"{req:,.0f} / ${vol:,.0f} | {ok}/{len(runs)}"
+
+
 def render_scenario(scen: str, runs: list[dict]) -> str:
     """Medians per preset and the trend_selloff goal counts over the seeds."""
     import statistics
 
     lines = [f"**{scen}**, seeds {runs[0]['seed']}-{runs[-1]['seed']} (1800 s each)", "",
              "| preset | median P&L $ | median fills | median max long % | median max short % "
-             "| median adverse / benign 10 s fills | max quoted while should pull s |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "| median adverse / benign 10 s fills | max quoted while should pull s "
+             "| median requests / USDC traded | requests <= USDC traded |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     presets = [p for p in ("unified", "legacy", "no_as") if p in runs[0]]
     for p in presets:
         med = {k: statistics.median(r[p][k] for r in runs)
@@ -250,7 +274,7 @@ def render_scenario(scen: str, runs: list[dict]) -> str:
         worst_pull = max((r[p].get("quoted_while_should_pull_s") or 0.0) for r in runs)
         lines.append(f"| {p} | {med['pnl']:+.2f} | {med['fills']:.0f} | {100 * med['max_long_frac']:.0f} "
                      f"| {100 * med['max_short_frac']:.0f} | {med['markout_10s_adverse_fills']:.0f} / "
-                     f"{med['markout_10s_benign_fills']:.0f} | {worst_pull:.2f} |")
+                     f"{med['markout_10s_benign_fills']:.0f} | {worst_pull:.2f} | {_requests(runs, p)} |")
     n = len(runs)
     worst = [r["unified"].get("worst_minute_fills") for r in runs]
     if any(w is not None for w in worst):  # liquidation_cascade's goal
@@ -286,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-calibrate", action="store_true", help="reuse params_*.toml in --out")
     ap.add_argument("--render-only", action="store_true", help="table.md from quality.json")
     ap.add_argument("--quote", action="append", default=[], metavar="KEY=VALUE",
-                    help="[quote] override for unified, e.g. edge_vs_fair=false")
+                    help="[quote] override for unified, e.g. edge_vs_fair=false "
+                         "(risk.KEY=VALUE, gateway.KEY=VALUE: those sections)")
     ap.add_argument("--captures", default=",".join(CAPTURES))
     ap.add_argument("--scenario", help="instead of the captures: synthetic scenario NAME, unified vs legacy")
     ap.add_argument("--seeds", default="1-20", help="for --scenario: A-B or a comma list")

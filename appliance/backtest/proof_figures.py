@@ -73,10 +73,24 @@ def band_start_s(windows: dict[str, tuple[float, float]] | None) -> float:
     return 0.0
 
 
+def _limit_frac(samples: np.ndarray, limit: tuple[float, float]) -> np.ndarray:
+    """Position over the limit per sample (signed); the USD limit at the sample's mid."""
+    sz_limit, usd_limit = limit
+    q = samples["position_sz"]
+    if sz_limit > 0.0:
+        return q / sz_limit
+    mid = samples["mid_px"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = q * mid / usd_limit
+    return np.where(np.isfinite(frac), frac, np.sign(q))  # no mid: a held position counts as full
+
+
 def window_figures(fills: np.ndarray, samples: np.ndarray, origin_ns: int,
-                   windows: dict[str, tuple[float, float]] | None, max_position_sz: float
+                   windows: dict[str, tuple[float, float]] | None, limit: tuple[float, float]
                    ) -> dict[str, dict]:
-    """Per window: fills in it, our PnL change over it, largest long held in it."""
+    """Per window: fills in it, our PnL change over it, largest long held in it (a share
+    of the position limit at each sample's mid: ``limit`` = (coin limit, USD limit), the
+    coin one when > 0)."""
     out: dict[str, dict] = {}
     if not windows:
         return out
@@ -93,6 +107,6 @@ def window_figures(fills: np.ndarray, samples: np.ndarray, origin_ns: int,
             pnl = samples["pnl_usd"]
             d = float(pnl[int(si[-1])] - pnl[k0])
             entry["pnl_change_usd"] = d if math.isfinite(d) else None
-            entry["max_long_frac"] = max(float(samples["position_sz"][si].max()), 0.0) / max_position_sz
+            entry["max_long_frac"] = max(float(np.max(_limit_frac(samples[si], limit))), 0.0)
         out[name] = entry
     return out

@@ -120,6 +120,7 @@ def prediction_scores(fills: np.ndarray, markouts: np.ndarray) -> dict:
 
 
 def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_position_sz: float,
+                 max_position_usd: float,
                  wall_s: float, load_s: float, compile_s: float, source: str, seed: int,
                  coin: str, preset: str, config_hash: str, source_stats: dict,
                  samples: np.ndarray | None = None, markout_adverse_bps: float = 4.0,
@@ -155,7 +156,7 @@ def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_positi
         "pnl": _finite_or_none(pos["total_pnl_usd"]),
         "realized_pnl": float(pos["realized_pnl_usd"]),
         "final_position_sz": float(pos["position_sz"]),
-        "max_abs_inventory_frac": float(st["max_abs_position_sz"]) / max_position_sz,
+        "max_abs_inventory_frac": float(st["max_abs_frac"]),
         "spread_capture_bps": gross,
         "spread_capture_net_bps": net,
         "markout_bps": markout,
@@ -185,12 +186,13 @@ def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_positi
                                              markout_horizons_s=MARKOUT_HORIZONS_S, samples=samples,
                                              pos=pos, horizon_s=attribution_horizon_s),
     }
-    rep.update(_proof_keys(st, fills, markouts, samples, max_position_sz, markout_adverse_bps,
+    rep.update(_proof_keys(st, fills, markouts, samples, (max_position_sz, max_position_usd),
+                           markout_adverse_bps,
                            bid_pullback_bps, origin_ns or first, windows))
     return rep
 
 
-def _proof_keys(st, fills, markouts, samples, max_position_sz, adverse_bps, pullback_bps,
+def _proof_keys(st, fills, markouts, samples, limit, adverse_bps, pullback_bps,
                 origin_ns, windows) -> dict:
     adverse, benign = proof_figures.markout_split(markouts, MARKOUT_10S_COL, adverse_bps)
     from_s = proof_figures.band_start_s(windows)
@@ -208,8 +210,8 @@ def _proof_keys(st, fills, markouts, samples, max_position_sz, adverse_bps, pull
         "bid_pull_from_s": from_s,
         "bid_pull_never": bool(never),
         "bid_pullback_bps": float(pullback_bps),
-        "max_long_frac": float(st["max_long_sz"]) / max_position_sz,
-        "max_short_frac": float(st["max_short_sz"]) / max_position_sz,
+        "max_long_frac": float(st["max_long_frac"]),
+        "max_short_frac": float(st["max_short_frac"]),
         "legacy_gate_disagreements": int(st["n_gate_disagree"]),
         "should_pull_s": int(st["pull_ns"]) / 1e9,
         "quoted_while_should_pull_s": int(st["quoted_pull_ns"]) / 1e9,
@@ -217,7 +219,7 @@ def _proof_keys(st, fills, markouts, samples, max_position_sz, adverse_bps, pull
         "fills_while_should_pull": int(st["n_fills_pull"]),
         "windows": proof_figures.window_figures(
             fills, samples if samples is not None else np.zeros(0, fills.dtype), origin_ns,
-            windows, max_position_sz) if samples is not None else {},
+            windows, limit) if samples is not None else {},
     }
 
 

@@ -7,6 +7,7 @@ when the loop stops early for room.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -14,8 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from appliance.config import Config, config_to_toml, load_config
+from appliance.config import Config, config_to_toml, load_config, sizing
 from appliance.estimator import kernel as estimator
+from appliance.gateway import pacing_kernel as pk
 from appliance.gateway import reconcile_kernel as rk
 from appliance.quote import kernel as quote
 from appliance.venue import matching
@@ -95,8 +97,9 @@ class Simulation:
         # the live gateway's reconcile and pacing settings (its PlanConfig, PacingConfig)
         self.pcfg = rk.plan_config_vector(
             g.requote_tolerance_bps, g.sz_tolerance_frac, g.use_modify, cfg.quote.min_notional_usd,
-            g.requote_budget_per_min, g.requote_burst, g.urgent_tolerance_bps)
-        self.pstate = rk.new_pacing_state(g.requote_burst)
+            g.requote_budget_per_min, g.requote_burst, g.urgent_tolerance_bps,
+            keep_tolerance_bps=g.keep_tolerance_bps)
+        self.pstate = pk.new_pacing_state(g.requote_burst)
         self.va = matching.new_venue(
             [b.sz_decimals], [b.max_leverage], n_accounts=1,
             maker_bps=cfg.gateway.maker_fee_bps, taker_bps=cfg.gateway.taker_fee_bps,
@@ -247,6 +250,8 @@ def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", s
                truth: Callable[[], tuple[int, dict] | None] | None = None) -> BacktestResult:
     """Simulate MD_EVENT chunks (coin index 0) with ``cfg`` (preset already applied).
     ``truth`` (after the run): the stream's start ns and its named windows, if known."""
+    q, r = sizing.for_coin(cfg.quote, cfg.risk, coin)  # the coin's own sizes (quote.per_coin)
+    cfg = dataclasses.replace(cfg, quote=q, risk=r)
     simulation = Simulation(cfg, seed=seed)
     compile_s = simulation.warm_up()
     if progress is not None:
@@ -267,7 +272,8 @@ def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", s
     orders, fill_info, requotes = simulation.prediction_records()
     report = build_report(
         st=simulation.st[0], pos=simulation.pos[0], fills=fills, markouts=markouts,
-        max_position_sz=cfg.risk.max_position_sz, wall_s=simulation.wall_s, load_s=load_s,
+        max_position_sz=cfg.risk.max_position_sz, max_position_usd=cfg.risk.max_position_usd,
+        wall_s=simulation.wall_s, load_s=load_s,
         compile_s=compile_s, source=source, seed=seed, coin=coin, preset=preset,
         config_hash=config_hash(cfg), source_stats=source_stats() if source_stats else {},
         samples=samples, markout_adverse_bps=cfg.backtest.markout_adverse_bps,

@@ -48,6 +48,7 @@ from appliance.estimator import kernel as estimator
 from appliance.gateway import paper as executor
 from appliance.quote import account
 from appliance.quote import kernel as quote
+from appliance.quote import sizing as quote_sizing
 from appliance.venue import matching
 from shm_layout.backtest_records import (
     N_MARKOUTS,
@@ -120,8 +121,18 @@ def _sample(st, pos, orders, samples, t):
 
 
 @njit(cache=True)
-def _track_position(st, pos):
+def _track_position(st, pos, q_cfg):
+    """Largest positions held, in coin and as shares of the limit at the mid of the time
+    (a limit without a mid counts as reached)."""
     q = pos.position_sz
+    lim = quote_sizing.max_position_sz(q_cfg, st.last_mid_px)
+    frac = abs(q) / lim if lim > 0.0 else (1.0 if q != 0.0 else 0.0)
+    if q > 0.0 and frac > st.max_long_frac:
+        st.max_long_frac = frac
+    if q < 0.0 and frac > st.max_short_frac:
+        st.max_short_frac = frac
+    if frac > st.max_abs_frac:
+        st.max_abs_frac = frac
     if q > st.max_long_sz:
         st.max_long_sz = q
     if -q > st.max_short_sz:
@@ -177,13 +188,13 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
         st.app_tox_ask = st.lad_tox_ask
         venue_exec.reconcile(st, vst, books, orders, accounts, positions, vfills, updates,
                              res, lad, pcfg, pstate, 0, cloid,
-                             q_cfg[quote.C_MAX_POSITION_SZ], recs)
+                             quote_sizing.max_position_sz(q_cfg, st.last_mid_px), recs)
         nf0 = st.n_fills
         st.n_fills = venue_exec.drain_fills(st, vst, vfills, pos, est_state, fills,
                                             st.n_fills, t, recs, finfo)
         if st.pull_flag != 0:
             st.n_fills_pull += st.n_fills - nf0
-        _track_position(st, pos)
+        _track_position(st, pos, q_cfg)
         st.apply_at_ns = 0
         st.n_ladders_applied += 1
     c = lap(st, PROF_RECONCILE, k, c)
@@ -198,7 +209,7 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
                                             st.n_fills, t, recs, finfo)
         if st.pull_flag != 0:
             st.n_fills_pull += st.n_fills - nf0
-        _track_position(st, pos)
+        _track_position(st, pos, q_cfg)
     else:
         vst.n_updates = 0
     c = lap(st, PROF_MATCHING, k, c)

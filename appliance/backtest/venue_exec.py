@@ -4,9 +4,10 @@ The venue kernels (``appliance.venue.matching``: queue position, maker fills,
 accounts, and ``modify_order``, the queue rule of a modify) are called as they are;
 this module does what the live gateway does for them, with the live gateway's code:
 
-* the plan is ``gateway.reconcile_kernel.plan`` (keep within tolerance, modify,
+* the plan is ``gateway.reconcile_kernel.plan`` (keep within tolerance or, with edge,
+  within the keep tolerance; modify,
   cancel, place; targets under the minimum notional dropped), paced by
-  ``reconcile_kernel.ration`` with the live token bucket (``[gateway] requote_*``);
+  ``pacing_kernel.ration`` with the live token bucket (``[gateway] requote_*``);
 * prices and sizes are rounded by ``hyperliquid.rules`` (bids down, asks up);
 * the actions go out as the gateway's batches do (cancels, then modifies, then
   post-only orders), each batch charged to the rate budget (IP weight, address
@@ -34,6 +35,7 @@ import numpy as np
 from numba import njit
 
 from appliance.estimator import kernel as estimator
+from appliance.gateway import pacing_kernel as pk
 from appliance.gateway import paper
 from appliance.gateway import reconcile_kernel as rk
 from appliance.venue import matching
@@ -100,8 +102,8 @@ def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns, recs):
     n_max = 2 * MAX_LEVELS
     flags = np.zeros((2, n_max), np.bool_)
     l_buy, t_buy = flags[0], flags[1]
-    values = np.zeros((4, n_max))
-    l_px, l_sz, t_px, t_sz = values[0], values[1], values[2], values[3]
+    values = np.zeros((5, n_max))
+    l_px, l_sz, t_px, t_sz, t_edge = values[0], values[1], values[2], values[3], values[4]
     t_lvl = np.zeros(n_max, np.int64)
     out = np.zeros((2 * n_max + 2, 3), np.int64)
     nb = _live(orders, bt.bid_slot, bt.bid_oid, bt.bid_level, bt.bid_pred_id, bt.bid_pred_fp,
@@ -120,10 +122,11 @@ def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns, recs):
         l_buy[nb + k] = False
         l_px[nb + k] = o.px
         l_sz[nb + k] = o.sz
-    nt = rk.ladder_targets(lad, books[coin].sz_decimals, t_buy, t_px, t_sz, t_lvl)
-    n, dropped = rk.plan(l_buy, l_px, l_sz, nb + na, t_buy, t_px, t_sz, nt, True, True, pcfg, out)
+    nt = rk.ladder_targets(lad, books[coin].sz_decimals, t_buy, t_px, t_sz, t_lvl, t_edge)
+    n, dropped = rk.plan(l_buy, l_px, l_sz, nb + na, t_buy, t_px, t_sz, t_edge, nt, True, True,
+                         pcfg, out)
     bt.n_targets_dropped += dropped
-    bt.n_actions_deferred += rk.ration(out, n, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl,
+    bt.n_actions_deferred += pk.ration(out, n, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl,
                                        pcfg, pstate, now_ns * 1e-9,
                                        pcfg[rk.C_BUDGET_PER_MIN] / 60.0)
     return out[:n], l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl, nb
@@ -188,7 +191,9 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
             n_cancel += 1
     _charge(bt, n_cancel)
     # exposure each side may still add: the limit, less the position and what rests
-    room = np.array([max_pos_sz - positions[0, coin].szi, max_pos_sz + positions[0, coin].szi])
+    # (a limit not known, NaN: no room)
+    lim = max_pos_sz if max_pos_sz > 0.0 else 0.0
+    room = np.array([lim - positions[0, coin].szi, lim + positions[0, coin].szi])
     for k in range(m[0]):
         room[0] -= orders[bt.bid_slot[k]].sz
     for k in range(m[1]):

@@ -1,7 +1,7 @@
 """Checks that keep a configuration from switching safety off by itself.
 
 * Every number anywhere is finite: TOML accepts ``inf`` and ``nan``, and
-  ``risk.max_position_sz = inf`` (or ``nan``, which fails every comparison) would
+  ``risk.max_position_usd = inf`` (or ``nan``, which fails every comparison) would
   disable the limit silently.
 * Every limit is positive (a zero heartbeat timeout or stale-data age, a negative
   spread floor are not limits); fractions lie in their range; paired bounds are
@@ -25,7 +25,7 @@ MAINNET_DOMAIN = "hyperliquid.xyz"  # api., api-ui., rpc. ...; testnet is hyperl
 HEARTBEAT_SLACK_MS = 1000  # scheduling on shared cores (measured: < 0.3 s at load 10 on 2)
 
 POSITIVE = (
-    "risk.max_position_sz", "risk.max_loss_usd", "risk.max_daily_loss_usd",
+    "risk.max_loss_usd", "risk.max_daily_loss_usd",
     "risk.max_drawdown_usd", "risk.min_liq_distance_bps", "risk.max_fill_deviation_bps",
     "risk.stale_data_s", "risk.first_data_timeout_s", "risk.check_interval_ms",
     "risk.gateway_lost_ms", "risk.max_clock_failed_checks", "risk.attribution_horizon_s",
@@ -47,7 +47,9 @@ POSITIVE = (
     "scores.degraded_after_s", "scores.degraded_min_samples",
 )
 NON_NEGATIVE = (
-    "gateway.requote_tolerance_bps", "gateway.sz_tolerance_frac", "gateway.batch_window_ms",
+    "risk.position_usd_slack_frac",
+    "gateway.requote_tolerance_bps", "gateway.keep_tolerance_bps", "gateway.sz_tolerance_frac",
+    "gateway.batch_window_ms",
     "gateway.slow_batch_window_ms", "gateway.requote_budget_per_min", "gateway.requote_burst",
     "gateway.rate_position_frac", "gateway.dead_man_switch_s", "scores.fill_horizon_s",
     "feed.replay_book_warmup_s", "feed.replay_max_malformed_frac",

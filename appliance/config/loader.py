@@ -9,6 +9,7 @@ from pathlib import Path
 
 from shm_layout.constants import MAX_COINS, MAX_LEVELS, RISK_ACTION_NAMES
 
+from . import sizing
 from .limits import LimitError, check_limits
 from .schema import DEFAULT_STATE_DIR, Config
 
@@ -100,6 +101,30 @@ def _validate_recorder(cfg: Config) -> None:
             raise ConfigError(f"recorder.{key}: must be {rule}, got {getattr(r, key)!r}")
 
 
+def _validate_sizes(cfg) -> None:
+    """Each size is in USD or, when its coin twin is > 0, in coin (config/sizing.py): every
+    one finite and >= 0, the one in force > 0, also per coin (``quote.per_coin``)."""
+    try:
+        per_coin = sizing.parse_per_coin(cfg.quote.per_coin)
+    except ValueError as e:
+        raise ConfigError(f"quote.per_coin: {e}") from None
+    for coin in [""] + sorted(per_coin):
+        q, r = sizing.for_coin(cfg.quote, cfg.risk, coin) if coin else (cfg.quote, cfg.risk)
+        where = f" (quote.per_coin {coin})" if coin else ""
+        for sec, obj, pairs in (("quote", q, sizing.QUOTE_SIZES), ("risk", r, sizing.RISK_SIZES)):
+            for sz_key, usd_key in pairs:
+                sz, usd = getattr(obj, sz_key), getattr(obj, usd_key)
+                if not (sz >= 0 and usd >= 0):
+                    raise ConfigError(f"{sec}.{sz_key} and {sec}.{usd_key}: must be >= 0{where}, "
+                                      f"got {sz} and {usd}")
+                if not (sz > 0 or usd > 0):
+                    raise ConfigError(f"{sec}.{usd_key}: must be > 0 (or {sec}.{sz_key} > 0 for a "
+                                      f"size in coin){where}, got {usd}")
+        if not q.total_size_sz >= 0:
+            raise ConfigError(f"quote.total_size_sz: must be >= 0 (0: n_levels levels){where}, "
+                              f"got {q.total_size_sz}")
+
+
 def _validate(cfg: Config) -> None:
     _validate_risk_actions(cfg)
     try:  # finite numbers, positive limits, heartbeat rule, mainnet guard (limits.py)
@@ -130,7 +155,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("quote.tod_gamma_mult: 24 multipliers > 0, one per UTC hour")
     if not 0 <= q.sz_decimals <= 6:
         raise ConfigError(f"quote.sz_decimals: between 0 and 6, got {q.sz_decimals}")
-    for key in ("total_size_sz", "horizon_s", "spacing_ratio", "max_leverage"):
+    _validate_sizes(cfg)
+    for key in ("horizon_s", "spacing_ratio", "max_leverage"):
         if not getattr(q, key) > 0:
             raise ConfigError(f"quote.{key}: must be > 0, got {getattr(q, key)}")
     for key in ("epnl_horizon_s", "inventory_horizon_s", "inventory_beta", "drift_clamp_bps",
@@ -142,8 +168,6 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("quote.margin_buffer_frac and quote.toxicity_neutral: in [0, 1)")
     positive = {
         "quote.gamma": q.gamma,
-        "quote.order_size_sz": q.order_size_sz,
-        "risk.max_position_sz": cfg.risk.max_position_sz,
         "risk.max_loss_usd": cfg.risk.max_loss_usd,
         "clock.max_offset_ms": cfg.clock.max_offset_ms,
     }

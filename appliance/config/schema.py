@@ -58,8 +58,16 @@ class QuoteConfig:
     level_spacing_bps: float = 2.0  # first gap between levels
     spacing_mode: str = "geometric"  # geometric (gaps grow by spacing_ratio) | linear
     spacing_ratio: float = 1.5
-    order_size_sz: float = 0.001  # nominal level size (legacy even split)
-    total_size_sz: float = 0.005  # per side, shared by the levels by E[PnL] / fill probability
+    # Sizes in notional, converted to coin at the current mid (config/sizing.py; issue 16).
+    # $100 a level: 10x Hyperliquid's $10 minimum order value, so the E[PnL] split can
+    # shift size between levels without dropping any under the minimum, and an ETH level
+    # is as meaningful as a BTC one (0.001 coin was $2.7 of ETH, under the minimum).
+    level_size_usd: float = 100.0  # nominal level size; a side's budget is n_levels of them
+    order_size_sz: float = 0.0  # > 0: the level size in coin instead of level_size_usd
+    total_size_sz: float = 0.0  # > 0: a side's budget in coin instead of n_levels levels
+    # per coin: "COIN:KEY=VALUE", KEY one of level_size_usd, order_size_sz, total_size_sz,
+    # max_position_usd, max_position_sz (e.g. "ETH:level_size_usd=50")
+    per_coin: tuple[str, ...] = ()
     min_notional_usd: float = 10.0  # smaller levels are dropped (venue minimum)
     sz_decimals: int = 5  # lot of the coin (Hyperliquid szDecimals; BTC 5)
     maker_fee_bps: float = 1.5
@@ -105,6 +113,15 @@ class GatewayConfig:
     # "paper": orders simulated in-process against the md ring (no venue).
     venue: str = "hyperliquid"
     requote_tolerance_bps: float = 1.0  # keep a resting order closer than this (queue place)
+    # Requote hysteresis (issue 16; gateway/reconcile_kernel.py): a resting order further
+    # from its target than requote_tolerance_bps is still kept within keep_tolerance_bps
+    # while its edge at its own price (the level's per-fill edge, plus how much deeper it
+    # rests) is positive: its queue place is worth more than a fresh order a little
+    # better placed, and each modify spends one request of the address budget (1 per
+    # USDC traded). 3 bps: the mid moves ~1-2 bps in a second on BTC, so at 1 bps every
+    # level is requoted about every second; 3 bps lets it rest several seconds on a
+    # random walk, and stays inside urgent_tolerance_bps (5).
+    keep_tolerance_bps: float = 3.0
     taker_fee_bps: float = 4.5
     maker_fee_bps: float = 1.5
     # --- the Hyperliquid client (gateway/hyperliquid/, hyperliquid/, feed/hl_live.py) ---
@@ -148,7 +165,7 @@ class GatewayConfig:
     slow_tolerance_mult: float = 3.0
     journal_fsync: str = "interval"  # always | interval | never
     rate_headroom_frac: float = 0.10  # below: quote the reducing side only (seed 002 part 5)
-    rate_position_frac: float = 0.01  # ... when |position| >= this share of max_position_sz
+    rate_position_frac: float = 0.01  # ... when |position| >= this share of the position limit
     backoff_429_initial_ms: float = 500.0
     backoff_429_max_ms: float = 10000.0
     # Requote pacing (gateway/requote_pacing.py): optional modifies/places per minute at most,
@@ -193,12 +210,20 @@ class PreTradeConfig:
     max_open_notional_usd: float = 20_000.0  # every resting order of the account
     price_band_bps: float = 300.0  # no order priced further than this from the mid
     max_open_orders: int = 40
-    reduce_only_at_frac: float = 0.9  # |position| >= this share of max_position_sz: reduce only
+    reduce_only_at_frac: float = 0.9  # |position| >= this share of the position limit: reduce only
 
 
 @dataclass(frozen=True)
 class RiskConfig:
-    max_position_sz: float = 0.05
+    # The position limit in notional at the current mid (config/sizing.py): 4 full sides
+    # ($2,000 = 20 levels of $100): a one-sided sweep of the whole ladder uses a quarter
+    # of it. The kernel's inventory terms are scaled by it (q = position / limit).
+    max_position_usd: float = 2_000.0
+    max_position_sz: float = 0.0  # > 0: the limit in coin instead of max_position_usd
+    # A USD limit is a smaller coin amount after a rise: a position held near it can pass it
+    # without a trade. The watchdog's position check (risk.actions.position, default kill)
+    # fires only this share beyond a USD limit; quoting and the pre-trade gate stop at it.
+    position_usd_slack_frac: float = 0.10
     max_loss_usd: float = 500.0  # session (since mmctl start)
     max_daily_loss_usd: float = 500.0  # since 00:00 UTC
     max_drawdown_usd: float = 300.0  # from the session's peak PnL

@@ -186,9 +186,10 @@ def reconcile(pos, ladder, kill, cfg):
     t_px = np.zeros(n_max)
     t_sz = np.zeros(n_max)
     t_lvl = np.zeros(n_max, np.int64)
-    nt = 0 if kill else rk.ladder_targets(ladder, -1, t_buy, t_px, t_sz, t_lvl)
+    t_edge = np.zeros(n_max)
+    nt = 0 if kill else rk.ladder_targets(ladder, -1, t_buy, t_px, t_sz, t_lvl, t_edge)
     out = np.zeros((2 * n_max + 2, 3), np.int64)
-    n, _ = rk.plan(l_buy, l_px, l_sz, nb + na, t_buy, t_px, t_sz, nt, True, True,
+    n, _ = rk.plan(l_buy, l_px, l_sz, nb + na, t_buy, t_px, t_sz, t_edge, nt, True, True,
                    cfg[C_PLAN:], out)
     b_px = np.zeros(n_max)
     b_sz = np.zeros(n_max)
@@ -234,7 +235,8 @@ def reconcile(pos, ladder, kill, cfg):
 def config_vector(gateway_cfg, min_notional_usd: float = 0.0) -> np.ndarray:
     """Maker fee, then the reconciler's settings (no pacing: paper orders cost nothing)."""
     plan = rk.plan_config_vector(gateway_cfg.requote_tolerance_bps, gateway_cfg.sz_tolerance_frac,
-                                 gateway_cfg.use_modify, min_notional_usd)
+                                 gateway_cfg.use_modify, min_notional_usd,
+                                 keep_tolerance_bps=gateway_cfg.keep_tolerance_bps)
     c = np.zeros(C_PLAN + plan.shape[0])
     c[C_MAKER_FEE_BPS] = gateway_cfg.maker_fee_bps
     c[C_PLAN:] = plan

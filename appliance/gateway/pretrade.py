@@ -11,10 +11,13 @@ Checks, in order (the first that fails is the reason):
 * ``price_band``: priced further than ``price_band_bps`` from the mid;
 * ``order_notional``: px x sz above ``max_order_notional_usd``;
 * ``no_position``: the position is not a finite number;
-* ``reduce_only``: |position| >= ``reduce_only_at_frac`` x ``max_position_sz`` and the
+* ``reduce_only``: |position| >= ``reduce_only_at_frac`` x the position limit and the
   order (with the open orders on its side) does not only reduce the position;
 * ``position``: the position if this order and every open order on its side filled
-  is beyond ``max_position_sz`` (and further out than the position now);
+  is beyond the position limit (and further out than the position now).
+
+The position limit is in coin at the mid (``config.sizing``): ``max_position_usd`` /
+mid, or ``max_position_sz`` when > 0, per coin where ``quote.per_coin`` says so.
 * ``open_orders``: one more would exceed ``max_open_orders`` (the whole account);
 * ``open_notional``: the resting notional with this order above ``max_open_notional_usd``.
 
@@ -31,6 +34,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from appliance.config import sizing
+
 log = logging.getLogger("gateway")
 
 REASONS = ("invalid", "no_mid", "price_band", "order_notional", "no_position", "reduce_only",
@@ -41,20 +46,34 @@ LOG_EVERY_S = 5.0  # a denial reason is logged at most this often (with the coun
 
 @dataclass(frozen=True)
 class Limits:
-    max_position_sz: float
+    max_position_sz: float  # > 0: the limit in coin; else max_position_usd at the mid
     max_order_notional_usd: float
     max_open_notional_usd: float
     price_band_bps: float
     max_open_orders: int
     reduce_only_at_frac: float
+    max_position_usd: float = 0.0
+    # per coin index: (max_position_sz, max_position_usd) where quote.per_coin sets them
+    per_coin: dict[int, tuple[float, float]] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, risk_cfg) -> Limits:
-        """From ``cfg.risk`` (``max_position_sz`` and ``[risk.pretrade]``)."""
+    def from_config(cls, risk_cfg, quote_cfg=None, coins: tuple[str, ...] = ()) -> Limits:
+        """From ``cfg.risk`` (the position limit and ``[risk.pretrade]``), with the
+        per-coin limits of ``quote_cfg.per_coin`` for ``coins`` (their indices)."""
         p = risk_cfg.pretrade
+        per_coin = {}
+        if quote_cfg is not None:
+            for c, name in enumerate(coins):
+                r = sizing.for_coin(quote_cfg, risk_cfg, name)[1]
+                per_coin[c] = (float(r.max_position_sz), float(r.max_position_usd))
         return cls(float(risk_cfg.max_position_sz), float(p.max_order_notional_usd),
                    float(p.max_open_notional_usd), float(p.price_band_bps), int(p.max_open_orders),
-                   float(p.reduce_only_at_frac))
+                   float(p.reduce_only_at_frac), float(risk_cfg.max_position_usd), per_coin)
+
+    def position_limit_sz(self, coin: int, mid_px: float) -> float:
+        """The coin's position limit in coin at ``mid_px`` (NaN: not known)."""
+        sz, usd = self.per_coin.get(coin, (self.max_position_sz, self.max_position_usd))
+        return sizing.coin_amount(sz, usd, mid_px)
 
 
 @dataclass
@@ -100,14 +119,17 @@ def check(lim: Limits, book: OpenBook, coin: int, is_buy: bool, px: float, sz: f
         return "order_notional"
     if not math.isfinite(position_sz):
         return "no_position"
+    limit_sz = lim.position_limit_sz(coin, mid_px)
+    if not (math.isfinite(limit_sz) and limit_sz > 0.0):
+        return "no_mid"  # no limit in coin without a price: deny
     sign = 1.0 if is_buy else -1.0
     same_side = book.side_sz(coin, is_buy) + sz
-    if abs(position_sz) >= lim.reduce_only_at_frac * lim.max_position_sz:
+    if abs(position_sz) >= lim.reduce_only_at_frac * limit_sz:
         reduces = position_sz * sign < 0.0 and same_side <= abs(position_sz) + EPS_SZ
         if not reduces:
             return "reduce_only"
     worst = position_sz + sign * same_side  # every open order on this side filled
-    if abs(worst) > lim.max_position_sz + EPS_SZ and abs(worst) > abs(position_sz) + EPS_SZ:
+    if abs(worst) > limit_sz + EPS_SZ and abs(worst) > abs(position_sz) + EPS_SZ:
         return "position"
     if book.n_orders + 1 > lim.max_open_orders:
         return "open_orders"

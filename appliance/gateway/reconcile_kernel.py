@@ -8,21 +8,23 @@ njit loop). It imports nothing of the gateway process, only the venue rules.
 ``plan`` (per side, best price first for both targets and live orders):
 
 1. a target under the minimum notional is dropped (counted);
-2. keep: each target takes the closest unused live order within ``px_tolerance_bps``
-   of its price and ``sz_tolerance_frac`` of its size: that order keeps its queue
-   place (levels that merely reorder keep their orders instead of swapping them);
+2. keep: each target takes the closest unused live order within ``sz_tolerance_frac``
+   of its size and, in price, either within ``px_tolerance_bps`` or within
+   ``keep_tolerance_bps`` with a positive edge at its own price (requote hysteresis,
+   issue 16): that order keeps its queue place (levels that merely reorder keep their
+   orders instead of swapping them). The edge of a live order at its own price is the
+   target level's per-fill edge (E[PnL] / fill probability, ``ladder_targets``) plus how
+   much deeper it rests than the target (bps; less when it rests closer to the mid).
+   A resting order with queue priority and edge is worth more than a fresh one a little
+   better placed: it is modified only when its target moved beyond the tolerance, its
+   edge turned negative, or its level left the ladder (E[PnL] <= 0, a pulled side);
 3. the targets and live orders left are paired in price order: a modify each (or,
    with ``use_modify`` off, a cancel and a place);
 4. live orders left over are cancelled, targets left over are placed.
 
 A side not allowed (reducing-only mode) cancels everything on it.
 
-``ration`` is requote pacing (``requote_pacing.RequotePacer`` is its Python face):
-cancels, risk-removing modifies (``is_urgent_modify``) and the first order of an
-empty side are urgent and always go; every other modify and place draws a token from
-a bucket (best level first, a modify before a place at the same level); without a
-token a modify becomes a keep (its order rests, safe within the urgent tolerance)
-and a place is deferred.
+Requote pacing over a plan (``ration``, the token bucket) is ``pacing_kernel``.
 
 A plan is an int64 array ``out[n, 3]`` of rows (kind, live index, target index),
 per side (buys first): keeps, modifies, cancels, places, each in planning order.
@@ -52,21 +54,17 @@ C_BUDGET_PER_MIN = 4  # optional actions per minute (0: no pacing)
 C_BURST = 5
 C_URGENT_TOLERANCE_BPS = 6
 C_URGENT_SZ_FRAC = 7
-N_PLAN_CONFIG = 8
+C_KEEP_TOLERANCE_BPS = 8  # keep within this when its edge at its own price is positive
+N_PLAN_CONFIG = 9
 
-# pacing state vector
-P_TOKENS = 0
-P_LAST_S = 1  # time of the last refill, s (NaN: never)
-P_URGENT = 2  # counters
-P_OPTIONAL = 3
-P_DEFERRED = 4
-N_PACING_STATE = 5
 
 
 def plan_config_vector(px_tolerance_bps: float, sz_tolerance_frac: float, use_modify: bool,
                        min_notional_usd: float, budget_per_min: float = 0.0, burst: float = 20.0,
-                       urgent_tolerance_bps: float = 5.0, urgent_sz_frac: float = 0.5) -> np.ndarray:
-    """The reconciler's and pacing's settings as one float vector."""
+                       urgent_tolerance_bps: float = 5.0, urgent_sz_frac: float = 0.5,
+                       keep_tolerance_bps: float = 0.0) -> np.ndarray:
+    """The reconciler's and pacing's settings as one float vector (``keep_tolerance_bps``
+    below ``px_tolerance_bps``: no hysteresis beyond it)."""
     c = np.zeros(N_PLAN_CONFIG)
     c[C_PX_TOLERANCE_BPS] = px_tolerance_bps
     c[C_SZ_TOLERANCE_FRAC] = sz_tolerance_frac
@@ -76,15 +74,8 @@ def plan_config_vector(px_tolerance_bps: float, sz_tolerance_frac: float, use_mo
     c[C_BURST] = burst
     c[C_URGENT_TOLERANCE_BPS] = urgent_tolerance_bps
     c[C_URGENT_SZ_FRAC] = urgent_sz_frac
+    c[C_KEEP_TOLERANCE_BPS] = keep_tolerance_bps
     return c
-
-
-def new_pacing_state(burst: float) -> np.ndarray:
-    """A full bucket, never refilled yet."""
-    s = np.zeros(N_PACING_STATE)
-    s[P_TOKENS] = burst
-    s[P_LAST_S] = math.nan
-    return s
 
 
 def new_plan_buffer(max_orders: int) -> np.ndarray:
@@ -93,11 +84,19 @@ def new_plan_buffer(max_orders: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def ladder_targets(lad, sz_decimals, tgt_is_buy, tgt_px, tgt_sz, tgt_level):
+def level_edge_bps(epnl_bps, fill_prob):
+    """A level's per-fill edge, bps: its E[PnL] over its fill probability (NaN: not known)."""
+    if fill_prob > 0.0 and math.isfinite(epnl_bps) and math.isfinite(fill_prob):
+        return epnl_bps / fill_prob
+    return math.nan
+
+
+@njit(cache=True)
+def ladder_targets(lad, sz_decimals, tgt_is_buy, tgt_px, tgt_sz, tgt_level, tgt_edge):
     """The levels of a TARGET_LADDER record as targets (bids first), each price rounded
     passively and each size to the lot by ``hyperliquid.rules`` (``sz_decimals`` < 0:
-    as they are). A pulled ladder has none; a level not positive after rounding is
-    skipped. Returns the count."""
+    as they are), each with its per-fill edge (``level_edge_bps``). A pulled ladder has
+    none; a level not positive after rounding is skipped. Returns the count."""
     if lad.pulled_reason != 0:
         return 0
     n = 0
@@ -105,6 +104,8 @@ def ladder_targets(lad, sz_decimals, tgt_is_buy, tgt_px, tgt_sz, tgt_level):
         n_side = min(lad.n_bids if side > 0 else lad.n_asks, MAX_LEVELS)
         pxs = lad.bid_px if side > 0 else lad.ask_px
         szs = lad.bid_sz if side > 0 else lad.ask_sz
+        eps = lad.bid_epnl_bps if side > 0 else lad.ask_epnl_bps
+        fps = lad.bid_fill_prob if side > 0 else lad.ask_fill_prob
         for i in range(n_side):
             px = pxs[i]
             sz = szs[i]
@@ -116,6 +117,7 @@ def ladder_targets(lad, sz_decimals, tgt_is_buy, tgt_px, tgt_sz, tgt_level):
                 tgt_px[n] = px
                 tgt_sz[n] = sz
                 tgt_level[n] = i
+                tgt_edge[n] = level_edge_bps(eps[i], fps[i])
                 n += 1
     return n
 
@@ -126,6 +128,24 @@ def within(live_px: float, live_sz: float, px: float, sz: float, px_tolerance_bp
     """A live order close enough to a target to serve it unchanged."""
     return (abs(live_px - px) <= px_tolerance_bps * 1e-4 * px
             and abs(live_sz - sz) <= sz_tolerance_frac * sz)
+
+
+@njit(cache=True)
+def keeps(is_buy: bool, live_px: float, live_sz: float, px: float, sz: float, edge_bps: float,
+          px_tolerance_bps: float, keep_tolerance_bps: float, sz_tolerance_frac: float) -> bool:
+    """A live order serves a target unchanged: its size within ``sz_tolerance_frac``,
+    its price within ``px_tolerance_bps``, or within ``keep_tolerance_bps`` while its
+    edge at its own price (``edge_bps``, the target's per-fill edge, plus how much
+    deeper the order rests, bps) is still positive. NaN edge: the tight tolerance only."""
+    if not abs(live_sz - sz) <= sz_tolerance_frac * sz:
+        return False
+    off_bps = abs(live_px - px) / px * 1e4
+    if off_bps <= px_tolerance_bps:
+        return True
+    if off_bps > keep_tolerance_bps or not math.isfinite(edge_bps):
+        return False
+    deeper_bps = ((px - live_px) if is_buy else (live_px - px)) / px * 1e4
+    return edge_bps + deeper_bps > 0.0
 
 
 @njit(cache=True)
@@ -166,7 +186,7 @@ def _sort_by(keys, idx, n):
 
 @njit(cache=True)
 def _plan_side(out, n, is_buy, allowed, live_is_buy, live_px, live_sz, n_live, tgt_is_buy,
-               tgt_px, tgt_sz, n_tgt, cfg, wf, wi):
+               tgt_px, tgt_sz, tgt_edge, n_tgt, cfg, wf, wi):
     """One side of ``plan`` (``wf``, ``wi``: scratch); returns (rows written so far,
     targets dropped)."""
     sign = 1.0 if is_buy else -1.0
@@ -198,6 +218,7 @@ def _plan_side(out, n, is_buy, allowed, live_is_buy, live_px, live_sz, n_live, t
         nt += 1
     _sort_by(tk, tidx, nt)
     ptol = cfg[C_PX_TOLERANCE_BPS]
+    ktol = cfg[C_KEEP_TOLERANCE_BPS]
     stol = cfg[C_SZ_TOLERANCE_FRAC]
     used[:nl] = 0
     nu = 0
@@ -207,7 +228,8 @@ def _plan_side(out, n, is_buy, allowed, live_is_buy, live_px, live_sz, n_live, t
         best_d = 0.0
         for a in range(nl):
             j = lidx[a]
-            if used[a] == 0 and within(live_px[j], live_sz[j], tgt_px[i], tgt_sz[i], ptol, stol):
+            if used[a] == 0 and keeps(is_buy, live_px[j], live_sz[j], tgt_px[i], tgt_sz[i],
+                                      tgt_edge[i], ptol, ktol, stol):
                 d = abs(live_px[j] - tgt_px[i]) / tgt_px[i] + abs(live_sz[j] - tgt_sz[i]) / (tgt_sz[i] * 1e4)
                 if best < 0 or d < best_d:
                     best = a
@@ -234,99 +256,19 @@ def _plan_side(out, n, is_buy, allowed, live_is_buy, live_px, live_sz, n_live, t
 
 
 @njit(cache=True)
-def plan(live_is_buy, live_px, live_sz, n_live, tgt_is_buy, tgt_px, tgt_sz, n_tgt,
+def plan(live_is_buy, live_px, live_sz, n_live, tgt_is_buy, tgt_px, tgt_sz, tgt_edge, n_tgt,
          allow_buy, allow_sell, cfg, out):
     """The actions that turn the live orders into the targets, written into ``out``
-    (rows kind, live index, target index). Returns (rows, targets dropped as too small)."""
+    (rows kind, live index, target index); ``tgt_edge``: each target's per-fill edge,
+    bps (NaN: not known; ``ladder_targets``). Returns (rows, targets dropped as too small)."""
     m = max(n_live, n_tgt, 1)
     wf = np.empty((2, m))
     wi = np.empty((5, m), np.int64)
     n, d_buy = _plan_side(out, 0, True, allow_buy, live_is_buy, live_px, live_sz, n_live,
-                          tgt_is_buy, tgt_px, tgt_sz, n_tgt, cfg, wf, wi)
+                          tgt_is_buy, tgt_px, tgt_sz, tgt_edge, n_tgt, cfg, wf, wi)
     n, d_sell = _plan_side(out, n, False, allow_sell, live_is_buy, live_px, live_sz, n_live,
-                           tgt_is_buy, tgt_px, tgt_sz, n_tgt, cfg, wf, wi)
+                           tgt_is_buy, tgt_px, tgt_sz, tgt_edge, n_tgt, cfg, wf, wi)
     return n, d_buy + d_sell
-
-
-@njit(cache=True)
-def refill(state, now_s, rate_per_s, burst):
-    """Tokens accrued since the last refill, at most ``burst``."""
-    if math.isnan(state[P_LAST_S]):
-        state[P_LAST_S] = now_s
-    state[P_TOKENS] = min(burst, state[P_TOKENS] + (now_s - state[P_LAST_S]) * rate_per_s)
-    state[P_LAST_S] = now_s
-
-
-@njit(cache=True)
-def ration(out, n, live_is_buy, live_px, live_sz, tgt_is_buy, tgt_px, tgt_sz, tgt_level,
-           cfg, state, now_s, rate_per_s):
-    """Requote pacing over a plan of ``n`` rows, in place: optional modifies without a
-    token become keeps, optional places become ``ACT_DEFERRED``. Returns how many
-    were put off. No pacing when ``cfg[C_BUDGET_PER_MIN]`` is 0."""
-    if cfg[C_BUDGET_PER_MIN] <= 0.0:
-        return 0
-    n_act = 0
-    for r in range(n):
-        if out[r, 0] != ACT_KEEP:
-            n_act += 1
-    if n_act == 0:
-        return 0
-    refill(state, now_s, rate_per_s, cfg[C_BURST])
-    utol = max(cfg[C_URGENT_TOLERANCE_BPS], cfg[C_PX_TOLERANCE_BPS])
-    # sides quoted: by a keep or any modify; the first place of an empty side is urgent
-    quoted_buy = False
-    quoted_sell = False
-    for r in range(n):
-        k = out[r, 0]
-        if k == ACT_KEEP or k == ACT_MODIFY:
-            if live_is_buy[out[r, 1]]:
-                quoted_buy = True
-            else:
-                quoted_sell = True
-    work = np.empty((2, n), np.int64)
-    opt_key = work[0]  # level * 2 + (0 modify, 1 place)
-    opt_row = work[1]
-    n_opt = 0
-    n_urgent = 0
-    for r in range(n):
-        k = out[r, 0]
-        if k == ACT_CANCEL:
-            n_urgent += 1
-        elif k == ACT_MODIFY:
-            j = out[r, 1]
-            i = out[r, 2]
-            if is_urgent_modify(live_is_buy[j], live_px[j], live_sz[j], tgt_px[i], tgt_sz[i],
-                                utol, cfg[C_SZ_TOLERANCE_FRAC], cfg[C_URGENT_SZ_FRAC]):
-                n_urgent += 1
-            else:
-                opt_key[n_opt] = tgt_level[i] * 2
-                opt_row[n_opt] = r
-                n_opt += 1
-        elif k == ACT_PLACE:
-            i = out[r, 2]
-            if tgt_is_buy[i] and not quoted_buy:
-                quoted_buy = True
-                n_urgent += 1
-            elif not tgt_is_buy[i] and not quoted_sell:
-                quoted_sell = True
-                n_urgent += 1
-            else:
-                opt_key[n_opt] = tgt_level[i] * 2 + 1
-                opt_row[n_opt] = r
-                n_opt += 1
-    state[P_URGENT] += n_urgent
-    _sort_by(opt_key, opt_row, n_opt)
-    deferred = 0
-    for a in range(n_opt):
-        r = opt_row[a]
-        if state[P_TOKENS] >= 1.0:
-            state[P_TOKENS] -= 1.0
-            state[P_OPTIONAL] += 1
-        else:
-            deferred += 1
-            out[r, 0] = ACT_KEEP if out[r, 0] == ACT_MODIFY else ACT_DEFERRED
-    state[P_DEFERRED] += deferred
-    return deferred
 
 
 @njit(cache=True)

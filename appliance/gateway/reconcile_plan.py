@@ -4,8 +4,10 @@ The plan itself is ``reconcile_kernel.plan`` (njit, shared with the paper execut
 and the backtester); this module is its Python face for the live gateway. Per coin
 and side, targets and live orders are both taken best price first:
 
-1. keep: a live order within ``px_tolerance_bps`` of a target's price and within
-   ``sz_tolerance_frac`` of its size is kept untouched: it keeps its queue place;
+1. keep: a live order within ``sz_tolerance_frac`` of a target's size and within
+   ``px_tolerance_bps`` of its price, or within ``keep_tolerance_bps`` while its edge at
+   its own price is positive (requote hysteresis, ``reconcile_kernel.keeps``), is kept
+   untouched: it keeps its queue place;
 2. the remaining targets and live orders are paired in price order: a
    ``batchModify`` each (or cancel + place when ``use_modify`` is off);
 3. live orders left over are cancelled, targets left over are placed.
@@ -28,6 +30,7 @@ Alo-only batches).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,6 +58,7 @@ class Target:
     px: float
     sz: float
     level: int
+    edge_bps: float = math.nan  # the level's per-fill edge (NaN: not known, no hysteresis)
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class PlanConfig:
     use_modify: bool = True
     tif: str = "Alo"  # market making rests: post-only
     min_notional_usd: float = 10.0
+    keep_tolerance_bps: float = 0.0  # hysteresis: kept this far off while it has edge
 
 
 def targets_from_ladder(ladder, coin: int, sz_decimals: int | None = None) -> list[Target]:
@@ -108,8 +113,11 @@ def targets_from_ladder(ladder, coin: int, sz_decimals: int | None = None) -> li
     n_max = 2 * MAX_LEVELS
     is_buy, px, sz = np.zeros(n_max, np.bool_), np.zeros(n_max), np.zeros(n_max)
     level = np.zeros(n_max, np.int64)
-    n = rk.ladder_targets(rec, -1 if sz_decimals is None else int(sz_decimals), is_buy, px, sz, level)
-    return [Target(coin, bool(is_buy[k]), float(px[k]), float(sz[k]), int(level[k])) for k in range(n)]
+    edge = np.zeros(n_max)
+    n = rk.ladder_targets(rec, -1 if sz_decimals is None else int(sz_decimals), is_buy, px, sz, level,
+                          edge)
+    return [Target(coin, bool(is_buy[k]), float(px[k]), float(sz[k]), int(level[k]), float(edge[k]))
+            for k in range(n)]
 
 
 def _within(o: LiveOrder, t: Target, cfg: PlanConfig) -> bool:
@@ -119,15 +127,16 @@ def _within(o: LiveOrder, t: Target, cfg: PlanConfig) -> bool:
 def kernel_config(cfg: PlanConfig) -> np.ndarray:
     """``cfg`` as the reconcile kernel's vector (pacing off: ``RequotePacer`` adds it)."""
     return rk.plan_config_vector(cfg.px_tolerance_bps, cfg.sz_tolerance_frac, cfg.use_modify,
-                                 cfg.min_notional_usd)
+                                 cfg.min_notional_usd, keep_tolerance_bps=cfg.keep_tolerance_bps)
 
 
 def plan_arrays(targets: list[Target], live: list[LiveOrder]) -> tuple[np.ndarray, ...]:
-    """Live orders and targets as the kernel's arrays (is_buy, px, sz[, level])."""
+    """Live orders and targets as the kernel's arrays (is_buy, px, sz[, level, edge])."""
     return (np.array([o.is_buy for o in live], np.bool_), np.array([o.px for o in live], np.float64),
             np.array([o.sz for o in live], np.float64),
             np.array([t.is_buy for t in targets], np.bool_), np.array([t.px for t in targets], np.float64),
-            np.array([t.sz for t in targets], np.float64), np.array([t.level for t in targets], np.int64))
+            np.array([t.sz for t in targets], np.float64), np.array([t.level for t in targets], np.int64),
+            np.array([t.edge_bps for t in targets], np.float64))
 
 
 def plan_from_rows(coin: int, rows: np.ndarray, targets: list[Target], live: list[LiveOrder],
@@ -160,9 +169,9 @@ def plan_coin(coin: int, targets: list[Target], live: list[LiveOrder], cfg: Plan
     """
     live = [o for o in live if o.coin == coin]
     targets = [t for t in targets if t.coin == coin]
-    lb, lp, ls, tb, tp, ts, _ = plan_arrays(targets, live)
+    lb, lp, ls, tb, tp, ts, _, te = plan_arrays(targets, live)
     out = rk.new_plan_buffer(max(len(live), len(targets)))
-    n, dropped = rk.plan(lb, lp, ls, len(live), tb, tp, ts, len(targets), bool(allow_buy),
+    n, dropped = rk.plan(lb, lp, ls, len(live), tb, tp, ts, te, len(targets), bool(allow_buy),
                          bool(allow_sell), kernel_config(cfg), out)
     return plan_from_rows(coin, out[:n], targets, live, cfg.tif, reduce_only_side, int(dropped))
 

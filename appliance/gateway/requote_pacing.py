@@ -7,8 +7,8 @@ be quoted. So the actions of a plan are split in two:
 
 * urgent (always sent): cancels (a pulled side, a level too many), modifies that
   remove risk (``reconcile_kernel.is_urgent_modify`` with ``urgent_tolerance_bps``:
-  the order rests more aggressively than its target, or is half again as large), and placing the
-  first order of an empty side;
+  the order rests more aggressively than its target, or is half again as large while its
+  side rests more than its targets in total), and placing the first order of an empty side;
 * optional (sent when the budget allows): every other modify (moving closer to
   the mid, growing, deeper levels following the mid) and further new levels.
 
@@ -18,7 +18,7 @@ per minute (burst ``requote_burst``); best levels first. Urgent actions do not d
 so the total is the urgent rate plus at most the budget. What is
 deferred stays resting (it is within the urgent tolerance, so it is safe) and is
 planned again once tokens are back (``retry_after_s``). The decision is
-``reconcile_kernel.ration``, the one the backtester charges too.
+``pacing_kernel.ration``, the one the backtester charges too.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import pacing_kernel as pk
 from . import reconcile_kernel as rk
 from .reconcile_plan import Plan, PlanConfig, Target, plan_arrays
 
@@ -43,7 +44,7 @@ class PacingConfig:
 
 
 class RequotePacer:
-    """``reconcile_kernel.ration`` with its token bucket, for the live gateway."""
+    """``pacing_kernel.ration`` with its token bucket, for the live gateway."""
 
     def __init__(self, cfg: PacingConfig, plan_cfg: PlanConfig,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -51,8 +52,8 @@ class RequotePacer:
         self.plan_cfg = plan_cfg
         self.kernel_cfg = pacing_config_vector(cfg, plan_cfg)
         self.clock = clock
-        self.state = rk.new_pacing_state(cfg.burst)
-        self.state[rk.P_LAST_S] = clock()
+        self.state = pk.new_pacing_state(cfg.burst)
+        self.state[pk.P_LAST_S] = clock()
         self.addr_left = -1  # unknown until userRateLimit
 
     @property
@@ -61,19 +62,19 @@ class RequotePacer:
 
     @property
     def tokens(self) -> float:
-        return float(self.state[rk.P_TOKENS])
+        return float(self.state[pk.P_TOKENS])
 
     @property
     def deferred(self) -> int:
-        return int(self.state[rk.P_DEFERRED])
+        return int(self.state[pk.P_DEFERRED])
 
     @property
     def urgent(self) -> int:
-        return int(self.state[rk.P_URGENT])
+        return int(self.state[pk.P_URGENT])
 
     @property
     def optional(self) -> int:
-        return int(self.state[rk.P_OPTIONAL])
+        return int(self.state[pk.P_OPTIONAL])
 
     def rate_per_s(self) -> float:
         r = self.cfg.budget_per_min / 60.0
@@ -100,8 +101,8 @@ class RequotePacer:
         rows += [(rk.ACT_CANCEL, nk + nm + k, -1) for k in range(nc)]
         rows += [(rk.ACT_PLACE, -1, nm + k) for k in range(len(plan.place))]
         out = np.array(rows, np.int64).reshape(-1, 3)
-        lb, lp, ls, tb, tp, ts, tl = plan_arrays(targets, live)
-        deferred = int(rk.ration(out, out.shape[0], lb, lp, ls, tb, tp, ts, tl, self.kernel_cfg,
+        lb, lp, ls, tb, tp, ts, tl, _ = plan_arrays(targets, live)
+        deferred = int(pk.ration(out, out.shape[0], lb, lp, ls, tb, tp, ts, tl, self.kernel_cfg,
                                  self.state, self.clock(), self.rate_per_s()))
         if not deferred:
             return plan, 0
@@ -129,4 +130,4 @@ def pacing_config_vector(cfg: PacingConfig, plan_cfg: PlanConfig) -> np.ndarray:
     return rk.plan_config_vector(plan_cfg.px_tolerance_bps, plan_cfg.sz_tolerance_frac,
                                  plan_cfg.use_modify, plan_cfg.min_notional_usd,
                                  cfg.budget_per_min, cfg.burst, cfg.urgent_tolerance_bps,
-                                 cfg.urgent_sz_frac)
+                                 cfg.urgent_sz_frac, plan_cfg.keep_tolerance_bps)

@@ -3,7 +3,8 @@
 The gateway publishes the venue account there (gateway/hyperliquid/account.py); the backtester
 its simulated account. Account data never published (``account_update_mono_ns`` 0,
 the paper executor) or older than ``max_age_ns`` counts as not known: the margin then
-does not limit the size, only ``risk.max_position_sz`` does. Why not keep stale
+does not limit the size, only the position limit (``risk.max_position_usd``, or
+``max_position_sz``) does. Why not keep stale
 figures: the gateway refreshes them every few seconds, so old ones mean it cannot
 reach the venue (its orders are not moving either); a stale small margin would starve
 a side and a stale liquidation price clear one for no present reason, while the

@@ -2,10 +2,13 @@
 
 ``config_vector(quote_cfg, risk_cfg)`` turns the frozen ``[quote]`` and ``[risk]``
 sections into it once at start; the njit kernel only reads floats by index.
-Booleans are 0.0 / 1.0, the spacing mode a code.
+Booleans are 0.0 / 1.0, the spacing mode a code. ``config_vectors`` gives one per
+coin, each with its ``quote.per_coin`` sizes (``config.sizing``).
 """
 
 import numpy as np
+
+from appliance.config import sizing
 
 SPACING_LINEAR = 0
 SPACING_GEOMETRIC = 1
@@ -14,16 +17,16 @@ SPACING_MODES = {"linear": SPACING_LINEAR, "geometric": SPACING_GEOMETRIC}
 C_GAMMA = 0  # gamma_base, 1/bps
 C_N_LEVELS = 1
 C_SPACING_BPS = 2  # first gap between levels
-C_ORDER_SZ = 3  # nominal size of one level (legacy even split, provisional inventory)
+C_ORDER_SZ = 3  # > 0: nominal level size in coin (else C_LEVEL_SIZE_USD at the mid)
 C_MAKER_FEE_BPS = 4
 C_MIN_SPREAD_BPS = 5  # floor of bid depth + ask depth
 C_MAX_HALF_SPREAD_BPS = 6
 C_HORIZON_S = 7  # T of the inventory skew and the drift shift
 C_PARAMS_STALE_NS = 8
-C_MAX_POSITION_SZ = 9  # the backtester reads this index too
+C_MAX_POSITION_SZ = 9  # > 0: the limit in coin (else C_MAX_POSITION_USD at the mid)
 C_SPACING_MODE = 10
 C_SPACING_RATIO = 11
-C_TOTAL_SIZE_SZ = 12  # per side
+C_TOTAL_SIZE_SZ = 12  # > 0: per side, in coin (else n_levels level sizes)
 C_MIN_NOTIONAL_USD = 13
 C_SZ_DECIMALS = 14
 C_SPREAD_CAP_MULT = 15  # touch depth <= mult x market spread; 0 = off
@@ -49,7 +52,9 @@ C_USE_REGIME_SPREAD = 34
 C_INVENTORY_HORIZON_S = 35  # holding time of the E[PnL] inventory term
 C_TOD = 36  # 24 hourly gamma multipliers (UTC hour of the newest event)
 C_EDGE_VS_FAIR = C_TOD + 24  # a level needs depth - AS - fee > 0 against the fair price
-N_CONFIG = C_EDGE_VS_FAIR + 1
+C_LEVEL_SIZE_USD = C_EDGE_VS_FAIR + 1  # sizes in notional (issue 16): sizing.py
+C_MAX_POSITION_USD = C_EDGE_VS_FAIR + 2
+N_CONFIG = C_EDGE_VS_FAIR + 3
 
 
 def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
@@ -92,5 +97,12 @@ def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
     c[C_MIN_LIQ_DISTANCE_BPS] = q.min_liq_distance_bps
     c[C_USE_REGIME_SPREAD] = float(q.use_regime_spread)
     c[C_EDGE_VS_FAIR] = float(q.edge_vs_fair)
+    c[C_LEVEL_SIZE_USD] = q.level_size_usd
+    c[C_MAX_POSITION_USD] = risk_cfg.max_position_usd
     c[C_TOD:C_TOD + 24] = np.asarray(q.tod_gamma_mult, dtype=np.float64)
     return c
+
+
+def config_vectors(quote_cfg, risk_cfg, coins) -> np.ndarray:
+    """One config vector per coin (rows in ``coins``' order), its per-coin sizes applied."""
+    return np.stack([config_vector(*sizing.for_coin(quote_cfg, risk_cfg, c)) for c in coins])

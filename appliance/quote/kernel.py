@@ -20,7 +20,8 @@ Per side s (+1 bid, -1 ask), depths in bps of the fair price (microprice):
     by itself as inventory, drift or toxicity turn against it; with ``edge_vs_fair``
     (issue 16, opt-in) a level whose own edge d - AS(d) - fee <= 0 moves out to its break-even
     depth, and is dropped if it still has none, however far drift or inventory pulled
-    it (issue 16). Sizes: alloc.py.
+    it (issue 16). Sizes: alloc.py, a side's budget and the position limit in coin at
+    the mid from their USD settings unless given in coin (sizing.py; no mid: pulled).
 
 Guards, whatever gamma says: kill -> pull; a position that could not be read -> pull
 (never quoted as flat); risk action pull -> pull, reduce_only -> as ``reducing_only``,
@@ -54,9 +55,9 @@ from shm_layout.constants import (
     RA_WIDEN,
 )
 
-from . import epnl, glft, legacy, margin
+from . import epnl, glft, legacy, margin, sizing
 from .account import account_rows
-from .config import (  # noqa: F401  (C_* re-exported: the backtester reads C_MAX_POSITION_SZ)
+from .config import (  # noqa: F401  (C_* re-exported)
     C_DRIFT_CLAMP_BPS,
     C_FUNDING_SCALE,
     C_GAMMA,
@@ -77,7 +78,6 @@ from .config import (  # noqa: F401  (C_* re-exported: the backtester reads C_MA
     C_SPREAD_CAP_MULT,
     C_SZ_DECIMALS,
     C_TOD,
-    C_TOTAL_SIZE_SZ,
     C_TOX_AS_WEIGHT,
     C_TOX_GAMMA_WEIGHT,
     C_TOX_NEUTRAL,
@@ -140,8 +140,9 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     out.reducing_only = 1 if reducing_only else 0
     out.epnl_dropped_bids = 0
     out.epnl_dropped_asks = 0
-    max_pos = cfg[C_MAX_POSITION_SZ]
-    q = position_sz / max_pos if _finite(position_sz) else 0.0
+    max_pos = sizing.max_position_sz(cfg, p.mid_px)  # NaN without a mid: pulled below
+    limit_ok = _finite(max_pos) and max_pos > 0.0
+    q = position_sz / max_pos if _finite(position_sz) and limit_ok else 0.0
     out.inventory_util = q
     out.inventory_zone = legacy.zone(abs(q))
     out.legacy_gate = legacy.gate(q, cfg[C_LEGACY_GATE_UTIL], p.should_pull_quotes != 0)
@@ -165,16 +166,18 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     total = p.sigma_total_bps_per_sqrt_s
     sigma_inv = total if _finite(total) and total > sigma else sigma
     fair = p.microprice_px
+    side_sz = sizing.side_size_sz(cfg, p.mid_px)  # a side's budget in coin (NaN: pulled)
     bid0 = p.best_bid_px
     ask0 = p.best_ask_px
     tick = p.tick_size_px
     ok = (_finite(kappa_b) and kappa_b > 0.0 and _finite(kappa_a) and kappa_a > 0.0
           and _finite(sigma) and sigma >= 0.0 and _finite(fair) and fair > 0.0
           and _finite(bid0) and bid0 > 0.0 and _finite(ask0) and ask0 > bid0
-          and _finite(tick) and tick > 0.0 and _finite(position_sz)
+          and _finite(tick) and tick > 0.0 and _finite(position_sz) and limit_ok
           and _finite(p.gamma_multiplier) and p.gamma_multiplier > 0.0
           and _finite(p.spread_multiplier) and p.spread_multiplier > 0.0
-          and _finite(p.tail_risk_multiplier) and p.tail_risk_multiplier > 0.0)
+          and _finite(p.tail_risk_multiplier) and p.tail_risk_multiplier > 0.0
+          and _finite(side_sz) and side_sz > 0.0)
     if use_drift:
         ok = ok and _finite(p.drift_bps_per_s)
     if use_as:
@@ -245,14 +248,13 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     # side budgets: total size, headroom, margin; guards that clear a side
     szd = int(cfg[C_SZ_DECIMALS])
     step = rules.px_step(fair, szd, tick)
-    total = cfg[C_TOTAL_SIZE_SZ]
     buf = cfg[C_MARGIN_BUFFER_FRAC]
     max_lev = cfg[C_MAX_LEVERAGE]
     liq_close = margin.liq_distance_bps(acct, p.mid_px) < cfg[C_MIN_LIQ_DISTANCE_BPS]
     cap_b = margin.side_capacity_sz(acct, 1, position_sz, fair, buf, max_lev)
     cap_a = margin.side_capacity_sz(acct, -1, position_sz, fair, buf, max_lev)
-    b_bid = min(total, max_pos - position_sz, cap_b)
-    b_ask = min(total, max_pos + position_sz, cap_a)
+    b_bid = min(side_sz, max_pos - position_sz, cap_b)
+    b_ask = min(side_sz, max_pos + position_sz, cap_a)
     clear_acc = util >= 1.0 or liq_close or reducing_only  # the accumulating side goes
     if clear_acc and (q > 0.0 or (q == 0.0 and reducing_only)):  # long: bids accumulate
         b_bid = 0.0
@@ -284,9 +286,9 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     carry_a = epnl.carry_bps(fund_scale * p.funding_cost_bps, -1) if fund_scale != 0.0 else 0.0
 
     nb, db = build_side(out, p, cfg, 1, fair, r, d_b, kappa_b, sigma_inv, q, gamma_mult_ext, drift,
-                   as_b, carry_b, max(b_bid, 0.0), ask0, step, szd, tick)
+                        as_b, carry_b, max(b_bid, 0.0), max_pos, ask0, step, szd, tick)
     na, da = build_side(out, p, cfg, -1, fair, r, d_a, kappa_a, sigma_inv, q, gamma_mult_ext, drift,
-                   as_a, carry_a, max(b_ask, 0.0), bid0, step, szd, tick)
+                        as_a, carry_a, max(b_ask, 0.0), max_pos, bid0, step, szd, tick)
     out.epnl_dropped_bids = db
     out.epnl_dropped_asks = da
     if nb > 0 and na > 0 and out.bid_px[0] >= out.ask_px[0]:

@@ -17,7 +17,6 @@ from .config import (
     C_INVENTORY_BETA,
     C_INVENTORY_HORIZON_S,
     C_MAKER_FEE_BPS,
-    C_MAX_POSITION_SZ,
     C_MIN_NOTIONAL_USD,
     C_N_LEVELS,
     C_SPACING_BPS,
@@ -53,7 +52,7 @@ def level_offset_bps(cfg, i):
 
 @njit(cache=True)
 def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext, drift_bps_s,
-          as_scale, carry_cost, budget_sz, touch_px, step, szd, tick):
+          as_scale, carry_cost, budget_sz, max_pos, touch_px, step, szd, tick):
     """Build one side into ``out``; returns (levels kept, levels dropped by E[PnL])."""
     if side > 0:
         px_a, sz_a, fp_a, as_a, ep_a, id_a = (out.bid_px, out.bid_sz, out.bid_fill_prob,
@@ -62,7 +61,6 @@ def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mul
         px_a, sz_a, fp_a, as_a, ep_a, id_a = (out.ask_px, out.ask_sz, out.ask_fill_prob,
                                               out.ask_as_bps, out.ask_epnl_bps, out.ask_pred_id)
     n_levels = int(cfg[C_N_LEVELS])
-    max_pos = cfg[C_MAX_POSITION_SZ]
     fee = cfg[C_MAKER_FEE_BPS]
     tau = cfg[C_EPNL_HORIZON_S]
     tau_inv = cfg[C_INVENTORY_HORIZON_S]

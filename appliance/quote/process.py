@@ -26,6 +26,7 @@ from shm_layout import records
 from shm_layout.constants import PROC_GATEWAY, PROC_RISK, PULL_POSITION_UNKNOWN
 
 from . import account, kernel
+from .config import config_vectors
 
 SEQLOCK_TRIES = 10_000
 POSITION_UNKNOWN_AFTER_NS = 50_000_000  # an unreadable position this long pulls the ladder
@@ -85,7 +86,7 @@ def step(p_seqs, p_rows, params, params_u8, seen, pos_seqs, pos_rows, pos, pos_u
             if not moved and ladder[c].pulled_reason == PULL_POSITION_UNKNOWN:
                 continue  # already pulled for it: nothing new to publish
         seen[c] = s
-        kernel.compute_ladder_guarded(params[c], position_sz, known, acct[c], cfg, kill,
+        kernel.compute_ladder_guarded(params[c], position_sz, known, acct[c], cfg[c], kill,
                                       reducing_only, risk_action, widen_mult, now, ladder[c])
         seqlock.write(l_seqs, l_rows, c, ladder_u8[c])
         src = params[c].src_pub_mono_ns
@@ -99,7 +100,7 @@ def step(p_seqs, p_rows, params, params_u8, seen, pos_seqs, pos_rows, pos, pos_u
 def main(argv=None) -> int:
     ctx = ProcessContext("quote", argv, consumers=(PROC_GATEWAY, PROC_RISK))
     mem = ctx.mem
-    cfg = kernel.config_vector(ctx.cfg.quote, ctx.cfg.risk)
+    cfg = config_vectors(ctx.cfg.quote, ctx.cfg.risk, ctx.coins)  # one row per coin
     n = mem.params.spec.n_records
     params = np.zeros(n, records.MARKET_PARAMS)
     pos = np.zeros(n, records.POSITION_STATE)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from appliance.config import sizing
 from appliance.ipc import seqlock
 from appliance.runtime.control import heartbeat_age_ms, pid_alive
 from shm_layout.constants import (
@@ -97,7 +98,12 @@ def check_kill_switch_file(v: RiskView) -> Finding | None:
 
 
 def check_position(v: RiskView) -> Finding | None:
-    limit = v.cfg.risk.max_position_sz
+    """|position| beyond the coin's limit, in coin at the position's mark price
+    (``config.sizing``), else the market params' mid; a USD limit with
+    ``risk.position_usd_slack_frac`` on top (a rise shrinks it in coin without a trade).
+    A USD limit without any price cannot be checked: nothing can add to the position then
+    either (the quote kernel pulls and the pre-trade gate denies without a mid), and a
+    kill there would latch on every restart that carries a position."""
     for c, coin in enumerate(v.coins):
         if v.positions.unreadable(c):
             n = v.positions.fail_streak[c]
@@ -107,9 +113,16 @@ def check_position(v: RiskView) -> Finding | None:
         if pos is None:
             continue
         q = float(pos["position_sz"])
-        if not math.isfinite(q) or abs(q) > limit * (1 + 1e-9):
-            return Finding("position", f"{coin}: position {q:g} beyond max_position_sz {limit:g}",
-                           q, limit)
+        px = float(pos["mark_px"])
+        if not (math.isfinite(px) and px > 0.0):
+            p = v.params.get(c)
+            px = float(p["mid_px"]) if p is not None else math.nan
+        limit = sizing.coin_max_position_sz(v.cfg, coin, px)
+        if not sizing.for_coin(v.cfg.quote, v.cfg.risk, coin)[1].max_position_sz > 0.0:
+            limit *= 1.0 + v.cfg.risk.position_usd_slack_frac
+        if not math.isfinite(q) or (math.isfinite(limit) and abs(q) > limit * (1 + 1e-9)):
+            return Finding("position", f"{coin}: position {q:g} beyond the position limit "
+                           f"{limit:g} (coin at the mark)", q, limit)
     return None
 
 

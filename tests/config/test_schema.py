@@ -31,6 +31,15 @@ def test_load_when_file_overrides_then_merged(tmp_path):
         ("[wait]\npolicy = 'nap'\n", "wait.policy"),
         ("[appliance]\ncoins = ['BTC', 'BTC']\n", "duplicate coin"),
         ("[risk\n", "config file"),
+        # sizes (issue 16): the one in force must be > 0, none negative, per coin too
+        ("[risk]\nmax_position_usd = 0\n", "risk.max_position_usd: must be > 0"),
+        ("[risk]\nmax_position_usd = 0\nmax_position_sz = -1\n", "risk.max_position_sz"),
+        ("[quote]\nlevel_size_usd = 0\n", "quote.level_size_usd: must be > 0"),
+        ("[quote]\ntotal_size_sz = -0.1\n", "quote.total_size_sz"),
+        ("[quote]\nper_coin = ['ETH:level_size_usd=0']\n", "(quote.per_coin ETH)"),
+        ("[quote]\nper_coin = ['ETH:gamma=1']\n", "quote.per_coin"),
+        ("[quote]\nper_coin = ['ETH:level_size_usd=abc']\n", "quote.per_coin"),
+        ("[gateway]\nkeep_tolerance_bps = -1\n", "gateway.keep_tolerance_bps"),
     ],
 )
 def test_load_when_config_bad_then_error_names_the_key(tmp_path, text, needle):
@@ -222,3 +231,21 @@ def test_start_when_refused_then_nothing_written(tmp_path, extra, args, needle):
     assert not sd.exists(), list(sd.rglob("*"))  # no state dir, no mmctl-start.toml
     if "disabled_checks" in extra:
         assert "WARNING: risk check 'cascade' is DISABLED" in p.stderr
+
+
+def test_sizes_when_defaults_then_in_usd_and_coin_overrides_off():
+    cfg = load_config()
+    assert cfg.quote.level_size_usd >= cfg.quote.min_notional_usd and cfg.quote.order_size_sz == 0.0
+    assert cfg.quote.total_size_sz == 0.0 and cfg.risk.max_position_sz == 0.0
+    assert cfg.risk.max_position_usd > cfg.quote.level_size_usd * cfg.quote.n_levels
+
+
+def test_sizes_when_per_coin_entries_then_applied_to_that_coin_only():
+    from appliance.config import sizing
+
+    cfg = load_config(overrides={"quote": {"per_coin": ["ETH:level_size_usd=50", "ETH:max_position_sz=1"]}})
+    q, r = sizing.for_coin(cfg.quote, cfg.risk, "ETH")
+    assert q.level_size_usd == 50.0 and r.max_position_sz == 1.0
+    assert sizing.for_coin(cfg.quote, cfg.risk, "BTC") == (cfg.quote, cfg.risk)
+    assert sizing.coin_max_position_sz(cfg, "ETH", 3000.0) == 1.0  # in coin: the mid does not matter
+    assert sizing.coin_max_position_sz(cfg, "BTC", 50_000.0) == cfg.risk.max_position_usd / 50_000.0

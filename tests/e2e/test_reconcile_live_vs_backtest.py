@@ -17,6 +17,7 @@ from appliance.backtest import venue_exec
 from appliance.backtest.load import load_events
 from appliance.backtest.runner import Simulation
 from appliance.config import load_config
+from appliance.gateway import pacing_kernel as pk
 from appliance.gateway import reconcile_kernel as rk
 from appliance.gateway.reconcile_plan import LiveOrder, PlanConfig, plan_coin, targets_from_ladder
 from appliance.gateway.requote_pacing import PacingConfig, RequotePacer
@@ -41,6 +42,11 @@ def _ladder(mid: float, rng: np.random.Generator) -> np.ndarray:
             off_bps = 2.0 + 3.0 * i + (rng.normal(0.0, 2.0) if jump else rng.normal(0.0, 0.2))
             lad[px_key][0, i] = mid * (1.0 - side * off_bps * 1e-4)
             lad[sz_key][0, i] = 0.0011 * (1.0 + 0.3 * rng.random()) if jump else 0.0012
+            # a per-fill edge (E[PnL] / P(fill)) now and then too small to keep an order
+            # that rests closer than its target (the keep tolerance's edge rule)
+            pre = "bid" if side > 0 else "ask"
+            lad[f"{pre}_fill_prob"][0, i] = 0.5
+            lad[f"{pre}_epnl_bps"][0, i] = 0.5 * rng.uniform(-0.5, 3.0)
     lad["n_bids"], lad["n_asks"] = n_bids, n_asks
     return lad
 
@@ -90,7 +96,8 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
     bt, vst = sim.st[0], sim.va.st[0]
     # the live gateway's planning objects, as HyperliquidExecutor builds them
     plan_cfg = PlanConfig(px_tolerance_bps=g.requote_tolerance_bps, sz_tolerance_frac=g.sz_tolerance_frac,
-                          use_modify=g.use_modify, tif="Alo", min_notional_usd=cfg.quote.min_notional_usd)
+                          use_modify=g.use_modify, tif="Alo", min_notional_usd=cfg.quote.min_notional_usd,
+                          keep_tolerance_bps=g.keep_tolerance_bps)
     clock_s = [0.0]
     pacer = RequotePacer(PacingConfig(g.requote_budget_per_min, g.requote_horizon_h, g.requote_burst,
                                       g.urgent_tolerance_bps), plan_cfg, clock=lambda: clock_s[0])
@@ -152,4 +159,4 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
     assert int(bt["n_orders_placed"]) == kinds["place"] > 0
     assert int(bt["n_orders_cancelled"]) == kinds["cancel"] > 0
     assert kinds["keep"] > 0
-    assert float(sim.pstate[rk.P_TOKENS]) == pacer.tokens
+    assert float(sim.pstate[pk.P_TOKENS]) == pacer.tokens

@@ -64,7 +64,7 @@ def _planner(mem):
     tracker, follow, pending = OrderTracker(), FollowUps(1), PendingPlans()
     pacer = RequotePacer(PacingConfig(1e9, 0.0, 1e9, 5.0), cfg)
     lp = LadderPlanner(mem.ladder, 1, [5], tracker, Rows(1), RateBudget(), pacer, VenueHealth(g), cfg,
-                       follow, pending, max_position_sz=1.0)
+                       follow, pending, limit_sz=lambda c, mid: 1.0)
     return lp
 
 
@@ -154,6 +154,24 @@ def test_pacing_when_budget_short_then_only_risk_reducing_actions_go():
     now[0] += 100.0  # refilled, capped at the burst
     out, deferred = pacer.ration(plan)
     assert deferred == 0 and pacer.tokens == 0
+
+
+def test_pacing_when_size_moves_between_levels_of_a_side_then_the_shrink_waits():
+    # the side rests 0.03 against 0.03 of targets: level 0 halves, level 1 doubles; no
+    # exposure beyond what the ladder asks for, so neither modify is urgent
+    pacer = RequotePacer(PacingConfig(60.0, 0.0, 0.0, 5.0), PlanConfig(), clock=lambda: 0.0)
+    plan = Plan(0, modify=[_mod(100_000.0, 100_000.0, 0, o_sz=0.02, t_sz=0.01),
+                           _mod(99_990.0, 99_990.0, 1, o_sz=0.01, t_sz=0.02)])
+    out, deferred = pacer.ration(plan)
+    assert out.modify == [] and deferred == 2
+
+
+def test_pacing_when_a_side_rests_more_than_its_targets_then_the_shrink_goes_at_once():
+    # the ladder wants 0.01 on the side (less headroom, less margin): 0.02 resting is risk
+    pacer = RequotePacer(PacingConfig(60.0, 0.0, 0.0, 5.0), PlanConfig(), clock=lambda: 0.0)
+    plan = Plan(0, modify=[_mod(100_000.0, 100_000.0, 0, o_sz=0.02, t_sz=0.01)])
+    out, deferred = pacer.ration(plan)
+    assert [m.sz for m in out.modify] == [0.01] and deferred == 0
 
 
 def test_ladder_when_levels_jitter_or_reorder_inside_tolerance_then_not_changed():

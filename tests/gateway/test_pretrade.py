@@ -10,6 +10,7 @@ import orjson
 import pytest
 from gateway_fakes import GatewayParts
 
+from appliance.config import load_config
 from appliance.gateway.pretrade import REASONS, Limits, OpenBook, PreTradeGate, check
 from appliance.gateway.reconcile_plan import LiveOrder, Modify, NewOrder
 from appliance.risk.metrics.gateway import collect_gateway
@@ -81,7 +82,9 @@ def _orders(n, is_buy=True, sz=0.02, px=MID - 10.0):
 
 
 def test_send_orders_when_the_gate_denies_then_only_the_passing_orders_reach_the_venue(tmp_path):
-    ex = GatewayParts(tmp_path / "j.jsonl")
+    # $5,000 at the 100,000 mid: 0.05 coin, room for two of the three 0.02 orders
+    ex = GatewayParts(tmp_path / "j.jsonl",
+                      cfg=load_config(overrides={"risk": {"max_position_usd": 5_000.0}}))
     assert ex.sender.send_orders(_orders(3), 0) == 2
     (sent,) = [a for a in ex.venue.actions if a["type"] == "order"]
     assert len(sent["orders"]) == 2 and len(ex.venue.resting) == 2
@@ -134,3 +137,26 @@ def test_metrics_when_gateway_reports_denials_then_counter_by_reason(tmp_path):
                if s.name.endswith("_total")}
     assert samples == {("mm_pretrade_denials_total", "position"): 3.0,
                        ("mm_pretrade_denials_total", "price_band"): 1.0}
+
+
+def test_check_when_limit_in_usd_then_converted_to_coin_at_the_mid():
+    lim = Limits(0.0, 1e9, 1e9, 300.0, 40, 0.9, max_position_usd=5_000.0)  # 0.05 BTC at 100k
+    assert check(lim, OpenBook(), 0, True, MID, 0.04, MID, 0.0) is None
+    assert check(lim, OpenBook(), 0, True, MID, 0.06, MID, 0.0) == "position"
+    # the same coin amount is inside the limit when the coin is worth half as much
+    assert check(lim, OpenBook(), 0, True, MID / 2, 0.06, MID / 2, 0.0) is None
+
+
+def test_check_when_coin_has_its_own_limit_then_that_one_applies():
+    lim = Limits(0.0, 1e9, 1e9, 300.0, 40, 0.9, max_position_usd=5_000.0,
+                 per_coin={1: (0.0, 10_000.0)})
+    assert check(lim, OpenBook(), 0, True, MID, 0.06, MID, 0.0) == "position"
+    assert check(lim, OpenBook(), 1, True, MID, 0.06, MID, 0.0) is None
+
+
+def test_limits_from_config_when_per_coin_entry_then_that_coin_gets_it():
+    cfg = load_config(overrides={"quote": {"per_coin": ["ETH:max_position_usd=500"]}})
+    lim = Limits.from_config(cfg.risk, cfg.quote, ("BTC", "ETH"))
+    assert lim.position_limit_sz(0, 100_000.0) == pytest.approx(cfg.risk.max_position_usd / 100_000.0)
+    assert lim.position_limit_sz(1, 2_500.0) == pytest.approx(0.2)
+    assert math.isnan(lim.position_limit_sz(1, math.nan))

@@ -97,3 +97,83 @@ def test_batcher_when_newer_plan_for_same_coin_then_it_replaces_the_unsent_one()
     b.add(plan_coin(0, [], live, CFG), 0.0)  # pull: cancel
     b.add(plan_coin(0, [Target(0, True, 99_990.0, 0.01, 0)], live, CFG), 50.0)  # back: keep
     assert b.pending() == 0 and b.flush() == []
+
+
+# --- requote hysteresis (issue 16): keep vs modify vs cancel with hand-built ladders -------
+
+HYST = PlanConfig(px_tolerance_bps=1.0, sz_tolerance_frac=0.1, keep_tolerance_bps=3.0)
+
+
+def _edge_ladder(bids, asks, edge_bps, sz=0.01, fill_prob=0.5):
+    """A ladder whose every level has a per-fill edge of ``edge_bps`` (E[PnL] / P(fill))."""
+    lad = _ladder(bids, asks, sz)
+    lad["bid_fill_prob"][: len(bids)], lad["ask_fill_prob"][: len(asks)] = fill_prob, fill_prob
+    lad["bid_epnl_bps"][: len(bids)] = edge_bps * fill_prob
+    lad["ask_epnl_bps"][: len(asks)] = edge_bps * fill_prob
+    return lad
+
+
+def test_targets_when_ladder_has_epnl_then_each_carries_its_per_fill_edge():
+    tg = targets_from_ladder(_edge_ladder([99_990.0], [100_010.0], edge_bps=2.0), coin=0)
+    assert [t.edge_bps for t in tg] == [2.0, 2.0]
+
+
+def test_plan_when_target_moved_inside_keep_tolerance_with_edge_then_order_kept():
+    # the targets moved ~2 bps toward the mid: beyond 1 bps, inside 3; the orders rest ~2 bps
+    # deeper than them, so at their own price they earn more than the targets
+    live = [_live(1, True, 99_980.0), _live(2, False, 100_020.0)]
+    tg = targets_from_ladder(_edge_ladder([99_999.0], [100_000.5], edge_bps=1.0), coin=0)
+    plan = plan_coin(0, tg, live, HYST)
+    assert plan.keep == live and plan.n_actions == 0
+    assert plan_coin(0, tg, live, CFG).n_actions == 2  # without hysteresis: two modifies
+
+
+def test_plan_when_order_rests_closer_than_target_and_its_edge_turns_negative_then_modified():
+    # the bid target moved 2 bps away from the mid: the resting bid is 2 bps more aggressive
+    # than it; with 1.5 bps of edge per fill at the target it has -0.5 bps at its own price
+    live = [_live(1, True, 100_000.0)]
+    tg = targets_from_ladder(_edge_ladder([99_980.0], [], edge_bps=1.5), coin=0)
+    plan = plan_coin(0, tg, live, HYST)
+    assert plan.keep == [] and len(plan.modify) == 1 and plan.modify[0].px == 99_980.0
+    # with 2.5 bps of edge at the target it still earns 0.5 bps where it rests: kept
+    rich = targets_from_ladder(_edge_ladder([99_980.0], [], edge_bps=2.5), coin=0)
+    assert plan_coin(0, rich, live, HYST).keep == live
+
+
+def test_plan_when_target_moved_beyond_keep_tolerance_then_modified():
+    live = [_live(1, True, 99_950.0)]
+    tg = targets_from_ladder(_edge_ladder([99_990.0], [], edge_bps=5.0), coin=0)  # 4 bps away
+    plan = plan_coin(0, tg, live, HYST)
+    assert plan.keep == [] and [m.px for m in plan.modify] == [99_990.0]
+
+
+def test_plan_when_edge_not_known_then_only_the_tight_tolerance_keeps():
+    live = [_live(1, True, 99_980.0)]
+    tg = [Target(0, True, 99_999.0, 0.01, 0)]  # no edge (NaN): 1.9 bps off is too far
+    assert len(plan_coin(0, tg, live, HYST).modify) == 1
+
+
+def test_plan_when_level_left_the_ladder_then_its_order_cancelled_despite_tolerance():
+    # the second bid level's E[PnL] turned <= 0: the kernel dropped it, its order goes
+    live = [_live(1, True, 99_990.0), _live(2, True, 99_970.0)]
+    tg = targets_from_ladder(_edge_ladder([99_990.0], [], edge_bps=2.0), coin=0)
+    plan = plan_coin(0, tg, live, HYST)
+    assert [k.oid for k in plan.keep] == [101] and [c.oid for c in plan.cancel] == [102]
+
+
+def test_plan_when_risk_pulls_then_everything_cancelled_despite_tolerance():
+    live = [_live(1, True, 99_990.0), _live(2, False, 100_010.0)]
+    lad = _edge_ladder([99_990.0], [100_010.0], edge_bps=5.0)
+    lad["pulled_reason"] = 3
+    plan = plan_coin(0, targets_from_ladder(lad, coin=0), live, HYST)
+    assert len(plan.cancel) == 2 and plan.keep == []
+    side = plan_coin(0, targets_from_ladder(_edge_ladder([99_990.0], [100_010.0], edge_bps=5.0), coin=0),
+                     live, HYST, allow_buy=False)
+    assert [c.oid for c in side.cancel] == [101] and [k.oid for k in side.keep] == [102]
+
+
+def test_plan_when_size_moved_beyond_its_tolerance_then_modified_even_at_the_same_price():
+    live = [_live(1, True, 99_990.0, sz=0.01)]
+    tg = targets_from_ladder(_edge_ladder([99_990.0], [], edge_bps=5.0, sz=0.02), coin=0)
+    plan = plan_coin(0, tg, live, HYST)
+    assert plan.keep == [] and [m.sz for m in plan.modify] == [0.02]

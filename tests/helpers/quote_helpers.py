@@ -10,7 +10,8 @@ from appliance.quote.presets import preset_config
 from shm_layout import records
 
 NOW = 10_000_000_000
-MAX_POS = 0.05  # risk.max_position_sz default
+MID_PX = 100_000.5
+MAX_POS = load_config().risk.max_position_usd / MID_PX  # the default limit in coin at BASE's mid
 
 BASE = dict(valid=1, mid_px=100_000.5, microprice_px=100_000.5, best_bid_px=100_000.0,
             best_ask_px=100_001.0, spread_bps=0.1, sigma_clean_bps_per_sqrt_s=2.0,
@@ -30,8 +31,11 @@ def params(**kw) -> np.ndarray:
     return p
 
 
-def cfg_vector(preset: str = "unified", **quote_overrides) -> np.ndarray:
-    c = preset_config(preset, load_config(overrides={"quote": quote_overrides} if quote_overrides else None))
+def cfg_vector(preset: str = "unified", risk: dict | None = None, **quote_overrides) -> np.ndarray:
+    over = {"quote": quote_overrides} if quote_overrides else {}
+    if risk:
+        over["risk"] = risk
+    c = preset_config(preset, load_config(overrides=over or None))
     return config_vector(c.quote, c.risk)
 
 

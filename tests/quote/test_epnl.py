@@ -3,8 +3,9 @@ the size allocation."""
 
 import numpy as np
 import pytest
-from quote_helpers import MAX_POS, ask_depth_bps, bid_depth_bps, cfg_vector, ladder, params
+from quote_helpers import BASE, MAX_POS, ask_depth_bps, bid_depth_bps, cfg_vector, ladder, params
 
+from appliance.config import load_config
 from appliance.quote import alloc, epnl
 from shm_layout.constants import PULL_NO_EDGE
 
@@ -82,9 +83,11 @@ def test_alloc_when_levels_differ_then_not_an_even_split_and_within_total():
 
 
 def test_alloc_when_near_max_position_then_bids_within_headroom():
-    lad = ladder(params(sigma_clean_bps_per_sqrt_s=0.3), position_sz=0.048)[1]
+    pos = MAX_POS - 0.002  # 0.002 coin of headroom at the limit in coin at BASE's mid
+    lad = ladder(params(sigma_clean_bps_per_sqrt_s=0.3), position_sz=pos)[1]
     assert lad["bid_sz"][:lad["n_bids"]].sum() <= 0.002 + 1e-12
-    assert lad["ask_sz"][:lad["n_asks"]].sum() == pytest.approx(0.005, abs=1e-4)
+    side_sz = load_config().quote.level_size_usd * 5 / BASE["mid_px"]  # a side's budget in coin
+    assert lad["ask_sz"][:lad["n_asks"]].sum() == pytest.approx(side_sz, abs=1e-4)
 
 
 def test_alloc_when_a_level_below_min_notional_then_dropped_and_budget_redistributed():

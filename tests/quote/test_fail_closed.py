@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 import pytest
-from quote_helpers import NOW, cfg_vector, params
+from quote_helpers import MAX_POS, NOW, cfg_vector, params
 from risk_helpers import fresh_segments, set_position
 
 from appliance.ipc import byte_rows, seqlock
@@ -105,7 +105,7 @@ class QuoteStep:
         prm, pos = np.zeros(n, records.MARKET_PARAMS), np.zeros(n, records.POSITION_STATE)
         self.head = (mem.params.seqs, mem.params.rows, prm, byte_rows(prm), self.seen,
                      mem.position.seqs, mem.position.rows, pos, byte_rows(pos),
-                     mem.ladder.seqs, mem.ladder.rows, self.lad, byte_rows(self.lad), cfg_vector(),
+                     mem.ladder.seqs, mem.ladder.rows, self.lad, byte_rows(self.lad), cfg_vector()[None],
                      account.account_rows(n), int(1e12), self.pos_fail_ns)
         self.hist, self.lat = np.zeros(LAT_BUCKETS, np.uint32), np.zeros(1, np.uint64)
 
@@ -124,7 +124,7 @@ class QuoteStep:
 def _started(mem) -> QuoteStep:
     q = QuoteStep(mem)
     q()  # compiles on first use: that must not age the params below
-    set_position(mem, 0, position_sz=0.01)
+    set_position(mem, 0, position_sz=0.2 * MAX_POS)
     q.publish_params()
     q.seen[:] = -1
     assert q() == 1 and q.published()["pulled_reason"] == PULL_NONE

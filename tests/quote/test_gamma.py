@@ -45,8 +45,8 @@ def test_ladder_when_80pct_long_then_accumulating_side_further_than_old_red_zone
     # sigma 3 bps/sqrt(s): a selloff-like market (the old Red zone's +10 bps is an
     # absolute widening; below about 2.5 bps/sqrt(s) it is the wider of the two)
     p = params(sigma_clean_bps_per_sqrt_s=3.0)
-    unified = ladder(p, position_sz=0.8 * MAX_POS)[1]
-    old = ladder(p, position_sz=0.8 * MAX_POS, cfg=cfg_vector("legacy"))[1]
+    unified = ladder(p, position_sz=0.81 * MAX_POS)[1]  # 81 %: clear of the zone boundary's rounding
+    old = ladder(p, position_sz=0.81 * MAX_POS, cfg=cfg_vector("legacy"))[1]
     assert old["inventory_zone"] == 2  # Red
     assert _accumulating_distance_bps(unified) > _accumulating_distance_bps(old)
 

@@ -172,7 +172,7 @@ def test_ladder_when_params_random_then_never_crossing_and_sane(mid, spread_tick
                best_bid_px=bid0, best_ask_px=ask0, tick_size_px=tick, kappa_bid_per_bps=kappa_b,
                kappa_ask_per_bps=kappa_a, sigma_clean_bps_per_sqrt_s=sigma, drift_bps_per_s=drift,
                toxicity_bid=tox, funding_cost_bps=funding, gamma_multiplier=gm)
-    cfg = cfg_vector(total_size_sz=100.0, min_notional_usd=0.0)
+    cfg = cfg_vector(total_size_sz=100.0, min_notional_usd=0.0, risk={"max_position_sz": 0.05})
     reason, lad = ladder(p, position_sz=util * 0.05, cfg=cfg)
     nb, na = lad["n_bids"], lad["n_asks"]
     bids, asks = lad["bid_px"][:nb], lad["ask_px"][:na]
@@ -188,3 +188,36 @@ def test_ladder_when_params_random_then_never_crossing_and_sane(mid, spread_tick
         assert nb == 0
     if util <= -1.0:
         assert na == 0
+
+
+# --- sizes in notional (issue 16) ----------------------------------------------------------
+
+def _eth(mid=2500.005):
+    return params(mid_px=mid, microprice_px=mid, best_bid_px=mid - 0.005, best_ask_px=mid + 0.005,
+                  tick_size_px=0.01)
+
+
+def test_sizes_when_in_usd_then_a_side_is_n_levels_of_level_size_at_the_mid():
+    eth, btc = cfg_vector(sz_decimals=4, level_size_usd=100.0), cfg_vector(level_size_usd=100.0)
+    for p, cfg in ((_eth(), eth), (params(), btc)):
+        _, lad = ladder(p, cfg=cfg)
+        side_usd = float((lad["bid_sz"][:lad["n_bids"]] * lad["bid_px"][:lad["n_bids"]]).sum())
+        assert lad["n_bids"] == 5 and 480.0 <= side_usd <= 500.0  # $500, floored to the lot
+
+
+def test_sizes_when_coin_override_then_it_wins_over_usd():
+    _, lad = ladder(_eth(), cfg=cfg_vector(sz_decimals=4, total_size_sz=0.01))  # $25: 2 levels at most
+    assert lad["bid_sz"][:lad["n_bids"]].sum() <= 0.01 + 1e-12
+
+
+def test_position_limit_when_in_usd_then_utilization_is_position_over_limit_at_the_mid():
+    _, lad = ladder(_eth(), position_sz=0.4, cfg=cfg_vector(risk={"max_position_usd": 2000.0}))
+    assert lad["inventory_util"] == pytest.approx(0.4 * 2500.005 / 2000.0)
+    _, past = ladder(_eth(), position_sz=0.81, cfg=cfg_vector(risk={"max_position_usd": 2000.0}))
+    assert past["n_bids"] == 0  # beyond the limit at this mid: the accumulating side goes
+
+
+def test_sizes_when_mid_not_usable_then_pulled_not_quoted():
+    for mid in (0.0, float("nan")):
+        reason, lad = ladder(params(mid_px=mid))
+        assert reason != 0 and lad["n_bids"] == 0 and lad["n_asks"] == 0

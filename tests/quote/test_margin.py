@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from quote_helpers import cfg_vector, params
+from quote_helpers import MAX_POS, cfg_vector, params
 
 from appliance.backtest import venue_exec
 from appliance.cli.inspect import inspect_dict
@@ -144,7 +144,7 @@ def _quote(mem, cfg, max_age_ns=MAX_AGE_NS):
     seen = new_seen(1)
     args = (mem.params.seqs, mem.params.rows, prm, byte_rows(prm), seen,
             mem.position.seqs, mem.position.rows, pos, byte_rows(pos),
-            mem.ladder.seqs, mem.ladder.rows, lad, byte_rows(lad), cfg, acct,
+            mem.ladder.seqs, mem.ladder.rows, lad, byte_rows(lad), np.atleast_2d(cfg), acct,
             max_age_ns, np.zeros(n, np.int64), 0, 0, 1.0, 1, np.zeros(LAT_BUCKETS, np.uint32),
             np.zeros(1, np.uint64))
     quote_step(*args)  # compiles on first use: that must not age the params below
@@ -167,14 +167,17 @@ def _gateway_publishes(mem, position_sz, body) -> Positions:
     return g
 
 
+LONG_SZ = 0.2 * MAX_POS  # a long position a fifth of the limit (bids still quoted)
+
+
 def test_quote_step_when_margin_tiny_then_accumulating_side_shrinks_reducing_stays(mem):
     cfg = cfg_vector()
-    _gateway_publishes(mem, 0.01, None)  # account not known: the position limit only
+    _gateway_publishes(mem, LONG_SZ, None)  # account not known: the position limit only
     free_lad, free_acct = _quote(mem, cfg)
     assert free_acct[A_AVAILABLE_MARGIN_USD] == -1.0
     free_bid, free_ask = _sides(free_lad)
     # 30 $ free at 10x, 20 % buffer: 240 $ = 0.0024 BTC more on the accumulating side
-    _gateway_publishes(mem, 0.01, _body(withdrawable="30.0", lev=10))
+    _gateway_publishes(mem, LONG_SZ, _body(withdrawable="30.0", lev=10))
     lad, acct = _quote(mem, cfg)
     assert acct[A_AVAILABLE_MARGIN_USD] == 30.0 and acct[A_LEVERAGE] == 10.0
     bid, ask = _sides(lad)
@@ -184,18 +187,18 @@ def test_quote_step_when_margin_tiny_then_accumulating_side_shrinks_reducing_sta
 
 def test_quote_step_when_liquidation_close_to_mid_then_accumulating_side_cleared(mem):
     cfg = cfg_vector()
-    _gateway_publishes(mem, 0.01, _body(withdrawable="100000.0", liq="99000.0"))  # 100 bps
+    _gateway_publishes(mem, LONG_SZ, _body(withdrawable="100000.0", liq="99000.0"))  # 100 bps
     lad, acct = _quote(mem, cfg)
     assert acct[A_LIQ_PX] == 99_000.0
     assert lad["n_bids"] == 0 and lad["n_asks"] > 0
-    _gateway_publishes(mem, 0.01, _body(withdrawable="100000.0", liq="50000.0"))  # far
+    _gateway_publishes(mem, LONG_SZ, _body(withdrawable="100000.0", liq="50000.0"))  # far
     lad, _ = _quote(mem, cfg)
     assert lad["n_bids"] > 0 and lad["n_asks"] > 0
 
 
 def test_quote_step_when_account_stale_then_treated_as_not_known(mem):
     cfg = cfg_vector()
-    _gateway_publishes(mem, 0.01, _body(withdrawable="0.0", liq="99000.0"))
+    _gateway_publishes(mem, LONG_SZ, _body(withdrawable="0.0", liq="99000.0"))
     lad, acct = _quote(mem, cfg, max_age_ns=1)  # any age is too old
     assert acct[A_AVAILABLE_MARGIN_USD] == -1.0 and acct[A_LIQ_PX] == 0.0
     assert lad["n_bids"] > 0  # only the position limit applies

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from quote_helpers import MAX_POS, cfg_vector, ladder, params
+from quote_helpers import BASE, MAX_POS, cfg_vector, ladder, params
 
 from appliance.backtest.presets import PresetError
 from appliance.backtest.presets import apply_preset as backtest_preset
@@ -55,5 +55,6 @@ def test_legacy_when_zones_then_yellow_and_red_widen_in_steps():
 def test_legacy_when_toxic_then_size_cut_3_to_17_pct_and_even_split():
     lad = ladder(params(toxicity_bid=1.0, toxicity_ask=1.0), cfg=cfg_vector("legacy"))[1]
     sizes = lad["ask_sz"][:lad["n_asks"]]
-    assert sizes.sum() == pytest.approx(0.005 * 0.83, abs=2e-5)
+    side_sz = load_config().quote.level_size_usd * 5 / BASE["mid_px"]  # a side's budget in coin
+    assert sizes.sum() == pytest.approx(side_sz * 0.83, abs=6e-5)  # each level floored to the lot
     assert np.ptp(sizes) <= 1e-5  # even split (to the lot)

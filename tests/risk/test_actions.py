@@ -70,7 +70,7 @@ def _rate(v):
 
 FIRE = {
     "kill_switch_file": ({}, lambda v: open(v.kill_file, "w").close()),
-    "position": ({}, lambda v: set_position(v.mem, 0, position_sz=0.2)),
+    "position": ({}, lambda v: set_position(v.mem, 0, position_sz=0.2, mark_px=100_000.0)),
     "loss": ({"max_daily_loss_usd": 1000.0, "max_drawdown_usd": 1000.0}, _loss),
     "daily_loss": ({"max_daily_loss_usd": 100.0}, _daily),
     "drawdown": ({}, _drawdown),
@@ -147,7 +147,7 @@ def test_actions_when_several_fire_then_strongest_in_force(mem, tmp_path):
     v, engine, _ = setup(mem, tmp_path, "cascade", actions={"cascade": "widen", "position": "pull"})
     cycle(v, engine)
     assert v.control["risk_action"] == RA_WIDEN
-    set_position(mem, 0, position_sz=0.2)
+    set_position(mem, 0, position_sz=0.2, mark_px=100_000.0)  # $20,000: beyond the limit
     cycle(v, engine)
     assert v.control["risk_action"] == RA_PULL
     assert v.control["risk_action_check"].decode() == "position"
@@ -219,7 +219,7 @@ def test_journal_when_state_dir_unusable_then_counted_and_watchdog_acts_anyway(m
     v = make_view(mem, tmp_path)
     journal = RiskJournal(tmp_path / "file" / "risk-journal.jsonl")  # a file where a dir must be
     engine = ActionEngine(v.cfg, v.control, journal)
-    set_position(mem, 0, position_sz=0.2)
+    set_position(mem, 0, position_sz=0.2, mark_px=100_000.0)  # $20,000: beyond the limit
     cycle(v, engine)
     assert kill_state(v.control)["reason"].startswith("position: ")
     assert journal.errors >= 1

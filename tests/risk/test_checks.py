@@ -42,11 +42,24 @@ def test_checks_when_flat_and_fresh_then_no_finding(view):
 
 
 def test_check_position_when_beyond_limit_then_reason_names_coin_with_value_and_limit(view):
-    set_position(view.mem, 1, position_sz=-0.06)
+    set_position(view.mem, 1, position_sz=-1.2, mark_px=2_000.0)  # $2,400 > $2,000 + 10 % slack
     f = fired(view)["position"]
-    assert "ETH" in f.reason and "max_position_sz" in f.reason
-    assert (f.value, f.threshold) == (-0.06, 0.05)
+    assert "ETH" in f.reason and "position limit" in f.reason
+    assert (f.value, f.threshold) == (-1.2, pytest.approx(1.1))
     assert "ETH" in checks.first_reason(view)
+
+
+def test_check_position_when_inside_usd_limit_and_its_slack_at_the_mark_then_no_finding(view):
+    set_position(view.mem, 1, position_sz=-0.9, mark_px=2_000.0)  # $1,800 < $2,000
+    assert "position" not in fired(view)
+    set_position(view.mem, 1, position_sz=-1.05, mark_px=2_000.0)  # a rise: $2,100, in the slack
+    assert "position" not in fired(view)
+
+
+def test_check_position_when_limit_in_coin_then_mark_not_needed(mem, tmp_path):
+    v = make_view(mem, tmp_path, max_position_sz=0.05)
+    set_position(mem, 1, position_sz=-0.06)
+    assert fired(v)["position"].threshold == 0.05
 
 
 def test_check_position_when_not_finite_then_finding(view):
@@ -225,3 +238,14 @@ def test_disabled_checks_when_listed_then_not_run(mem, tmp_path):
     set_position(mem, 0, position_sz=1.0)
     v.control["clock_fail_streak"] = 9
     assert fired(v) == {}
+
+
+def test_check_position_when_no_mark_then_the_params_mid_values_it(view):
+    set_params(view.mem, 1, valid=1, mid_px=2_000.0)
+    set_position(view.mem, 1, position_sz=-1.2)  # $2,400 at the params' mid: beyond
+    assert fired(view)["position"].threshold == pytest.approx(1.1)
+
+
+def test_check_position_when_no_price_at_all_then_a_usd_limit_is_not_checked(view):
+    set_position(view.mem, 1, position_sz=-1.2)  # nothing can add to it without a price
+    assert "position" not in fired(view)

@@ -44,7 +44,7 @@ def test_risk_process_when_checks_fire_then_acts_and_journals(running):
     assert wait_for(lambda: ctl["risk_action"] == RA_PULL, 10)
     set_params(mem, 0, valid=1, cascade_severity=0.0)
     assert wait_for(lambda: ctl["risk_action"] == RA_NONE, 10)  # after action_hold_s
-    set_position(mem, 0, position_sz=1.0)  # default action: kill
+    set_position(mem, 0, position_sz=1.0, mark_px=100_000.0)  # default action: kill
     assert wait_for(lambda: kill_state(ctl)["active"], 10)
     assert kill_state(ctl)["source"] == "risk" and kill_state(ctl)["reason"].startswith("position: ")
     expected = ["baselines", "trigger", "action", "reset", "trigger"]

@@ -89,3 +89,22 @@ def test_render_scenario_when_toxic_with_no_as_then_adverse_goal_counted():
     runs = [{"seed": 1, "unified": r(6, 95), "no_as": r(10, 100)},   # met
             {"seed": 2, "unified": r(8, 100), "no_as": r(10, 100)}]  # only 20 % fewer
     assert "benign: 1/2" in tq.render_scenario("toxic_burst", runs)
+
+
+def test_render_scenario_when_requests_recorded_then_median_and_count_against_volume():
+    def r(req, vol):
+        return {"pnl": 0.0, "fills": 1, "max_long_frac": 0.0, "max_short_frac": 0.0,
+                "markout_10s_adverse_fills": 0, "markout_10s_benign_fills": 1,
+                "quoted_while_should_pull_s": 0.0, "requests": req, "volume": vol}
+    runs = [{"seed": 1, "unified": r(500, 1000.0)}, {"seed": 2, "unified": r(900, 800.0)},
+            {"seed": 3, "unified": r(700, 2000.0)}]
+    assert "| 700 / $1,000 | 2/3 |" in tq.render_scenario("liquidation_cascade", runs)
+
+
+def test_with_overrides_when_section_prefixed_then_that_section_changes():
+    from appliance.config import load_config
+
+    cfg = tq.with_overrides(load_config(), {"gamma": 0.5, "risk.max_position_usd": 5000.0,
+                                            "gateway.keep_tolerance_bps": 0.0})
+    assert cfg.quote.gamma == 0.5 and cfg.risk.max_position_usd == 5000.0
+    assert cfg.gateway.keep_tolerance_bps == 0.0

@@ -27,6 +27,7 @@ import time
 import numpy as np
 import orjson
 
+from appliance.config import sizing
 from appliance.config.state_files import gateway_journal_path, gateway_stats_path
 from appliance.gateway.order_state import OrderTracker, is_active
 from appliance.gateway.pretrade import Limits, PreTradeGate
@@ -103,12 +104,14 @@ class HyperliquidExecutor:
         self.positions = Positions(mem, n)
         plan_cfg = PlanConfig(px_tolerance_bps=g.requote_tolerance_bps,
                               sz_tolerance_frac=g.sz_tolerance_frac, use_modify=g.use_modify,
-                              tif="Alo", min_notional_usd=cfg.quote.min_notional_usd)
+                              tif="Alo", min_notional_usd=cfg.quote.min_notional_usd,
+                              keep_tolerance_bps=g.keep_tolerance_bps)
         self.pacer = RequotePacer(PacingConfig(g.requote_budget_per_min, g.requote_horizon_h,
                                                g.requote_burst, g.urgent_tolerance_bps), plan_cfg)
         self.planner = LadderPlanner(mem.ladder, n, self.sz_dec, self.tracker, self.positions,
                                      self.budget, self.pacer, self.health, plan_cfg, self.follow,
-                                     self.pending, cfg.risk.max_position_sz,
+                                     self.pending,
+                                     lambda c, mid: sizing.coin_max_position_sz(cfg, self.coins[c], mid),
                                      on_ladder=self.t2w.ladder_read)
         jpath = gateway_journal_path(cfg, ctx.instance)
         # A journal that cannot be written (disk full, read-only) raises the kill flag
@@ -118,7 +121,7 @@ class HyperliquidExecutor:
         self.order_log = OrderLog(self.coins)
         self.booking = FillBooking(self.tracker, self.positions, self.journal, self.follow,
                                    self.coin_index, self.planner.mid, g.taker_fee_bps, self.order_log)
-        self.pretrade = PreTradeGate(Limits.from_config(cfg.risk))
+        self.pretrade = PreTradeGate(Limits.from_config(cfg.risk, cfg.quote, tuple(self.coins)))
         new_cloid = CloidSource()
         self.sender = OrderSender(self.client, self.tracker, self.booking, self.journal, self.positions,
                                   self.pretrade, self.follow, control, self.planner.ladder, self.asset,

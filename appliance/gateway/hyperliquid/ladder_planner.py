@@ -48,11 +48,12 @@ class LadderPlanner:
     def __init__(self, ladder_block, n_coins: int, sz_dec: list[int], tracker: OrderTracker,
                  positions: Positions, budget: RateBudget, pacer: RequotePacer, health: VenueHealth,
                  plan_cfg: PlanConfig, follow: FollowUps, pending: PendingPlans,
-                 max_position_sz: float,
+                 limit_sz: Callable[[int, float], float],
                  on_ladder: Callable[[int, int, int], None] | None = None) -> None:
         """``ladder_block``: the TargetLadder seqlock block (``mem.ladder``); ``sz_dec``:
-        the venue's size decimals per coin; ``max_position_sz``: past it only the
-        reducing side is quoted (``RateBudget.decide``). ``on_ladder(src_pub_mono_ns,
+        the venue's size decimals per coin; ``limit_sz(coin, mid_px)``: the position
+        limit in coin at that mid (``config.sizing``), past which only the reducing side
+        is quoted when the rate budget is short (``RateBudget.decide``). ``on_ladder(src_pub_mono_ns,
         ladder_mono_ns, read_mono_ns)``: a new ladder was read (tick to wire's stages)."""
         self.block = ladder_block
         self.on_ladder = on_ladder
@@ -66,7 +67,7 @@ class LadderPlanner:
         self.plan_cfg = plan_cfg
         self.follow = follow
         self.pending = pending
-        self.max_position_sz = max_position_sz
+        self.limit_sz = limit_sz
         self.ladder = np.zeros(ladder_block.spec.n_records, records.TARGET_LADDER)  # as last read
         self._ladder_u8 = byte_rows(self.ladder)
         self.seen = np.full(n_coins, -1, np.int64)  # seqlock sequence last read, per coin
@@ -119,7 +120,7 @@ class LadderPlanner:
         sd = self.sz_dec[c]
         targets = targets_from_ladder(lad, c, sz_decimals=sd)  # passive: bids down, asks up
         pos = self.positions.pos[c]
-        side = self.budget.decide(float(pos["position_sz"]), self.max_position_sz)
+        side = self.budget.decide(float(pos["position_sz"]), self.limit_sz(c, self.mid(c)))
         pos["reducing_only"] = 1 if side else 0
         pc = self.health.plan_cfg(self.plan_cfg)  # wider tolerances while the venue is slow
         if not forced and side == 0 and not ladder_changed(self.last_targets[c], targets, pc):

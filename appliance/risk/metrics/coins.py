@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from appliance.config import sizing
 from appliance.ipc import seqlock
 
 from .families import counter, gauge, num
@@ -35,7 +36,8 @@ def collect_coins(mem, cfg, horizons_s: tuple[float, ...]):
     reducing = gauge("mm_reducing_side_only", "1 while the rate budget allows the reducing side only", C)
     pos = gauge("mm_position_coins", "position, in coins (negative: short)", C)
     notional = gauge("mm_position_notional_usd", "position at the mark price, USD", C)
-    limit = gauge("mm_position_limit_coins", "risk.max_position_sz, in coins", C)
+    limit = gauge("mm_position_limit_coins", "the position limit in coins at the mark "
+                  "(risk.max_position_usd / mark unless risk.max_position_sz; NaN: no mark)", C)
     opened = gauge("mm_open_orders", "our resting orders", C)
     fills = counter("mm_fills_total", "our fills", C)
     volume = counter("mm_volume_usd_total", "traded notional of our fills, USD", C)
@@ -63,7 +65,7 @@ def collect_coins(mem, cfg, horizons_s: tuple[float, ...]):
         sz, mpx = float(q["position_sz"]), float(q["mark_px"])
         pos.add_metric([coin], num(sz))
         notional.add_metric([coin], num(sz * mpx) if mpx > 0 else 0.0)
-        limit.add_metric([coin], float(cfg.risk.max_position_sz))
+        limit.add_metric([coin], sizing.coin_max_position_sz(cfg, coin, mpx))
         opened.add_metric([coin], float(q["n_open_bids"] + q["n_open_asks"]))
         fills.add_metric([coin], float(q["n_fills"]))
         volume.add_metric([coin], num(q["volume_usd"]))
