@@ -9,9 +9,10 @@ module imports ray.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import ray
 
@@ -75,6 +76,20 @@ def disconnect() -> None:
     if _owned[0]:
         ray.shutdown()
         _owned[0] = False
+
+
+@contextlib.contextmanager
+def tasks_raising(error: type[Exception]) -> Iterator[None]:
+    """Run the tasks of a sweep or search: a failed task, or data that cannot be read,
+    raised as ``error`` with its reason; the cluster left in any case."""
+    try:
+        yield
+    except TaskFailed as e:
+        raise error(str(e)) from None
+    except ValueError as e:  # a source that cannot be read
+        raise error(f"cannot load the data: {e}") from None
+    finally:
+        disconnect()
 
 
 class DataRefs:

@@ -172,7 +172,7 @@ def run_search(opts: SearchOptions, on_load: Callable[[LoadedData, float], None]
         raise SweepError(str(e)) from None
     rows: list[dict] = []
     trials: list[dict] = []
-    try:
+    with ray_exec.tasks_raising(SweepError):
         refs = ray_exec.DataRefs(loaded)
         while len(trials) < opts.trials:
             batch = [study.ask() for _ in range(min(opts.parallel, opts.trials - len(trials)))]
@@ -206,12 +206,6 @@ def run_search(opts: SearchOptions, on_load: Callable[[LoadedData, float], None]
                 trials.append(info)
                 if on_trial is not None:
                     on_trial(info)
-    except ray_exec.TaskFailed as e:
-        raise SweepError(str(e)) from None
-    except ValueError as e:  # a source that cannot be read
-        raise SweepError(f"cannot load the data: {e}") from None
-    finally:
-        ray_exec.disconnect()
     wall_s = time.perf_counter() - t0
     done = [t for t in trials if t["state"] == "complete"]
     best = max(done, key=lambda t: (t["value"], -t["trial"])) if done else None

@@ -99,14 +99,8 @@ def run_sweep(opts: SweepOptions, on_load: Callable[[LoadedData, float], None] |
         if on_load is not None:
             on_load(data, seconds)
 
-    try:
+    with ray_exec.tasks_raising(SweepError):
         rows = ray_exec.run_tasks(tasks, on_load=loaded, on_row=on_row)
-    except ray_exec.TaskFailed as e:
-        raise SweepError(str(e)) from None
-    except ValueError as e:  # a source that cannot be read
-        raise SweepError(f"cannot load the data: {e}") from None
-    finally:
-        ray_exec.disconnect()
     wall_s = time.perf_counter() - t0
     rows.sort(key=lambda r: r["task"])
     meta = _meta(opts, grid, tasks, rows, cluster, loads, wall_s)
