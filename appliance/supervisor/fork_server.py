@@ -135,6 +135,8 @@ def _become_child(sock: socket.socket, req: dict, stream: int | None, go_r: int)
         print(f"fork server: child {os.getpid()} has parent {os.getppid()}, not the "
               f"supervisor {parent}: not starting", file=sys.stderr)
         os._exit(72)
+    if req["cpus"]:  # first: whoever sees this child's title sees it pinned
+        os.sched_setaffinity(0, req["cpus"])
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     signal.signal(signal.SIGINT, signal.default_int_handler)  # as a fresh interpreter has it
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -156,8 +158,6 @@ def _become_child(sock: socket.socket, req: dict, stream: int | None, go_r: int)
               "the fork server's", file=sys.stderr)
     os.environ.clear()
     os.environ.update(req["env"])
-    if req["cpus"]:
-        os.sched_setaffinity(0, req["cpus"])
     return ChildSpec(req["module"], list(req["args"]))
 
 
