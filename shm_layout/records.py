@@ -534,6 +534,8 @@ PROC_SLOT = _padded(
         ("errors", "<u8"),  # malformed input skipped, illegal transitions...
         ("lat_count", "<u8"),  # quote: event -> ladder; gateway: tick -> wire (samples)
         ("lat_hist", "<u4", (LAT_BUCKETS,)),
+        ("compile_ns", "<i8"),  # the process: time spent in finished numba compiles
+        ("compiling_since_ns", "<i8"),  # the process: monotonic start of a compile, 0 when none
     ]
 )
 

@@ -82,14 +82,19 @@ def _render_status(st: dict) -> str:
         lines.append("WARNING: the supervisor is gone; `mmctl stop` ends what is left, "
                      "`mmctl start` ends it and starts afresh")
     lines.append(f"{'process':<10}{'pid':>8}  {'cpus':<8}{'alive':<7}{'state':<11}"
-                 f"{'hb_age_ms':>10}{'restarts':>9}{'events':>11}{'errors':>7}{'pss_MiB':>9}{'uss_MiB':>9}")
+                 f"{'hb_age_ms':>10}{'restarts':>9}{'events':>11}{'errors':>7}{'pss_MiB':>9}{'uss_MiB':>9}"
+                 f"{'compile_s':>10}")
     for p in st["processes"]:
         age = "-" if p["heartbeat_age_ms"] is None else f"{p['heartbeat_age_ms']:.1f}"
         m = p.get("memory")
         mem = f"{m['pss_mib']:>9.1f}{m['uss_mib']:>9.1f}" if m else f"{'-':>9}{'-':>9}"
         lines.append(f"{p['name']:<10}{p['pid']:>8}  {','.join(map(str, p['cpus'])):<8}"
                      f"{'yes' if p['alive'] else 'NO':<7}{p['state']:<11}{age:>10}"
-                     f"{p['restarts']:>9}{p['events']:>11}{p['errors']:>7}{mem}")
+                     f"{p['restarts']:>9}{p['events']:>11}{p['errors']:>7}{mem}"
+                     f"{p['compile_s']:>9.1f}{'*' if p['compiling'] else ' '}")
+    if any(p["compiling"] for p in st["processes"]):
+        lines.append("* compiling now (numba, a cold cache: minutes on two cores; mmctl warm does "
+                     "it ahead)")
     pss = [p["memory"]["pss_mib"] for p in st["processes"] if p.get("memory")]
     if pss:
         lines.append(f"memory of the {len(pss)} processes: {sum(pss):.1f} MiB PSS (shared pages split "

@@ -36,8 +36,16 @@ STOP_WAIT_S = 60.0
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=None,
               help="Seconds to wait for the throw-away instance to quote. Default: "
                    "supervisor.startup_timeout_s.")
-def warm(config_path, timeout_s):
+@click.option("--compile-log", "compile_log", type=click.Path(dir_okay=False), default=None,
+              help="Append one JSON line per numba compile (process, function, argument "
+                   "types, total and self seconds) to FILE; `python -m tools.compile_profile "
+                   "FILE` makes a table of it. Empty when the cache was already warm.")
+def warm(config_path, timeout_s, compile_log):
     """Compile every kernel into the numba cache (a short run on the local venue)."""
+    if compile_log:
+        from appliance.runtime.compile_log import ENV
+
+        os.environ[ENV] = str(Path(compile_log).resolve())  # the instance's processes inherit it
     tmp = Path(tempfile.mkdtemp(prefix="mm-warm-"))
     instance = f"warm{os.getpid()}"
     try:
@@ -66,6 +74,20 @@ def warm(config_path, timeout_s):
     shutil.rmtree(tmp, ignore_errors=True)
     n = sum(1 for _ in Path(cache).rglob("*.nbi")) if cache != "?" else 0
     click.echo(f"warm: {n} kernel index files in {cache} ({time.monotonic() - t0:.0f} s)")
+    if compile_log:
+        _say_compiles(compile_log)
+
+
+def _say_compiles(path: str) -> None:
+    """One line per process: what it compiled, from the compile log."""
+    from appliance.runtime.compile_log import per_process, read_log
+
+    procs = per_process(read_log(path))
+    for name, p in procs.items():
+        click.echo(f"compiled in {name}: {p['compiles']} functions, {p['compile_s']:.1f} s "
+                   f"({p['cpu_s']:.1f} s of CPU)")
+    if not procs:
+        click.echo(f"compile log {path}: nothing compiled (the cache was warm)")
 
 
 def _stop(instance: str) -> None:

@@ -89,13 +89,9 @@ def run(opts: CalibOptions, on_load: Callable[[Pair, int, float], None] | None =
         cluster = ray_exec.connect(opts.address, opts.workers, opts.object_store_mb)
     except ray_exec.RayUnavailable as e:
         raise CalibrationError(str(e)) from None
-    try:
+    with ray_exec.tasks_raising(CalibrationError):  # an unreadable capture too, not a traceback
         out = ray_exec.run_calibrations(jobs, opts.cfg, backtests=opts.backtests,
                                         max_seconds=opts.max_seconds, on_load=loaded, on_done=on_done)
-    except ray_exec.TaskFailed as e:
-        raise CalibrationError(str(e)) from None
-    finally:
-        ray_exec.disconnect()
     wall_s = time.perf_counter() - t0
     runs = [{"job": j.index, "name": j.name, "node_id": out[j.index]["node_id"],
              "worker_pid": out[j.index]["worker_pid"], "wall_s": out[j.index]["wall_s"]} for j in jobs]

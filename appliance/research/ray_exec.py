@@ -80,7 +80,7 @@ def disconnect() -> None:
 
 @contextlib.contextmanager
 def tasks_raising(error: type[Exception]) -> Iterator[None]:
-    """Run the tasks of a sweep or search: a failed task, or data that cannot be read,
+    """Run the tasks of a sweep, a search or calibrations: a failed task, or data that cannot be read,
     raised as ``error`` with its reason; the cluster left in any case."""
     try:
         yield

@@ -18,6 +18,7 @@ from shm_layout.constants import PROC_NAMES, PS_EXITED, PS_RUNNING
 
 from . import logs
 from .compile_beat import CompileBeat
+from .compile_log import CompileLog
 from .control import mask_of_cpus, set_kill
 from .parent import ParentWatch, die_with_parent
 from .waiting import Doorbells, Waiter
@@ -45,6 +46,7 @@ class ProcessContext:
         self.control = self.mem.control.records[0]
         self.slot = self.control["procs"][self.proc]
         self.compile_beat = CompileBeat(self.slot)  # a first-call compile is not a hang
+        self.compile_log = CompileLog(name, slot=self.slot)  # what a cold start spent compiling
         self.coins = self.cfg.appliance.coins
         self.n_coins = len(self.coins)
         w = self.cfg.wait
@@ -108,6 +110,8 @@ class ProcessContext:
         slot["state"] = PS_RUNNING
         self.log.info("running on cpus %s, wait policy %s", sorted(os.sched_getaffinity(0)),
                       self.waiter.policy)
+        if self.compile_log.compiles:
+            self.log.info("first step compiled: %s", self.compile_log.summary())
         poll = poll or step
         try:
             while not self._stop:
@@ -136,7 +140,9 @@ class ProcessContext:
         up_s = (time.monotonic_ns() - self.started_mono_ns) / 1e9
         fields = {"event": "shutdown", "uptime_s": round(up_s, 3),
                   "events": int(s["events"]), "loops": int(s["loops"]), "errors": int(s["errors"]),
-                  "kill_active": self.kill_active}
+                  "kill_active": self.kill_active,
+                  "compiles": self.compile_log.compiles,
+                  "compile_s": round(self.compile_log.top_level_s, 3)}
         if summary is not None:
             try:
                 fields.update(summary())

@@ -115,7 +115,16 @@ def proc_status(control: np.void, p: int, now_mono_ns: int) -> dict:
         "errors": int(slot["errors"]),
         "md_lost": int(slot["md_lost"]),
         "fills_lost": int(slot["fills_lost"]),
+        "compile_s": round(compile_seconds(slot, now_mono_ns), 1),
+        "compiling": bool(slot["compiling_since_ns"]),
     }
+
+
+def compile_seconds(slot: np.void, now_mono_ns: int) -> float:
+    """Seconds a process has spent in numba compiles, one in progress included (its
+    CompileLog keeps the slot's two fields)."""
+    since = int(slot["compiling_since_ns"])
+    return (int(slot["compile_ns"]) + (now_mono_ns - since if since > 0 else 0)) / 1e9
 
 
 def _live_cpus(pid: int, mask: int) -> list[int]:

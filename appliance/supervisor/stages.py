@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from appliance.ipc import seqlock
+from appliance.runtime.control import compile_seconds
 from shm_layout.constants import (
     N_CHILDREN,
     PROC_NAMES,
@@ -120,13 +121,18 @@ class StartupStages:
             if up and not self.running[p]:
                 self.log.info("stage: %s running (%.1f s)", PROC_NAMES[p], self._elapsed())
             self.running[p] = up
-        waiting = [PROC_NAMES[p] for p in range(N_CHILDREN) if not self.running[p]]
+        waiting = [p for p in range(N_CHILDREN) if not self.running[p]]
         now = time.monotonic()
         if waiting and now >= self.next_progress:
             self.next_progress = now + PROGRESS_EVERY_S
+            now_ns = time.monotonic_ns()
+            said = []
+            for p in waiting:  # the seconds each has compiled so far, from its CompileLog
+                c = compile_seconds(procs[p], now_ns)
+                said.append(f"{PROC_NAMES[p]} (compiled {c:.0f} s)" if c >= 1 else PROC_NAMES[p])
             self.log.info("stage: %.0f s, still starting: %s (importing and compiling kernels; "
                           "a first start after a code change takes minutes on two cores)",
-                          self._elapsed(), ", ".join(waiting))
+                          self._elapsed(), ", ".join(said))
         if not self.params_seen:
             p, _ = seqlock.snapshot(self.mem.params, 0, max_tries=100_000)
             if int(p["update_mono_ns"]):

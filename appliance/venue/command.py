@@ -50,8 +50,11 @@ def venue(source, speed, seed, port, host, funds, orphan_grace_s, config_path, i
     """
     # Imported here for mmctl's start-up time: the server (aiohttp, the matching
     # kernels, the market sources) costs ~0.5 s that every other mmctl command would pay.
+    from appliance.runtime.compile_log import CompileLog
+
     from .server import parse_fund, run_venue, settings_from_config
 
+    compiled = CompileLog("venue")
     cfg = _load(config_path)
     logs.setup("venue", instance or "", cfg, files=instance is not None)
     for spec in funds:
@@ -70,6 +73,8 @@ def venue(source, speed, seed, port, host, funds, orphan_grace_s, config_path, i
         click.echo(f"market: {settings.source} at speed {settings.speed}, coins {', '.join(settings.coins)}")
         for addr, usdc in sorted(server.state.accounts.funded_usdc.items()):
             click.echo(f"funded: {addr} {usdc:,.2f} USDC")
+        if compiled.compiles:
+            logging.getLogger("venue").info("compiled before listening: %s", compiled.summary())
         click.echo("Ctrl-C to stop", err=True)
 
     served = []

@@ -51,8 +51,10 @@ def test_status_when_started_then_five_processes_alive_pinned_and_healthy(applia
         assert p["cpus"] == [allowed[i % len(allowed)]]  # pinned round-robin, as the kernel says
         m = p["memory"]  # smaps_rollup of a process of ours
         assert m and 0 < m["uss_mib"] <= m["pss_mib"] <= m["rss_mib"], p
+        assert p["compile_s"] >= 0 and isinstance(p["compiling"], bool)
     assert st["kill"]["active"] is False
-    assert "MiB PSS" in mmctl("status", "--instance", appliance["instance"]).stdout
+    out = mmctl("status", "--instance", appliance["instance"]).stdout
+    assert "MiB PSS" in out and "compile_s" in out
 
 
 def test_inspect_when_running_then_every_block_is_consistent_and_live(appliance):

@@ -30,7 +30,9 @@ def _log_tails(out: str, lines: int = 40) -> str:
 def test_warm_when_cache_empty_then_stages_said_and_quoting_without_a_kill(tmp_path):
     cache = tmp_path / "empty-cache"
     env = {**os.environ, "HL_MM_CACHE_DIR": str(cache)}
-    p = subprocess.run([*MMCTL, "warm"], capture_output=True, text=True, timeout=1400, env=env)
+    log = tmp_path / "compile.jsonl"
+    p = subprocess.run([*MMCTL, "warm", "--compile-log", str(log)], capture_output=True, text=True,
+                       timeout=1400, env=env)
     out = p.stdout + p.stderr
     assert p.returncode == 0, out + _log_tails(out)
     for stage in ("logs: ", "stage: local venue on", "stage: feed running",
@@ -42,3 +44,7 @@ def test_warm_when_cache_empty_then_stages_said_and_quoting_without_a_kill(tmp_p
     assert "still starting" in p.stderr  # a cold compile shows its progress
     n_index = sum(1 for _ in cache.rglob("*.nbi"))
     assert n_index > 50 and f"warm: {n_index} kernel index files" in p.stdout
+    # what each process compiled is said, and the log has a line per compile
+    for proc in ("feed", "estimator", "quote", "gateway", "risk", "venue"):
+        assert re.search(rf"compiled in {proc}: \d+ functions, [\d.]+ s", p.stdout), (proc, p.stdout)
+    assert len(log.read_text().splitlines()) > 50

@@ -4,6 +4,7 @@ one; the outputs as `mmctl calibrate` writes them; bad arguments as messages."""
 
 from __future__ import annotations
 
+import gzip
 import math
 import tomllib
 
@@ -107,3 +108,12 @@ def test_calibrate_ray_when_test_data_or_ray_options_misused_then_message_not_tr
     assert "--test-data is not taken with --ray" in r.stderr
     r = mmctl("calibrate", "--data", pairs[0][0], "--workers", "4", "--out", str(tmp_path / "p.toml"))
     assert r.returncode != 0 and "go with --ray" in r.stderr
+
+
+def test_calibrate_ray_when_capture_unreadable_then_calibration_error_not_traceback(local_ray, tmp_path):
+    bad = tmp_path / "btcusdt_garbage.gz"
+    with gzip.open(bad, "wt") as f:
+        f.write("not a frame\n" * 200)
+    opts = CalibOptions(((str(bad), "BTC"),), load_config(), tmp_path / "out", max_seconds=MAX_SECONDS)
+    with pytest.raises(CalibrationError, match="cannot load the data"):
+        run(opts)

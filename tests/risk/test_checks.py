@@ -166,6 +166,18 @@ def test_check_stale_data_when_no_event_yet_then_first_data_allowance(view):
     assert "no market data" in checks.check_stale_data(view).reason
 
 
+def test_check_stale_data_when_feed_compiling_then_its_compile_not_counted(view):
+    slot = view.control["procs"][PROC_FEED]
+    view.started_mono_ns = time.monotonic_ns() - int(100e9)
+    slot["compile_ns"] = int(30e9)  # finished compiles
+    slot["compiling_since_ns"] = time.monotonic_ns() - int(20e9)  # and one in progress
+    assert checks.check_stale_data(view) is None  # 100 s - 50 s of compiling < 60 s
+    slot["compiling_since_ns"] = 0  # the compile ended without a first event: 70 s count
+    f = checks.check_stale_data(view)
+    assert "no market data" in f.reason and "30.0 s of it the feed compiling" in f.reason
+    assert f.value == pytest.approx(70.0, abs=1.0)
+
+
 def test_check_clock_when_failed_checks_in_a_row_reach_limit_then_finding(view):
     view.control["clock_fail_streak"] = 2
     assert "clock" not in fired(view)
