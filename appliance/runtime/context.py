@@ -19,6 +19,7 @@ from shm_layout.constants import PROC_NAMES, PS_EXITED, PS_RUNNING
 from . import logs
 from .compile_beat import CompileBeat
 from .control import mask_of_cpus, set_kill
+from .kernel_manifest import KernelRecorder
 from .parent import ParentWatch, die_with_parent
 from .waiting import Doorbells, Waiter
 
@@ -45,6 +46,7 @@ class ProcessContext:
         self.control = self.mem.control.records[0]
         self.slot = self.control["procs"][self.proc]
         self.compile_beat = CompileBeat(self.slot)  # a first-call compile is not a hang
+        self.kernels = KernelRecorder(name)  # for the fork server to load before it forks
         self.coins = self.cfg.appliance.coins
         self.n_coins = len(self.coins)
         w = self.cfg.wait
@@ -108,6 +110,7 @@ class ProcessContext:
         slot["state"] = PS_RUNNING
         self.log.info("running on cpus %s, wait policy %s", sorted(os.sched_getaffinity(0)),
                       self.waiter.policy)
+        self._save_kernels()
         poll = poll or step
         try:
             while not self._stop:
@@ -128,7 +131,17 @@ class ProcessContext:
                 on_exit()
             slot["state"] = PS_EXITED
             self._log_summary(summary)
+            self._save_kernels()  # and those first called since the first step
         return 0
+
+    def _save_kernels(self) -> None:
+        """List the kernels called so far for the fork server (a failure only costs
+        memory: the next start's children load their own)."""
+        try:
+            self.kernels.save()
+        except OSError as e:
+            self.log.warning("kernel list not written (the next start's children load "
+                             "their own kernels): %s", e)
 
     def _log_summary(self, summary: Callable[[], dict] | None) -> None:
         """One line at exit with what this run did: the operator's last word from it."""
