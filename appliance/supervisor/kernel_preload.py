@@ -43,7 +43,8 @@ class PreloadReport:
 
     def summary(self) -> str:
         if not self.listed:
-            return "no kernel list yet (a cold cache): each child loads its own kernels"
+            return ("no kernel list yet (a cold cache, or no process has run since the code "
+                    "changed): each child loads its own kernels")
         s = (f"{self.loaded} cached kernel signatures of {self.listed} listed kernels "
              f"loaded in {self.seconds:.1f} s")
         if self.not_cached:
