@@ -54,9 +54,11 @@ def ipc(round_trips: int, json_out: Path | None) -> None:
               show_default=True)
 @click.option("--child-start", type=click.Choice(["fork", "spawn"]), default="fork",
               show_default=True, help="supervisor.child_start of the instance.")
+@click.option("--preload-kernels/--no-preload-kernels", default=True, show_default=True,
+              help="supervisor.preload_kernels: the fork server loads the cached kernels.")
 @json_option
 def appliance(seconds: float, events_per_s: float, wait_policy: str, child_start: str,
-              json_out: Path | None) -> None:
+              preload_kernels: bool, json_out: Path | None) -> None:
     """Run a real instance on the synthetic market: `mmctl start` to quoting, event ->
     ladder latency p50/p99, RSS/PSS/USS per process (and the fork server's), total
     shared memory, and kill -9 -> healthy time of each child."""
@@ -65,7 +67,8 @@ def appliance(seconds: float, events_per_s: float, wait_policy: str, child_start
     from tools.bench_appliance import run_appliance_bench
 
     result = run_appliance_bench(seconds, events_per_s, wait_policy,
-                                 None if json_out is None else str(json_out), child_start)
+                                 None if json_out is None else str(json_out), child_start,
+                                 preload_kernels)
     click.echo(json.dumps(result, indent=2))
 
 

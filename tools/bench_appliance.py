@@ -68,9 +68,10 @@ def _kill_switch_times(mem, kill_file: Path, instance: str, reps: int = 5) -> li
 
 def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
                         wait_policy: str = "hybrid", json_out: str | None = None,
-                        child_start: str = "fork") -> dict:
+                        child_start: str = "fork", preload_kernels: bool = True) -> dict:
     """``child_start``: "fork" (the fork server's children; its own memory is counted
-    in ``pss_total_with_server_mib``) or "spawn" (a fresh interpreter per child)."""
+    in ``pss_total_with_server_mib``) or "spawn" (a fresh interpreter per child);
+    ``preload_kernels``: the fork server loads the cached kernels before forking."""
     instance = f"bench{os.getpid()}"
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "bench.toml"
@@ -79,6 +80,7 @@ def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
             f"[feed]\nsynthetic_events_per_s = {events_per_s}\n"
             f'[wait]\npolicy = "{wait_policy}"\n[risk]\nmetrics_port = 0\n'
             f'[supervisor]\nchild_start = "{child_start}"\n'
+            f"preload_kernels = {str(preload_kernels).lower()}\n"
         )
         t0 = time.monotonic()
         subprocess.run([*MMCTL, "start", "--instance", instance, "--config", str(cfg)],
@@ -106,7 +108,7 @@ def run_appliance_bench(seconds: float = 20.0, events_per_s: float = 1000.0,
     result = {
         "machine": machine_facts(),
         "config": {"seconds": seconds, "events_per_s": events_per_s, "wait_policy": wait_policy,
-                   "child_start": child_start},
+                   "child_start": child_start, "preload_kernels": preload_kernels},
         "start_to_quoting_s": round(start_s, 2),
         "events_published": events,
         "ladders": int(hist.sum()),

@@ -327,6 +327,9 @@ class SupervisorConfig:
     # its log) if the server cannot serve. "spawn" = a fresh `python -m appliance.NAME`
     # per child.
     child_start: str = "fork"
+    # Fork mode: the fork server loads the kernels the processes call from the numba
+    # cache before it forks (never compiles), so their machine code is shared too.
+    preload_kernels: bool = True
 
 
 @dataclass(frozen=True)

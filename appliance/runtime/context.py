@@ -20,6 +20,7 @@ from . import logs
 from .compile_beat import CompileBeat
 from .compile_log import CompileLog
 from .control import mask_of_cpus, set_kill
+from .kernel_manifest import KernelRecorder
 from .parent import ParentWatch, die_with_parent
 from .waiting import Doorbells, Waiter
 
@@ -47,6 +48,7 @@ class ProcessContext:
         self.slot = self.control["procs"][self.proc]
         self.compile_beat = CompileBeat(self.slot)  # a first-call compile is not a hang
         self.compile_log = CompileLog(name, slot=self.slot)  # what a cold start spent compiling
+        self.kernels = KernelRecorder(name)  # for the fork server to load before it forks
         self.coins = self.cfg.appliance.coins
         self.n_coins = len(self.coins)
         w = self.cfg.wait
@@ -112,6 +114,7 @@ class ProcessContext:
                       self.waiter.policy)
         if self.compile_log.compiles:
             self.log.info("first step compiled: %s", self.compile_log.summary())
+        self._save_kernels()
         poll = poll or step
         try:
             while not self._stop:
@@ -132,7 +135,17 @@ class ProcessContext:
                 on_exit()
             slot["state"] = PS_EXITED
             self._log_summary(summary)
+            self._save_kernels()  # and those first called since the first step
         return 0
+
+    def _save_kernels(self) -> None:
+        """List the kernels called so far for the fork server (a failure only costs
+        memory: the next start's children load their own)."""
+        try:
+            self.kernels.save()
+        except OSError as e:
+            self.log.warning("kernel list not written (the next start's children load "
+                             "their own kernels): %s", e)
 
     def _log_summary(self, summary: Callable[[], dict] | None) -> None:
         """One line at exit with what this run did: the operator's last word from it."""

@@ -2,8 +2,9 @@
 
 ``supervisor.child_start = "fork"``: the supervisor becomes a child subreaper and runs
 ``fork_server`` (one interpreter that has imported numpy, numba and the five process
-modules); each child is forked from it and shares those pages copy-on-write, and it
-skips the imports. ``"spawn"``: ``python -m appliance.NAME`` per child, as before.
+modules and loaded their cached kernels); each child is forked from it and shares
+those pages copy-on-write, and it skips the imports and the kernel loads.
+``"spawn"``: ``python -m appliance.NAME`` per child, as before.
 
 Fork mode never waits on the server for long and never blocks a start on it: the
 first start waits for the server's imports (bounded by ``READY_WAIT_S``), a request
@@ -44,12 +45,14 @@ class ForkServerError(RuntimeError):
 
 
 class ChildStarter:
-    def __init__(self, mode: str, instance: str, keep_fds: tuple[int, ...]) -> None:
+    def __init__(self, mode: str, instance: str, keep_fds: tuple[int, ...],
+                 preload_kernels: bool = True) -> None:
         if mode not in CHILD_START_MODES:
             raise ValueError(f"supervisor.child_start: '{mode}' is not one of fork, spawn")
         self.mode = mode
         self.instance = instance
         self.keep_fds = keep_fds  # the server holds these for the children (lock, metrics)
+        self.preload_kernels = preload_kernels
         self.server: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
         self.ready = False
@@ -77,6 +80,8 @@ class ChildStarter:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         cmd = [sys.executable, "-m", "appliance.supervisor.fork_server", "--instance",
                self.instance, "--sock", str(theirs.fileno()), "--parent", str(os.getpid())]
+        if not self.preload_kernels:
+            cmd.append("--no-preload")
         try:
             self.server = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, env=self._env,
                                            pass_fds=(theirs.fileno(), *self.keep_fds))
@@ -122,7 +127,8 @@ class ChildStarter:
                 raise ForkServerError(f"fork server refused to serve: {msg['error']}")
             if msg.get("ready"):
                 self.ready = True
-                log.info("fork server pid %d ready (imports %.1f s)", msg["pid"], msg["import_s"])
+                log.info("fork server pid %d ready (imports %.1f s; kernels: %s)", msg["pid"],
+                         msg["import_s"], msg.get("kernels", "?"))
                 return True
 
     def _abandon(self, why: str) -> None:

@@ -2,6 +2,10 @@
 forks each child from itself, so the pages those imports built are shared
 copy-on-write instead of rebuilt privately by each child (issue 18).
 
+Once imported, it loads from numba's cache the kernels the processes call
+(``kernel_preload.py``; never compiles: a cold cache adds nothing), so their machine
+code is shared too and a child does not load its own.
+
 Run by the supervisor (``supervisor.child_start = "fork"``, ``child_start.py``) as
 ``python -m appliance.supervisor.fork_server --instance NAME --sock FD --parent PID``
 with the instance lock (and the metrics socket) at the supervisor's descriptor numbers.
@@ -10,7 +14,7 @@ each start a thread at import, so their thread pools are set to none here (a for
 child starts without them either way: their fork handlers stop them).
 
 Protocol, over a ``SOCK_SEQPACKET`` pair: the server sends ``{"ready": ...}`` once the
-imports are done (or ``{"error": ...}`` and exits). Each request is one message
+imports and the kernels are loaded (or ``{"error": ...}`` and exits). Each request is one message
 ``{"module", "args", "env", "cpus", "close_fds", "title"}`` with the child's stdout and
 stderr stream as an optional passed descriptor; the answer is ``{"pid": N}`` or
 ``{"error": ...}``. The server forks twice: the middle process exits at once and is
@@ -201,6 +205,8 @@ def main(argv: list[str] | None = None) -> ChildSpec | int:
     ap.add_argument("--instance", default="default")  # for ownership checks by command line
     ap.add_argument("--sock", type=int, required=True)
     ap.add_argument("--parent", type=int, required=True)
+    ap.add_argument("--no-preload", action="store_true",
+                    help="do not load the processes' cached kernels before forking")
     a = ap.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C: the supervisor stops us
     from appliance.runtime.parent import set_death_signal
@@ -216,6 +222,14 @@ def main(argv: list[str] | None = None) -> ChildSpec | int:
     except Exception as e:  # noqa: BLE001 - said to the supervisor, which spawns instead
         traceback.print_exc()
         return _last_word(sock, {"error": f"imports failed: {e!r}"}, 3)
+    kernels = "not loaded here (--no-preload): each child loads its own"
+    if not a.no_preload:  # loads what the cache has, never compiles: a cold cache is instant
+        from .kernel_preload import preload_kernels
+
+        try:
+            kernels = preload_kernels().summary()
+        except Exception as e:  # noqa: BLE001 - the children load their own, as before
+            kernels = f"preloading kernels failed ({e!r}): each child loads its own"
     n = _threads()
     if n != 1:
         return _last_word(sock, {"error": f"{n} threads after the imports: a multi-threaded "
@@ -223,7 +237,8 @@ def main(argv: list[str] | None = None) -> ChildSpec | int:
     gc.collect()
     gc.freeze()  # the collector never writes into the shared objects
     try:
-        _say(sock, {"ready": True, "pid": os.getpid(), "import_s": round(import_s, 3)})
+        _say(sock, {"ready": True, "pid": os.getpid(), "import_s": round(import_s, 3),
+                    "kernels": kernels})
     except OSError:  # the supervisor closed its end while we imported: stopping
         return 0
     return serve(sock)

@@ -91,7 +91,8 @@ class Supervisor:
         # Forked from the fork server (child_start = "fork") or spawned; the server is
         # started now, before any thread, and imports while the segments are made.
         keep = (self.lock.fd,) + ((self.metrics_sock.fileno(),) if self.metrics_sock else ())
-        self.starter = ChildStarter(self.cfg.supervisor.child_start, self.instance, keep)
+        self.starter = ChildStarter(self.cfg.supervisor.child_start, self.instance, keep,
+                                    self.cfg.supervisor.preload_kernels)
         self.starter.begin(self._child_env())
         removed = clean_stale(self.instance)
         if removed:

@@ -2,6 +2,7 @@
 process is killed for compiling, and it ends quoting with the kill flag clear.
 (`mmctl warm` is that start on the local venue, stopped once it quotes.)"""
 
+import json
 import os
 import re
 import subprocess
@@ -48,3 +49,9 @@ def test_warm_when_cache_empty_then_stages_said_and_quoting_without_a_kill(tmp_p
     for proc in ("feed", "estimator", "quote", "gateway", "risk", "venue"):
         assert re.search(rf"compiled in {proc}: \d+ functions, [\d.]+ s", p.stdout), (proc, p.stdout)
     assert len(log.read_text().splitlines()) > 50
+    # each process listed the kernels it calls, for the next start's fork server to load
+    (lists,) = cache.glob("numba-*/preload")
+    listed = {f.stem: json.loads(f.read_text())["kernels"] for f in lists.glob("*.json")}
+    assert sorted(listed) == ["estimator", "feed", "gateway", "quote", "risk"], listed
+    assert ["appliance.estimator.process", "drain"] in listed["estimator"]
+    assert ["appliance.quote.process", "step"] in listed["quote"]
