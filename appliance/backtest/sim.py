@@ -63,6 +63,7 @@ from shm_layout.constants import EV_BBO, EV_BOOK, MAX_LEVELS
 
 from . import pred_records, venue_exec
 from .funding import book_fundings
+from .prefetch import PREFETCH_AHEAD, prefetch_event
 from .stage_profile import lap, prof_kind
 
 # Room a single event may need in the fills buffer (a sweep through every level).
@@ -292,6 +293,7 @@ def run_chunk(evs, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_
     for i in range(n):
         if _full(st, fills, samples, recs, rqs):
             return i
+        prefetch_event(evs, i + PREFETCH_AHEAD)  # the events arrive cold from memory
         ev = evs[i]
         if ev.coin != coin:
             continue
@@ -368,6 +370,7 @@ def run_chunk_lagged(carry, evs, i0, st_arr, est_state, est_cfg, params, q_cfg, 
     for i in range(i0, n):
         if _full(st, fills, samples, recs, rqs):
             return i
+        prefetch_event(evs, i + PREFETCH_AHEAD)
         ev = evs[i]
         if ev.coin != coin:
             continue
