@@ -177,7 +177,8 @@ def _advance(st, t):
         st.next_sample_ns = t
 
 
-@njit(cache=True)
+# inline: a call with ~20 array arguments per event cost 4-17% of the loop (paired runs)
+@njit(cache=True, inline="always")
 def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts, positions,
                 vfills, updates, res, cloid, pcfg, pstate, fills, markouts, recs, finfo):
     """The venue's side of one event at its own time ``t``: steps 1, 2 and 4."""
@@ -229,7 +230,7 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
     lap(st, PROF_MARK, k, c)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr, books,
                    orders, accounts, positions, samples, rqs):
     """The strategy's side of one event, seen at ``t``: steps 3, 5 and 6."""
