@@ -31,6 +31,7 @@ from shm_layout.estimators.kappa import RING_LEN as RING
 from . import flow
 from .emath import decay, status
 from .kernel_readers import mid_px
+from .sorted_sample import sort_sample
 
 C_HL = 0
 C_PRIOR = 1
@@ -127,8 +128,10 @@ def ks_exponential(x, n):
     if mean <= 0.0:
         return 1.0, 0.0
     d = 0.0
+    f = 0.0
     for i in range(n):
-        f = 1.0 - math.exp(-x[i] / mean)
+        if i == 0 or x[i] != x[i - 1]:  # a run of equal values shares its exp (sorted_sample)
+            f = 1.0 - math.exp(-x[i] / mean)
         d = max(d, (i + 1) / n - f, f - i / n)
     return d, mean
 
@@ -138,8 +141,11 @@ def _lomax_ll(x, n, mean, g):
     """Profile log-likelihood of the Lomax fit at grid point g (a given): (ll, a, s)."""
     s = mean * 10.0 ** (-2.0 + 4.0 * g / (N_GRID - 1))
     sl = 0.0
+    lg = 0.0
     for i in range(n):
-        sl += math.log1p(x[i] / s)
+        if i == 0 or x[i] != x[i - 1]:  # a run of equal values shares its log1p
+            lg = math.log1p(x[i] / s)
+        sl += lg
     if sl <= 0.0:
         return -1e300, 0.0, s
     a = n / sl
@@ -173,8 +179,10 @@ def lomax_fit(x, n, mean):
             best_ll, best_a, best_s = ll, a, s
     d = 0.0
     if best_s > 0.0:
+        f = 0.0
         for i in range(n):
-            f = 1.0 - (1.0 + x[i] / best_s) ** (-best_a)
+            if i == 0 or x[i] != x[i - 1]:  # a run of equal values shares its pow
+                f = 1.0 - (1.0 + x[i] / best_s) ** (-best_a)
             d = max(d, (i + 1) / n - f, f - i / n)
     else:
         d = 1.0
@@ -211,7 +219,7 @@ def cold(st, cfg):
     if cfg[C_KS_ON] != 0.0 and n >= 16:
         x = st.scratch_bps[:n]
         x[:] = st.ring_bps[:n]
-        x.sort()  # O(n log n); the insertion sort cost ~20 us on 256 random distances
+        sort_sample(x, n)  # a merge sort: numba's quicksort is slow on the many ties
         d, mean = ks_exponential(x, n)
         st.ks_d = d
         st.ks_stat = ks_modified(d, n)

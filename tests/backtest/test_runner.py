@@ -75,15 +75,15 @@ def test_digest_when_events_fed_in_small_chunks_then_same_as_one_chunk():
     cfg = _lively(synthetic_duration_s=30.0)
     events, _ = load_events("synthetic", seed=9, duration_s=30.0)
     digests = []
-    for chunk in (events.shape[0], 777):
+    # 3: chunks shorter than the loop's prefetch distance (sim.PREFETCH_AHEAD)
+    for chunk in (events.shape[0], 777, 3):
         s = Simulation(cfg, seed=9)
         for i in range(0, events.shape[0], chunk):
             s.feed(events[i : i + chunk])
         s.finish()
         fills, _, samples = s.outputs()
         digests.append((fills_digest(fills), samples.tobytes()))
-    assert digests[0] == digests[1]
-
+    assert digests[0] == digests[1] == digests[2]
 
 
 def test_stage_profile_when_on_then_same_run_and_cycles_for_every_stage_that_ran():
