@@ -365,8 +365,9 @@ class WaitConfig:
     hybrid_bell: bool = True
     # Scheduler slice of the tick-to-wire path's processes (feed, estimator, quote,
     # gateway; 0 = the kernel's, 1.4 ms on 2 CPUs): a short one lets a woken process
-    # run before the busy task's slice ends (EEVDF, Linux >= 6.12; runtime/sched_slice.py)
-    slice_us: int = 100
+    # run before the busy task's slice ends (EEVDF, Linux >= 6.12; runtime/sched_slice.py).
+    # Off: 100 and 300 us measured no better than the doorbell alone (BENCHMARKS.md)
+    slice_us: int = 0
     feed: str = ""  # per-process overrides
     estimator: str = ""
     quote: str = ""

@@ -4,10 +4,11 @@ Under EEVDF (Linux >= 6.12 takes a fair task's own slice from ``sched_attr.sched
 a task's virtual deadline is its eligible time plus its slice. A task woken by a
 doorbell or a timer preempts the one running only when its deadline comes first, so
 with the default slice (0.75 ms x (1 + log2 CPUs): 1.4 ms on two) a woken process on a
-busy CPU waits up to the running task's whole slice. A short slice puts the woken
-process first: it runs within tens of µs instead. Its CPU share is unchanged (the
-weight sets that); it is preempted as readily in turn, which costs a loop of small
-steps nothing.
+busy CPU may wait up to the running task's whole slice; a short slice puts it first.
+Its CPU share is unchanged (the weight sets that), but it is preempted as readily in
+turn: on the shared 2-vCPU box 100 and 300 µs measured no better than the doorbell
+alone, and 100 µs worse at load 20+ (the gateway preempted mid-step), so ``[wait]
+slice_us`` is 0 (off) by default (BENCHMARKS.md, issue 18).
 
 Written by hand with ``ctypes``: Python's ``os`` module has ``sched_setscheduler``
 but not ``sched_setattr``, and glibc has no wrapper for it (a raw syscall). Older
