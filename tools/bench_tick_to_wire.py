@@ -10,6 +10,7 @@ answers an empty ``openOrders`` to this process).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -140,5 +141,19 @@ def render(r: dict) -> str:
     return "\n".join(lines)
 
 
+def main(argv: list[str] | None = None) -> None:
+    """One run per window, optionally with TOML lines added to the config (an A/B of two
+    checkouts runs this alternately from each, with its own PYTHONPATH and numba cache)."""
+    ap = argparse.ArgumentParser(prog="python -m tools.bench_tick_to_wire")
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--window-ms", type=float, action="append", help="batch window (repeatable)")
+    ap.add_argument("--extra-toml", default="", help="config lines appended, e.g. '[wait]\\nslice_us = 300'")
+    ap.add_argument("--json", dest="json_out")
+    a = ap.parse_args(argv)
+    global TRADING
+    TRADING += a.extra_toml.replace("\\n", "\n") + ("\n" if a.extra_toml else "")
+    print(render(run_tick_to_wire_bench(a.seconds, tuple(a.window_ms or (0.0, 100.0)), a.json_out)))
+
+
 if __name__ == "__main__":
-    print(render(run_tick_to_wire_bench()))
+    main()
