@@ -6,7 +6,16 @@ block, ``segments`` the segment catalogue and layout hash, ``shm`` create/attach
 
 from . import constants, records
 from .segments import LAYOUT_HASH, SEGMENT_BY_NAME, SEGMENTS, segment_name, total_bytes
-from .shm import InstanceMemory, LayoutMismatch, Segment, SegmentMissing, attach, create, unlink
+from .shm import (
+    InstanceMemory,
+    LayoutMismatch,
+    Segment,
+    SegmentMissing,
+    SegmentNotReady,
+    attach,
+    create,
+    unlink,
+)
 
 __all__ = [
     "LAYOUT_HASH",
@@ -16,6 +25,7 @@ __all__ = [
     "LayoutMismatch",
     "Segment",
     "SegmentMissing",
+    "SegmentNotReady",
     "attach",
     "constants",
     "create",

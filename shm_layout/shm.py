@@ -26,6 +26,11 @@ class LayoutMismatch(RuntimeError):
     """A segment exists but was made by another layout (or is not ours)."""
 
 
+class SegmentNotReady(LayoutMismatch):
+    """A segment whose header is still zero: its creator has not written it yet (the
+    magic is written last), or died while making it."""
+
+
 class SegmentMissing(FileNotFoundError):
     """The instance has no such segment: it is not running."""
 
@@ -125,6 +130,8 @@ def check_header(seg_name: str, spec: SegmentSpec, header: np.void, size: int) -
     """Raise LayoutMismatch naming both layouts if the segment is not ours."""
     found_version = int(header["layout_version"])
     found_hash = int(header["layout_hash"])
+    if int(header["magic"]) == 0:
+        raise SegmentNotReady(f"{seg_name}: created but its header not written yet (magic 0)")
     if int(header["magic"]) != MAGIC:
         raise LayoutMismatch(
             f"{seg_name}: not an appliance segment (magic {int(header['magic']):#x}, "

@@ -10,6 +10,7 @@ answers an empty ``openOrders`` to this process).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -91,11 +92,20 @@ def run_one(window_ms: float, seconds: float, tmp: Path, wait_policy: str | None
         "tick_to_wire_p50_us": _q(samples, 0.5), "tick_to_wire_p99_us": _q(samples, 0.99),
         "tick_to_wire_min_us": min(samples) if samples else None,
         "stages": stats["tick_to_wire_us"].get("stages"),
+        # batches planned when their ladder was read (no replan after a fill or deferral)
+        "ladder_caused": _caused(stats["tick_to_wire_us"].get("ladder_caused")),
         "kill_to_verified_ms": verified,
         "kill_to_venue_empty_ms": None if empty_s is None else round(empty_s * 1e3, 1),
         "orders_sent": stats["orders_sent"], "modifies_sent": stats["modifies_sent"],
         "cancels_sent": stats["cancels_sent"], "fills": stats["fills_applied"],
     }
+
+
+def _caused(c: dict | None) -> dict | None:
+    if not c:
+        return None  # a gateway that does not tell them apart
+    return {"samples": c["n"], "p50_us": _q(c["samples"], 0.5), "p99_us": _q(c["samples"], 0.99),
+            "stages": c.get("stages")}
 
 
 def run_tick_to_wire_bench(seconds: float = 20.0, windows=(0.0, 100.0), json_out: str | None = None,
@@ -122,8 +132,28 @@ def render(r: dict) -> str:
                      f"venue empty after {x['kill_to_venue_empty_ms']} ms")
         for name, q in (x.get("stages") or {}).items():
             lines.append(f"      {name:<11} p50 {q['p50']} us, p99 {q['p99']} us ({q['n']})")
+        c = x.get("ladder_caused")
+        if c:
+            lines.append(f"    planned when their ladder was read: p50 {c['p50_us']} us, "
+                         f"p99 {c['p99_us']} us ({c['samples']} batches)")
+            for name, q in (c.get("stages") or {}).items():
+                lines.append(f"      {name:<11} p50 {q['p50']} us, p99 {q['p99']} us ({q['n']})")
     return "\n".join(lines)
 
 
+def main(argv: list[str] | None = None) -> None:
+    """One run per window, optionally with TOML lines added to the config (an A/B of two
+    checkouts runs this alternately from each, with its own PYTHONPATH and numba cache)."""
+    ap = argparse.ArgumentParser(prog="python -m tools.bench_tick_to_wire")
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--window-ms", type=float, action="append", help="batch window (repeatable)")
+    ap.add_argument("--extra-toml", default="", help="config lines appended, e.g. '[wait]\\nslice_us = 300'")
+    ap.add_argument("--json", dest="json_out")
+    a = ap.parse_args(argv)
+    global TRADING
+    TRADING += a.extra_toml.replace("\\n", "\n") + ("\n" if a.extra_toml else "")
+    print(render(run_tick_to_wire_bench(a.seconds, tuple(a.window_ms or (0.0, 100.0)), a.json_out)))
+
+
 if __name__ == "__main__":
-    print(render(run_tick_to_wire_bench()))
+    main()

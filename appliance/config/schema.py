@@ -363,6 +363,14 @@ class WaitConfig:
     spin_us: int = 50  # hybrid: spin this long before backing off
     sleep_max_us: int = 1000  # hybrid: longest sleep between polls
     block_timeout_ms: int = 100  # block: longest wait for a doorbell
+    # hybrid: a process woken by producers (estimator, quote, gateway) sleeps on its
+    # doorbell with the backoff as the timeout, so a publish wakes it at once
+    hybrid_bell: bool = True
+    # Scheduler slice of the tick-to-wire path's processes (feed, estimator, quote,
+    # gateway; 0 = the kernel's, 1.4 ms on 2 CPUs): a short one lets a woken process
+    # run before the busy task's slice ends (EEVDF, Linux >= 6.12; runtime/sched_slice.py).
+    # Off: 100 and 300 us measured no better than the doorbell alone (BENCHMARKS.md)
+    slice_us: int = 0
     feed: str = ""  # per-process overrides
     estimator: str = ""
     quote: str = ""

@@ -15,7 +15,7 @@ from appliance.ipc import byte_rows, ring, seqlock
 from appliance.ipc.timing import monotonic_ns
 from appliance.runtime.context import ProcessContext
 from shm_layout import records
-from shm_layout.constants import PROC_GATEWAY, PROC_QUOTE, PROC_RISK
+from shm_layout.constants import PROC_QUOTE, PROC_RISK
 from shm_layout.estimators import LAYOUT_DIRECTORY, changed_estimators
 
 from . import kernel
@@ -75,7 +75,8 @@ def resume_or_start_cold(block: np.ndarray, cfg: np.void, coin: str, log) -> boo
 
 
 def main(argv=None) -> int:
-    ctx = ProcessContext("estimator", argv, consumers=(PROC_QUOTE, PROC_GATEWAY, PROC_RISK))
+    # The gateway reads no MarketParams (ladders, md, user events): not rung by us.
+    ctx = ProcessContext("estimator", argv, consumers=(PROC_QUOTE, PROC_RISK))
     mem, slot = ctx.mem, ctx.slot
     cfg = kernel.config_vector(ctx.cfg.estimator, ctx.coins)
     estate = mem.estate.records

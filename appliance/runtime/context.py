@@ -22,7 +22,12 @@ from .compile_log import CompileLog
 from .control import mask_of_cpus, set_kill
 from .kernel_manifest import KernelRecorder
 from .parent import ParentWatch, die_with_parent
+from .sched_slice import set_slice
 from .waiting import Doorbells, Waiter
+
+# The processes between a market event and the order bytes: a short scheduler slice
+# (``wait.slice_us``) for them. Risk keeps the kernel's: it is not on the path.
+LATENCY_PATH = ("feed", "estimator", "quote", "gateway")
 
 
 def parse_args(name: str, argv=None) -> argparse.Namespace:
@@ -53,7 +58,10 @@ class ProcessContext:
         self.n_coins = len(self.coins)
         w = self.cfg.wait
         self.waiter = Waiter(wait_policy(self.cfg, name), w.spin_us, w.sleep_max_us,
-                             w.block_timeout_ms, self.instance, self.proc, self.slot, timer_driven)
+                             w.block_timeout_ms, self.instance, self.proc, self.slot, timer_driven,
+                             hybrid_bell=w.hybrid_bell)
+        if name in LATENCY_PATH and w.slice_us > 0 and not set_slice(w.slice_us):
+            self.log.warning("scheduler slice %d us not set (sched_setattr refused)", w.slice_us)
         self.bells = Doorbells(self.instance, self.control["procs"], consumers)
         self._stop = False
         signal.signal(signal.SIGTERM, self._on_signal)

@@ -13,7 +13,11 @@ buffered in the process); ``fsync`` then makes it survive a machine crash:
 
 * ``fsync="always"``: after every record (the default for live trading);
 * ``fsync="interval"``: at most every ``fsync_interval_s`` (a process kill loses
-  nothing; a power cut can lose the last interval);
+  nothing; a power cut can lose the last interval). With ``defer_sync`` (the gateway)
+  ``append`` never syncs: the owner calls ``sync_due`` after the action left and on
+  every loop, and the fsync runs on a thread (``journal_sync``), so no order waits on
+  the disk; a failed fsync is reported (``on_error``) by the next ``sync_due`` or
+  ``append``, and that ``append`` returns 0;
 * ``fsync="never"``: tests and paper trading.
 
 A kill in the middle of a write leaves a torn last line (no newline, or a CRC
@@ -37,6 +41,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import orjson
+
+from .journal_sync import BackgroundSync
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +135,7 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike[str], fsync: str = "always",
                  fsync_interval_s: float = 0.05,
-                 on_error: Callable[[str], None] | None = None) -> None:
+                 on_error: Callable[[str], None] | None = None, defer_sync: bool = False) -> None:
         if fsync not in FSYNC_POLICIES:
             raise ValueError(f"journal fsync policy {fsync!r}: one of {FSYNC_POLICIES}")
         self.path = os.fspath(path)
@@ -144,6 +150,9 @@ class Journal:
         self._fd = -1
         self._size = 0  # bytes of whole records: a failed write is cut back to this
         self._last_sync = time.monotonic()
+        self.defer_sync = defer_sync
+        self._bg = BackgroundSync() if defer_sync and fsync == "interval" else None
+        self._unsynced = False  # deferred: records written since the last fsync started
         self.appended = 0
         self._readable = True
         self._tail_cut = False
@@ -209,6 +218,8 @@ class Journal:
                 return 0
             if not self._open():
                 return 0
+        if self._bg is not None and not self._collect():
+            return 0  # the last fsync failed: what is written may not be durable
         n = self.n + 1
         line = encode_line({"n": n, "k": kind, "ts_ns": time.time_ns(), **fields})
         if self._torn:  # the torn line becomes one damaged line, skipped on replay
@@ -231,6 +242,8 @@ class Journal:
         try:
             if self.fsync_policy == "always":
                 os.fsync(self._fd)
+            elif self._bg is not None:
+                self._unsynced = True  # synced by sync_due, after the action left
             elif self.fsync_policy == "interval":
                 now = time.monotonic()
                 if now - self._last_sync >= self.fsync_interval_s:
@@ -273,6 +286,26 @@ class Journal:
         except OSError:
             return default
 
+    def sync_due(self, now: float | None = None) -> None:
+        """Deferred sync: start the fsync of what was written when the interval has
+        passed since the last one started, and report a failed one (``on_error``)."""
+        if self._bg is None:
+            return
+        self._collect()
+        now = time.monotonic() if now is None else now
+        due = self._unsynced and self._fd >= 0 and now - self._last_sync >= self.fsync_interval_s
+        if due and self._bg.start(self._fd):
+            self._unsynced = False
+            self._last_sync = now
+
+    def _collect(self) -> bool:
+        """False (and reported) when the last background fsync failed."""
+        err = self._bg.poll() if self._bg is not None else None
+        if err is None:
+            return True
+        self._failed("fsync", err)
+        return False
+
     def sync(self) -> bool:
         if self._fd < 0:
             return False
@@ -284,6 +317,10 @@ class Journal:
         return True
 
     def close(self) -> None:
+        if self._bg is not None:
+            self._bg.wait()  # never close (or reuse) a descriptor being synced
+            self._collect()
+            self._unsynced = False
         if self._fd >= 0:
             self.sync()
             try:
@@ -296,7 +333,11 @@ class Journal:
         """Close, then open the file at the same path again and replay what it holds now
         (a compaction rewrote it). The same object: whoever holds it keeps writing here."""
         self.close()
-        self.__init__(self.path, self.fsync_policy, self.fsync_interval_s, self.on_error)  # type: ignore[misc]
+        bg = self._bg  # its thread serves the reopened file too
+        self.__init__(self.path, self.fsync_policy, self.fsync_interval_s, self.on_error,  # type: ignore[misc]
+                      self.defer_sync)
+        if bg is not None:
+            self._bg = bg
 
     def __enter__(self) -> Journal:
         return self

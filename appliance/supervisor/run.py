@@ -13,7 +13,7 @@ import orjson
 from appliance.config import load_config, log_dir, state_dir
 from appliance.config.state_files import gateway_stats_path
 from appliance.runtime import logs, metrics_socket
-from shm_layout import InstanceMemory, SegmentMissing
+from shm_layout import InstanceMemory, SegmentMissing, SegmentNotReady
 from shm_layout.constants import AS_RUNNING, AS_STOPPED, N_CHILDREN, PROC_NAMES, PS_RUNNING
 
 from .cores import assign, describe
@@ -190,8 +190,8 @@ def _attach_own(instance: str, pid: int) -> InstanceMemory | None:
     try:
         mem = InstanceMemory.attach(instance, writable=False,
                                     names=["control", "position", "ladder"])
-    except SegmentMissing:
-        return None
+    except (SegmentMissing, SegmentNotReady):
+        return None  # not made yet, or made and its header not yet written (the magic is last)
     if int(mem.control.records[0]["supervisor_pid"]) != pid:
         mem.close()
         return None

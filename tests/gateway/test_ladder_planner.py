@@ -100,6 +100,20 @@ def test_read_when_the_ladder_jitters_inside_tolerance_then_not_planned_unless_f
     assert lp.read() == 1
 
 
+def test_read_when_a_replan_on_the_same_ladder_then_pending_not_fresh(mem):
+    lp = _planner(mem)
+    _write(mem)
+    lp.read()
+    assert lp.pending.fresh  # planned when its ladder was read: a tick-to-wire batch
+    lp.pending.take()
+    assert not lp.pending.fresh
+    lp.follow.replan_coin(0)  # a fill: the same ladder planned again
+    lp.tracker.by_cloid.clear()
+    assert lp.read() == 1 and lp.pending and not lp.pending.fresh
+    _, src = lp.pending.take()
+    assert src == 123  # still the ladder's source: counted, but not as ladder-caused
+
+
 def test_plan_when_an_order_has_unknown_fate_then_nothing_and_reconcile_asked(mem):
     lp = _planner(mem)
     lp.tracker.add(TrackedOrder("0x01", 0, True, MID - 10.0, 0.01))  # sent, no answer

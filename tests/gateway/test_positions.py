@@ -100,3 +100,17 @@ def test_tick_to_wire_when_ladder_and_sign_stamps_known_then_stages_sum_to_the_s
     for k in range(300):
         t.ladder_read(10_000 + k, 1, 2)
     assert len(t._ladders) == 256 and 10_000 not in t._ladders
+
+
+def test_tick_to_wire_when_a_batch_is_a_replan_then_a_sample_but_not_ladder_caused():
+    md = np.zeros(2, records.MD_EVENT)
+    md["pub_mono_ns"] = [10, 20]
+    md["recv_ts_ns"] = [1_000, 2_000]
+    t = TickToWire(md)
+    t.batch_fresh = True  # planned when its ladder was read
+    t.sample(10, 51_000)
+    t.batch_fresh = False  # a replan after a fill, on the same ladder, much later
+    t.sample(20, 9_002_000)
+    s = t.summary()
+    assert s["n"] == 2 and s["ladder_caused"]["n"] == 1
+    assert s["ladder_caused"]["p50"] == 50.0 and s["ladder_caused"]["samples"] == [50.0]

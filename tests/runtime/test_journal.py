@@ -224,6 +224,71 @@ def test_journal_when_disk_read_only_then_starts_failed_with_erofs(tmp_path):
         j.close()
 
 
+# --- fsync="interval" deferred (the gateway): never between a record and its order ---------
+
+def _fsyncs(monkeypatch, fail: OSError | None = None, delay_s: float = 0.0) -> list:
+    """Record every fsync (the thread it ran on, and when it ended) made by the journal."""
+    import threading
+    import time
+
+    from appliance.runtime import journal as journal_mod
+    from appliance.runtime import journal_sync
+
+    calls: list = []
+
+    def fsync(fd: int) -> None:
+        time.sleep(delay_s)
+        calls.append(("fsync", threading.current_thread().name))
+        if fail is not None:
+            raise fail
+
+    monkeypatch.setattr(journal_sync.os, "fsync", fsync)
+    monkeypatch.setattr(journal_mod.os, "fsync", fsync)
+    return calls
+
+
+def test_journal_when_sync_deferred_then_append_never_fsyncs_and_sync_due_does_on_a_thread(
+        tmp_path, monkeypatch):
+    calls = _fsyncs(monkeypatch)
+    j = Journal(tmp_path / "gw.journal", fsync="interval", fsync_interval_s=0.0, defer_sync=True)
+    assert j.append("place", cloid="0x01") == 1 and j.append("place", cloid="0x02") == 2
+    assert calls == []  # the order leaves without waiting on the disk
+    j.sync_due()
+    j._bg.wait(5.0)
+    assert calls == [("fsync", "journal-sync")]
+    j.sync_due()  # nothing written since: nothing to sync
+    j._bg.wait(5.0)
+    assert len(calls) == 1
+    j.close()
+    assert [r["cloid"] for r in read_journal(tmp_path / "gw.journal")[0]] == ["0x01", "0x02"]
+
+
+def test_journal_when_a_deferred_fsync_fails_then_reported_and_the_next_append_refused(
+        tmp_path, monkeypatch):
+    _fsyncs(monkeypatch, fail=OSError(errno.EIO, "Input/output error"))
+    seen: list[str] = []
+    j = Journal(tmp_path / "gw.journal", fsync="interval", fsync_interval_s=0.0, on_error=seen.append,
+                defer_sync=True)
+    assert j.append("place", cloid="0x01") == 1
+    j.sync_due()
+    j._bg.wait(5.0)
+    assert j.append("place", cloid="0x02") == 0  # fail closed: the order is not sent
+    assert j.errno == errno.EIO and seen and "fsync EIO" in seen[0]
+    j.close()
+    assert [r["cloid"] for r in read_journal(tmp_path / "gw.journal")[0]] == ["0x01"]
+
+
+def test_journal_when_closed_during_a_deferred_fsync_then_waits_for_it(tmp_path, monkeypatch):
+    calls = _fsyncs(monkeypatch, delay_s=0.2)
+    j = Journal(tmp_path / "gw.journal", fsync="interval", fsync_interval_s=0.0, defer_sync=True)
+    j.append("place", cloid="0x01")
+    j.sync_due()
+    assert j._bg.busy
+    j.close()  # must not close the descriptor under the running fsync
+    assert calls[0] == ("fsync", "journal-sync") and not j._bg.busy and j._fd == -1
+
+
+
 # --- the executor's send paths with a failing journal ----------------------------------
 
 def _resting(ex, n=2):

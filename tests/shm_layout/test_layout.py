@@ -23,6 +23,7 @@ from shm_layout import (
     InstanceMemory,
     LayoutMismatch,
     SegmentMissing,
+    SegmentNotReady,
     attach,
     create,
     records,
@@ -345,3 +346,11 @@ def test_unlink_all_when_other_instance_shares_prefix_then_it_is_kept(instance):
         mine.close()
         theirs.close()
         InstanceMemory.unlink_all(neighbour)
+
+
+def test_check_header_when_magic_still_zero_then_not_ready_a_kind_of_mismatch(params_seg):
+    h = params_seg.header[0].copy()
+    h["magic"] = 0  # created, its header not written yet (the creator writes the magic last)
+    with pytest.raises(SegmentNotReady) as err:
+        check_header("/mm.x.params", SEGMENT_BY_NAME["params"], h, params_seg.spec.size_bytes)
+    assert isinstance(err.value, LayoutMismatch) and "magic 0" in str(err.value)

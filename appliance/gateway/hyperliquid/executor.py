@@ -117,7 +117,9 @@ class HyperliquidExecutor:
         # A journal that cannot be written (disk full, read-only) raises the kill flag
         # (JournalGuard) but never stops the start: the orders must be cancelled.
         self.journal_guard = JournalGuard(control, ctx.kill)
-        self.journal = Journal(jpath, fsync=g.journal_fsync, on_error=self.journal_guard.on_error)
+        # defer_sync: the interval fsync runs on a thread after the orders left (sync_due)
+        self.journal = Journal(jpath, fsync=g.journal_fsync, on_error=self.journal_guard.on_error,
+                               defer_sync=True)
         self.order_log = OrderLog(self.coins)
         self.booking = FillBooking(self.tracker, self.positions, self.journal, self.follow,
                                    self.coin_index, self.planner.mid, g.taker_fee_bps, self.order_log)
@@ -224,7 +226,9 @@ class HyperliquidExecutor:
             window_ms = self.health.batch_window_ms(self.g.batch_window_ms)  # longer when slow
             if (self.pending and not self.client.backing_off(now)
                     and self.pending.since_flush_ms() >= window_ms):
+                self.t2w.batch_fresh = self.pending.fresh  # its first request is the sample
                 work += self.sender.flush(*self.pending.take())
+                self.journal.sync_due()
             self.dms.step(now)
         self._periodic(now)
         self._publish_orders()
@@ -258,6 +262,7 @@ class HyperliquidExecutor:
             if isinstance(rl, dict) and "nRequestsCap" in rl:
                 self.budget.update_user_rate_limit(rl)
         self.client.keepalive()
+        self.journal.sync_due(now)
         self.journal_guard.check_disk(self.journal, now)
         if now >= self._next_prune:
             self._next_prune = now + 5.0

@@ -89,7 +89,8 @@ class LadderPlanner:
             self.follow.take_replan_due(c, now)  # deferred actions, a refused batch
             if s < 0 or (s == self.seen[c] and not replan[c]):
                 continue
-            if s != self.seen[c]:
+            fresh = s != self.seen[c]
+            if fresh:
                 self.src_ns[c] = int(self.ladder[c]["src_pub_mono_ns"])
                 if self.on_ladder is not None:
                     self.on_ladder(self.src_ns[c], int(self.ladder[c]["update_mono_ns"]),
@@ -103,7 +104,7 @@ class LadderPlanner:
             if plan is None:
                 continue
             if plan.n_actions:
-                self.pending.put(c, plan, self.src_ns[c])
+                self.pending.put(c, plan, self.src_ns[c], fresh)
             else:
                 self.pending.drop(c)
             work += 1

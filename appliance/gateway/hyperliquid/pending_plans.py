@@ -16,14 +16,18 @@ class PendingPlans:
     def __init__(self) -> None:
         self.plans: dict[int, Plan] = {}  # coin -> plan not sent yet
         self.src_ns = 0  # newest md pub_mono_ns behind them (0 = not known)
+        # A plan made when its ladder was read (not a replan after a fill, a reject or a
+        # deferral, which reuses the ladder's source): tick to wire counts those apart.
+        self.fresh = False
         self.last_flush_ms = 0.0  # time.monotonic() * 1e3
 
     def __bool__(self) -> bool:
         return bool(self.plans)
 
-    def put(self, c: int, plan: Plan, src_ns: int) -> None:
+    def put(self, c: int, plan: Plan, src_ns: int, fresh: bool = False) -> None:
         self.plans[c] = plan
         self.src_ns = max(self.src_ns, src_ns)
+        self.fresh = self.fresh or fresh
 
     def drop(self, c: int) -> None:
         self.plans.pop(c, None)
@@ -40,5 +44,6 @@ class PendingPlans:
         src = self.src_ns
         self.plans.clear()
         self.src_ns = 0
+        self.fresh = False
         self.last_flush_ms = time.monotonic() * 1e3
         return plans, src

@@ -15,6 +15,11 @@ socket. Each sample goes into the gateway's control slot histogram (``lat_hist``
 
 Realtime and monotonic stamps meet through this process's offset between the two
 clocks, taken per sample.
+
+Every batch with a known source is a sample (``samples``, ``stages``). Those planned
+when their ladder was read are also kept apart (``ladder_caused``): a replan after a
+fill, a reject, an unknown fate or a deferral by the requote pacer reuses the ladder's
+source, so its plan_queue holds that wait (seconds after a start), not the path's.
 """
 
 from __future__ import annotations
@@ -30,11 +35,14 @@ LADDERS_KEPT = 256  # ladders read whose orders may still be on their way out
 STAGES = ("feed", "strategy", "to_gateway", "plan_queue", "sign", "to_socket")
 
 
-def _quantile_us(xs: list[int], f: float) -> float | None:
+def _quantiles_us(xs: list[int]) -> dict:
+    """p50, p99 (µs) and the count, one sort (the status file is written every second)."""
     if not xs:
-        return None
+        return {"p50": None, "p99": None, "n": 0}
     s = sorted(xs)
-    return round(s[min(len(s) - 1, int(f * len(s)))] / 1e3, 1)
+    n = len(s)
+    return {"p50": round(s[int(0.5 * n)] / 1e3, 1), "p99": round(s[min(n - 1, int(0.99 * n))] / 1e3, 1),
+            "n": n}
 
 
 class TickToWire:
@@ -45,6 +53,9 @@ class TickToWire:
         self.slot = slot
         self.samples_ns: list[int] = []
         self.stage_ns: dict[str, list[int]] = {s: [] for s in STAGES}
+        self.caused_ns: list[int] = []  # the samples of batches planned when their ladder was read
+        self.caused_stage_ns: dict[str, list[int]] = {s: [] for s in STAGES}
+        self.batch_fresh = False  # set by the step before a flush: its plans are ladder-caused
         self._ladders: dict[int, tuple[int, int]] = {}  # src pub_mono_ns -> (ladder, read)
 
     def ladder_read(self, src_pub_mono_ns: int, ladder_mono_ns: int, read_mono_ns: int) -> None:
@@ -63,6 +74,8 @@ class TickToWire:
         if recv <= 0:
             return
         self.samples_ns.append(wire_ns - recv)
+        if self.batch_fresh:
+            self.caused_ns.append(wire_ns - recv)
         if self.slot is not None:
             latency.record(self.slot["lat_hist"], wire_ns - recv)
             self.slot["lat_count"] += 1
@@ -74,15 +87,24 @@ class TickToWire:
             stamps = (recv - offset, src_pub_mono_ns, ladder, read, t0, t1, wire_ns - offset)
             for name, a, b in zip(STAGES, stamps, stamps[1:], strict=False):
                 self.stage_ns[name].append(b - a)
-        if len(self.samples_ns) > T2W_KEEP:
-            del self.samples_ns[: T2W_KEEP // 2]
-            for xs in self.stage_ns.values():
-                del xs[: max(0, len(xs) - T2W_KEEP // 2)]
+                if self.batch_fresh:
+                    self.caused_stage_ns[name].append(b - a)
+        for xs in (self.samples_ns, self.caused_ns, *self.stage_ns.values(), *self.caused_stage_ns.values()):
+            if len(xs) > T2W_KEEP:
+                del xs[: len(xs) - T2W_KEEP // 2]
 
     def summary(self) -> dict:
-        """p50 and p99 in µs, the count, the last 2000 samples in µs, and p50/p99 per stage."""
-        t2w = self.samples_ns
-        return {"p50": _quantile_us(t2w, 0.5), "p99": _quantile_us(t2w, 0.99), "n": len(t2w),
-                "samples": [round(x / 1e3, 1) for x in t2w[-2000:]],
-                "stages": {s: {"p50": _quantile_us(xs, 0.5), "p99": _quantile_us(xs, 0.99), "n": len(xs)}
-                           for s, xs in self.stage_ns.items()}}
+        """p50 and p99 in µs, the count, the last 2000 samples in µs, and p50/p99 per
+        stage; the same for the ladder-caused batches under ``ladder_caused``."""
+        t2w, caused = self.samples_ns, self.caused_ns
+        return {**_quantiles_us(t2w), "samples": _us(t2w[-2000:]), "stages": _stages(self.stage_ns),
+                "ladder_caused": {**_quantiles_us(caused), "samples": _us(caused[-2000:]),
+                                  "stages": _stages(self.caused_stage_ns)}}
+
+
+def _us(xs: list[int]) -> list[float]:
+    return [round(x / 1e3, 1) for x in xs]
+
+
+def _stages(stage_ns: dict[str, list[int]]) -> dict:
+    return {s: _quantiles_us(xs) for s, xs in stage_ns.items()}
