@@ -342,6 +342,8 @@ MARKET_PARAMS = _padded(
         ("drift_bps_per_s", "<f8"),
         ("drift_uncertainty_bps_per_s", "<f8"),
         ("drift_confidence", "<f8"),
+        ("drift_theta_per_s", "<f8"),  # its OU mean reversion (the move over T decays)
+        ("drift_skill", "<f8"),  # weight of the drift, [0, 1]: its scored forecast (issue 16)
     ]
 )
 

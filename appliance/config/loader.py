@@ -160,6 +160,7 @@ def _validate(cfg: Config) -> None:
         if not getattr(q, key) > 0:
             raise ConfigError(f"quote.{key}: must be > 0, got {getattr(q, key)}")
     for key in ("epnl_horizon_s", "inventory_horizon_s", "inventory_beta", "drift_clamp_bps",
+                "drift_cap_sigmas",
                 "min_notional_usd", "level_spacing_bps", "market_spread_cap_mult", "toxicity_as_weight",
                 "toxicity_gamma_weight", "min_liq_distance_bps"):
         if not getattr(q, key) >= 0:

@@ -82,12 +82,21 @@ class QuoteConfig:
     inventory_beta: float = 7.0  # gamma(q) = gamma (1 + beta (q/q_max)^2); old: 3
     use_kalman_drift: bool = True  # MarketParams.drift_bps_per_s shifts quotes and E[PnL]
     drift_clamp_bps: float = 0.0  # 0 = never clamped; legacy: 3
+    # issue 16, opt-in: the drift moves quotes by its expected move, not its instant value:
+    # times its scored skill (MarketParams drift_skill, estimator/drift_skill.py), carried
+    # over the OU horizon (1 - e^{-theta T}) / theta; and/or capped at drift_cap_sigmas
+    # sigma sqrt(T) / 2 (the E[PnL] drift term the same over its tau). Off by default: on,
+    # unified stops trading on the captures and the scenarios alike, a proof check needs
+    # its fills, and seed 003 wants the drift unclamped in trends (BENCHMARKS.md, issue 16)
+    drift_skill_weight: bool = False
+    drift_cap_sigmas: float = 0.0  # 0 = no cap
     use_directional_kappa: bool = True  # kappa_bid/ask (flow sensitivity: estimator.kappa)
     use_epnl_filter: bool = True  # drop levels with E[PnL] <= 0, size by E[PnL]
     # issue 16: a level also needs its own edge vs the fair price (depth - AS - fee) > 0;
-    # drift and inventory move the reservation price, they do not license a no-edge touch.
-    # Off by default: on, unified hardly trades at a 1.5 bps fee on the Binance captures and
-    # two proof checks regress (BENCHMARKS.md, "Trading quality (issue 16)")
+    # drift and inventory move the reservation price, they do not license a no-edge touch:
+    # a level pulled inside its break-even depth moves out to it. Off by default: on,
+    # unified hardly trades at a 1.5 bps fee and a proof check needs its fills
+    # (BENCHMARKS.md, issue 16)
     edge_vs_fair: bool = False
     use_adverse_selection: bool = True  # AS(d), toxicity; off = GLFT without AS (no_as)
     use_regime_spread: bool = True  # x MarketParams.spread_multiplier

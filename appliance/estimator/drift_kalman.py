@@ -402,4 +402,5 @@ def publish(st, cfg, h, tiers, t, stale, out):
     out.drift_bps_per_s = drift_bps_per_s(st)
     out.drift_uncertainty_bps_per_s = drift_std_bps_per_s(st)
     out.drift_confidence = confidence(st, cfg)
+    out.drift_theta_per_s = st.theta_per_s
     out.drift_out_of_band = int(out_of_band(st, cfg))

@@ -54,7 +54,9 @@ C_TOD = 36  # 24 hourly gamma multipliers (UTC hour of the newest event)
 C_EDGE_VS_FAIR = C_TOD + 24  # a level needs depth - AS - fee > 0 against the fair price
 C_LEVEL_SIZE_USD = C_EDGE_VS_FAIR + 1  # sizes in notional (issue 16): sizing.py
 C_MAX_POSITION_USD = C_EDGE_VS_FAIR + 2
-N_CONFIG = C_EDGE_VS_FAIR + 3
+C_DRIFT_SKILL = C_EDGE_VS_FAIR + 3  # weight the drift by its skill, carry it over T_ou
+C_DRIFT_CAP_SIGMAS = C_EDGE_VS_FAIR + 4  # |drift shift| <= k sigma sqrt(T) / 2; 0 = off
+N_CONFIG = C_EDGE_VS_FAIR + 5
 
 
 def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
@@ -99,6 +101,8 @@ def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
     c[C_EDGE_VS_FAIR] = float(q.edge_vs_fair)
     c[C_LEVEL_SIZE_USD] = q.level_size_usd
     c[C_MAX_POSITION_USD] = risk_cfg.max_position_usd
+    c[C_DRIFT_SKILL] = float(q.drift_skill_weight)
+    c[C_DRIFT_CAP_SIGMAS] = q.drift_cap_sigmas
     c[C_TOD:C_TOD + 24] = np.asarray(q.tod_gamma_mult, dtype=np.float64)
     return c
 

@@ -12,7 +12,8 @@ Per side s (+1 bid, -1 ask), depths in bps of the fair price (microprice):
 
     gamma   = gamma_base (1 + beta u^2) x regime x toxicity x time-of-day   (glft.py)
     delta_s = (1/gamma) ln(1 + gamma/kappa_s) + fee, x regime spread x tail risk,
-              then -/+ mu T/2 (bid/ask; never clamped unless legacy), floored so that
+              then -/+ mu T/2 (bid/ask; mu x its scored skill, T carried by the OU
+              decay, capped at k sigma sqrt(T) / 2; clamped in legacy), floored so that
               bid + ask depth >= min spread, capped
     r       = fair (1 - (gamma sigma^2 q T + funding skew) / 1e4)   sigma: total (with jumps)
     level i = r -/+ (delta_s + offset_i), offsets linear or geometric
@@ -58,7 +59,10 @@ from shm_layout.constants import (
 from . import epnl, glft, legacy, margin, sizing
 from .account import account_rows
 from .config import (  # noqa: F401  (C_* re-exported)
+    C_DRIFT_CAP_SIGMAS,
     C_DRIFT_CLAMP_BPS,
+    C_DRIFT_SKILL,
+    C_EPNL_HORIZON_S,
     C_FUNDING_SCALE,
     C_GAMMA,
     C_HORIZON_S,
@@ -218,7 +222,20 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
         h_a = legacy.zone_half_spread_bps(h_a, z)
     drift = p.drift_bps_per_s if use_drift else 0.0
     horizon = cfg[C_HORIZON_S]
-    shift = glft.drift_shift_bps(drift, horizon, cfg[C_DRIFT_CLAMP_BPS])
+    tau = cfg[C_EPNL_HORIZON_S]
+    h_shift, h_edge = horizon, tau
+    if cfg[C_DRIFT_SKILL] != 0.0:  # issue 16: the drift's expected move, not its instant value
+        w = p.drift_skill
+        drift *= min(max(w, 0.0), 1.0) if _finite(w) else 0.0  # unscored: no lean
+        h_shift = glft.ou_horizon_s(p.drift_theta_per_s, horizon)
+        h_edge = glft.ou_horizon_s(p.drift_theta_per_s, tau)
+    k_cap = cfg[C_DRIFT_CAP_SIGMAS]
+    cap_shift = k_cap * 0.5 * sigma * math.sqrt(horizon) if k_cap > 0.0 else 0.0
+    cap_edge = k_cap * 0.5 * sigma * math.sqrt(tau) if k_cap > 0.0 else 0.0
+    if k_cap > 0.0 and sigma <= 0.0:  # no noise measured: no room for a lean either
+        drift = 0.0
+    shift = glft.drift_shift_bps(drift, h_shift, cfg[C_DRIFT_CLAMP_BPS], cap_shift)
+    drift_edge = glft.drift_shift_bps(drift, h_edge, 0.0, cap_edge)  # E[PnL]'s drift term, bps
     d_b = h_b - shift
     d_a = h_a + shift
     short = cfg[C_MIN_SPREAD_BPS] - (d_b + d_a)
@@ -285,9 +302,9 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     carry_b = epnl.carry_bps(fund_scale * p.funding_cost_bps, 1) if fund_scale != 0.0 else 0.0
     carry_a = epnl.carry_bps(fund_scale * p.funding_cost_bps, -1) if fund_scale != 0.0 else 0.0
 
-    nb, db = build_side(out, p, cfg, 1, fair, r, d_b, kappa_b, sigma_inv, q, gamma_mult_ext, drift,
+    nb, db = build_side(out, p, cfg, 1, fair, r, d_b, kappa_b, sigma_inv, q, gamma_mult_ext, drift_edge,
                         as_b, carry_b, max(b_bid, 0.0), max_pos, ask0, step, szd, tick)
-    na, da = build_side(out, p, cfg, -1, fair, r, d_a, kappa_a, sigma_inv, q, gamma_mult_ext, drift,
+    na, da = build_side(out, p, cfg, -1, fair, r, d_a, kappa_a, sigma_inv, q, gamma_mult_ext, drift_edge,
                         as_a, carry_a, max(b_ask, 0.0), max_pos, bid0, step, szd, tick)
     out.epnl_dropped_bids = db
     out.epnl_dropped_asks = da

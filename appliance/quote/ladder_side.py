@@ -12,7 +12,6 @@ from shm_layout.constants import MAX_LEVELS
 from . import alloc, epnl
 from .config import (
     C_EDGE_VS_FAIR,
-    C_EPNL_HORIZON_S,
     C_GAMMA,
     C_INVENTORY_BETA,
     C_INVENTORY_HORIZON_S,
@@ -51,9 +50,11 @@ def level_offset_bps(cfg, i):
 
 
 @njit(cache=True)
-def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext, drift_bps_s,
+def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext, drift_edge_bps,
           as_scale, carry_cost, budget_sz, max_pos, touch_px, step, szd, tick):
-    """Build one side into ``out``; returns (levels kept, levels dropped by E[PnL])."""
+    """Build one side into ``out``; returns (levels kept, levels dropped by E[PnL]).
+    ``drift_edge_bps``: what the drift adds to a bid fill over the E[PnL] horizon (mu tau / 2
+    as the kernel weighs it; an ask gets its negative)."""
     if side > 0:
         px_a, sz_a, fp_a, as_a, ep_a, id_a = (out.bid_px, out.bid_sz, out.bid_fill_prob,
                                               out.bid_as_bps, out.bid_epnl_bps, out.bid_pred_id)
@@ -62,7 +63,6 @@ def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mul
                                               out.ask_as_bps, out.ask_epnl_bps, out.ask_pred_id)
     n_levels = int(cfg[C_N_LEVELS])
     fee = cfg[C_MAKER_FEE_BPS]
-    tau = cfg[C_EPNL_HORIZON_S]
     tau_inv = cfg[C_INVENTORY_HORIZON_S]
     beta = cfg[C_INVENTORY_BETA]
     use_filter = cfg[C_USE_EPNL_FILTER] != 0.0
@@ -105,7 +105,7 @@ def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mul
         inv = epnl.inventory_bps(cfg[C_GAMMA], beta, q, side, (i + 1) * base_sz / max_pos,
                                  sigma, tau_inv, gamma_mult_ext)
         e = epnl.expected_pnl_bps(prob, depth, as_cost, fee, carry_cost,
-                                  side * 0.5 * drift_bps_s * tau, inv)
+                                  side * drift_edge_bps, inv)
         # issue 16: drift and inventory may pull the price toward the touch, but the level's
         # own edge against the fair price must pay the fee and the AS by itself
         if (use_filter and not e > 0.0) or (

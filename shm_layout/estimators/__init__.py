@@ -51,6 +51,7 @@ ESTIMATORS: tuple[str, ...] = (
     "drift_kalman",
     "correlation",
     "fill_size",
+    "drift_skill",
 )
 
 # The order in which the kernel's tiers call the estimators' hooks (each hook: every
@@ -82,6 +83,7 @@ CALL_ORDER: tuple[str, ...] = (
     # all three); warm: hawkes, fill_size, basis; cold: lead-lag, funding; fill: vol
     "correlation",
     "fill_size",
+    "drift_skill",  # cold: the drift's mu and theta after drift_kalman's cold run, the mid
 )
 if sorted(CALL_ORDER) != sorted(ESTIMATORS):
     _missing, _unknown = set(ESTIMATORS) - set(CALL_ORDER), set(CALL_ORDER) - set(ESTIMATORS)

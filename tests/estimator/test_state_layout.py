@@ -22,6 +22,7 @@ from appliance.estimator.process import resume_or_start_cold
 from shm_layout import InstanceMemory, records, segments
 from shm_layout.estimators import (
     ESTIMATOR_STATE,
+    ESTIMATORS,
     LAYOUT_DIRECTORY,
     REGISTRY,
     changed_estimators,
@@ -58,10 +59,11 @@ def test_registry_when_listed_then_each_estimator_is_a_field_of_the_state_and_th
 
 
 def test_changed_estimators_when_one_dtype_gains_a_field_then_only_it_is_named():
-    fs = ESTIMATOR_STATE.fields["fill_size"][0]
+    last = ESTIMATORS[-1]  # the last in state order: growing it moves no other estimator
+    fs = ESTIMATOR_STATE.fields[last][0]
     grown = np.dtype(fs.descr + [("n_big_fills", "<i8")])
-    changed = changed_estimators(LAYOUT_DIRECTORY, layout_directory(_with_field_changed("fill_size", grown)))
-    assert len(changed) == 1 and changed[0].startswith("fill_size ")
+    changed = changed_estimators(LAYOUT_DIRECTORY, layout_directory(_with_field_changed(last, grown)))
+    assert len(changed) == 1 and changed[0].startswith(f"{last} ")
 
 
 def _vol_with_n_samples_as_f8() -> np.dtype:

@@ -19,7 +19,8 @@ BASE = dict(valid=1, mid_px=100_000.5, microprice_px=100_000.5, best_bid_px=100_
             kappa_mult_ask=1.0, tick_size_px=1.0, update_mono_ns=NOW, gamma_multiplier=1.0,
             spread_multiplier=1.0, tail_risk_multiplier=1.0, as0_bps=1.0, as_delta_char_bps=5.0,
             toxicity_bid=0.3, toxicity_ask=0.3, as_ratio_adjustment=1.0, drift_bps_per_s=0.0,
-            drift_uncertainty_bps_per_s=1.4, funding_rate_per_h=0.0, funding_cost_bps=0.0)
+            drift_uncertainty_bps_per_s=1.4, drift_skill=1.0, drift_theta_per_s=0.0,
+            funding_rate_per_h=0.0, funding_cost_bps=0.0)
 
 
 def params(**kw) -> np.ndarray:

@@ -32,6 +32,9 @@ def test_legacy_when_drift_strong_then_clamped_at_3_bps_and_unified_not():
     p = params(drift_bps_per_s=-10.0)
     assert ladder(p, cfg=cfg_vector("legacy"))[1]["drift_shift_bps"] == pytest.approx(-3.0)
     assert ladder(p)[1]["drift_shift_bps"] == pytest.approx(-25.0)
+    # the opt-in cap (issue 16) is sigma-scaled: sigma sqrt(T) / 2 (sigma 2 bps/sqrt(s), T 5 s)
+    capped = cfg_vector(drift_cap_sigmas=1.0)
+    assert ladder(p, cfg=capped)[1]["drift_shift_bps"] == pytest.approx(-2.0 * 5.0 ** 0.5 / 2)
 
 
 def test_legacy_when_55pct_long_then_gate_acts_while_unified_only_logs_it():

@@ -1,0 +1,13 @@
+"""tools/drift_scores.py: the drift's score read from a backtest report (issue 16)."""
+
+from appliance.backtest import run_backtest
+from appliance.config import load_config
+from tools.drift_scores import KEYS, drift_score
+
+
+def test_drift_score_when_scenario_backtested_then_the_measurement_loops_figures():
+    cfg = load_config(overrides={"backtest": {"synthetic_duration_s": 120.0}})
+    rep = run_backtest("synthetic:toxic_burst", cfg, seed=1, preset="unified").report
+    got = drift_score(rep)
+    assert set(got) == set(KEYS)
+    assert got["n"] > 30 and -1.0 <= got["pearson"] <= 1.0 and 0.0 <= got["hit_rate"] <= 1.0
