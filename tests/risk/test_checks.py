@@ -11,7 +11,7 @@ import pytest
 from risk_helpers import DAY_S, NOON, fresh_segments, make_view, publish_fill, set_params, set_position
 
 from appliance.config import load_config
-from appliance.config.schema import RiskActionsConfig
+from appliance.config.schema_risk import RiskActionsConfig
 from appliance.risk import checks
 from shm_layout.constants import PROC_FEED, PROC_GATEWAY, PROC_SUPERVISOR, PS_RUNNING
 

@@ -1,0 +1,141 @@
+"""The configuration sections of the trading path: ``[quote]`` (the quote kernel) and
+``[gateway]`` (orders at the venue). Part of the one schema (``schema.py``)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class QuoteConfig:
+    # The quote kernel (appliance/quote/, issue 6). Presets: appliance/quote/presets.py.
+    gamma: float = 0.3  # gamma_base, risk aversion per bps (seed 004 default)
+    n_levels: int = 5
+    level_spacing_bps: float = 2.0  # first gap between levels
+    spacing_mode: str = "geometric"  # geometric (gaps grow by spacing_ratio) | linear
+    spacing_ratio: float = 1.5
+    # Sizes in notional, converted to coin at the current mid (config/sizing.py; issue 16).
+    # $100 a level: 10x Hyperliquid's $10 minimum order value, so the E[PnL] split can
+    # shift size between levels without dropping any under the minimum, and an ETH level
+    # is as meaningful as a BTC one (0.001 coin was $2.7 of ETH, under the minimum).
+    level_size_usd: float = 100.0  # nominal level size; a side's budget is n_levels of them
+    order_size_sz: float = 0.0  # > 0: the level size in coin instead of level_size_usd
+    total_size_sz: float = 0.0  # > 0: a side's budget in coin instead of n_levels levels
+    # per coin: "COIN:KEY=VALUE", KEY one of level_size_usd, order_size_sz, total_size_sz,
+    # max_position_usd, max_position_sz (e.g. "ETH:level_size_usd=50")
+    per_coin: tuple[str, ...] = ()
+    min_notional_usd: float = 10.0  # smaller levels are dropped (venue minimum)
+    sz_decimals: int = 5  # lot of the coin (Hyperliquid szDecimals; BTC 5)
+    maker_fee_bps: float = 1.5
+    min_spread_bps: float = 8.0  # floor of bid depth + ask depth
+    max_half_spread_bps: float = 200.0
+    market_spread_cap_mult: float = 0.0  # touch depth <= this x market spread; 0 = off
+    horizon_s: float = 5.0  # T of the inventory skew gamma sigma^2 q T and the drift shift mu T / 2
+    epnl_horizon_s: float = 8.0  # tau of the E[PnL] drift term
+    inventory_horizon_s: float = 8.0  # holding time of the E[PnL] inventory penalty and bonus
+    params_stale_ms: int = 5000  # older MarketParams pull the quotes
+    # seed 003 feature gates (their defaults; the legacy preset flips them)
+    inventory_beta: float = 7.0  # gamma(q) = gamma (1 + beta (q/q_max)^2); old: 3
+    use_kalman_drift: bool = True  # MarketParams.drift_bps_per_s shifts quotes and E[PnL]
+    drift_clamp_bps: float = 0.0  # 0 = never clamped; legacy: 3
+    # issue 16, opt-in: the drift moves quotes by its expected move, not its instant value:
+    # times its scored skill (MarketParams drift_skill, estimator/drift_skill.py), carried
+    # over the OU horizon (1 - e^{-theta T}) / theta; and/or capped at drift_cap_sigmas
+    # sigma sqrt(T) / 2 (the E[PnL] drift term the same over its tau). Off by default: on,
+    # unified stops trading on the captures and the scenarios alike, a proof check needs
+    # its fills, and seed 003 wants the drift unclamped in trends (BENCHMARKS.md, issue 16)
+    drift_skill_weight: bool = False
+    drift_cap_sigmas: float = 0.0  # 0 = no cap
+    use_directional_kappa: bool = True  # kappa_bid/ask (flow sensitivity: estimator.kappa)
+    use_epnl_filter: bool = True  # drop levels with E[PnL] <= 0, size by E[PnL]
+    # issue 16: a level also needs its own edge vs the fair price (depth - AS - fee) > 0;
+    # drift and inventory move the reservation price, they do not license a no-edge touch:
+    # a level pulled inside its break-even depth moves out to it. Off by default: on,
+    # unified hardly trades at a 1.5 bps fee and a proof check needs its fills
+    # (BENCHMARKS.md, issue 16)
+    edge_vs_fair: bool = False
+    use_adverse_selection: bool = True  # AS(d), toxicity; off = GLFT without AS (no_as)
+    use_regime_spread: bool = True  # x MarketParams.spread_multiplier
+    toxicity_neutral: float = 0.3  # P(toxic) with no excess (the estimator's prior)
+    toxicity_as_weight: float = 2.0  # AS x (1 + w excess toxicity of the side)
+    toxicity_gamma_weight: float = 1.0  # gamma x (1 + w excess toxicity)
+    funding_scale: float = 1.0  # funding carry in E[PnL] and the funding skew; 0 = off
+    tod_gamma_mult: tuple[float, ...] = (1.0,) * 24  # gamma multiplier per UTC hour
+    # margin-aware sizing
+    margin_buffer_frac: float = 0.2  # keep this share of free margin unused
+    max_leverage: float = 10.0  # when the account's leverage is not known
+    min_liq_distance_bps: float = 300.0  # closer to liquidation: accumulating side cleared
+    # the old system, for the legacy yardstick (the gate is always computed and logged)
+    legacy_zones: bool = False  # Green/Yellow/Red/Kill at 60/80/100 %
+    legacy_gate: bool = False  # the binary gate acts
+    legacy_gate_util: float = 0.5
+    toxicity_size_cut: bool = False  # 3-17 % size cut
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    # "hyperliquid": the Hyperliquid client (feed ws + signed orders) against ``network``;
+    # "paper": orders simulated in-process against the md ring (no venue).
+    venue: str = "hyperliquid"
+    requote_tolerance_bps: float = 1.0  # keep a resting order closer than this (queue place)
+    # Requote hysteresis (issue 16; gateway/reconcile_kernel.py): a resting order further
+    # from its target than requote_tolerance_bps is still kept within keep_tolerance_bps
+    # while its edge at its own price (the level's per-fill edge, plus how much deeper it
+    # rests) is positive: its queue place is worth more than a fresh order a little
+    # better placed, and each modify spends one request of the address budget (1 per
+    # USDC traded). 3 bps: the mid moves ~1-2 bps in a second on BTC, so at 1 bps every
+    # level is requoted about every second; 3 bps lets it rest several seconds on a
+    # random walk, and stays inside urgent_tolerance_bps (5).
+    keep_tolerance_bps: float = 3.0
+    taker_fee_bps: float = 4.5
+    maker_fee_bps: float = 1.5
+    # --- the Hyperliquid client (gateway/hyperliquid/, hyperliquid/, feed/hl_live.py) ---
+    network: str = "local"  # local (a supervised local venue) | testnet | mainnet
+    api_url: str = ""  # override the network's REST URL (http[s]://host[:port]); ws derived
+    key_file: str = ""  # owner-only file; empty: local -> demo key in the state dir, else key_env
+    key_env: str = "MM_HL_PRIVATE_KEY"
+    account_address: str = ""  # master/sub-account an API wallet trades for; empty = the key's
+    vault_address: str = ""
+    local_venue_port: int = 0  # network local: 0 = a free loopback port
+    unknown_orders: str = "cancel"  # orders at the venue we did not place: cancel | adopt
+    batch_window_ms: float = 100.0  # plans collected this long before being sent
+    sz_tolerance_frac: float = 0.10  # keep a resting order within this share of its size
+    use_modify: bool = True  # batchModify (else cancel + place)
+    dead_man_switch_s: float = 10.0  # scheduleCancel this far ahead while healthy; 0 = off
+    dead_man_refresh_s: float = 3.0
+    position_check_s: float = 5.0  # compare the position with clearinghouseState this often
+    # Account margin (gateway/hyperliquid/account.py): every clearinghouseState read (start, resync,
+    # position checks) refreshes it; a dedicated read when older than account_refresh_s,
+    # and one account_after_fill_s after fills (0 = off). The quote kernel treats account
+    # data older than account_max_age_s as not known (only the position limit applies).
+    account_refresh_s: float = 15.0
+    account_after_fill_s: float = 2.0
+    account_max_age_s: float = 60.0
+    # Every request to the venue is bounded: lookup and connect within http_timeout_s, the
+    # answer within http_timeout_s after the request left (both also bound the ws post
+    # wait). The heartbeat is stamped while it waits, so the rule for
+    # supervisor.heartbeat_timeout_ms (see there) is written in terms of it.
+    http_timeout_s: float = 1.5
+    # Venue health (gateway/venue_health.py), from an EWMA of the venue's response time
+    # (control.gw_venue_latency_ms; an unanswered request counts as http_timeout_s):
+    # at venue_slow_ms and above, fewer, batched requests (plans collected at least
+    # slow_batch_window_ms, resting orders kept within slow_tolerance_mult x
+    # requote_tolerance_bps, never beyond urgent_tolerance_bps); at venue_pull_ms, or
+    # venue_pull_failures requests in a row unanswered, the ladder is pulled (all
+    # cancelled, nothing placed) until the venue answers in time again.
+    venue_slow_ms: float = 300.0
+    venue_pull_ms: float = 1000.0
+    venue_pull_failures: int = 3
+    slow_batch_window_ms: float = 1000.0
+    slow_tolerance_mult: float = 3.0
+    journal_fsync: str = "interval"  # always | interval | never
+    rate_headroom_frac: float = 0.10  # below: quote the reducing side only (seed 002 part 5)
+    rate_position_frac: float = 0.01  # ... when |position| >= this share of the position limit
+    backoff_429_initial_ms: float = 500.0
+    backoff_429_max_ms: float = 10000.0
+    # Requote pacing (gateway/requote_pacing.py): optional modifies/places per minute at most,
+    # and never faster than the remaining address budget spread over requote_horizon_h.
+    requote_budget_per_min: float = 60.0
+    requote_horizon_h: float = 8.0
+    requote_burst: float = 20.0
+    urgent_tolerance_bps: float = 5.0  # an order more aggressive than its target by more: at once
+    transport: str = "http"  # actions over HTTP keep-alive | "ws_post" (websocket post; info stays HTTP)
+    journal_compact_at_start: bool = True  # rewrite the journal to its live state on start
