@@ -15,7 +15,7 @@ capture, then checks the issue's goals per seed and on the median:
 * liquidation_cascade: no order resting while should_pull_quotes holds beyond the
   order latency (``quoted_while_should_pull_s`` <= 1 s) and no fill in the worst minute.
 * BTCUSDT: mean 2 s markout > -1.5 bps and spread capture net of fees > 0, next to
-  hftbacktest's GLFT tutorial strategy (tools/bench_backtest.py) on the same file.
+  hftbacktest's GLFT tutorial strategy (tools/hftbacktest_glft.py) on the same file.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ CHECKS = {"trend_selloff": check_selloff, "toxic_burst": check_toxic,
 
 
 def run_hft_glft(path: str) -> dict:
-    """hftbacktest's GLFT tutorial grid (tools/bench_backtest.py) once, with its PnL:
+    """hftbacktest's GLFT tutorial grid (tools/hftbacktest_glft.py) once, with its PnL:
     equity = balance + position x last mid - fees, in USDT, quantity 0.001 BTC a level."""
     # Imported for the yardstick's run only (hftbacktest is a bench-only dependency).
     import contextlib
@@ -119,7 +119,7 @@ def run_hft_glft(path: str) -> dict:
     from hftbacktest import BacktestAsset, HashMapMarketDepthBacktest
     from hftbacktest.data.utils import binancefutures
 
-    from tools import bench_backtest as bb
+    from tools import hftbacktest_glft as bb
 
     g = load_config().gateway
     with contextlib.redirect_stdout(io.StringIO()):
@@ -130,7 +130,7 @@ def run_hft_glft(path: str) -> dict:
              .trading_value_fee_model(g.maker_fee_bps * 1e-4, g.taker_fee_bps * 1e-4)
              .tick_size(bb.TICK_PX).lot_size(bb.LOT_SZ).last_trades_capacity(10_000))
     hbt = HashMapMarketDepthBacktest([asset])
-    n_orders, _ = bb._glft_strategy()(hbt, 100_000, bb.CALIBRATION_STEPS, bb.GRID_LEVELS,
+    n_orders, _ = bb.glft_strategy()(hbt, 100_000, bb.CALIBRATION_STEPS, bb.GRID_LEVELS,
                                    bb.LOT_SZ, 50 * bb.LOT_SZ, 0.05)
     sv = hbt.state_values(0)
     depth = hbt.depth(0)

@@ -15,7 +15,7 @@ Then per capture, in process (one numba compile for every run):
   once at the default maker fee and once with maker fee -0.3 bps (the best rebate
   tier) in both the simulated venue and the quote kernel;
 * legacy: the built-in defaults, no overlay (the yardstick as the issue ran it);
-* hftbacktest's GLFT tutorial grid (``tools/bench_backtest.py``), USD-M only: its
+* hftbacktest's GLFT tutorial grid (``tools/hftbacktest_glft.py``), USD-M only: its
   Binance-futures converter does not read the spot frames and its linear asset is not
   the coin-margined contract.
 
@@ -110,7 +110,7 @@ def _run_hft(name: str, maker_bps: float) -> dict | None:
     from hftbacktest.data.utils import binancefutures
 
     from appliance.config import load_config
-    from tools import bench_backtest as bb
+    from tools import hftbacktest_glft as bb
 
     tick, lot = HFT_TICK_LOT[name]
     g = load_config().gateway
@@ -122,7 +122,7 @@ def _run_hft(name: str, maker_bps: float) -> dict | None:
              .trading_value_fee_model(maker_bps * 1e-4, g.taker_fee_bps * 1e-4)
              .tick_size(tick).lot_size(lot).last_trades_capacity(10_000))
     hbt = HashMapMarketDepthBacktest([asset])
-    n_orders, n_cancels = bb._glft_strategy()(hbt, 100_000, bb.CALIBRATION_STEPS, bb.GRID_LEVELS,
+    n_orders, n_cancels = bb.glft_strategy()(hbt, 100_000, bb.CALIBRATION_STEPS, bb.GRID_LEVELS,
                                               lot, 50 * lot, 0.05)
     sv = hbt.state_values(0)
     depth = hbt.depth(0)
