@@ -49,10 +49,13 @@ def app(tmp_path_factory):
 # --- monitoring ---------------------------------------------------------------------------
 
 def test_live_scrape_when_quoting_then_promtool_check_metrics_is_clean(app):
-    # the gateway has sent orders: tick-to-wire and event->ladder have samples
+    # the gateway has sent orders: tick-to-wire and event->ladder have samples. The histogram
+    # is read live from shared memory, the sent counters from gateway.json (written once a
+    # second), so wait for both rather than racing the status file
     def with_samples():
         t = scrape(app["port"])
-        return t if sample_value(t, "mm_tick_to_wire_seconds_count") else None
+        sent = sample_value(t, "mm_orders_sent_total", coin="BTC", action="place")
+        return t if sample_value(t, "mm_tick_to_wire_seconds_count") and sent else None
 
     text = wait_for(with_samples, 60, interval_s=0.5)
     assert text, "no tick-to-wire sample exported"
