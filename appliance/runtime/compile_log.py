@@ -49,6 +49,7 @@ class CompileLog(event.Listener):
         self.compiles = 0  # every compile, nested ones included
         self.top_level_s = 0.0  # seconds spent compiling, each second counted once
         self.longest: tuple[str, float] = ("", 0.0)  # the slowest top-level compile
+        self._active = 0  # top-level compiles in progress, over every thread
         event.register("numba:compile", self)
 
     def _stack(self) -> list:
@@ -59,8 +60,11 @@ class CompileLog(event.Listener):
 
     def on_start(self, ev: event.Event) -> None:
         st = self._stack()
-        if not st and self.slot is not None:
-            self.slot["compiling_since_ns"] = time.monotonic_ns()
+        if not st:
+            with self._lock:
+                self._active += 1
+            if self.slot is not None:
+                self.slot["compiling_since_ns"] = time.monotonic_ns()
         # [wall t0, CPU t0, wall and CPU seconds of nested compiles]
         st.append([time.perf_counter(), time.thread_time(), 0.0, 0.0])
 
@@ -79,6 +83,7 @@ class CompileLog(event.Listener):
                 st[-1][2] += total_s
                 st[-1][3] += cpu_s
             else:
+                self._active = max(0, self._active - 1)
                 self.top_level_s += total_s
                 if total_s > self.longest[1]:
                     self.longest = (name, total_s)
@@ -95,6 +100,11 @@ class CompileLog(event.Listener):
                     f.write(json.dumps(rec) + "\n")
             except OSError:
                 self.path = None  # a profile that cannot be written is not worth failing for
+
+    @property
+    def compiling(self) -> bool:
+        """A compile is in progress in some thread of this process."""
+        return self._active > 0
 
     def summary(self) -> str:
         """``12 compiles, 41.3 s (longest: appliance.x.f 30.2 s)`` or ``""`` when none."""

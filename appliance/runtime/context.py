@@ -51,8 +51,8 @@ class ProcessContext:
         self.mem = InstanceMemory.attach(self.instance, writable=True, lock=self.cfg.appliance.lock_memory)
         self.control = self.mem.control.records[0]
         self.slot = self.control["procs"][self.proc]
-        self.compile_beat = CompileBeat(self.slot)  # a first-call compile is not a hang
         self.compile_log = CompileLog(name, slot=self.slot)  # what a cold start spent compiling
+        self.compile_beat = CompileBeat(self.slot, self.compile_log)  # a compile is not a hang
         self.kernels = KernelRecorder(name)  # for the fork server to load before it forks
         self.coins = self.cfg.appliance.coins
         self.n_coins = len(self.coins)
