@@ -9,7 +9,7 @@ MAGIC = 0x31494C5050414D4D
 
 # Bump by hand when the meaning of a field changes without its bytes changing;
 # the hash catches every change of bytes by itself.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: MD_EVENT book levels interleaved, ring-owned used_bytes (issue 18)
 
 CACHE_LINE = 64
 SEGMENT_HEADER_BYTES = 64

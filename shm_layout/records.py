@@ -78,6 +78,28 @@ RING_HEADER = _padded(
 )
 
 # --- md ring slot: one normalized market event --------------------------------
+# Byte layout (issue 18): the header (80 B), then the book levels interleaved, one
+# MD_LEVEL (40 B) per depth, best first, so that the header and level 0 of both
+# sides fit in the first 128 bytes (two cache lines):
+#
+#     0      16        80        120       160            880   896
+#     | ids  | times.. | level 0 | level 1 | ... level 19 | pad |
+#
+# A trade (no levels) or a BBO (one level a side) lives in those two lines; the md
+# ring copies only the used prefix, ``md_used_bytes(n_bids, n_asks)``, and keeps it
+# in ``used_bytes`` (the ring's word; 0 = the whole record). Bytes past the used
+# prefix of a record read from the ring are stale: read levels below n_bids/n_asks only.
+MD_LEVEL = np.dtype(
+    [
+        ("bid_px", "<f8"),
+        ("bid_sz", "<f8"),
+        ("ask_px", "<f8"),
+        ("ask_sz", "<f8"),
+        ("bid_n", "<i4"),  # order count at this level
+        ("ask_n", "<i4"),
+    ],
+    align=True,
+)
 MD_EVENT = _padded(
     [
         ("seq", "<i8"),
@@ -87,7 +109,7 @@ MD_EVENT = _padded(
         ("n_bids", "u1"),
         ("n_asks", "u1"),
         ("flags", "u1"),
-        ("_pad0", "u1", (2,)),
+        ("used_bytes", "<u2"),  # written by the ring (ipc.ring.USED_BYTES_AT): bytes published
         ("exch_ts_ns", "<i8"),  # venue timestamp
         ("recv_ts_ns", "<i8"),  # our receive timestamp
         ("pub_mono_ns", "<i8"),  # when the feed published it (latency origin)
@@ -96,14 +118,32 @@ MD_EVENT = _padded(
         ("sz", "<f8"),  # trade size / open interest (ASSET_CTX)
         ("aux0", "<f8"),  # ASSET_CTX: funding rate per hour
         ("aux1", "<f8"),  # ASSET_CTX: oracle price
-        ("bid_px", "<f8", (BOOK_DEPTH,)),
-        ("bid_sz", "<f8", (BOOK_DEPTH,)),
-        ("ask_px", "<f8", (BOOK_DEPTH,)),
-        ("ask_sz", "<f8", (BOOK_DEPTH,)),
-        ("bid_n", "<i4", (BOOK_DEPTH,)),  # order count per level
-        ("ask_n", "<i4", (BOOK_DEPTH,)),
+        ("lv", MD_LEVEL, (BOOK_DEPTH,)),  # book levels, best first: ev.lv.bid_px[i] ...
     ]
 )
+MD_LEVELS_AT = MD_EVENT.fields["lv"][1]  # byte offset of level 0
+MD_LEVEL_BYTES = MD_LEVEL.itemsize
+MD_LEVEL_FIELDS = MD_LEVEL.names  # bid_px bid_sz ask_px ask_sz bid_n ask_n
+# An event's content field by field, by the names stored events' columns carry: the
+# header (without padding and the ring's used_bytes), then the level fields.
+MD_COLUMNS = tuple(n for n in MD_EVENT.names
+                   if n not in ("lv", "used_bytes") and not n.startswith("_")) + MD_LEVEL_FIELDS
+
+
+def md_field(ev: np.ndarray, name: str) -> np.ndarray:
+    """A field of MD_EVENT records (an array or one record) by its column name: a
+    header field as it is, a level field (``bid_px`` ...) as a (..., BOOK_DEPTH) view."""
+    return ev["lv"][name] if name in MD_LEVEL_FIELDS else ev[name]
+
+
+def md_used_bytes(n_bids: int, n_asks: int) -> int:
+    """Bytes of an MD_EVENT with these level counts that carry data: the header and
+    ``max(n_bids, n_asks)`` levels (plain arithmetic: numba compiles it where called)."""
+    n = max(int(n_bids), int(n_asks))
+    if n > BOOK_DEPTH:
+        n = BOOK_DEPTH
+    return MD_LEVELS_AT + MD_LEVEL_BYTES * n
+
 
 # --- fills ring slot: one of our fills ------------------------------------------
 FILL_EVENT = _padded(

@@ -6,9 +6,15 @@ that ``ping`` times. Methods, all measured in one run (compare ratios within a
 run, not nanoseconds across runs: the cross-core floor moves with the host):
 
 * ``numba_spin``: numba on both ends over two real shared-memory rings of one
-  instance, ``ring.publish`` / ``ring.read`` polled with ``cpu_relax``; ping
-  carries an MD_EVENT (896 B) on the ``md`` ring, pong a FILL_EVENT (128 B) on the
-  ``fills`` ring, both copied whole.
+  instance, polled with ``cpu_relax``; ping carries an MD_EVENT BBO (one level a
+  side) on the ``md`` ring as the feed publishes it and the estimator reads it
+  (``publish_md`` / ``ring.read_prefix``: its 120 used bytes, issue 18), pong a
+  FILL_EVENT (128 B) on the ``fills`` ring, copied whole (``ring.publish`` /
+  ``ring.read``): the market-event hop.
+* ``numba_spin_trade``, ``numba_spin_book`` (extra): the same with a trade (no
+  level, 80 B used) and a full 20-level book (880 B used).
+* ``numba_spin_whole`` (extra): the same MD_EVENT copied whole (896 B), as every
+  hop was before issue 18.
 * ``numba_spin_128b`` (extra): the same with a FILL_EVENT (128 B) each way, ping
   over the ``fills`` ring of a second instance. The cross-core cost grows with the
   cache lines a hop moves: this is the like-for-like comparison with python_spin.
@@ -49,6 +55,7 @@ import numpy as np
 
 from appliance.ipc import ring, seqlock
 from shm_layout import SEGMENT_BY_NAME, InstanceMemory, attach, create, records
+from shm_layout.constants import BOOK_DEPTH, EV_BBO, EV_BOOK, EV_TRADE
 
 from .ipc_ends import (
     HYBRID_SPIN_NS,
@@ -64,9 +71,15 @@ from .ipc_ends import (
     seqlock_write_until_stopped,
 )
 
-METHODS = ("numba_spin", "numba_spin_128b", "python_spin", "hybrid", "hybrid_idle", "pipe",
-           "queue")
-NUMBA_METHODS = ("numba_spin", "numba_spin_128b", "hybrid", "hybrid_idle")
+METHODS = ("numba_spin", "numba_spin_trade", "numba_spin_book", "numba_spin_whole",
+           "numba_spin_128b", "python_spin", "hybrid", "hybrid_idle", "pipe", "queue")
+NUMBA_METHODS = ("numba_spin", "numba_spin_trade", "numba_spin_book", "numba_spin_whole",
+                 "numba_spin_128b", "hybrid", "hybrid_idle")
+# Book levels a side of the MD_EVENT a numba ping carries (published as the feed does:
+# its used bytes only); None: the ping record is copied whole.
+PING_LEVELS = {"numba_spin": 1, "numba_spin_trade": 0, "numba_spin_book": BOOK_DEPTH,
+               "numba_spin_whole": None, "numba_spin_128b": None, "hybrid": 1,
+               "hybrid_idle": 1}
 
 # The writer's period during the seqlock read measurement: a rate an estimator
 # might publish at (the block mostly stays in the reader's cache), and 1 M writes/s
@@ -129,18 +142,35 @@ class _Child:
             seqlock_write_until_stopped(self.params.seqs, self.params.rows, self.row["params"],
                                         SEQLOCK_WRITE_PERIODS_NS[0], 0)
 
+    def _ping_record(self, method: str) -> bool:
+        """Make the md ping record the method's event; True if it goes as a prefix."""
+        levels = PING_LEVELS[method]
+        if levels is None:
+            return False
+        ev = self.row["md"].view(records.MD_EVENT)[0]
+        ev["kind"] = EV_TRADE if levels == 0 else (EV_BBO if levels == 1 else EV_BOOK)
+        ev["n_bids"] = ev["n_asks"] = levels
+        for i in range(levels):  # a plausible book; the values do not change the copy
+            lv = ev["lv"][i]
+            lv["bid_px"], lv["ask_px"] = 100.0 - i, 100.5 + i
+            lv["bid_sz"] = lv["ask_sz"] = 1.0 + i
+            lv["bid_n"] = lv["ask_n"] = 1 + i
+        return True
+
     def _numba_ping(self, method, cursor, n, spin_ns, gap_ns, rtt):
         pi, po = self.rings(method)
         a, b = self.segs[pi], self.segs[po]
+        prefix = self._ping_record(method)
         return numba_ping(a.ring_words, a.seqs, a.rows, b.ring_words, b.seqs, b.rows,
                           self.row[pi], self.row[po], cursor, n, spin_ns, gap_ns,
-                          self.yield_cpu, rtt)
+                          self.yield_cpu, prefix, rtt)
 
     def _numba_pong(self, method, cursor, n, spin_ns):
         pi, po = self.rings(method)
         a, b = self.segs[pi], self.segs[po]
         return numba_pong(a.ring_words, a.seqs, a.rows, b.ring_words, b.seqs, b.rows,
-                          self.row[pi], self.row[po], cursor, n, spin_ns, self.yield_cpu)
+                          self.row[pi], self.row[po], cursor, n, spin_ns, self.yield_cpu,
+                          PING_LEVELS[method] is not None)
 
     def run(self, method: str, cursor: int, n):
         spin_ns = HYBRID_SPIN_NS if method in ("hybrid", "hybrid_idle") else -1
@@ -386,11 +416,18 @@ def run_ipc_bench(round_trips: int = 20000, json_out: str | None = None) -> dict
             # like for like: both move ~one record of 128 B or less a hop
             "python_spin_p50_over_numba_128b_p50":
                 hop["python_spin"]["p50"] / hop["numba_spin_128b"]["p50"],
+            # issue 18: each market-event hop against the 128-byte hop of this run
+            **{f"{m}_p50_over_numba_128b_p50": hop[m]["p50"] / hop["numba_spin_128b"]["p50"]
+               for m in ("numba_spin", "numba_spin_trade", "numba_spin_book",
+                         "numba_spin_whole")},
         },
         "setup": {
             "pinned": pinned,
             "cpus": {"ping": child_cpus[0], "pong": child_cpus[1]},
             "ping_record_bytes": records.MD_EVENT.itemsize,
+            "ping_used_bytes": {m: (records.md_used_bytes(n, n) if n is not None else
+                                    records.MD_EVENT.itemsize)
+                                for m, n in PING_LEVELS.items() if m != "numba_spin_128b"},
             "pong_record_bytes": records.FILL_EVENT.itemsize,
             "ping_record_bytes_128b": records.FILL_EVENT.itemsize,
             "hybrid_spin_ns": HYBRID_SPIN_NS,
@@ -415,10 +452,10 @@ def render(result: dict) -> str:
     lines = [
         f"IPC one-way hop = half a ping-pong round trip; {result['round_trips']} round trips "
         f"after {result['warmup_round_trips']} warm-up, {where}",
-        f"{'method':<14}{'p50 ns':>12}{'p99 ns':>12}{'mean ns':>12}",
+        f"{'method':<18}{'p50 ns':>12}{'p99 ns':>12}{'mean ns':>12}",
     ]
     for name, h in result["hop_ns"].items():
-        lines.append(f"{name:<14}{h['p50']:>12,.0f}{h['p99']:>12,.0f}{h['mean']:>12,.0f}")
+        lines.append(f"{name:<18}{h['p50']:>12,.0f}{h['p99']:>12,.0f}{h['mean']:>12,.0f}")
     sl = result["seqlock_read_ns"]
     for period, cost in sl["by_writer_period_ns"].items():
         lines.append(
@@ -432,6 +469,13 @@ def render(result: dict) -> str:
         f"Pipe/Python spin {r['pipe_p50_over_python_spin_p50']:,.1f}x, "
         f"Queue/numba {r['queue_p50_over_numba_p50']:,.1f}x, "
         f"Python spin/numba 128 B {r['python_spin_p50_over_numba_128b_p50']:,.2f}x"
+    )
+    lines.append(
+        "market-event hop / 128 B hop (p50): "
+        + ", ".join(f"{m.removeprefix('numba_spin_') if m != 'numba_spin' else 'bbo'} "
+                    f"{r[f'{m}_p50_over_numba_128b_p50']:.2f}x"
+                    for m in ("numba_spin", "numba_spin_trade", "numba_spin_book",
+                              "numba_spin_whole"))
     )
     lines.append(
         f"machine: {m['cpu_model']}, {m['nproc']} CPUs, Linux {m['kernel']}, "

@@ -70,12 +70,12 @@ def load_events(path: Path) -> np.ndarray:
     ev["n_bids"] = 20
     ev["n_asks"] = 20
     lv = np.arange(20) * 0.1
-    ev["bid_px"] = np.floor(mid[:, None]) - lv * 10
-    ev["ask_px"] = np.floor(mid[:, None]) + 1 + lv * 10
-    ev["bid_sz"] = rng.uniform(0.1, 5, (n, 20))
-    ev["ask_sz"] = rng.uniform(0.1, 5, (n, 20))
+    ev["lv"]["bid_px"] = np.floor(mid[:, None]) - lv * 10
+    ev["lv"]["ask_px"] = np.floor(mid[:, None]) + 1 + lv * 10
+    ev["lv"]["bid_sz"] = rng.uniform(0.1, 5, (n, 20))
+    ev["lv"]["ask_sz"] = rng.uniform(0.1, 5, (n, 20))
     ev["side"] = np.where(rng.random(n) < 0.5, 1, -1)
-    ev["px"] = np.where(ev["side"] > 0, ev["ask_px"][:, 0], ev["bid_px"][:, 0])
+    ev["px"] = np.where(ev["side"] > 0, ev["lv"]["ask_px"][:, 0], ev["lv"]["bid_px"][:, 0])
     ev["sz"] = rng.uniform(0.001, 0.5, n)
     return ev
 

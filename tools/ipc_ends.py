@@ -13,6 +13,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from appliance.feed.md_publish import publish_md
 from appliance.ipc import ring, seqlock
 from appliance.ipc.atomics import cpu_relax, load_acquire
 from appliance.ipc.timing import monotonic_ns
@@ -69,17 +70,25 @@ def _sched_yield(typingctx):
 
 
 @njit(cache=True, inline="always")
-def _await(words, seqs, rows, cursor, dst, spin_ns, yield_cpu):
+def _read(words, seqs, rows, cursor, dst, prefix):
+    """``ring.read_prefix`` (an MD_EVENT published by ``publish_md``) or ``ring.read``."""
+    if prefix:
+        return ring.read_prefix(words, seqs, rows, cursor, dst)
+    return ring.read(words, seqs, rows, cursor, dst)
+
+
+@njit(cache=True, inline="always")
+def _await(words, seqs, rows, cursor, dst, spin_ns, yield_cpu, prefix):
     """Wait for event ``cursor``: spin (``spin_ns < 0``), or spin ``spin_ns`` and then
     sleep with a doubling backoff. Returns ring.READY / ring.LAPPED / TIMEOUT."""
-    r = ring.read(words, seqs, rows, cursor, dst)
+    r = _read(words, seqs, rows, cursor, dst, prefix)
     if r != ring.EMPTY:
         return r
     start = monotonic_ns()
     sleep_us = SLEEP_MIN_US
     polls = 0
     while True:
-        r = ring.read(words, seqs, rows, cursor, dst)
+        r = _read(words, seqs, rows, cursor, dst, prefix)
         if r != ring.EMPTY:
             return r
         polls += 1
@@ -98,9 +107,10 @@ def _await(words, seqs, rows, cursor, dst, spin_ns, yield_cpu):
 
 @njit(cache=True)
 def numba_ping(out_w, out_s, out_r, in_w, in_s, in_r, src, dst, cursor, n, spin_ns, gap_ns,
-               yield_cpu, rtt):
+               yield_cpu, prefix, rtt):
     """Publish ping k, wait for pong k; rtt[k] = ns between. Returns rounds done,
-    or -1 - k if round k failed."""
+    or -1 - k if round k failed. ``prefix``: the ping is an MD_EVENT published as the
+    feed publishes it (its used bytes only), else the whole record."""
     src64 = src.view(np.int64)
     dst64 = dst.view(np.int64)
     for k in range(n):
@@ -112,8 +122,11 @@ def numba_ping(out_w, out_s, out_r, in_w, in_s, in_r, src, dst, cursor, n, spin_
         src64[PING_ID_WORD] = seq
         t0 = monotonic_ns()
         src64[PING_TS_WORD] = t0
-        ring.publish(out_w, out_s, out_r, src, t0)
-        r = _await(in_w, in_s, in_r, cursor, dst, spin_ns, yield_cpu)
+        if prefix:
+            publish_md(out_w, out_s, out_r, src, t0)
+        else:
+            ring.publish(out_w, out_s, out_r, src, t0)
+        r = _await(in_w, in_s, in_r, cursor, dst, spin_ns, yield_cpu, False)
         t1 = monotonic_ns()
         if r != ring.READY or dst64[PONG_ID_WORD] != seq:
             return -1 - k
@@ -123,12 +136,14 @@ def numba_ping(out_w, out_s, out_r, in_w, in_s, in_r, src, dst, cursor, n, spin_
 
 
 @njit(cache=True)
-def numba_pong(in_w, in_s, in_r, out_w, out_s, out_r, dst, src, cursor, n, spin_ns, yield_cpu):
-    """Answer n pings, echoing each ping's number. Returns n, or -1 - k on failure."""
+def numba_pong(in_w, in_s, in_r, out_w, out_s, out_r, dst, src, cursor, n, spin_ns, yield_cpu,
+               prefix):
+    """Answer n pings, echoing each ping's number. Returns n, or -1 - k on failure.
+    ``prefix``: read the pings as the estimator reads the md ring (used bytes only)."""
     src64 = src.view(np.int64)
     dst64 = dst.view(np.int64)
     for k in range(n):
-        r = _await(in_w, in_s, in_r, cursor, dst, spin_ns, yield_cpu)
+        r = _await(in_w, in_s, in_r, cursor, dst, spin_ns, yield_cpu, prefix)
         if r != ring.READY:
             return -1 - k
         src64[PONG_ID_WORD] = dst64[PING_ID_WORD]

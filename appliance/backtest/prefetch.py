@@ -2,7 +2,8 @@
 
 An MD_EVENT is 896 bytes (14 cache lines) and the whole capture (84 MB for the BTCUSDT
 file) is far larger than the caches, so every event arrives cold: the matching stage,
-the first to read its prices, used to wait on four misses per BBO. The loop asks for
+the first to read its prices, used to wait on four misses per BBO (two lines since
+the levels are interleaved, issue 18). The loop asks for
 the lines of event ``i + PREFETCH_AHEAD`` while it works on event ``i``. Prefetching
 changes no value, only when a line arrives. Written by hand: numba has no prefetch;
 this is LLVM's ``llvm.prefetch`` intrinsic, as ``ipc.atomics`` wraps ``rdtsc``.
@@ -13,14 +14,16 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from shm_layout.records import MD_EVENT
+from shm_layout.records import MD_EVENT, MD_LEVEL_BYTES, MD_LEVELS_AT
 
 PREFETCH_AHEAD = 4  # events; measured 4 and 8 alike (each event takes ~1 us)
 LINE_B = 64
 # The lines every kind reads: the header and the best level of each side (a book
 # snapshot streams its deeper levels, which the hardware prefetcher follows).
-HOT_LINES_B = tuple(sorted({0, *(MD_EVENT.fields[f][1] // LINE_B * LINE_B
-                                 for f in ("px", "bid_px", "bid_sz", "ask_px", "ask_sz"))}))
+# Since issue 18 the best level follows the header: lines 0 and 1.
+HOT_LINES_B = tuple(sorted({0, *(off // LINE_B * LINE_B
+                                 for off in (MD_EVENT.fields["px"][1], MD_LEVELS_AT,
+                                             MD_LEVELS_AT + MD_LEVEL_BYTES - 1))}))
 
 
 @intrinsic

@@ -218,8 +218,8 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
 
     # 4. the market's mark and markouts on a new mid (truth, not the strategy's view)
     if (ev.kind == EV_BOOK or ev.kind == EV_BBO) and ev.n_bids > 0 and ev.n_asks > 0:
-        bid = ev.bid_px[0]
-        ask = ev.ask_px[0]
+        bid = ev.lv.bid_px[0]
+        ask = ev.lv.ask_px[0]
         if bid > 0.0 and ask > bid and math.isfinite(ask):
             mid = 0.5 * (bid + ask)
             st.last_bid_px = bid

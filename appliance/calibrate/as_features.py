@@ -48,7 +48,8 @@ def _state_series(ev: np.ndarray) -> dict[str, np.ndarray]:
     last_t = -math.inf
     snap = (math.nan,) * len(names)
     kind, side, sz = ev["kind"], ev["side"], ev["sz"]
-    bpx, apx, bq, aq = ev["bid_px"][:, 0], ev["ask_px"][:, 0], ev["bid_sz"][:, 0], ev["ask_sz"][:, 0]
+    top = ev["lv"][:, 0]  # level 0 of each event
+    bpx, apx, bq, aq = top["bid_px"], top["ask_px"], top["bid_sz"], top["ask_sz"]
     nb, na = ev["n_bids"], ev["n_asks"]
     for i in range(n):
         ti = t[i]

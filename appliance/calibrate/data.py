@@ -65,8 +65,8 @@ def slice_arrays(ev: np.ndarray) -> MarketSlice:
     t = _event_times_s(ev)
     kind = ev["kind"]
     is_book = ((kind == EV_BOOK) | (kind == EV_BBO)) & (ev["n_bids"] > 0) & (ev["n_asks"] > 0)
-    bid = ev["bid_px"][:, 0]
-    ask = ev["ask_px"][:, 0]
+    bid = ev["lv"]["bid_px"][:, 0]
+    ask = ev["lv"]["ask_px"][:, 0]
     ok = is_book & (bid > 0) & (ask > bid)
     mid_all = np.full(ev.shape[0], np.nan)
     mid_all[ok] = 0.5 * (bid[ok] + ask[ok])

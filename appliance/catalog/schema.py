@@ -44,7 +44,7 @@ from shm_layout.constants import (
     EV_TRADE,
     OE_KIND_NAMES,
 )
-from shm_layout.records import MD_EVENT
+from shm_layout.records import MD_EVENT, md_field
 
 MARKET = "market"
 FILLS = "fills"
@@ -73,7 +73,7 @@ def _levels(ev: np.ndarray, field: str, count: str) -> pa.ListArray:
     mask = np.arange(BOOK_DEPTH) < n[:, None]
     offsets = np.zeros(len(ev) + 1, np.int32)
     np.cumsum(n, out=offsets[1:])
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(ev[field][mask]))
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(md_field(ev, field)[mask]))
 
 
 def market_table(ev: np.ndarray, coins: tuple[str, ...]) -> pa.Table:
@@ -117,7 +117,7 @@ def market_to_events(table: pa.Table, coins: tuple[str, ...]) -> np.ndarray:
         lens = lists.value_lengths().to_numpy()
         ev[count] = lens
         mask = np.arange(BOOK_DEPTH) < lens[:, None]
-        ev[field][mask] = lists.flatten().to_numpy()
+        md_field(ev, field)[mask] = lists.flatten().to_numpy()
     return ev
 
 

@@ -4,7 +4,7 @@ change, the pressure gradient, depth thinning, and a sweep detector.
 Wiring (for the estimator kernel):
   state: the record ``shm_layout/estimators/book_micro.py`` declares; ``init(st)`` once.
   per EV_BOOK event: ``on_book(st, cfg, t_ns, bid_px, bid_sz, ask_px, ask_sz, n_bids, n_asks)``
-    with the MD_EVENT's 20-level arrays (ev.bid_px ... as they are, no copy).
+    with the MD_EVENT's 20-level arrays (ev.lv.bid_px ... as they are, no copy).
   per EV_TRADE event: ``on_trade(st, cfg, t_ns, px, sz, side)`` (side = aggressor).
   outputs (getters on the state): ``bim(st, k)`` k = 0, 1, 2 for depth1..3 (default
     10/25/50 bps), in [-1, 1], + = more bid size; ``dbim_per_s(st, k)``;
@@ -254,7 +254,8 @@ def drift_observations(st, cfg, t_ns, position_sign, z_out, r_out):
 def hook_book(state, cfg, ev, t, full):
     """Depth imbalances, pressure gradient and thinning from each full book."""
     if full:
-        on_book(state.book, cfg.book, t, ev.bid_px, ev.bid_sz, ev.ask_px, ev.ask_sz, ev.n_bids, ev.n_asks)
+        lv = ev.lv
+        on_book(state.book, cfg.book, t, lv.bid_px, lv.bid_sz, lv.ask_px, lv.ask_sz, ev.n_bids, ev.n_asks)
 
 
 @njit(cache=True, inline="always")

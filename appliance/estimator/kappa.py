@@ -273,7 +273,7 @@ def warm(st, cfg, flow_imb):
 def hook_book(state, cfg, ev, t, full):
     """Depth distances of a full book."""
     if full:
-        on_book(state.kappa, cfg.kappa, mid_px(state), ev.bid_px, ev.bid_sz, ev.ask_px, ev.ask_sz,
+        on_book(state.kappa, cfg.kappa, mid_px(state), ev.lv.bid_px, ev.lv.bid_sz, ev.lv.ask_px, ev.lv.ask_sz,
                 ev.n_bids, ev.n_asks)
 
 

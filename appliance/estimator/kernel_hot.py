@@ -82,18 +82,18 @@ def on_event(state, cfg, ev):
 def _on_book(state, cfg, ev, t, full):
     if ev.n_bids < 1 or ev.n_asks < 1:
         return
-    bid = ev.bid_px[0]
-    ask = ev.ask_px[0]
+    bid = ev.lv.bid_px[0]
+    ask = ev.lv.ask_px[0]
     if not (bid > 0.0 and ask > bid and math.isfinite(ask)):
         return  # crossed or empty: keep the last good book
     h = state.header
     h.bid_px = bid
     h.ask_px = ask
-    h.bid_sz = ev.bid_sz[0]
-    h.ask_sz = ev.ask_sz[0]
+    h.bid_sz = ev.lv.bid_sz[0]
+    h.ask_sz = ev.lv.ask_sz[0]
     h.last_book_ts_ns = h.last_event_ts_ns
     for i in range(1, ev.n_bids):
-        step = ev.bid_px[i - 1] - ev.bid_px[i]
+        step = ev.lv.bid_px[i - 1] - ev.lv.bid_px[i]
         if 0.0 < step < h.tick_px:
             h.tick_px = step
     step = ask - bid

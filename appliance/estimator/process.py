@@ -40,7 +40,7 @@ def drain(md_words, md_seqs, md_rows, fl_words, fl_seqs, fl_rows, cursors,
         if c < n_coins:
             kernel.on_fill(states[c], fill[0])
     n = 0
-    while n < max_events and ring.read_next(md_words, md_seqs, md_rows, cursors, 0, ev_u8):
+    while n < max_events and ring.read_next_prefix(md_words, md_seqs, md_rows, cursors, 0, ev_u8):
         n += 1
         c = ev[0].coin
         if c < n_coins:

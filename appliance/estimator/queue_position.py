@@ -342,7 +342,8 @@ def n_outcomes(st):
 def hook_book(state, cfg, ev, t, full):
     """Queue depletion and cancel rates from each full book."""
     if full:
-        on_book(state.queue, cfg.queue, t, ev.bid_px, ev.bid_sz, ev.bid_n, ev.ask_px, ev.ask_sz, ev.ask_n,
+        lv = ev.lv
+        on_book(state.queue, cfg.queue, t, lv.bid_px, lv.bid_sz, lv.bid_n, lv.ask_px, lv.ask_sz, lv.ask_n,
                 ev.n_bids, ev.n_asks)
 
 

@@ -119,12 +119,12 @@ class EventWriter:
         self._trade_id = a["trade_id"]
         self._px = a["px"]
         self._sz = a["sz"]
-        self._bid_px = a["bid_px"]
-        self._bid_sz = a["bid_sz"]
-        self._ask_px = a["ask_px"]
-        self._ask_sz = a["ask_sz"]
-        self._bid_n = a["bid_n"]
-        self._ask_n = a["ask_n"]
+        self._bid_px = a["lv"]["bid_px"]
+        self._bid_sz = a["lv"]["bid_sz"]
+        self._ask_px = a["lv"]["ask_px"]
+        self._ask_sz = a["lv"]["ask_sz"]
+        self._bid_n = a["lv"]["bid_n"]
+        self._ask_n = a["lv"]["ask_n"]
 
     def _head(self, kind: int, coin: int, exch_ts_ns: int, recv_ts_ns: int, flags: int) -> int:
         i = self.n

@@ -14,6 +14,7 @@ from appliance.runtime.context import ProcessContext
 from shm_layout.constants import EV_BBO, EV_BOOK, PROC_ESTIMATOR, PROC_GATEWAY
 
 from .hl_live import run_live
+from .md_publish import publish_md_many
 from .pacer import Pacer
 from .sources import ReplayOptions, open_source
 
@@ -50,7 +51,7 @@ def last_in_ring(md, scan: int = 4096):
     for n in range(head, max(0, head - scan), -1):
         ev = md.records[n & mask]
         if ev["kind"] in (EV_BOOK, EV_BBO) and ev["n_bids"] and ev["n_asks"] and ev["coin"] == 0:
-            mid = 0.5 * (float(ev["bid_px"][0]) + float(ev["ask_px"][0]))
+            mid = 0.5 * (float(ev["lv"]["bid_px"][0]) + float(ev["lv"]["ask_px"][0]))
             break
     return last, mid
 
@@ -82,7 +83,7 @@ def main(argv=None) -> int:
         now = time.monotonic_ns()
         chunk["pub_mono_ns"][start:stop] = now
         rows = byte_rows(chunk)
-        ring.publish_many(md.ring_words, md.seqs, md.rows, rows, start, stop, now)
+        publish_md_many(md.ring_words, md.seqs, md.rows, rows, start, stop, now)
         bad = source.stats.malformed
         if bad > reported["malformed"]:
             ctx.count_error(bad - reported["malformed"])

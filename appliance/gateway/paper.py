@@ -102,8 +102,8 @@ def match_event(pos, ev, cfg, fills, nf):
     if kind == EV_BOOK or kind == EV_BBO:
         if ev.n_bids < 1 or ev.n_asks < 1:
             return nf
-        best_bid = ev.bid_px[0]
-        best_ask = ev.ask_px[0]
+        best_bid = ev.lv.bid_px[0]
+        best_ask = ev.lv.ask_px[0]
         mid = 0.5 * (best_bid + best_ask)
         while pos.n_open_bids > 0 and best_ask <= pos.open_bid_px[0]:
             px = pos.open_bid_px[0]

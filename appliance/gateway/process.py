@@ -46,7 +46,7 @@ def step(md_words, md_seqs, md_rows, cursors, ev_u8, ev,
     dirty = np.zeros(n_coins, np.bool_)
     work = 0
     nf = 0
-    while work < max_events and ring.read_next(md_words, md_seqs, md_rows, cursors, 0, ev_u8):
+    while work < max_events and ring.read_next_prefix(md_words, md_seqs, md_rows, cursors, 0, ev_u8):
         work += 1
         c = ev[0].coin
         if c >= n_coins:

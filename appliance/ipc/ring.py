@@ -11,6 +11,15 @@ checks that the slot holds event ``cursor``:
 
 Arguments are the views a ``shm_layout.Segment`` provides: ``words`` (its
 ``ring_words``), ``seqs`` (``records["seq"]``) and ``rows`` (``rows``).
+
+Whole or prefix. ``publish`` / ``read`` copy the whole record, whatever its type.
+``publish_prefix`` / ``read_prefix`` (issue 18) copy only the first ``nbytes`` of it,
+for a record type whose used length varies (an MD_EVENT: a trade or a BBO uses 2 of
+its 14 cache lines): the writer says the length, the ring keeps it in the slot's
+bytes ``USED_BYTES_AT`` .. ``+1`` (u2, little-endian; a record type published this way
+reserves them, see ``shm_layout.records.MD_EVENT.used_bytes``) and the reader copies
+that many bytes (0, from a whole ``publish``: all of them). The rest of the reader's
+row keeps what it held: the record type must say which bytes are in use.
 """
 
 import numpy as np
@@ -23,6 +32,8 @@ CAPACITY = 1
 MASK = 2
 LAST_PUB_MONO_NS = 8
 WRITER_PID = 9
+
+USED_BYTES_AT = 14  # byte offset of a prefix-published slot's used length (u2)
 
 EMPTY = 0
 READY = 1
@@ -40,6 +51,27 @@ def publish(words, seqs, rows, src_row, now_mono_ns):
     dst = rows[i]
     for b in range(8, dst.shape[0]):  # bytes 0..7 are seq
         dst[b] = src_row[b]
+    store_release(seqs, i, n)
+    words[LAST_PUB_MONO_NS] = now_mono_ns
+    store_release(words, HEAD, n)
+    return n
+
+
+@njit(cache=True, inline="always")
+def publish_prefix(words, seqs, rows, src_row, nbytes, now_mono_ns):
+    """``publish`` of the first ``nbytes`` of ``src_row`` only (at least up to the
+    used-length word, at most the slot); the slot records the length for the reader.
+    Returns the sequence number."""
+    n = words[HEAD] + 1
+    i = n & words[MASK]
+    store_release(seqs, i, -n)
+    fence_release()
+    dst = rows[i]
+    m = min(max(nbytes, USED_BYTES_AT + 2), dst.shape[0])
+    for b in range(8, m):
+        dst[b] = src_row[b]
+    dst[USED_BYTES_AT] = m & 0xFF
+    dst[USED_BYTES_AT + 1] = m >> 8
     store_release(seqs, i, n)
     words[LAST_PUB_MONO_NS] = now_mono_ns
     store_release(words, HEAD, n)
@@ -74,11 +106,48 @@ def read(words, seqs, rows, cursor, dst_row):
 
 
 @njit(cache=True, inline="always")
+def read_prefix(words, seqs, rows, cursor, dst_row):
+    """``read`` of the used prefix only: the length the writer gave ``publish_prefix``
+    (the whole row when the slot says 0 or more than ``dst_row`` holds)."""
+    i = cursor & words[MASK]
+    s = load_acquire(seqs, i)
+    if s == cursor:
+        src = rows[i]
+        m = np.int64(src[USED_BYTES_AT]) | (np.int64(src[USED_BYTES_AT + 1]) << 8)
+        if m == 0 or m > dst_row.shape[0]:  # a torn length is caught by the re-check
+            m = dst_row.shape[0]
+        for b in range(m):
+            dst_row[b] = src[b]
+        fence_acquire()
+        if load_relaxed(seqs, i) == cursor:
+            return READY
+        return LAPPED
+    if s > cursor or s < -cursor:
+        return LAPPED
+    return EMPTY
+
+
+@njit(cache=True, inline="always")
 def read_next(words, seqs, rows, cursors, k, dst_row):
     """Read the event at ``cursors[k]`` into ``dst_row`` and advance; a lapped
     reader is resynced and its loss added to ``cursors[k + 1]``. True if read."""
     while True:
         st = read(words, seqs, rows, cursors[k], dst_row)
+        if st == READY:
+            cursors[k] += 1
+            return True
+        if st == EMPTY:
+            return False
+        c, lost = resync(words, cursors[k])
+        cursors[k] = c
+        cursors[k + 1] += lost
+
+
+@njit(cache=True, inline="always")
+def read_next_prefix(words, seqs, rows, cursors, k, dst_row):
+    """``read_next`` with ``read_prefix``."""
+    while True:
+        st = read_prefix(words, seqs, rows, cursors[k], dst_row)
         if st == READY:
             cursors[k] += 1
             return True

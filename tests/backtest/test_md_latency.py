@@ -50,10 +50,10 @@ def _scripted_books(n=700, dt_ms=10):
         e["exch_ts_ns"] = e["recv_ts_ns"] = T0_NS + i * dt_ms * 1_000_000
         e["n_bids"] = e["n_asks"] = 5
         for k in range(5):
-            e["bid_px"][k] = round(mid - 0.5 - k, 1)
-            e["ask_px"][k] = round(mid + 0.5 + k, 1)
-            e["bid_sz"][k] = e["ask_sz"][k] = 1.0
-            e["bid_n"][k] = e["ask_n"][k] = 3
+            e["lv"]["bid_px"][k] = round(mid - 0.5 - k, 1)
+            e["lv"]["ask_px"][k] = round(mid + 0.5 + k, 1)
+            e["lv"]["bid_sz"][k] = e["lv"]["ask_sz"][k] = 1.0
+            e["lv"]["bid_n"][k] = e["lv"]["ask_n"][k] = 3
     return ev
 
 

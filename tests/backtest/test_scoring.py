@@ -48,9 +48,9 @@ def _event(kind: int, t: int, **kw) -> np.ndarray:
 
 def _book(t: int, bid: float, ask: float) -> np.ndarray:
     ev = _event(EV_BOOK, t, n_bids=1, n_asks=1)
-    ev["bid_px"][0, 0], ev["ask_px"][0, 0] = bid, ask
-    ev["bid_sz"][0, 0] = ev["ask_sz"][0, 0] = 1.0
-    ev["bid_n"][0, 0] = ev["ask_n"][0, 0] = 1
+    ev["lv"]["bid_px"][0, 0], ev["lv"]["ask_px"][0, 0] = bid, ask
+    ev["lv"]["bid_sz"][0, 0] = ev["lv"]["ask_sz"][0, 0] = 1.0
+    ev["lv"]["bid_n"][0, 0] = ev["lv"]["ask_n"][0, 0] = 1
     return ev
 
 
@@ -88,7 +88,7 @@ class _Executor:
         t = int(ev["recv_ts_ns"][0])
         self.bt["now_ns"] = t
         if ev["kind"][0] == EV_BOOK:
-            self.bt["last_mid_px"] = 0.5 * (ev["bid_px"][0, 0] + ev["ask_px"][0, 0])
+            self.bt["last_mid_px"] = 0.5 * (ev["lv"]["bid_px"][0, 0] + ev["lv"]["ask_px"][0, 0])
         self._drain(t)
 
     def ladder(self, lad: np.ndarray, tox_bid: float = 0.2, tox_ask: float = 0.4) -> None:

@@ -120,7 +120,7 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
             continue
         next_ladder_ns = t + STEP_NS
         steps += 1
-        lad = _ladder(0.5 * (float(ev["bid_px"][0]) + float(ev["ask_px"][0])), rng)
+        lad = _ladder(0.5 * (float(ev["lv"]["bid_px"][0]) + float(ev["lv"]["ask_px"][0])), rng)
         now_ns = int(vst["now_ns"])
         assert eng.now_ms() == now_ns // 1_000_000
 

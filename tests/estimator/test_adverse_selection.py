@@ -209,8 +209,8 @@ def test_momentum_when_mid_path_then_kernel_matches_the_calibrate_mirror():
     ev = np.zeros(n, MD_EVENT)
     ev["kind"], ev["exch_ts_ns"], ev["recv_ts_ns"] = EV_BBO, t_ns, t_ns
     ev["n_bids"] = ev["n_asks"] = 1
-    ev["bid_px"][:, 0], ev["ask_px"][:, 0] = mid - 0.01, mid + 0.01
-    ev["bid_sz"][:, 0] = ev["ask_sz"][:, 0] = 1.0
+    ev["lv"]["bid_px"][:, 0], ev["lv"]["ask_px"][:, 0] = mid - 0.01, mid + 0.01
+    ev["lv"]["bid_sz"][:, 0] = ev["lv"]["ask_sz"][:, 0] = 1.0
     mirror = _state_series(ev)["mom_bps"]  # state before each event's timestamp
     st, cfg = _as()
     got = []
@@ -250,8 +250,8 @@ def test_publish_when_ranking_terms_configured_then_market_params_carry_them():
     ev = np.zeros(n, MD_EVENT)
     ev["kind"], ev["exch_ts_ns"], ev["recv_ts_ns"] = EV_BBO, t_ns, t_ns
     ev["n_bids"] = ev["n_asks"] = 1
-    ev["bid_px"][:, 0], ev["ask_px"][:, 0] = mid - 0.01, mid + 0.01
-    ev["bid_sz"][:, 0] = ev["ask_sz"][:, 0] = 1.0
+    ev["lv"]["bid_px"][:, 0], ev["lv"]["ask_px"][:, 0] = mid - 0.01, mid + 0.01
+    ev["lv"]["bid_sz"][:, 0] = ev["lv"]["ask_sz"][:, 0] = 1.0
     cfg = load_config()
     a = dataclasses.replace(cfg.estimator.adverse_selection, depth_coef_per_bps=0.4, depth_cap_bps=3.0,
                             momentum_coef=-0.5, momentum_clip_bps=1.0)

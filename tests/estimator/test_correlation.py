@@ -97,7 +97,7 @@ def _mids(path, coin_name):
         is_book = (ch["kind"] == EV_BOOK) | (ch["kind"] == EV_BBO)
         book = ch[is_book & (ch["n_bids"] > 0) & (ch["n_asks"] > 0)]
         out_t.append(book["exch_ts_ns"].astype(np.int64))
-        out_m.append(0.5 * (book["bid_px"][:, 0] + book["ask_px"][:, 0]))
+        out_m.append(0.5 * (book["lv"]["bid_px"][:, 0] + book["lv"]["ask_px"][:, 0]))
     return np.concatenate(out_t), np.concatenate(out_m)
 
 

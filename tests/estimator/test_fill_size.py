@@ -25,10 +25,10 @@ def _book(t_ns: int) -> np.ndarray:
     ev = np.zeros(1, records.MD_EVENT)
     e = ev[0]
     e["kind"], e["exch_ts_ns"], e["n_bids"], e["n_asks"] = EV_BOOK, t_ns, 5, 5
-    e["bid_px"][:5] = 100.0 - 0.01 * np.arange(5)
-    e["ask_px"][:5] = 100.01 + 0.01 * np.arange(5)
-    e["bid_sz"][:5] = e["ask_sz"][:5] = 1.0
-    e["bid_n"][:5] = e["ask_n"][:5] = 3
+    e["lv"]["bid_px"][:5] = 100.0 - 0.01 * np.arange(5)
+    e["lv"]["ask_px"][:5] = 100.01 + 0.01 * np.arange(5)
+    e["lv"]["bid_sz"][:5] = e["lv"]["ask_sz"][:5] = 1.0
+    e["lv"]["bid_n"][:5] = e["lv"]["ask_n"][:5] = 3
     return ev
 
 

@@ -22,8 +22,8 @@ def _cfg():
 def _book_event(t_ns, mid, half=0.5):
     ev = np.zeros(1, records.MD_EVENT)
     ev["kind"], ev["n_bids"], ev["n_asks"], ev["exch_ts_ns"] = EV_BOOK, 1, 1, t_ns
-    ev["bid_px"][0, 0], ev["ask_px"][0, 0] = mid - half, mid + half
-    ev["bid_sz"][0, 0], ev["ask_sz"][0, 0] = 3.0, 1.0
+    ev["lv"]["bid_px"][0, 0], ev["lv"]["ask_px"][0, 0] = mid - half, mid + half
+    ev["lv"]["bid_sz"][0, 0], ev["lv"]["ask_sz"][0, 0] = 3.0, 1.0
     return ev[0]
 
 
@@ -84,7 +84,7 @@ def test_replay_when_real_btcusdt_capture_then_finite_plausible_params():
         for ev in chunk:
             kernel.on_event(state, cfg, ev)
             if ev["kind"] == EV_BOOK:
-                mids.append((ev["exch_ts_ns"], 0.5 * (ev["bid_px"][0] + ev["ask_px"][0])))
+                mids.append((ev["exch_ts_ns"], 0.5 * (ev["lv"]["bid_px"][0] + ev["lv"]["ask_px"][0])))
     out = np.zeros(1, records.MARKET_PARAMS)
     kernel.write_params(state, cfg, 0, out[0], 1)
     p = out[0]

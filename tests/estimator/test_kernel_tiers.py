@@ -118,8 +118,8 @@ def test_architecture_when_it_lists_each_hooks_estimators_then_as_generated():
 def _book(t_ns, mid):
     ev = np.zeros(1, records.MD_EVENT)
     ev["kind"], ev["n_bids"], ev["n_asks"], ev["exch_ts_ns"] = EV_BOOK, 1, 1, t_ns
-    ev["bid_px"][0, 0], ev["ask_px"][0, 0] = mid - 0.5, mid + 0.5
-    ev["bid_sz"][0, 0], ev["ask_sz"][0, 0] = 1.0, 1.0
+    ev["lv"]["bid_px"][0, 0], ev["lv"]["ask_px"][0, 0] = mid - 0.5, mid + 0.5
+    ev["lv"]["bid_sz"][0, 0], ev["lv"]["ask_sz"][0, 0] = 1.0, 1.0
     return ev[0]
 
 

@@ -61,8 +61,8 @@ def test_hawkes_when_sell_burst_then_bearish_drift_observation():
 def _book(t_ns, mid, half=0.5, bsz=1.0, asz=1.0):
     ev = np.zeros(1, records.MD_EVENT)
     ev["kind"], ev["n_bids"], ev["n_asks"], ev["exch_ts_ns"] = EV_BOOK, 1, 1, t_ns
-    ev["bid_px"][0, 0], ev["ask_px"][0, 0] = mid - half, mid + half
-    ev["bid_sz"][0, 0], ev["ask_sz"][0, 0] = bsz, asz
+    ev["lv"]["bid_px"][0, 0], ev["lv"]["ask_px"][0, 0] = mid - half, mid + half
+    ev["lv"]["bid_sz"][0, 0], ev["lv"]["ask_sz"][0, 0] = bsz, asz
     return ev[0]
 
 

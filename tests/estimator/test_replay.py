@@ -39,7 +39,7 @@ def test_replay_when_real_btcusdt_then_every_field_finite_and_plausible():
     assert p["corr_status"] == EST_OFF and p["basis_status"] == EST_OFF  # one coin, no pair
     books = evs[evs["kind"] == EV_BOOK]
     t = books["exch_ts_ns"]
-    m = 0.5 * (books["bid_px"][:, 0] + books["ask_px"][:, 0])
+    m = 0.5 * (books["lv"]["bid_px"][:, 0] + books["lv"]["ask_px"][:, 0])
     grid = np.arange(t[0], t[-1], 1_000_000_000)
     realized = np.std(np.diff(np.log(m[np.searchsorted(t, grid, side="right") - 1]))) * 1e4
     for f in ("sigma_clean_bps_per_sqrt_s", "sigma_total_bps_per_sqrt_s",

@@ -116,11 +116,11 @@ def test_replay_when_coin_margined_then_contracts_become_coin_at_their_price():
     bbo = ev[ev["kind"] == EV_BBO][0]
     p, q = float(first_trade["p"]), float(first_trade["q"])
     assert trade["sz"] == pytest.approx(q * 100.0 / p, rel=1e-12)
-    assert bbo["bid_sz"][0] == pytest.approx(float(first_ticker["B"]) * 100.0
+    assert bbo["lv"]["bid_sz"][0] == pytest.approx(float(first_ticker["B"]) * 100.0
                                              / float(first_ticker["b"]), rel=1e-12)
     books = ev[ev["kind"] == EV_BOOK]
     # a 100 USD contract at ~62,000 USD is ~0.0016 BTC: every level is whole contracts
-    contracts = books["bid_sz"][:, :5] * books["bid_px"][:, :5] / 100.0
+    contracts = books["lv"]["bid_sz"][:, :5] * books["lv"]["bid_px"][:, :5] / 100.0
     assert np.allclose(contracts, np.round(contracts), atol=1e-6)
 
 
@@ -165,8 +165,8 @@ def test_replay_when_no_snapshot_then_top_matches_the_book_built_from_the_snapsh
     b = ev[ev["kind"] == EV_BOOK]
     a = a[np.isin(a["recv_ts_ns"], b["recv_ts_ns"])][-len(b):]
     assert len(a) == len(b) > 100
-    assert (a["bid_px"][:, 0] == b["bid_px"][:, 0]).mean() > 0.99
-    assert (a["ask_sz"][:, 0] == b["ask_sz"][:, 0]).mean() > 0.99
+    assert (a["lv"]["bid_px"][:, 0] == b["lv"]["bid_px"][:, 0]).mean() > 0.99
+    assert (a["lv"]["ask_sz"][:, 0] == b["lv"]["ask_sz"][:, 0]).mean() > 0.99
 
 
 def test_replay_when_warm_up_longer_then_more_diffs_held_back(tmp_path):

@@ -41,7 +41,7 @@ def test_replay_when_binance_btc_capture_then_book_rebuilt_without_gaps(bn_btc):
     assert s.lines == 93954 and s.malformed == 0 and s.gaps == 0
     assert (ev["flags"] == 0).all() and (ev["coin"] == 0).all()
     books = ev[ev["kind"] == EV_BOOK]
-    assert (books["bid_n"] == 0).all()  # order counts unknown on Binance
+    assert (books["lv"]["bid_n"] == 0).all()  # order counts unknown on Binance
     # Four diffs precede the snapshot (lastUpdateId 5123107852948) and are dropped.
     assert s.skipped == 4
     assert books["recv_ts_ns"][0] == 1723161255319702566
@@ -53,8 +53,8 @@ def test_replay_when_binance_book_rebuilt_then_top_agrees_with_book_ticker(bn_bt
     bbo = ev[ev["kind"] == EV_BBO]
     i = np.searchsorted(bbo["exch_ts_ns"], books["exch_ts_ns"], side="right") - 1
     ok = i >= 0
-    same = (bbo["bid_px"][i[ok], 0] == books["bid_px"][ok, 0]) & (
-        bbo["ask_px"][i[ok], 0] == books["ask_px"][ok, 0]
+    same = (bbo["lv"]["bid_px"][i[ok], 0] == books["lv"]["bid_px"][ok, 0]) & (
+        bbo["lv"]["ask_px"][i[ok], 0] == books["lv"]["ask_px"][ok, 0]
     )
     assert same.mean() > 0.99
 
@@ -137,10 +137,10 @@ def test_replay_when_snapshot_follows_gap_then_flag_cleared(tmp_path):
         "E": 1,
         "T": _frame(lines[at])["data"]["T"],
         "bids": [
-            [f"{p:.2f}", f"{q:.3f}"] for p, q in zip(ref["bid_px"], ref["bid_sz"], strict=True)
+            [f"{p:.2f}", f"{q:.3f}"] for p, q in zip(ref["lv"]["bid_px"], ref["lv"]["bid_sz"], strict=True)
         ],
         "asks": [
-            [f"{p:.2f}", f"{q:.3f}"] for p, q in zip(ref["ask_px"], ref["ask_sz"], strict=True)
+            [f"{p:.2f}", f"{q:.3f}"] for p, q in zip(ref["lv"]["ask_px"], ref["lv"]["ask_sz"], strict=True)
         ],
     }
     snap_line = str(recv_at).encode() + b" " + orjson.dumps(snapshot)
@@ -158,8 +158,8 @@ def test_replay_when_snapshot_follows_gap_then_flag_cleared(tmp_path):
     assert len(resync) > 100 and resync["recv_ts_ns"][0] == recv_at
     later = clean_books[clean_books["recv_ts_ns"] > recv_at][:20]
     got = resync[1:21]
-    assert (got["bid_px"][:, 0] == later["bid_px"][:, 0]).all()
-    assert (got["ask_px"][:, 0] == later["ask_px"][:, 0]).all()
+    assert (got["lv"]["bid_px"][:, 0] == later["lv"]["bid_px"][:, 0]).all()
+    assert (got["lv"]["ask_px"][:, 0] == later["lv"]["ask_px"][:, 0]).all()
 
 
 def test_replay_when_binance_snapshot_precedes_diffs_then_synced_without_gap(tmp_path):
@@ -171,7 +171,7 @@ def test_replay_when_binance_snapshot_precedes_diffs_then_synced_without_gap(tmp
     assert src.stats.gaps == 0
     books = ev[ev["kind"] == EV_BOOK]
     assert len(books) > 100 and (books["flags"] == 0).all()
-    assert (books["bid_px"][:, 0] < books["ask_px"][:, 0]).all()
+    assert (books["lv"]["bid_px"][:, 0] < books["lv"]["ask_px"][:, 0]).all()
 
 
 def test_replay_when_binance_lines_malformed_then_counted_and_good_lines_kept(tmp_path):

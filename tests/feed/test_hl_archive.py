@@ -38,6 +38,7 @@ from appliance.feed.sources.hl_archive_io import (
     write_lz4_lines,
 )
 from shm_layout.constants import EV_ASSET_CTX, EV_BOOK, EV_TRADE, FLAG_BOOK_GAP
+from shm_layout.records import md_field
 
 
 def _lz4(tmp_path: Path, name: str, lines: list[bytes]) -> Path:
@@ -65,7 +66,7 @@ def test_replay_when_l2book_archive_then_books_equal_the_websocket_frames(tmp_pa
     assert (ev["kind"] == EV_BOOK).all() and len(ev) == len(ws) == 46
     for f in ("exch_ts_ns", "recv_ts_ns", "bid_px", "bid_sz", "ask_px", "ask_sz", "bid_n",
               "ask_n", "n_bids", "n_asks"):
-        assert np.array_equal(ev[f], ws[f]), f
+        assert np.array_equal(md_field(ev, f), md_field(ws, f)), f
     s = src.stats
     assert (s.lines, s.events, s.malformed, s.skipped, s.gaps) == (46, 46, 0, 0, 0)
     assert replay_coins(f"replay:{path}") == ["BTC"]

@@ -38,9 +38,9 @@ def test_replay_when_hyperliquid_capture_then_sane_books_and_trades(hl_btc):
     assert (np.diff(ev["exch_ts_ns"]) >= 0).all(), "venue time went backwards"
     assert (ev["coin"] == 0).all() and (ev["flags"] == 0).all()
     books = ev[ev["kind"] == EV_BOOK]
-    assert (books["bid_n"] >= 1).all() and (books["ask_n"] >= 1).all()
-    assert books["bid_px"][0, 0] == 105055.0 and books["bid_sz"][0, 0] == 3.03622
-    assert books["bid_n"][0, 0] == 5 and books["ask_px"][0, 0] == 105056.0
+    assert (books["lv"]["bid_n"] >= 1).all() and (books["lv"]["ask_n"] >= 1).all()
+    assert books["lv"]["bid_px"][0, 0] == 105055.0 and books["lv"]["bid_sz"][0, 0] == 3.03622
+    assert books["lv"]["bid_n"][0, 0] == 5 and books["lv"]["ask_px"][0, 0] == 105056.0
     assert books["exch_ts_ns"][0] == 1737918843542 * 1_000_000
     assert books["recv_ts_ns"][0] == 1737918843893903000
     trades = ev[ev["kind"] == EV_TRADE]
@@ -124,6 +124,6 @@ def test_replay_when_hyperliquid_bbo_and_control_frames_then_bbo_emitted_rest_sk
     src = HyperliquidReplaySource(_write(tmp_path / "bbo.txt", lines), COINS)
     ev = _all(src)
     assert ev["kind"].tolist() == [EV_BBO]
-    assert ev["coin"][0] == 1 and ev["bid_px"][0, 0] == 3000.1 and ev["ask_sz"][0, 0] == 1.0
+    assert ev["coin"][0] == 1 and ev["lv"]["bid_px"][0, 0] == 3000.1 and ev["lv"]["ask_sz"][0, 0] == 1.0
     assert ev["exch_ts_ns"][0] == 2_000_000_000 and ev["recv_ts_ns"][0] == 6
     assert src.stats.skipped == 2 and src.stats.malformed == 0

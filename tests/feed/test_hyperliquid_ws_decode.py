@@ -185,7 +185,7 @@ def test_decoder_when_bbo_ctx_hello_and_error_then_events_and_counters():
     assert _feed(dec, {"channel": "error", "data": "Error parsing JSON"}) == CH_ERROR
     ev = np.concatenate(out.md)
     assert list(ev["kind"]) == [EV_BBO, EV_ASSET_CTX]
-    assert ev[0]["coin"] == 1 and ev[0]["bid_px"][0] == 100.5 and ev[0]["ask_sz"][0] == 1.0
+    assert ev[0]["coin"] == 1 and ev[0]["lv"]["bid_px"][0] == 100.5 and ev[0]["lv"]["ask_sz"][0] == 1.0
     c = ev[1]
     assert c["px"] == 100.55 and c["sz"] == 1234.5 and c["aux0"] == 0.0000125 and c["aux1"] == 100.4
     assert c["recv_ts_ns"] == 7 and c["exch_ts_ns"] >= 7
@@ -249,7 +249,7 @@ def test_decoder_when_fuzzed_book_levels_then_event_only_if_every_field_valid(px
     assert events + dec.stats.malformed == 1
     if events:
         ev = out.md[0][0]
-        assert ev["bid_px"][0] > 0 and np.isfinite(ev["bid_px"][0]) and ev["bid_sz"][0] >= 0
+        assert ev["lv"]["bid_px"][0] > 0 and np.isfinite(ev["lv"]["bid_px"][0]) and ev["lv"]["bid_sz"][0] >= 0
 
 
 # --- the numba l2Book fast path decodes exactly like the orjson path ----------------

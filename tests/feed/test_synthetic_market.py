@@ -30,8 +30,8 @@ def _in(ev: np.ndarray, truth, t0: float, t1: float) -> np.ndarray:
 
 
 def _book_imbalance(books: np.ndarray, levels: int = 5) -> float:
-    b = books["bid_sz"][:, :levels].sum(1)
-    a = books["ask_sz"][:, :levels].sum(1)
+    b = books["lv"]["bid_sz"][:, :levels].sum(1)
+    a = books["lv"]["ask_sz"][:, :levels].sum(1)
     return float(((b - a) / (b + a)).mean())
 
 
@@ -41,7 +41,7 @@ def _sell_share(trades: np.ndarray) -> float:
 
 
 def _mids(books: np.ndarray) -> np.ndarray:
-    return (books["bid_px"][:, 0] + books["ask_px"][:, 0]) / 2
+    return (books["lv"]["bid_px"][:, 0] + books["lv"]["ask_px"][:, 0]) / 2
 
 
 # --- determinism and the stream contract ------------------------------------------------
@@ -82,11 +82,11 @@ def test_scenario_when_books_emitted_then_sane_levels_and_counts():
     ev, _ = _run("liquidation_cascade", 1)
     books = ev[ev["kind"] == EV_BOOK]
     assert (books["n_bids"] == 20).all() and (books["n_asks"] == 20).all()
-    assert (books["bid_px"][:, 0] < books["ask_px"][:, 0]).all()
-    assert (np.diff(books["bid_px"], axis=1) < 0).all()
-    assert (np.diff(books["ask_px"], axis=1) > 0).all()
-    assert (books["bid_sz"] > 0).all() and (books["ask_sz"] > 0).all()
-    assert (books["bid_n"] >= 1).all() and (books["ask_n"] >= 1).all()
+    assert (books["lv"]["bid_px"][:, 0] < books["lv"]["ask_px"][:, 0]).all()
+    assert (np.diff(books["lv"]["bid_px"], axis=1) < 0).all()
+    assert (np.diff(books["lv"]["ask_px"], axis=1) > 0).all()
+    assert (books["lv"]["bid_sz"] > 0).all() and (books["lv"]["ask_sz"] > 0).all()
+    assert (books["lv"]["bid_n"] >= 1).all() and (books["lv"]["ask_n"] >= 1).all()
     trades = ev[ev["kind"] == EV_TRADE]
     assert (trades["sz"] > 0).all() and set(np.unique(trades["side"])) == {-1, 1}
     # Large orders sweep: several prints of one order share a timestamp.
@@ -160,10 +160,10 @@ def test_liquidation_cascade_when_played_then_worst_minute_is_worst(seed):
     calm, worst = _in(books, tr, *tr.windows["calm_before"]), _in(books, tr, w0, w1)
 
     def spread(b):
-        return float((b["ask_px"][:, 0] - b["bid_px"][:, 0]).mean())
+        return float((b["lv"]["ask_px"][:, 0] - b["lv"]["bid_px"][:, 0]).mean())
 
     def depth(b):
-        return float((b["bid_sz"].sum(1) + b["ask_sz"].sum(1)).mean())
+        return float((b["lv"]["bid_sz"].sum(1) + b["lv"]["ask_sz"].sum(1)).mean())
 
     assert spread(worst) > 4 * spread(calm)
     assert depth(worst) < 0.3 * depth(calm)

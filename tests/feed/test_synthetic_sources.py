@@ -48,10 +48,10 @@ def test_synthetic_when_generated_then_plausible_market():
     span_s = (ev["exch_ts_ns"][-1] - ev["exch_ts_ns"][0]) / 1e9
     assert 0.9 < len(ev) / span_s / (50.0 * len(COINS)) < 1.15
     books = ev[(ev["kind"] == EV_BOOK) & (ev["coin"] == 0)]
-    spread_ticks = books["ask_px"][:, 0] - books["bid_px"][:, 0]
+    spread_ticks = books["lv"]["ask_px"][:, 0] - books["lv"]["bid_px"][:, 0]
     assert set(np.unique(spread_ticks).tolist()) == {1.0, 2.0, 3.0}
-    assert (books["bid_n"] >= 1).all() and (books["ask_n"] >= 1).all()
-    depth = books["bid_sz"].mean(axis=0)
+    assert (books["lv"]["bid_n"] >= 1).all() and (books["lv"]["ask_n"] >= 1).all()
+    depth = books["lv"]["bid_sz"].mean(axis=0)
     assert depth[-1] > 3 * depth[0]  # deeper levels hold more
     # Trades print at the touch of the book in force, or one level through it.
     last = {}
@@ -61,7 +61,7 @@ def test_synthetic_when_generated_then_plausible_market():
             last[int(e["coin"])] = e
             continue
         b = last[int(e["coin"])]
-        px = b["ask_px"] if e["side"] == 1 else b["bid_px"]
+        px = b["lv"]["ask_px"] if e["side"] == 1 else b["lv"]["bid_px"]
         if e["px"] == px[0]:
             at_touch += 1
         else:
@@ -84,7 +84,7 @@ def test_synthetic_when_price_and_rate_set_then_honoured():
     )
     ev = _take(src, 2_000)
     books = ev[ev["kind"] == EV_BOOK]
-    assert abs(books["bid_px"][0, 0] - 3_000.0) < 1.0
+    assert abs(books["lv"]["bid_px"][0, 0] - 3_000.0) < 1.0
     assert books["exch_ts_ns"][0] == 0 and books["exch_ts_ns"][1] == 200_000_000
-    ticks = np.round(books["bid_px"] * 10.0)
-    assert np.allclose(books["bid_px"] * 10.0, ticks)
+    ticks = np.round(books["lv"]["bid_px"] * 10.0)
+    assert np.allclose(books["lv"]["bid_px"] * 10.0, ticks)

@@ -34,8 +34,8 @@ def _event(kind, **kw):
 def _book(bid, ask):
     ev = np.zeros(1, records.MD_EVENT)
     ev["kind"], ev["n_bids"], ev["n_asks"] = EV_BOOK, 1, 1
-    ev["bid_px"][0, 0], ev["ask_px"][0, 0] = bid, ask
-    ev["bid_sz"][0, 0] = ev["ask_sz"][0, 0] = 1.0
+    ev["lv"]["bid_px"][0, 0], ev["lv"]["ask_px"][0, 0] = bid, ask
+    ev["lv"]["bid_sz"][0, 0] = ev["lv"]["ask_sz"][0, 0] = 1.0
     return ev[0]
 
 

@@ -81,19 +81,19 @@ def _assert_sane_market(ev: np.ndarray, lo_px: float, hi_px: float) -> None:
     assert len(books) > 0 and len(trades) > 0
     for b in (books, bbos):
         if len(b):
-            assert (b["bid_px"][:, 0] < b["ask_px"][:, 0]).all(), "crossed book"
-            assert ((b["bid_px"][:, 0] > lo_px) & (b["ask_px"][:, 0] < hi_px)).all()
+            assert (b["lv"]["bid_px"][:, 0] < b["lv"]["ask_px"][:, 0]).all(), "crossed book"
+            assert ((b["lv"]["bid_px"][:, 0] > lo_px) & (b["lv"]["ask_px"][:, 0] < hi_px)).all()
     assert (books["n_bids"] == 20).all() and (books["n_asks"] == 20).all()
     # Levels are best first and strictly ordered.
-    assert (np.diff(books["bid_px"], axis=1) < 0).all()
-    assert (np.diff(books["ask_px"], axis=1) > 0).all()
-    assert (books["bid_sz"] > 0).all() and (books["ask_sz"] > 0).all()
+    assert (np.diff(books["lv"]["bid_px"], axis=1) < 0).all()
+    assert (np.diff(books["lv"]["ask_px"], axis=1) > 0).all()
+    assert (books["lv"]["bid_sz"] > 0).all() and (books["lv"]["ask_sz"] > 0).all()
     assert set(np.unique(trades["side"]).tolist()) <= {-1, 1}
     assert ((trades["px"] > lo_px) & (trades["px"] < hi_px)).all()
     assert (trades["sz"] > 0).all()
     if len(bbos):
         assert (bbos["n_bids"] == 1).all() and (bbos["n_asks"] == 1).all()
-        assert (bbos["bid_px"][:, 1:] == 0).all()
+        assert (bbos["lv"]["bid_px"][:, 1:] == 0).all()
 
 
 def _hl_book(recv: int, t_ms: int, coin: str = "BTC") -> bytes:

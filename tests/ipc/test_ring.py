@@ -204,8 +204,8 @@ def test_publish_read_when_round_trip_then_same_md_events(md):
     ev["trade_id"] = 123_456
     ev["px"] = 64_250.5
     ev["sz"] = 0.125
-    ev["bid_px"][0, :] = np.arange(20) + 1.5
-    ev["ask_n"][0, :] = np.arange(20, dtype=np.int32) * 3
+    ev["lv"]["bid_px"][0, :] = np.arange(20) + 1.5
+    ev["lv"]["ask_n"][0, :] = np.arange(20, dtype=np.int32) * 3
     src = ev.view(np.uint8)
     seqs_out = [int(ring.publish(md.ring_words, md.seqs, md.rows, src, 1_000 + k))
                 for k in range(3)]
@@ -219,7 +219,7 @@ def test_publish_read_when_round_trip_then_same_md_events(md):
         # every byte but seq is what was published
         assert got.view(np.uint8)[8:].tobytes() == src[8:].tobytes()
         assert got["px"][0] == 64_250.5 and got["coin"][0] == 3 and got["side"][0] == -1
-        assert list(got["ask_n"][0]) == list(np.arange(20) * 3)
+        assert list(got["lv"]["ask_n"][0]) == list(np.arange(20) * 3)
     assert read(md, 4, got.view(np.uint8)) == ring.EMPTY
 
 

@@ -21,6 +21,7 @@ from appliance.risk.metrics.recorder import collect_recorder
 from appliance.risk.recorder import Recorder
 from shm_layout import records
 from shm_layout.constants import COIN_UNKNOWN, MD_RING_SLOTS, OE_PLACED, UE_FILL, UE_FUNDING
+from shm_layout.records import md_field
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def test_recorder_when_rings_published_then_catalog_holds_them(tmp_path, mem):
     got = market_events(rec.root, COINS)
     assert len(got) == len(ev) == 80
     for name in ("kind", "exch_ts_ns", "recv_ts_ns", "px", "sz", "bid_px", "ask_sz", "bid_n"):
-        assert np.array_equal(got[name], ev[name]), name
+        assert np.array_equal(md_field(got, name), md_field(ev, name)), name
     assert read_table(rec.root, FILLS).column("oid").to_pylist() == [7, 8, 9]
     assert read_table(rec.root, ORDERS).column("event").to_pylist() == ["placed"]
     status = json.loads(rec.status_path.read_text())

@@ -219,6 +219,25 @@ def test_attach_when_version_differs_then_layout_mismatch_names_both_versions(
     assert f"v{LAYOUT_VERSION} " in str(err.value)
 
 
+# The md segment as the build before issue 18 made it (levels as four arrays, whole copies)
+PRE_ISSUE_18_VERSION, PRE_ISSUE_18_HASH = 1, 0x4A23C11285F41069
+
+
+def test_attach_when_md_segment_from_before_interleaved_levels_then_refused_naming_both(instance):
+    assert LAYOUT_HASH != PRE_ISSUE_18_HASH and LAYOUT_VERSION > PRE_ISSUE_18_VERSION
+    seg = create(instance, SEGMENT_BY_NAME["md"], lock=False)
+    try:
+        seg.header[0]["layout_version"] = PRE_ISSUE_18_VERSION
+        seg.header[0]["layout_hash"] = PRE_ISSUE_18_HASH
+        with pytest.raises(LayoutMismatch) as err:
+            attach(instance, "md")
+    finally:
+        seg.close()
+    msg = str(err.value)
+    assert f"v{PRE_ISSUE_18_VERSION} (hash {PRE_ISSUE_18_HASH:#018x})" in msg
+    assert f"v{LAYOUT_VERSION} (hash {LAYOUT_HASH:#018x})" in msg
+
+
 def test_attach_when_segment_kind_differs_then_layout_mismatch(instance, params_seg):
     params_seg.header[0]["segment_kind"] = SEGMENT_BY_NAME["ladder"].segment_id
     with pytest.raises(LayoutMismatch):

@@ -58,6 +58,9 @@ def test_run_ipc_bench_when_done_then_seqlock_costs_and_ratios_positive(result):
         "pipe_p50_over_numba_p50",
         "pipe_p50_over_python_spin_p50",
         "queue_p50_over_numba_p50",
+        "numba_spin_p50_over_numba_128b_p50",  # issue 18: the market-event hop against 128 B
+        "numba_spin_trade_p50_over_numba_128b_p50",
+        "numba_spin_book_p50_over_numba_128b_p50",
     }
     for name, value in res["ratios"].items():
         _assert_positive_finite(value, name)

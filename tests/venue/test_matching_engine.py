@@ -24,9 +24,9 @@ def book_ev(bids, asks, t=T0):
     e[0]["n_bids"] = len(bids)
     e[0]["n_asks"] = len(asks)
     for i, (p, s) in enumerate(bids):
-        e[0]["bid_px"][i], e[0]["bid_sz"][i], e[0]["bid_n"][i] = p, s, 2
+        e[0]["lv"]["bid_px"][i], e[0]["lv"]["bid_sz"][i], e[0]["lv"]["bid_n"][i] = p, s, 2
     for i, (p, s) in enumerate(asks):
-        e[0]["ask_px"][i], e[0]["ask_sz"][i], e[0]["ask_n"][i] = p, s, 2
+        e[0]["lv"]["ask_px"][i], e[0]["lv"]["ask_sz"][i], e[0]["lv"]["ask_n"][i] = p, s, 2
     return e
 
 

@@ -200,10 +200,10 @@ def scan_l2book(b, start, arr, rows, i, coin_names, coin_lens, recv_ns, gap, las
         elif k == 1:
             if p >= n or b[p] != 91:
                 return FALLBACK
-            nb, p = _side(b, p + 1, n, r.bid_px, r.bid_sz, r.bid_n)
+            nb, p = _side(b, p + 1, n, r.lv.bid_px, r.lv.bid_sz, r.lv.bid_n)
             if nb < 0 or p >= n or b[p] != 44:
                 return FALLBACK
-            na, p = _side(b, p + 1, n, r.ask_px, r.ask_sz, r.ask_n)
+            na, p = _side(b, p + 1, n, r.lv.ask_px, r.lv.ask_sz, r.lv.ask_n)
             if na < 0 or p >= n or b[p] != 93:
                 return FALLBACK
             p += 1

@@ -2,7 +2,7 @@
 
 ``RingSink(segment)`` is a ``Sink``: called with (buffer, n) after each frame, it
 stamps ``pub_mono_ns`` and publishes the n records into the segment's ring (md
-for MD_EVENT, user_ring for USER_EVENT). The single writer of a ring is the
+for MD_EVENT, their used prefix only; user_ring for USER_EVENT). The single writer of a ring is the
 client's thread.
 """
 
@@ -13,11 +13,17 @@ import time
 import numpy as np
 
 from appliance.ipc import byte_rows, ring
+from shm_layout.records import MD_EVENT
+
+from ..md_publish import publish_md_many
 
 
 class RingSink:
     def __init__(self, segment) -> None:
         self.words, self.seqs, self.rows = segment.ring_words, segment.seqs, segment.rows
+        # MD_EVENT records carry only their used bytes; every other record goes whole
+        self._publish = (publish_md_many if segment.spec.record == MD_EVENT
+                         else ring.publish_many)
         self.published = 0
         self._buf: np.ndarray | None = None
         self._buf_rows: np.ndarray | None = None
@@ -27,5 +33,5 @@ class RingSink:
             self._buf, self._buf_rows = buf, byte_rows(buf)
         now = time.monotonic_ns()
         buf["pub_mono_ns"][:n] = now
-        ring.publish_many(self.words, self.seqs, self.rows, self._buf_rows, 0, n, now)
+        self._publish(self.words, self.seqs, self.rows, self._buf_rows, 0, n, now)
         self.published += n

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from shm_layout import LAYOUT_HASH
 from shm_layout.constants import BOOK_DEPTH
-from shm_layout.records import MD_EVENT
+from shm_layout.records import MD_COLUMNS, MD_EVENT, md_field
 
 from ..events import (
     DEFAULT_CHUNK_EVENTS,
@@ -38,8 +38,11 @@ PARQUET_MAGIC = b"PAR1"
 # Rows per Parquet row group (and per read batch).
 ROW_GROUP_ROWS = 65_536
 
-_FIELDS = tuple(n for n in MD_EVENT.names if not n.startswith("_"))
-_ARRAY_FIELDS = tuple(n for n in _FIELDS if MD_EVENT.fields[n][0].shape)
+_FIELDS = MD_COLUMNS  # the header fields, then the level fields (bid_px ... ask_n)
+_ARRAY_FIELDS = tuple(n for n in _FIELDS if md_field(np.zeros(1, MD_EVENT), n).ndim == 2)
+# Files written before the levels were interleaved (issue 18) have the same columns
+# (names, types, order); only the in-memory layout they were hashed from differs.
+_PRE_INTERLEAVE_HASH = "55b099170569971b"
 
 
 def md_event_hash() -> str:
@@ -51,9 +54,9 @@ def md_event_hash() -> str:
 
 
 def _arrow_type(name: str) -> pa.DataType:
-    dt = MD_EVENT.fields[name][0]
-    base = pa.from_numpy_dtype(dt.base)
-    return pa.list_(base, BOOK_DEPTH) if dt.shape else base
+    dt = md_field(np.zeros(1, MD_EVENT), name).dtype
+    return pa.list_(pa.from_numpy_dtype(dt), BOOK_DEPTH) if name in _ARRAY_FIELDS else (
+        pa.from_numpy_dtype(dt))
 
 
 SCHEMA = pa.schema([pa.field(n, _arrow_type(n), nullable=False) for n in _FIELDS])
@@ -86,8 +89,7 @@ def as_md_event(ev: np.ndarray) -> np.ndarray:
     if not same:
         raise ValueError(f"expected MD_EVENT records, got dtype {ev.dtype}")
     out = np.zeros(len(ev), dtype=MD_EVENT)
-    for n in _FIELDS:
-        out[n] = ev[n]
+    out[...] = ev  # same fields at the same offsets: numpy copies field by field
     return out
 
 
@@ -96,7 +98,7 @@ def to_table(ev: np.ndarray) -> pa.Table:
     ev = as_md_event(ev)
     cols = []
     for n in _FIELDS:
-        col = np.ascontiguousarray(ev[n])
+        col = np.ascontiguousarray(md_field(ev, n))
         if n in _ARRAY_FIELDS:
             cols.append(pa.FixedSizeListArray.from_arrays(pa.array(col.reshape(-1)), BOOK_DEPTH))
         else:
@@ -113,7 +115,7 @@ def from_table(table: pa.Table | pa.RecordBatch) -> np.ndarray:
         if isinstance(col, pa.ChunkedArray):
             col = col.combine_chunks()
         if name in _ARRAY_FIELDS:
-            ev[name] = col.flatten().to_numpy(zero_copy_only=False).reshape(n, BOOK_DEPTH)
+            md_field(ev, name)[:] = col.flatten().to_numpy(zero_copy_only=False).reshape(n, BOOK_DEPTH)
         else:
             ev[name] = col.to_numpy(zero_copy_only=False)
     return ev
@@ -227,7 +229,7 @@ class ParquetReplaySource:
         self.coins = check_coins(coins)
         self.meta = read_metadata(self.path)
         found = self.meta.get("mm.md_event_hash")
-        if found != md_event_hash():
+        if found not in (md_event_hash(), _PRE_INTERLEAVE_HASH):
             raise ValueError(
                 f"{self.path!r} was written with another MD_EVENT layout ({found}, this build "
                 f"{md_event_hash()}); convert the capture again"

@@ -118,13 +118,13 @@ def _on_book(st, books, orders, accounts, positions, fills, updates, ev, now_ns,
     na = min(ev.n_asks, bk.ask_px.shape[0])
     if full:
         for i in range(nb):
-            bk.bid_px[i] = ev.bid_px[i]
-            bk.bid_sz[i] = ev.bid_sz[i]
-            bk.bid_n[i] = ev.bid_n[i]
+            bk.bid_px[i] = ev.lv.bid_px[i]
+            bk.bid_sz[i] = ev.lv.bid_sz[i]
+            bk.bid_n[i] = ev.lv.bid_n[i]
         for i in range(na):
-            bk.ask_px[i] = ev.ask_px[i]
-            bk.ask_sz[i] = ev.ask_sz[i]
-            bk.ask_n[i] = ev.ask_n[i]
+            bk.ask_px[i] = ev.lv.ask_px[i]
+            bk.ask_sz[i] = ev.lv.ask_sz[i]
+            bk.ask_n[i] = ev.lv.ask_n[i]
         bk.n_bids = nb
         bk.n_asks = na
         bk.book_ns = now_ns
@@ -135,20 +135,20 @@ def _on_book(st, books, orders, accounts, positions, fills, updates, ev, now_ns,
             bk.n_ask_taken = _remap_taken(bk.ask_taken_px, bk.ask_taken_sz, bk.n_ask_taken,
                                           bk.ask_px, bk.ask_sz, na, -1)
     if bk.has_ctx == 0 and nb > 0 and na > 0:
-        mid = 0.5 * (ev.bid_px[0] + ev.ask_px[0])
+        mid = 0.5 * (ev.lv.bid_px[0] + ev.lv.ask_px[0])
         bk.mark_px = mid
         bk.oracle_px = mid
     if bk.n_live == 0:
         return
     eps = lot_eps(bk.sz_decimals)
-    best_ask = best_effective(ev.ask_px, ev.ask_sz, na, bk.ask_taken_px, bk.ask_taken_sz,
+    best_ask = best_effective(ev.lv.ask_px, ev.lv.ask_sz, na, bk.ask_taken_px, bk.ask_taken_sz,
                               bk.n_ask_taken, eps) if na > 0 else 0.0
-    best_bid = best_effective(ev.bid_px, ev.bid_sz, nb, bk.bid_taken_px, bk.bid_taken_sz,
+    best_bid = best_effective(ev.lv.bid_px, ev.lv.bid_sz, nb, bk.bid_taken_px, bk.bid_taken_sz,
                               bk.n_bid_taken, eps) if nb > 0 else 0.0
-    bpx = ev.bid_px
-    bsz = ev.bid_sz
-    apx = ev.ask_px
-    asz = ev.ask_sz
+    bpx = ev.lv.bid_px
+    bsz = ev.lv.bid_sz
+    apx = ev.lv.ask_px
+    asz = ev.lv.ask_sz
     live = bk.live
     for k in range(bk.n_live - 1, -1, -1):
         slot = live[k]

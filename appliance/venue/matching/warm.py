@@ -39,9 +39,9 @@ def _events(coin: int) -> np.ndarray:
         e["exch_ts_ns"] = e["recv_ts_ns"] = _T0_NS + i * 1_000_000
     b = ev[0]
     b["n_bids"] = b["n_asks"] = 1
-    b["bid_px"][0], b["ask_px"][0] = 100.0, 100.1
-    b["bid_sz"][0], b["ask_sz"][0] = 5.0, 5.0
-    b["bid_n"][0] = b["ask_n"][0] = 1
+    b["lv"]["bid_px"][0], b["lv"]["ask_px"][0] = 100.0, 100.1
+    b["lv"]["bid_sz"][0], b["lv"]["ask_sz"][0] = 5.0, 5.0
+    b["lv"]["bid_n"][0] = b["lv"]["ask_n"][0] = 1
     ev[1]["side"], ev[1]["px"], ev[1]["sz"] = 1, 100.1, 0.5
     ev[2]["px"], ev[2]["sz"], ev[2]["aux0"], ev[2]["aux1"] = 100.05, 1000.0, 1e-5, 100.05
     return ev

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shm_layout.constants import BOOK_DEPTH, EV_TRADE
-from shm_layout.records import MD_EVENT
+from shm_layout.records import MD_EVENT, md_field
 
 from ...events import (
     DEFAULT_CHUNK_EVENTS,
@@ -191,7 +191,7 @@ class ScenarioSource:
                     n = simulate_block(
                         pv[c], state[c], book_px[c], book_sz[c], rngs[c], script, g0, k,
                         self.books_per_s, self.ctx_every_steps, self.start_ts_ns, self._step_ns,
-                        c, truth[c], *(out[f] for f in _FIELDS),
+                        c, truth[c], *(md_field(out, f) for f in _FIELDS),
                     )
                     if n >= 0:
                         break
