@@ -299,6 +299,25 @@ def render_scenario(scen: str, runs: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_seeds(runs: list[dict]) -> str:
+    """Every seed: per preset P&L $, fills, max long / short %, adverse / benign 10 s
+    fills, requests / USDC traded, fills in the worst minute."""
+    presets = [p for p in ("unified", "legacy", "no_as") if p in runs[0]]
+    lines = ["| seed | " + " | ".join(presets) + " |", "| --- |" + " --- |" * len(presets)]
+    for r in runs:
+        cells = []
+        for p in presets:
+            x = r[p]
+            req = f", {x['requests']:,} / ${x['volume']:,.0f}" if x.get("requests") is not None else ""
+            w = x.get("worst_minute_fills")
+            worst = f", worst minute {w}" if w is not None else ""
+            cells.append(f"{x['pnl']:+.2f}, {x['fills']}, {100 * x['max_long_frac']:.0f} / "
+                         f"{100 * x['max_short_frac']:.0f} %, {x['markout_10s_adverse_fills']} / "
+                         f"{x['markout_10s_benign_fills']}{req}{worst}")
+        lines.append(f"| {r['seed']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _seeds(spec: str) -> list[int]:
     a, _, b = spec.partition("-")
     return list(range(int(a), int(b) + 1)) if b else [int(x) for x in spec.split(",")]
@@ -323,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         if not a.render_only:
             js.write_text(json.dumps(run_scenario(a.scenario, _seeds(a.seeds), parse_overrides(a.quote),
                                                   tuple(a.presets.split(",")))))
-        md = render_scenario(a.scenario, json.loads(js.read_text()))
+        runs = json.loads(js.read_text())
+        md = render_scenario(a.scenario, runs) + "\n" + render_seeds(runs)
         (a.out / f"scenario_{a.scenario}.md").write_text(md)
         print(md)
         return 0

@@ -68,6 +68,9 @@ def test_render_scenario_when_two_seeds_then_medians_and_goal_counts():
     assert "| unified | -2.00 | 10 | 40 | 45 | 2 / 8 | 0.50 |" in md
     assert "both sides: 1/2" in md and "half of legacy's: 1/2" in md
     assert tq._seeds("1-3") == [1, 2, 3] and tq._seeds("4,6") == [4, 6]
+    seeds = tq.render_seeds(runs)  # every seed, a row each
+    assert "| 1 | -1.00, 10, 50 / 20 %, 2 / 8 | -4.00, 10, 90 / 10 %, 2 / 8 |" in seeds
+    assert "| 2 | -3.00, 10, 30 / 70 %" in seeds
 
 
 def test_render_scenario_when_cascade_unified_only_then_worst_minute_goal_counted():
