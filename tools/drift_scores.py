@@ -1,11 +1,12 @@
 """The Kalman drift's forecast score from the measurement loop (the backtest report's
 ``scores.models.drift``: calibration slope, correlation, IR at the 5 s horizon) on the
-synthetic scenarios and the two USD-M captures, at the defaults (issue 16).
+synthetic scenarios and the Binance captures, at the defaults (issue 16).
 
-    python -m tools.drift_scores [--seeds 1-3] [--overlays /tmp/tq]
+    python -m tools.drift_scores [--seeds 1-3] [--overlays /tmp/tq] [--captures all] [--seeds none]
 
 ``--overlays``: a directory with the cross-fit overlays (``params_usdm_eth.toml`` for
-usdm_btc, ``params_usdm_btc.toml`` for usdm_eth), as ``tools/trading_quality`` writes them.
+usdm_btc, ``params_usdm_btc.toml`` for the others), as ``tools/trading_quality`` writes
+them. ``--captures``: the two USD-M ones (default), ``all`` six, or a comma list.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import json
 import sys
 
 SCENARIOS = ("toxic_burst", "trend_selloff")
-CAPTURES = (("usdm_btc", "binance_usdm/btcusdt_20240808.gz", "params_usdm_eth.toml"),
-            ("usdm_eth", "binance_usdm/ethusdt_20240808.gz", "params_usdm_btc.toml"))
 KEYS = ("mean_forecast", "mean_realized", "slope", "pearson", "ir", "hit_rate", "n")
 
 
@@ -30,20 +29,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="1-3")
     ap.add_argument("--overlays", default=None, help="directory of params_*.toml (else no overlay)")
     ap.add_argument("--duration-s", type=float, default=1800.0)
+    ap.add_argument("--captures", default="usdm_btc,usdm_eth", help="'all' or a comma list")
     a = ap.parse_args(argv)
     from appliance.backtest import run_backtest
     from appliance.config import load_config
+    from tools.as_rank_features import CAPTURES
+    from tools.trading_quality import DATA, train_of
 
     lo, _, hi = a.seeds.partition("-")
-    seeds = range(int(lo), int(hi or lo) + 1)
+    seeds = range(int(lo), int(hi or lo) + 1) if a.seeds != "none" else range(0)
+    names = list(CAPTURES) if a.captures == "all" else a.captures.split(",")
     syn = load_config(overrides={"backtest": {"synthetic_duration_s": a.duration_s}})
     for scen in SCENARIOS:
         for seed in seeds:
             rep = run_backtest(f"synthetic:{scen}", syn, seed=seed, preset="unified").report
             print(json.dumps({"run": f"{scen} seed {seed}", **drift_score(rep)}))
-    for name, path, overlay in CAPTURES:
-        cfg = load_config(f"{a.overlays}/{overlay}" if a.overlays else None)
-        rep = run_backtest(f"replay:../shared/data/{path}", cfg, preset="unified").report
+    for name in names:
+        overlay = f"{a.overlays}/params_{train_of(name)}.toml" if a.overlays else None
+        rep = run_backtest(f"replay:{DATA}/{CAPTURES[name][0]}", load_config(overlay),
+                           preset="unified").report
         print(json.dumps({"run": name, **drift_score(rep)}))
     return 0
 

@@ -221,20 +221,24 @@ SCENARIO_KEYS = ("pnl", "fills", "max_long_frac", "max_short_frac", "markout_10s
 
 
 def run_scenario(scen: str, seeds: list[int], quote: dict,
-                 presets: tuple[str, ...] = ("unified", "legacy")) -> list[dict]:
+                 presets: tuple[str, ...] = ("unified", "legacy"), overlay: Path | None = None) -> list[dict]:
     """``presets`` (unified with ``quote`` overrides) on ``synthetic:<scen>`` per seed,
-    the whole 1800 s script (as tools/prove_quote_presets.py runs it)."""
+    the whole 1800 s script (as tools/prove_quote_presets.py runs it). ``overlay``: a
+    config overlay for unified and no_as (legacy, the yardstick, reads none)."""
     from appliance.backtest.runner import run_backtest
     from appliance.config import load_config
 
-    cfg = load_config()
-    cfg = dataclasses.replace(cfg, backtest=dataclasses.replace(cfg.backtest, synthetic_duration_s=1800.0))
+    def full(c):
+        return dataclasses.replace(c, backtest=dataclasses.replace(c.backtest, synthetic_duration_s=1800.0))
+
+    cfg = full(load_config())
+    cfg_ov = full(load_config(str(overlay))) if overlay else cfg
     runs = []
     for seed in seeds:
         row: dict = {"seed": seed}
         for preset in presets:
             q = quote if preset == "unified" else {}
-            c = with_overrides(cfg, q)
+            c = with_overrides(cfg if preset == "legacy" else cfg_ov, q)
             rep = run_backtest(f"synthetic:{scen}", c, seed=seed, preset=preset).report
             row[preset] = {k: rep.get(k) for k in SCENARIO_KEYS}
             worst = (rep.get("windows") or {}).get("worst_minute", {})
@@ -299,6 +303,25 @@ def render_scenario(scen: str, runs: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_seeds(runs: list[dict]) -> str:
+    """Every seed: per preset P&L $, fills, max long / short %, adverse / benign 10 s
+    fills, requests / USDC traded, fills in the worst minute."""
+    presets = [p for p in ("unified", "legacy", "no_as") if p in runs[0]]
+    lines = ["| seed | " + " | ".join(presets) + " |", "| --- |" + " --- |" * len(presets)]
+    for r in runs:
+        cells = []
+        for p in presets:
+            x = r[p]
+            req = f", {x['requests']:,} / ${x['volume']:,.0f}" if x.get("requests") is not None else ""
+            w = x.get("worst_minute_fills")
+            worst = f", worst minute {w}" if w is not None else ""
+            cells.append(f"{x['pnl']:+.2f}, {x['fills']}, {100 * x['max_long_frac']:.0f} / "
+                         f"{100 * x['max_short_frac']:.0f} %, {x['markout_10s_adverse_fills']} / "
+                         f"{x['markout_10s_benign_fills']}{req}{worst}")
+        lines.append(f"| {r['seed']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _seeds(spec: str) -> list[int]:
     a, _, b = spec.partition("-")
     return list(range(int(a), int(b) + 1)) if b else [int(x) for x in spec.split(",")]
@@ -316,14 +339,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenario", help="instead of the captures: synthetic scenario NAME, unified vs legacy")
     ap.add_argument("--seeds", default="1-20", help="for --scenario: A-B or a comma list")
     ap.add_argument("--presets", default="unified,legacy", help="for --scenario")
+    ap.add_argument("--overlay", type=Path, help="for --scenario: a config overlay for unified and no_as")
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     if a.scenario:
         js = a.out / f"scenario_{a.scenario}.json"
         if not a.render_only:
             js.write_text(json.dumps(run_scenario(a.scenario, _seeds(a.seeds), parse_overrides(a.quote),
-                                                  tuple(a.presets.split(",")))))
-        md = render_scenario(a.scenario, json.loads(js.read_text()))
+                                                  tuple(a.presets.split(",")), a.overlay)))
+        runs = json.loads(js.read_text())
+        md = render_scenario(a.scenario, runs) + "\n" + render_seeds(runs)
         (a.out / f"scenario_{a.scenario}.md").write_text(md)
         print(md)
         return 0

@@ -98,7 +98,9 @@ class Simulation:
         self.pcfg = rk.plan_config_vector(
             g.requote_tolerance_bps, g.sz_tolerance_frac, g.use_modify, cfg.quote.min_notional_usd,
             g.requote_budget_per_min, g.requote_burst, g.urgent_tolerance_bps,
-            keep_tolerance_bps=g.keep_tolerance_bps)
+            keep_tolerance_bps=g.keep_tolerance_bps, requests_per_usd=g.requote_requests_per_usd,
+            request_allowance=g.requote_request_allowance,
+            exhausted_interval_s=g.requote_exhausted_interval_s)
         self.pstate = pk.new_pacing_state(g.requote_burst)
         self.va = matching.new_venue(
             [b.sz_decimals], [b.max_leverage], n_accounts=1,

@@ -7,7 +7,8 @@ this module does what the live gateway does for them, with the live gateway's co
 * the plan is ``gateway.reconcile_kernel.plan`` (keep within tolerance or, with edge,
   within the keep tolerance; modify,
   cancel, place; targets under the minimum notional dropped), paced by
-  ``pacing_kernel.ration`` with the live token bucket (``[gateway] requote_*``);
+  ``pacing_kernel.ration`` with the live token bucket and volume-earned request
+  budget (``[gateway] requote_*``; the volume is our venue account's);
 * prices and sizes are rounded by ``hyperliquid.rules`` (bids down, asks up);
 * the actions go out as the gateway's batches do (cancels, then modifies, then
   post-only orders), each batch charged to the rate budget (IP weight, address
@@ -93,9 +94,10 @@ def _charge(bt, n_actions):
 
 
 @njit(cache=True)
-def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns, recs):
+def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns, recs, volume_usd):
     """The live gateway's plan for ``lad`` against our tracked orders, now:
-    ``reconcile_kernel.plan`` then ``ration`` (pacing state ``pstate`` advances);
+    ``reconcile_kernel.plan`` then ``ration`` (pacing state ``pstate`` advances; the
+    volume budget at ``volume_usd`` traded so far);
     the records of orders gone since (BT_ORDER ``recs``) end.
     Returns (rows, live is_buy, px, sz, target is_buy, px, sz, level, bids tracked);
     the live orders are the bids tracked, then the asks."""
@@ -128,7 +130,7 @@ def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns, recs):
     bt.n_targets_dropped += dropped
     bt.n_actions_deferred += pk.ration(out, n, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl,
                                        pcfg, pstate, now_ns * 1e-9,
-                                       pcfg[rk.C_BUDGET_PER_MIN] / 60.0)
+                                       pcfg[rk.C_BUDGET_PER_MIN] / 60.0, volume_usd)
     return out[:n], l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl, nb
 
 
@@ -164,7 +166,8 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
     now = va_st.now_ns
     n_max = 2 * MAX_LEVELS
     out, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl, nb = plan_for(bt, orders, books, lad, pcfg,
-                                                                    pstate, coin, now, recs)
+                                                                    pstate, coin, now, recs,
+                                                                    accounts[0].volume_usd)
     n = out.shape[0]
     # the live slots (by plan index) before anything moves
     ids = np.zeros((3, n_max), np.int64)

@@ -14,7 +14,13 @@ adaptation keeps (``theta_min_per_s`` .. ``theta_max_per_s``, ``noise_min`` ..
 ``noise_max``). Scores: the innovation log-likelihood per observation, and the
 one-step forecast mu- dt of the next return (``forecast_score``), train and test.
 The live filter also reads book, flow, Hawkes, funding and cross-asset observations
-with their own noises; those are not fitted here.
+with their own noises; those are not fitted here. Their scales are (issue 16): every
+observation is alpha x a signal, so the filtered drift is linear in the alphas, and one
+factor c on all of them (``OBS_SCALES``) is fitted so that the drift the filter publishes
+forecasts the mid's move over the quote horizon T with calibration slope 1: c = the OLS
+slope of the realized move on mu T in a backtest of the train part (the measurement
+loop's drift score), clipped to [0, 1], twice (the fills, one of the sources, follow the
+quotes the drift moves). No skill (slope <= 0) gives c = 0: the drift stays at 0.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+from appliance.backtest.scoring import mid_after
 from appliance.measure.scores import forecast_score
+from shm_layout.constants import EST_VALID
 
 from .data import MarketSlice
 
@@ -122,3 +130,43 @@ def fit_drift(train: list[np.ndarray], test: list[np.ndarray], dt: float, defaul
 
     return DriftFit(dt, r_var, default, (theta, q), at_bound, n_tr, sum(x.size for x in test),
                     per_obs(train), per_obs(test), fc(train), fc(test))
+
+
+# --- the observation scales, against the drift realized over the quote horizon -----------
+
+# The filter's observation scales: every source's z is alpha x (its signal), so with the
+# gains fixed (they depend on the noises R, not on z) the drift mu is linear in them:
+# scaling all of them by c scales mu by c. (table, key) pairs of the config.
+OBS_SCALES = (
+    ("drift", "alpha_fill"), ("drift", "alpha_flow"), ("drift", "alpha_funding"),
+    ("drift", "alpha_hawkes"), ("drift", "alpha_fill_size"), ("drift", "alpha_basis"),
+    ("drift", "alpha_lead"),
+    ("book", "alpha_bim"), ("book", "alpha_dbim"), ("book", "alpha_bpg"), ("book", "alpha_sweep"),
+)
+SCALE_MAX = 1.0  # the fit only shrinks the seed's scales (set before any run)
+SCALE_ITERATIONS = 2  # the fills, and so the fill observations, follow the quotes
+
+
+def drift_pairs(requotes: np.ndarray, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The measurement loop's drift pairs (``backtest.scoring``): at every valid requote
+    with a valid drift, the forecast mu x T and the mid's move over T, bps."""
+    ts, mid = requotes["ts_ns"], requotes["mid_px"]
+    later = mid_after(ts, mid, ts, int(round(horizon_s * 1e9)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        realized = np.where(mid > 0.0, (later / mid - 1.0) * 1e4, np.nan)
+    use = (requotes["valid"] == 1) & (requotes["drift_status"] == EST_VALID)
+    return requotes["drift_bps_per_s"][use] * horizon_s, realized[use]
+
+
+def scale_step(forecast: np.ndarray, realized: np.ndarray) -> float | None:
+    """The factor that makes the forecast calibrated (OLS slope of realized on forecast,
+    the measurement loop's slope), within [0, SCALE_MAX]; None without a forecast."""
+    sc = forecast_score(forecast, realized)
+    if sc is None or sc.slope is None or not math.isfinite(sc.slope):
+        return None
+    return min(max(sc.slope, 0.0), SCALE_MAX)
+
+
+def scaled_values(base: dict[str, dict[str, float]], c: float) -> dict[str, dict[str, float]]:
+    """``{table: {key: alpha x c}}`` from the base scales ``{table: {key: alpha}}``."""
+    return {t: {k: v * c for k, v in kv.items()} for t, kv in base.items()}

@@ -19,6 +19,7 @@ import numpy as np
 from appliance.backtest import apply_preset, run_events
 from appliance.backtest.report import MARKOUT_10S_COL
 from appliance.config import Config, ConfigError, load_config
+from appliance.measure.scores import forecast_score
 
 from . import adverse, drift, hawkes, kappa, overlay
 from .data import CalibrationError, MarketSlice, load_events, slice_arrays, split
@@ -284,6 +285,65 @@ def _fit_drift(segs: list[Segment], cfg: Config, res: CalibrationResult, ov: dic
         res.rows.append(Row("drift Kalman", f"next-return forecast {attr}", *sc))
 
 
+def _drift_forecasts(ss: list[Segment], c: Config) -> tuple[np.ndarray, np.ndarray]:
+    """Backtests of segments ``ss`` with ``c`` (its preset): the pooled drift pairs."""
+    h = float(c.quote.horizon_s)
+    fs, rs = [], []
+    for s in ss:
+        r = run_events([s.sl.events], c, coin=s.coin, preset=c.backtest.preset)
+        f, x = drift.drift_pairs(r.requotes, h)
+        fs.append(f)
+        rs.append(x)
+    return (np.concatenate(fs) if fs else np.zeros(0)), (np.concatenate(rs) if rs else np.zeros(0))
+
+
+def _fit_drift_scale(segs: list[Segment], cfg: Config, res: CalibrationResult, ov: dict,
+                     score_test: bool, tick: Callable[[str], None]) -> None:
+    """One factor on the drift's observation scales (``drift.OBS_SCALES``): backtests of
+    the train part with the overlay so far, the drift's forecast over the quote horizon
+    against the realized move; c = its calibration slope, within [0, 1], applied twice."""
+    base = {}
+    for table, key in drift.OBS_SCALES:
+        base.setdefault(table, {})[key] = float(getattr(getattr(cfg.estimator, table), key))
+    parts = dict(_parts(segs))
+
+    def config_at(c: float) -> Config:
+        o = {k: dict(v) for k, v in ov.items()}
+        for table, kv in drift.scaled_values(base, c).items():
+            o.setdefault(f"estimator.{table}", {}).update(kv)
+        x = _over(cfg, None, o)
+        return apply_preset(x.backtest.preset, x)
+
+    scale = 1.0
+    before = None
+    for _ in range(drift.SCALE_ITERATIONS):
+        f, x = _drift_forecasts(parts["train"], config_at(scale))
+        if before is None:
+            before = forecast_score(f, x)
+        step = drift.scale_step(f, x)
+        tick("backtest: drift scale")
+        if step is None:
+            res.notes.append("drift scale: no drift forecast in the train backtest; scales kept")
+            return
+        scale *= step
+        if scale == 0.0:
+            res.notes.append("drift scale: the drift's forecast has no skill on the train part "
+                             "(calibration slope <= 0): its observation scales are set to 0")
+            break
+    after = forecast_score(*_drift_forecasts(parts["train"], config_at(scale)))
+    for table, kv in drift.scaled_values(base, scale).items():
+        ov.setdefault(f"estimator.{table}", {}).update(kv)
+    res.fits["drift_scale"] = scale
+    test_b = test_a = None
+    if score_test and parts["test"]:
+        test_b = forecast_score(*_drift_forecasts(parts["test"], config_at(1.0)))
+        test_a = forecast_score(*_drift_forecasts(parts["test"], config_at(scale)))
+    res.fits["drift_scale_scores"] = {"train": (before, after), "test": (test_b, test_a)}
+    for attr in ("slope", "pearson", "ir"):
+        vals = [getattr(x, attr) if x is not None else None for x in (before, test_b, after, test_a)]
+        res.rows.append(Row("drift observation scale", f"{attr}, forecast over the quote horizon", *vals))
+
+
 # --- our own fills: backtests with the default and the calibrated config -----------------
 
 
@@ -322,18 +382,20 @@ def calibrate(data: list[tuple[str, str]], *, test_data: list[tuple[str, str]] |
     with the reason."""
     test_data = list(test_data or [])
     cfg = cfg if cfg is not None else load_config()
-    bar = Progress(len(data) + len(test_data) + 5 + (4 if backtests else 0), enabled=progress)
+    bar = Progress(len(data) + len(test_data) + 5 + drift.SCALE_ITERATIONS + (4 if backtests else 0),
+                   enabled=progress)
     try:
         segs = _segments(list(data), test_data, train_frac, cfg, max_seconds, bar.step, load)
         ov: dict[str, dict] = {t: {} for t in ("estimator", "estimator.vol", "estimator.kappa",
                                                "estimator.hawkes", "estimator.adverse_selection",
-                                               "estimator.drift")}
+                                               "estimator.drift", "estimator.book")}
         res = CalibrationResult(ov, "", [])
         res.segments = [(s.path, s.coin, s.part, s.sl.span_s, int(s.sl.trade_t_s.size)) for s in segs]
         for name, fn in (("hawkes", _fit_hawkes), ("kappa", _fit_kappa), ("adverse selection", _fit_as),
                          ("drift", _fit_drift)):
             fn(segs, cfg, res, ov)
             bar.step(f"fitted {name}")
+        _fit_drift_scale(segs, cfg, res, ov, backtests, bar.step)
         if not any(ov.values()):
             raise CalibrationError("no model could be fitted: " + "; ".join(res.notes))
         header = overlay.header_lines([p for p, _ in data], [p for p, _ in test_data], train_frac,

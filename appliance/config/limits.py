@@ -51,6 +51,8 @@ NON_NEGATIVE = (
     "gateway.requote_tolerance_bps", "gateway.keep_tolerance_bps", "gateway.sz_tolerance_frac",
     "gateway.batch_window_ms",
     "gateway.slow_batch_window_ms", "gateway.requote_budget_per_min", "gateway.requote_burst",
+    "gateway.requote_requests_per_usd", "gateway.requote_request_allowance",
+    "gateway.requote_exhausted_interval_s",
     "gateway.rate_position_frac", "gateway.dead_man_switch_s", "scores.fill_horizon_s",
     "feed.replay_book_warmup_s", "feed.replay_max_malformed_frac",
 )

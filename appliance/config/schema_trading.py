@@ -136,6 +136,12 @@ class GatewayConfig:
     requote_budget_per_min: float = 60.0
     requote_horizon_h: float = 8.0
     requote_burst: float = 20.0
+    # Optional modifies/places also spend a volume-earned budget (the address budget's
+    # own rule, per run): requote_request_allowance + this many per USDC traded, less
+    # every request sent; 0 = no volume budget. Urgent actions are never rationed.
+    requote_requests_per_usd: float = 0.0
+    requote_request_allowance: float = 100.0
+    requote_exhausted_interval_s: float = 10.0  # spent: one optional per this many s (the venue's rule)
     urgent_tolerance_bps: float = 5.0  # an order more aggressive than its target by more: at once
     transport: str = "http"  # actions over HTTP keep-alive | "ws_post" (websocket post; info stays HTTP)
     journal_compact_at_start: bool = True  # rewrite the journal to its live state on start

@@ -8,6 +8,14 @@ side is not risk) and the first order of an empty side are urgent and always go;
 other modify and place draws a token from a bucket (best level first, a modify before a
 place at the same level); without a token a modify becomes a keep (its order rests, safe
 within the urgent tolerance) and a place is deferred.
+
+With ``C_REQUESTS_PER_USD`` > 0 an optional action also needs the volume-earned budget,
+the address budget's own rule scaled to a run: ``C_REQUEST_ALLOWANCE`` + requests_per_usd
+x USDC traded so far, less every request sent so far (urgent ones included: they spend
+from it too, but never wait for it). Urgent actions are never rationed. With the budget
+spent, one optional action goes every ``C_EXHAUSTED_INTERVAL_S`` (the venue's own rule for
+a rate-limited address: 1 request per 10 s), so a ladder that has not traded yet can still
+follow the mid to its first fill instead of resting where the allowance left it.
 """
 
 import math
@@ -23,7 +31,10 @@ from .reconcile_kernel import (
     ACT_PLACE,
     C_BUDGET_PER_MIN,
     C_BURST,
+    C_EXHAUSTED_INTERVAL_S,
     C_PX_TOLERANCE_BPS,
+    C_REQUEST_ALLOWANCE,
+    C_REQUESTS_PER_USD,
     C_SZ_TOLERANCE_FRAC,
     C_URGENT_SZ_FRAC,
     C_URGENT_TOLERANCE_BPS,
@@ -37,7 +48,8 @@ P_LAST_S = 1  # time of the last refill, s (NaN: never)
 P_URGENT = 2  # counters
 P_OPTIONAL = 3
 P_DEFERRED = 4
-N_PACING_STATE = 5
+P_EXHAUSTED_S = 5  # time of the last optional action sent with the volume budget spent (NaN: never)
+N_PACING_STATE = 6
 
 
 def new_pacing_state(burst: float) -> np.ndarray:
@@ -45,6 +57,7 @@ def new_pacing_state(burst: float) -> np.ndarray:
     s = np.zeros(N_PACING_STATE)
     s[P_TOKENS] = burst
     s[P_LAST_S] = math.nan
+    s[P_EXHAUSTED_S] = math.nan
     return s
 
 
@@ -78,12 +91,24 @@ def refill(state, now_s, rate_per_s, burst):
 
 
 @njit(cache=True)
+def volume_credit(cfg, state, volume_usd):
+    """Requests the volume budget still allows: allowance + per USDC traded x volume, less
+    the requests sent (urgent and optional); +inf without a volume budget."""
+    if cfg[C_REQUESTS_PER_USD] <= 0.0:
+        return math.inf
+    return (cfg[C_REQUEST_ALLOWANCE] + cfg[C_REQUESTS_PER_USD] * volume_usd
+            - state[P_URGENT] - state[P_OPTIONAL])
+
+
+@njit(cache=True)
 def ration(out, n, live_is_buy, live_px, live_sz, tgt_is_buy, tgt_px, tgt_sz, tgt_level,
-           cfg, state, now_s, rate_per_s):
+           cfg, state, now_s, rate_per_s, volume_usd):
     """Requote pacing over a plan of ``n`` rows, in place: optional modifies without a
-    token become keeps, optional places become ``ACT_DEFERRED``. Returns how many
-    were put off. No pacing when ``cfg[C_BUDGET_PER_MIN]`` is 0."""
-    if cfg[C_BUDGET_PER_MIN] <= 0.0:
+    token (or without volume credit, ``volume_credit`` at ``volume_usd`` traded so far)
+    become keeps, optional places become ``ACT_DEFERRED``. Returns how many were put
+    off. No pacing when ``cfg[C_BUDGET_PER_MIN]`` and ``cfg[C_REQUESTS_PER_USD]`` are 0."""
+    timed = cfg[C_BUDGET_PER_MIN] > 0.0
+    if not timed and cfg[C_REQUESTS_PER_USD] <= 0.0:
         return 0
     n_act = 0
     for r in range(n):
@@ -91,7 +116,8 @@ def ration(out, n, live_is_buy, live_px, live_sz, tgt_is_buy, tgt_px, tgt_sz, tg
             n_act += 1
     if n_act == 0:
         return 0
-    refill(state, now_s, rate_per_s, cfg[C_BURST])
+    if timed:
+        refill(state, now_s, rate_per_s, cfg[C_BURST])
     utol = max(cfg[C_URGENT_TOLERANCE_BPS], cfg[C_PX_TOLERANCE_BPS])
     # sides quoted: by a keep or any modify; the first place of an empty side is urgent
     quoted_buy = False
@@ -140,12 +166,20 @@ def ration(out, n, live_is_buy, live_px, live_sz, tgt_is_buy, tgt_px, tgt_sz, tg
                 opt_row[n_opt] = r
                 n_opt += 1
     state[P_URGENT] += n_urgent
+    credit = volume_credit(cfg, state, volume_usd)
     _sort_by(opt_key, opt_row, n_opt)
     deferred = 0
     for a in range(n_opt):
         r = opt_row[a]
-        if state[P_TOKENS] >= 1.0:
-            state[P_TOKENS] -= 1.0
+        timely = not timed or state[P_TOKENS] >= 1.0
+        trickle = (credit < 1.0 and cfg[C_EXHAUSTED_INTERVAL_S] > 0.0
+                   and not (now_s - state[P_EXHAUSTED_S] < cfg[C_EXHAUSTED_INTERVAL_S]))  # NaN: never
+        if timely and (credit >= 1.0 or trickle):
+            if timed:
+                state[P_TOKENS] -= 1.0
+            if trickle:
+                state[P_EXHAUSTED_S] = now_s
+            credit -= 1.0
             state[P_OPTIONAL] += 1
         else:
             deferred += 1

@@ -55,16 +55,21 @@ C_BURST = 5
 C_URGENT_TOLERANCE_BPS = 6
 C_URGENT_SZ_FRAC = 7
 C_KEEP_TOLERANCE_BPS = 8  # keep within this when its edge at its own price is positive
-N_PLAN_CONFIG = 9
+C_REQUESTS_PER_USD = 9  # optional actions earned per USDC traded (0: no volume budget)
+C_REQUEST_ALLOWANCE = 10  # ... on top of this initial allowance of requests
+C_EXHAUSTED_INTERVAL_S = 11  # the budget spent: one optional action per this many s (0: none)
+N_PLAN_CONFIG = 12
 
 
 
 def plan_config_vector(px_tolerance_bps: float, sz_tolerance_frac: float, use_modify: bool,
                        min_notional_usd: float, budget_per_min: float = 0.0, burst: float = 20.0,
                        urgent_tolerance_bps: float = 5.0, urgent_sz_frac: float = 0.5,
-                       keep_tolerance_bps: float = 0.0) -> np.ndarray:
+                       keep_tolerance_bps: float = 0.0, requests_per_usd: float = 0.0,
+                       request_allowance: float = 0.0, exhausted_interval_s: float = 0.0) -> np.ndarray:
     """The reconciler's and pacing's settings as one float vector (``keep_tolerance_bps``
-    below ``px_tolerance_bps``: no hysteresis beyond it)."""
+    below ``px_tolerance_bps``: no hysteresis beyond it; ``requests_per_usd`` 0: no
+    volume-earned request budget)."""
     c = np.zeros(N_PLAN_CONFIG)
     c[C_PX_TOLERANCE_BPS] = px_tolerance_bps
     c[C_SZ_TOLERANCE_FRAC] = sz_tolerance_frac
@@ -75,6 +80,9 @@ def plan_config_vector(px_tolerance_bps: float, sz_tolerance_frac: float, use_mo
     c[C_URGENT_TOLERANCE_BPS] = urgent_tolerance_bps
     c[C_URGENT_SZ_FRAC] = urgent_sz_frac
     c[C_KEEP_TOLERANCE_BPS] = keep_tolerance_bps
+    c[C_REQUESTS_PER_USD] = requests_per_usd
+    c[C_REQUEST_ALLOWANCE] = request_allowance
+    c[C_EXHAUSTED_INTERVAL_S] = exhausted_interval_s
     return c
 
 

@@ -14,8 +14,12 @@ be quoted. So the actions of a plan are split in two:
 
 Optional actions draw tokens from a bucket refilled at
 ``min(requote_budget_per_min, remaining address budget / requote_horizon_h)``
-per minute (burst ``requote_burst``); best levels first. Urgent actions do not draw,
-so the total is the urgent rate plus at most the budget. What is
+per minute (burst ``requote_burst``); best levels first. With
+``requote_requests_per_usd`` > 0 they also need the volume-earned budget (the address
+budget's own rule for this run: ``requote_request_allowance`` + that many per USDC
+traded, less every request sent; ``volume_usd`` is set by the caller, as ``addr_left``;
+spent, one optional action per ``requote_exhausted_interval_s``, the venue's own trickle).
+Urgent actions do not draw, so the total is the urgent rate plus at most the budget. What is
 deferred stays resting (it is within the urgent tolerance, so it is safe) and is
 planned again once tokens are back (``retry_after_s``). The decision is
 ``pacing_kernel.ration``, the one the backtester charges too.
@@ -41,6 +45,9 @@ class PacingConfig:
     burst: float = 20.0
     urgent_tolerance_bps: float = 5.0
     urgent_sz_frac: float = 0.5  # an order this much larger than its target: at once
+    requests_per_usd: float = 0.0  # optional actions earned per USDC traded (0: no volume budget)
+    request_allowance: float = 100.0  # ... on top of this many
+    exhausted_interval_s: float = 10.0  # spent: one optional action per this many s (0: none)
 
 
 class RequotePacer:
@@ -55,10 +62,15 @@ class RequotePacer:
         self.state = pk.new_pacing_state(cfg.burst)
         self.state[pk.P_LAST_S] = clock()
         self.addr_left = -1  # unknown until userRateLimit
+        self.volume_usd = 0.0  # USDC traded so far (the volume budget's earnings)
 
     @property
     def enabled(self) -> bool:
-        return self.cfg.budget_per_min > 0.0
+        return self.cfg.budget_per_min > 0.0 or self.cfg.requests_per_usd > 0.0
+
+    @property
+    def volume_credit(self) -> float:
+        return float(pk.volume_credit(self.kernel_cfg, self.state, self.volume_usd))
 
     @property
     def tokens(self) -> float:
@@ -84,6 +96,8 @@ class RequotePacer:
 
     def retry_after_s(self) -> float:
         """When one token will be there again (for a deferred plan)."""
+        if self.volume_credit < 1.0:  # waits for fills, or the trickle
+            return self.cfg.exhausted_interval_s if self.cfg.exhausted_interval_s > 0 else 60.0
         r = self.rate_per_s()
         return 60.0 if r <= 0 else max(0.05, (1.0 - self.tokens) / r)
 
@@ -103,7 +117,7 @@ class RequotePacer:
         out = np.array(rows, np.int64).reshape(-1, 3)
         lb, lp, ls, tb, tp, ts, tl, _ = plan_arrays(targets, live)
         deferred = int(pk.ration(out, out.shape[0], lb, lp, ls, tb, tp, ts, tl, self.kernel_cfg,
-                                 self.state, self.clock(), self.rate_per_s()))
+                                 self.state, self.clock(), self.rate_per_s(), self.volume_usd))
         if not deferred:
             return plan, 0
         modify, place = {}, {}
@@ -122,7 +136,8 @@ class RequotePacer:
     def metrics(self) -> dict[str, float]:
         return {"requote_tokens": round(self.tokens, 2), "requote_rate_per_min": 60 * self.rate_per_s(),
                 "requote_deferred": self.deferred, "requote_urgent": self.urgent,
-                "requote_optional": self.optional}
+                "requote_optional": self.optional,
+                "requote_volume_credit": round(min(self.volume_credit, 1e12), 2)}
 
 
 def pacing_config_vector(cfg: PacingConfig, plan_cfg: PlanConfig) -> np.ndarray:
@@ -130,4 +145,5 @@ def pacing_config_vector(cfg: PacingConfig, plan_cfg: PlanConfig) -> np.ndarray:
     return rk.plan_config_vector(plan_cfg.px_tolerance_bps, plan_cfg.sz_tolerance_frac,
                                  plan_cfg.use_modify, plan_cfg.min_notional_usd,
                                  cfg.budget_per_min, cfg.burst, cfg.urgent_tolerance_bps,
-                                 cfg.urgent_sz_frac, plan_cfg.keep_tolerance_bps)
+                                 cfg.urgent_sz_frac, plan_cfg.keep_tolerance_bps,
+                                 cfg.requests_per_usd, cfg.request_allowance, cfg.exhausted_interval_s)

@@ -58,10 +58,12 @@ def test_calibrate_when_real_capture_slice_then_overlay_table_report_and_backtes
     fitted = tomllib.loads(text)["estimator"]
     assert {"hawkes", "adverse_selection", "kappa", "drift", "vol"} <= set(fitted)
     assert fitted["hawkes"]["mu_prior_per_s"] > 0 and fitted["hawkes"]["mu_sell_prior_per_s"] > 0
+    scale = fitted["drift"]["alpha_flow"] / 0.5  # one factor on every observation scale, in [0, 1]
+    assert 0.0 <= scale <= 1.0 and fitted["book"]["alpha_bim"] == pytest.approx(0.3 * scale, rel=1e-5)
     cfg = load_config(out)  # the loader takes it as it is
     assert cfg.estimator.hawkes.beta_prior_per_s == pytest.approx(fitted["hawkes"]["beta_prior_per_s"])
     for needle in ("default in", "calibrated out", "hawkes buy", "AS market fills", "kappa bid",
-                   "AS own fills (backtest)", "not fitted"):
+                   "AS own fills (backtest)", "drift observation scale", "not fitted"):
         assert needle in r.stdout
     page = (rep / "report.html").read_text()
     assert page.count("data:image/png;base64,") >= 3 and "src='http" not in page

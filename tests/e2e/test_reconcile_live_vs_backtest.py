@@ -12,6 +12,7 @@ the same market events, so our fills, and so the live orders, agree too.
 """
 
 import numpy as np
+import pytest
 
 from appliance.backtest import venue_exec
 from appliance.backtest.load import load_events
@@ -85,8 +86,10 @@ def _venue_orders_backtest(sim: Simulation) -> list[tuple]:
                    float(r["queue_ahead_sz"])) for r in mine)
 
 
-def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agree():
-    cfg = load_config()
+@pytest.mark.parametrize("requests_per_usd", [0.0, 1.0])  # without and with the volume budget
+def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agree(requests_per_usd):
+    cfg = load_config(overrides={"gateway": {"requote_requests_per_usd": requests_per_usd,
+                                             "requote_request_allowance": 100.0}})
     g, b = cfg.gateway, cfg.backtest
     events, _ = load_events("synthetic", seed=5, duration_s=40.0)
     rng = np.random.default_rng(7)
@@ -100,7 +103,10 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
                           keep_tolerance_bps=g.keep_tolerance_bps)
     clock_s = [0.0]
     pacer = RequotePacer(PacingConfig(g.requote_budget_per_min, g.requote_horizon_h, g.requote_burst,
-                                      g.urgent_tolerance_bps), plan_cfg, clock=lambda: clock_s[0])
+                                      g.urgent_tolerance_bps, requests_per_usd=g.requote_requests_per_usd,
+                                      request_allowance=g.requote_request_allowance,
+                                      exhausted_interval_s=g.requote_exhausted_interval_s),
+                         plan_cfg, clock=lambda: clock_s[0])
     eng = VenueEngine([CoinSpec("BTC", b.sz_decimals, b.max_leverage)], queue_model=b.queue_model,
                       queue_power=b.queue_power)
     eng.add_account(ADDRESS, b.account_usd)
@@ -129,6 +135,8 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
         targets = targets_from_ladder(lad[0], 0, sz_decimals=b.sz_decimals)
         live = [LiveOrder(f"{o.oid}", o.oid, 0, o.side == "B", o.limit_px, o.sz)
                 for o in eng.open_orders(ADDRESS)]
+        volume_usd = float(sim.va.accounts[0]["volume_usd"])  # the venue's: both see the same fills
+        pacer.volume_usd = volume_usd
         plan, deferred = pacer.ration(plan_coin(0, targets, live, plan_cfg))
         deferred_live += deferred
         for o in plan.cancel:
@@ -140,7 +148,7 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
 
         # backtest: its plan (on copies: reconcile plans again from the same state)
         got = venue_exec.plan_for(sim.st.copy()[0], sim.va.orders, sim.va.books, lad[0], sim.pcfg,
-                                  sim.pstate.copy(), 0, now_ns, sim.recs.copy())
+                                  sim.pstate.copy(), 0, now_ns, sim.recs.copy(), volume_usd)
         venue_exec.reconcile(bt, vst, sim.va.books, sim.va.orders, sim.va.accounts,
                              sim.va.positions, sim.va.fills, sim.va.updates, sim.res, lad[0],
                              sim.pcfg, sim.pstate, 0, sim.cloid, MAX_POSITION_SZ, sim.recs)

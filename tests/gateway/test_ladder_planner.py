@@ -188,6 +188,52 @@ def test_pacing_when_a_side_rests_more_than_its_targets_then_the_shrink_goes_at_
     assert [m.sz for m in out.modify] == [0.01] and deferred == 0
 
 
+def _volume_plan():
+    return Plan(0, modify=[_mod(100_100.0, 100_000.0),  # bid 10 bps above its target: urgent
+                           _mod(99_990.0, 100_000.0, 1),  # closer to the mid: optional
+                           _mod(99_980.0, 100_000.0, 2)],
+                cancel=[LiveOrder("x", 9, 0, False, 100_500.0, 0.01)])
+
+
+def test_pacing_when_volume_budget_spent_then_optional_wait_for_volume_and_urgent_go():
+    # no time budget: only the volume one, 3 requests of allowance + 1 per USDC traded
+    pacer = RequotePacer(PacingConfig(budget_per_min=0.0, requests_per_usd=1.0, request_allowance=3.0,
+                                      exhausted_interval_s=0.0), PlanConfig(), clock=lambda: 0.0)
+    # Act: the urgent modify and the cancel spend 2 of the 3; one optional goes (best level first)
+    out, deferred = pacer.ration(_volume_plan())
+    # Assert
+    assert sorted(m.level for m in out.modify) == [0, 1] and len(out.cancel) == 1 and deferred == 1
+    assert pacer.volume_credit == 0.0 and pacer.retry_after_s() == 60.0
+    out, deferred = pacer.ration(_volume_plan())  # nothing earned: urgent ones still go
+    assert [m.level for m in out.modify] == [0] and len(out.cancel) == 1 and deferred == 2
+    pacer.volume_usd = 10.0  # 10 USDC traded: 10 requests earned, 2 of them on urgent ones
+    out, deferred = pacer.ration(_volume_plan())
+    assert sorted(m.level for m in out.modify) == [0, 1, 2] and deferred == 0
+    assert pacer.volume_credit == 10.0 + 3.0 - pacer.urgent - pacer.optional
+
+
+def test_pacing_when_volume_budget_spent_then_one_optional_per_interval_as_the_venue_allows():
+    now = [0.0]
+    pacer = RequotePacer(PacingConfig(budget_per_min=0.0, requests_per_usd=1.0, request_allowance=0.0,
+                                      exhausted_interval_s=10.0), PlanConfig(), clock=lambda: now[0])
+    # Act / Assert: nothing earned; the urgent ones go, and one optional (the best level)
+    out, deferred = pacer.ration(_volume_plan())
+    assert sorted(m.level for m in out.modify) == [0, 1] and deferred == 1 and pacer.retry_after_s() == 10.0
+    now[0] = 9.0  # within the interval: none
+    out, deferred = pacer.ration(_volume_plan())
+    assert [m.level for m in out.modify] == [0] and deferred == 2
+    now[0] = 19.0  # the next one
+    out, deferred = pacer.ration(_volume_plan())
+    assert sorted(m.level for m in out.modify) == [0, 1] and deferred == 1
+
+
+def test_pacing_when_volume_budget_off_then_as_before():
+    pacer = RequotePacer(PacingConfig(budget_per_min=0.0), PlanConfig(), clock=lambda: 0.0)
+    assert not pacer.enabled
+    out, deferred = pacer.ration(_volume_plan())
+    assert out.n_actions == 4 and deferred == 0 and pacer.volume_credit == float("inf")
+
+
 def test_ladder_when_levels_jitter_or_reorder_inside_tolerance_then_not_changed():
     cfg = PlanConfig(px_tolerance_bps=1.0, sz_tolerance_frac=0.1)
     a = [Target(0, True, 100_000.0, 0.01, 0), Target(0, True, 99_990.0, 0.02, 1),

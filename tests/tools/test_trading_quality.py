@@ -68,6 +68,9 @@ def test_render_scenario_when_two_seeds_then_medians_and_goal_counts():
     assert "| unified | -2.00 | 10 | 40 | 45 | 2 / 8 | 0.50 |" in md
     assert "both sides: 1/2" in md and "half of legacy's: 1/2" in md
     assert tq._seeds("1-3") == [1, 2, 3] and tq._seeds("4,6") == [4, 6]
+    seeds = tq.render_seeds(runs)  # every seed, a row each
+    assert "| 1 | -1.00, 10, 50 / 20 %, 2 / 8 | -4.00, 10, 90 / 10 %, 2 / 8 |" in seeds
+    assert "| 2 | -3.00, 10, 30 / 70 %" in seeds
 
 
 def test_render_scenario_when_cascade_unified_only_then_worst_minute_goal_counted():
@@ -108,3 +111,17 @@ def test_with_overrides_when_section_prefixed_then_that_section_changes():
                                             "gateway.keep_tolerance_bps": 0.0})
     assert cfg.quote.gamma == 0.5 and cfg.risk.max_position_usd == 5000.0
     assert cfg.gateway.keep_tolerance_bps == 0.0
+
+
+def test_run_scenario_when_overlay_then_unified_reads_it_and_legacy_does_not(tmp_path):
+    # Arrange: an overlay that switches the drift's observations off
+    ov = tmp_path / "drift_off.toml"
+    ov.write_text("[estimator.drift]\nalpha_flow = 0.0\nalpha_fill = 0.0\nalpha_hawkes = 0.0\n"
+                  "alpha_fill_size = 0.0\nalpha_basis = 0.0\nalpha_lead = 0.0\nalpha_funding = 0.0\n"
+                  "[estimator.book]\nalpha_bim = 0.0\nalpha_dbim = 0.0\nalpha_bpg = 0.0\nalpha_sweep = 0.0\n")
+    # Act
+    plain = tq.run_scenario("trend_selloff", [1], {}, ("unified", "legacy"))
+    over = tq.run_scenario("trend_selloff", [1], {}, ("unified", "legacy"), overlay=ov)
+    # Assert
+    assert over[0]["legacy"] == plain[0]["legacy"]
+    assert over[0]["unified"] != plain[0]["unified"]

@@ -107,7 +107,11 @@ class HyperliquidExecutor:
                               tif="Alo", min_notional_usd=cfg.quote.min_notional_usd,
                               keep_tolerance_bps=g.keep_tolerance_bps)
         self.pacer = RequotePacer(PacingConfig(g.requote_budget_per_min, g.requote_horizon_h,
-                                               g.requote_burst, g.urgent_tolerance_bps), plan_cfg)
+                                               g.requote_burst, g.urgent_tolerance_bps,
+                                               requests_per_usd=g.requote_requests_per_usd,
+                                               request_allowance=g.requote_request_allowance,
+                                               exhausted_interval_s=g.requote_exhausted_interval_s),
+                                  plan_cfg)
         self.planner = LadderPlanner(mem.ladder, n, self.sz_dec, self.tracker, self.positions,
                                      self.budget, self.pacer, self.health, plan_cfg, self.follow,
                                      self.pending,

@@ -132,6 +132,7 @@ class LadderPlanner:
                          reduce_only_side=int(lad["reduce_only_side"]))
         b = self.budget
         self.pacer.addr_left = max(0, b.addr_cap - b.addr_used) if b.addr_cap > 0 else -1
+        self.pacer.volume_usd = float(self.positions.pos["volume_usd"].sum())  # every coin's
         plan, deferred = self.pacer.ration(plan)
         if deferred:
             self.follow.replan_coin_after(c, self.pacer.retry_after_s())
