@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import hawkes
-from .run import CalibrationResult, Row
+from .result import CalibrationResult, Row
 
 HEAD = ("model", "metric", "default in", "default out", "calibrated in", "calibrated out")
 
