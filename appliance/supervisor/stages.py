@@ -109,6 +109,12 @@ class StartupStages:
             log.info("logs: %s/{supervisor,%s,venue}.log (JSON lines; a crash's output in *.out)",
                      log_dir, ",".join(PROC_NAMES[:N_CHILDREN]))
 
+    def load_reader(self) -> None:
+        """Load the seqlock reader kernel (from the numba cache; a first start compiles
+        it) now, while the venue and the children start: otherwise the first ``poll``
+        pays it (0.4 s on a quiet box) and every stage after it is said that late."""
+        seqlock.snapshot(self.mem.params, 0, max_tries=100_000)
+
     def _elapsed(self) -> float:
         return time.monotonic() - self.t0
 
