@@ -30,10 +30,8 @@ from shm_layout.constants import (
     AS_STOPPED,
     AS_STOPPING,
     N_CHILDREN,
-    PROC_ESTIMATOR,
     PROC_GATEWAY,
     PROC_NAMES,
-    PROC_QUOTE,
     PROC_RISK,
     PROC_SUPERVISOR,
     PS_EXITED,
@@ -55,8 +53,6 @@ HEALTHY_RESET_S = 10.0  # a process up this long has its restart backoff reset
 STOP_GRACE_S = 10.0  # the gateway's cancel-all against a slow venue takes ~6 s
 DURATION_START_ALLOWANCE_S = 300.0  # --duration: longest wait for "all healthy"
 SYSTEMD_VARS = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
-# Children that never talk to the local venue: started while it starts.
-VENUE_FREE = (PROC_ESTIMATOR, PROC_QUOTE)
 
 log = logging.getLogger("supervisor")
 
@@ -282,28 +278,23 @@ class Supervisor:
                                None if self.to_journal else str(self.log_dir),
                                gateway_stats_path(self.cfg, self.instance)
                                if self.cfg.gateway.venue == "hyperliquid" else None)
-        # The local venue starts (imports, its matching kernels) side by side with the
-        # children that never talk to it (the estimator and the quote: shared memory only),
-        # which the fork server forks as soon as it is ready; the feed, the gateway and risk
-        # are started once the venue answers (they connect to it at once).
-        early = VENUE_FREE if self.venue is not None else ()
         try:
-            if self.venue is not None:
+            if self.venue is not None:  # before the feed, stopped last
                 self.venue.launch()
                 self._record_pids()
-            for p in early:
-                self.spawn(p)
-            stages.load_reader()  # this process's own seqlock kernel, while the others start
-            if self.venue is not None:  # before the feed, stopped last
+            stages.load_reader()  # this process's own seqlock kernel, while the venue starts
+            if self.venue is not None:
                 self.venue.wait_listening(self.cfg.supervisor.startup_timeout_s)
         except RuntimeError as e:
             log.error("%s", e)
             self._stopping = True
             self.shutdown()
             return 2
+        # The venue first, then every child: starting the estimator and the quote while
+        # the venue compiles was measured slower on a cold cache (three compilers on two
+        # shared cores; BENCHMARKS.md "Start-up by stage").
         for p in range(N_CHILDREN):
-            if p not in early:
-                self.spawn(p)
+            self.spawn(p)
         ctl = self.control
         sup = ctl["procs"][PROC_SUPERVISOR]
         sup["pid"] = os.getpid()
