@@ -102,8 +102,8 @@ class LocalVenue:
         self.wait_listening(timeout_s)
 
     def launch(self) -> None:
-        """Spawn, without waiting (``wait_listening`` waits): the supervisor does its own
-        start-up work (loading its seqlock reader) meanwhile."""
+        """Spawn, without waiting (``wait_listening`` waits); the supervisor records the
+        venue's pid in between."""
         self.spawn()
         self._launched_at = time.monotonic()
         log.info("stage: local venue starting (compiles its matching kernels first; log %s)",

@@ -143,9 +143,6 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
                 if mem is None:
                     time.sleep(0.02)
                     continue
-                # The seqlock reader kernel, loaded now while the children start, not
-                # when they quote (a cache load: 0.4 s on a quiet box).
-                quoting_state(mem, coins[:1])
             state = int(mem.control.records[0]["state"])
             if state == AS_STOPPED:
                 return 0, f"supervisor stopped during start-up; see {ld / 'supervisor.log'}"

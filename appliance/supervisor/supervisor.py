@@ -278,18 +278,16 @@ class Supervisor:
                                None if self.to_journal else str(self.log_dir),
                                gateway_stats_path(self.cfg, self.instance)
                                if self.cfg.gateway.venue == "hyperliquid" else None)
-        try:
-            if self.venue is not None:  # before the feed, stopped last
+        if self.venue is not None:  # before the feed, stopped last
+            try:
                 self.venue.launch()
                 self._record_pids()
-            stages.load_reader()  # this process's own seqlock kernel, while the venue starts
-            if self.venue is not None:
                 self.venue.wait_listening(self.cfg.supervisor.startup_timeout_s)
-        except RuntimeError as e:
-            log.error("%s", e)
-            self._stopping = True
-            self.shutdown()
-            return 2
+            except RuntimeError as e:
+                log.error("%s", e)
+                self._stopping = True
+                self.shutdown()
+                return 2
         # The venue first, then every child: starting the estimator and the quote while
         # the venue compiles was measured slower on a cold cache (three compilers on two
         # shared cores; BENCHMARKS.md "Start-up by stage").
