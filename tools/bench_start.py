@@ -76,6 +76,7 @@ class _Watcher(threading.Thread):
         self.instance, self.timeout_s = instance, timeout_s
         self.seen: dict[str, float] = {}
         self.stop = False
+        self.error = ""
 
     def run(self) -> None:
         # Imported here so that the numba import is paid before the timed command runs
@@ -90,6 +91,9 @@ class _Watcher(threading.Thread):
                 mem = InstanceMemory.attach(self.instance, writable=False,
                                             names=["control", "params", "ladder", "position"])
             except (SegmentMissing, SegmentNotReady):
+                time.sleep(0.002)
+            except (OSError, ValueError) as e:  # caught mid-creation: try again, say the last
+                self.error = repr(e)
                 time.sleep(0.002)
         if mem is None:
             return
@@ -147,7 +151,7 @@ def run_once(extra_toml: str = "", timeout_s: float = 300.0) -> dict:
             "mmctl_returned": t_ret,
         }
     return {"rc": r.returncode, "stderr_tail": r.stderr[-400:] if r.returncode else "",
-            "fork_server": ready_msg,
+            "fork_server": ready_msg, "watcher_error": watcher.error,
             "s": {k: (None if v is None else round(v - t0, 3)) for k, v in times.items()}}
 
 
