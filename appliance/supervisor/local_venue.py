@@ -56,6 +56,7 @@ class LocalVenue:
         self.proc: subprocess.Popen | None = None
         self.restarts = 0
         self._restart_at = 0.0
+        self._launched_at = 0.0
         # Its records in venue.log (its own rotating file) or journald; what it prints
         # outside logging (its banner, a crash) in venue.out unless under journald.
         self.to_journal = logs.under_journald()
@@ -97,18 +98,29 @@ class LocalVenue:
 
     def start(self, timeout_s: float) -> None:
         """Spawn and wait until the port answers; RuntimeError if it does not."""
+        self.launch()
+        self.wait_listening(timeout_s)
+
+    def launch(self) -> None:
+        """Spawn, without waiting (``wait_listening`` waits); the supervisor records the
+        venue's pid in between."""
         self.spawn()
-        t0 = time.monotonic()
-        deadline = t0 + timeout_s
+        self._launched_at = time.monotonic()
         log.info("stage: local venue starting (compiles its matching kernels first; log %s)",
                  self.log_path)
+
+    def wait_listening(self, timeout_s: float) -> None:
+        """Wait until the launched venue's port answers, then hand its URL to the
+        children spawned from now on; RuntimeError if it exits or does not answer."""
+        t0 = self._launched_at
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"local venue exited with code {self.proc.returncode}; "
                                    f"see {self.log_path}")
             if port_open(self.host, self.port):
                 break
-            time.sleep(0.05)
+            time.sleep(0.01)  # a refused connect on loopback costs microseconds
         else:
             self.stop()
             raise RuntimeError(f"local venue not listening on {self.url} after {timeout_s:g} s; "

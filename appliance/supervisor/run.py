@@ -117,12 +117,15 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
     deadline = time.monotonic() + timeout_s
     mem = None
     last_error = [""]
+    ready_said = [False]  # the supervisor's own "ready: ..." line, relayed already
 
     def relay() -> list[dict]:
         recs = [parse_line(line) for line in tail.new_lines()]
         for rec in recs:
             if rec.get("level") == "ERROR":
                 last_error[0] = rec["message"]
+            if str(rec.get("message", "")).startswith("ready: "):
+                ready_said[0] = True
             say(rec)
         return recs
 
@@ -138,7 +141,7 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
             if mem is None:
                 mem = _attach_own(instance, proc.pid)
                 if mem is None:
-                    time.sleep(0.05)
+                    time.sleep(0.02)
                     continue
             state = int(mem.control.records[0]["state"])
             if state == AS_STOPPED:
@@ -146,14 +149,16 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
             if state == AS_RUNNING:
                 quoting, why = quoting_state(mem, coins, gw_stats)
                 if quoting:  # the supervisor says so on its next round: show that line too
+                    # (it may have been relayed already: then there is nothing to wait for)
                     end = time.monotonic() + READY_LINE_WAIT_S
-                    while not any(str(r.get("message", "")).startswith("ready: ") for r in relay()) \
-                            and time.monotonic() < end:
-                        time.sleep(0.05)
+                    relay()
+                    while not ready_said[0] and time.monotonic() < end:
+                        time.sleep(0.02)
+                        relay()
                     return proc.pid, ""
                 if mem.control.records[0]["kill_flag"]:
                     return proc.pid, f"running, NOT quoting: {why}"
-            time.sleep(0.1)
+            time.sleep(0.02)
         waiting = "" if mem is None else _still_starting(mem)
         why = quoting_state(mem, coins, gw_stats)[1] if mem is not None and not waiting else ""
     finally:

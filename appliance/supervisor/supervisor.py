@@ -280,13 +280,17 @@ class Supervisor:
                                if self.cfg.gateway.venue == "hyperliquid" else None)
         if self.venue is not None:  # before the feed, stopped last
             try:
-                self.venue.start(self.cfg.supervisor.startup_timeout_s)
+                self.venue.launch()
                 self._record_pids()
+                self.venue.wait_listening(self.cfg.supervisor.startup_timeout_s)
             except RuntimeError as e:
                 log.error("%s", e)
                 self._stopping = True
                 self.shutdown()
                 return 2
+        # The venue first, then every child: starting the estimator and the quote while
+        # the venue compiles was measured slower on a cold cache (three compilers on two
+        # shared cores; BENCHMARKS.md "Start-up by stage").
         for p in range(N_CHILDREN):
             self.spawn(p)
         ctl = self.control

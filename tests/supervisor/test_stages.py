@@ -12,7 +12,7 @@ from appliance.config import load_config
 from appliance.ipc import byte_rows, seqlock
 from appliance.runtime.control import set_kill
 from appliance.supervisor.run import LogTail, _last_error, parse_line
-from appliance.supervisor.stages import StartupStages, quoting_state
+from appliance.supervisor.stages import StartupStages, quoting_state, read_block
 from shm_layout import records
 from shm_layout.constants import (
     N_CHILDREN,
@@ -144,3 +144,24 @@ def test_supervisor_lines_when_json_or_plain_then_records_and_last_error_found(t
     assert parse_line("Traceback (most recent call last):") == {
         "message": "Traceback (most recent call last):"}
     assert _last_error(path, 0) == "instance 't': metrics port 9817 is taken"
+
+
+def test_read_block_when_a_block_was_published_then_the_same_record_as_the_kernels_snapshot(mem):
+    # Arrange
+    _set_ladder(mem, 1, update_mono_ns=7, n_bids=3, n_asks=2, mid_px=101.5)
+    # Act
+    got = read_block(mem.ladder, 1)
+    # Assert
+    want, seq = seqlock.snapshot(mem.ladder, 1)
+    assert seq > 0 and int(got["seq"]) == seq
+    assert got.tobytes() == want.tobytes()
+
+
+def test_read_block_when_the_writer_never_finishes_then_no_torn_copy_is_returned(mem):
+    # Arrange: an odd seq is a write in progress
+    _set_ladder(mem, 0, update_mono_ns=5, n_bids=1)
+    mem.ladder.seqs[0] += 1
+    # Act
+    got = read_block(mem.ladder, 0, max_tries=10)
+    # Assert: the kernel's read gives up too: an empty record, never the half-written one
+    assert int(got["update_mono_ns"]) == 0
