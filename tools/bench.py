@@ -193,6 +193,20 @@ def tick_to_wire(seconds: float, json_out: Path | None) -> None:
     _show(render(result), json_out)
 
 
+@bench.command("start")
+@click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Fresh instances started, each stopped after its first resting order.")
+@click.option("--extra-toml", default="", help="Appended to each run's config (\\n for newlines).")
+@json_option
+def start(runs: int, extra_toml: str, json_out: Path | None) -> None:
+    """`mmctl start` to the first order resting on the local venue, by stage (supervisor,
+    fork server and venue, children healthy, feed, params, ladder, order), medians."""
+    from tools.bench_start import main
+
+    argv = ["--runs", str(runs), "--extra-toml", extra_toml]
+    raise SystemExit(main(argv + ([] if json_out is None else ["--json", str(json_out)])))
+
+
 @bench.command("failsafe")
 @click.option("--rounds", type=click.IntRange(min=1), default=5, show_default=True,
               help="Rounds of every death.")

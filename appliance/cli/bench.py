@@ -22,6 +22,7 @@ BENCHES = {
     "memory": "The five processes' imports in memory: fresh interpreters vs forked from one parent.",
     "ipc": "One-way hop latency between two pinned processes; the cost of a seqlock read.",
     "quote": "One full ladder computation of the quote kernel, median and p99.",
+    "start": "mmctl start to the first resting order on the local venue, by stage (warm cache).",
     "sign": "Signed single-order actions per second: ours vs the SDK's (bench extra).",
     "sweep": "Sweep backtests per minute on a local Ray of 1 and 2 CPUs vs a plain loop (ray).",
     "tick-to-wire": "A websocket frame at the feed to the order bytes leaving the gateway.",
