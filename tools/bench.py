@@ -111,16 +111,24 @@ def sign(seconds: float, repeats: int, json_out: Path | None) -> None:
               metavar="FILE", help="Binance USD-M capture [../shared/data/binance_usdm/"
               "btcusdt_20240808.gz when present].")
 @click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Timed runs per side (medians reported).")
+              help="Timed runs per side and round (medians over all rounds reported).")
+@click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Rounds of (baseline, ours, hftbacktest), interleaved.")
+@click.option("--baseline", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="Another checkout of this project (e.g. main) timed in "
+              "the same rounds: before/after in one run.")
 @json_option
-def backtest_bench(source: Path | None, repeats: int, json_out: Path | None) -> None:
+def backtest_bench(source: Path | None, repeats: int, rounds: int, baseline: Path | None,
+                   json_out: Path | None) -> None:
     """Backtest throughput on a Binance capture, side by side with hftbacktest 2.4.4
-    running a GLFT grid on the same file (each in a subprocess, compile excluded)."""
+    running a GLFT grid on the same file (each in a subprocess, compile excluded), the
+    sides interleaved in rounds."""
     from tools.bench_backtest import render, run_backtest_bench
 
     try:
         result = run_backtest_bench(None if source is None else str(source), repeats,
-                                    None if json_out is None else str(json_out))
+                                    None if json_out is None else str(json_out), rounds,
+                                    None if baseline is None else str(baseline))
     except (FileNotFoundError, RuntimeError) as err:
         raise click.ClickException(str(err)) from err
     _show(render(result), json_out)

@@ -20,6 +20,13 @@ kind: ours are normalized events (a book of 20 levels, a BBO, a trade); theirs a
 rows (one per price level in a depth diff, one per trade). The fair comparison is
 the wall time for the whole file; events/s are reported for both with their own
 counts.
+
+The sides run interleaved: ``rounds`` rounds of (the baseline, ours, hftbacktest), each
+child ``repeats`` timed runs, medians over all of a side's runs, so that a shared box's
+load falls on every side alike. ``baseline`` (``--baseline DIR``): another checkout of
+this project, e.g. ``git worktree add /tmp/main main``, whose loop runs in its own child
+from its own sources (before/after in one run; the numba cache is keyed by the sources,
+so the two never share kernels).
 """
 
 from __future__ import annotations
@@ -156,10 +163,12 @@ def _child(side: str, path: str, repeats: int, out: str) -> None:
     Path(out).write_text(json.dumps(res))
 
 
-def _spawn(side: str, path: str, repeats: int) -> dict:
+def _spawn(side: str, path: str, repeats: int, root: str | None = None) -> dict:
+    """One side's child process; ``root``: the checkout it runs from (this one by default,
+    another for a baseline: it loads its own code and its own numba cache key)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, f"{side}.json")
-        root = str(Path(__file__).resolve().parents[1])
+        root = root or str(Path(__file__).resolve().parents[1])
         env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
         proc = subprocess.run([sys.executable, "-m", "tools.bench_backtest", "--child", side,
                                path, str(repeats), out], cwd=root, env=env,
@@ -169,15 +178,37 @@ def _spawn(side: str, path: str, repeats: int) -> dict:
         return json.loads(Path(out).read_text())
 
 
+def _merged(runs: list[dict]) -> dict:
+    """One side over the rounds: every timed run, their median; the first round's other
+    figures (profile, counts, digest)."""
+    side = dict(runs[0])
+    side["wall_s_runs"] = [w for r in runs for w in r["wall_s_runs"]]
+    side["wall_s"] = statistics.median(side["wall_s_runs"])
+    side["compile_s"] = statistics.median(r["compile_s"] for r in runs)
+    side["events_per_s"] = side["events"] / side["wall_s"]
+    return side
+
+
 def run_backtest_bench(source: str | None = None, repeats: int = 5,
-                       json_out: str | None = None) -> dict:
+                       json_out: str | None = None, rounds: int = 3,
+                       baseline: str | None = None) -> dict:
+    """``rounds`` rounds, each: the baseline checkout's loop (when given), ours, then
+    hftbacktest, ``repeats`` timed runs each, so every side meets the same load; medians
+    over all of a side's runs."""
     path = Path(source) if source else default_source()
     if not path.is_file():
         raise FileNotFoundError(f"capture not found: {path}")
-    ours = _spawn("ours", str(path), repeats)
-    theirs = _spawn("hftbacktest", str(path), repeats)
-    for r in (ours, theirs):
-        r["events_per_s"] = r["events"] / r["wall_s"]
+    if baseline is not None and not (Path(baseline) / "appliance").is_dir():
+        raise FileNotFoundError(f"baseline is not a checkout of this project: {baseline}")
+    runs: dict[str, list[dict]] = {"baseline": [], "ours": [], "hftbacktest": []}
+    loads = []
+    for _ in range(rounds):
+        loads.append(os.getloadavg()[0])
+        if baseline is not None:
+            runs["baseline"].append(_spawn("ours", str(path), repeats, str(Path(baseline).resolve())))
+        runs["ours"].append(_spawn("ours", str(path), repeats))
+        runs["hftbacktest"].append(_spawn("hftbacktest", str(path), repeats))
+    ours, theirs = _merged(runs["ours"]), _merged(runs["hftbacktest"])
     # Imported after the children ran, so the parent's imports don't load the machine.
     import numba
     import numpy
@@ -185,6 +216,8 @@ def run_backtest_bench(source: str | None = None, repeats: int = 5,
     result = {
         "source": str(path),
         "repeats": repeats,
+        "rounds": rounds,
+        "load_avg_1m": loads,
         "ours": ours,
         "hftbacktest": theirs,
         "whole_file_speedup": theirs["wall_s"] / ours["wall_s"],
@@ -198,6 +231,10 @@ def run_backtest_bench(source: str | None = None, repeats: int = 5,
             "hftbacktest": hbt_version(),
         },
     }
+    if baseline is not None:
+        base = _merged(runs["baseline"])
+        result["baseline"] = dict(base, checkout=str(Path(baseline).resolve()))
+        result["speedup_vs_baseline"] = base["wall_s"] / ours["wall_s"]
     if json_out:
         Path(json_out).write_text(json.dumps(result, indent=2) + "\n")
     return result
@@ -246,10 +283,19 @@ def render(r: dict) -> str:
         ("orders placed per fill", _per_fill(o), _per_fill(h)),
         ("fills", f"{o['fills']:,}", f"{h['fills']:,}"),
     ]
+    b = r.get("baseline")
+    if b:
+        rows.insert(2, ("baseline wall s (median)", f"{b['wall_s']:.4f}", ""))
     w = max(len(a) for a, _, _ in rows)
     out = [f"{'':{w}}  {'ours':>14}  {'hftbacktest':>14}"]
     out += [f"{a:{w}}  {b:>14}  {c:>14}" for a, b, c in rows]
     out += _render_profile(o.get("profile"))
+    if b:
+        out.append(f"ours against the baseline ({b['checkout']}): {r['speedup_vs_baseline']:.2f}x "
+                   f"faster, fills {b['fills']} / {o['fills']}, digest "
+                   f"{'same' if b['digest'] == o['digest'] else 'DIFFERENT'}")
+    out.append(f"{r.get('rounds', 1)} rounds, each side {r['repeats']} runs a round, interleaved; "
+               f"load average {', '.join(f'{x:.1f}' for x in r.get('load_avg_1m', []))}")
     out.append(f"whole file: ours {r['whole_file_speedup']:.2f}x faster (the fair figure); "
                f"events/s ratio {r['events_per_s_ratio']:.2f} (counts differ in kind); "
                f"goal >= 2 M events/s: {'met' if o['events_per_s'] >= 2e6 else 'NOT met'}")
@@ -260,4 +306,13 @@ if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "--child":
         _child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     else:
-        print(render(run_backtest_bench(sys.argv[1] if len(sys.argv) > 1 else None)))
+        import argparse
+
+        ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        ap.add_argument("source", nargs="?")
+        ap.add_argument("--repeats", type=int, default=5)
+        ap.add_argument("--rounds", type=int, default=3)
+        ap.add_argument("--baseline", default=None)
+        ap.add_argument("--json", default=None)
+        a = ap.parse_args()
+        print(render(run_backtest_bench(a.source, a.repeats, a.json, a.rounds, a.baseline)))

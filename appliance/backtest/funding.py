@@ -12,7 +12,7 @@ from appliance.gateway import paper
 from shm_layout.venue_records import UPD_FUNDING
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def book_fundings(vst, updates, pos, account, coin):
     """Book every funding payment of ``account`` on ``coin`` among the venue's pending
     updates (call right after the event that may have paid it, before they are dropped)."""

@@ -1,7 +1,7 @@
 """The backtest report's ``attribution``: the run's P&L by component, through
 ``appliance.measure.attribution`` (the module the live risk watchdog uses).
 
-The mid at fill+H is the markouts' own (``sim._mark_out``: the first book mid at
+The mid at fill+H is the markouts' own (``bookkeeping.mark_out``: the first book mid at
 least H after the fill, in simulated time), recovered exactly from the markout in
 bps, when H is one of the markout horizons; otherwise the first sampled mid at
 least H after the fill (``[backtest] sample_interval_ms`` apart: ``horizon_exact``

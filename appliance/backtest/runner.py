@@ -33,7 +33,7 @@ from shm_layout.backtest_records import (
 )
 from shm_layout.records import FILL_EVENT, MARKET_PARAMS, MD_EVENT, POSITION_STATE, TARGET_LADDER
 
-from . import pnl_attribution, scoring, sim
+from . import bookkeeping, pnl_attribution, scoring, sim
 from .instrument_report import instrument_block
 from .load import bounded_chunks, checked_chunks, is_finite_source, market_coin, open_market
 from .presets import apply_preset
@@ -160,7 +160,7 @@ class Simulation:
 
     def _grow(self) -> None:
         s = self.st[0]
-        if s["n_fills"] + sim.FILL_HEADROOM > self.fills.shape[0]:
+        if s["n_fills"] + bookkeeping.FILL_HEADROOM > self.fills.shape[0]:
             n = self.fills.shape[0] * 2
             fills = np.zeros(n, FILL_EVENT)
             fills[: self.fills.shape[0]] = self.fills
@@ -170,7 +170,7 @@ class Simulation:
             self.fill_info = _doubled(self.fill_info)
         if s["n_samples"] + 2 > self.samples.shape[0]:
             self.samples = _doubled(self.samples)
-        if s["n_order_recs"] + sim.ORDER_HEADROOM > self.recs.shape[0]:
+        if s["n_order_recs"] + bookkeeping.ORDER_HEADROOM > self.recs.shape[0]:
             self.recs = _doubled(self.recs)
         if s["n_requote_recs"] + 2 > self.requotes.shape[0]:
             self.requotes = _doubled(self.requotes)

@@ -51,7 +51,6 @@ from appliance.quote import kernel as quote
 from appliance.quote import sizing as quote_sizing
 from appliance.venue import matching
 from shm_layout.backtest_records import (
-    N_MARKOUTS,
     PROF_ESTIMATOR,
     PROF_MARK,
     PROF_MATCHING,
@@ -59,16 +58,14 @@ from shm_layout.backtest_records import (
     PROF_RECONCILE,
     PROF_SAMPLE,
 )
-from shm_layout.constants import EV_BBO, EV_BOOK, MAX_LEVELS
+from shm_layout.constants import EV_BBO, EV_BOOK
 
 from . import pred_records, venue_exec
+from .bookkeeping import advance, buffers_full, mark_out, sample, track_position
 from .funding import book_fundings
 from .prefetch import PREFETCH_AHEAD, prefetch_event
 from .stage_profile import lap, prof_kind
 
-# Room a single event may need in the fills buffer (a sweep through every level).
-FILL_HEADROOM = 4 * MAX_LEVELS
-ORDER_HEADROOM = 2 * MAX_LEVELS  # order records one reconcile may start
 INT64_MAX = 9_223_372_036_854_775_807
 
 
@@ -90,93 +87,6 @@ def init_state(st, requote_interval_ns: int, order_latency_ns: int, sample_inter
     s["last_mid_px"] = np.nan
 
 
-@njit(cache=True)
-def _sample(st, pos, orders, samples, t):
-    k = st.n_samples
-    sm = samples[k]
-    sm.ts_ns = t
-    bid = st.last_bid_px
-    ask = st.last_ask_px
-    if bid > 0.0:
-        sm.mid_px = 0.5 * (bid + ask)
-        sm.best_bid_px = bid
-        sm.best_ask_px = ask
-    else:
-        sm.mid_px = np.nan
-        sm.best_bid_px = np.nan
-        sm.best_ask_px = np.nan
-    sm.our_bid_px = venue_exec.our_best(st, orders, 1)
-    sm.our_ask_px = venue_exec.our_best(st, orders, -1)
-    sm.position_sz = pos.position_sz
-    sm.pnl_usd = pos.total_pnl_usd
-    sm.n_fills = st.n_fills
-    sm.n_open_orders = st.n_bid_orders + st.n_ask_orders
-    sm.drift_bps_per_s = st.last_drift_bps_per_s
-    sm.drift_oob_neg = st.oob_neg_flag
-    sm.should_pull = st.pull_seen_flag
-    sm.ladder_n_bids = st.last_n_bids
-    sm.ladder_n_asks = st.last_n_asks
-    st.oob_neg_flag = 0
-    st.pull_seen_flag = st.pull_flag
-    st.n_samples = k + 1
-
-
-@njit(cache=True)
-def _track_position(st, pos, q_cfg):
-    """Largest positions held, in coin and as shares of the limit at the mid of the time
-    (a limit without a mid counts as reached)."""
-    q = pos.position_sz
-    lim = quote_sizing.max_position_sz(q_cfg, st.last_mid_px)
-    frac = abs(q) / lim if lim > 0.0 else (1.0 if q != 0.0 else 0.0)
-    if q > 0.0 and frac > st.max_long_frac:
-        st.max_long_frac = frac
-    if q < 0.0 and frac > st.max_short_frac:
-        st.max_short_frac = frac
-    if frac > st.max_abs_frac:
-        st.max_abs_frac = frac
-    if q > st.max_long_sz:
-        st.max_long_sz = q
-    if -q > st.max_short_sz:
-        st.max_short_sz = -q
-    if abs(q) > st.max_abs_position_sz:
-        st.max_abs_position_sz = abs(q)
-
-
-@njit(cache=True)
-def _full(st, fills, samples, recs, rqs):
-    """True when an event might not find room in a buffer (the caller grows them)."""
-    return (st.n_fills + FILL_HEADROOM > fills.shape[0] or st.n_samples + 2 > samples.shape[0]
-            or st.n_order_recs + ORDER_HEADROOM > recs.shape[0]
-            or st.n_requote_recs + 2 > rqs.shape[0])
-
-
-@njit(cache=True)
-def _mark_out(st, fills, markouts, t, mid):
-    nf = st.n_fills
-    for h in range(N_MARKOUTS):
-        j = st.markout_next[h]
-        horizon = st.markout_ns[h]
-        while j < nf and fills[j].pub_mono_ns + horizon <= t:
-            f = fills[j]
-            markouts[j, h] = f.side * (mid - f.px) / f.px * 1e4
-            j += 1
-        st.markout_next[h] = j
-
-
-@njit(cache=True)
-def _advance(st, t):
-    """Move the clock to ``t`` (never backwards): time under should_pull_quotes."""
-    if st.pull_flag != 0 and st.first_ns != 0:  # time under should_pull_quotes
-        st.pull_ns += t - st.now_ns
-        if st.n_bid_orders + st.n_ask_orders > 0:
-            st.quoted_pull_ns += t - st.now_ns
-    st.now_ns = t
-    if st.first_ns == 0:
-        st.first_ns = t
-        st.next_requote_ns = t
-        st.next_sample_ns = t
-
-
 # inline: a call with ~20 array arguments per event cost 4-17% of the loop (paired runs)
 @njit(cache=True, inline="always")
 def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts, positions,
@@ -196,7 +106,7 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
                                             st.n_fills, t, recs, finfo)
         if st.pull_flag != 0:
             st.n_fills_pull += st.n_fills - nf0
-        _track_position(st, pos, q_cfg)
+        track_position(st, pos, q_cfg)
         st.apply_at_ns = 0
         st.n_ladders_applied += 1
     c = lap(st, PROF_RECONCILE, k, c)
@@ -211,7 +121,7 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
                                             st.n_fills, t, recs, finfo)
         if st.pull_flag != 0:
             st.n_fills_pull += st.n_fills - nf0
-        _track_position(st, pos, q_cfg)
+        track_position(st, pos, q_cfg)
     else:
         vst.n_updates = 0
     c = lap(st, PROF_MATCHING, k, c)
@@ -226,7 +136,7 @@ def _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accou
             st.last_ask_px = ask
             st.last_mid_px = mid
             executor.mark(pos, mid)
-            _mark_out(st, fills, markouts, t, mid)
+            mark_out(st, fills, markouts, t, mid)
     lap(st, PROF_MARK, k, c)
 
 
@@ -269,7 +179,7 @@ def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_
 
     # 6. sample timer
     if t >= st.next_sample_ns:
-        _sample(st, pos, orders, samples, t)
+        sample(st, pos, orders, samples, t)
         step = st.sample_interval_ns
         st.next_sample_ns += step * ((t - st.next_sample_ns) // step + 1)
     lap(st, PROF_SAMPLE, k, c)
@@ -292,7 +202,7 @@ def run_chunk(evs, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_
     vst = va_st_arr[0]
     n = evs.shape[0]
     for i in range(n):
-        if _full(st, fills, samples, recs, rqs):
+        if buffers_full(st, fills, samples, recs, rqs):
             return i
         prefetch_event(evs, i + PREFETCH_AHEAD)  # the events arrive cold from memory
         ev = evs[i]
@@ -301,7 +211,7 @@ def run_chunk(evs, st_arr, est_state, est_cfg, params, q_cfg, acct, ladder, pos_
         t = ev.recv_ts_ns
         if t < st.now_ns:
             t = st.now_ns
-        _advance(st, t)
+        advance(st, t)
         st.n_events += 1
         _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts,
                     positions, vfills, updates, res, cloid, pcfg, pstate, fills,
@@ -342,7 +252,7 @@ def _deliver_due(carry, evs, limit, t_until, st, est_state, est_cfg, p, q_cfg, a
             return True
         if st.n_samples + 2 > samples.shape[0] or st.n_requote_recs + 2 > rqs.shape[0]:
             return False
-        _advance(st, a)
+        advance(st, a)
         _strategy_step(ev, a, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_arr,
                        books, orders, accounts, positions, samples, rqs)
         st.n_md_delivered += 1
@@ -369,7 +279,7 @@ def run_chunk_lagged(carry, evs, i0, st_arr, est_state, est_cfg, params, q_cfg, 
     nc = carry.shape[0]
     n = evs.shape[0]
     for i in range(i0, n):
-        if _full(st, fills, samples, recs, rqs):
+        if buffers_full(st, fills, samples, recs, rqs):
             return i
         prefetch_event(evs, i + PREFETCH_AHEAD)
         ev = evs[i]
@@ -383,7 +293,7 @@ def run_chunk_lagged(carry, evs, i0, st_arr, est_state, est_cfg, params, q_cfg, 
                             pos, lat_arr, books, orders, accounts, positions, samples, rqs, coin,
                             md_lat_arr):
             return i
-        _advance(st, t)
+        advance(st, t)
         st.n_events += 1
         _venue_step(ev, t, st, est_state, q_cfg, lad, pos, vst, books, orders, accounts,
                     positions, vfills, updates, res, cloid, pcfg, pstate, fills,
@@ -416,4 +326,4 @@ def finish(st_arr, pos_arr, orders, samples):
     if math.isfinite(st.last_mid_px):
         executor.mark(pos, st.last_mid_px)
     if st.n_samples < samples.shape[0] and st.first_ns != 0:
-        _sample(st, pos, orders, samples, st.now_ns)
+        sample(st, pos, orders, samples, st.now_ns)

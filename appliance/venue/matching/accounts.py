@@ -215,7 +215,7 @@ def pay_funding(st, books, accounts, positions, updates, coin, now_ns) -> None:
         refresh_liq(books, accounts, positions, a)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def check_liquidations(st, books, orders, accounts, positions, fills, updates, coin,
                        now_ns) -> None:
     """Liquidate every position of ``coin`` whose liquidation price the mark reached."""

@@ -110,7 +110,7 @@ def _observe_level(st, o, new_sz) -> None:
         o.cum_trade_sz = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _on_book(st, books, orders, accounts, positions, fills, updates, ev, now_ns, full):
     c = ev.coin
     bk = books[c]
@@ -175,7 +175,7 @@ def _on_book(st, books, orders, accounts, positions, fills, updates, ev, now_ns,
                 _observe_level(st, o, asz[0])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _on_trade(st, books, orders, accounts, positions, fills, updates, ev, now_ns):
     bk = books[ev.coin]
     bk.last_trade_ns = now_ns
@@ -211,7 +211,7 @@ def _on_ctx(books, ev):
     bk.open_interest = ev.sz
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def on_market_event(st, books, orders, accounts, positions, fills, updates, ev) -> None:
     """Apply one MD_EVENT to the venue (see the module docstring)."""
     c = ev.coin
