@@ -88,74 +88,71 @@ def publish_many(words, seqs, rows, src_rows, start, stop, now_mono_ns):
 
 
 @njit(cache=True, inline="always")
-def read(words, seqs, rows, cursor, dst_row):
-    """Try to read event ``cursor`` into ``dst_row``: READY, EMPTY or LAPPED."""
+def _copy_checked(seqs, i, cursor, src, dst_row, nbytes):
+    """Copy ``nbytes`` of slot ``i`` and check it still holds event ``cursor``."""
+    for b in range(nbytes):
+        dst_row[b] = src[b]
+    fence_acquire()  # the copy completes before the re-check below
+    if load_relaxed(seqs, i) == cursor:
+        return READY
+    return LAPPED
+
+
+@njit(cache=True, inline="always")
+def _read(words, seqs, rows, cursor, dst_row, prefix):
     i = cursor & words[MASK]
     s = load_acquire(seqs, i)
     if s == cursor:
         src = rows[i]
-        for b in range(dst_row.shape[0]):
-            dst_row[b] = src[b]
-        fence_acquire()  # the copy completes before the re-check below
-        if load_relaxed(seqs, i) == cursor:
-            return READY
-        return LAPPED
+        m = dst_row.shape[0]
+        if prefix:
+            used = np.int64(src[USED_BYTES_AT]) | (np.int64(src[USED_BYTES_AT + 1]) << 8)
+            if 0 < used <= m:  # 0: written whole; a torn length is caught by the re-check
+                m = used
+        return _copy_checked(seqs, i, cursor, src, dst_row, m)
     if s > cursor or s < -cursor:
         return LAPPED
     return EMPTY
+
+
+@njit(cache=True, inline="always")
+def read(words, seqs, rows, cursor, dst_row):
+    """Try to read event ``cursor`` into ``dst_row``: READY, EMPTY or LAPPED."""
+    return _read(words, seqs, rows, cursor, dst_row, False)
 
 
 @njit(cache=True, inline="always")
 def read_prefix(words, seqs, rows, cursor, dst_row):
     """``read`` of the used prefix only: the length the writer gave ``publish_prefix``
     (the whole row when the slot says 0 or more than ``dst_row`` holds)."""
-    i = cursor & words[MASK]
-    s = load_acquire(seqs, i)
-    if s == cursor:
-        src = rows[i]
-        m = np.int64(src[USED_BYTES_AT]) | (np.int64(src[USED_BYTES_AT + 1]) << 8)
-        if m == 0 or m > dst_row.shape[0]:  # a torn length is caught by the re-check
-            m = dst_row.shape[0]
-        for b in range(m):
-            dst_row[b] = src[b]
-        fence_acquire()
-        if load_relaxed(seqs, i) == cursor:
-            return READY
-        return LAPPED
-    if s > cursor or s < -cursor:
-        return LAPPED
-    return EMPTY
+    return _read(words, seqs, rows, cursor, dst_row, True)
+
+
+@njit(cache=True, inline="always")
+def _read_next(words, seqs, rows, cursors, k, dst_row, prefix):
+    while True:
+        st = _read(words, seqs, rows, cursors[k], dst_row, prefix)
+        if st == READY:
+            cursors[k] += 1
+            return True
+        if st == EMPTY:
+            return False
+        c, lost = resync(words, cursors[k])
+        cursors[k] = c
+        cursors[k + 1] += lost
 
 
 @njit(cache=True, inline="always")
 def read_next(words, seqs, rows, cursors, k, dst_row):
     """Read the event at ``cursors[k]`` into ``dst_row`` and advance; a lapped
     reader is resynced and its loss added to ``cursors[k + 1]``. True if read."""
-    while True:
-        st = read(words, seqs, rows, cursors[k], dst_row)
-        if st == READY:
-            cursors[k] += 1
-            return True
-        if st == EMPTY:
-            return False
-        c, lost = resync(words, cursors[k])
-        cursors[k] = c
-        cursors[k + 1] += lost
+    return _read_next(words, seqs, rows, cursors, k, dst_row, False)
 
 
 @njit(cache=True, inline="always")
 def read_next_prefix(words, seqs, rows, cursors, k, dst_row):
     """``read_next`` with ``read_prefix``."""
-    while True:
-        st = read_prefix(words, seqs, rows, cursors[k], dst_row)
-        if st == READY:
-            cursors[k] += 1
-            return True
-        if st == EMPTY:
-            return False
-        c, lost = resync(words, cursors[k])
-        cursors[k] = c
-        cursors[k + 1] += lost
+    return _read_next(words, seqs, rows, cursors, k, dst_row, True)
 
 
 @njit(cache=True)
