@@ -74,6 +74,7 @@ class LadderPlanner:
         self._live_cap = 0
         self._grow_live(2 * lk.N_TARGETS)
         self._kcfg: tuple[PlanConfig, np.ndarray] = (plan_cfg, kernel_config(plan_cfg))
+        self._volume_usd = positions.pos["volume_usd"]  # a view: taking the field costs more than its sum
 
     def mid(self, c: int) -> float:
         """The ladder's mid, else the last mark (0 when neither is known)."""
@@ -149,7 +150,7 @@ class LadderPlanner:
             lf[1, j] = o.open_sz
         pacer, b = self.pacer, self.budget
         pacer.addr_left = max(0, b.addr_cap - b.addr_used) if b.addr_cap > 0 else -1
-        pacer.volume_usd = float(self.positions.pos["volume_usd"].sum())  # every coin's
+        pacer.volume_usd = float(self._volume_usd.sum())  # every coin's
         tb, tf, tl = self._targets
         out = self._out
         n, dropped, deferred, _ = lk.plan_ladder(
