@@ -92,7 +92,7 @@ class HyperliquidExecutor:
         self.budget = RateBudget(headroom_threshold=g.rate_headroom_frac,
                                  position_threshold_frac=g.rate_position_frac)
         self.fatal = FatalStop(ctx.kill)
-        self.t2w = TickToWire(mem.md.records, ctx.slot)
+        self.t2w = TickToWire(mem.md.records, ctx.slot, mem.params)
         self.client = VenueClient(transport, signer, self.signer_address, self.budget,
                                   g.backoff_429_initial_ms / 1e3, g.backoff_429_max_ms / 1e3,
                                   on_fatal=self.fatal.declare, on_wire=self.t2w.sample)

@@ -44,12 +44,12 @@ class LadderPlanner:
                  positions: Positions, budget: RateBudget, pacer: RequotePacer, health: VenueHealth,
                  plan_cfg: PlanConfig, follow: FollowUps, pending: PendingPlans,
                  limit_sz: Callable[[int, float], float],
-                 on_ladder: Callable[[int, int, int], None] | None = None) -> None:
+                 on_ladder: Callable[[int, int, int, int], None] | None = None) -> None:
         """``ladder_block``: the TargetLadder seqlock block (``mem.ladder``); ``sz_dec``:
         the venue's size decimals per coin; ``limit_sz(coin, mid_px)``: the position
         limit in coin at that mid (``config.sizing``), past which only the reducing side
         is quoted when the rate budget is short (``RateBudget.decide``). ``on_ladder(src_pub_mono_ns,
-        ladder_mono_ns, read_mono_ns)``: a new ladder was read (tick to wire's stages)."""
+        ladder_mono_ns, read_mono_ns, coin)``: a new ladder was read (tick to wire's stages)."""
         self.block = ladder_block
         self.on_ladder = on_ladder
         self.n_coins = n_coins
@@ -96,7 +96,7 @@ class LadderPlanner:
                 self.src_ns[c] = int(self.ladder[c]["src_pub_mono_ns"])
                 if self.on_ladder is not None:
                     self.on_ladder(self.src_ns[c], int(self.ladder[c]["update_mono_ns"]),
-                                   time.monotonic_ns())
+                                   time.monotonic_ns(), c)
             self.seen[c] = s
             forced, replan[c] = replan[c], False
             if s == 0:
