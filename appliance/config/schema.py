@@ -119,7 +119,7 @@ class ClockConfig:
 @dataclass(frozen=True)
 class WaitConfig:
     policy: str = "hybrid"  # spin | hybrid | block, for every process unless overridden
-    spin_us: int = 50  # hybrid: spin this long before backing off
+    spin_us: int = 0  # hybrid: spin this long before backing off (0: on shared cores a spin delays the woken)
     sleep_max_us: int = 1000  # hybrid: longest sleep between polls
     block_timeout_ms: int = 100  # block: longest wait for a doorbell
     # hybrid: a process woken by producers (estimator, quote, gateway) sleeps on its

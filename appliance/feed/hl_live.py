@@ -4,7 +4,9 @@ the user ring (fills, order updates, fundings, and a UE_RESYNC on every
 (re)connection, which tells the gateway to reconcile).
 
 The client stamps each frame with its receive time (CLOCK_REALTIME) before
-decoding; the ring sinks stamp ``pub_mono_ns``. After ``feed.ws_max_failures``
+decoding; the ring sinks stamp ``pub_mono_ns`` and ring the readers' doorbells
+(the estimator for md, the gateway for user events: the gateway is no longer woken by
+market events it does not read). After ``feed.ws_max_failures``
 failed connections in a row the client gives up and this process raises the
 kill flag (the gateway then cancels everything it can reach).
 """
@@ -15,6 +17,8 @@ from appliance.feed.hyperliquid_ws.client import ST_FATAL, HlWsClient, WsClientC
 from appliance.feed.hyperliquid_ws.sinks import RingSink
 from appliance.hyperliquid import venue_access
 from appliance.runtime.context import ProcessContext
+from appliance.runtime.waiting import Doorbells
+from shm_layout.constants import PROC_ESTIMATOR, PROC_GATEWAY
 
 
 def client_config(ctx: ProcessContext) -> WsClientConfig:
@@ -35,8 +39,12 @@ def run_live(ctx: ProcessContext) -> int:
         ctx.log.error("cannot configure the Hyperliquid websocket: %s", e)
         ctx.kill(f"feed: {e}"[:120])
         return 2
-    md_sink = RingSink(ctx.mem.md)
-    user_sink = RingSink(ctx.mem.user_ring)
+    # Each ring's readers are rung by its sink when the client thread publishes; the loop
+    # below only counts (it sleeps on a timer: its ring came up to a sleep late).
+    procs = ctx.control["procs"]
+    md_sink = RingSink(ctx.mem.md, Doorbells(ctx.instance, procs, (PROC_ESTIMATOR,)).ring)
+    user_sink = RingSink(ctx.mem.user_ring, Doorbells(ctx.instance, procs, (PROC_GATEWAY,)).ring)
+    ctx.bells = Doorbells(ctx.instance, procs, ())
     client = HlWsClient(wcfg, md_sink, user_sink)
     ctx.log.info("live feed: %s, coins %s, user %s", wcfg.url, ",".join(wcfg.coins), wcfg.user)
     client.start()

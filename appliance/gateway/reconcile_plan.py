@@ -37,6 +37,7 @@ import numpy as np
 
 from shm_layout.constants import MAX_LEVELS
 
+from . import ladder_kernel as lk
 from . import reconcile_kernel as rk
 
 
@@ -120,10 +121,6 @@ def targets_from_ladder(ladder, coin: int, sz_decimals: int | None = None) -> li
             for k in range(n)]
 
 
-def _within(o: LiveOrder, t: Target, cfg: PlanConfig) -> bool:
-    return bool(rk.within(o.px, o.sz, t.px, t.sz, cfg.px_tolerance_bps, cfg.sz_tolerance_frac))
-
-
 def kernel_config(cfg: PlanConfig) -> np.ndarray:
     """``cfg`` as the reconcile kernel's vector (pacing off: ``RequotePacer`` adds it)."""
     return rk.plan_config_vector(cfg.px_tolerance_bps, cfg.sz_tolerance_frac, cfg.use_modify,
@@ -179,14 +176,13 @@ def plan_coin(coin: int, targets: list[Target], live: list[LiveOrder], cfg: Plan
 def ladder_changed(prev: list[Target] | None, new: list[Target], cfg: PlanConfig) -> bool:
     """True when ``new`` differs materially from ``prev`` (the targets last planned):
     another level count on a side, or a level (best first per side) whose price or
-    size moved beyond the requote tolerances. Jitter inside them changes nothing."""
-    if prev is None or len(prev) != len(new):
+    size moved beyond the requote tolerances. Jitter inside them changes nothing
+    (``ladder_kernel.ladder_moved``, the test the gateway's planner runs)."""
+    if prev is None:
         return True
-    key = lambda t: (not t.is_buy, -t.px if t.is_buy else t.px)  # noqa: E731
-    for a, b in zip(sorted(prev, key=key), sorted(new, key=key), strict=True):
-        if a.is_buy != b.is_buy or not _within(LiveOrder("", 0, a.coin, a.is_buy, a.px, a.sz), b, cfg):
-            return True
-    return False
+    a, b = plan_arrays(prev, []), plan_arrays(new, [])
+    return bool(lk.ladder_moved(a[3], a[4], a[5], len(prev), b[3], b[4], b[5], len(new),
+                                cfg.px_tolerance_bps, cfg.sz_tolerance_frac))
 
 
 def is_urgent_modify(m: Modify, cfg: PlanConfig, urgent_sz_frac: float = 0.5) -> bool:

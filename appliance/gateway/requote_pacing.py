@@ -107,13 +107,16 @@ class RequotePacer:
         if not self.enabled or plan.n_actions == 0:
             return plan, 0
         live = [*plan.keep, *(m.order for m in plan.modify), *plan.cancel]
-        targets = [Target(plan.coin, m.order.is_buy, m.px, m.sz, m.level) for m in plan.modify]
+        # a kept order stands for its target (within the tolerances of it): the sides'
+        # target totals count it (``pacing_kernel._sides_over_target``)
+        targets = [Target(o.coin, o.is_buy, o.px, o.sz, 0) for o in plan.keep]
+        targets += [Target(plan.coin, m.order.is_buy, m.px, m.sz, m.level) for m in plan.modify]
         targets += [Target(n.coin, n.is_buy, n.px, n.sz, n.level) for n in plan.place]
         nk, nm, nc = len(plan.keep), len(plan.modify), len(plan.cancel)
-        rows = [(rk.ACT_KEEP, j, -1) for j in range(nk)]
-        rows += [(rk.ACT_MODIFY, nk + k, k) for k in range(nm)]
+        rows = [(rk.ACT_KEEP, j, j) for j in range(nk)]
+        rows += [(rk.ACT_MODIFY, nk + k, nk + k) for k in range(nm)]
         rows += [(rk.ACT_CANCEL, nk + nm + k, -1) for k in range(nc)]
-        rows += [(rk.ACT_PLACE, -1, nm + k) for k in range(len(plan.place))]
+        rows += [(rk.ACT_PLACE, -1, nk + nm + k) for k in range(len(plan.place))]
         out = np.array(rows, np.int64).reshape(-1, 3)
         lb, lp, ls, tb, tp, ts, tl, _ = plan_arrays(targets, live)
         deferred = int(pk.ration(out, out.shape[0], lb, lp, ls, tb, tp, ts, tl, self.kernel_cfg,
@@ -123,9 +126,9 @@ class RequotePacer:
         modify, place = {}, {}
         for r, (kind, _, i) in enumerate(out.tolist()):
             if r < nk + nm and r >= nk:
-                modify[i] = kind == rk.ACT_MODIFY
+                modify[i - nk] = kind == rk.ACT_MODIFY
             elif r >= nk + nm + nc:
-                place[i - nm] = kind == rk.ACT_PLACE
+                place[i - nk - nm] = kind == rk.ACT_PLACE
         kept_back = [m.order for k, m in enumerate(plan.modify) if not modify[k]]
         return Plan(plan.coin, keep=[*plan.keep, *kept_back],
                     modify=[m for k, m in enumerate(plan.modify) if modify[k]],

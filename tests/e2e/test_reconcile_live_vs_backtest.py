@@ -2,14 +2,17 @@
 the same books, they make the same plans, pace them the same and leave the same
 orders, in the same queue places, at the venue.
 
-Live side: the gateway's own calls (``targets_from_ladder`` with the coin's
-szDecimals, ``plan_coin``, ``RequotePacer.ration``, as ``HyperliquidExecutor._plan``
-makes them, with the config it builds them from) against the local venue's engine
+Live side: the gateway's own planner (``LadderPlanner`` over a real TargetLadder
+seqlock block, each ladder planned as a replan would: ``ladder_kernel.plan_ladder`` with
+the coin's szDecimals and the ``RequotePacer``, built from the config as
+``HyperliquidExecutor`` builds them) against the local venue's engine
 (``VenueEngine``: place, modify, cancel, as the venue server applies the gateway's
 batches: cancels, then modifies, then orders). Backtest side: ``venue_exec.reconcile``
 on the arrays of a ``runner.Simulation``, as the njit loop calls it. Both venues take
 the same market events, so our fills, and so the live orders, agree too.
 """
+
+import os
 
 import numpy as np
 import pytest
@@ -20,10 +23,18 @@ from appliance.backtest.runner import Simulation
 from appliance.config import load_config
 from appliance.gateway import pacing_kernel as pk
 from appliance.gateway import reconcile_kernel as rk
-from appliance.gateway.reconcile_plan import LiveOrder, PlanConfig, plan_coin, targets_from_ladder
+from appliance.gateway.hyperliquid.follow_ups import FollowUps
+from appliance.gateway.hyperliquid.ladder_planner import LadderPlanner
+from appliance.gateway.hyperliquid.pending_plans import PendingPlans
+from appliance.gateway.order_state import S_RESTING, OrderTracker, TrackedOrder
+from appliance.gateway.rate_budget import RateBudget
+from appliance.gateway.reconcile_plan import Plan, PlanConfig
 from appliance.gateway.requote_pacing import PacingConfig, RequotePacer
+from appliance.gateway.venue_health import VenueHealth
+from appliance.ipc import byte_rows, seqlock
 from appliance.venue import matching
 from appliance.venue.matching.engine import CoinSpec, VenueEngine
+from shm_layout import InstanceMemory, records
 from shm_layout.records import TARGET_LADDER
 from shm_layout.venue_records import OS_OPEN
 
@@ -52,8 +63,32 @@ def _ladder(mid: float, rng: np.random.Generator) -> np.ndarray:
     return lad
 
 
-def _live_rows(plan) -> list[tuple]:
-    rows = [("keep", o.is_buy, o.px, o.sz) for o in plan.keep]
+class _Positions:
+    """The PositionState rows the planner reads (position, volume) and marks."""
+
+    def __init__(self) -> None:
+        self.pos = np.zeros(1, records.POSITION_STATE)
+
+    def mark(self, c: int, mid: float) -> None:
+        pass
+
+
+@pytest.fixture
+def mem():
+    name = f"rlb{os.getpid()}"
+    m = InstanceMemory.create(name, lock=False)
+    try:
+        yield m
+    finally:
+        m.close()
+        InstanceMemory.unlink_all(name)
+
+
+def _live_rows(plan, resting: list[tuple]) -> list[tuple]:
+    """The plan's rows; the orders it leaves untouched (``resting``: oid, is_buy, px,
+    sz) are its keeps."""
+    acted = {m.order.oid for m in plan.modify} | {o.oid for o in plan.cancel}
+    rows = [("keep", b, px, sz) for oid, b, px, sz in resting if oid not in acted]
     rows += [("modify", m.order.is_buy, m.order.px, m.px, m.sz) for m in plan.modify]
     rows += [("cancel", o.is_buy, o.px, o.sz) for o in plan.cancel]
     rows += [("place", n.is_buy, n.px, n.sz) for n in plan.place]
@@ -87,7 +122,7 @@ def _venue_orders_backtest(sim: Simulation) -> list[tuple]:
 
 
 @pytest.mark.parametrize("requests_per_usd", [0.0, 1.0])  # without and with the volume budget
-def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agree(requests_per_usd):
+def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agree(mem, requests_per_usd):
     cfg = load_config(overrides={"gateway": {"requote_requests_per_usd": requests_per_usd,
                                              "requote_request_allowance": 100.0}})
     g, b = cfg.gateway, cfg.backtest
@@ -107,12 +142,15 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
                                       request_allowance=g.requote_request_allowance,
                                       exhausted_interval_s=g.requote_exhausted_interval_s),
                          plan_cfg, clock=lambda: clock_s[0])
+    tracker, follow, pending, positions = OrderTracker(), FollowUps(1), PendingPlans(), _Positions()
+    planner = LadderPlanner(mem.ladder, 1, [b.sz_decimals], tracker, positions, RateBudget(), pacer,
+                            VenueHealth(g), plan_cfg, follow, pending,
+                            limit_sz=lambda c, mid: MAX_POSITION_SZ)
     eng = VenueEngine([CoinSpec("BTC", b.sz_decimals, b.max_leverage)], queue_model=b.queue_model,
                       queue_power=b.queue_power)
     eng.add_account(ADDRESS, b.account_usd)
 
     kinds = dict.fromkeys(("keep", "modify", "cancel", "place"), 0)
-    deferred_live = 0
     next_ladder_ns = 0
     steps = 0
     for k in range(events.shape[0]):
@@ -132,13 +170,18 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
 
         # live: plan, pace, send (cancels, modifies, orders)
         clock_s[0] = now_ns * 1e-9
-        targets = targets_from_ladder(lad[0], 0, sz_decimals=b.sz_decimals)
-        live = [LiveOrder(f"{o.oid}", o.oid, 0, o.side == "B", o.limit_px, o.sz)
-                for o in eng.open_orders(ADDRESS)]
+        resting = [(o.oid, o.side == "B", o.limit_px, o.sz) for o in eng.open_orders(ADDRESS)]
+        tracker.by_cloid.clear()
+        for oid, is_buy, px, sz in resting:
+            tracker.add(TrackedOrder(f"{oid}", 0, is_buy, px, sz, oid=oid, state=S_RESTING))
         volume_usd = float(sim.va.accounts[0]["volume_usd"])  # the venue's: both see the same fills
-        pacer.volume_usd = volume_usd
-        plan, deferred = pacer.ration(plan_coin(0, targets, live, plan_cfg))
-        deferred_live += deferred
+        positions.pos["volume_usd"] = volume_usd
+        lad["src_pub_mono_ns"] = steps
+        seqlock.write_block(mem.ladder.seqs, mem.ladder.rows, 0, byte_rows(lad)[0])
+        follow.replan_coin(0)  # planned whatever the ladder, as the backtester plans each one
+        assert planner.read() == 1
+        plans, _ = pending.take()
+        plan = plans[0] if plans else Plan(0)
         for o in plan.cancel:
             eng.cancel(ADDRESS, "BTC", o.oid)
         for m in plan.modify:
@@ -155,14 +198,14 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
         vst["n_fills"] = 0
         vst["n_updates"] = 0
 
-        live_rows = _live_rows(plan)
+        live_rows = _live_rows(plan, resting)
         assert _backtest_rows(*got[:7]) == live_rows, f"step {steps}"
         assert _venue_orders_backtest(sim) == _venue_orders_live(eng), f"step {steps}"
         for row in live_rows:
             kinds[row[0]] += 1
 
     assert steps > 300
-    assert int(bt["n_actions_deferred"]) == deferred_live == pacer.deferred > 0
+    assert int(bt["n_actions_deferred"]) == pacer.deferred > 0
     assert int(bt["n_orders_modified"]) == kinds["modify"] > 0
     assert int(bt["n_orders_placed"]) == kinds["place"] > 0
     assert int(bt["n_orders_cancelled"]) == kinds["cancel"] > 0

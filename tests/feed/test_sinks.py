@@ -35,3 +35,18 @@ def test_ring_sink_when_md_events_then_each_slot_holds_its_used_length():
     finally:
         mem.close()
         InstanceMemory.unlink_all(inst)
+
+
+def test_ring_sink_when_records_published_then_its_readers_rung_after_they_are_in_the_ring():
+    inst = f"sinkb{os.getpid()}"
+    mem = InstanceMemory.create(inst, lock=False)
+    try:
+        heads = []
+        sink = RingSink(mem.user_ring, lambda: heads.append(int(mem.user_ring.records[1]["oid"])))
+        user = np.zeros(1, USER_EVENT)
+        user["oid"] = 7
+        sink(user, 1)
+        assert heads == [7]  # rung once, with the record already readable
+    finally:
+        mem.close()
+        InstanceMemory.unlink_all(inst)

@@ -16,7 +16,7 @@ from appliance.config import load_config
 from appliance.gateway.hyperliquid.follow_ups import FollowUps
 from appliance.gateway.hyperliquid.ladder_planner import LadderPlanner
 from appliance.gateway.hyperliquid.pending_plans import PendingPlans
-from appliance.gateway.order_state import OrderTracker, TrackedOrder
+from appliance.gateway.order_state import S_RESTING, OrderTracker, TrackedOrder
 from appliance.gateway.rate_budget import RateBudget
 from appliance.gateway.reconcile_plan import (
     LiveOrder,
@@ -114,6 +114,17 @@ def test_read_when_a_replan_on_the_same_ladder_then_pending_not_fresh(mem):
     assert src == 123  # still the ladder's source: counted, but not as ladder-caused
 
 
+def test_read_when_one_level_moved_then_its_order_modified_and_the_other_kept(mem):
+    lp = _planner(mem)
+    lp.tracker.add(TrackedOrder("0x01", 0, True, MID - 10.0, 0.01, oid=1, state=S_RESTING))
+    lp.tracker.add(TrackedOrder("0x02", 0, False, MID + 10.0, 0.01, oid=2, state=S_RESTING))
+    _write(mem, bid=MID - 30.0)  # the bid 2 bps lower, the ask where it rests
+    assert lp.read() == 1
+    (plan,), _ = lp.pending.take()
+    assert [(m.order.cloid, m.px, m.sz, m.level) for m in plan.modify] == [("0x01", MID - 30.0, 0.01, 0)]
+    assert plan.cancel == [] and plan.place == []
+
+
 def test_plan_when_an_order_has_unknown_fate_then_nothing_and_reconcile_asked(mem):
     lp = _planner(mem)
     lp.tracker.add(TrackedOrder("0x01", 0, True, MID - 10.0, 0.01))  # sent, no answer
@@ -186,6 +197,18 @@ def test_pacing_when_a_side_rests_more_than_its_targets_then_the_shrink_goes_at_
     plan = Plan(0, modify=[_mod(100_000.0, 100_000.0, 0, o_sz=0.02, t_sz=0.01)])
     out, deferred = pacer.ration(plan)
     assert [m.sz for m in out.modify] == [0.01] and deferred == 0
+
+
+def test_pacing_when_kept_orders_meet_the_side_targets_then_the_shrink_of_another_waits():
+    # the bids rest 0.04 (a kept 0.02, a 0.02 to shrink to 0.01) against 0.04 of targets
+    # (the kept one's 0.02, 0.01, a new 0.01): no exposure beyond the ladder, nothing urgent
+    pacer = RequotePacer(PacingConfig(60.0, 0.0, 0.0, 5.0), PlanConfig(), clock=lambda: 0.0)
+    kept = LiveOrder("k", 2, 0, True, 100_000.0, 0.02)
+    plan = Plan(0, keep=[kept], modify=[_mod(99_990.0, 99_990.0, 1, o_sz=0.02, t_sz=0.01)],
+                place=[NewOrder(0, True, 99_980.0, 0.01, 2, "Alo")])
+    out, deferred = pacer.ration(plan)
+    assert out.modify == [] and out.place == [] and deferred == 2
+    assert sorted(o.cloid for o in out.keep) == ["c", "k"]
 
 
 def _volume_plan():

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from appliance.gateway.hyperliquid.positions import Positions
-from appliance.gateway.hyperliquid.tick_to_wire import TickToWire
+from appliance.gateway.hyperliquid.tick_to_wire import STAGES, STRATEGY_PARTS, TickToWire
 from appliance.ipc import ring, seqlock
 from appliance.runtime import latency
 from shm_layout import InstanceMemory, records
@@ -95,11 +95,35 @@ def test_tick_to_wire_when_ladder_and_sign_stamps_known_then_stages_sum_to_the_s
     assert st["plan_queue"]["p50"] == 50.0 and st["sign"]["p50"] == 40.0
     # the two stages that cross clocks move with the realtime-monotonic offset's jitter
     assert abs(st["to_socket"]["p50"] - 160.0) < 10.0 and abs(st["feed"]["p50"] - 30.0) < 10.0
-    assert all(v["n"] == 1 for v in st.values()) and t.summary()["n"] == 2
+    assert all(st[s]["n"] == 1 for s in STAGES) and t.summary()["n"] == 2
+    assert all(st[s]["n"] == 0 for s in STRATEGY_PARTS)  # no MarketParams block: not cut
     # only the newest ladders are kept
     for k in range(300):
         t.ladder_read(10_000 + k, 1, 2)
     assert len(t._ladders) == 256 and 10_000 not in t._ladders
+
+
+def test_tick_to_wire_when_the_ladders_params_still_in_their_block_then_strategy_cut_in_two(mem):
+    import time
+
+    from appliance.ipc import byte_rows
+
+    offset = time.time_ns() - time.monotonic_ns()
+    pub = time.monotonic_ns()
+    md = np.zeros(2, records.MD_EVENT)
+    md["pub_mono_ns"] = [pub, pub + 1]
+    md["recv_ts_ns"] = [pub - 30_000 + offset, pub - 20_000 + offset]
+    params = np.zeros(1, records.MARKET_PARAMS)
+    params["src_pub_mono_ns"], params["update_mono_ns"] = pub, pub + 60_000  # estimator +60 µs
+    seqlock.write_block(mem.params.seqs, mem.params.rows, 0, byte_rows(params)[0])
+    t = TickToWire(md, params_block=mem.params)
+    t.ladder_read(pub, pub + 100_000, pub + 150_000, 0)  # quote's ladder +100 µs
+    t.sample(pub, pub + 400_000 + offset, (pub + 200_000, pub + 240_000))
+    t.ladder_read(pub + 1, pub + 100_000, pub + 150_000, 0)  # the block holds another event's params
+    t.sample(pub + 1, pub + 400_000 + offset, (pub + 200_000, pub + 240_000))
+    st = t.summary()["stages"]
+    assert st["strategy_estimator"]["p50"] == 60.0 and st["strategy_quote"]["p50"] == 40.0
+    assert st["strategy_estimator"]["n"] == 1 and st["strategy"]["n"] == 2
 
 
 def test_tick_to_wire_when_a_batch_is_a_replan_then_a_sample_but_not_ladder_caused():
