@@ -393,7 +393,7 @@ def hook_fill(state, cfg, q, t):
             fill_mid(state, q))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """Adverse selection's MarketParams fields, per markout horizon."""
     n = n_marked(st)

@@ -263,7 +263,7 @@ def hook_trade(state, cfg, ev, t):
     on_trade(state.book, cfg.book, t, ev.px, ev.sz, ev.side)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """Book microstructure's MarketParams fields."""
     out.book_status = status(cfg[C_ENABLED] != 0.0, h.last_book_ts_ns > 0, float(h.last_book_ts_ns), t, stale)

@@ -196,7 +196,7 @@ def hook_warm(state, cfg, t):
              st_v.rv_slow_bps2_per_s ** 0.5)  # sigma_300s, bps/sqrt(s)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """The cascade's MarketParams fields; judged once volatility is warm, so warming
     while ``out.vol_status`` (already written) is."""

@@ -316,7 +316,7 @@ def lead_bps_per_s(st, cfg):
     return pred / st.step_s
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """Correlation, hedge ratio, basis and lead-lag: ``kernel_cross`` computed them into the
     header's ``cross`` record; off with one coin, basis off for a coin without a pair."""

@@ -394,7 +394,7 @@ def hook_cold(state, cfg, t):
               funding.zscore(st_f, cfg.funding), float(st_f.n_obs))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """The Kalman drift's MarketParams fields."""
     out.drift_status = status(cfg[C_ENABLED] != 0.0, h.last_book_ts_ns > 0,

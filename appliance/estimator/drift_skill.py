@@ -118,7 +118,7 @@ def hook_cold(state, cfg, t):
                0.5 * (h.bid_px + h.ask_px))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """The drift's weight for the quote kernel."""
     out.drift_skill = st.skill

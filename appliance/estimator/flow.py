@@ -126,7 +126,7 @@ def hook_trade(state, cfg, ev, t):
     on_trade(state.flow, cfg.flow, t, ev.side, ev.sz)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """Trade flow's MarketParams fields, per horizon."""
     out.flow_status = status(True, st.n_trades > 0, float(h.last_trade_ts_ns), t, stale)

@@ -135,7 +135,7 @@ def hook_ctx(state, cfg, ev, t):
     on_ctx(state.funding, cfg.funding, t, ev.aux0, ev.px, ev.aux1, ev.sz)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """Funding's MarketParams fields (hourly funding: stale after an hour without a context)."""
     out.funding_status = status(cfg[C_ENABLED] != 0.0, warmed_up(st, cfg),

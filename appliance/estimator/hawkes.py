@@ -143,7 +143,7 @@ def hook_trade(state, cfg, ev, t):
     on_event(state.hawkes, cfg.hawkes, t, ev.side)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """The Hawkes process's MarketParams fields."""
     out.hawkes_status = status(cfg[C_ENABLED] != 0.0, warmed_up(st, cfg), float(h.last_trade_ts_ns), t, stale)

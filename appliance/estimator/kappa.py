@@ -315,7 +315,7 @@ def hook_cold(state, cfg, t):
     cold(state.kappa, cfg.kappa)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """Kappa's MarketParams fields (ready on enough trades or a book estimate)."""
     out.kappa_status = status(True, st.n_trades >= cfg[C_MIN_TRADES] or st.kappa_book_per_bps > 0,

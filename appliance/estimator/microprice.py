@@ -167,7 +167,7 @@ def hook_warm(state, cfg, t):
              current_regime(state.regime))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """The microprice's MarketParams fields (around ``out.mid_px``, already written)."""
     used = st.used_group >= 0

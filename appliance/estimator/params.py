@@ -16,9 +16,13 @@ An estimator without ``publish`` (no MarketParams fields) is skipped.
 
 Static dispatch: ``_publish_all`` is one direct call per publishing estimator, on
 ``state[NAME]`` and ``cfg[NAME]``, generated once from the registry and inlined into
-``write_params`` (``straight_line``, which says why numba needs source text for this).
-Each ``publish`` is ``inline="always"``, so the writer compiles as the one function the
-hand-written writer was; the list of estimators is the registry's.
+``write_params`` (``straight_line``, which says why numba needs source text for this);
+the list of estimators is the registry's. Each ``publish`` is its own compiled function
+(``@njit(cache=True)``, not ``inline="always"``): numba's compile time grows faster than
+the size of one function: the writer with every ``publish`` (and the readers they
+call) pulled into it took 16.6 CPU-s to compile, with separate ``publish`` functions
+11.6 (BENCHMARKS.md, "Fewer inlined bodies in the estimator's compile", which also gives
+the writer's run time before and after).
 """
 
 import math

@@ -352,7 +352,7 @@ def hook_trade(state, cfg, ev, t):
     on_trade(state.queue, cfg.queue, t, ev.px, ev.sz, ev.side)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """The queue model's MarketParams fields."""
     out.queue_status = status(cfg[C_ENABLED] != 0.0, h.last_trade_ts_ns > 0,

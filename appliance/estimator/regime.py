@@ -139,7 +139,7 @@ def hook_book(state, cfg, ev, t, full):
         update(st, cfg.regime, t, st_v.bv_fast_bps2_per_s, st_v.bv_bps2_per_s)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """The regime's MarketParams fields."""
     out.regime_status = status(cfg[C_ENABLED] != 0.0, st.n_samples >= cfg[C_WARMUP],

@@ -99,7 +99,7 @@ def hook_warm(state, cfg, t):
         warm(state.spread, cfg.spread, t, spread_bps(state))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """The spread process's MarketParams fields."""
     out.spread_status = status(cfg[C_ENABLED] != 0.0, st.n_samples >= 10.0, st.last_ts_ns, t, stale)

@@ -317,7 +317,7 @@ def hook_warm(state, cfg, t):
     h.toxicity_ask = p_toxic(st, c, -1, bim, fi, inten, reg, sev, fz, ratio, dz)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """Toxicity's MarketParams fields (the probabilities the warm tier left in the header)."""
     out.toxicity_status = status(cfg[C_ENABLED] != 0.0, n_learned(st) > 0, t, t, stale)

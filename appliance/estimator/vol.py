@@ -236,7 +236,7 @@ def hook_warm(state, cfg, t):
     blend(state.vol, cfg.vol, t, state.regime.regime, max(h.toxicity_bid, h.toxicity_ask))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """Volatility's MarketParams fields (warming until ``tiers.warmup_samples``)."""
     ready = st.n_samples >= tiers.warmup_samples

@@ -102,7 +102,7 @@ def hook_trade(state, cfg, ev, t):
     on_trade(state.volclock, cfg.volclock, t, ev.sz)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def publish(st, cfg, h, tiers, t, stale, out):
     """The volume clock's MarketParams fields."""
     out.volclock_status = status(cfg[C_ENABLED] != 0.0, st.bucket_sz > 0.0, st.last_ts_ns, t, stale)
