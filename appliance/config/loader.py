@@ -165,6 +165,9 @@ def _validate(cfg: Config) -> None:
                 "toxicity_gamma_weight", "min_liq_distance_bps"):
         if not getattr(q, key) >= 0:
             raise ConfigError(f"quote.{key}: must be >= 0, got {getattr(q, key)}")
+    for key in ("toxicity_pull_p", "toxicity_pull_gap"):
+        if not 0 <= getattr(q, key) <= 1:
+            raise ConfigError(f"quote.{key}: in [0, 1] (0 = off), got {getattr(q, key)}")
     if not 0 <= q.margin_buffer_frac < 1 or not 0 <= q.toxicity_neutral < 1:
         raise ConfigError("quote.margin_buffer_frac and quote.toxicity_neutral: in [0, 1)")
     positive = {

@@ -57,6 +57,12 @@ class QuoteConfig:
     toxicity_neutral: float = 0.3  # P(toxic) with no excess (the estimator's prior)
     toxicity_as_weight: float = 2.0  # AS x (1 + w excess toxicity of the side)
     toxicity_gamma_weight: float = 1.0  # gamma x (1 + w excess toxicity)
+    # issue 16: a side whose P(toxic) (estimator.toxicity, per side) is above
+    # toxicity_pull_p, or above the other side's by toxicity_pull_gap, is pulled; 0 = off.
+    # Off by default: on toxic_burst_v2's tuning seeds (101-104) it did not cut the adverse
+    # fills against no_as without cutting the benign ones (BENCHMARKS.md, issue 16)
+    toxicity_pull_p: float = 0.0
+    toxicity_pull_gap: float = 0.0
     funding_scale: float = 1.0  # funding carry in E[PnL] and the funding skew; 0 = off
     tod_gamma_mult: tuple[float, ...] = (1.0,) * 24  # gamma multiplier per UTC hour
     # margin-aware sizing

@@ -56,7 +56,9 @@ C_LEVEL_SIZE_USD = C_EDGE_VS_FAIR + 1  # sizes in notional (issue 16): sizing.py
 C_MAX_POSITION_USD = C_EDGE_VS_FAIR + 2
 C_DRIFT_SKILL = C_EDGE_VS_FAIR + 3  # weight the drift by its skill, carry it over T_ou
 C_DRIFT_CAP_SIGMAS = C_EDGE_VS_FAIR + 4  # |drift shift| <= k sigma sqrt(T) / 2; 0 = off
-N_CONFIG = C_EDGE_VS_FAIR + 5
+C_TOX_PULL_P = C_EDGE_VS_FAIR + 5  # a side whose P(toxic) is above this is pulled; 0 = off
+C_TOX_PULL_GAP = C_EDGE_VS_FAIR + 6  # ... or above the other side's by this; 0 = off
+N_CONFIG = C_EDGE_VS_FAIR + 7
 
 
 def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
@@ -103,6 +105,8 @@ def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
     c[C_MAX_POSITION_USD] = risk_cfg.max_position_usd
     c[C_DRIFT_SKILL] = float(q.drift_skill_weight)
     c[C_DRIFT_CAP_SIGMAS] = q.drift_cap_sigmas
+    c[C_TOX_PULL_P] = q.toxicity_pull_p
+    c[C_TOX_PULL_GAP] = q.toxicity_pull_gap
     c[C_TOD:C_TOD + 24] = np.asarray(q.tod_gamma_mult, dtype=np.float64)
     return c
 

@@ -85,6 +85,8 @@ from .config import (  # noqa: F401  (C_* re-exported)
     C_TOX_AS_WEIGHT,
     C_TOX_GAMMA_WEIGHT,
     C_TOX_NEUTRAL,
+    C_TOX_PULL_GAP,
+    C_TOX_PULL_P,
     C_TOX_SIZE_CUT,
     C_USE_AS,
     C_USE_DIRECTIONAL_KAPPA,
@@ -291,6 +293,17 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     if cfg[C_TOX_SIZE_CUT] != 0.0:
         b_bid *= legacy.toxicity_size_mult(max(p.toxicity_bid, p.toxicity_ask))
         b_ask *= legacy.toxicity_size_mult(max(p.toxicity_bid, p.toxicity_ask))
+    # issue 16: a side the toxicity model calls informed is pulled, not just priced wider:
+    # an informed sweep runs through every level of a side, however deep. One-sided
+    # evidence (the side's P(toxic) above the other's: flow, book and drift lean one way)
+    # is what an informed episode shows; a rise of both is priced by gamma above
+    if use_as:
+        pull_p = cfg[C_TOX_PULL_P]
+        gap = cfg[C_TOX_PULL_GAP]
+        if (pull_p > 0.0 and tox_b > pull_p) or (gap > 0.0 and tox_b - tox_a > gap):
+            b_bid = 0.0
+        if (pull_p > 0.0 and tox_a > pull_p) or (gap > 0.0 and tox_a - tox_b > gap):
+            b_ask = 0.0
 
     # per-side adverse-selection scale and funding carry
     as_common = p.as_ratio_adjustment if use_as else 0.0

@@ -33,13 +33,14 @@ def _legacy(cfg: Config) -> Config:
         cfg.quote, drift_clamp_bps=3.0, legacy_zones=True, legacy_gate=True,
         toxicity_size_cut=True, inventory_beta=3.0, use_epnl_filter=False, edge_vs_fair=False,
         use_directional_kappa=False, toxicity_gamma_weight=0.0, drift_skill_weight=False,
-        drift_cap_sigmas=0.0)
+        drift_cap_sigmas=0.0, toxicity_pull_p=0.0, toxicity_pull_gap=0.0)
     return dataclasses.replace(cfg, quote=q)
 
 
 def _no_as(cfg: Config) -> Config:
     q = dataclasses.replace(cfg.quote, use_adverse_selection=False, toxicity_gamma_weight=0.0,
-                            edge_vs_fair=False)  # as before issue 16: the yardstick stays put
+                            edge_vs_fair=False, toxicity_pull_p=0.0,
+                            toxicity_pull_gap=0.0)  # as before issue 16: the yardstick stays put
     return dataclasses.replace(cfg, quote=q)
 
 

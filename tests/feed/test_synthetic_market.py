@@ -40,6 +40,10 @@ def _sell_share(trades: np.ndarray) -> float:
     return float((trades["side"] < 0).mean())
 
 
+def _depth(books: np.ndarray, side_sz: str, levels: int = 5) -> float:
+    return float(books["lv"][side_sz][:, :levels].sum(1).mean())
+
+
 def _mids(books: np.ndarray) -> np.ndarray:
     return (books["lv"]["bid_px"][:, 0] + books["lv"]["ask_px"][:, 0]) / 2
 
@@ -206,6 +210,31 @@ def test_toxic_burst_when_played_then_signed_flow_predicts_the_next_mid_move(see
     flow_arr, move_arr = np.array(flow), np.array(move)
     assert np.corrcoef(flow_arr, move_arr)[0, 1] > 0.4
     assert (np.sign(flow_arr) == tr.bursts["side"]).mean() > 0.7
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_toxic_burst_v2_when_played_then_the_episode_shows_before_the_move(seed):
+    """issue 16: in the 4 s before an episode's sweep the informed side trades more
+    than the other and the side it is about to hit thins, while the mid has not yet
+    made the move (the sweep then moves it the episode's way)."""
+    ev, tr = _run("toxic_burst_v2", seed)
+    books, trades = ev[ev["kind"] == EV_BOOK], ev[ev["kind"] == EV_TRADE]
+    book_ts, mids = books["exch_ts_ns"], _mids(books)
+    lead_flow, thin, lead_move, sweep_move = [], [], [], []
+    for b in tr.bursts:
+        t0, t_sw, t1, side = b["start_s"], b["move_start_s"], b["move_end_s"], b["side"]
+        lead = _in(trades, tr, t0, t_sw)
+        lead_flow.append(float((lead["side"] == side).mean()))
+        hit = "ask_sz" if side > 0 else "bid_sz"  # informed buying lifts the asks
+        thin.append(_depth(_in(books, tr, t0 + 0.5, t_sw), hit)
+                    / _depth(_in(books, tr, t0 - 20.0, t0 - 5.0), hit))
+        i0, i1, i2 = (np.searchsorted(book_ts, tr.ts_ns(x)) for x in (t0, t_sw, t1 + 1.0))
+        lead_move.append(side * (mids[i1] / mids[i0] - 1) * 1e4)
+        sweep_move.append(side * (mids[i2] / mids[i1] - 1) * 1e4)
+    assert len(tr.bursts) >= 15
+    assert np.median(lead_flow) > 0.6  # one-sided aggression before the move (calm: 0.5)
+    assert np.median(thin) < 0.6  # the side about to be hit has thinned
+    assert np.median(sweep_move) > 5.0 and np.median(sweep_move) > 3 * abs(np.median(lead_move))
 
 
 def test_truth_when_read_before_any_pass_then_same_as_after_a_pass():
