@@ -205,13 +205,21 @@ def tick_to_wire(seconds: float, json_out: Path | None) -> None:
 @click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True,
               help="Fresh instances started, each stopped after its first resting order.")
 @click.option("--extra-toml", default="", help="Appended to each run's config (\\n for newlines).")
+@click.option("--before", "before", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Another checkout (e.g. a git archive of main) run in the same rounds, "
+                   "before this tree's run: medians side by side.")
+@click.option("--before-cache", "before_cache", type=click.Path(file_okay=False), default=None,
+              help="HL_MM_CACHE_DIR for --before (default: this process's).")
 @json_option
-def start(runs: int, extra_toml: str, json_out: Path | None) -> None:
+def start(runs: int, extra_toml: str, before: str | None, before_cache: str | None,
+          json_out: Path | None) -> None:
     """`mmctl start` to the first order resting on the local venue, by stage (supervisor,
     fork server and venue, children healthy, feed, params, ladder, order), medians."""
     from tools.bench_start import main
 
     argv = ["--runs", str(runs), "--extra-toml", extra_toml]
+    argv += ["--before", before] if before else []
+    argv += ["--before-cache", before_cache] if before_cache else []
     raise SystemExit(main(argv + ([] if json_out is None else ["--json", str(json_out)])))
 
 

@@ -14,8 +14,13 @@ Stages (seconds since ``mmctl start`` was run):
   supervisor's ``ready: quoting`` line, and ``mmctl start`` returning
 
 The blocks are sampled every 2 ms by this process (read-only attach). Real processes
-and the real local venue; nothing is mocked. Each run is a fresh instance, stopped
-after its first resting order.
+and the real local venue; nothing is mocked. Each run is a fresh instance (its name has
+this process's pid; its state dir is a new temporary directory, the venue and metrics
+ports are free ones), stopped after its first resting order.
+
+``--before DIR`` (another checkout, e.g. ``git archive`` of main, with ``--before-cache``
+its own numba cache directory) runs that tree's ``mmctl start`` too: each round runs
+before, then this tree, and the medians are given per tree, side by side.
 """
 
 from __future__ import annotations
@@ -82,7 +87,7 @@ class _Watcher(threading.Thread):
         # Imported here so that the numba import is paid before the timed command runs
         # (``main`` imports this module first): the watcher must not slow the start.
         from appliance.ipc import seqlock
-        from shm_layout import InstanceMemory, SegmentMissing, SegmentNotReady
+        from shm_layout import InstanceMemory, LayoutMismatch, SegmentMissing, SegmentNotReady
 
         end = time.monotonic() + self.timeout_s
         mem = None
@@ -92,7 +97,8 @@ class _Watcher(threading.Thread):
                                             names=["control", "params", "ladder", "position"])
             except (SegmentMissing, SegmentNotReady):
                 time.sleep(0.002)
-            except (OSError, ValueError) as e:  # caught mid-creation: try again, say the last
+            except (OSError, ValueError, LayoutMismatch) as e:  # caught mid-creation (a
+                # segment not yet sized reads as too small): try again, say the last
                 self.error = repr(e)
                 time.sleep(0.002)
         if mem is None:
@@ -117,8 +123,11 @@ class _Watcher(threading.Thread):
             mem.close()
 
 
-def run_once(extra_toml: str = "", timeout_s: float = 300.0) -> dict:
-    instance = f"bst{os.getpid()}{int(time.time() * 1000) % 100000}"
+def run_once(extra_toml: str = "", timeout_s: float = 300.0, env: dict | None = None,
+             cwd: str | None = None) -> dict:
+    """One ``mmctl start`` to its first resting order, then stopped; ``env`` and ``cwd``
+    choose the tree run (None: this process's)."""
+    instance = f"bst{os.getpid()}x{int(time.time() * 1000) % 100000}"
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "start.toml"
         cfg.write_text(f'[appliance]\nstate_dir = "{tmp}/{{instance}}"\n[risk]\nmetrics_port = 0\n'
@@ -127,12 +136,13 @@ def run_once(extra_toml: str = "", timeout_s: float = 300.0) -> dict:
         watcher.start()
         t0 = time.time()
         r = subprocess.run([*MMCTL, "start", "--instance", instance, "--config", str(cfg),
-                            "--timeout", str(timeout_s)], capture_output=True, text=True)
+                            "--timeout", str(timeout_s)], capture_output=True, text=True,
+                           env=env, cwd=cwd)
         t_ret = time.time()
         watcher.join(timeout=10.0)
         watcher.stop = True
         subprocess.run([*MMCTL, "stop", "--instance", instance, "--config", str(cfg)],
-                       capture_output=True, timeout=120)
+                       capture_output=True, timeout=120, env=env, cwd=cwd)
         sd = Path(tmp) / instance
         sup = _log_times(sd / "supervisor.log")
         feed = _log_times(sd / "feed.log")
@@ -163,27 +173,49 @@ def summarize(runs: list[dict]) -> dict:
     return out
 
 
+def tree_env(tree: str, cache: str | None) -> dict:
+    """The environment that runs ``mmctl`` from ``tree`` (and its numba cache)."""
+    env = dict(os.environ, PYTHONPATH=str(Path(tree).resolve()))
+    if cache:
+        env["HL_MM_CACHE_DIR"] = str(Path(cache).resolve())
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tools.bench_start", description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--extra-toml", default="", help="appended to the run's config (\\n for newlines)")
+    ap.add_argument("--before", default=None, metavar="DIR",
+                    help="another checkout to run in the same rounds, before this tree's run")
+    ap.add_argument("--before-cache", default=None, metavar="DIR",
+                    help="HL_MM_CACHE_DIR for --before (default: this process's)")
     ap.add_argument("--json", dest="json_out", default=None)
     a = ap.parse_args(argv)
     from appliance.ipc import seqlock  # noqa: F401  the watcher's numba import, paid up front
-    runs = []
+    arms: dict[str, tuple[dict | None, str | None]] = {}
+    if a.before:
+        arms["before"] = (tree_env(a.before, a.before_cache), str(Path(a.before).resolve()))
+    arms["after" if a.before else "this"] = (None, None)
+    runs: dict[str, list[dict]] = {k: [] for k in arms}
     for i in range(a.runs):
-        r = run_once(a.extra_toml)
-        r["load1"] = os.getloadavg()[0]
-        runs.append(r)
-        print(f"run {i + 1}: rc {r['rc']} load {r['load1']:.2f} "
-              + " ".join(f"{k}={v}" for k, v in r["s"].items()), flush=True)
-    med = summarize(runs)
+        for arm, (env, cwd) in arms.items():
+            r = run_once(a.extra_toml, env=env, cwd=cwd)
+            r["load1"] = os.getloadavg()[0]
+            runs[arm].append(r)
+            print(f"run {i + 1} {arm}: rc {r['rc']} load {r['load1']:.2f} "
+                  + " ".join(f"{k}={v}" for k, v in r["s"].items()), flush=True)
+    med = {arm: summarize(rs) for arm, rs in runs.items()}
     print("\nmedian seconds since `mmctl start` was run:")
+    print(f"  {'':<24} " + " ".join(f"{arm:>8}" for arm in med))
     for k in STAGES:
-        print(f"  {k:<24} {med[k]}")
+        print(f"  {k:<24} " + " ".join(f"{str(m[k]):>8}" for m in med.values()))
     if a.json_out:
-        Path(a.json_out).write_text(json.dumps({"machine": machine(), "extra_toml": a.extra_toml,
-                                                "runs": runs, "median_s": med}, indent=2))
+        out = {"machine": machine(), "extra_toml": a.extra_toml, "before": a.before}
+        if a.before:
+            out.update(runs=runs, median_s=med)
+        else:  # the one-tree form, as before --before existed
+            out.update(runs=runs["this"], median_s=med["this"])
+        Path(a.json_out).write_text(json.dumps(out, indent=2))
     return 0
 
 

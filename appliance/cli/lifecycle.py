@@ -13,6 +13,7 @@ from appliance.hyperliquid.keys import KeyLoadError, load_key
 from appliance.runtime.control import pid_alive
 from appliance.runtime.waiting import unlink_bells
 from appliance.supervisor.cores import CoresError, describe
+from appliance.supervisor.fork_run import exit_now
 from appliance.supervisor.ownership import end_pids
 from appliance.supervisor.run import preflight, start_background, supervise
 from appliance.supervisor.start_checks import StartRefused
@@ -105,6 +106,7 @@ def start(cores, config_path, instance, duration, foreground, timeout_s, venue, 
     if err:
         click.echo(f"warning: {err}", err=True)
     click.echo(f"instance '{instance}' running: supervisor pid {pid}; {describe(plan)}")
+    exit_now(0)  # the supervisor was forked from here: no teardown (fork_run.exit_now)
 
 
 def say_stage(rec: dict) -> None:

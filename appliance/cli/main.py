@@ -54,6 +54,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
              "Soak the appliance against the local venue under random faults; check nothing "
              "is lost (mmctl soak --help for the options)."),
 }
+# Commands that start a supervisor by forking ``mmctl`` (``supervisor/fork_run.py``: only
+# from a single-threaded process): their imports must not start numpy's BLAS threads.
+FORKS_A_SUPERVISOR = ("start", "warm")
 SHORT_HELP_WIDTH = 70  # click's default for the listing; the table's lines are cut at it
 
 
@@ -67,7 +70,12 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attr, _ = COMMANDS[name]
-        return getattr(import_module(module), attr)
+        if name not in FORKS_A_SUPERVISOR:
+            return getattr(import_module(module), attr)
+        from appliance.supervisor.fork_run import no_blas_threads  # start and warm only: mmctl start-up
+
+        with no_blas_threads():
+            return getattr(import_module(module), attr)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]

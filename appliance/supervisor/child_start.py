@@ -3,7 +3,9 @@
 ``supervisor.child_start = "fork"``: the supervisor becomes a child subreaper and runs
 ``fork_server`` (one interpreter that has imported numpy, numba and the five process
 modules and loaded their cached kernels); each child is forked from it and shares
-those pages copy-on-write, and it skips the imports and the kernel loads.
+those pages copy-on-write, and it skips the imports and the kernel loads. The first
+server is forked from the supervisor itself (``fork_run.py``: numpy and numba are in
+it already); one started again from the supervision loop is a new interpreter.
 ``"spawn"``: ``python -m appliance.NAME`` per child, as before.
 
 Fork mode never waits on the server for long and never blocks a start on it: the
@@ -27,6 +29,8 @@ import time
 
 import orjson
 
+from . import fork_server
+from .fork_run import fork_run, single_threaded
 from .forked_child import ChildProcess, ForkedChild, become_subreaper, parent_of, reap_strays
 
 log = logging.getLogger("supervisor")
@@ -53,7 +57,7 @@ class ChildStarter:
         self.instance = instance
         self.keep_fds = keep_fds  # the server holds these for the children (lock, metrics)
         self.preload_kernels = preload_kernels
-        self.server: subprocess.Popen | None = None
+        self.server: ChildProcess | None = None
         self.sock: socket.socket | None = None
         self.ready = False
         self.waited = False
@@ -83,8 +87,13 @@ class ChildStarter:
         if not self.preload_kernels:
             cmd.append("--no-preload")
         try:
-            self.server = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, env=self._env,
-                                           pass_fds=(theirs.fileno(), *self.keep_fds))
+            if single_threaded():  # the first start: numpy and numba are imported already
+                self.server = fork_run(lambda: fork_server.run(cmd[3:]), title=" ".join(cmd),
+                                       stream=None, keep_fds=(theirs.fileno(), *self.keep_fds),
+                                       env=self._env)
+            else:  # a restart from the supervision loop (it has threads): a new interpreter
+                self.server = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, env=self._env,
+                                               pass_fds=(theirs.fileno(), *self.keep_fds))
         except OSError as e:
             ours.close()
             self._give_up(f"cannot start the fork server: {e}")
@@ -93,8 +102,10 @@ class ChildStarter:
             theirs.close()
         self.sock = ours
         self.ready = False
-        log.info("fork server pid %d starting (imports numpy, numba and the five process "
-                 "modules once; the children are forked from it)", self.server.pid)
+        log.info("fork server pid %d starting (%s; imports the five process modules once; "
+                 "the children are forked from it)", self.server.pid,
+                 "forked from the supervisor" if isinstance(self.server, ForkedChild)
+                 else "a new interpreter")
 
     def _give_up(self, why: str) -> None:
         self.mode = "spawn"

@@ -8,7 +8,9 @@ code is shared too and a child does not load its own.
 
 Run by the supervisor (``supervisor.child_start = "fork"``, ``child_start.py``) as
 ``python -m appliance.supervisor.fork_server --instance NAME --sock FD --parent PID``
-with the instance lock (and the metrics socket) at the supervisor's descriptor numbers.
+with the instance lock (and the metrics socket) at the supervisor's descriptor numbers:
+forked from the supervisor (``fork_run.py``, which has numpy and numba imported
+already) when it is single-threaded, else a new interpreter.
 It is single-threaded, checked before the first fork: BLAS and pyarrow's jemalloc would
 each start a thread at import, so their thread pools are set to none here (a forked
 child starts without them either way: their fork handlers stop them).
@@ -262,9 +264,14 @@ def run_child(spec: ChildSpec) -> None:
     runpy.run_module(spec.module, run_name="__main__", alter_sys=True)
 
 
-if __name__ == "__main__":
-    out = main()
+def run(argv: list[str] | None = None) -> int:
+    """The server, and in each forked child its module: the exit code."""
+    out = main(argv)
     if isinstance(out, ChildSpec):
         run_child(out)
-        sys.exit(0)
-    sys.exit(out)
+        return 0
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(run())

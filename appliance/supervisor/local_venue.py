@@ -1,7 +1,9 @@
 """The local venue as a supervised child (gateway.network = "local").
 
 ``python -m appliance.venue`` on a loopback port (``gateway.local_venue_port``,
-0 = a free one), started before the feed and stopped after every other process.
+0 = a free one), started before the feed and stopped after every other process. The
+first start forks the supervisor (``fork_run.py``: numpy and numba are imported
+already); a restart, from the supervision loop, is a new interpreter.
 Its URL goes to the children in ``MM_VENUE_URL`` and into ``venue.url`` in the
 state dir (for ``mmctl``, tests and benchmarks). A venue that dies is started
 again (its book and accounts start empty; the gateway reconciles on the feed's
@@ -22,6 +24,9 @@ from appliance.config import Config, log_dir, state_dir
 from appliance.config.state_files import VENUE_URL_FILE
 from appliance.hyperliquid.venue_access import VENUE_URL_ENV
 from appliance.runtime import logs
+
+from .fork_run import fork_run, run_module, single_threaded
+from .forked_child import ChildProcess
 
 log = logging.getLogger("supervisor")
 
@@ -53,7 +58,7 @@ class LocalVenue:
         self.config_path = config_path
         self.host = "127.0.0.1"
         self.port = cfg.gateway.local_venue_port or free_port(self.host)
-        self.proc: subprocess.Popen | None = None
+        self.proc: ChildProcess | None = None
         self.restarts = 0
         self._restart_at = 0.0
         self._launched_at = 0.0
@@ -83,15 +88,20 @@ class LocalVenue:
     def spawn(self) -> None:
         out = None if self.to_journal else logs.open_private(
             self.log_path.with_suffix(".out"), self.cfg.logs.max_file_bytes)
+        cmd = self._cmd()
+        keep = (self.lock_fd,) if self.lock_fd is not None else ()
+        # Own process group: a terminal's Ctrl-C must not stop the venue before the
+        # gateway has cancelled through it (the supervisor stops it last). Only the
+        # venue: a child in an orphaned group would get SIGHUP.
         try:
-            self.proc = subprocess.Popen(self._cmd(), stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=subprocess.STDOUT,
-                                         pass_fds=(self.lock_fd,) if self.lock_fd is not None else (),
-                                         # Own process group: a terminal's Ctrl-C must not stop
-                                         # the venue before the gateway has cancelled through it
-                                         # (the supervisor stops it last). Only the venue: a
-                                         # child in an orphaned group would get SIGHUP.
-                                         process_group=0)
+            if single_threaded():  # the first start: forked, numpy and numba imported already
+                self.proc = fork_run(lambda: run_module(cmd[2], cmd[3:]), title=" ".join(cmd),
+                                     stream=out, keep_fds=keep,
+                                     new_group=True)
+            else:  # a restart from the supervision loop (it has threads): a new interpreter
+                self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                             stderr=subprocess.STDOUT, pass_fds=keep,
+                                             process_group=0)
         finally:
             if out is not None:
                 os.close(out)

@@ -17,6 +17,8 @@ from shm_layout import InstanceMemory, SegmentMissing, SegmentNotReady
 from shm_layout.constants import AS_RUNNING, AS_STOPPED, N_CHILDREN, PROC_NAMES, PS_RUNNING
 
 from .cores import assign, describe
+from .fork_run import fork_run, single_threaded
+from .forked_child import ChildProcess
 from .stages import quoting_state
 from .start_checks import StartRefused, end_leftovers, running_supervisor, verify_clock
 from .supervisor import Supervisor
@@ -109,8 +111,7 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
     out = logs.open_private(sd / "supervisor.out", cfg.logs.max_file_bytes)
     out_start = os.lseek(out, 0, os.SEEK_END)  # what this start writes, not an earlier run's
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = _detach(cmd, out, instance, config_path, cores, duration_s)
     finally:
         os.close(out)
     coins = list(cfg.appliance.coins)
@@ -144,8 +145,15 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
                     time.sleep(0.02)
                     continue
             state = int(mem.control.records[0]["state"])
-            if state == AS_STOPPED:
-                return 0, f"supervisor stopped during start-up; see {ld / 'supervisor.log'}"
+            if state == AS_STOPPED:  # its last lines (why) are written as it exits
+                try:
+                    proc.wait(READY_LINE_WAIT_S)
+                except subprocess.TimeoutExpired:
+                    pass
+                relay()
+                why = _last_error(sd / "supervisor.out", out_start) or last_error[0]
+                return 0, (f"supervisor stopped during start-up{': ' + why if why else ''}; "
+                           f"see {ld / 'supervisor.log'}")
             if state == AS_RUNNING:
                 quoting, why = quoting_state(mem, coins, gw_stats)
                 if quoting:  # the supervisor says so on its next round: show that line too
@@ -168,6 +176,21 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
     return 0, (f"not quoting after {timeout_s:g} s ({waiting or why or 'segments not created'}); "
                f"stopped it. See {ld}/*.log; a longer --timeout (or "
                f"supervisor.startup_timeout_s) gives a cold compile more time")
+
+
+def _detach(cmd: list[str], out: int, instance: str, config_path: str | None,
+            cores: str | None, duration_s: float | None) -> ChildProcess:
+    """The detached supervisor, in its own session, stdout and stderr to ``out``:
+    forked from this process when it is single-threaded (it has the config, numpy and
+    numba imported: a new interpreter spends 0.4-0.7 CPU-s importing them again),
+    else ``cmd``, a new interpreter. Either way it runs ``run_foreground`` (the checks
+    again, then ``supervise``); the forked one is titled as ``cmd``."""
+    if not single_threaded():
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    return fork_run(lambda: run_foreground(instance, config_path, cores, duration_s),
+                    title=" ".join(cmd), stream=out, new_session=True)
 
 
 class LogTail:
@@ -209,7 +232,7 @@ def _still_starting(mem: InstanceMemory) -> str:
     return f"still starting: {', '.join(names)}" if names else ""
 
 
-def _stop(proc: subprocess.Popen, instance: str) -> None:
+def _stop(proc: ChildProcess, instance: str) -> None:
     """SIGTERM the supervisor (it cancels, stops its children and venue, unlinks)."""
     proc.terminate()
     try:

@@ -3,6 +3,7 @@ real shared memory and the real metrics endpoint."""
 
 import os
 import signal
+import socket
 import time
 import urllib.request
 
@@ -150,6 +151,26 @@ def test_fork_when_started_then_children_are_the_supervisors_titled_and_stream_t
             assert f"{name} started: pid {pid} (forked by the fork server)" in log
 
 
+def test_start_when_detached_then_supervisor_in_own_session_titled_and_writing_its_files(appliance):
+    # mmctl start forks the supervisor (and the supervisor the venue and the fork
+    # server): each must look and behave as the interpreter it replaces.
+    inst = appliance["instance"]
+    sd = appliance["tmp"] / f"state-{inst}"
+    sup = status(inst)["supervisor"]["pid"]
+    assert os.getsid(sup) == sup, "the supervisor owns its session: a terminal's signals miss it"
+    assert f"-m appliance.supervisor --instance {inst}" in cmdline(sup)
+    assert "appliance.cli" not in cmdline(parent_of(sup)), "mmctl start returned; it is not waited on"
+    assert os.readlink(f"/proc/{sup}/fd/0") == "/dev/null"
+    assert os.readlink(f"/proc/{sup}/fd/2") == str(sd / "supervisor.out")
+    assert "all five processes healthy" in _sup_log(appliance)
+    venue = dict(read_pids(sd))["venue"]
+    assert parent_of(venue) == sup and os.getpgid(venue) == venue  # its own group: Ctrl-C misses it
+    assert "-m appliance.venue --host 127.0.0.1" in cmdline(venue)
+    assert os.readlink(f"/proc/{venue}/fd/1") == str(sd / "venue.out")
+    server = _fork_server(appliance)
+    assert f"-m appliance.supervisor.fork_server --instance {inst}" in cmdline(server)
+
+
 def test_fork_server_killed_then_said_started_again_and_children_forked_by_the_new_one(appliance):
     inst = appliance["instance"]
     old = _fork_server(appliance)
@@ -199,6 +220,27 @@ def test_mmctl_kill_when_raised_then_cancels_and_reset_resumes(appliance):
     assert "already up" in mmctl("kill", "--instance", inst).stdout
     mmctl("kill", "--reset", "--reason", "drill over", "--instance", inst, "--config", appliance["config"])
     assert wait_for(lambda: _quoting(inst), 30)
+
+
+def test_start_when_the_forked_venue_cannot_listen_then_says_why_and_leaves_nothing(tmp_path):
+    # The venue's port is taken: the forked venue exits, the forked supervisor stops,
+    # and mmctl start says so, with nothing of the instance left running.
+    instance = f"nov{os.getpid()}"
+    with socket.socket() as taken:  # bound, not listening: a connect is refused
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        cfg, _ = write_config(tmp_path, f"[gateway]\nlocal_venue_port = {port}\n")
+        try:
+            res = mmctl("start", "--instance", instance, "--config", cfg, check=False, timeout=240)
+            assert res.returncode == 1, res.stdout + res.stderr
+            assert res.stderr.count("local venue exited with code 1") == 2  # said, then why
+            assert "Error: supervisor " in res.stderr
+            assert not existing_segments(instance)
+            left = [p for p in os.listdir("/proc") if p.isdigit()
+                    and f"--instance {instance}" in cmdline(int(p))]
+            assert not left, [cmdline(int(p)) for p in left]
+        finally:
+            force_cleanup(instance)
 
 
 def test_stop_when_running_then_processes_gone_and_segments_unlinked(tmp_path):

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tools.bench_start import STAGES, _first, _log_times
 
@@ -38,3 +39,23 @@ def test_bench_start_when_run_then_every_stage_is_timed_in_order(tmp_path):
     assert s["venue_up"] <= s["feed_forked"] <= s["feed_running"] <= s["all_healthy"]
     assert s["first_params"] <= s["params_valid"] <= s["first_ladder"] <= s["first_resting"]
     assert s["first_resting"] <= s["mmctl_returned"]
+
+
+def test_bench_start_when_before_tree_given_then_both_trees_run_each_round(tmp_path):
+    # Arrange: this checkout stands in for the before tree (its own cache: the same)
+    out = tmp_path / "start.json"
+    root = Path(__file__).resolve().parents[2]
+    # Act
+    res = subprocess.run([sys.executable, "-m", "tools.bench_start", "--runs", "1",
+                          "--before", str(root), "--json", str(out)],
+                         capture_output=True, text=True, timeout=900)
+    # Assert
+    assert res.returncode == 0, res.stdout + res.stderr
+    data = json.loads(out.read_text())
+    assert set(data["runs"]) == set(data["median_s"]) == {"before", "after"}
+    for arm in ("before", "after"):
+        (run,) = data["runs"][arm]
+        assert run["rc"] == 0, run["stderr_tail"]
+        assert run["s"]["first_resting"] is not None
+    order = [ln.split()[2].rstrip(":") for ln in res.stdout.splitlines() if ln.startswith("run ")]
+    assert order == ["before", "after"]
