@@ -17,6 +17,7 @@ from .schema import Config
 GATEWAY_JOURNAL_NAME = "gateway-journal.jsonl"
 GATEWAY_STATS_NAME = "gateway.json"
 VENUE_URL_FILE = "venue.url"
+VENUE_READY_FILE = "venue.ready"  # "<url> <pid>", written by the venue once listening
 
 
 def gateway_journal_path(cfg: Config, instance: str) -> Path:

@@ -5,7 +5,12 @@
 first start forks the supervisor (``fork_run.py``: numpy and numba are imported
 already); a restart, from the supervision loop, is a new interpreter.
 Its URL goes to the children in ``MM_VENUE_URL`` and into ``venue.url`` in the
-state dir (for ``mmctl``, tests and benchmarks). A venue that dies is started
+state dir (for ``mmctl``, tests and benchmarks). The URL is the one the venue itself
+bound and reported (``--ready-file``: ``<url> <pid>`` once listening), never a port
+picked beforehand and merely seen answering: another instance could take a port
+between a pick and the venue's bind (the bind waits for the venue's kernels), and an
+answering port would then be the other instance's venue. A restart asks for the port
+the first venue got, since the children hold its URL. A venue that dies is started
 again (its book and accounts start empty; the gateway reconciles on the feed's
 resync).
 """
@@ -15,13 +20,12 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 from appliance.config import Config, log_dir, state_dir
-from appliance.config.state_files import VENUE_URL_FILE
+from appliance.config.state_files import VENUE_READY_FILE, VENUE_URL_FILE
 from appliance.hyperliquid.venue_access import VENUE_URL_ENV
 from appliance.runtime import logs
 
@@ -36,20 +40,6 @@ STOP_GRACE_S = 5.0
 ORPHAN_GRACE_S = 3.0
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-def port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
 class LocalVenue:
     def __init__(self, cfg: Config, instance: str, config_path: str | None,
                  lock_fd: int | None = None) -> None:
@@ -57,7 +47,8 @@ class LocalVenue:
         self.instance = instance
         self.config_path = config_path
         self.host = "127.0.0.1"
-        self.port = cfg.gateway.local_venue_port or free_port(self.host)
+        self.port = cfg.gateway.local_venue_port  # 0 until the venue reports the port it bound
+        self.ready_path = state_dir(cfg, instance) / VENUE_READY_FILE
         self.proc: ChildProcess | None = None
         self.restarts = 0
         self._restart_at = 0.0
@@ -78,7 +69,8 @@ class LocalVenue:
 
     def _cmd(self) -> list[str]:
         cmd = [sys.executable, "-m", "appliance.venue", "--host", self.host, "--port", str(self.port),
-               "--orphan-grace", str(ORPHAN_GRACE_S), "--instance", self.instance]
+               "--orphan-grace", str(ORPHAN_GRACE_S), "--instance", self.instance,
+               "--ready-file", str(self.ready_path)]
         if self.config_path:
             cmd += ["--config", str(self.config_path)]
         # Only [venue] funded accounts exist there (the demo key's by default): another key
@@ -88,6 +80,7 @@ class LocalVenue:
     def spawn(self) -> None:
         out = None if self.to_journal else logs.open_private(
             self.log_path.with_suffix(".out"), self.cfg.logs.max_file_bytes)
+        self.ready_path.unlink(missing_ok=True)  # only this venue's report counts
         cmd = self._cmd()
         keep = (self.lock_fd,) if self.lock_fd is not None else ()
         # Own process group: a terminal's Ctrl-C must not stop the venue before the
@@ -119,21 +112,33 @@ class LocalVenue:
         log.info("stage: local venue starting (compiles its matching kernels first; log %s)",
                  self.log_path)
 
+    def reported_url(self) -> str | None:
+        """The URL the launched venue wrote once listening; None before (or when the
+        file is another process's)."""
+        try:
+            url, pid = self.ready_path.read_text().split()
+        except (OSError, ValueError):
+            return None
+        return url if self.proc is not None and int(pid) == self.proc.pid else None
+
     def wait_listening(self, timeout_s: float) -> None:
-        """Wait until the launched venue's port answers, then hand its URL to the
-        children spawned from now on; RuntimeError if it exits or does not answer."""
+        """Wait until the launched venue reports the URL it listens on, then hand it to
+        the children spawned from now on; RuntimeError if it exits or does not report."""
         t0 = self._launched_at
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"local venue exited with code {self.proc.returncode}; "
                                    f"see {self.log_path}")
-            if port_open(self.host, self.port):
+            url = self.reported_url()
+            if url is not None:
+                self.port = int(url.rsplit(":", 1)[1])
                 break
-            time.sleep(0.01)  # a refused connect on loopback costs microseconds
+            time.sleep(0.01)  # a stat of a missing file costs microseconds
         else:
             self.stop()
-            raise RuntimeError(f"local venue not listening on {self.url} after {timeout_s:g} s; "
+            where = f"on port {self.port}" if self.port else "on any port"
+            raise RuntimeError(f"local venue not listening {where} after {timeout_s:g} s; "
                                f"see {self.log_path}")
         os.environ[VENUE_URL_ENV] = self.url  # inherited by every child spawned later
         (state_dir(self.cfg, self.instance) / VENUE_URL_FILE).write_text(self.url + "\n")

@@ -7,6 +7,7 @@ process package never imports the CLI above it. ``mmctl`` adds this command as i
 
 import dataclasses
 import logging
+import os
 
 import click
 
@@ -41,7 +42,10 @@ def _load(config_path: str | None) -> Config:
 @click.option("--instance", default=None, metavar="NAME",
               help="The appliance instance this venue serves (set by the supervisor): its "
                    "log goes to the instance's log directory as venue.log. Default: stderr only.")
-def venue(source, speed, seed, port, host, funds, orphan_grace_s, config_path, instance):
+@click.option("--ready-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Once listening, write '<url> <pid>' here (set by the supervisor: the URL "
+                   "comes from the venue that bound it, not from a port chosen beforehand).")
+def venue(source, speed, seed, port, host, funds, orphan_grace_s, config_path, instance, ready_file):
     """Run a local Hyperliquid venue: POST /info, POST /exchange, websocket /ws.
 
     \b
@@ -75,6 +79,8 @@ def venue(source, speed, seed, port, host, funds, orphan_grace_s, config_path, i
             click.echo(f"funded: {addr} {usdc:,.2f} USDC")
         if compiled.compiles:
             logging.getLogger("venue").info("compiled before listening: %s", compiled.summary())
+        if ready_file:
+            write_ready_file(ready_file, server.url)
         click.echo("Ctrl-C to stop", err=True)
 
     served = []
@@ -87,3 +93,12 @@ def venue(source, speed, seed, port, host, funds, orphan_grace_s, config_path, i
         logging.getLogger("venue").info("venue stopped", extra={"event": "shutdown",
                                                                 **served[0].summary()})
     click.echo("venue stopped")
+
+
+def write_ready_file(path: str, url: str) -> None:
+    """``<url> <pid>`` written whole (a temporary file renamed over it): a reader never
+    sees half a line, and the pid tells it which venue wrote it."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        f.write(f"{url} {os.getpid()}\n")
+    os.replace(tmp, path)
