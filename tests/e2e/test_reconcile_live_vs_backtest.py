@@ -12,10 +12,10 @@ on the arrays of a ``runner.Simulation``, as the njit loop calls it. Both venues
 the same market events, so our fills, and so the live orders, agree too.
 """
 
-import os
 
 import numpy as np
 import pytest
+from risk_helpers import fresh_segments
 
 from appliance.backtest import venue_exec
 from appliance.backtest.load import load_events
@@ -34,7 +34,7 @@ from appliance.gateway.venue_health import VenueHealth
 from appliance.ipc import byte_rows, seqlock
 from appliance.venue import matching
 from appliance.venue.matching.engine import CoinSpec, VenueEngine
-from shm_layout import InstanceMemory, records
+from shm_layout import records
 from shm_layout.records import TARGET_LADDER
 from shm_layout.venue_records import OS_OPEN
 
@@ -75,13 +75,8 @@ class _Positions:
 
 @pytest.fixture
 def mem():
-    name = f"rlb{os.getpid()}"
-    m = InstanceMemory.create(name, lock=False)
-    try:
+    with fresh_segments("rlb") as m:
         yield m
-    finally:
-        m.close()
-        InstanceMemory.unlink_all(name)
 
 
 def _live_rows(plan, resting: list[tuple]) -> list[tuple]:

@@ -4,7 +4,6 @@ segments naming the estimator, and a block whose directory differs starts cold."
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import shutil
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from risk_helpers import fresh_segments
 
 from appliance.config import load_config
 from appliance.estimator import kernel
@@ -32,18 +32,12 @@ from shm_layout.estimators import (
 pytestmark = pytest.mark.timeout(120)
 
 ROOT = Path(__file__).resolve().parents[2]
-_counter = itertools.count()
 
 
 @pytest.fixture
 def mem() -> Iterator[InstanceMemory]:
-    name = f"test{os.getpid()}e{next(_counter)}"
-    m = InstanceMemory.create(name, lock=False)
-    try:
+    with fresh_segments("test") as m:
         yield m
-    finally:
-        m.close()
-        InstanceMemory.unlink_all(name)
 
 
 def _with_field_changed(name: str, new_state: np.dtype) -> np.dtype:

@@ -6,11 +6,9 @@ ladder comparison."""
 
 from __future__ import annotations
 
-import itertools
-import os
-
 import numpy as np
 import pytest
+from risk_helpers import fresh_segments
 
 from appliance.config import load_config
 from appliance.gateway.hyperliquid.follow_ups import FollowUps
@@ -30,9 +28,8 @@ from appliance.gateway.reconcile_plan import (
 from appliance.gateway.requote_pacing import PacingConfig, RequotePacer
 from appliance.gateway.venue_health import VenueHealth
 from appliance.ipc import byte_rows, seqlock
-from shm_layout import InstanceMemory, records
+from shm_layout import records
 
-_n = itertools.count()
 MID = 100_000.0
 
 
@@ -49,13 +46,8 @@ class Rows:
 
 @pytest.fixture
 def mem():
-    name = f"lp{os.getpid()}x{next(_n)}"
-    m = InstanceMemory.create(name, lock=False)
-    try:
+    with fresh_segments("lp") as m:
         yield m
-    finally:
-        m.close()
-        InstanceMemory.unlink_all(name)
 
 
 def _planner(mem):

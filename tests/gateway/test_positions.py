@@ -4,30 +4,21 @@ PositionState is published through the seqlock, fills go out on the fills ring."
 
 from __future__ import annotations
 
-import itertools
-import os
-
 import numpy as np
 import pytest
+from risk_helpers import fresh_segments
 
 from appliance.gateway.hyperliquid.positions import Positions
 from appliance.gateway.hyperliquid.tick_to_wire import STAGES, STRATEGY_PARTS, TickToWire
 from appliance.ipc import ring, seqlock
 from appliance.runtime import latency
-from shm_layout import InstanceMemory, records
-
-_n = itertools.count()
+from shm_layout import records
 
 
 @pytest.fixture
 def mem():
-    name = f"pos{os.getpid()}x{next(_n)}"
-    m = InstanceMemory.create(name, lock=False)
-    try:
+    with fresh_segments("pos") as m:
         yield m
-    finally:
-        m.close()
-        InstanceMemory.unlink_all(name)
 
 
 def test_apply_fill_when_position_flips_then_pnl_realized_and_entry_reset(mem):

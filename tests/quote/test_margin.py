@@ -6,16 +6,15 @@ over HTTP into PositionState as ``mmctl inspect position`` shows it."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from quote_helpers import MAX_POS, cfg_vector, params
+from risk_helpers import fresh_segments
 
 from appliance.backtest import venue_exec
 from appliance.cli.inspect import inspect_dict
@@ -29,14 +28,13 @@ from appliance.quote.margin import A_AVAILABLE_MARGIN_USD, A_LEVERAGE, A_LIQ_PX
 from appliance.quote.process import new_seen
 from appliance.quote.process import step as quote_step
 from appliance.venue import matching
-from shm_layout import InstanceMemory, records
+from shm_layout import records
 from shm_layout.constants import LAT_BUCKETS
 
 pytestmark = pytest.mark.timeout(120)
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hyperliquid" / "info"
 MAX_AGE_NS = 60_000_000_000
-_counter = itertools.count()
 
 
 class RowsOnly:
@@ -120,13 +118,8 @@ def test_poller_when_old_or_after_fill_then_due_and_rate_budget_respected():
 
 @pytest.fixture
 def mem():
-    name = f"acct{os.getpid()}x{next(_counter)}"
-    m = InstanceMemory.create(name, lock=False)
-    try:
+    with fresh_segments("acct") as m:
         yield m
-    finally:
-        m.close()
-        InstanceMemory.unlink_all(name)
 
 
 def _publish_params(mem) -> None:
