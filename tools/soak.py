@@ -35,7 +35,7 @@ import click
 
 from appliance.config.state_files import GATEWAY_JOURNAL_NAME
 from appliance.hyperliquid.demo_key import DEMO_ADDRESS, write_demo_key_file
-from appliance.supervisor.local_venue import free_port, port_open
+from appliance.supervisor.local_venue import reported_url
 from appliance.supervisor.ownership import cmdline, instance_of
 
 from .soak_watch import Watch, all_zero, invariants, post, venue_info
@@ -139,20 +139,21 @@ class Soak:
             self.log(f"note: disk_full left out (cannot mount a tmpfs: {r.stderr.strip()})")
 
     def _start_venue(self) -> str:
-        port = free_port()
         cfg = self.work / "venue.toml"
         cfg.write_text(VENUE_CONFIG.format(seed=self.seed))
+        ready = self.work / "venue.ready"  # the venue binds a free port and says which
+        ready.unlink(missing_ok=True)
         log = open(self.work / "venue.log", "ab")  # noqa: SIM115 (the child keeps it)
-        self.venue = subprocess.Popen([sys.executable, "-m", "appliance.venue", "--port", str(port),
-                                       "--config", str(cfg)], stdout=log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL)
+        self.venue = subprocess.Popen([sys.executable, "-m", "appliance.venue", "--port", "0",
+                                       "--ready-file", str(ready), "--config", str(cfg)],
+                                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         deadline = time.monotonic() + 60
-        while not port_open("127.0.0.1", port):
+        while (url := reported_url(ready, self.venue.pid)) is None:
             if self.venue.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the soak's venue did not start; see {self.work / 'venue.log'}")
             time.sleep(0.1)
-        return f"http://127.0.0.1:{port}"
+        return url
 
     def _start_app(self) -> None:
         p = mmctl("start", "--instance", self.instance, "--config", str(self.config))

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from appliance.config import Config, log_dir, state_dir
 from appliance.config.state_files import VENUE_READY_FILE, VENUE_URL_FILE
@@ -38,6 +39,15 @@ STOP_GRACE_S = 5.0
 # A supervisor that dies leaves the venue this long to serve the children's last
 # cancels (they get SIGTERM from the kernel), then it stops too.
 ORPHAN_GRACE_S = 3.0
+
+
+def reported_url(ready_path: Path, pid: int) -> str | None:
+    """The URL in a venue's ``--ready-file`` when venue ``pid`` wrote it; else None."""
+    try:
+        url, writer = ready_path.read_text().split()
+        return url if int(writer) == pid else None
+    except (OSError, ValueError):
+        return None
 
 
 class LocalVenue:
@@ -115,11 +125,7 @@ class LocalVenue:
     def reported_url(self) -> str | None:
         """The URL the launched venue wrote once listening; None before (or when the
         file is another process's)."""
-        try:
-            url, pid = self.ready_path.read_text().split()
-        except (OSError, ValueError):
-            return None
-        return url if self.proc is not None and int(pid) == self.proc.pid else None
+        return reported_url(self.ready_path, self.proc.pid) if self.proc is not None else None
 
     def wait_listening(self, timeout_s: float) -> None:
         """Wait until the launched venue reports the URL it listens on, then hand it to
