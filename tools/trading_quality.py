@@ -80,6 +80,7 @@ def summarize(rep: dict) -> dict:
     return {"pnl": rep["pnl"], "fills": rep["fills"], "taker_fills": rep["taker_fills"],
             "net_capture_bps": net, "fees": rep["fees"], "volume": vol,
             "two_sided_share": rep.get("two_sided_share"), "requests": rep["requests"],
+            "requests_by_reason": rep.get("requests_by_reason"),
             "max_abs_inventory_frac": rep["max_abs_inventory_frac"]}
 
 
@@ -146,17 +147,23 @@ def run_calibrations(out: Path) -> None:
         (out / f"params_{train}.toml").write_text(res.text)
 
 
-def run_capture(out: Path, name: str, quote: dict) -> dict:
+def run_capture(out: Path, name: str, quote: dict, baselines: dict | None = None) -> dict:
+    """Unified (both fees) on capture ``name``, and the baselines; ``baselines``: a
+    previous run's rows, whose legacy and hftbacktest figures are reused (they read
+    no overlay and no ``--quote``, so they do not change between runs)."""
     overlay = out / f"params_{train_of(name)}.toml"
     t0 = time.perf_counter()
     row = {"train": train_of(name),
            "unified": _run_ours(name, "unified", overlay, quote, None),
-           "unified_rebate": _run_ours(name, "unified", overlay, quote, REBATE_BPS),
-           "legacy": _run_ours(name, "legacy", None, {}, None)}
-    from appliance.config import load_config
+           "unified_rebate": _run_ours(name, "unified", overlay, quote, REBATE_BPS)}
+    if baselines is not None:
+        row.update({k: baselines[name][k] for k in ("legacy", "hft", "hft_rebate")})
+    else:
+        from appliance.config import load_config
 
-    row["hft"] = _run_hft(name, load_config().gateway.maker_fee_bps)
-    row["hft_rebate"] = _run_hft(name, REBATE_BPS)
+        row["legacy"] = _run_ours(name, "legacy", None, {}, None)
+        row["hft"] = _run_hft(name, load_config().gateway.maker_fee_bps)
+        row["hft_rebate"] = _run_hft(name, REBATE_BPS)
     print(f"{name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     return row
 
@@ -210,29 +217,61 @@ def goals(rows: dict[str, dict]) -> dict[str, str]:
             "requests <= USDC traded": f"{req}/{n} (goal all)"}
 
 
+def render_reasons(named: list[tuple[str, dict | None]]) -> str:
+    """Unified's requests by reason (the backtest report's ``requests_by_reason``), one
+    line per (label, counts); empty when no run counted them."""
+    named = [(k, c) for k, c in named if c]
+    if not named:
+        return ""
+    keys = list(named[0][1])
+    lines = ["| run | " + " | ".join(keys) + " | total |", "| --- |" + " ---: |" * (len(keys) + 1)]
+    for label, c in named:
+        lines.append(f"| {label} | " + " | ".join(f"{c.get(k, 0):,}" for k in keys)
+                     + f" | {sum(c.values()):,} |")
+    return "\n".join(lines) + "\n"
+
+
 def render(data: dict) -> str:
     rows = data["rows"]
     g = "\n".join(f"- {k}: {v}" for k, v in goals(rows).items())
-    return f"{render_table(rows)}\n\nunified overrides: {data.get('quote') or 'none'}\n\n{g}\n"
+    why = render_reasons([(f"{name} unified", r["unified"].get("requests_by_reason"))
+                          for name, r in rows.items()])
+    why = f"\nunified's requests by reason:\n\n{why}" if why else ""
+    return f"{render_table(rows)}\n\nunified overrides: {data.get('quote') or 'none'}\n\n{g}\n{why}"
+
+
+def summed_reasons(runs: list[dict], p: str) -> dict | None:
+    """A preset's requests by reason, summed over the seeds (None: not counted)."""
+    out: dict[str, int] = {}
+    for r in runs:
+        c = r[p].get("requests_by_reason")
+        if not c:
+            return None
+        for k, v in c.items():
+            out[k] = out.get(k, 0) + v
+    return out
 
 
 SCENARIO_KEYS = ("pnl", "fills", "max_long_frac", "max_short_frac", "markout_10s_adverse_fills",
-                 "markout_10s_benign_fills", "quoted_while_should_pull_s", "requests", "volume")
+                 "markout_10s_benign_fills", "quoted_while_should_pull_s", "requests", "volume",
+                 "requests_by_reason")
 
 
 def run_scenario(scen: str, seeds: list[int], quote: dict,
-                 presets: tuple[str, ...] = ("unified", "legacy"), overlay: Path | None = None) -> list[dict]:
+                 presets: tuple[str, ...] = ("unified", "legacy"), overlay: Path | None = None,
+                 legacy_overlay: Path | None = None) -> list[dict]:
     """``presets`` (unified with ``quote`` overrides) on ``synthetic:<scen>`` per seed,
     the whole 1800 s script (as tools/prove_quote_presets.py runs it). ``overlay``: a
-    config overlay for unified and no_as (legacy, the yardstick, reads none)."""
+    config overlay for unified and no_as (legacy, the yardstick, reads none unless
+    ``legacy_overlay``: e.g. an earlier gateway default, for a before arm)."""
     from appliance.backtest.runner import run_backtest
     from appliance.config import load_config
 
     def full(c):
         return dataclasses.replace(c, backtest=dataclasses.replace(c.backtest, synthetic_duration_s=1800.0))
 
-    cfg = full(load_config())
-    cfg_ov = full(load_config(str(overlay))) if overlay else cfg
+    cfg = full(load_config(str(legacy_overlay) if legacy_overlay else None))
+    cfg_ov = full(load_config(str(overlay))) if overlay else full(load_config())
     runs = []
     for seed in seeds:
         row: dict = {"seed": seed}
@@ -340,15 +379,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="1-20", help="for --scenario: A-B or a comma list")
     ap.add_argument("--presets", default="unified,legacy", help="for --scenario")
     ap.add_argument("--overlay", type=Path, help="for --scenario: a config overlay for unified and no_as")
+    ap.add_argument("--legacy-overlay", type=Path,
+                    help="for --scenario: a config overlay for legacy (e.g. a before arm's gateway defaults)")
+    ap.add_argument("--baselines", type=Path,
+                    help="a previous quality.json: reuse its legacy and hftbacktest rows (captures)")
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     if a.scenario:
         js = a.out / f"scenario_{a.scenario}.json"
         if not a.render_only:
             js.write_text(json.dumps(run_scenario(a.scenario, _seeds(a.seeds), parse_overrides(a.quote),
-                                                  tuple(a.presets.split(",")), a.overlay)))
+                                                  tuple(a.presets.split(",")), a.overlay,
+                                                  a.legacy_overlay)))
         runs = json.loads(js.read_text())
-        md = render_scenario(a.scenario, runs) + "\n" + render_seeds(runs)
+        why = render_reasons([(f"{p}, sum over seeds", summed_reasons(runs, p))
+                              for p in a.presets.split(",") if p in runs[0]])
+        md = render_scenario(a.scenario, runs) + "\n" + render_seeds(runs) + (
+            f"\nrequests by reason:\n\n{why}" if why else "")
         (a.out / f"scenario_{a.scenario}.md").write_text(md)
         print(md)
         return 0
@@ -360,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         data = {"quote": quote, "command": "python -m tools.trading_quality " + " ".join(
             sys.argv[1:] if argv is None else argv), "rows": {}}
         for name in a.captures.split(","):
-            data["rows"][name] = run_capture(a.out, name, quote)
+            base = json.loads(a.baselines.read_text())["rows"] if a.baselines else None
+            data["rows"][name] = run_capture(a.out, name, quote, base)
             store.write_text(json.dumps(data, indent=1))
     data = json.loads(store.read_text())
     md = render(data)

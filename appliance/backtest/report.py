@@ -14,6 +14,9 @@ import math
 
 import numpy as np
 
+from appliance.gateway import pacing_kernel as pk
+from appliance.gateway import request_reasons as rr
+
 from . import pnl_attribution, proof_figures
 from .score_table import render_scores
 
@@ -119,6 +122,14 @@ def prediction_scores(fills: np.ndarray, markouts: np.ndarray) -> dict:
     return out
 
 
+def requests_by_reason(pacing_state: np.ndarray | None) -> dict[str, int] | None:
+    """The requests sent, by ``request_reasons`` reason (None: not counted)."""
+    if pacing_state is None:
+        return None
+    c = pacing_state[pk.P_REASONS:pk.P_REASONS + rr.N_REASONS]
+    return {name: int(c[k]) for k, name in enumerate(rr.REASON_NAMES)}
+
+
 def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_position_sz: float,
                  max_position_usd: float,
                  wall_s: float, load_s: float, compile_s: float, source: str, seed: int,
@@ -127,7 +138,8 @@ def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_positi
                  bid_pullback_bps: float = 8.0, origin_ns: int = 0,
                  windows: dict[str, tuple[float, float]] | None = None,
                  attribution_horizon_s: float = 10.0,
-                 max_half_spread_bps: float = 200.0) -> dict:
+                 max_half_spread_bps: float = 200.0,
+                 pacing_state: np.ndarray | None = None) -> dict:
     """The report dict (JSON-ready): ``st`` a BT_STATE record, ``pos`` a POSITION_STATE.
     Proof figures (issue 6): ``proof_figures``; ``origin_ns`` is the stream's start
     (default: the first event), ``windows`` the scenario's named windows."""
@@ -175,6 +187,8 @@ def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_positi
         # every order request the venue counts against the address budget (issue 16)
         "requests": int(st["n_orders_placed"]) + int(st["n_orders_modified"])
         + int(st["n_orders_cancelled"]),
+        # ... and why each was sent (``gateway.request_reasons``; the pacing state's counters)
+        "requests_by_reason": requests_by_reason(pacing_state),
         "two_sided_share": two_sided_share(samples, max_half_spread_bps),
         "orders_placed_per_fill": (int(st["n_orders_placed"]) / int(fills.shape[0])
                                    if fills.shape[0] else None),

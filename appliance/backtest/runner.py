@@ -100,7 +100,8 @@ class Simulation:
             g.requote_budget_per_min, g.requote_burst, g.urgent_tolerance_bps,
             keep_tolerance_bps=g.keep_tolerance_bps, requests_per_usd=g.requote_requests_per_usd,
             request_allowance=g.requote_request_allowance,
-            exhausted_interval_s=g.requote_exhausted_interval_s)
+            exhausted_interval_s=g.requote_exhausted_interval_s, keep_sz_frac=g.keep_sz_frac,
+            keep_depth_bps=g.keep_depth_bps, keep_to_edge_zero=g.keep_to_edge_zero)
         self.pstate = pk.new_pacing_state(g.requote_burst)
         self.va = matching.new_venue(
             [b.sz_decimals], [b.max_leverage], n_accounts=1,
@@ -282,6 +283,7 @@ def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", s
         bid_pullback_bps=cfg.backtest.bid_pullback_bps,
         attribution_horizon_s=cfg.risk.attribution_horizon_s,
         max_half_spread_bps=cfg.quote.max_half_spread_bps,
+        pacing_state=simulation.pstate,
         **_truth_kwargs(truth),
     )
     result = BacktestResult(report, fills, markouts, samples, orders, fill_info, requotes,

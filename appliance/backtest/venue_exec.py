@@ -39,6 +39,7 @@ from appliance.estimator import kernel as estimator
 from appliance.gateway import pacing_kernel as pk
 from appliance.gateway import paper
 from appliance.gateway import reconcile_kernel as rk
+from appliance.gateway import request_reasons as rr
 from appliance.venue import matching
 from shm_layout.backtest_records import END_CANCELLED, END_MODIFIED
 from shm_layout.constants import MAX_LEVELS
@@ -99,8 +100,8 @@ def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns, recs, volume_us
     ``reconcile_kernel.plan`` then ``ration`` (pacing state ``pstate`` advances; the
     volume budget at ``volume_usd`` traded so far);
     the records of orders gone since (BT_ORDER ``recs``) end.
-    Returns (rows, live is_buy, px, sz, target is_buy, px, sz, level, bids tracked);
-    the live orders are the bids tracked, then the asks."""
+    Returns (rows, live is_buy, px, sz, target is_buy, px, sz, level, bids tracked, each
+    row's ``request_reasons`` reason); the live orders are the bids tracked, then the asks."""
     n_max = 2 * MAX_LEVELS
     flags = np.zeros((2, n_max), np.bool_)
     l_buy, t_buy = flags[0], flags[1]
@@ -128,10 +129,12 @@ def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns, recs, volume_us
     n, dropped = rk.plan(l_buy, l_px, l_sz, nb + na, t_buy, t_px, t_sz, t_edge, nt, True, True,
                          pcfg, out)
     bt.n_targets_dropped += dropped
+    reasons = np.empty(max(n, 1), np.int64)
+    rr.classify(out, n, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_edge, pcfg, reasons)
     bt.n_actions_deferred += pk.ration(out, n, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl,
                                        pcfg, pstate, now_ns * 1e-9,
                                        pcfg[rk.C_BUDGET_PER_MIN] / 60.0, volume_usd)
-    return out[:n], l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl, nb
+    return out[:n], l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl, nb, reasons
 
 
 @njit(cache=True)
@@ -165,7 +168,7 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
     records ``recs`` (BT_ORDER) follow every action."""
     now = va_st.now_ns
     n_max = 2 * MAX_LEVELS
-    out, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl, nb = plan_for(bt, orders, books, lad, pcfg,
+    out, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_lvl, nb, why = plan_for(bt, orders, books, lad, pcfg,
                                                                     pstate, coin, now, recs,
                                                                     accounts[0].volume_usd)
     n = out.shape[0]
@@ -191,6 +194,7 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
             matching.cancel_order(va_st, books, orders, updates, slot[out[r, 1]], now)
             records.end(recs, rec[out[r, 1]], bt.now_ns, END_CANCELLED)
             bt.n_orders_cancelled += 1
+            pstate[pk.P_REASONS + why[r]] += 1.0
             n_cancel += 1
     _charge(bt, n_cancel)
     # exposure each side may still add: the limit, less the position and what rests
@@ -218,6 +222,7 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
                                      slot[j], 0, coin, 1 - 2 * s, t_px[i], t_sz[i], TIF_ALO, 0,
                                      cloid, 0, now, now, res)
         bt.n_orders_modified += 1
+        pstate[pk.P_REASONS + why[r]] += 1.0
         n_mod += 1
         room[s] -= t_sz[i]
         records.end(recs, rec[j], bt.now_ns, END_MODIFIED)
@@ -242,6 +247,7 @@ def reconcile(bt, va_st, books, orders, accounts, positions, vfills, updates, re
                                     0, coin, 1 - 2 * s, t_px[i], t_sz[i], TIF_ALO, 0,
                                     cloid, 0, now, now, res)
         bt.n_orders_placed += 1
+        pstate[pk.P_REASONS + why[r]] += 1.0
         n_new += 1
         if code == RES_RESTING:
             o = orders[res[0].slot]

@@ -23,8 +23,8 @@ import math
 import numpy as np
 from numba import njit
 
+from . import request_reasons as rr
 from .reconcile_kernel import (
-    ACT_CANCEL,
     ACT_DEFERRED,
     ACT_KEEP,
     ACT_MODIFY,
@@ -32,14 +32,9 @@ from .reconcile_kernel import (
     C_BUDGET_PER_MIN,
     C_BURST,
     C_EXHAUSTED_INTERVAL_S,
-    C_PX_TOLERANCE_BPS,
     C_REQUEST_ALLOWANCE,
     C_REQUESTS_PER_USD,
-    C_SZ_TOLERANCE_FRAC,
-    C_URGENT_SZ_FRAC,
-    C_URGENT_TOLERANCE_BPS,
     _sort_by,
-    is_urgent_modify,
 )
 
 # pacing state vector
@@ -49,7 +44,8 @@ P_URGENT = 2  # counters
 P_OPTIONAL = 3
 P_DEFERRED = 4
 P_EXHAUSTED_S = 5  # time of the last optional action sent with the volume budget spent (NaN: never)
-N_PACING_STATE = 6
+P_REASONS = 6  # requests sent, by ``request_reasons`` reason (the backtester counts them)
+N_PACING_STATE = P_REASONS + rr.N_REASONS
 
 
 def new_pacing_state(burst: float) -> np.ndarray:
@@ -62,23 +58,12 @@ def new_pacing_state(burst: float) -> np.ndarray:
 
 
 @njit(cache=True)
-def _sides_over_target(out, n, live_is_buy, live_sz, tgt_is_buy, tgt_sz, sz_tolerance_frac):
-    """Per side (0 buy, 1 sell): do the orders that stay (kept or modified) rest more size
-    than the side's targets (kept, modified, placed) by more than the size tolerance?"""
-    live_tot = np.zeros(2)
-    tgt_tot = np.zeros(2)
+def n_tgt_rows(out, n):
+    """Length a per-target array of the plan needs (largest target index + 1)."""
+    m = 0
     for r in range(n):
-        k = out[r, 0]
-        if k == ACT_KEEP or k == ACT_MODIFY:
-            j = out[r, 1]
-            live_tot[0 if live_is_buy[j] else 1] += live_sz[j]
-        if k == ACT_KEEP or k == ACT_MODIFY or k == ACT_PLACE:
-            i = out[r, 2]
-            tgt_tot[0 if tgt_is_buy[i] else 1] += tgt_sz[i]
-    over = np.zeros(2, np.bool_)
-    for s in range(2):
-        over[s] = live_tot[s] > tgt_tot[s] * (1.0 + sz_tolerance_frac)
-    return over
+        m = max(m, out[r, 2] + 1)
+    return m
 
 
 @njit(cache=True)
@@ -118,20 +103,11 @@ def ration(out, n, live_is_buy, live_px, live_sz, tgt_is_buy, tgt_px, tgt_sz, tg
         return 0
     if timed:
         refill(state, now_s, rate_per_s, cfg[C_BURST])
-    utol = max(cfg[C_URGENT_TOLERANCE_BPS], cfg[C_PX_TOLERANCE_BPS])
-    # sides quoted: by a keep or any modify; the first place of an empty side is urgent
-    quoted_buy = False
-    quoted_sell = False
-    for r in range(n):
-        k = out[r, 0]
-        if k == ACT_KEEP or k == ACT_MODIFY:
-            if live_is_buy[out[r, 1]]:
-                quoted_buy = True
-            else:
-                quoted_sell = True
-    # a side rests more than its targets ask for (beyond the size tolerance): only then is
-    # shrinking one order urgent; within it, sizes moving between levels can wait (issue 16)
-    over = _sides_over_target(out, n, live_is_buy, live_sz, tgt_is_buy, tgt_sz, cfg[C_SZ_TOLERANCE_FRAC])
+    # urgency is the request's reason (``request_reasons``: the first order of an empty
+    # side, a risk-removing modify, every cancel); the edge is not needed for it
+    reasons = np.empty(n, np.int64)
+    rr.classify(out, n, live_is_buy, live_px, live_sz, tgt_is_buy, tgt_px, tgt_sz,
+                np.full(n_tgt_rows(out, n), math.nan), cfg, reasons)
     work = np.empty((2, n), np.int64)
     opt_key = work[0]  # level * 2 + (0 modify, 1 place)
     opt_row = work[1]
@@ -139,32 +115,15 @@ def ration(out, n, live_is_buy, live_px, live_sz, tgt_is_buy, tgt_px, tgt_sz, tg
     n_urgent = 0
     for r in range(n):
         k = out[r, 0]
-        if k == ACT_CANCEL:
+        if reasons[r] < 0:
+            continue
+        if rr.is_urgent(reasons[r]):
             n_urgent += 1
-        elif k == ACT_MODIFY:
-            j = out[r, 1]
+        else:
             i = out[r, 2]
-            s = 0 if live_is_buy[j] else 1
-            usf = cfg[C_URGENT_SZ_FRAC] if over[s] else math.inf  # price only, unless over
-            if is_urgent_modify(live_is_buy[j], live_px[j], live_sz[j], tgt_px[i], tgt_sz[i],
-                                utol, cfg[C_SZ_TOLERANCE_FRAC], usf):
-                n_urgent += 1
-            else:
-                opt_key[n_opt] = tgt_level[i] * 2
-                opt_row[n_opt] = r
-                n_opt += 1
-        elif k == ACT_PLACE:
-            i = out[r, 2]
-            if tgt_is_buy[i] and not quoted_buy:
-                quoted_buy = True
-                n_urgent += 1
-            elif not tgt_is_buy[i] and not quoted_sell:
-                quoted_sell = True
-                n_urgent += 1
-            else:
-                opt_key[n_opt] = tgt_level[i] * 2 + 1
-                opt_row[n_opt] = r
-                n_opt += 1
+            opt_key[n_opt] = tgt_level[i] * 2 + (1 if k == ACT_PLACE else 0)
+            opt_row[n_opt] = r
+            n_opt += 1
     state[P_URGENT] += n_urgent
     credit = volume_credit(cfg, state, volume_usd)
     _sort_by(opt_key, opt_row, n_opt)

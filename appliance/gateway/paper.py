@@ -236,7 +236,10 @@ def config_vector(gateway_cfg, min_notional_usd: float = 0.0) -> np.ndarray:
     """Maker fee, then the reconciler's settings (no pacing: paper orders cost nothing)."""
     plan = rk.plan_config_vector(gateway_cfg.requote_tolerance_bps, gateway_cfg.sz_tolerance_frac,
                                  gateway_cfg.use_modify, min_notional_usd,
-                                 keep_tolerance_bps=gateway_cfg.keep_tolerance_bps)
+                                 keep_tolerance_bps=gateway_cfg.keep_tolerance_bps,
+                                 keep_sz_frac=gateway_cfg.keep_sz_frac,
+                                 keep_depth_bps=gateway_cfg.keep_depth_bps,
+                                 keep_to_edge_zero=gateway_cfg.keep_to_edge_zero)
     c = np.zeros(C_PLAN + plan.shape[0])
     c[C_MAKER_FEE_BPS] = gateway_cfg.maker_fee_bps
     c[C_PLAN:] = plan

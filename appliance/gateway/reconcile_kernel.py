@@ -9,15 +9,17 @@ njit loop). It imports nothing of the gateway process, only the venue rules.
 
 1. a target under the minimum notional is dropped (counted);
 2. keep: each target takes the closest unused live order within ``sz_tolerance_frac``
-   of its size and, in price, either within ``px_tolerance_bps`` or within
-   ``keep_tolerance_bps`` with a positive edge at its own price (requote hysteresis,
-   issue 16): that order keeps its queue place (levels that merely reorder keep their
-   orders instead of swapping them). The edge of a live order at its own price is the
-   target level's per-fill edge (E[PnL] / fill probability, ``ladder_targets``) plus how
-   much deeper it rests than the target (bps; less when it rests closer to the mid).
-   A resting order with queue priority and edge is worth more than a fresh one a little
-   better placed: it is modified only when its target moved beyond the tolerance, its
-   edge turned negative, or its level left the ladder (E[PnL] <= 0, a pulled side);
+   of its size (or smaller, down to ``keep_sz_frac`` less: size hysteresis) and, in
+   price, either within ``px_tolerance_bps`` or within ``keep_tolerance_bps`` with a
+   positive edge at its own price (requote hysteresis, issue 16): that order keeps its
+   queue place (levels that merely reorder keep their orders instead of swapping them).
+   The edge of a live order at its own price is the target level's per-fill edge
+   (E[PnL] / fill probability, ``ladder_targets``) plus how much deeper it rests than
+   the target (bps; less when it rests closer to the mid). A resting order with queue
+   priority and edge is worth more than a fresh one a little better placed: it is
+   modified only when its target moved beyond the tolerance, its edge turned negative,
+   its size grew or shrank beyond the size bands, or its level left the ladder
+   (E[PnL] <= 0, a pulled side);
 3. the targets and live orders left are paired in price order: a modify each (or,
    with ``use_modify`` off, a cancel and a place);
 4. live orders left over are cancelled, targets left over are placed.
@@ -58,7 +60,10 @@ C_KEEP_TOLERANCE_BPS = 8  # keep within this when its edge at its own price is p
 C_REQUESTS_PER_USD = 9  # optional actions earned per USDC traded (0: no volume budget)
 C_REQUEST_ALLOWANCE = 10  # ... on top of this initial allowance of requests
 C_EXHAUSTED_INTERVAL_S = 11  # the budget spent: one optional action per this many s (0: none)
-N_PLAN_CONFIG = 12
+C_KEEP_SZ_FRAC = 12  # keep an order down to this share smaller than its target (0: the tolerance only)
+C_KEEP_DEPTH_BPS = 13  # keep band, deeper side: this far deeper than its target (0: keep tolerance)
+C_KEEP_TO_EDGE_ZERO = 14  # keep band, nearer side: while its edge is positive, however far (1) or not
+N_PLAN_CONFIG = 15
 
 
 
@@ -66,10 +71,13 @@ def plan_config_vector(px_tolerance_bps: float, sz_tolerance_frac: float, use_mo
                        min_notional_usd: float, budget_per_min: float = 0.0, burst: float = 20.0,
                        urgent_tolerance_bps: float = 5.0, urgent_sz_frac: float = 0.5,
                        keep_tolerance_bps: float = 0.0, requests_per_usd: float = 0.0,
-                       request_allowance: float = 0.0, exhausted_interval_s: float = 0.0) -> np.ndarray:
+                       request_allowance: float = 0.0, exhausted_interval_s: float = 0.0,
+                       keep_sz_frac: float = 0.0, keep_depth_bps: float = 0.0,
+                       keep_to_edge_zero: bool = False) -> np.ndarray:
     """The reconciler's and pacing's settings as one float vector (``keep_tolerance_bps``
     below ``px_tolerance_bps``: no hysteresis beyond it; ``requests_per_usd`` 0: no
-    volume-earned request budget)."""
+    volume-earned request budget; ``keep_sz_frac`` 0: no size hysteresis beyond
+    ``sz_tolerance_frac``)."""
     c = np.zeros(N_PLAN_CONFIG)
     c[C_PX_TOLERANCE_BPS] = px_tolerance_bps
     c[C_SZ_TOLERANCE_FRAC] = sz_tolerance_frac
@@ -83,6 +91,9 @@ def plan_config_vector(px_tolerance_bps: float, sz_tolerance_frac: float, use_mo
     c[C_REQUESTS_PER_USD] = requests_per_usd
     c[C_REQUEST_ALLOWANCE] = request_allowance
     c[C_EXHAUSTED_INTERVAL_S] = exhausted_interval_s
+    c[C_KEEP_SZ_FRAC] = keep_sz_frac
+    c[C_KEEP_DEPTH_BPS] = keep_depth_bps
+    c[C_KEEP_TO_EDGE_ZERO] = 1.0 if keep_to_edge_zero else 0.0
     return c
 
 
@@ -139,21 +150,42 @@ def within(live_px: float, live_sz: float, px: float, sz: float, px_tolerance_bp
 
 
 @njit(cache=True)
+def size_kept(live_sz: float, sz: float, sz_tolerance_frac: float, keep_sz_frac: float) -> bool:
+    """A live order's size serves a target's: within ``sz_tolerance_frac`` of it, or
+    smaller, down to ``keep_sz_frac`` less (size hysteresis, issue 16: the ladder sizes
+    its levels by E[PnL], so sizes wander while prices hold; a smaller order adds no
+    risk, and resizing it would cost a request and its queue place)."""
+    if abs(live_sz - sz) <= sz_tolerance_frac * sz:
+        return True
+    return live_sz < sz and live_sz >= (1.0 - keep_sz_frac) * sz
+
+
+@njit(cache=True)
 def keeps(is_buy: bool, live_px: float, live_sz: float, px: float, sz: float, edge_bps: float,
-          px_tolerance_bps: float, keep_tolerance_bps: float, sz_tolerance_frac: float) -> bool:
-    """A live order serves a target unchanged: its size within ``sz_tolerance_frac``,
-    its price within ``px_tolerance_bps``, or within ``keep_tolerance_bps`` while its
-    edge at its own price (``edge_bps``, the target's per-fill edge, plus how much
-    deeper the order rests, bps) is still positive. NaN edge: the tight tolerance only."""
-    if not abs(live_sz - sz) <= sz_tolerance_frac * sz:
+          px_tolerance_bps: float, keep_tolerance_bps: float, sz_tolerance_frac: float,
+          keep_sz_frac: float = 0.0, keep_depth_bps: float = 0.0,
+          keep_to_edge_zero: bool = False) -> bool:
+    """A live order serves a target unchanged: its size kept (``size_kept``), its price
+    within ``px_tolerance_bps``, or within the keep band while its edge at its own price
+    (``edge_bps``, the target's per-fill edge, plus how much deeper the order rests,
+    bps) is still positive. The band: ``keep_tolerance_bps`` either side, widened on the
+    deeper side to ``keep_depth_bps`` and, with ``keep_to_edge_zero``, on the nearer
+    side to where the edge reaches zero (issue 16: a resting order with queue priority
+    and edge is worth more than a fresh one better placed). NaN edge: the tight
+    tolerance only."""
+    if not size_kept(live_sz, sz, sz_tolerance_frac, keep_sz_frac):
         return False
     off_bps = abs(live_px - px) / px * 1e4
     if off_bps <= px_tolerance_bps:
         return True
-    if off_bps > keep_tolerance_bps or not math.isfinite(edge_bps):
+    if not math.isfinite(edge_bps):
         return False
     deeper_bps = ((px - live_px) if is_buy else (live_px - px)) / px * 1e4
-    return edge_bps + deeper_bps > 0.0
+    if deeper_bps >= 0.0:
+        band_bps = max(keep_tolerance_bps, keep_depth_bps)
+    else:
+        band_bps = math.inf if keep_to_edge_zero else keep_tolerance_bps
+    return off_bps <= band_bps and edge_bps + deeper_bps > 0.0
 
 
 @njit(cache=True)
@@ -237,7 +269,8 @@ def _plan_side(out, n, is_buy, allowed, live_is_buy, live_px, live_sz, n_live, t
         for a in range(nl):
             j = lidx[a]
             if used[a] == 0 and keeps(is_buy, live_px[j], live_sz[j], tgt_px[i], tgt_sz[i],
-                                      tgt_edge[i], ptol, ktol, stol):
+                                      tgt_edge[i], ptol, ktol, stol, cfg[C_KEEP_SZ_FRAC],
+                                      cfg[C_KEEP_DEPTH_BPS], cfg[C_KEEP_TO_EDGE_ZERO] != 0.0):
                 d = abs(live_px[j] - tgt_px[i]) / tgt_px[i] + abs(live_sz[j] - tgt_sz[i]) / (tgt_sz[i] * 1e4)
                 if best < 0 or d < best_d:
                     best = a

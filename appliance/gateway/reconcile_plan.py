@@ -104,6 +104,9 @@ class PlanConfig:
     tif: str = "Alo"  # market making rests: post-only
     min_notional_usd: float = 10.0
     keep_tolerance_bps: float = 0.0  # hysteresis: kept this far off while it has edge
+    keep_sz_frac: float = 0.0  # size hysteresis: a smaller order kept down to this share less
+    keep_depth_bps: float = 0.0  # keep band, deeper side (0: keep_tolerance_bps)
+    keep_to_edge_zero: bool = False  # keep band, nearer side: to the edge's zero
 
 
 def targets_from_ladder(ladder, coin: int, sz_decimals: int | None = None) -> list[Target]:
@@ -124,7 +127,9 @@ def targets_from_ladder(ladder, coin: int, sz_decimals: int | None = None) -> li
 def kernel_config(cfg: PlanConfig) -> np.ndarray:
     """``cfg`` as the reconcile kernel's vector (pacing off: ``RequotePacer`` adds it)."""
     return rk.plan_config_vector(cfg.px_tolerance_bps, cfg.sz_tolerance_frac, cfg.use_modify,
-                                 cfg.min_notional_usd, keep_tolerance_bps=cfg.keep_tolerance_bps)
+                                 cfg.min_notional_usd, keep_tolerance_bps=cfg.keep_tolerance_bps,
+                                 keep_sz_frac=cfg.keep_sz_frac, keep_depth_bps=cfg.keep_depth_bps,
+                                 keep_to_edge_zero=cfg.keep_to_edge_zero)
 
 
 def plan_arrays(targets: list[Target], live: list[LiveOrder]) -> tuple[np.ndarray, ...]:

@@ -108,7 +108,7 @@ class RequotePacer:
             return plan, 0
         live = [*plan.keep, *(m.order for m in plan.modify), *plan.cancel]
         # a kept order stands for its target (within the tolerances of it): the sides'
-        # target totals count it (``pacing_kernel._sides_over_target``)
+        # target totals count it (``request_reasons._sides_over_target``)
         targets = [Target(o.coin, o.is_buy, o.px, o.sz, 0) for o in plan.keep]
         targets += [Target(plan.coin, m.order.is_buy, m.px, m.sz, m.level) for m in plan.modify]
         targets += [Target(n.coin, n.is_buy, n.px, n.sz, n.level) for n in plan.place]
@@ -149,4 +149,5 @@ def pacing_config_vector(cfg: PacingConfig, plan_cfg: PlanConfig) -> np.ndarray:
                                  plan_cfg.use_modify, plan_cfg.min_notional_usd,
                                  cfg.budget_per_min, cfg.burst, cfg.urgent_tolerance_bps,
                                  cfg.urgent_sz_frac, plan_cfg.keep_tolerance_bps,
-                                 cfg.requests_per_usd, cfg.request_allowance, cfg.exhausted_interval_s)
+                                 cfg.requests_per_usd, cfg.request_allowance, cfg.exhausted_interval_s,
+                                 plan_cfg.keep_sz_frac, plan_cfg.keep_depth_bps, plan_cfg.keep_to_edge_zero)

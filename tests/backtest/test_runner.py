@@ -52,6 +52,8 @@ def test_report_when_synthetic_run_then_every_key_with_its_type():
     assert r["events"] > 1000 and r["seconds_simulated"] == pytest.approx(60.0, abs=0.1)
     assert r["fills"] == r["maker_fills"] + r["taker_fills"] > 0
     assert len(r["digest"]) == 64 and r["seed"] == 3 and r["preset"] == "unified"
+    # every request sent is counted under one reason (gateway.request_reasons)
+    assert sum(r["requests_by_reason"].values()) == r["requests"] > 0
 
 
 def test_digest_when_same_input_and_config_then_identical():

@@ -130,7 +130,8 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
     # the live gateway's planning objects, as HyperliquidExecutor builds them
     plan_cfg = PlanConfig(px_tolerance_bps=g.requote_tolerance_bps, sz_tolerance_frac=g.sz_tolerance_frac,
                           use_modify=g.use_modify, tif="Alo", min_notional_usd=cfg.quote.min_notional_usd,
-                          keep_tolerance_bps=g.keep_tolerance_bps)
+                          keep_tolerance_bps=g.keep_tolerance_bps, keep_sz_frac=g.keep_sz_frac,
+                          keep_depth_bps=g.keep_depth_bps, keep_to_edge_zero=g.keep_to_edge_zero)
     clock_s = [0.0]
     pacer = RequotePacer(PacingConfig(g.requote_budget_per_min, g.requote_horizon_h, g.requote_burst,
                                       g.urgent_tolerance_bps, requests_per_usd=g.requote_requests_per_usd,

@@ -125,3 +125,13 @@ def test_run_scenario_when_overlay_then_unified_reads_it_and_legacy_does_not(tmp
     # Assert
     assert over[0]["legacy"] == plain[0]["legacy"]
     assert over[0]["unified"] != plain[0]["unified"]
+
+
+def test_render_reasons_when_runs_counted_then_one_line_each_with_total_and_sums_over_seeds():
+    a = {"place_first_of_side": 2, "modify_move": 5}
+    md = tq.render_reasons([("x unified", a), ("y unified", None)])
+    assert "| x unified | 2 | 5 | 7 |" in md and "y unified" not in md
+    runs = [{"unified": {"requests_by_reason": a}}, {"unified": {"requests_by_reason": a}}]
+    assert tq.summed_reasons(runs, "unified") == {"place_first_of_side": 4, "modify_move": 10}
+    assert tq.summed_reasons([{"unified": {}}], "unified") is None
+    assert tq.render_reasons([("z", None)]) == ""
