@@ -92,12 +92,13 @@ class GatewayConfig:
     # random walk, and stays inside urgent_tolerance_bps (5).
     keep_tolerance_bps: float = 3.0
     # Size hysteresis (issue 16): a resting order whose price is kept is kept too when it
-    # is smaller than its target by up to this share (beyond sz_tolerance_frac). The
-    # ladder sizes its levels by E[PnL], so sizes wander while prices hold: on usdm_btc
-    # (calibrated drift, budget, edge rule) 91 of 142 requests were such resizes. A
-    # smaller order adds no risk; a larger one is still resized. 0.5: urgent_sz_frac's
-    # half, mirrored (set before any run with it).
-    keep_sz_frac: float = 0.5
+    # is smaller than its target by up to this share (beyond sz_tolerance_frac; a larger
+    # one is still resized). The ladder sizes its levels by E[PnL], so sizes wander while
+    # prices hold: on usdm_btc (calibrated drift, budget, edge rule) 91 of 142 requests
+    # were such resizes. Off by default: at the built-in settings 0.5 (set before any run)
+    # cut resizes by half but raised the total requests 6-12 % on the scenarios
+    # (BENCHMARKS.md, "requests within the budget").
+    keep_sz_frac: float = 0.0
     # Keep band (issue 16): a resting order with edge at its own price is kept deeper
     # than its target up to keep_depth_bps (0: keep_tolerance_bps) and, with
     # keep_to_edge_zero, nearer than it as far as its edge stays positive (the edge's
