@@ -127,7 +127,7 @@ def main() -> None:
     cases.append(("drift_kalman.hot_tier (predict+composite+flow)", _drift_hot, s, c, z, r))
     c = arr(bm.config_values(EstimatorConfig()))
     s = np.zeros(1, book_state.STATE)[0]
-    bm.init(s)
+    bm.init(s, c)
     cases.append(("book_micro.on_book+drift_observations", _book_on_book, s, c, bp, bs, ap, as_, z, r))
     s2 = np.zeros(1, book_state.STATE)[0]
     cases.append(("book_micro.on_trade", _book_on_trade, s2, c))

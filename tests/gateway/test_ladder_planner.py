@@ -76,7 +76,11 @@ def test_read_when_a_new_ladder_then_a_pending_plan_with_its_source_time(mem):
     assert lp.read() == 1
     plans, src = lp.pending.take()
     assert src == 123 and [len(p.place) for p in plans] == [2]
-    assert lp.mid(0) == MID and lp.positions.marks == [(0, MID)]
+    assert lp.mid(0) == MID and lp.positions.marks == []  # marked after the flush, off the path
+    lp.mark_read()
+    assert lp.positions.marks == [(0, MID)]
+    lp.mark_read()
+    assert lp.positions.marks == [(0, MID)]  # once per ladder read
     assert lp.read() == 0  # the same ladder again: nothing to plan
 
 

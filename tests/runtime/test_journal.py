@@ -296,6 +296,26 @@ def _resting(ex, n=2):
     return [LiveOrder(o.cloid, o.oid, 0, o.is_buy, o.px, o.open_sz) for o in ex.tracker.active(0)]
 
 
+def test_journal_when_a_batch_appended_then_one_write_consecutive_n_and_all_or_nothing(tmp_path, monkeypatch):
+    p = tmp_path / "gw.journal"
+    j = Journal(p, fsync="never")
+    assert j.append("fill", tid=1) == 1
+    writes: list[int] = []
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, b: writes.append(len(b)) or real_write(fd, b))
+    batch = [("place", {"cloid": f"0x0{i}", "px": 100.0 + i}) for i in range(3)]
+    assert j.append_many(iter(batch)) == 4 and len(writes) == 1  # one system call for three records
+    assert j.append_many([]) == 0 and j.n == 4  # nothing to write is not a record
+    before = p.read_bytes()
+    _on_full_device(j)
+    assert j.append_many(batch) == 0 and j.n == 4 and j.errno == errno.ENOSPC
+    j.close()
+    assert p.read_bytes() == before  # a failed batch leaves no part of itself
+    recs, st = read_journal(p)
+    assert [(r["n"], r["k"]) for r in recs] == [(1, "fill"), (2, "place"), (3, "place"), (4, "place")]
+    assert [r["px"] for r in recs[1:]] == [100.0, 101.0, 102.0] and st.corrupt == 0 and st.gaps == 0
+
+
 def test_executor_when_journal_full_then_no_order_placed_and_kill_flag_names_enospc(tmp_path):
     ex = GatewayParts(tmp_path / "j.jsonl")
     _on_full_device(ex.journal)

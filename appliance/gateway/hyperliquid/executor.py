@@ -235,6 +235,7 @@ class HyperliquidExecutor:
                 self.t2w.batch_fresh = self.pending.fresh  # its first request is the sample
                 work += self.sender.flush(*self.pending.take())
                 self.journal.sync_due()
+            self.planner.mark_read()
             self.dms.step(now)
         self._periodic(now)
         self._publish_orders()

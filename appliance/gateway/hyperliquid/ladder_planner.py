@@ -74,6 +74,7 @@ class LadderPlanner:
         self._live_cap = 0
         self._grow_live(2 * lk.N_TARGETS)
         self._kcfg: tuple[PlanConfig, np.ndarray] = (plan_cfg, kernel_config(plan_cfg))
+        self._to_mark: list[int] = []  # coins read since the last mark_read
         self._volume_usd = positions.pos["volume_usd"]  # a view: taking the field costs more than its sum
 
     def mid(self, c: int) -> float:
@@ -101,7 +102,7 @@ class LadderPlanner:
             forced, replan[c] = replan[c], False
             if s == 0:
                 continue  # the quote process has not written one yet
-            self.positions.mark(c, float(self.ladder[c]["mid_px"]))
+            self._to_mark.append(c)  # marked after the flush (mark_read): not on the order's path
             plan = self.plan(c, forced)
             if plan is None:
                 continue
@@ -111,6 +112,12 @@ class LadderPlanner:
                 self.pending.drop(c)
             work += 1
         return work
+
+    def mark_read(self) -> None:
+        """Mark the positions of the coins whose ladders were read to their mids."""
+        for c in self._to_mark:
+            self.positions.mark(c, float(self.ladder[c]["mid_px"]))
+        self._to_mark.clear()
 
     def _grow_live(self, n: int) -> None:
         self._live_cap = n
@@ -168,16 +175,16 @@ class LadderPlanner:
         """A ``Plan`` of the rows that act (keeps and deferred places stay out)."""
         plan = Plan(c, dropped_small=dropped)
         tb, tf, tl = self._targets
+        # Python lists once, not a numpy scalar per field (this runs before the order leaves)
+        px, sz, level, buy = tf[lk.F_PX].tolist(), tf[lk.F_SZ].tolist(), tl.tolist(), tb.tolist()
         for kind, j, i in rows.tolist():
             if kind == rk.ACT_MODIFY:
-                plan.modify.append(Modify(_live_order(live[j]), float(tf[lk.F_PX, i]), float(tf[lk.F_SZ, i]),
-                                          int(tl[i]), tif))
+                plan.modify.append(Modify(_live_order(live[j]), px[i], sz[i], level[i], tif))
             elif kind == rk.ACT_CANCEL:
                 plan.cancel.append(_live_order(live[j]))
             elif kind == rk.ACT_PLACE:
-                is_buy = bool(tb[i])
-                plan.place.append(NewOrder(c, is_buy, float(tf[lk.F_PX, i]), float(tf[lk.F_SZ, i]),
-                                           int(tl[i]), tif, reduce_only_side == (1 if is_buy else -1)))
+                plan.place.append(NewOrder(c, buy[i], px[i], sz[i], level[i], tif,
+                                           reduce_only_side == (1 if buy[i] else -1)))
         return plan
 
 

@@ -140,34 +140,38 @@ class OrderSender:
         return False
 
     def send_orders(self, items: list, src_ns: int) -> int:
-        orders, wires = [], []
         book = self._open_book()
+        gated = []
         for n in items:
-            c = n.coin
-            if not self._gate(book, c, n.is_buy, n.px, n.sz, "order"):
-                continue
-            cloid = self.new_cloid()
-            lad = self.ladder[c]
-            side = "bid" if n.is_buy else "ask"
-            lv = min(n.level, len(lad[f"{side}_px"]) - 1)
-            pred_id = int(lad[f"{side}_pred_id"][lv])
-            if not self.journal.append("place", cloid=cloid, coin=c, is_buy=n.is_buy, px=n.px, sz=n.sz,
-                                       tif=n.tif, ro=n.reduce_only, level=n.level, pred_id=pred_id):
-                # Fail closed: an order we cannot journal is one we could lose track of.
-                # The journal's on_error has raised the kill flag.
-                break
-            o = TrackedOrder(cloid, c, n.is_buy, n.px, n.sz, n.tif, level=n.level,
-                             created_ms=time.time_ns() // 1_000_000)
+            if self._gate(book, n.coin, n.is_buy, n.px, n.sz, "order"):
+                side = "bid" if n.is_buy else "ask"
+                lv = min(n.level, len(self.ladder[n.coin][f"{side}_px"]) - 1)
+                gated.append((n, self.new_cloid(), side, lv))
+        if not gated:
+            return 0
+        pred_ids = [int(self.ladder[n.coin][f"{side}_pred_id"][lv]) for n, _, side, lv in gated]
+        # One journal write for the batch, before it leaves. Fail closed: orders we
+        # cannot journal are ones we could lose track of (on_error raised the kill flag).
+        if not self.journal.append_many(
+                ("place", {"cloid": cloid, "coin": n.coin, "is_buy": n.is_buy, "px": n.px, "sz": n.sz,
+                           "tif": n.tif, "ro": n.reduce_only, "level": n.level, "pred_id": pred_id})
+                for (n, cloid, _, _), pred_id in zip(gated, pred_ids, strict=True)):
+            return 0
+        orders, wires = [], []
+        created_ms = time.time_ns() // 1_000_000
+        for n, cloid, _, _ in gated:
+            o = TrackedOrder(cloid, n.coin, n.is_buy, n.px, n.sz, n.tif, level=n.level, created_ms=created_ms)
             self.tracker.add(o)
+            orders.append(o)
+            wires.append(order_wire(self.asset[n.coin], n.is_buy, n.px, n.sz, n.reduce_only, n.tif, cloid))
+        statuses, err = self.client.exchange(order_action(wires), len(wires), src_ns)
+        # What the fills and the model scorer need, after the request left (not on its path)
+        for (n, cloid, side, lv), pred_id, o in zip(gated, pred_ids, orders, strict=True):
+            lad = self.ladder[n.coin]
             self.booking.meta[cloid] = (n.level, pred_id, float(lad[f"{side}_fill_prob"][lv]),
                                       float(lad[f"{side}_as_bps"][lv]))
             if self.lifecycle is not None:
                 self.lifecycle.placed(o, n.level, pred_id, self.booking.meta[cloid][2])
-            orders.append(o)
-            wires.append(order_wire(self.asset[c], n.is_buy, n.px, n.sz, n.reduce_only, n.tif, cloid))
-        if not orders:
-            return 0
-        statuses, err = self.client.exchange(order_action(wires), len(wires), src_ns)
         self.stats["orders_sent"] += len(orders)
         for i, o in enumerate(orders):
             self.by_coin["place"][o.coin] += 1
@@ -232,12 +236,13 @@ class OrderSender:
                 # Its target moved where it may not go: do not leave it resting where it was.
                 denied.append(LiveOrder(o.cloid, o.oid, o.coin, o.is_buy, o.px, o.open_sz, o.tif))
                 continue
-            if not self.journal.append("modify", cloid=o.cloid, oid=o.oid, px=m.px, sz=m.sz):
-                break  # fail closed, as for a new order (the kill flag cancels it)
             mods.append((o, m, order_wire(self.asset[o.coin], o.is_buy, m.px, m.sz, False, m.tif, o.cloid)))
         work = self.send_cancels(denied) if denied else 0
         if not mods:
             return work
+        if not self.journal.append_many(("modify", {"cloid": o.cloid, "oid": o.oid, "px": m.px, "sz": m.sz})
+                                        for o, m, _ in mods):
+            return work  # fail closed, as for new orders (the kill flag cancels them)
         statuses, err = self.client.exchange(batch_modify_action([(o.oid, w) for o, _, w in mods]),
                                        len(mods), src_ns)
         self.stats["modifies_sent"] += len(mods)
@@ -294,12 +299,11 @@ class OrderSender:
             self.lifecycle.modified(o, level, meta[1], meta[2])
 
     def send_cancels(self, items: list, src_ns: int = 0) -> int:
+        gone = [o for lo in items if (o := self.tracker.get(cloid=lo.cloid)) is not None]
+        # One journal write for the batch; cancels go out even when it fails.
+        self.journal.append_many(("cancel", {"cloid": o.cloid, "oid": o.oid}) for o in gone)
         by_oid, by_cloid = [], []
-        for lo in items:
-            o = self.tracker.get(cloid=lo.cloid)
-            if o is None:
-                continue
-            self.journal.append("cancel", cloid=o.cloid, oid=o.oid)
+        for o in gone:
             self.tracker.apply(o, E_CANCEL_SENT)
             (by_oid if o.oid else by_cloid).append(o)
         for group, action in ((by_oid, lambda g: cancel_action([(self.asset[o.coin], o.oid) for o in g])),
