@@ -73,6 +73,10 @@ class QuoteConfig:
     # many price levels (estimator.book_micro's sweep score, twice the other side's), the
     # side they move away from is quoted again (its fills gain); 0 = both stay pulled
     toxicity_pull_sweep_levels: float = 20.0
+    # ... and only once the spread is at least this wide: on a book whose tick is tiny
+    # against our quotes (Binance BTC: 0.016 bps) a 4-tick spread is flicker, not a
+    # withdrawal (the synthetic book's 1-tick spread is 0.1 bps, its lead's 0.4)
+    toxicity_pull_spread_min_bps: float = 0.3
     funding_scale: float = 1.0  # funding carry in E[PnL] and the funding skew; 0 = off
     tod_gamma_mult: tuple[float, ...] = (1.0,) * 24  # gamma multiplier per UTC hour
     # margin-aware sizing

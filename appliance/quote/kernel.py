@@ -93,6 +93,7 @@ from .config import (  # noqa: F401  (C_* re-exported)
     C_TOX_PULL_GAP,
     C_TOX_PULL_P,
     C_TOX_PULL_SPREAD,
+    C_TOX_PULL_SPREAD_MIN,
     C_TOX_PULL_SWEEP,
     C_TOX_SIZE_CUT,
     C_USE_AS,
@@ -315,7 +316,8 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
         # coming, its side not yet known, so neither side is quoted
         k_spread = cfg[C_TOX_PULL_SPREAD]
         if (k_spread > 0.0 and _finite(p.spread_bps) and _finite(p.fair_spread_bps)
-                and p.fair_spread_bps > 0.0 and p.spread_bps > k_spread * p.fair_spread_bps):
+                and p.fair_spread_bps > 0.0 and p.spread_bps > k_spread * p.fair_spread_bps
+                and p.spread_bps >= cfg[C_TOX_PULL_SPREAD_MIN]):
             # a sweep under way shows the move's side: the side it moves away from fills
             # with the move (buyers sweeping the asks: our bids gain), so it comes back
             n_sw = cfg[C_TOX_PULL_SWEEP]

@@ -29,6 +29,7 @@ def test_risk_config_when_every_action_kind_then_accepted():
     ({"toxicity_pull_spread_ratio": 0.8}, "quote.toxicity_pull_spread_ratio"),  # would pull always
     ({"toxicity_pull_spread_ratio": -2.0}, "quote.toxicity_pull_spread_ratio"),
     ({"toxicity_pull_sweep_levels": -1.0}, "quote.toxicity_pull_sweep_levels"),
+    ({"toxicity_pull_spread_min_bps": -0.1}, "quote.toxicity_pull_spread_min_bps"),
 ])
 def test_quote_withdrawal_pull_when_invalid_then_refused_with_key_named(quote, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):

@@ -66,3 +66,10 @@ def test_spread_pull_when_a_sweep_shows_the_side_then_the_side_it_moves_away_fro
     for up, down in ((10.0, 0.0), (25.0, 20.0)):
         _, lad = ladder(params(sweep_score_buy=up, sweep_score_sell=down, **wide), cfg=cfg)
         assert lad["n_bids"] == 0 and lad["n_asks"] == 0
+
+
+def test_spread_pull_when_4x_fair_but_under_the_floor_in_bps_then_both_quoted():
+    """A 4-tick spread on a book whose tick is 0.02 bps is flicker, not a withdrawal."""
+    cfg = cfg_vector(toxicity_pull_spread_ratio=3.0, toxicity_pull_spread_min_bps=0.3)
+    _, lad = ladder(params(spread_bps=0.08, fair_spread_bps=0.02), cfg=cfg)
+    assert lad["n_asks"] > 0 and lad["n_bids"] > 0
