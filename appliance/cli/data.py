@@ -193,7 +193,8 @@ def convert(capture, out, coins, chunk_events, as_json):
 def generate(spec, out, seed, duration_s, coins, chunk_events, as_json):
     """Generate a synthetic scenario into OUT.parquet.
 
-    Scenarios: quiet, trend_selloff, liquidation_cascade, funding_spike, toxic_burst
+    Scenarios: quiet, trend_selloff, liquidation_cascade, funding_spike, toxic_burst,
+    toxic_burst_v2, toxic_burst_v3
     (see appliance/feed/sources/synthetic/scenarios.py for their scripts).
     """
     kind, _, name = spec.partition(":")

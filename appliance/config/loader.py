@@ -162,9 +162,13 @@ def _validate(cfg: Config) -> None:
     for key in ("epnl_horizon_s", "inventory_horizon_s", "inventory_beta", "drift_clamp_bps",
                 "drift_cap_sigmas",
                 "min_notional_usd", "level_spacing_bps", "market_spread_cap_mult", "toxicity_as_weight",
-                "toxicity_gamma_weight", "min_liq_distance_bps"):
+                "toxicity_gamma_weight", "min_liq_distance_bps", "toxicity_pull_spread_ratio",
+                "toxicity_pull_sweep_levels", "toxicity_pull_spread_min_bps"):
         if not getattr(q, key) >= 0:
             raise ConfigError(f"quote.{key}: must be >= 0, got {getattr(q, key)}")
+    if 0 < q.toxicity_pull_spread_ratio <= 1:  # the spread is at or above its fair half the time
+        raise ConfigError("quote.toxicity_pull_spread_ratio: 0 (off) or > 1, "
+                          f"got {q.toxicity_pull_spread_ratio}")
     for key in ("toxicity_pull_p", "toxicity_pull_gap"):
         if not 0 <= getattr(q, key) <= 1:
             raise ConfigError(f"quote.{key}: in [0, 1] (0 = off), got {getattr(q, key)}")

@@ -63,6 +63,20 @@ class QuoteConfig:
     # fills against no_as without cutting the benign ones (BENCHMARKS.md, issue 16)
     toxicity_pull_p: float = 0.0
     toxicity_pull_gap: float = 0.0
+    # issue 16: liquidity withdrawal as toxicity. While the market spread is above this x
+    # its fair (typical) spread (estimator.spread; the book has thinned and widened, as it
+    # does on real venues before an informed move), both sides are pulled: a move is
+    # coming, its side not yet known. 0 = off; unified only (an AS term: no_as and legacy
+    # set it to 0). 3 and 20 below chosen on toxic_burst_v3's seeds 101-110 (BENCHMARKS.md)
+    toxicity_pull_spread_ratio: float = 3.0
+    # ... until the move shows its side: once one side's aggressors sweep at least this
+    # many price levels (estimator.book_micro's sweep score, twice the other side's), the
+    # side they move away from is quoted again (its fills gain); 0 = both stay pulled
+    toxicity_pull_sweep_levels: float = 20.0
+    # ... and only once the spread is at least this wide: on a book whose tick is tiny
+    # against our quotes (Binance BTC: 0.016 bps) a 4-tick spread is flicker, not a
+    # withdrawal (the synthetic book's 1-tick spread is 0.1 bps, its lead's 0.4)
+    toxicity_pull_spread_min_bps: float = 0.3
     funding_scale: float = 1.0  # funding carry in E[PnL] and the funding skew; 0 = off
     tod_gamma_mult: tuple[float, ...] = (1.0,) * 24  # gamma multiplier per UTC hour
     # margin-aware sizing

@@ -58,7 +58,10 @@ C_DRIFT_SKILL = C_EDGE_VS_FAIR + 3  # weight the drift by its skill, carry it ov
 C_DRIFT_CAP_SIGMAS = C_EDGE_VS_FAIR + 4  # |drift shift| <= k sigma sqrt(T) / 2; 0 = off
 C_TOX_PULL_P = C_EDGE_VS_FAIR + 5  # a side whose P(toxic) is above this is pulled; 0 = off
 C_TOX_PULL_GAP = C_EDGE_VS_FAIR + 6  # ... or above the other side's by this; 0 = off
-N_CONFIG = C_EDGE_VS_FAIR + 7
+C_TOX_PULL_SPREAD = C_EDGE_VS_FAIR + 7  # both sides pulled while spread > this x fair; 0 = off
+C_TOX_PULL_SWEEP = C_EDGE_VS_FAIR + 8  # ... until a sweep of this many levels shows its side
+C_TOX_PULL_SPREAD_MIN = C_EDGE_VS_FAIR + 9  # ... and the spread at least this many bps
+N_CONFIG = C_EDGE_VS_FAIR + 10
 
 
 def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
@@ -107,6 +110,9 @@ def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
     c[C_DRIFT_CAP_SIGMAS] = q.drift_cap_sigmas
     c[C_TOX_PULL_P] = q.toxicity_pull_p
     c[C_TOX_PULL_GAP] = q.toxicity_pull_gap
+    c[C_TOX_PULL_SPREAD] = q.toxicity_pull_spread_ratio
+    c[C_TOX_PULL_SWEEP] = q.toxicity_pull_sweep_levels
+    c[C_TOX_PULL_SPREAD_MIN] = q.toxicity_pull_spread_min_bps
     c[C_TOD:C_TOD + 24] = np.asarray(q.tod_gamma_mult, dtype=np.float64)
     return c
 

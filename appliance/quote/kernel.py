@@ -32,7 +32,12 @@ liquidation price, the accumulating side is cleared; with ``reducing_only`` (the
 gateway's rate budget is short) only the reducing side is quoted, at most the
 position. A bid is never at or above the best ask, an ask never at or below the
 best bid. The old binary gate is computed and logged (``legacy_gate``), and acts
-only with ``legacy_gate`` set (the ``legacy`` preset).
+only with ``legacy_gate`` set (the ``legacy`` preset). With the AS terms (not no_as,
+not legacy), issue 16: a side whose P(toxic) is above ``toxicity_pull_p`` (or the other
+side's by ``toxicity_pull_gap``) is pulled, and while the market spread is above
+``toxicity_pull_spread_ratio`` x its fair spread (liquidity withdrawn: a move coming,
+its side unknown) both sides are, until a sweep of ``toxicity_pull_sweep_levels``
+levels one way brings back the side it moves away from.
 """
 
 import math
@@ -87,6 +92,9 @@ from .config import (  # noqa: F401  (C_* re-exported)
     C_TOX_NEUTRAL,
     C_TOX_PULL_GAP,
     C_TOX_PULL_P,
+    C_TOX_PULL_SPREAD,
+    C_TOX_PULL_SPREAD_MIN,
+    C_TOX_PULL_SWEEP,
     C_TOX_SIZE_CUT,
     C_USE_AS,
     C_USE_DIRECTIONAL_KAPPA,
@@ -304,6 +312,21 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
             b_bid = 0.0
         if (pull_p > 0.0 and tox_a > pull_p) or (gap > 0.0 and tox_a - tox_b > gap):
             b_ask = 0.0
+        # liquidity withdrawal (the market spread far above its fair one): a move is
+        # coming, its side not yet known, so neither side is quoted
+        k_spread = cfg[C_TOX_PULL_SPREAD]
+        if (k_spread > 0.0 and _finite(p.spread_bps) and _finite(p.fair_spread_bps)
+                and p.fair_spread_bps > 0.0 and p.spread_bps > k_spread * p.fair_spread_bps
+                and p.spread_bps >= cfg[C_TOX_PULL_SPREAD_MIN]):
+            # a sweep under way shows the move's side: the side it moves away from fills
+            # with the move (buyers sweeping the asks: our bids gain), so it comes back
+            n_sw = cfg[C_TOX_PULL_SWEEP]
+            up = p.sweep_score_buy if _finite(p.sweep_score_buy) else 0.0
+            down = p.sweep_score_sell if _finite(p.sweep_score_sell) else 0.0
+            if not (n_sw > 0.0 and up >= n_sw and up > 2.0 * down):
+                b_bid = 0.0
+            if not (n_sw > 0.0 and down >= n_sw and down > 2.0 * up):
+                b_ask = 0.0
 
     # per-side adverse-selection scale and funding carry
     as_common = p.as_ratio_adjustment if use_as else 0.0

@@ -3,7 +3,10 @@
 * ``unified`` (the default): the configuration as given; every quoting decision
   flows from per-level expected PnL; opt-in (issue 16): a level also needs its own
   edge against the fair price (``edge_vs_fair``), the drift weighted by its scored
-  skill (``drift_skill_weight``) and capped by sigma (``drift_cap_sigmas``).
+  skill (``drift_skill_weight``) and capped by sigma (``drift_cap_sigmas``); on by
+  default (issue 16): both sides pulled while the spread is far above its fair one
+  (liquidity withdrawn), until a sweep shows the move's side
+  (``toxicity_pull_spread_ratio``, ``toxicity_pull_sweep_levels``).
 * ``legacy``: the old system as a yardstick, not a mode to trade: drift shift
   clamped at +-3 bps, discrete zones at 60/80/100 %, the binary gate at 50 % acting,
   the toxicity size cut of 3-17 %, beta 3 (the old 1 + 3 u^2), no E[PnL] filter
@@ -11,8 +14,8 @@
   drift (no skill weight, no OU horizon, no sigma cap).
 * ``no_as``: GLFT without any adverse-selection term: no AS(d), no toxicity in
   gamma or AS, the E[PnL] filter on what remains (fees, drift, inventory, carry),
-  without the own-edge rule of issue 16 (``edge_vs_fair``), as the proof ran it; the
-  drift as unified weighs it (not an AS term).
+  without the own-edge rule of issue 16 (``edge_vs_fair``) and the toxicity pulls, as
+  the proof ran it; the drift as unified weighs it (not an AS term).
 """
 
 from __future__ import annotations
@@ -33,14 +36,16 @@ def _legacy(cfg: Config) -> Config:
         cfg.quote, drift_clamp_bps=3.0, legacy_zones=True, legacy_gate=True,
         toxicity_size_cut=True, inventory_beta=3.0, use_epnl_filter=False, edge_vs_fair=False,
         use_directional_kappa=False, toxicity_gamma_weight=0.0, drift_skill_weight=False,
-        drift_cap_sigmas=0.0, toxicity_pull_p=0.0, toxicity_pull_gap=0.0)
+        drift_cap_sigmas=0.0, toxicity_pull_p=0.0, toxicity_pull_gap=0.0,
+        toxicity_pull_spread_ratio=0.0)
     return dataclasses.replace(cfg, quote=q)
 
 
 def _no_as(cfg: Config) -> Config:
+    # as before issue 16: the yardstick stays put
     q = dataclasses.replace(cfg.quote, use_adverse_selection=False, toxicity_gamma_weight=0.0,
                             edge_vs_fair=False, toxicity_pull_p=0.0,
-                            toxicity_pull_gap=0.0)  # as before issue 16: the yardstick stays put
+                            toxicity_pull_gap=0.0, toxicity_pull_spread_ratio=0.0)
     return dataclasses.replace(cfg, quote=q)
 
 

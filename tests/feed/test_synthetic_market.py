@@ -237,6 +237,37 @@ def test_toxic_burst_v2_when_played_then_the_episode_shows_before_the_move(seed)
     assert np.median(sweep_move) > 5.0 and np.median(sweep_move) > 3 * abs(np.median(lead_move))
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_toxic_burst_v3_when_played_then_the_lead_says_when_not_which_way(seed):
+    """issue 16: in the 5 s before an episode's sweep both sides of the book thin and
+    the spread widens and trading quickens, on both sides alike (the episode's side
+    trades no more than the other), while the mid has not moved; the sweep then moves
+    it the episode's way."""
+    ev, tr = _run("toxic_burst_v3", seed)
+    books, trades = ev[ev["kind"] == EV_BOOK], ev[ev["kind"] == EV_TRADE]
+    book_ts, mids = books["exch_ts_ns"], _mids(books)
+    spread = books["lv"]["ask_px"][:, 0] - books["lv"]["bid_px"][:, 0]
+    thin, wide, busy, side_share, lead_move, sweep_move = [], [], [], [], [], []
+    for b in tr.bursts:
+        t0, t_sw, t1, side = b["start_s"], b["move_start_s"], b["move_end_s"], b["side"]
+        lead_b, calm_b = _in(books, tr, t0 + 0.5, t_sw), _in(books, tr, t0 - 20.0, t0 - 5.0)
+        thin.append(max(_depth(lead_b, k) / _depth(calm_b, k) for k in ("bid_sz", "ask_sz")))
+        m_lead = (book_ts >= tr.ts_ns(t0 + 0.5)) & (book_ts < tr.ts_ns(t_sw))
+        m_calm = (book_ts >= tr.ts_ns(t0 - 20.0)) & (book_ts < tr.ts_ns(t0 - 5.0))
+        wide.append(spread[m_lead].mean() / spread[m_calm].mean())
+        lead = _in(trades, tr, t0, t_sw)
+        busy.append((len(lead) / (t_sw - t0)) / (len(_in(trades, tr, t0 - 20.0, t0 - 5.0)) / 15.0))
+        side_share.append(float((lead["side"] == side).mean()))
+        i0, i1, i2 = (np.searchsorted(book_ts, tr.ts_ns(x)) for x in (t0, t_sw, t1 + 1.0))
+        lead_move.append(side * (mids[i1] / mids[i0] - 1) * 1e4)
+        sweep_move.append(side * (mids[i2] / mids[i1] - 1) * 1e4)
+    assert len(tr.bursts) >= 15
+    assert np.median(thin) < 0.6  # both sides thin: the thicker one keeps < 60 % of its depth
+    assert np.median(wide) > 1.5 and np.median(busy) > 1.5
+    assert abs(np.median(side_share) - 0.5) < 0.1  # the lead does not tell the side
+    assert np.median(sweep_move) > 5.0 and np.median(sweep_move) > 3 * abs(np.median(lead_move))
+
+
 def test_truth_when_read_before_any_pass_then_same_as_after_a_pass():
     a = ScenarioSource(["BTC"], "funding_spike", seed=4, duration_s=120).truth
     src = ScenarioSource(["BTC"], "funding_spike", seed=4, duration_s=120)

@@ -32,3 +32,13 @@ def test_market_scores_when_short_v2_market_then_counts_consistent_and_features_
     for f in row["features"].values():
         assert -1.0 <= f["spearman"] <= 1.0
         assert 0.0 <= f["auc"] <= 1.0 or np.isnan(f["auc"])
+
+
+def test_market_scores_when_v3_market_then_the_spread_ranks_adverse_fills_and_the_signed_flow_does_not():
+    """toxic_burst_v3's lead says when (the book thins and widens), not which way: the
+    spread before a trade ranks its adverse selection, the signed flow hardly does."""
+    row = market_scores("toxic_burst_v3", 101, 700.0)
+    f = row["features"]
+    assert row["adverse_pct_informed"] > 5 * row["adverse_pct_background"]
+    assert f["spread_bps"]["auc"] > 0.7
+    assert f["flow_adv"]["auc"] < 0.65 and f["imb_adv"]["auc"] < 0.6

@@ -39,7 +39,8 @@ def open_source(
     * ``synthetic`` or ``synthetic:walk`` – the seeded random-walk market;
       ``seed`` and ``synthetic_kw`` (see ``SyntheticWalkSource``) configure it.
     * ``synthetic:SCENARIO`` – a finite scenario market (``quiet``, ``trend_selloff``,
-      ``liquidation_cascade``, ``funding_spike``, ``toxic_burst``); ``synthetic_kw``
+      ``liquidation_cascade``, ``funding_spike``, ``toxic_burst``, ``toxic_burst_v2``,
+      ``toxic_burst_v3``); ``synthetic_kw``
       as ``ScenarioSource`` takes them (``duration_s``, ...).
     * ``replay:FILE.parquet`` – normalized events stored by ``mmctl data`` (detected
       by the extension or the Parquet magic).

@@ -69,6 +69,22 @@ of side +-1:
                       the mid moves 8-16 bps that way (the informed move)
 ``truth.bursts`` lists every episode (flow_end_s = the sweep's end, move_* = the sweep).
 The signal is in the market data only (signed trades, their sizes, the book).
+
+``toxic_burst_v3`` (1800 s; issue 16, the harness's toxic_burst goal scenario since this
+issue's last step; ``toxic_burst`` and ``toxic_burst_v2`` stay runnable) -- informed
+episodes announced by liquidity withdrawal, not by their direction: what only an
+adverse-selection model can act on (the drift has nothing to lean on). The market of
+``toxic_burst_v2`` (regime capped at normal, sigma 0.5 bps/sqrt(s), transient impact
+0.01 bps a median order, the benign Hawkes flow and the jumps). From 240 s, every
+50-100 s until 40 s before the end, an episode of side +-1 drawn independently of its
+lead:
+    [t, t + 5 s)      lead: the book thins on both sides (depth x 0.3), the spread
+                      widens by 3 ticks, both sides trade 3x (two-sided: no signed
+                      imbalance, no drift)
+    [t + 5, t + 7 s)  sweep: that side's aggression 12x, order sizes 4x, the mid moves
+                      8-16 bps that way; the book stays thin and wide
+The signal is in the market data only (the book's depth and spread, the trade rate):
+it says *when*, never *which way*.
 """
 
 from __future__ import annotations
@@ -269,6 +285,41 @@ def _toxic_burst_v2(seed: int, duration_s: float) -> ScriptPlan:
     return s
 
 
+# toxic_burst_v3: liquidity withdrawal, then a sweep whose side the lead does not tell
+V3_LEAD_S = 5.0
+V3_LEAD_AGGRESSION = 3.0  # both sides
+V3_DEPTH_MULT = 0.3
+V3_SPREAD_ADD_TICKS = 3.0
+
+
+def _toxic_burst_v3(seed: int, duration_s: float) -> ScriptPlan:
+    s = ScriptPlan()
+    s.flat(P.R_REGIME_CAP, 0, np.inf, 1)
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x7051C, 3])))
+    rows = []
+    t = 240.0
+    while t < duration_s - 40.0:
+        side = 1 if rng.random() < 0.5 else -1
+        move_bps = float(rng.uniform(8.0, 16.0))
+        t_sweep = t + V3_LEAD_S
+        rows.append((t, t_sweep + SWEEP_S, t_sweep, t_sweep + SWEEP_S, side, move_bps))
+        t += float(rng.uniform(50.0, 100.0))
+    bursts = np.array(rows, dtype=BURST_DTYPE)
+    for b in bursts:
+        row = P.R_BUY_MULT if b["side"] > 0 else P.R_SELL_MULT
+        t0, t_sw, t1 = b["start_s"], b["move_start_s"], b["move_end_s"]
+        s.flat(P.R_DEPTH_MULT, t0, t1, V3_DEPTH_MULT)
+        s.flat(P.R_SPREAD_ADD_TICKS, t0, t1, V3_SPREAD_ADD_TICKS)
+        s.flat(P.R_BUY_MULT, t0, t_sw, V3_LEAD_AGGRESSION)
+        s.flat(P.R_SELL_MULT, t0, t_sw, V3_LEAD_AGGRESSION)
+        s.flat(row, t_sw, t1, SWEEP_AGGRESSION)
+        s.flat(P.R_SIZE_MULT, t_sw, t1, SWEEP_SIZE_MULT)
+        s.flat(P.R_DRIFT_BPS_PER_S, t_sw, t1, b["side"] * b["move_bps"] / (t1 - t_sw))
+    s.bursts = bursts
+    s.windows = {"calm_before": (0.0, 240.0), "bursts": (240.0, duration_s)}
+    return s
+
+
 SCENARIOS: dict[str, Scenario] = {
     sc.name: sc
     for sc in (
@@ -296,6 +347,11 @@ SCENARIOS: dict[str, Scenario] = {
             "toxic_burst_v2", 1800.0,
             "informed episodes: one-sided aggression and a thinning book, then a sweep moves the mid",
             {"sigma_bps_per_sqrt_s": 0.5, "impact_bps": 0.01}, _toxic_burst_v2,
+        ),
+        Scenario(
+            "toxic_burst_v3", 1800.0,
+            "informed episodes: the book thins and widens on both sides, then a sweep moves the mid",
+            {"sigma_bps_per_sqrt_s": 0.5, "impact_bps": 0.01}, _toxic_burst_v3,
         ),
     )
 }
