@@ -53,8 +53,8 @@ class OneShotServer:
                 buf = rest[n:]
                 body = orjson.dumps({"ok": len(self.requests)})
                 extra = b"Connection: close\r\n" if self.close else b""
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n%sContent-Length: %d\r\n\r\n%s"
-                             % (extra, len(body), body))
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n%s"
+                             b"Content-Length: %d\r\n\r\n%s" % (extra, len(body), body))
                 if self.close:
                     return
 
