@@ -6,7 +6,6 @@ the loop: heartbeat, waiting policy, doorbells, SIGTERM.
 """
 
 import argparse
-import gc
 import logging
 import os
 import signal
@@ -124,10 +123,6 @@ class ProcessContext:
         if self.compile_log.compiles:
             self.log.info("first step compiled: %s", self.compile_log.summary())
         self._save_kernels()
-        # What start-up allocated (config, kernels, the process's objects) is never
-        # scanned again: a full collection in the loop walks only what the loop made.
-        gc.collect()
-        gc.freeze()
         poll = poll or step
         try:
             while not self._stop:
