@@ -258,20 +258,26 @@ SWEEP_AGGRESSION = 12.0
 SWEEP_SIZE_MULT = 4.0
 
 
-def _toxic_burst_v2(seed: int, duration_s: float) -> ScriptPlan:
-    s = ScriptPlan()
-    s.flat(P.R_REGIME_CAP, 0, np.inf, 1)
-    # its own stream (the 2): toxic_burst's bursts are not a prefix of these
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x7051C, 2])))
+def _sweep_episodes(seed: int, stream: int, duration_s: float, lead_s: float) -> np.ndarray:
+    """Informed episodes from 240 s, every 50-100 s: a lead of ``lead_s``, then a sweep of
+    SWEEP_S moving the mid 8-16 bps one way (BURST_DTYPE rows; ``stream`` keeps each
+    scenario's draws its own, so one's episodes are not a prefix of another's)."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x7051C, stream])))
     rows = []
     t = 240.0
     while t < duration_s - 40.0:
         side = 1 if rng.random() < 0.5 else -1
         move_bps = float(rng.uniform(8.0, 16.0))
-        t_sweep = t + LEAD_S
+        t_sweep = t + lead_s
         rows.append((t, t_sweep + SWEEP_S, t_sweep, t_sweep + SWEEP_S, side, move_bps))
         t += float(rng.uniform(50.0, 100.0))
-    bursts = np.array(rows, dtype=BURST_DTYPE)
+    return np.array(rows, dtype=BURST_DTYPE)
+
+
+def _toxic_burst_v2(seed: int, duration_s: float) -> ScriptPlan:
+    s = ScriptPlan()
+    s.flat(P.R_REGIME_CAP, 0, np.inf, 1)
+    bursts = _sweep_episodes(seed, 2, duration_s, LEAD_S)
     for b in bursts:
         row = P.R_BUY_MULT if b["side"] > 0 else P.R_SELL_MULT
         t0, t_sw, t1 = b["start_s"], b["move_start_s"], b["move_end_s"]
@@ -295,16 +301,7 @@ V3_SPREAD_ADD_TICKS = 3.0
 def _toxic_burst_v3(seed: int, duration_s: float) -> ScriptPlan:
     s = ScriptPlan()
     s.flat(P.R_REGIME_CAP, 0, np.inf, 1)
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x7051C, 3])))
-    rows = []
-    t = 240.0
-    while t < duration_s - 40.0:
-        side = 1 if rng.random() < 0.5 else -1
-        move_bps = float(rng.uniform(8.0, 16.0))
-        t_sweep = t + V3_LEAD_S
-        rows.append((t, t_sweep + SWEEP_S, t_sweep, t_sweep + SWEEP_S, side, move_bps))
-        t += float(rng.uniform(50.0, 100.0))
-    bursts = np.array(rows, dtype=BURST_DTYPE)
+    bursts = _sweep_episodes(seed, 3, duration_s, V3_LEAD_S)
     for b in bursts:
         row = P.R_BUY_MULT if b["side"] > 0 else P.R_SELL_MULT
         t0, t_sw, t1 = b["start_s"], b["move_start_s"], b["move_end_s"]
