@@ -92,8 +92,9 @@ PULL_CASCADE = 5  # MarketParams.should_pull_quotes (liquidation cascade)
 PULL_NO_EDGE = 6  # every level's expected PnL <= 0 (or no room on either side)
 PULL_POSITION_UNKNOWN = 7  # PositionState could not be read: never quote it as flat
 PULL_RISK = 8  # the risk watchdog's graded action "pull" (Control.risk_action)
+PULL_TOXIC = 9  # both sides pulled by the AS terms (liquidity withdrawn, P(toxic) pulls)
 PULL_REASON_NAMES = ("none", "no_params", "not_finite", "kill", "crossed", "cascade", "no_edge",
-                     "position_unknown", "risk")
+                     "position_unknown", "risk", "toxic")
 
 # Graded actions of the risk watchdog (Control.risk_action), weakest first: the
 # strongest action any firing check asks for is in force. Kill raises the kill flag.

@@ -56,6 +56,7 @@ from shm_layout.constants import (
     PULL_NOT_FINITE,
     PULL_POSITION_UNKNOWN,
     PULL_RISK,
+    PULL_TOXIC,
     RA_PULL,
     RA_REDUCE_ONLY,
     RA_WIDEN,
@@ -305,6 +306,7 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     # an informed sweep runs through every level of a side, however deep. One-sided
     # evidence (the side's P(toxic) above the other's: flow, book and drift lean one way)
     # is what an informed episode shows; a rise of both is priced by gamma above
+    quoting_before_tox = b_bid > 0.0 or b_ask > 0.0
     if use_as:
         pull_p = cfg[C_TOX_PULL_P]
         gap = cfg[C_TOX_PULL_GAP]
@@ -351,6 +353,9 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     g = out.legacy_gate
     if legacy.gate_allows(g, 1) != (nb > 0) or legacy.gate_allows(g, -1) != (na > 0):
         out.legacy_gate_disagree = 1
+    if nb == 0 and na == 0 and quoting_before_tox and b_bid <= 0.0 and b_ask <= 0.0:
+        out.pulled_reason = PULL_TOXIC  # the AS terms took both sides: say so, not "no edge"
+        return PULL_TOXIC
     if nb == 0 and na == 0 and (db > 0 or da > 0):
         out.pulled_reason = PULL_NO_EDGE
         return PULL_NO_EDGE

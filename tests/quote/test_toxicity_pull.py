@@ -2,6 +2,8 @@
 
 from quote_helpers import cfg_vector, ladder, params
 
+from shm_layout.constants import PULL_REASON_NAMES, PULL_TOXIC
+
 
 def test_pull_when_off_then_a_toxic_side_is_still_quoted():
     _, lad = ladder(params(toxicity_ask=0.9, toxicity_bid=0.1))
@@ -33,8 +35,11 @@ def test_spread_pull_when_spread_far_above_fair_then_both_sides_go():
     """Liquidity withdrawal (issue 16): the book has widened to 4x its fair spread, so a
     move is coming whose side is unknown; at 3x fair neither side is quoted."""
     cfg = cfg_vector(toxicity_pull_spread_ratio=3.0)
-    _, lad = ladder(params(spread_bps=0.4, fair_spread_bps=0.1), cfg=cfg)
+    reason, lad = ladder(params(spread_bps=0.4, fair_spread_bps=0.1), cfg=cfg)
     assert lad["n_asks"] == 0 and lad["n_bids"] == 0
+    # the operator is told why (mmctl inspect, the start-up verdict), not "no edge"
+    assert reason == PULL_TOXIC and lad["pulled_reason"] == PULL_TOXIC
+    assert PULL_REASON_NAMES[PULL_TOXIC] == "toxic"
 
 
 def test_spread_pull_when_spread_near_fair_or_fair_unknown_then_both_quoted():
