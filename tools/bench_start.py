@@ -135,14 +135,16 @@ def run_once(extra_toml: str = "", timeout_s: float = 300.0, env: dict | None = 
         watcher = _Watcher(instance, timeout_s)
         watcher.start()
         t0 = time.time()
-        r = subprocess.run([*MMCTL, "start", "--instance", instance, "--config", str(cfg),
-                            "--timeout", str(timeout_s)], capture_output=True, text=True,
-                           env=env, cwd=cwd)
-        t_ret = time.time()
-        watcher.join(timeout=10.0)
-        watcher.stop = True
-        subprocess.run([*MMCTL, "stop", "--instance", instance, "--config", str(cfg)],
-                       capture_output=True, timeout=120, env=env, cwd=cwd)
+        try:
+            r = subprocess.run([*MMCTL, "start", "--instance", instance, "--config", str(cfg),
+                                "--timeout", str(timeout_s)], capture_output=True, text=True,
+                               env=env, cwd=cwd)
+            t_ret = time.time()
+            watcher.join(timeout=10.0)
+        finally:  # whatever interrupts the round (a test's timeout), the instance is stopped
+            watcher.stop = True
+            subprocess.run([*MMCTL, "stop", "--instance", instance, "--config", str(cfg)],
+                           capture_output=True, timeout=120, env=env, cwd=cwd)
         sd = Path(tmp) / instance
         sup = _log_times(sd / "supervisor.log")
         feed = _log_times(sd / "feed.log")

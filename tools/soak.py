@@ -44,6 +44,7 @@ FAULTS = ("child_kill9", "supervisor_kill9", "ws_drop", "http_429", "delay", "di
 CHILDREN = ("feed", "estimator", "quote", "gateway", "risk")
 MMCTL = [sys.executable, "-m", "appliance.cli"]
 TMPFS_MB = 64
+VENUE_START_S = 300.0  # a cold numba cache compiles the venue's kernels first (minutes)
 DELAY_S = 20.0
 DISK_FULL_S = 15.0
 
@@ -148,10 +149,16 @@ class Soak:
                                        "--ready-file", str(ready), "--config", str(cfg)],
                                       stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + VENUE_START_S
         while (url := reported_url(ready, self.venue.pid)) is None:
             if self.venue.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the soak's venue did not start; see {self.work / 'venue.log'}")
+                # nothing is left running behind a failed start (a venue left over kept
+                # running, unwatched, after the bench had given up on it)
+                if self.venue.poll() is None:
+                    self.venue.kill()
+                    self.venue.wait(10)
+                raise RuntimeError(f"the soak's venue did not start in {VENUE_START_S:g} s; "
+                                   f"see {self.work / 'venue.log'}")
             time.sleep(0.1)
         return url
 
