@@ -274,6 +274,15 @@ def _sweep_episodes(seed: int, stream: int, duration_s: float, lead_s: float) ->
     return np.array(rows, dtype=BURST_DTYPE)
 
 
+def _sweep(s: ScriptPlan, b: np.void) -> None:
+    """An episode's sweep: its side's aggression and sizes up, the mid moved its way."""
+    row = P.R_BUY_MULT if b["side"] > 0 else P.R_SELL_MULT
+    t_sw, t1 = b["move_start_s"], b["move_end_s"]
+    s.flat(row, t_sw, t1, SWEEP_AGGRESSION)
+    s.flat(P.R_SIZE_MULT, t_sw, t1, SWEEP_SIZE_MULT)
+    s.flat(P.R_DRIFT_BPS_PER_S, t_sw, t1, b["side"] * b["move_bps"] / (t1 - t_sw))
+
+
 def _toxic_burst_v2(seed: int, duration_s: float) -> ScriptPlan:
     s = ScriptPlan()
     s.flat(P.R_REGIME_CAP, 0, np.inf, 1)
@@ -283,9 +292,7 @@ def _toxic_burst_v2(seed: int, duration_s: float) -> ScriptPlan:
         t0, t_sw, t1 = b["start_s"], b["move_start_s"], b["move_end_s"]
         s.flat(P.R_IMBALANCE, t0, t1, b["side"] * THIN_IMBALANCE)  # + = bid heavy: asks thin
         s.flat(row, t0, t_sw, LEAD_AGGRESSION)
-        s.flat(row, t_sw, t1, SWEEP_AGGRESSION)
-        s.flat(P.R_SIZE_MULT, t_sw, t1, SWEEP_SIZE_MULT)
-        s.flat(P.R_DRIFT_BPS_PER_S, t_sw, t1, b["side"] * b["move_bps"] / (t1 - t_sw))
+        _sweep(s, b)
     s.bursts = bursts
     s.windows = {"calm_before": (0.0, 240.0), "bursts": (240.0, duration_s)}
     return s
@@ -303,15 +310,12 @@ def _toxic_burst_v3(seed: int, duration_s: float) -> ScriptPlan:
     s.flat(P.R_REGIME_CAP, 0, np.inf, 1)
     bursts = _sweep_episodes(seed, 3, duration_s, V3_LEAD_S)
     for b in bursts:
-        row = P.R_BUY_MULT if b["side"] > 0 else P.R_SELL_MULT
         t0, t_sw, t1 = b["start_s"], b["move_start_s"], b["move_end_s"]
         s.flat(P.R_DEPTH_MULT, t0, t1, V3_DEPTH_MULT)
         s.flat(P.R_SPREAD_ADD_TICKS, t0, t1, V3_SPREAD_ADD_TICKS)
         s.flat(P.R_BUY_MULT, t0, t_sw, V3_LEAD_AGGRESSION)
         s.flat(P.R_SELL_MULT, t0, t_sw, V3_LEAD_AGGRESSION)
-        s.flat(row, t_sw, t1, SWEEP_AGGRESSION)
-        s.flat(P.R_SIZE_MULT, t_sw, t1, SWEEP_SIZE_MULT)
-        s.flat(P.R_DRIFT_BPS_PER_S, t_sw, t1, b["side"] * b["move_bps"] / (t1 - t_sw))
+        _sweep(s, b)
     s.bursts = bursts
     s.windows = {"calm_before": (0.0, 240.0), "bursts": (240.0, duration_s)}
     return s
