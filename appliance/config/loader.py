@@ -172,6 +172,9 @@ def _validate(cfg: Config) -> None:
     for key in ("toxicity_pull_p", "toxicity_pull_gap"):
         if not 0 <= getattr(q, key) <= 1:
             raise ConfigError(f"quote.{key}: in [0, 1] (0 = off), got {getattr(q, key)}")
+    if not 0 < q.inventory_soft_limit_frac <= 1:
+        raise ConfigError("quote.inventory_soft_limit_frac: in (0, 1] (1 = up to the position "
+                          f"limit), got {q.inventory_soft_limit_frac}")
     if not 0 <= q.margin_buffer_frac < 1 or not 0 <= q.toxicity_neutral < 1:
         raise ConfigError("quote.margin_buffer_frac and quote.toxicity_neutral: in [0, 1)")
     positive = {

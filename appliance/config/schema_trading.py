@@ -77,6 +77,10 @@ class QuoteConfig:
     # against our quotes (Binance BTC: 0.016 bps) a 4-tick spread is flicker, not a
     # withdrawal (the synthetic book's 1-tick spread is 0.1 bps, its lead's 0.4)
     toxicity_pull_spread_min_bps: float = 0.3
+    # issue 16: the accumulating side is sized to the headroom left to this share of the
+    # position limit (zero at it), so inventory stays well inside the limit on both sides;
+    # 1 = up to the limit itself (legacy). 0.5 set before any run: the goal is |q| <= 60 %
+    inventory_soft_limit_frac: float = 0.5
     funding_scale: float = 1.0  # funding carry in E[PnL] and the funding skew; 0 = off
     tod_gamma_mult: tuple[float, ...] = (1.0,) * 24  # gamma multiplier per UTC hour
     # margin-aware sizing

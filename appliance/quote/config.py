@@ -61,7 +61,8 @@ C_TOX_PULL_GAP = C_EDGE_VS_FAIR + 6  # ... or above the other side's by this; 0 
 C_TOX_PULL_SPREAD = C_EDGE_VS_FAIR + 7  # both sides pulled while spread > this x fair; 0 = off
 C_TOX_PULL_SWEEP = C_EDGE_VS_FAIR + 8  # ... until a sweep of this many levels shows its side
 C_TOX_PULL_SPREAD_MIN = C_EDGE_VS_FAIR + 9  # ... and the spread at least this many bps
-N_CONFIG = C_EDGE_VS_FAIR + 10
+C_INV_SOFT_LIMIT = C_EDGE_VS_FAIR + 10  # the accumulating side sized to this share of the limit
+N_CONFIG = C_EDGE_VS_FAIR + 11
 
 
 def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
@@ -113,6 +114,7 @@ def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
     c[C_TOX_PULL_SPREAD] = q.toxicity_pull_spread_ratio
     c[C_TOX_PULL_SWEEP] = q.toxicity_pull_sweep_levels
     c[C_TOX_PULL_SPREAD_MIN] = q.toxicity_pull_spread_min_bps
+    c[C_INV_SOFT_LIMIT] = q.inventory_soft_limit_frac
     c[C_TOD:C_TOD + 24] = np.asarray(q.tod_gamma_mult, dtype=np.float64)
     return c
 

@@ -72,6 +72,7 @@ from .config import (  # noqa: F401  (C_* re-exported)
     C_FUNDING_SCALE,
     C_GAMMA,
     C_HORIZON_S,
+    C_INV_SOFT_LIMIT,
     C_INVENTORY_BETA,
     C_LEGACY_GATE,
     C_LEGACY_GATE_UTIL,
@@ -281,8 +282,12 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     liq_close = margin.liq_distance_bps(acct, p.mid_px) < cfg[C_MIN_LIQ_DISTANCE_BPS]
     cap_b = margin.side_capacity_sz(acct, 1, position_sz, fair, buf, max_lev)
     cap_a = margin.side_capacity_sz(acct, -1, position_sz, fair, buf, max_lev)
-    b_bid = min(side_sz, max_pos - position_sz, cap_b)
-    b_ask = min(side_sz, max_pos + position_sz, cap_a)
+    # issue 16: a side adds inventory only up to the soft limit's share of the position
+    # limit: its size is the headroom left to it (continuous in q, zero at it), so a run of
+    # one-sided fills stops well inside the hard limit; the reducing side keeps its budget
+    soft = cfg[C_INV_SOFT_LIMIT] * max_pos
+    b_bid = min(side_sz, soft - position_sz, cap_b)
+    b_ask = min(side_sz, soft + position_sz, cap_a)
     clear_acc = util >= 1.0 or liq_close or reducing_only  # the accumulating side goes
     if clear_acc and (q > 0.0 or (q == 0.0 and reducing_only)):  # long: bids accumulate
         b_bid = 0.0

@@ -37,7 +37,7 @@ def _legacy(cfg: Config) -> Config:
         toxicity_size_cut=True, inventory_beta=3.0, use_epnl_filter=False, edge_vs_fair=False,
         use_directional_kappa=False, toxicity_gamma_weight=0.0, drift_skill_weight=False,
         drift_cap_sigmas=0.0, toxicity_pull_p=0.0, toxicity_pull_gap=0.0,
-        toxicity_pull_spread_ratio=0.0)
+        toxicity_pull_spread_ratio=0.0, inventory_soft_limit_frac=1.0)
     return dataclasses.replace(cfg, quote=q)
 
 

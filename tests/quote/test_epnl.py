@@ -17,7 +17,8 @@ def test_epnl_when_flat_then_positive_at_the_touch_level_on_both_sides():
 
 
 def test_epnl_when_80pct_long_then_accumulating_negative_and_reducing_positive():
-    lad = ladder(position_sz=0.8 * MAX_POS)[1]
+    # the E[PnL] term alone: without the soft limit, which would clear the bids first
+    lad = ladder(position_sz=0.8 * MAX_POS, cfg=cfg_vector(inventory_soft_limit_frac=1.0))[1]
     assert lad["n_bids"] == 0 and lad["epnl_dropped_bids"] == 5  # every bid had E <= 0
     assert lad["n_asks"] > 0 and np.all(lad["ask_epnl_bps"][:lad["n_asks"]] > 0)
     assert lad["legacy_gate"] == 2  # the old gate (only asks) is logged, not needed

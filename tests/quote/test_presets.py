@@ -40,7 +40,8 @@ def test_legacy_when_drift_strong_then_clamped_at_3_bps_and_unified_not():
 def test_legacy_when_55pct_long_then_gate_acts_while_unified_only_logs_it():
     p = params(sigma_clean_bps_per_sqrt_s=0.7)
     old = ladder(p, position_sz=0.55 * MAX_POS, cfg=cfg_vector("legacy"))[1]
-    new = ladder(p, position_sz=0.55 * MAX_POS)[1]
+    # the gate against the E[PnL] terms alone (the soft limit at 50 % would clear the bids)
+    new = ladder(p, position_sz=0.55 * MAX_POS, cfg=cfg_vector(inventory_soft_limit_frac=1.0))[1]
     assert old["legacy_gate"] == GATE_ONLY_ASKS and old["n_bids"] == 0 and old["n_asks"] > 0
     assert new["legacy_gate"] == GATE_ONLY_ASKS and new["n_bids"] > 0
     assert new["legacy_gate_disagree"] == 1
