@@ -62,7 +62,8 @@ C_TOX_PULL_SPREAD = C_EDGE_VS_FAIR + 7  # both sides pulled while spread > this 
 C_TOX_PULL_SWEEP = C_EDGE_VS_FAIR + 8  # ... until a sweep of this many levels shows its side
 C_TOX_PULL_SPREAD_MIN = C_EDGE_VS_FAIR + 9  # ... and the spread at least this many bps
 C_INV_SOFT_LIMIT = C_EDGE_VS_FAIR + 10  # the accumulating side sized to this share of the limit
-N_CONFIG = C_EDGE_VS_FAIR + 11
+C_EPNL_MOVE_OUT = C_EDGE_VS_FAIR + 11  # a level with E <= 0 moves out to where E > 0
+N_CONFIG = C_EDGE_VS_FAIR + 12
 
 
 def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
@@ -115,6 +116,7 @@ def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
     c[C_TOX_PULL_SWEEP] = q.toxicity_pull_sweep_levels
     c[C_TOX_PULL_SPREAD_MIN] = q.toxicity_pull_spread_min_bps
     c[C_INV_SOFT_LIMIT] = q.inventory_soft_limit_frac
+    c[C_EPNL_MOVE_OUT] = float(q.epnl_move_out)
     c[C_TOD:C_TOD + 24] = np.asarray(q.tod_gamma_mult, dtype=np.float64)
     return c
 

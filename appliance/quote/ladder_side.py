@@ -12,10 +12,12 @@ from shm_layout.constants import MAX_LEVELS
 from . import alloc, epnl
 from .config import (
     C_EDGE_VS_FAIR,
+    C_EPNL_MOVE_OUT,
     C_GAMMA,
     C_INVENTORY_BETA,
     C_INVENTORY_HORIZON_S,
     C_MAKER_FEE_BPS,
+    C_MAX_HALF_SPREAD_BPS,
     C_MIN_NOTIONAL_USD,
     C_N_LEVELS,
     C_SPACING_BPS,
@@ -50,6 +52,20 @@ def level_offset_bps(cfg, i):
 
 
 @njit(cache=True)
+def _priced_at(p, fair, depth_bps, side, n, prev_px, as_scale, step, szd, tick):
+    """A level moved to ``depth_bps`` from the fair price: its price rounded passively and
+    kept behind the level before it (strictly ordered), its depth and AS there."""
+    px = rules.round_px(fair * (1.0 - side * depth_bps * 1e-4), szd, side, tick)
+    if n > 0:
+        px = (min(px, rules.round_px(prev_px - step, szd, side, tick)) if side > 0
+              else max(px, rules.round_px(prev_px + step, szd, side, tick)))
+    depth = side * (fair - px) / fair * 1e4
+    as_cost = epnl.as_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale,
+                          p.as_depth_coef_per_bps, p.as_depth_cap_bps)
+    return px, depth, as_cost
+
+
+@njit(cache=True)
 def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext, drift_edge_bps,
           as_scale, carry_cost, budget_sz, max_pos, touch_px, step, szd, tick):
     """Build one side into ``out``; returns (levels kept, levels dropped by E[PnL]).
@@ -67,6 +83,7 @@ def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mul
     beta = cfg[C_INVENTORY_BETA]
     use_filter = cfg[C_USE_EPNL_FILTER] != 0.0
     own_edge_rule = use_filter and cfg[C_EDGE_VS_FAIR] != 0.0
+    move_out = cfg[C_EPNL_MOVE_OUT] != 0.0
     base_sz = budget_sz / n_levels  # provisional level size for the post-fill inventory
     n = 0
     dropped = 0
@@ -94,18 +111,23 @@ def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mul
             # drops it if rounding or the AS growth term still leave no edge)
             d = epnl.break_even_depth_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale,
                                           p.as_depth_coef_per_bps, p.as_depth_cap_bps, fee)
-            px = rules.round_px(fair * (1.0 - side * d * 1e-4), szd, side, tick)
-            if n > 0:  # keep the ladder strictly ordered
-                px = (min(px, rules.round_px(prev_px - step, szd, side, tick)) if side > 0
-                      else max(px, rules.round_px(prev_px + step, szd, side, tick)))
-            depth = side * (fair - px) / fair * 1e4
-            as_cost = epnl.as_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale,
-                                  p.as_depth_coef_per_bps, p.as_depth_cap_bps)
+            px, depth, as_cost = _priced_at(p, fair, d, side, n, prev_px, as_scale, step, szd, tick)
         prob = epnl.fill_prob(kappa, depth)
         inv = epnl.inventory_bps(cfg[C_GAMMA], beta, q, side, (i + 1) * base_sz / max_pos,
                                  sigma, tau_inv, gamma_mult_ext)
         e = epnl.expected_pnl_bps(prob, depth, as_cost, fee, carry_cost,
                                   side * drift_edge_bps, inv)
+        if use_filter and move_out and not e > 0.0:
+            # issue 16: out to the depth where the bracket pays (drift and inventory do not
+            # depend on the depth, the AS does): the side stays quoted, deeper
+            need = fee + carry_cost - side * drift_edge_bps + inv
+            d = epnl.break_even_depth_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale,
+                                          p.as_depth_coef_per_bps, p.as_depth_cap_bps, need)
+            if d <= cfg[C_MAX_HALF_SPREAD_BPS]:
+                px, depth, as_cost = _priced_at(p, fair, d, side, n, prev_px, as_scale, step, szd, tick)
+                prob = epnl.fill_prob(kappa, depth)
+                e = epnl.expected_pnl_bps(prob, depth, as_cost, fee, carry_cost,
+                                          side * drift_edge_bps, inv)
         # issue 16: drift and inventory may pull the price toward the touch, but the level's
         # own edge against the fair price must pay the fee and the AS by itself
         if (use_filter and not e > 0.0) or (

@@ -4,18 +4,23 @@
   flows from per-level expected PnL; opt-in (issue 16): a level also needs its own
   edge against the fair price (``edge_vs_fair``), the drift weighted by its scored
   skill (``drift_skill_weight``) and capped by sigma (``drift_cap_sigmas``); on by
-  default (issue 16): both sides pulled while the spread is far above its fair one
-  (liquidity withdrawn), until a sweep shows the move's side
-  (``toxicity_pull_spread_ratio``, ``toxicity_pull_sweep_levels``).
+  default (issue 16): a level whose E[PnL] is not positive moves out to where it is
+  (``epnl_move_out``); the accumulating side sized to a soft inventory limit
+  (``inventory_soft_limit_frac``, every preset but legacy); both sides pulled while
+  the spread is far above its fair one (liquidity withdrawn), until a sweep shows the
+  move's side (``toxicity_pull_spread_ratio``, ``toxicity_pull_sweep_levels``); optional
+  requotes paced by a budget earned by volume (``gateway.requote_requests_per_usd``).
 * ``legacy``: the old system as a yardstick, not a mode to trade: drift shift
   clamped at +-3 bps, discrete zones at 60/80/100 %, the binary gate at 50 % acting,
   the toxicity size cut of 3-17 %, beta 3 (the old 1 + 3 u^2), no E[PnL] filter
   (even split), symmetric kappa (flow multipliers 1, as the seed's rollback), the raw
-  drift (no skill weight, no OU horizon, no sigma cap).
+  drift (no skill weight, no OU horizon, no sigma cap), sized up to the hard limit,
+  requotes paced without the volume-earned request budget.
 * ``no_as``: GLFT without any adverse-selection term: no AS(d), no toxicity in
   gamma or AS, the E[PnL] filter on what remains (fees, drift, inventory, carry),
-  without the own-edge rule of issue 16 (``edge_vs_fair``) and the toxicity pulls, as
-  the proof ran it; the drift as unified weighs it (not an AS term).
+  without the own-edge rule of issue 16 (``edge_vs_fair``), the move-out of a losing
+  level (``epnl_move_out``), the toxicity pulls and the volume-earned request budget,
+  as the proof ran it; the drift as unified weighs it (not an AS term).
 """
 
 from __future__ import annotations
@@ -31,22 +36,29 @@ class UnknownPresetError(ValueError):
     """A preset name that is not one of PRESETS."""
 
 
+def _without_volume_budget(cfg: Config):
+    # the yardsticks pace their requotes as they were measured, before the volume budget
+    # became a default (issue 16): its effect is unified's to show
+    return dataclasses.replace(cfg.gateway, requote_requests_per_usd=0.0)
+
+
 def _legacy(cfg: Config) -> Config:
     q = dataclasses.replace(
         cfg.quote, drift_clamp_bps=3.0, legacy_zones=True, legacy_gate=True,
         toxicity_size_cut=True, inventory_beta=3.0, use_epnl_filter=False, edge_vs_fair=False,
         use_directional_kappa=False, toxicity_gamma_weight=0.0, drift_skill_weight=False,
         drift_cap_sigmas=0.0, toxicity_pull_p=0.0, toxicity_pull_gap=0.0,
-        toxicity_pull_spread_ratio=0.0, inventory_soft_limit_frac=1.0)
-    return dataclasses.replace(cfg, quote=q)
+        toxicity_pull_spread_ratio=0.0, inventory_soft_limit_frac=1.0,
+        epnl_move_out=False)
+    return dataclasses.replace(cfg, quote=q, gateway=_without_volume_budget(cfg))
 
 
 def _no_as(cfg: Config) -> Config:
     # as before issue 16: the yardstick stays put
     q = dataclasses.replace(cfg.quote, use_adverse_selection=False, toxicity_gamma_weight=0.0,
-                            edge_vs_fair=False, toxicity_pull_p=0.0,
+                            edge_vs_fair=False, epnl_move_out=False, toxicity_pull_p=0.0,
                             toxicity_pull_gap=0.0, toxicity_pull_spread_ratio=0.0)
-    return dataclasses.replace(cfg, quote=q)
+    return dataclasses.replace(cfg, quote=q, gateway=_without_volume_budget(cfg))
 
 
 _TRANSFORMS = {"unified": lambda cfg: cfg, "legacy": _legacy, "no_as": _no_as}

@@ -31,9 +31,12 @@ def _need(path: Path) -> None:
 
 
 def _lively(**backtest):
-    """A synthetic market that moves through our quotes: fills within a minute."""
+    """A synthetic market that moves through our quotes: fills within a minute (with the
+    drop rule: at 20 bps/sqrt(s) the default move-out quotes so deep that a seed may not fill,
+    issue 16)."""
     return load_config(overrides={
         "feed": {"synthetic_sigma_bps_per_sqrt_s": 20.0, "synthetic_events_per_s": 200.0},
+        "quote": {"epnl_move_out": False},
         "backtest": {"synthetic_duration_s": 60.0, **backtest},
     })
 

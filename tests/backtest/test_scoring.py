@@ -214,7 +214,11 @@ def binance():
     # The scores need >= 30 maker fills (MIN_SAMPLES) on this 345 s capture. Since the pacing
     # keeps more orders resting (size moving between levels is no longer urgent; issue 16)
     # the default run fills ~19 times ($90 each); a higher requote budget gives ~40 fills.
-    cfg = load_config(overrides={"gateway": {"requote_budget_per_min": 240.0}})
+    # Levels that lose move out instead of leaving (quote.epnl_move_out, issue 16) and the
+    # volume budget rations requotes: both off here, for the fills the scores need.
+    cfg = load_config(overrides={"gateway": {"requote_budget_per_min": 240.0,
+                                             "requote_requests_per_usd": 0.0},
+                                 "quote": {"epnl_move_out": False}})
     return run_backtest(f"replay:{BINANCE}", cfg)
 
 

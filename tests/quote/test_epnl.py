@@ -9,6 +9,10 @@ from appliance.config import load_config
 from appliance.quote import alloc, epnl
 from shm_layout.constants import PULL_NO_EDGE
 
+# the drop rule alone: a level with E <= 0 leaves the ladder (not moved out, issue 16's
+# quote.epnl_move_out; tests/quote/test_epnl_move_out.py), up to the hard limit
+DROP_RULE = cfg_vector(epnl_move_out=False, inventory_soft_limit_frac=1.0)
+
 
 def test_epnl_when_flat_then_positive_at_the_touch_level_on_both_sides():
     lad = ladder()[1]
@@ -18,7 +22,7 @@ def test_epnl_when_flat_then_positive_at_the_touch_level_on_both_sides():
 
 def test_epnl_when_80pct_long_then_accumulating_negative_and_reducing_positive():
     # the E[PnL] term alone: without the soft limit, which would clear the bids first
-    lad = ladder(position_sz=0.8 * MAX_POS, cfg=cfg_vector(inventory_soft_limit_frac=1.0))[1]
+    lad = ladder(position_sz=0.8 * MAX_POS, cfg=DROP_RULE)[1]
     assert lad["n_bids"] == 0 and lad["epnl_dropped_bids"] == 5  # every bid had E <= 0
     assert lad["n_asks"] > 0 and np.all(lad["ask_epnl_bps"][:lad["n_asks"]] > 0)
     assert lad["legacy_gate"] == 2  # the old gate (only asks) is logged, not needed
@@ -30,7 +34,7 @@ def test_epnl_when_30pct_long_then_both_sides_still_quoted():
 
 
 def test_epnl_when_5_sigma_cascade_then_every_level_negative_and_nothing_quoted():
-    reason, lad = ladder(params(sigma_clean_bps_per_sqrt_s=10.0))
+    reason, lad = ladder(params(sigma_clean_bps_per_sqrt_s=10.0), cfg=DROP_RULE)
     assert reason == PULL_NO_EDGE and lad["n_bids"] == 0 and lad["n_asks"] == 0
     assert lad["epnl_dropped_bids"] == 5 and lad["epnl_dropped_asks"] == 5
 
@@ -44,7 +48,7 @@ def test_epnl_when_drift_negative_then_bid_below_ask_and_quotes_shift_down():
 
 
 def test_epnl_when_drift_strongly_negative_then_near_bids_dropped_without_a_gate():
-    lad = ladder(params(drift_bps_per_s=-3.0))[1]
+    lad = ladder(params(drift_bps_per_s=-3.0), cfg=DROP_RULE)[1]
     assert lad["epnl_dropped_bids"] >= 1 and lad["epnl_dropped_asks"] == 0
     assert lad["n_asks"] == 5 and lad["legacy_gate"] == 0  # the old gate saw nothing
     assert bid_depth_bps(lad) > 15.0  # what is left is paid for the drift
@@ -116,8 +120,9 @@ def test_epnl_depth_matches_prices():
 
 def test_epnl_when_inventory_horizon_longer_then_accumulating_lower_and_reducing_higher():
     p = params(sigma_clean_bps_per_sqrt_s=0.5)
-    short_h = ladder(p, position_sz=0.3 * MAX_POS, cfg=cfg_vector(inventory_horizon_s=8.0))[1]
-    long_h = ladder(p, position_sz=0.3 * MAX_POS, cfg=cfg_vector(inventory_horizon_s=600.0))[1]
+    pos = 0.3 * MAX_POS
+    short_h = ladder(p, position_sz=pos, cfg=cfg_vector(inventory_horizon_s=8.0, epnl_move_out=False))[1]
+    long_h = ladder(p, position_sz=pos, cfg=cfg_vector(inventory_horizon_s=600.0, epnl_move_out=False))[1]
     assert long_h["ask_epnl_bps"][0] > short_h["ask_epnl_bps"][0]  # the reducing bonus grows
     assert long_h["epnl_dropped_bids"] > short_h["epnl_dropped_bids"]  # accumulating bids go
 

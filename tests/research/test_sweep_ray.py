@@ -24,7 +24,10 @@ from appliance.research.task import direct_row
 
 pytestmark = pytest.mark.timeout(1500)  # numba compiles and Ray starts on a loaded 2-core box
 
-GRID = '"quote.gamma" = [0.05, 0.3, 1.0]\n[quote]\nmin_spread_bps = [2.0, 8.0, 20.0]\n'
+# one-value keys: the drop rule and no volume budget (issue 16's defaults move losing levels
+# out and ration requotes: no fill in 60 s), so that the rows compared have fills
+GRID = ('"quote.gamma" = [0.05, 0.3, 1.0]\n[quote]\nmin_spread_bps = [2.0, 8.0, 20.0]\n'
+        'epnl_move_out = [false]\n[gateway]\nrequote_requests_per_usd = [0.0]\n')
 MAX_SECONDS = 60.0
 
 
