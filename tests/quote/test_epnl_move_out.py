@@ -34,4 +34,3 @@ def test_move_out_when_levels_already_pay_then_the_ladder_is_unchanged():
 def test_move_out_when_beyond_the_max_half_spread_then_the_level_still_goes():
     capped = ladder(position_sz=LONG, cfg=_cfg(True, max_half_spread_bps=10.0))[1]
     assert capped["n_bids"] == 0
-
