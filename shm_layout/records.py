@@ -468,6 +468,10 @@ POSITION_STATE = _padded(
         ("leverage", "<f8"),  # this coin's position leverage; 0 = not known / no position
         ("liquidation_px", "<f8"),  # this coin's position; 0 = none / not known
         ("funding_usd", "<f8"),  # funding received (negative = paid); in realized_pnl_usd too
+        # requests sent for this coin (orders, modifies, cancels): with volume_usd, what the
+        # address budget earned and spent (one request per USDC traded; the quote kernel's
+        # volume credit, issue 16)
+        ("requests_sent", "<i8"),
     ]
 )
 

@@ -91,7 +91,8 @@ class Simulation:
         self.est_cfg = estimator.config_vector(cfg.estimator)
         self.est_state = estimator.new_states(1)[0]
         estimator.init_state(self.est_state, self.est_cfg)
-        self.q_cfg = quote.config_vector(cfg.quote, cfg.risk)
+        self.q_cfg = quote.config_vector(cfg.quote, cfg.risk,
+                                         cfg.estimator.adverse_selection.momentum_tau_ms / 1e3)
         self.acct = quote.account_unknown()  # refilled from the venue account per requote
         g = cfg.gateway
         # the live gateway's reconcile and pacing settings (its PlanConfig, PacingConfig)

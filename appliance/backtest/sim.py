@@ -156,6 +156,7 @@ def _strategy_step(ev, t, st, est_state, est_cfg, p, q_cfg, acct, lad, pos, lat_
         # margin-aware sizing on our simulated account, read as the gateway publishes it
         # (account data is a user event: no market-data latency)
         venue_exec.publish_account(pos, books, accounts, positions, 0, t)
+        pos.requests_sent = st.n_orders_placed + st.n_orders_modified + st.n_orders_cancelled
         account.fill_from_position(acct, pos, t, INT64_MAX)
         quote.compute_ladder(p, pos.position_sz, acct, q_cfg, 0, 0, t, lad)
         st.n_requotes += 1

@@ -163,7 +163,8 @@ def _validate(cfg: Config) -> None:
                 "drift_cap_sigmas",
                 "min_notional_usd", "level_spacing_bps", "market_spread_cap_mult", "toxicity_as_weight",
                 "toxicity_gamma_weight", "min_liq_distance_bps", "toxicity_pull_spread_ratio",
-                "toxicity_pull_sweep_levels", "toxicity_pull_spread_min_bps"):
+                "toxicity_pull_sweep_levels", "toxicity_pull_spread_min_bps", "volume_credit_bps",
+                "as_momentum_rest_s"):
         if not getattr(q, key) >= 0:
             raise ConfigError(f"quote.{key}: must be >= 0, got {getattr(q, key)}")
     if 0 < q.toxicity_pull_spread_ratio <= 1:  # the spread is at or above its fair half the time
@@ -172,6 +173,9 @@ def _validate(cfg: Config) -> None:
     for key in ("toxicity_pull_p", "toxicity_pull_gap"):
         if not 0 <= getattr(q, key) <= 1:
             raise ConfigError(f"quote.{key}: in [0, 1] (0 = off), got {getattr(q, key)}")
+    if not q.volume_credit_ramp_requests > 0:
+        raise ConfigError("quote.volume_credit_ramp_requests: must be > 0, "
+                          f"got {q.volume_credit_ramp_requests}")
     if not 0 < q.inventory_soft_limit_frac <= 1:
         raise ConfigError("quote.inventory_soft_limit_frac: in (0, 1] (1 = up to the position "
                           f"limit), got {q.inventory_soft_limit_frac}")

@@ -25,6 +25,13 @@ class QuoteConfig:
     min_notional_usd: float = 10.0  # smaller levels are dropped (venue minimum)
     sz_decimals: int = 5  # lot of the coin (Hyperliquid szDecimals; BTC 5)
     maker_fee_bps: float = 1.5
+    # what a USDC of maker volume is worth while the address budget shrinks (each one
+    # traded buys back one request, requirement 002 part 5): the kernel prices the fee less
+    # volume_credit_bps x min(1, (requests sent - USDC traded) / volume_credit_ramp_requests),
+    # the fills still pay the whole fee; no credit while volume keeps up, never more than
+    # the fee (no rebate is priced); 0 = off
+    volume_credit_bps: float = 0.0
+    volume_credit_ramp_requests: float = 100.0
     min_spread_bps: float = 8.0  # floor of bid depth + ask depth
     max_half_spread_bps: float = 200.0
     market_spread_cap_mult: float = 0.0  # touch depth <= this x market spread; 0 = off
@@ -58,6 +65,14 @@ class QuoteConfig:
     # deeper, while momentum or toxicity raise its AS for a moment (on the captures both
     # sides quoted >= 80 % went 1/6 -> 6/6, the scenario goals all held: BENCHMARKS.md)
     epnl_move_out: bool = True
+    # the AS momentum term averaged over this many seconds of an order's rest (it decays
+    # with estimator.adverse_selection.momentum_tau_ms): a quote is priced for the time it
+    # rests, not for the instant the momentum peaks; 0 = the instant value. 8 = the E[PnL]
+    # horizon (on the captures: risk-price modifies 33-88 -> 6-21, BENCHMARKS.md)
+    as_momentum_rest_s: float = 8.0
+    # a side's budget split by per-fill edge E/P (alloc.py: deeper levels get more), or
+    # evenly (false: sizes move only with the budget, not with every tick of the edges)
+    size_by_edge: bool = True
     use_adverse_selection: bool = True  # AS(d), toxicity; off = GLFT without AS (no_as)
     use_regime_spread: bool = True  # x MarketParams.spread_multiplier
     toxicity_neutral: float = 0.3  # P(toxic) with no excess (the estimator's prior)

@@ -199,8 +199,11 @@ def reconcile(pos, ladder, kill, cfg):
     ma = 0
     placed = 0
     cancelled = 0
+    n_requests = 0  # a modify is one request (placed + cancelled count it twice)
     for r in range(n):
         kind = out[r, 0]
+        if kind != rk.ACT_KEEP:
+            n_requests += 1
         if kind == rk.ACT_CANCEL:
             cancelled += 1
             continue
@@ -227,6 +230,7 @@ def reconcile(pos, ladder, kill, cfg):
     pos.n_open_asks = ma
     pos.orders_placed += placed
     pos.orders_cancelled += cancelled
+    pos.requests_sent += n_requests
     pos.kill_active = 1 if kill else 0
     pos.last_ladder_id = ladder.ladder_id
     return placed + cancelled

@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .margin import A_AVAILABLE_MARGIN_USD, A_LEVERAGE, A_LIQ_PX, N_ACCOUNT
+from .margin import A_AVAILABLE_MARGIN_USD, A_LEVERAGE, A_LIQ_PX, A_REQUEST_DEFICIT, N_ACCOUNT
 
 
 def account_rows(n_coins: int) -> np.ndarray:
@@ -36,7 +36,11 @@ def set_unknown(acct):
 @njit(cache=True)
 def fill_from_position(acct, pos, now_mono_ns, max_age_ns):
     """Fill ``acct`` from ``pos`` (a POSITION_STATE record); always finite. Returns True
-    when the account was known (fresh enough)."""
+    when the account was known (fresh enough). The request deficit (requests sent less
+    USDC traded: the address budget's own rule, one request per USDC) is the gateway's own
+    count, always known."""
+    deficit = float(pos.requests_sent) - pos.volume_usd
+    acct[A_REQUEST_DEFICIT] = deficit if math.isfinite(deficit) else 0.0
     upd = pos.account_update_mono_ns
     if upd <= 0 or now_mono_ns - upd > max_age_ns:
         set_unknown(acct)

@@ -63,10 +63,17 @@ C_TOX_PULL_SWEEP = C_EDGE_VS_FAIR + 8  # ... until a sweep of this many levels s
 C_TOX_PULL_SPREAD_MIN = C_EDGE_VS_FAIR + 9  # ... and the spread at least this many bps
 C_INV_SOFT_LIMIT = C_EDGE_VS_FAIR + 10  # the accumulating side sized to this share of the limit
 C_EPNL_MOVE_OUT = C_EDGE_VS_FAIR + 11  # a level with E <= 0 moves out to where E > 0
-N_CONFIG = C_EDGE_VS_FAIR + 12
+C_MOM_REST_S = C_EDGE_VS_FAIR + 12  # the momentum term averaged over this rest; 0 = off
+C_MOM_TAU_S = C_EDGE_VS_FAIR + 13  # the estimator's momentum EWMA tau, s
+C_SIZE_BY_EDGE = C_EDGE_VS_FAIR + 14  # sizes by per-fill edge (1) or even (0)
+C_VOLUME_CREDIT_BPS = C_EDGE_VS_FAIR + 15  # the fee's credit at a full request deficit
+C_VOLUME_CREDIT_RAMP = C_EDGE_VS_FAIR + 16  # ... reached at this many requests over volume
+N_CONFIG = C_EDGE_VS_FAIR + 17
 
 
-def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
+def config_vector(quote_cfg, risk_cfg, momentum_tau_s: float = 1.0) -> np.ndarray:
+    """``momentum_tau_s``: the estimator's AS momentum tau (what ``as_momentum_rest_s``
+    averages over)."""
     q = quote_cfg
     c = np.zeros(N_CONFIG)
     c[C_GAMMA] = q.gamma
@@ -117,10 +124,16 @@ def config_vector(quote_cfg, risk_cfg) -> np.ndarray:
     c[C_TOX_PULL_SPREAD_MIN] = q.toxicity_pull_spread_min_bps
     c[C_INV_SOFT_LIMIT] = q.inventory_soft_limit_frac
     c[C_EPNL_MOVE_OUT] = float(q.epnl_move_out)
+    c[C_MOM_REST_S] = q.as_momentum_rest_s
+    c[C_MOM_TAU_S] = momentum_tau_s
+    c[C_SIZE_BY_EDGE] = float(q.size_by_edge)
+    c[C_VOLUME_CREDIT_BPS] = q.volume_credit_bps
+    c[C_VOLUME_CREDIT_RAMP] = q.volume_credit_ramp_requests
     c[C_TOD:C_TOD + 24] = np.asarray(q.tod_gamma_mult, dtype=np.float64)
     return c
 
 
-def config_vectors(quote_cfg, risk_cfg, coins) -> np.ndarray:
+def config_vectors(quote_cfg, risk_cfg, coins, momentum_tau_s: float = 1.0) -> np.ndarray:
     """One config vector per coin (rows in ``coins``' order), its per-coin sizes applied."""
-    return np.stack([config_vector(*sizing.for_coin(quote_cfg, risk_cfg, c)) for c in coins])
+    return np.stack([config_vector(*sizing.for_coin(quote_cfg, risk_cfg, c), momentum_tau_s)
+                     for c in coins])

@@ -84,6 +84,8 @@ from .config import (  # noqa: F401  (C_* re-exported)
     C_MAX_POSITION_SZ,
     C_MIN_LIQ_DISTANCE_BPS,
     C_MIN_SPREAD_BPS,
+    C_MOM_REST_S,
+    C_MOM_TAU_S,
     C_ORDER_SZ,
     C_PARAMS_STALE_NS,
     C_SPREAD_CAP_MULT,
@@ -102,15 +104,31 @@ from .config import (  # noqa: F401  (C_* re-exported)
     C_USE_DIRECTIONAL_KAPPA,
     C_USE_KALMAN_DRIFT,
     C_USE_REGIME_SPREAD,
+    C_VOLUME_CREDIT_BPS,
+    C_VOLUME_CREDIT_RAMP,
     N_CONFIG,
     config_vector,
 )
 from .ladder_side import build_side, clear_side
+from .margin import A_REQUEST_DEFICIT
 
 
 def account_unknown() -> np.ndarray:
     """An ``acct`` vector that says "margin not known": only the position limit applies."""
     return account_rows(1)[0]
+
+
+@njit(cache=True)
+def volume_credit_bps(cfg, acct):
+    """What the fee is credited while the address budget shrinks (issue 16): the full
+    ``C_VOLUME_CREDIT_BPS`` at ``C_VOLUME_CREDIT_RAMP`` requests sent over the USDC traded,
+    in proportion below, none while volume keeps up with the requests. At most the fee
+    itself: volume is bought by forgoing the fee's margin, never by pricing a rebate the
+    venue does not pay."""
+    top = min(cfg[C_VOLUME_CREDIT_BPS], cfg[C_MAKER_FEE_BPS])
+    if not top > 0.0:
+        return 0.0
+    return top * min(max(acct[A_REQUEST_DEFICIT] / cfg[C_VOLUME_CREDIT_RAMP], 0.0), 1.0)
 
 
 @njit(cache=True)
@@ -222,7 +240,7 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     out.kappa_ask_per_bps = kappa_a
 
     # half-spreads per side, drift shift, legacy zones, floor and caps
-    fee = cfg[C_MAKER_FEE_BPS]
+    fee = cfg[C_MAKER_FEE_BPS] - volume_credit_bps(cfg, acct)
     widen = p.tail_risk_multiplier * wmult
     if cfg[C_USE_REGIME_SPREAD] != 0.0:
         widen *= p.spread_multiplier
@@ -340,15 +358,18 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     as_b = as_common * (1.0 + cfg[C_TOX_AS_WEIGHT] * glft.excess_toxicity(tox_b, neutral))
     as_a = as_common * (1.0 + cfg[C_TOX_AS_WEIGHT] * glft.excess_toxicity(tox_a, neutral))
     # the estimator's momentum term per side (0 = neutral; a move already made reverts)
-    as_b *= math.exp(p.as_log_mult_bid) if _finite(p.as_log_mult_bid) else 1.0
-    as_a *= math.exp(p.as_log_mult_ask) if _finite(p.as_log_mult_ask) else 1.0
+    # (issue 16: averaged over the order's rest, it no longer moves a side's break-even by
+    # more than the urgent tolerance every time the mid ticks)
+    rest, mom_tau = cfg[C_MOM_REST_S], cfg[C_MOM_TAU_S]
+    as_b *= epnl.rest_avg_mult(p.as_log_mult_bid, rest, mom_tau) if _finite(p.as_log_mult_bid) else 1.0
+    as_a *= epnl.rest_avg_mult(p.as_log_mult_ask, rest, mom_tau) if _finite(p.as_log_mult_ask) else 1.0
     carry_b = epnl.carry_bps(fund_scale * p.funding_cost_bps, 1) if fund_scale != 0.0 else 0.0
     carry_a = epnl.carry_bps(fund_scale * p.funding_cost_bps, -1) if fund_scale != 0.0 else 0.0
 
     nb, db = build_side(out, p, cfg, 1, fair, r, d_b, kappa_b, sigma_inv, q, gamma_mult_ext, drift_edge,
-                        as_b, carry_b, max(b_bid, 0.0), max_pos, ask0, step, szd, tick)
+                        as_b, carry_b, max(b_bid, 0.0), max_pos, ask0, step, szd, tick, fee)
     na, da = build_side(out, p, cfg, -1, fair, r, d_a, kappa_a, sigma_inv, q, gamma_mult_ext, drift_edge,
-                        as_a, carry_a, max(b_ask, 0.0), max_pos, bid0, step, szd, tick)
+                        as_a, carry_a, max(b_ask, 0.0), max_pos, bid0, step, szd, tick, fee)
     out.epnl_dropped_bids = db
     out.epnl_dropped_asks = da
     if nb > 0 and na > 0 and out.bid_px[0] >= out.ask_px[0]:

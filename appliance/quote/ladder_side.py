@@ -16,10 +16,10 @@ from .config import (
     C_GAMMA,
     C_INVENTORY_BETA,
     C_INVENTORY_HORIZON_S,
-    C_MAKER_FEE_BPS,
     C_MAX_HALF_SPREAD_BPS,
     C_MIN_NOTIONAL_USD,
     C_N_LEVELS,
+    C_SIZE_BY_EDGE,
     C_SPACING_BPS,
     C_SPACING_MODE,
     C_SPACING_RATIO,
@@ -67,8 +67,9 @@ def _priced_at(p, fair, depth_bps, side, n, prev_px, as_scale, step, szd, tick):
 
 @njit(cache=True)
 def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext, drift_edge_bps,
-          as_scale, carry_cost, budget_sz, max_pos, touch_px, step, szd, tick):
+          as_scale, carry_cost, budget_sz, max_pos, touch_px, step, szd, tick, fee):
     """Build one side into ``out``; returns (levels kept, levels dropped by E[PnL]).
+    ``fee``: the maker fee as the kernel prices it (less the volume credit).
     ``drift_edge_bps``: what the drift adds to a bid fill over the E[PnL] horizon (mu tau / 2
     as the kernel weighs it; an ask gets its negative)."""
     if side > 0:
@@ -78,7 +79,6 @@ def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mul
         px_a, sz_a, fp_a, as_a, ep_a, id_a = (out.ask_px, out.ask_sz, out.ask_fill_prob,
                                               out.ask_as_bps, out.ask_epnl_bps, out.ask_pred_id)
     n_levels = int(cfg[C_N_LEVELS])
-    fee = cfg[C_MAKER_FEE_BPS]
     tau_inv = cfg[C_INVENTORY_HORIZON_S]
     beta = cfg[C_INVENTORY_BETA]
     use_filter = cfg[C_USE_EPNL_FILTER] != 0.0
@@ -139,7 +139,7 @@ def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mul
         as_a[n] = as_cost
         ep_a[n] = e
         # weight for the allocation: per-fill edge (E / P), or an even split
-        sz_a[n] = max(e / prob, 1e-12) if use_filter else 1.0
+        sz_a[n] = max(e / prob, 1e-12) if use_filter and cfg[C_SIZE_BY_EDGE] != 0.0 else 1.0
         prev_px = px
         n += 1
     kept = alloc.allocate(px_a, sz_a, n, budget_sz, cfg[C_MIN_NOTIONAL_USD], szd)

@@ -11,7 +11,8 @@ from numba import njit
 A_AVAILABLE_MARGIN_USD = 0  # withdrawable / free collateral; < 0 = not known
 A_LEVERAGE = 1  # the position's leverage; <= 0 = quote.max_leverage
 A_LIQ_PX = 2  # liquidation price of the position; <= 0 = none / not known
-N_ACCOUNT = 3
+A_REQUEST_DEFICIT = 3  # requests sent less USDC traded (the gateway's own counts; issue 16)
+N_ACCOUNT = 4
 
 
 @njit(cache=True)

@@ -49,7 +49,7 @@ def _legacy(cfg: Config) -> Config:
         use_directional_kappa=False, toxicity_gamma_weight=0.0, drift_skill_weight=False,
         drift_cap_sigmas=0.0, toxicity_pull_p=0.0, toxicity_pull_gap=0.0,
         toxicity_pull_spread_ratio=0.0, inventory_soft_limit_frac=1.0,
-        epnl_move_out=False)
+        epnl_move_out=False, volume_credit_bps=0.0, as_momentum_rest_s=0.0, size_by_edge=True)
     return dataclasses.replace(cfg, quote=q, gateway=_without_volume_budget(cfg))
 
 
@@ -57,7 +57,8 @@ def _no_as(cfg: Config) -> Config:
     # as before issue 16: the yardstick stays put
     q = dataclasses.replace(cfg.quote, use_adverse_selection=False, toxicity_gamma_weight=0.0,
                             edge_vs_fair=False, epnl_move_out=False, toxicity_pull_p=0.0,
-                            toxicity_pull_gap=0.0, toxicity_pull_spread_ratio=0.0)
+                            toxicity_pull_gap=0.0, toxicity_pull_spread_ratio=0.0,
+                            volume_credit_bps=0.0)
     return dataclasses.replace(cfg, quote=q, gateway=_without_volume_budget(cfg))
 
 

@@ -100,7 +100,8 @@ def step(p_seqs, p_rows, params, params_u8, seen, pos_seqs, pos_rows, pos, pos_u
 def main(argv=None) -> int:
     ctx = ProcessContext("quote", argv, consumers=(PROC_GATEWAY, PROC_RISK))
     mem = ctx.mem
-    cfg = config_vectors(ctx.cfg.quote, ctx.cfg.risk, ctx.coins)  # one row per coin
+    cfg = config_vectors(ctx.cfg.quote, ctx.cfg.risk, ctx.coins,  # one row per coin
+                         ctx.cfg.estimator.adverse_selection.momentum_tau_ms / 1e3)
     n = mem.params.spec.n_records
     params = np.zeros(n, records.MARKET_PARAMS)
     pos = np.zeros(n, records.POSITION_STATE)

@@ -7,7 +7,8 @@ import numpy as np
 
 FLOAT_FIELDS = ("position_sz", "avg_entry_px", "mark_px", "realized_pnl_usd",
                 "unrealized_pnl_usd", "fees_usd", "funding_usd", "total_pnl_usd", "volume_usd")
-INT_FIELDS = ("n_fills", "orders_placed", "orders_cancelled", "n_open_bids", "n_open_asks")
+INT_FIELDS = ("n_fills", "orders_placed", "orders_cancelled", "requests_sent", "n_open_bids",
+              "n_open_asks")
 
 
 def position_fields(rec: np.void) -> dict:

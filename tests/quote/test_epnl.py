@@ -146,7 +146,13 @@ def test_as_when_ranking_terms_published_then_deeper_levels_and_the_named_side_c
     assert d[1] > d[0]
     ratio = grown["bid_as_bps"][:3] / flat["bid_as_bps"][:3]
     assert ratio == pytest.approx(np.exp(0.3 * d), rel=1e-6)
-    mom = ladder(params(as_delta_char_bps=1000.0, as_log_mult_bid=0.5), cfg=every)[1]
+    instant = cfg_vector(use_epnl_filter=False, as_momentum_rest_s=0.0)
+    mom = ladder(params(as_delta_char_bps=1000.0, as_log_mult_bid=0.5), cfg=instant)[1]
     assert mom["bid_as_bps"][0] == pytest.approx(flat["bid_as_bps"][0] * np.exp(0.5))
     assert mom["ask_as_bps"][0] == pytest.approx(flat["ask_as_bps"][0])
+    # by default averaged over the order's rest (issue 16): the same side, less of it
+    rest = ladder(params(as_delta_char_bps=1000.0, as_log_mult_bid=0.5), cfg=every)[1]
+    assert rest["bid_as_bps"][0] == pytest.approx(
+        flat["bid_as_bps"][0] * epnl.rest_avg_mult(0.5, 8.0, 1.0))
+    assert flat["bid_as_bps"][0] < rest["bid_as_bps"][0] < mom["bid_as_bps"][0]
     assert epnl.as_bps(1.0, 1000.0, 100.0, 1.0, 0.3, 4.0) == pytest.approx(np.exp(-0.1 + 1.2))

@@ -176,6 +176,7 @@ class OrderSender:
         for i, o in enumerate(orders):
             self.by_coin["place"][o.coin] += 1
             self.positions.pos[o.coin]["orders_placed"] += 1
+            self.positions.pos[o.coin]["requests_sent"] += 1
             if statuses is None:
                 if err:  # refused as a whole: nothing was placed; its ladder is planned
                     # again (not at once: a venue that refuses everything is not hammered)
@@ -248,6 +249,7 @@ class OrderSender:
         self.stats["modifies_sent"] += len(mods)
         for o, _, _ in mods:
             self.by_coin["modify"][o.coin] += 1
+            self.positions.pos[o.coin]["requests_sent"] += 1
         if statuses is None:
             self.follow.request_reconcile(0.2)  # learn which (if any) landed
             for o, m, _ in mods:
@@ -317,6 +319,7 @@ class OrderSender:
             for i, o in enumerate(group):
                 self.by_coin["cancel"][o.coin] += 1
                 self.positions.pos[o.coin]["orders_cancelled"] += 1
+                self.positions.pos[o.coin]["requests_sent"] += 1
                 if statuses is None:
                     self.follow.request_reconcile(0.5)  # the cancel did not land: re-sent from there
                     self.order_log.cancelled(o, self._pred_id(o), None)
@@ -338,6 +341,7 @@ class OrderSender:
         for a, _ in pairs:
             if a in self.asset:  # an order of a coin we do not trade has no coin label
                 self.by_coin["cancel"][self.asset.index(a)] += 1
+                self.positions.pos[self.asset.index(a)]["requests_sent"] += 1
         if statuses is None:
             return False
         for (_, oid), st in zip(pairs, statuses, strict=True):
