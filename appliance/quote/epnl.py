@@ -56,6 +56,8 @@ def rest_avg_mult(log_mult, rest_s, tau_s):
     (1/H) int_0^H exp(L e^(-t/tau)) dt = 1 + (tau/H) sum_k L^k (1 - a^k) / (k k!), a = e^(-H/tau)
     (the series: |L| is the clipped momentum term, < 1 on every calibration so far; 12
     terms are exact to 1e-9 for |L| <= 3). ``rest_s`` 0: exp(L), the instant value."""
+    if log_mult == 0.0:  # no momentum term (uncalibrated): exactly neutral, no series
+        return 1.0
     if not (rest_s > 0.0 and tau_s > 0.0):
         return math.exp(log_mult)
     a = math.exp(-rest_s / tau_s)
