@@ -119,6 +119,15 @@ def account_unknown() -> np.ndarray:
 
 
 @njit(cache=True)
+def volume_credit_frac(cfg, acct):
+    """How far the request deficit is up its ramp, [0, 1]; 0 with the credit off or no
+    fee to credit (a rebate tier)."""
+    if not min(cfg[C_VOLUME_CREDIT_BPS], cfg[C_MAKER_FEE_BPS]) > 0.0:
+        return 0.0
+    return min(max(acct[A_REQUEST_DEFICIT] / cfg[C_VOLUME_CREDIT_RAMP], 0.0), 1.0)
+
+
+@njit(cache=True)
 def volume_credit_bps(cfg, acct):
     """What the fee is credited while the address budget shrinks (issue 16): the full
     ``C_VOLUME_CREDIT_BPS`` at ``C_VOLUME_CREDIT_RAMP`` requests sent over the USDC traded,
@@ -128,7 +137,7 @@ def volume_credit_bps(cfg, acct):
     top = min(cfg[C_VOLUME_CREDIT_BPS], cfg[C_MAKER_FEE_BPS])
     if not top > 0.0:
         return 0.0
-    return top * min(max(acct[A_REQUEST_DEFICIT] / cfg[C_VOLUME_CREDIT_RAMP], 0.0), 1.0)
+    return top * volume_credit_frac(cfg, acct)
 
 
 @njit(cache=True)
@@ -241,6 +250,7 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
 
     # half-spreads per side, drift shift, legacy zones, floor and caps
     fee = cfg[C_MAKER_FEE_BPS] - volume_credit_bps(cfg, acct)
+    even_frac = volume_credit_frac(cfg, acct)  # sizes toward even as the deficit grows
     widen = p.tail_risk_multiplier * wmult
     if cfg[C_USE_REGIME_SPREAD] != 0.0:
         widen *= p.spread_multiplier
@@ -367,9 +377,9 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
     carry_a = epnl.carry_bps(fund_scale * p.funding_cost_bps, -1) if fund_scale != 0.0 else 0.0
 
     nb, db = build_side(out, p, cfg, 1, fair, r, d_b, kappa_b, sigma_inv, q, gamma_mult_ext, drift_edge,
-                        as_b, carry_b, max(b_bid, 0.0), max_pos, ask0, step, szd, tick, fee)
+                        as_b, carry_b, max(b_bid, 0.0), max_pos, ask0, step, szd, tick, fee, even_frac)
     na, da = build_side(out, p, cfg, -1, fair, r, d_a, kappa_a, sigma_inv, q, gamma_mult_ext, drift_edge,
-                        as_a, carry_a, max(b_ask, 0.0), max_pos, bid0, step, szd, tick, fee)
+                        as_a, carry_a, max(b_ask, 0.0), max_pos, bid0, step, szd, tick, fee, even_frac)
     out.epnl_dropped_bids = db
     out.epnl_dropped_asks = da
     if nb > 0 and na > 0 and out.bid_px[0] >= out.ask_px[0]:

@@ -67,9 +67,12 @@ def _priced_at(p, fair, depth_bps, side, n, prev_px, as_scale, step, szd, tick):
 
 @njit(cache=True)
 def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext, drift_edge_bps,
-          as_scale, carry_cost, budget_sz, max_pos, touch_px, step, szd, tick, fee):
+          as_scale, carry_cost, budget_sz, max_pos, touch_px, step, szd, tick, fee, even_frac):
     """Build one side into ``out``; returns (levels kept, levels dropped by E[PnL]).
-    ``fee``: the maker fee as the kernel prices it (less the volume credit).
+    ``fee``: the maker fee as the kernel prices it (less the volume credit); ``even_frac``:
+    how far the sizes move from the per-fill-edge split toward an even one (the volume
+    credit's share of its ramp: while the budget shrinks the inner level, which fills,
+    carries the volume that buys requests back).
     ``drift_edge_bps``: what the drift adds to a bid fill over the E[PnL] horizon (mu tau / 2
     as the kernel weighs it; an ask gets its negative)."""
     if side > 0:
@@ -142,6 +145,12 @@ def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mul
         sz_a[n] = max(e / prob, 1e-12) if use_filter and cfg[C_SIZE_BY_EDGE] != 0.0 else 1.0
         prev_px = px
         n += 1
+    if even_frac > 0.0 and n > 0:
+        total = 0.0
+        for i in range(n):
+            total += sz_a[i]
+        for i in range(n):
+            sz_a[i] = (1.0 - even_frac) * sz_a[i] / total + even_frac / n
     kept = alloc.allocate(px_a, sz_a, n, budget_sz, cfg[C_MIN_NOTIONAL_USD], szd)
     k = 0
     for i in range(n):  # compact: levels the allocation dropped leave no hole

@@ -5,7 +5,8 @@ spends on requests for the volume it trades.
   one-second move does not swing a side's break-even depth by the whole term;
 * ``quote.volume_credit_bps``: while requests run ahead of the USDC traded (the address
   budget shrinks: one request back per USDC), the kernel prices the fee less a credit
-  that ramps to this over ``volume_credit_ramp_requests`` (the fills still pay the fee);
+  that ramps to this over ``volume_credit_ramp_requests`` (the fills still pay the fee),
+  and moves a side's sizes toward an even split as far up the ramp;
 * ``quote.size_by_edge``: a side's budget split by per-fill edge or evenly."""
 
 import math
@@ -96,6 +97,20 @@ def test_volume_credit_brings_the_ladder_in_only_while_the_budget_shrinks():
     assert short["n_bids"] > 0 and short["n_asks"] > 0
     assert bid_depth_bps(short) < bid_depth_bps(plain)
     assert ask_depth_bps(short) < ask_depth_bps(plain)
+
+
+def test_volume_credit_moves_sizes_toward_even_as_the_deficit_grows():
+    cfg = cfg_vector(volume_credit_bps=1.5, volume_credit_ramp_requests=100.0)
+
+    def spread_of_sizes(deficit):
+        lad = ladder(cfg=cfg, acct=_acct(deficit))[1]
+        n = lad["n_bids"]
+        assert n >= 3
+        return lad["bid_sz"][n - 1] / lad["bid_sz"][0]  # deepest over best
+
+    keeping_up, half, full = spread_of_sizes(-10.0), spread_of_sizes(50.0), spread_of_sizes(500.0)
+    assert keeping_up > half > full
+    assert full == pytest.approx(1.0, rel=0.05)  # even, to the lot
 
 
 def test_the_request_deficit_is_read_from_the_position_record_even_without_the_account():
