@@ -29,7 +29,8 @@ class QuoteConfig:
     # traded buys back one request, requirement 002 part 5): the kernel prices the fee less
     # volume_credit_bps x min(1, (requests sent - USDC traded) / volume_credit_ramp_requests),
     # the fills still pay the whole fee; no credit while volume keeps up, never more than
-    # the fee (no rebate is priced); 0 = off
+    # the fee (no rebate is priced); as far up the ramp, a side's sizes move toward an even
+    # split; 0 = off (on seeds 1-20 it cost toxic_burst_v3 its goal: BENCHMARKS.md)
     volume_credit_bps: float = 0.0
     volume_credit_ramp_requests: float = 100.0
     min_spread_bps: float = 8.0  # floor of bid depth + ask depth
