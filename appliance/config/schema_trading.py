@@ -69,7 +69,7 @@ class QuoteConfig:
     # the AS momentum term averaged over this many seconds of an order's rest (it decays
     # with estimator.adverse_selection.momentum_tau_ms): a quote is priced for the time it
     # rests, not for the instant the momentum peaks; 0 = the instant value. 8 = the E[PnL]
-    # horizon (on the captures: risk-price modifies 33-88 -> 6-21, BENCHMARKS.md)
+    # horizon (on the captures: risk-price modifies 33-88 -> 5-21, BENCHMARKS.md)
     as_momentum_rest_s: float = 8.0
     # a side's budget split by per-fill edge E/P (alloc.py: deeper levels get more), or
     # evenly (false: sizes move only with the budget, not with every tick of the edges)

@@ -134,10 +134,7 @@ def volume_credit_bps(cfg, acct):
     in proportion below, none while volume keeps up with the requests. At most the fee
     itself: volume is bought by forgoing the fee's margin, never by pricing a rebate the
     venue does not pay."""
-    top = min(cfg[C_VOLUME_CREDIT_BPS], cfg[C_MAKER_FEE_BPS])
-    if not top > 0.0:
-        return 0.0
-    return top * volume_credit_frac(cfg, acct)
+    return min(cfg[C_VOLUME_CREDIT_BPS], cfg[C_MAKER_FEE_BPS]) * volume_credit_frac(cfg, acct)
 
 
 @njit(cache=True)
