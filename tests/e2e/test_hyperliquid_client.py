@@ -136,6 +136,10 @@ def test_kill_switch_when_raised_then_every_order_cancelled_at_venue(app):
         assert venue_open_orders(url) == []
         assert inspect(inst, "position")["fields"]["orders_placed"] == placed
         assert wait_for(lambda: inspect(inst, "position")["fields"]["kill_active"] == 1, 5)
+        # the address budget's debit (issue 16): every place, modify and cancel sent, counted
+        # by the order sender for the quote kernel's request deficit
+        f = inspect(inst, "position")["fields"]
+        assert f["requests_sent"] >= f["orders_cancelled"] + 2  # two resting orders were placed
     finally:
         mmctl("kill", "--reset", "--reason", "test over", "--instance", inst)
     assert wait_for(lambda: len(venue_open_orders(url)) >= 2, 30), "quoting did not resume"

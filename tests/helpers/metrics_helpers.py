@@ -41,7 +41,7 @@ def populate(mem, tmp: Path) -> Path:
                kappa_per_bps=0.5, markout_bps_by_horizon=[0.5, 0.4, 0.2, -0.1, -0.3, -0.5])
     set_position(mem, 0, position_sz=0.01, mark_px=100_000.0, realized_pnl_usd=2.0, unrealized_pnl_usd=1.5,
                  fees_usd=0.25, total_pnl_usd=3.25, volume_usd=5_000.0, n_fills=4, orders_placed=10,
-                 orders_cancelled=7, account_update_mono_ns=now, account_value_usd=10_000.0,
+                 orders_cancelled=7, requests_sent=13, account_update_mono_ns=now, account_value_usd=10_000.0,
                  available_margin_usd=9_000.0, margin_used_usd=100.0, leverage=1.0, liquidation_px=50_000.0)
     att = np.zeros(1, records.ATTRIBUTION_STATE)
     att["started"], att["pnl_usd"] = 1, 3.25

@@ -51,6 +51,7 @@ def test_scrape_when_populated_then_figures_collected_but_once_unexported_are_th
     assert v("mm_orders_sent_total", coin="BTC", action="modify") == 3.0
     assert v("mm_orders_rejected_total", coin="BTC") == 2.0
     assert v("mm_orders_placed_total", coin="BTC") == 10.0
+    assert v("mm_requests_sent_total", coin="BTC") == 13.0  # the address budget's debit
     assert v("mm_volume_usd_total", coin="BTC") == 5_000.0
     assert v("mm_fees_usd", coin="BTC") == 0.25
     assert v("mm_pnl_realized_usd", coin="BTC") == 2.0 and v("mm_pnl_unrealized_usd", coin="BTC") == 1.5

@@ -43,6 +43,8 @@ def collect_coins(mem, cfg, horizons_s: tuple[float, ...]):
     volume = counter("mm_volume_usd_total", "traded notional of our fills, USD", C)
     placed = counter("mm_orders_placed_total", "orders placed (a modify places a new one)", C)
     cancelled = counter("mm_orders_cancelled_total", "cancels of our orders sent", C)
+    requests = counter("mm_requests_sent_total", "places, modifies and cancels sent: the address "
+                       "budget's debit (it earns one per USDC of mm_volume_usd_total)", C)
     lev = gauge("mm_leverage_ratio", "the position's leverage at the venue (0: none or not known)", C)
     liq = gauge("mm_liquidation_price_usd", "the position's liquidation price (0: none or not known)", C)
     account = None  # the row with the newest venue account reading
@@ -71,13 +73,14 @@ def collect_coins(mem, cfg, horizons_s: tuple[float, ...]):
         volume.add_metric([coin], num(q["volume_usd"]))
         placed.add_metric([coin], float(q["orders_placed"]))
         cancelled.add_metric([coin], float(q["orders_cancelled"]))
+        requests.add_metric([coin], float(q["requests_sent"]))
         lev.add_metric([coin], num(q["leverage"]))
         liq.add_metric([coin], num(q["liquidation_px"]))
         if int(q["account_update_mono_ns"]) > 0 and (
                 account is None or int(q["account_update_mono_ns"]) > int(account["account_update_mono_ns"])):
             account = q
     yield from (half, mkt, mid, age, sigma, kappa, as1, mark, pulled, reducing, pos, notional,
-                limit, opened, fills, volume, placed, cancelled, lev, liq)
+                limit, opened, fills, volume, placed, cancelled, requests, lev, liq)
     yield from _account(account)
 
 
