@@ -20,6 +20,7 @@ from appliance.estimator import kernel as estimator
 from appliance.gateway import pacing_kernel as pk
 from appliance.gateway import reconcile_kernel as rk
 from appliance.quote import kernel as quote
+from appliance.quote.config import estimator_momentum_tau_s
 from appliance.venue import matching
 from shm_layout.backtest_records import (
     BT_FILL_INFO,
@@ -91,8 +92,7 @@ class Simulation:
         self.est_cfg = estimator.config_vector(cfg.estimator)
         self.est_state = estimator.new_states(1)[0]
         estimator.init_state(self.est_state, self.est_cfg)
-        self.q_cfg = quote.config_vector(cfg.quote, cfg.risk,
-                                         cfg.estimator.adverse_selection.momentum_tau_ms / 1e3)
+        self.q_cfg = quote.config_vector(cfg.quote, cfg.risk, estimator_momentum_tau_s(cfg))
         self.acct = quote.account_unknown()  # refilled from the venue account per requote
         g = cfg.gateway
         # the live gateway's reconcile and pacing settings (its PlanConfig, PacingConfig)

@@ -133,6 +133,11 @@ def config_vector(quote_cfg, risk_cfg, momentum_tau_s: float = 1.0) -> np.ndarra
     return c
 
 
+def estimator_momentum_tau_s(cfg) -> float:
+    """The estimator's AS momentum tau in seconds, from a whole Config."""
+    return cfg.estimator.adverse_selection.momentum_tau_ms / 1e3
+
+
 def config_vectors(quote_cfg, risk_cfg, coins, momentum_tau_s: float = 1.0) -> np.ndarray:
     """One config vector per coin (rows in ``coins``' order), its per-coin sizes applied."""
     return np.stack([config_vector(*sizing.for_coin(quote_cfg, risk_cfg, c), momentum_tau_s)

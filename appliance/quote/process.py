@@ -26,7 +26,7 @@ from shm_layout import records
 from shm_layout.constants import PROC_GATEWAY, PROC_RISK, PULL_POSITION_UNKNOWN
 
 from . import account, kernel
-from .config import config_vectors
+from .config import config_vectors, estimator_momentum_tau_s
 
 SEQLOCK_TRIES = 10_000
 POSITION_UNKNOWN_AFTER_NS = 50_000_000  # an unreadable position this long pulls the ladder
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     ctx = ProcessContext("quote", argv, consumers=(PROC_GATEWAY, PROC_RISK))
     mem = ctx.mem
     cfg = config_vectors(ctx.cfg.quote, ctx.cfg.risk, ctx.coins,  # one row per coin
-                         ctx.cfg.estimator.adverse_selection.momentum_tau_ms / 1e3)
+                         estimator_momentum_tau_s(ctx.cfg))
     n = mem.params.spec.n_records
     params = np.zeros(n, records.MARKET_PARAMS)
     pos = np.zeros(n, records.POSITION_STATE)

@@ -63,8 +63,8 @@ def test_momentum_rest_moves_a_sides_break_even_less_than_the_instant_term():
 def test_momentum_rest_reads_the_estimators_tau():
     cfg = load_config(overrides={"quote": {"as_momentum_rest_s": 8.0},
                                  "estimator": {"adverse_selection": {"momentum_tau_ms": 2500.0}}})
-    from appliance.quote.config import config_vector
-    c = config_vector(cfg.quote, cfg.risk, cfg.estimator.adverse_selection.momentum_tau_ms / 1e3)
+    from appliance.quote.config import config_vector, estimator_momentum_tau_s
+    c = config_vector(cfg.quote, cfg.risk, estimator_momentum_tau_s(cfg))
     assert c[C_MOM_REST_S] == 8.0 and c[C_MOM_TAU_S] == 2.5
 
 

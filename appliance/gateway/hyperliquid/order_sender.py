@@ -174,9 +174,8 @@ class OrderSender:
                 self.lifecycle.placed(o, n.level, pred_id, self.booking.meta[cloid][2])
         self.stats["orders_sent"] += len(orders)
         for i, o in enumerate(orders):
-            self.by_coin["place"][o.coin] += 1
+            self._sent("place", o.coin)
             self.positions.pos[o.coin]["orders_placed"] += 1
-            self.positions.pos[o.coin]["requests_sent"] += 1
             if statuses is None:
                 if err:  # refused as a whole: nothing was placed; its ladder is planned
                     # again (not at once: a venue that refuses everything is not hammered)
@@ -192,6 +191,12 @@ class OrderSender:
                 continue
             self._order_status(o, statuses[i])
         return len(orders)
+
+    def _sent(self, action: str, coin: int) -> None:
+        """One request of ``action`` for ``coin``: the per-action count and PositionState's
+        ``requests_sent`` (the address budget's debit the quote kernel reads)."""
+        self.by_coin[action][coin] += 1
+        self.positions.pos[coin]["requests_sent"] += 1
 
     def _order_status(self, o: TrackedOrder, st) -> None:
         if isinstance(st, dict) and "resting" in st:
@@ -248,8 +253,7 @@ class OrderSender:
                                        len(mods), src_ns)
         self.stats["modifies_sent"] += len(mods)
         for o, _, _ in mods:
-            self.by_coin["modify"][o.coin] += 1
-            self.positions.pos[o.coin]["requests_sent"] += 1
+            self._sent("modify", o.coin)
         if statuses is None:
             self.follow.request_reconcile(0.2)  # learn which (if any) landed
             for o, m, _ in mods:
@@ -317,9 +321,8 @@ class OrderSender:
             src_ns = 0
             self.stats["cancels_sent"] += len(group)
             for i, o in enumerate(group):
-                self.by_coin["cancel"][o.coin] += 1
+                self._sent("cancel", o.coin)
                 self.positions.pos[o.coin]["orders_cancelled"] += 1
-                self.positions.pos[o.coin]["requests_sent"] += 1
                 if statuses is None:
                     self.follow.request_reconcile(0.5)  # the cancel did not land: re-sent from there
                     self.order_log.cancelled(o, self._pred_id(o), None)
@@ -340,8 +343,7 @@ class OrderSender:
         self.stats["cancels_sent"] += len(pairs)
         for a, _ in pairs:
             if a in self.asset:  # an order of a coin we do not trade has no coin label
-                self.by_coin["cancel"][self.asset.index(a)] += 1
-                self.positions.pos[self.asset.index(a)]["requests_sent"] += 1
+                self._sent("cancel", self.asset.index(a))
         if statuses is None:
             return False
         for (_, oid), st in zip(pairs, statuses, strict=True):
