@@ -63,13 +63,20 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
 
 
 def with_overrides(cfg, over: dict):
-    """``cfg`` with ``--quote`` overrides: KEY for [quote], risk.KEY / gateway.KEY for those."""
-    sections: dict[str, dict] = {}
+    """``cfg`` with ``--quote`` overrides: KEY for [quote], SECTION.KEY for another
+    section, nested as deep as the config goes (``estimator.vol.kurtosis_as_k``)."""
     for key, v in over.items():
-        sec, _, k = key.rpartition(".")
-        sections.setdefault(sec or "quote", {})[k] = v
-    return dataclasses.replace(cfg, **{sec: dataclasses.replace(getattr(cfg, sec), **kv)
-                                       for sec, kv in sections.items()})
+        path = key.split(".")
+        if len(path) == 1:
+            path = ["quote", *path]
+        cfg = _replaced(cfg, path, v)
+    return cfg
+
+
+def _replaced(node, path: list[str], v):
+    if len(path) == 1:
+        return dataclasses.replace(node, **{path[0]: v})
+    return dataclasses.replace(node, **{path[0]: _replaced(getattr(node, path[0]), path[1:], v)})
 
 
 def summarize(rep: dict) -> dict:

@@ -66,6 +66,12 @@ class QuoteConfig:
     # deeper, while momentum or toxicity raise its AS for a moment (on the captures both
     # sides quoted >= 80 % went 1/6 -> 6/6, the scenario goals all held: BENCHMARKS.md)
     epnl_move_out: bool = True
+    # issue 16: with epnl_move_out and an AS curve that does not fall by half across the
+    # ladder (the calibrated ones), the whole ladder moves out by what level 0 needs,
+    # keeping its spacing (ladder_side.ladder_shift_bps), instead of levels stacking a tick
+    # apart at the break-even, sized near the minimum and resized with every tick of the
+    # AS estimate. Off by default: see ops/default.toml and BENCHMARKS.md
+    move_out_ladder: bool = False
     # the AS momentum term averaged over this many seconds of an order's rest (it decays
     # with estimator.adverse_selection.momentum_tau_ms): a quote is priced for the time it
     # rests, not for the instant the momentum peaks; 0 = the instant value. 8 = the E[PnL]

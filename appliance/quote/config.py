@@ -68,7 +68,8 @@ C_MOM_TAU_S = C_EDGE_VS_FAIR + 13  # the estimator's momentum EWMA tau, s
 C_SIZE_BY_EDGE = C_EDGE_VS_FAIR + 14  # sizes by per-fill edge (1) or even (0)
 C_VOLUME_CREDIT_BPS = C_EDGE_VS_FAIR + 15  # the fee's credit at a full request deficit
 C_VOLUME_CREDIT_RAMP = C_EDGE_VS_FAIR + 16  # ... reached at this many requests over volume
-N_CONFIG = C_EDGE_VS_FAIR + 17
+C_MOVE_OUT_LADDER = C_EDGE_VS_FAIR + 17  # the ladder moves out as one (1) or per level (0)
+N_CONFIG = C_EDGE_VS_FAIR + 18
 
 
 def config_vector(quote_cfg, risk_cfg, momentum_tau_s: float = 1.0) -> np.ndarray:
@@ -124,6 +125,7 @@ def config_vector(quote_cfg, risk_cfg, momentum_tau_s: float = 1.0) -> np.ndarra
     c[C_TOX_PULL_SPREAD_MIN] = q.toxicity_pull_spread_min_bps
     c[C_INV_SOFT_LIMIT] = q.inventory_soft_limit_frac
     c[C_EPNL_MOVE_OUT] = float(q.epnl_move_out)
+    c[C_MOVE_OUT_LADDER] = float(q.move_out_ladder)
     c[C_MOM_REST_S] = q.as_momentum_rest_s
     c[C_MOM_TAU_S] = momentum_tau_s
     c[C_SIZE_BY_EDGE] = float(q.size_by_edge)

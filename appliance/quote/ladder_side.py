@@ -18,6 +18,7 @@ from .config import (
     C_INVENTORY_HORIZON_S,
     C_MAX_HALF_SPREAD_BPS,
     C_MIN_NOTIONAL_USD,
+    C_MOVE_OUT_LADDER,
     C_N_LEVELS,
     C_SIZE_BY_EDGE,
     C_SPACING_BPS,
@@ -66,6 +67,37 @@ def _priced_at(p, fair, depth_bps, side, n, prev_px, as_scale, step, szd, tick):
 
 
 @njit(cache=True)
+def ladder_shift_bps(p, cfg, side, fair, r, delta_bps, q, sigma, gamma_mult_ext, drift_edge_bps,
+                     as_scale, carry_cost, inv_x0, fee):
+    """How far the whole ladder moves out (bps) so that level 0, unrounded, reaches the
+    depth where its E[PnL] is positive (fee, AS, carry, drift, inventory: the move-out's
+    bracket). 0 when it already is, when that depth is beyond the max half-spread, when
+    the AS is 0 there, or when the AS falls by half or more across the ladder's span (the
+    depth-decay prior, 5 bps: the deeper levels pay where GLFT put them); in those cases
+    the levels that lose move out one by one (build_side). A calibrated curve (flat decay,
+    growth up to a cap) puts every level inside the break-even: moving the ladder as one
+    keeps its spacing, so each level's per-fill edge, and with it its size, does not move
+    with the AS estimate."""
+    px0 = r * (1.0 - side * delta_bps * 1e-4)
+    depth0 = side * (fair - px0) / fair * 1e4
+    span = level_offset_bps(cfg, int(cfg[C_N_LEVELS]) - 1)
+    as_near = epnl.as_bps(p.as0_bps, p.as_delta_char_bps, depth0, as_scale,
+                          p.as_depth_coef_per_bps, p.as_depth_cap_bps)
+    as_far = epnl.as_bps(p.as0_bps, p.as_delta_char_bps, depth0 + span, as_scale,
+                         p.as_depth_coef_per_bps, p.as_depth_cap_bps)
+    if not as_near > 0.0 or as_far < 0.5 * as_near:
+        return 0.0
+    inv0 = epnl.inventory_bps(cfg[C_GAMMA], cfg[C_INVENTORY_BETA], q, side, inv_x0, sigma,
+                              cfg[C_INVENTORY_HORIZON_S], gamma_mult_ext)
+    need = fee + carry_cost - side * drift_edge_bps + inv0
+    d = epnl.break_even_depth_bps(p.as0_bps, p.as_delta_char_bps, depth0, as_scale,
+                                  p.as_depth_coef_per_bps, p.as_depth_cap_bps, need)
+    if d > depth0 and d <= cfg[C_MAX_HALF_SPREAD_BPS]:
+        return d - depth0
+    return 0.0
+
+
+@njit(cache=True)
 def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mult_ext, drift_edge_bps,
           as_scale, carry_cost, budget_sz, max_pos, touch_px, step, szd, tick, fee, even_frac):
     """Build one side into ``out``; returns (levels kept, levels dropped by E[PnL]).
@@ -88,6 +120,9 @@ def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mul
     own_edge_rule = use_filter and cfg[C_EDGE_VS_FAIR] != 0.0
     move_out = cfg[C_EPNL_MOVE_OUT] != 0.0
     base_sz = budget_sz / n_levels  # provisional level size for the post-fill inventory
+    if use_filter and move_out and cfg[C_MOVE_OUT_LADDER] != 0.0:
+        delta_bps += ladder_shift_bps(p, cfg, side, fair, r, delta_bps, q, sigma, gamma_mult_ext,
+                                      drift_edge_bps, as_scale, carry_cost, base_sz / max_pos, fee)
     n = 0
     dropped = 0
     prev_px = 0.0

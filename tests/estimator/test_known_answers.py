@@ -6,7 +6,18 @@ import numpy as np
 import pytest
 
 from appliance.config import load_config
-from appliance.estimator import cascade, flow, funding, hawkes, kappa, kernel, regime, volclock
+from appliance.estimator import (
+    cascade,
+    flow,
+    funding,
+    hawkes,
+    kappa,
+    kernel,
+    kernel_config,
+    regime,
+    vol,
+    volclock,
+)
 from shm_layout import estimators as declared
 from shm_layout import records
 from shm_layout.constants import EV_ASSET_CTX, EV_BOOK, EV_TRADE
@@ -31,6 +42,38 @@ def _simulate_hawkes(mu, alpha, beta, t_end_s, seed):
         if rng.random() * lam_bar <= mu + excite:
             out.append(t)
             excite += alpha
+
+
+def _as_ratio_after(draw_bps, k: float) -> tuple[float, float]:
+    """(excess kurtosis, as_ratio_adjustment) after 4,000 one-second returns drawn by
+    ``draw_bps(rng)``, with ``[estimator.vol] kurtosis_as_k`` = k."""
+    kcfg = kernel_config.config_vector(EST)
+    kcfg["tiers"]["kurtosis_tail_k"] = k
+    cfg = kcfg["vol"]
+    st = np.zeros(1, declared.vol.STATE)[0]
+    vol.init(st, cfg)
+    rng = np.random.default_rng(3)
+    mid, t = 100_000.0, 1e9
+    for _ in range(4000):
+        t += 1e9
+        mid *= math.exp(draw_bps(rng) * 1e-4)
+        vol.sample(st, cfg, t, mid)
+    out = np.zeros(1, records.MARKET_PARAMS)[0]
+    vol.publish(st, cfg, 0, kcfg["tiers"], t, False, out)
+    return float(out["excess_kurtosis"]), float(out["as_ratio_adjustment"])
+
+
+def test_vol_when_returns_are_fat_tailed_then_kurtosis_scales_the_as_ratio():
+    """Seed 003 phase 8 (test_kurtosis_scales_as_ratio): fat tails, excess kurtosis > 0,
+    raise AS_ratio above 1 by 1 + k max(kurtosis, 0), at the built-in k and the spec's 0.3;
+    Gaussian returns leave it at about 1."""
+    def fat(rng):
+        return rng.normal(0.0, 1.0) + (rng.normal(0.0, 15.0) if rng.random() < 0.01 else 0.0)
+    for k in (EST.vol.kurtosis_as_k, 0.3):
+        kurt, ratio = _as_ratio_after(fat, k)
+        assert kurt > 5.0 and ratio == pytest.approx(1.0 + k * kurt) and ratio > 1.0
+        g_kurt, g_ratio = _as_ratio_after(lambda rng: rng.normal(0.0, 1.0), k)
+        assert abs(g_kurt) < 1.0 and g_ratio < 1.0 + k
 
 
 @pytest.mark.parametrize("mu,alpha,beta", [(0.5, 1.0, 2.5), (2.0, 3.0, 6.0)])

@@ -111,6 +111,8 @@ def test_with_overrides_when_section_prefixed_then_that_section_changes():
                                             "gateway.keep_tolerance_bps": 0.0})
     assert cfg.quote.gamma == 0.5 and cfg.risk.max_position_usd == 5000.0
     assert cfg.gateway.keep_tolerance_bps == 0.0
+    nested = tq.with_overrides(cfg, {"estimator.vol.kurtosis_as_k": 0.0})
+    assert nested.estimator.vol.kurtosis_as_k == 0.0 and nested.quote.gamma == 0.5
 
 
 def test_run_scenario_when_overlay_then_unified_reads_it_and_legacy_does_not(tmp_path):
