@@ -67,7 +67,12 @@ class VolConfig:
     blend_w_crash: float = 0.15  # ... plus this after a recent downward jump
     crash_memory_s: float = 60.0
     term_structure_nu: float = 0.5  # sigma_eff * max(1, sigma_30s/sigma_300s)^nu
-    kurtosis_as_k: float = 0.3  # as_ratio_adjustment = 1 + k max(excess kurtosis, 0)
+    # as_ratio_adjustment = 1 + k max(excess kurtosis, 0) (seed 003 phase 8, where k is
+    # 0.3). Returns sampled at vol_sample_ms have excess kurtosis 20-100 wherever the price
+    # jumps, so 0.3 multiplied AS by 10-30: the measurement loop scored that 9-106x the
+    # realized 10 s AS on market fills. `mmctl calibrate` fits k = 0.0032 on usdm_btc and
+    # ~0 on usdm_eth; the built-in default is that fit (issue 16, BENCHMARKS.md)
+    kurtosis_as_k: float = 0.003
 
 
 CONFIG = VolConfig
