@@ -380,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--render-only", action="store_true", help="table.md from quality.json")
     ap.add_argument("--quote", action="append", default=[], metavar="KEY=VALUE",
                     help="[quote] override for unified, e.g. edge_vs_fair=false "
-                         "(risk.KEY=VALUE, gateway.KEY=VALUE: those sections)")
+                         "(SECTION.KEY=VALUE for another section, nested: gateway.keep_depth_bps=6, "
+                         "estimator.vol.kurtosis_as_k=0.3)")
     ap.add_argument("--captures", default=",".join(CAPTURES))
     ap.add_argument("--scenario", help="instead of the captures: synthetic scenario NAME, unified vs legacy")
     ap.add_argument("--seeds", default="1-20", help="for --scenario: A-B or a comma list")
