@@ -67,6 +67,22 @@ def _priced_at(p, fair, depth_bps, side, n, prev_px, as_scale, step, szd, tick):
 
 
 @njit(cache=True)
+def _inventory_bps(cfg, q, side, x_after, sigma, gamma_mult_ext):
+    """The E[PnL] inventory term of a fill that takes the side to ``x_after`` of the limit."""
+    return epnl.inventory_bps(cfg[C_GAMMA], cfg[C_INVENTORY_BETA], q, side, x_after, sigma,
+                              cfg[C_INVENTORY_HORIZON_S], gamma_mult_ext)
+
+
+@njit(cache=True)
+def _bracket_break_even_bps(p, depth_bps, side, as_scale, fee, carry_cost, drift_edge_bps, inv):
+    """The depth (>= ``depth_bps``) where the move-out's bracket pays: fee, carry, drift and
+    inventory do not depend on the depth, the AS does."""
+    need = fee + carry_cost - side * drift_edge_bps + inv
+    return epnl.break_even_depth_bps(p.as0_bps, p.as_delta_char_bps, depth_bps, as_scale,
+                                     p.as_depth_coef_per_bps, p.as_depth_cap_bps, need)
+
+
+@njit(cache=True)
 def ladder_shift_bps(p, cfg, side, fair, r, delta_bps, q, sigma, gamma_mult_ext, drift_edge_bps,
                      as_scale, carry_cost, inv_x0, fee):
     """How far the whole ladder moves out (bps) so that level 0, unrounded, reaches the
@@ -87,11 +103,8 @@ def ladder_shift_bps(p, cfg, side, fair, r, delta_bps, q, sigma, gamma_mult_ext,
                          p.as_depth_coef_per_bps, p.as_depth_cap_bps)
     if not as_near > 0.0 or as_far < 0.5 * as_near:
         return 0.0
-    inv0 = epnl.inventory_bps(cfg[C_GAMMA], cfg[C_INVENTORY_BETA], q, side, inv_x0, sigma,
-                              cfg[C_INVENTORY_HORIZON_S], gamma_mult_ext)
-    need = fee + carry_cost - side * drift_edge_bps + inv0
-    d = epnl.break_even_depth_bps(p.as0_bps, p.as_delta_char_bps, depth0, as_scale,
-                                  p.as_depth_coef_per_bps, p.as_depth_cap_bps, need)
+    inv0 = _inventory_bps(cfg, q, side, inv_x0, sigma, gamma_mult_ext)
+    d = _bracket_break_even_bps(p, depth0, side, as_scale, fee, carry_cost, drift_edge_bps, inv0)
     if d > depth0 and d <= cfg[C_MAX_HALF_SPREAD_BPS]:
         return d - depth0
     return 0.0
@@ -114,8 +127,6 @@ def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mul
         px_a, sz_a, fp_a, as_a, ep_a, id_a = (out.ask_px, out.ask_sz, out.ask_fill_prob,
                                               out.ask_as_bps, out.ask_epnl_bps, out.ask_pred_id)
     n_levels = int(cfg[C_N_LEVELS])
-    tau_inv = cfg[C_INVENTORY_HORIZON_S]
-    beta = cfg[C_INVENTORY_BETA]
     use_filter = cfg[C_USE_EPNL_FILTER] != 0.0
     own_edge_rule = use_filter and cfg[C_EDGE_VS_FAIR] != 0.0
     move_out = cfg[C_EPNL_MOVE_OUT] != 0.0
@@ -151,16 +162,12 @@ def build_side(out, p, cfg, side, fair, r, delta_bps, kappa, sigma, q, gamma_mul
                                           p.as_depth_coef_per_bps, p.as_depth_cap_bps, fee)
             px, depth, as_cost = _priced_at(p, fair, d, side, n, prev_px, as_scale, step, szd, tick)
         prob = epnl.fill_prob(kappa, depth)
-        inv = epnl.inventory_bps(cfg[C_GAMMA], beta, q, side, (i + 1) * base_sz / max_pos,
-                                 sigma, tau_inv, gamma_mult_ext)
+        inv = _inventory_bps(cfg, q, side, (i + 1) * base_sz / max_pos, sigma, gamma_mult_ext)
         e = epnl.expected_pnl_bps(prob, depth, as_cost, fee, carry_cost,
                                   side * drift_edge_bps, inv)
         if use_filter and move_out and not e > 0.0:
-            # issue 16: out to the depth where the bracket pays (drift and inventory do not
-            # depend on the depth, the AS does): the side stays quoted, deeper
-            need = fee + carry_cost - side * drift_edge_bps + inv
-            d = epnl.break_even_depth_bps(p.as0_bps, p.as_delta_char_bps, depth, as_scale,
-                                          p.as_depth_coef_per_bps, p.as_depth_cap_bps, need)
+            # issue 16: out to the depth where the bracket pays: the side stays quoted, deeper
+            d = _bracket_break_even_bps(p, depth, side, as_scale, fee, carry_cost, drift_edge_bps, inv)
             if d <= cfg[C_MAX_HALF_SPREAD_BPS]:
                 px, depth, as_cost = _priced_at(p, fair, d, side, n, prev_px, as_scale, step, szd, tick)
                 prob = epnl.fill_prob(kappa, depth)
