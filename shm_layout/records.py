@@ -334,6 +334,7 @@ MARKET_PARAMS = _padded(
         # spread process
         ("fair_spread_bps", "<f8"),
         ("spread_percentile", "<f8"),
+        ("spread_floor_bps", "<f8"),  # the lowest spread over estimator.spread.floor_window_ms
         # liquidation cascade
         ("cascade_severity", "<f8"),
         ("tail_risk_multiplier", "<f8"),

@@ -7,11 +7,17 @@ half-life ``halflife_s``. Percentile of s = (mass below its bin + half its bin) 
 (mid-rank, right for a spread that sits on one tick most of the time). Fair spread =
 the histogram median (geometric bin centre). Regime: 0 tight (pct < tight_pct),
 1 normal, 2 wide (pct > wide_pct), 3 blowout (pct > blowout_pct and s > 2 fair).
+Floor (issue 16): the lowest spread of the warm samples within ``floor_window_ms``
+(a ring of the last ``N_RECENT``), so the quote's liquidity-withdrawal pull needs the
+book wide for a while, not one sample: on the six Binance captures every such pull
+lasted one requote (0.09-0.16 s) and cost a cancel and a re-place of the ladder.
 """
 
 import math
 
 from numba import njit
+
+from shm_layout.estimators.spread import N_RECENT
 
 from .emath import decay, status
 from .kernel_readers import mid_px, spread_bps
@@ -26,12 +32,14 @@ C_HL = 1
 C_TIGHT = 2
 C_WIDE = 3
 C_BLOWOUT = 4
-N_CONFIG_SPREAD = 5
+C_FLOOR_MS = 5
+N_CONFIG_SPREAD = 6
 
 
 def config_values(est) -> list[float]:
     c = est.spread
-    return [1.0 if c.enabled else 0.0, c.halflife_s, c.tight_pct, c.wide_pct, c.blowout_pct]
+    return [1.0 if c.enabled else 0.0, c.halflife_s, c.tight_pct, c.wide_pct, c.blowout_pct,
+            c.floor_window_ms]
 
 
 @njit(cache=True)
@@ -41,6 +49,10 @@ def init(st, cfg):
     st.hist[:] = 0.0
     st.percentile = 0.5
     st.regime = 1
+    st.floor_bps = 0.0
+    st.recent_head = 0
+    st.recent_ts_ns[:] = 0
+    st.recent_bps[:] = 0.0
 
 
 @njit(cache=True)
@@ -88,6 +100,23 @@ def warm(st, cfg, t_ns, spread_bps):
         st.regime = 0
     else:
         st.regime = 1
+    _floor(st, cfg, t_ns, spread_bps)
+
+
+@njit(cache=True)
+def _floor(st, cfg, t_ns, spread_bps):
+    """Ring in the sample; the floor is the lowest spread sampled within the window (the
+    ring's reach bounds it: N_RECENT warm ticks)."""
+    k = st.recent_head % N_RECENT
+    st.recent_ts_ns[k] = t_ns
+    st.recent_bps[k] = spread_bps
+    st.recent_head += 1
+    lo = spread_bps
+    since = t_ns - int(cfg[C_FLOOR_MS] * 1e6)
+    for i in range(min(st.recent_head, N_RECENT)):
+        if st.recent_ts_ns[i] >= since and st.recent_bps[i] < lo:
+            lo = st.recent_bps[i]
+    st.floor_bps = lo
 
 
 # --- hooks: its part in the kernel's tiers, over the whole coin state (kernel_tiers) ---
@@ -105,4 +134,5 @@ def publish(st, cfg, h, tiers, t, stale, out):
     out.spread_status = status(cfg[C_ENABLED] != 0.0, st.n_samples >= 10.0, st.last_ts_ns, t, stale)
     out.fair_spread_bps = st.fair_bps
     out.spread_percentile = st.percentile
+    out.spread_floor_bps = st.floor_bps
     out.spread_regime = int(st.regime)

@@ -34,8 +34,9 @@ position. A bid is never at or above the best ask, an ask never at or below the
 best bid. The old binary gate is computed and logged (``legacy_gate``), and acts
 only with ``legacy_gate`` set (the ``legacy`` preset). With the AS terms (not no_as,
 not legacy), issue 16: a side whose P(toxic) is above ``toxicity_pull_p`` (or the other
-side's by ``toxicity_pull_gap``) is pulled, and while the market spread is above
-``toxicity_pull_spread_ratio`` x its fair spread (liquidity withdrawn: a move coming,
+side's by ``toxicity_pull_gap``) is pulled, and while the market spread, held over the
+spread estimator's floor window, is above ``toxicity_pull_spread_ratio`` x its fair
+spread (liquidity withdrawn: a move coming,
 its side unknown) both sides are, until a sweep of ``toxicity_pull_sweep_levels``
 levels one way brings back the side it moves away from.
 """
@@ -346,10 +347,14 @@ def compute_ladder_guarded(p, position_sz, position_known, acct, cfg, kill, redu
             b_ask = 0.0
         # liquidity withdrawal (the market spread far above its fair one): a move is
         # coming, its side not yet known, so neither side is quoted
+        # (held wide: the spread floor over the estimator's window, not one blip)
         k_spread = cfg[C_TOX_PULL_SPREAD]
-        if (k_spread > 0.0 and _finite(p.spread_bps) and _finite(p.fair_spread_bps)
-                and p.fair_spread_bps > 0.0 and p.spread_bps > k_spread * p.fair_spread_bps
-                and p.spread_bps >= cfg[C_TOX_PULL_SPREAD_MIN]):
+        held_bps = p.spread_bps
+        if _finite(p.spread_floor_bps) and p.spread_floor_bps > 0.0:
+            held_bps = min(held_bps, p.spread_floor_bps)
+        if (k_spread > 0.0 and _finite(held_bps) and _finite(p.fair_spread_bps)
+                and p.fair_spread_bps > 0.0 and held_bps > k_spread * p.fair_spread_bps
+                and held_bps >= cfg[C_TOX_PULL_SPREAD_MIN]):
             # a sweep under way shows the move's side: the side it moves away from fills
             # with the move (buyers sweeping the asks: our bids gain), so it comes back
             n_sw = cfg[C_TOX_PULL_SWEEP]

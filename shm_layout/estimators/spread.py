@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 NAME = "spread"
+N_RECENT = 16  # warm samples kept for the floor: 1.6 s at the default 100 ms warm tick
 
 STATE = np.dtype(
     [
@@ -21,6 +22,12 @@ STATE = np.dtype(
         ("n_samples", "<i8"),
         ("mean_bps", "<f8"),  # EWMA spread (same half-life)
         ("hist", "<f8", (40,)),  # decayed time weight per log-spaced bin, 0.01 .. 1000 bps
+        # the spread held over the last floor_window_ms: the lowest of the warm samples in
+        # it (a ring of the last N_RECENT; issue 16: a one-sample blip is not a withdrawal)
+        ("floor_bps", "<f8"),
+        ("recent_head", "<i8"),
+        ("recent_ts_ns", "<i8", (N_RECENT,)),
+        ("recent_bps", "<f8", (N_RECENT,)),
     ],
     align=True,
 )
@@ -33,6 +40,10 @@ class SpreadConfig:
     tight_pct: float = 0.2
     wide_pct: float = 0.8
     blowout_pct: float = 0.97
+    # the spread floor (MarketParams spread_floor_bps): the lowest spread of the warm
+    # samples in this window, so a spread that widened for one sample does not read as
+    # liquidity withdrawn (the quote's spread pull tests it). 0 = the last spread alone.
+    floor_window_ms: float = 300.0
 
 
 CONFIG = SpreadConfig

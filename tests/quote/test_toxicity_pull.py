@@ -78,3 +78,17 @@ def test_spread_pull_when_4x_fair_but_under_the_floor_in_bps_then_both_quoted():
     cfg = cfg_vector(toxicity_pull_spread_ratio=3.0, toxicity_pull_spread_min_bps=0.3)
     _, lad = ladder(params(spread_bps=0.08, fair_spread_bps=0.02), cfg=cfg)
     assert lad["n_asks"] > 0 and lad["n_bids"] > 0
+
+
+def test_spread_pull_when_the_spread_is_wide_for_one_sample_only_then_both_quoted():
+    """The pull reads the spread held over the estimator's floor window (issue 16): on the
+    six Binance captures every pull on the instant spread lasted one requote, and cost a
+    cancel and a re-place of the whole ladder."""
+    cfg = cfg_vector(toxicity_pull_spread_ratio=3.0)
+    _, lad = ladder(params(spread_bps=0.4, fair_spread_bps=0.1, spread_floor_bps=0.1), cfg=cfg)
+    assert lad["n_asks"] > 0 and lad["n_bids"] > 0
+    reason, lad = ladder(params(spread_bps=0.4, fair_spread_bps=0.1, spread_floor_bps=0.35), cfg=cfg)
+    assert lad["n_asks"] == 0 and lad["n_bids"] == 0 and reason == PULL_TOXIC
+    # held wide, but the book has just come back: the spread now decides
+    _, lad = ladder(params(spread_bps=0.1, fair_spread_bps=0.1, spread_floor_bps=0.35), cfg=cfg)
+    assert lad["n_asks"] > 0 and lad["n_bids"] > 0
