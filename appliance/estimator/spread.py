@@ -38,6 +38,9 @@ N_CONFIG_SPREAD = 6
 
 def config_values(est) -> list[float]:
     c = est.spread
+    if c.floor_window_ms < 0.0:
+        raise ValueError(f"estimator.spread.floor_window_ms must be >= 0 (0 = the last spread), "
+                         f"got {c.floor_window_ms}")
     return [1.0 if c.enabled else 0.0, c.halflife_s, c.tight_pct, c.wide_pct, c.blowout_pct,
             c.floor_window_ms]
 

@@ -36,9 +36,9 @@ only with ``legacy_gate`` set (the ``legacy`` preset). With the AS terms (not no
 not legacy), issue 16: a side whose P(toxic) is above ``toxicity_pull_p`` (or the other
 side's by ``toxicity_pull_gap``) is pulled, and while the market spread, held over the
 spread estimator's floor window, is above ``toxicity_pull_spread_ratio`` x its fair
-spread (liquidity withdrawn: a move coming,
-its side unknown) both sides are, until a sweep of ``toxicity_pull_sweep_levels``
-levels one way brings back the side it moves away from.
+spread (liquidity withdrawn: a move coming, its side unknown) both sides are, until a
+sweep of ``toxicity_pull_sweep_levels`` levels one way brings back the side it moves
+away from.
 """
 
 import math
