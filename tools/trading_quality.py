@@ -261,7 +261,7 @@ def summed_reasons(runs: list[dict], p: str) -> dict | None:
 
 SCENARIO_KEYS = ("pnl", "fills", "max_long_frac", "max_short_frac", "markout_10s_adverse_fills",
                  "markout_10s_benign_fills", "quoted_while_should_pull_s", "requests", "volume",
-                 "requests_by_reason")
+                 "requests_by_reason", "markout_10s_by_episode_phase")
 
 
 def run_scenario(scen: str, seeds: list[int], quote: dict,
@@ -349,6 +349,26 @@ def render_scenario(scen: str, runs: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_phases(runs: list[dict]) -> str:
+    """Adverse / benign 10 s fills by informed-episode phase (lead, move, the 10 s and the
+    10-30 s after it, other), summed over the seeds, per preset; "" for scenarios without
+    episodes (or runs recorded before the report had them)."""
+    presets = [p for p in ("unified", "legacy", "no_as") if p in runs[0]]
+    rows = []
+    for p in presets:
+        split = [r[p].get("markout_10s_by_episode_phase") for r in runs]
+        if not all(split):
+            continue
+        cells = [f"{sum(x[ph][0] for x in split):,} / {sum(x[ph][1] for x in split):,}"
+                 for ph in split[0]]
+        rows.append(f"| {p} | " + " | ".join(cells) + " |")
+    if not rows:
+        return ""
+    phases = list(runs[0][presets[0]]["markout_10s_by_episode_phase"])
+    return "\n".join(["| preset | " + " | ".join(phases) + " |", "| --- |" + " --- |" * len(phases),
+                      *rows]) + "\n"
+
+
 def render_seeds(runs: list[dict]) -> str:
     """Every seed: per preset P&L $, fills, max long / short %, adverse / benign 10 s
     fills, requests / USDC traded, fills in the worst minute."""
@@ -402,8 +422,10 @@ def main(argv: list[str] | None = None) -> int:
         runs = json.loads(js.read_text())
         why = render_reasons([(f"{p}, sum over seeds", summed_reasons(runs, p))
                               for p in a.presets.split(",") if p in runs[0]])
+        phases = render_phases(runs)
         md = render_scenario(a.scenario, runs) + "\n" + render_seeds(runs) + (
-            f"\nrequests by reason:\n\n{why}" if why else "")
+            f"\nrequests by reason:\n\n{why}" if why else "") + (
+            f"\nadverse / benign 10 s fills by episode phase, sums over seeds:\n\n{phases}" if phases else "")
         (a.out / f"scenario_{a.scenario}.md").write_text(md)
         print(md)
         return 0

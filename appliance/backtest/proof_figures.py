@@ -19,6 +19,11 @@ Definitions (times in simulated seconds from the start of the stream):
 * ``max_long_frac``: the largest long position held / the maximum position.
 * ``windows``: per scenario window (synthetic sources' truth), the fills in it and
   the change of our PnL over it (samples at its edges).
+* ``markout_10s_by_episode_phase``: the adverse / benign split above by where a fill
+  falls against the scenario's informed episodes (start, move start, move end):
+  ``lead`` [start, move start), ``move`` [move start, move end), ``after_10s`` the 10 s
+  after the move, ``after_10_30s`` the 20 s after that, ``other`` the rest. An earlier
+  phase of any episode wins over a later one.
 """
 
 from __future__ import annotations
@@ -38,6 +43,31 @@ def markout_split(markouts: np.ndarray, col: int, threshold_bps: float) -> tuple
     ok = np.isfinite(m)
     adverse = int((m[ok] < -threshold_bps).sum())
     return adverse, int(ok.sum()) - adverse
+
+
+EPISODE_PHASES = ("lead", "move", "after_10s", "after_10_30s", "other")
+
+
+def markout_split_by_phase(fills: np.ndarray, markouts: np.ndarray, col: int, threshold_bps: float,
+                           origin_ns: int, episodes: list[tuple[float, float, float]]
+                           ) -> dict[str, list[int]]:
+    """{phase: [adverse, benign]} of the fills with a markout in column ``col``."""
+    out = {p: [0, 0] for p in EPISODE_PHASES}
+    if markouts.shape[0] == 0:
+        return out
+    t = _rel_s(fills["ts_ns"], origin_ns)
+    phase = np.full(t.shape[0], len(EPISODE_PHASES) - 1)
+    # later phases first, so that an earlier phase of any episode overwrites them
+    for k in range(len(EPISODE_PHASES) - 2, -1, -1):
+        for start, move0, move1 in episodes:
+            edges = (start, move0, move1, move1 + 10.0, move1 + 30.0)
+            phase[(t >= edges[k]) & (t < edges[k + 1])] = k
+    m = markouts[:, col]
+    ok = np.isfinite(m)
+    adverse = ok & (m < -threshold_bps)
+    for k, name in enumerate(EPISODE_PHASES):
+        out[name] = [int((adverse & (phase == k)).sum()), int((ok & ~adverse & (phase == k)).sum())]
+    return out
 
 
 def _rel_s(ts_ns: np.ndarray, origin_ns: int) -> np.ndarray:

@@ -137,12 +137,14 @@ def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_positi
                  samples: np.ndarray | None = None, markout_adverse_bps: float = 4.0,
                  bid_pullback_bps: float = 8.0, origin_ns: int = 0,
                  windows: dict[str, tuple[float, float]] | None = None,
+                 episodes: list[tuple[float, float, float]] | None = None,
                  attribution_horizon_s: float = 10.0,
                  max_half_spread_bps: float = 200.0,
                  pacing_state: np.ndarray | None = None) -> dict:
     """The report dict (JSON-ready): ``st`` a BT_STATE record, ``pos`` a POSITION_STATE.
     Proof figures (issue 6): ``proof_figures``; ``origin_ns`` is the stream's start
-    (default: the first event), ``windows`` the scenario's named windows."""
+    (default: the first event), ``windows`` the scenario's named windows, ``episodes`` its
+    informed episodes (start, move start, move end s)."""
     events = int(st["n_events"])
     first, now = int(st["first_ns"]), int(st["now_ns"])
     markout, markout_n = markout_means(markouts)
@@ -203,6 +205,9 @@ def build_report(*, st, pos, fills: np.ndarray, markouts: np.ndarray, max_positi
     rep.update(_proof_keys(st, fills, markouts, samples, (max_position_sz, max_position_usd),
                            markout_adverse_bps,
                            bid_pullback_bps, origin_ns or first, windows))
+    if episodes:
+        rep["markout_10s_by_episode_phase"] = proof_figures.markout_split_by_phase(
+            fills, markouts, MARKOUT_10S_COL, markout_adverse_bps, origin_ns or first, episodes)
     return rep
 
 

@@ -251,9 +251,10 @@ class Simulation:
 def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", seed: int = 0,
                coin: str = "BTC", preset: str = "unified", source_stats: Callable[[], dict] | None = None,
                progress: Callable[[float], None] | None = None,
-               truth: Callable[[], tuple[int, dict] | None] | None = None) -> BacktestResult:
+               truth: Callable[[], tuple | None] | None = None) -> BacktestResult:
     """Simulate MD_EVENT chunks (coin index 0) with ``cfg`` (preset already applied).
-    ``truth`` (after the run): the stream's start ns and its named windows, if known."""
+    ``truth`` (after the run): the stream's start ns, its named windows and informed
+    episodes (``scenario_truth``), if known."""
     q, r = sizing.for_coin(cfg.quote, cfg.risk, coin)  # the coin's own sizes (quote.per_coin)
     cfg = dataclasses.replace(cfg, quote=q, risk=r)
     simulation = Simulation(cfg, seed=seed)
@@ -299,19 +300,28 @@ def _doubled(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _truth_kwargs(truth: Callable[[], tuple[int, dict] | None] | None) -> dict:
+def _truth_kwargs(truth: Callable[[], tuple | None] | None) -> dict:
     got = truth() if truth is not None else None
     if not got:
         return {}
-    return {"origin_ns": int(got[0]), "windows": got[1]}
+    out = {"origin_ns": int(got[0]), "windows": got[1]}
+    if len(got) > 2:
+        out["episodes"] = got[2]
+    return out
 
 
-def scenario_truth(market) -> tuple[int, dict] | None:
-    """(start ns, windows) of a synthetic scenario source; None for other sources."""
+def scenario_truth(market) -> tuple[int, dict, list] | None:
+    """(start ns, windows, informed episodes) of a synthetic scenario source; None for
+    other sources. An episode is (start s, move start s, move end s): its lead, then the
+    move (``scenarios.BURST_DTYPE``)."""
     t = getattr(market, "truth", None)
     if t is None or not hasattr(t, "windows"):
         return None
-    return int(t.start_ts_ns), {k: (float(a), float(b)) for k, (a, b) in t.windows.items()}
+    bursts = getattr(t, "bursts", None)
+    episodes = [] if bursts is None else [
+        (float(b["start_s"]), float(b["move_start_s"]), float(b["move_end_s"])) for b in bursts]
+    return (int(t.start_ts_ns), {k: (float(a), float(b)) for k, (a, b) in t.windows.items()},
+            episodes)
 
 
 def run_backtest(source: str, cfg: Config | None = None, *, seed: int | None = None,

@@ -23,7 +23,7 @@ class LoadedData:
     key: DataKey
     chunks: list[np.ndarray]  # MD_EVENT
     source_stats: dict
-    truth: tuple[int, dict] | None  # a scenario's (start ns, windows)
+    truth: tuple[int, dict, list] | None  # a scenario's (start ns, windows, episodes)
     instrument: dict | None  # a replay's instrument facts
 
     @property

@@ -94,3 +94,18 @@ def test_fills_when_backtested_then_carry_the_predictions_of_the_level_that_fill
     pred = res.report["predictions"]
     assert pred["fills_with_prediction"] == f.shape[0]
     assert pred["pred_as_bps_mean"] == pytest.approx(float(f["pred_as_bps"].mean()))
+
+
+def test_phases_when_toxic_v3_run_then_every_marked_fill_in_one_phase_of_its_episodes():
+    """The toxic split by informed-episode phase (issue 16): the scenario's episodes reach
+    the report, and the phases partition the adverse / benign counts."""
+    cfg = _cfg(420.0)  # episodes start at 240 s
+    r = run_backtest("synthetic:toxic_burst_v3", cfg, seed=3, preset="no_as").report
+    split = r["markout_10s_by_episode_phase"]
+    assert list(split) == ["lead", "move", "after_10s", "after_10_30s", "other"]
+    assert sum(a for a, _ in split.values()) == r["markout_10s_adverse_fills"]
+    assert sum(b for _, b in split.values()) == r["markout_10s_benign_fills"]
+    assert split["lead"][0] + split["lead"][1] > 0  # no_as quotes through the lead
+    # a scenario without informed episodes has no split
+    assert "markout_10s_by_episode_phase" not in run_backtest(
+        "synthetic:quiet", _cfg(60.0), seed=1, preset="no_as").report

@@ -137,3 +137,17 @@ def test_render_reasons_when_runs_counted_then_one_line_each_with_total_and_sums
     assert tq.summed_reasons(runs, "unified") == {"place_first_of_side": 4, "modify_move": 10}
     assert tq.summed_reasons([{"unified": {}}], "unified") is None
     assert tq.render_reasons([("z", None)]) == ""
+
+
+def test_render_phases_when_split_recorded_then_sums_over_seeds_per_preset():
+    def run(seed, lead):
+        ph = {"lead": [lead, lead], "move": [0, 5], "after_10s": [1, 2], "after_10_30s": [0, 0],
+              "other": [0, 9]}
+        return {"seed": seed, "unified": {"markout_10s_by_episode_phase": ph},
+                "no_as": {"markout_10s_by_episode_phase": {k: [2 * a, 2 * b] for k, (a, b) in ph.items()}}}
+
+    md = tq.render_phases([run(1, 3), run(2, 4)])
+    assert "| preset | lead | move | after_10s | after_10_30s | other |" in md
+    assert "| unified | 7 / 7 | 0 / 10 | 2 / 4 | 0 / 0 | 0 / 18 |" in md
+    assert "| no_as | 14 / 14 |" in md
+    assert tq.render_phases([{"seed": 1, "unified": {"pnl": 0.0}}]) == ""  # older runs
