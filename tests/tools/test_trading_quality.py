@@ -2,6 +2,7 @@
 
 import pytest
 
+from tools import scenario_quality as sq
 from tools import trading_quality as tq
 
 
@@ -64,11 +65,11 @@ def test_render_scenario_when_two_seeds_then_medians_and_goal_counts():
                 "quoted_while_should_pull_s": 0.5}
     runs = [{"seed": 1, "unified": r(-1.0, 0.5, 0.2), "legacy": r(-4.0, 0.9, 0.1)},
             {"seed": 2, "unified": r(-3.0, 0.3, 0.7), "legacy": r(-4.0, 0.9, 0.1)}]
-    md = tq.render_scenario("trend_selloff", runs)
+    md = sq.render_scenario("trend_selloff", runs)
     assert "| unified | -2.00 | 10 | 40 | 45 | 2 / 8 | 0.50 |" in md
     assert "both sides: 1/2" in md and "half of legacy's: 1/2" in md
-    assert tq._seeds("1-3") == [1, 2, 3] and tq._seeds("4,6") == [4, 6]
-    seeds = tq.render_seeds(runs)  # every seed, a row each
+    assert sq._seeds("1-3") == [1, 2, 3] and sq._seeds("4,6") == [4, 6]
+    seeds = sq.render_seeds(runs)  # every seed, a row each
     assert "| 1 | -1.00, 10, 50 / 20 %, 2 / 8 | -4.00, 10, 90 / 10 %, 2 / 8 |" in seeds
     assert "| 2 | -3.00, 10, 30 / 70 %" in seeds
 
@@ -80,7 +81,7 @@ def test_render_scenario_when_cascade_unified_only_then_worst_minute_goal_counte
                 "quoted_while_should_pull_s": pulled_s, "worst_minute_fills": worst}
     runs = [{"seed": 1, "unified": r(0, 0.2)}, {"seed": 2, "unified": r(1, 0.2)},
             {"seed": 3, "unified": r(0, 3.0)}]
-    md = tq.render_scenario("liquidation_cascade", runs)
+    md = sq.render_scenario("liquidation_cascade", runs)
     assert "should pull: 1/3" in md and "legacy" not in md
 
 
@@ -91,7 +92,7 @@ def test_render_scenario_when_toxic_with_no_as_then_adverse_goal_counted():
                 "quoted_while_should_pull_s": 0.0}
     runs = [{"seed": 1, "unified": r(6, 95), "no_as": r(10, 100)},   # met
             {"seed": 2, "unified": r(8, 100), "no_as": r(10, 100)}]  # only 20 % fewer
-    assert "benign: 1/2" in tq.render_scenario("toxic_burst", runs)
+    assert "benign: 1/2" in sq.render_scenario("toxic_burst", runs)
 
 
 def test_render_scenario_when_requests_recorded_then_median_and_count_against_volume():
@@ -101,7 +102,7 @@ def test_render_scenario_when_requests_recorded_then_median_and_count_against_vo
                 "quoted_while_should_pull_s": 0.0, "requests": req, "volume": vol}
     runs = [{"seed": 1, "unified": r(500, 1000.0)}, {"seed": 2, "unified": r(900, 800.0)},
             {"seed": 3, "unified": r(700, 2000.0)}]
-    assert "| 700 / $1,000 | 2/3 |" in tq.render_scenario("liquidation_cascade", runs)
+    assert "| 700 / $1,000 | 2/3 |" in sq.render_scenario("liquidation_cascade", runs)
 
 
 def test_with_overrides_when_section_prefixed_then_that_section_changes():
@@ -122,8 +123,8 @@ def test_run_scenario_when_overlay_then_unified_reads_it_and_legacy_does_not(tmp
                   "alpha_fill_size = 0.0\nalpha_basis = 0.0\nalpha_lead = 0.0\nalpha_funding = 0.0\n"
                   "[estimator.book]\nalpha_bim = 0.0\nalpha_dbim = 0.0\nalpha_bpg = 0.0\nalpha_sweep = 0.0\n")
     # Act
-    plain = tq.run_scenario("trend_selloff", [1], {}, ("unified", "legacy"))
-    over = tq.run_scenario("trend_selloff", [1], {}, ("unified", "legacy"), overlay=ov)
+    plain = sq.run_scenario("trend_selloff", [1], {}, ("unified", "legacy"))
+    over = sq.run_scenario("trend_selloff", [1], {}, ("unified", "legacy"), overlay=ov)
     # Assert
     assert over[0]["legacy"] == plain[0]["legacy"]
     assert over[0]["unified"] != plain[0]["unified"]
@@ -134,8 +135,8 @@ def test_render_reasons_when_runs_counted_then_one_line_each_with_total_and_sums
     md = tq.render_reasons([("x unified", a), ("y unified", None)])
     assert "| x unified | 2 | 5 | 7 |" in md and "y unified" not in md
     runs = [{"unified": {"requests_by_reason": a}}, {"unified": {"requests_by_reason": a}}]
-    assert tq.summed_reasons(runs, "unified") == {"place_first_of_side": 4, "modify_move": 10}
-    assert tq.summed_reasons([{"unified": {}}], "unified") is None
+    assert sq.summed_reasons(runs, "unified") == {"place_first_of_side": 4, "modify_move": 10}
+    assert sq.summed_reasons([{"unified": {}}], "unified") is None
     assert tq.render_reasons([("z", None)]) == ""
 
 
@@ -146,8 +147,8 @@ def test_render_phases_when_split_recorded_then_sums_over_seeds_per_preset():
         return {"seed": seed, "unified": {"markout_10s_by_episode_phase": ph},
                 "no_as": {"markout_10s_by_episode_phase": {k: [2 * a, 2 * b] for k, (a, b) in ph.items()}}}
 
-    md = tq.render_phases([run(1, 3), run(2, 4)])
+    md = sq.render_phases([run(1, 3), run(2, 4)])
     assert "| preset | lead | move | after_10s | after_10_30s | other |" in md
     assert "| unified | 7 / 7 | 0 / 10 | 2 / 4 | 0 / 0 | 0 / 18 |" in md
     assert "| no_as | 14 / 14 |" in md
-    assert tq.render_phases([{"seed": 1, "unified": {"pnl": 0.0}}]) == ""  # older runs
+    assert sq.render_phases([{"seed": 1, "unified": {"pnl": 0.0}}]) == ""  # older runs
