@@ -251,7 +251,7 @@ class Simulation:
 def run_events(chunks: Iterable[np.ndarray], cfg: Config, *, source: str = "", seed: int = 0,
                coin: str = "BTC", preset: str = "unified", source_stats: Callable[[], dict] | None = None,
                progress: Callable[[float], None] | None = None,
-               truth: Callable[[], tuple | None] | None = None) -> BacktestResult:
+               truth: Callable[[], tuple[int, dict, list] | None] | None = None) -> BacktestResult:
     """Simulate MD_EVENT chunks (coin index 0) with ``cfg`` (preset already applied).
     ``truth`` (after the run): the stream's start ns, its named windows and informed
     episodes (``scenario_truth``), if known."""
@@ -300,14 +300,11 @@ def _doubled(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _truth_kwargs(truth: Callable[[], tuple | None] | None) -> dict:
+def _truth_kwargs(truth: Callable[[], tuple[int, dict, list] | None] | None) -> dict:
     got = truth() if truth is not None else None
     if not got:
         return {}
-    out = {"origin_ns": int(got[0]), "windows": got[1]}
-    if len(got) > 2:
-        out["episodes"] = got[2]
-    return out
+    return {"origin_ns": int(got[0]), "windows": got[1], "episodes": got[2]}
 
 
 def scenario_truth(market) -> tuple[int, dict, list] | None:
