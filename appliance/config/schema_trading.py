@@ -64,8 +64,12 @@ class QuoteConfig:
     # depth where it is (the bracket's own break-even: fee, AS, carry, drift, inventory),
     # within the max half-spread, instead of leaving the ladder: a side stays quoted,
     # deeper, while momentum or toxicity raise its AS for a moment (on the captures both
-    # sides quoted >= 80 % went 1/6 -> 6/6, the scenario goals all held: BENCHMARKS.md)
-    epnl_move_out: bool = True
+    # sides quoted >= 80 % went 1/6 -> 6/6, the scenario goals all held: BENCHMARKS.md).
+    # Off by default since the AS momentum term is averaged over an order's rest
+    # (as_momentum_rest_s): both sides stay quoted 98-99 % on the captures without it, it
+    # sent 10 % more requests there, and on toxic_burst_v3 the levels it held at their
+    # break-even cost benign fills after each sweep (BENCHMARKS.md, issue 16)
+    epnl_move_out: bool = False
     # issue 16: with epnl_move_out and an AS curve that does not fall by half across the
     # ladder (the calibrated ones), the whole ladder moves out by what level 0 needs,
     # keeping its spacing (ladder_side.ladder_shift_bps), instead of levels stacking a tick

@@ -3,9 +3,9 @@
 * ``unified`` (the default): the configuration as given; every quoting decision
   flows from per-level expected PnL; opt-in (issue 16): a level also needs its own
   edge against the fair price (``edge_vs_fair``), the drift weighted by its scored
-  skill (``drift_skill_weight``) and capped by sigma (``drift_cap_sigmas``); on by
-  default (issue 16): a level whose E[PnL] is not positive moves out to where it is
-  (``epnl_move_out``); the accumulating side sized to a soft inventory limit
+  skill (``drift_skill_weight``) and capped by sigma (``drift_cap_sigmas``), a level
+  whose E[PnL] is not positive moved out to where it is instead of dropped
+  (``epnl_move_out``); on by default (issue 16): the accumulating side sized to a soft inventory limit
   (``inventory_soft_limit_frac``, every preset but legacy); both sides pulled while
   the spread is far above its fair one (liquidity withdrawn), until a sweep shows the
   move's side (``toxicity_pull_spread_ratio``, ``toxicity_pull_sweep_levels``); optional

@@ -51,7 +51,8 @@ def test_momentum_rest_moves_a_sides_break_even_less_than_the_instant_term():
     calm = params(**AS)
     moved = params(**AS, as_log_mult_bid=0.76, as_log_mult_ask=-0.76)  # the mid just rose
     for rest, swing_at_most in ((0.0, None), (8.0, 4.0)):
-        cfg = cfg_vector(as_momentum_rest_s=rest)
+        # the side's break-even depth, where the move-out puts its inner level
+        cfg = cfg_vector(as_momentum_rest_s=rest, epnl_move_out=True)
         swing = bid_depth_bps(ladder(moved, cfg=cfg)[1]) - bid_depth_bps(ladder(calm, cfg=cfg)[1])
         if swing_at_most is None:
             instant = swing
