@@ -185,6 +185,8 @@ def attach(instance: str, spec: SegmentSpec | str, writable: bool = True, lock: 
         raise SegmentMissing(f"{name} does not exist: is instance '{instance}' running?") from e
     try:
         size = shm.size
+        if size == 0:  # between the creator's shm_open and its ftruncate (a start under way)
+            raise SegmentNotReady(f"{name}: created but not sized yet (0 bytes)")
         if size < SEGMENT_HEADER_BYTES:
             raise LayoutMismatch(f"{name}: {size} bytes, too small to be an appliance segment")
         mm = _map(shm.fd, size, writable)

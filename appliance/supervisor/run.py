@@ -169,6 +169,11 @@ def start_background(instance: str, config_path: str | None, cfg, cores: str | N
             time.sleep(0.02)
         waiting = "" if mem is None else _still_starting(mem)
         why = quoting_state(mem, coins, gw_stats)[1] if mem is not None and not waiting else ""
+    except BaseException:
+        # fail closed: a start that did not finish its watch (an error here, ^C) leaves no
+        # supervisor quoting behind the operator's back
+        _stop(proc, instance)
+        raise
     finally:
         if mem is not None:
             mem.close()

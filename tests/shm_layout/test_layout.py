@@ -373,3 +373,15 @@ def test_check_header_when_magic_still_zero_then_not_ready_a_kind_of_mismatch(pa
     with pytest.raises(SegmentNotReady) as err:
         check_header("/mm.x.params", SEGMENT_BY_NAME["params"], h, params_seg.spec.size_bytes)
     assert isinstance(err.value, LayoutMismatch) and "magic 0" in str(err.value)
+
+
+def test_attach_when_created_but_not_sized_then_not_ready_not_a_foreign_segment(instance):
+    # a start under way: the creator's shm_open has run, its ftruncate not yet (0 bytes)
+    shm = posix_ipc.SharedMemory(segment_name(instance, "control"), flags=posix_ipc.O_CREX,
+                                 mode=0o600, size=0)
+    shm.close_fd()
+    try:
+        with pytest.raises(SegmentNotReady, match="not sized yet"):
+            attach(instance, "control", writable=False)
+    finally:
+        posix_ipc.unlink_shared_memory(segment_name(instance, "control"))
