@@ -5,8 +5,8 @@
   edge against the fair price (``edge_vs_fair``), the drift weighted by its scored
   skill (``drift_skill_weight``) and capped by sigma (``drift_cap_sigmas``), a level
   whose E[PnL] is not positive moved out to where it is instead of dropped
-  (``epnl_move_out``); on by default (issue 16): the accumulating side sized to a soft inventory limit
-  (``inventory_soft_limit_frac``, every preset but legacy); both sides pulled while
+  (``epnl_move_out``); on by default (issue 16): the accumulating side sized to a soft
+  inventory limit (``inventory_soft_limit_frac``, every preset but legacy); both sides pulled while
   the spread is far above its fair one (liquidity withdrawn), until a sweep shows the
   move's side (``toxicity_pull_spread_ratio``, ``toxicity_pull_sweep_levels``); optional
   requotes paced by a budget earned by volume (``gateway.requote_requests_per_usd``).
