@@ -35,14 +35,20 @@ import numpy as np
 BAND_WINDOWS = ("lead", "drift")  # where the bid-pull clock starts, first found
 
 
+def _marked(markouts: np.ndarray, col: int, threshold_bps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per fill: marked in column ``col`` (finite), and adverse (marked, below -threshold)."""
+    m = markouts[:, col]
+    ok = np.isfinite(m)
+    return ok, ok & (m < -threshold_bps)
+
+
 def markout_split(markouts: np.ndarray, col: int, threshold_bps: float) -> tuple[int, int]:
     """(adverse, benign) counts of the fills with a markout in column ``col``."""
     if markouts.shape[0] == 0:
         return 0, 0
-    m = markouts[:, col]
-    ok = np.isfinite(m)
-    adverse = int((m[ok] < -threshold_bps).sum())
-    return adverse, int(ok.sum()) - adverse
+    ok, adverse = _marked(markouts, col, threshold_bps)
+    n_adverse = int(adverse.sum())
+    return n_adverse, int(ok.sum()) - n_adverse
 
 
 EPISODE_PHASES = ("lead", "move", "after_10s", "after_10_30s", "other")
@@ -62,9 +68,7 @@ def markout_split_by_phase(fills: np.ndarray, markouts: np.ndarray, col: int, th
         for start, move0, move1 in episodes:
             edges = (start, move0, move1, move1 + 10.0, move1 + 30.0)
             phase[(t >= edges[k]) & (t < edges[k + 1])] = k
-    m = markouts[:, col]
-    ok = np.isfinite(m)
-    adverse = ok & (m < -threshold_bps)
+    ok, adverse = _marked(markouts, col, threshold_bps)
     for k, name in enumerate(EPISODE_PHASES):
         out[name] = [int((adverse & (phase == k)).sum()), int((ok & ~adverse & (phase == k)).sum())]
     return out
