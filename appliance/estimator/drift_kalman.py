@@ -1,9 +1,10 @@
 """Kalman drift filter with Ornstein-Uhlenbeck dynamics (seed 003 phases 1, 5, 7, 8).
 
 In the kernel (its hooks, at the end): every book, ``hot_tier`` (predict, one composite
-of book_micro's observations, trade flow scaled by kappa); each of our fills, ``obs_fill``;
-warm, ``warm_tier`` (Hawkes excess, fill-size shift, basis change); cold, ``cold_tier``
-(cross-asset lead, funding). Also ``adapt`` (a fill's realized markout) and ``obs_trend``.
+of book_micro's observations, the trade flow's imbalance over ``flow_horizon_s`` scaled
+by kappa); each of our fills, ``obs_fill``; warm, ``warm_tier`` (Hawkes excess,
+fill-size shift, basis change); cold, ``cold_tier`` (cross-asset lead, funding). Also
+``adapt`` (a fill's realized markout) and ``obs_trend``.
 Outputs: ``drift_bps_per_s``, ``drift_std_bps_per_s``, ``confidence``, ``out_of_band``.
 
 Model, mu = drift in bps per second (of the mid), P its variance (bps^2/s^2):
@@ -67,7 +68,8 @@ C_A_LEAD = 26
 C_SIG_LEAD = 27
 C_LEAD_MIN_CONF = 28
 C_CYCLE_NS = 29  # the quote cycle the observation noises are written for; 0 = no scaling
-N_CONFIG_DRIFT = 30
+C_FLOW_H = 30  # the flow imbalance's horizon, s (flow.horizon_index)
+N_CONFIG_DRIFT = 31
 
 
 def config_values(est: EstimatorConfig) -> list[float]:
@@ -94,6 +96,7 @@ def config_values(est: EstimatorConfig) -> list[float]:
     v[C_A_LEAD], v[C_SIG_LEAD] = c.alpha_lead, c.sigma_lead
     v[C_LEAD_MIN_CONF] = c.lead_min_confidence
     v[C_CYCLE_NS] = c.obs_cycle_s * 1e9
+    v[C_FLOW_H] = c.flow_horizon_s
     return v
 
 
@@ -356,15 +359,16 @@ def out_of_band(st, cfg):
 @njit(cache=True, inline="always")
 def hook_book(state, cfg, ev, t, full):
     """Hot tier on every book: book_micro's observations of this event (into the header's
-    ``book_z``, ``book_r``; BPG signed by our position), flow's 5 s imbalance, kappa (their
-    hooks run before this one)."""
+    ``book_z``, ``book_r``; BPG signed by our position), flow's imbalance over
+    ``flow_horizon_s``, kappa (their hooks run before this one)."""
     h = state.header
     pos = h.position_sz
     zb = h.book_z
     rb = h.book_r
     n = book_micro.drift_observations(state.book, cfg.book, t, 1.0 if pos > 0 else (-1.0 if pos < 0 else 0.0),
                                       zb, rb)
-    hot_tier(state.drift, cfg.drift, t, zb, rb, n, flow.imbalance(state.flow, 1), state.kappa.kappa_per_bps)
+    imb = flow.imbalance(state.flow, flow.horizon_index(cfg.flow, cfg.drift[C_FLOW_H]))
+    hot_tier(state.drift, cfg.drift, t, zb, rb, n, imb, state.kappa.kappa_per_bps)
 
 
 @njit(cache=True, inline="always")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from appliance.config import load_config
+from shm_layout.estimators.drift_kalman import DriftKalmanConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 # ../shared/data beside the checkout (a worktree one level deeper finds it too)
@@ -58,7 +59,8 @@ def test_calibrate_when_real_capture_slice_then_overlay_table_report_and_backtes
     fitted = tomllib.loads(text)["estimator"]
     assert {"hawkes", "adverse_selection", "kappa", "drift", "vol"} <= set(fitted)
     assert fitted["hawkes"]["mu_prior_per_s"] > 0 and fitted["hawkes"]["mu_sell_prior_per_s"] > 0
-    scale = fitted["drift"]["alpha_flow"] / 0.5  # one factor on every observation scale, in [0, 1]
+    # one factor on every observation scale, in [0, 1]
+    scale = fitted["drift"]["alpha_flow"] / DriftKalmanConfig().alpha_flow
     assert 0.0 <= scale <= 1.0 and fitted["book"]["alpha_bim"] == pytest.approx(0.3 * scale, rel=1e-5)
     cfg = load_config(out)  # the loader takes it as it is
     assert cfg.estimator.hawkes.beta_prior_per_s == pytest.approx(fitted["hawkes"]["beta_prior_per_s"])

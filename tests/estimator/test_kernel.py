@@ -1,3 +1,4 @@
+import dataclasses
 import math
 from pathlib import Path
 
@@ -19,11 +20,11 @@ def _cfg():
     return kernel.config_vector(load_config().estimator)
 
 
-def _book_event(t_ns, mid, half=0.5):
+def _book_event(t_ns, mid, half=0.5, sz=None):
     ev = np.zeros(1, records.MD_EVENT)
     ev["kind"], ev["n_bids"], ev["n_asks"], ev["exch_ts_ns"] = EV_BOOK, 1, 1, t_ns
     ev["lv"]["bid_px"][0, 0], ev["lv"]["ask_px"][0, 0] = mid - half, mid + half
-    ev["lv"]["bid_sz"][0, 0], ev["lv"]["ask_sz"][0, 0] = 3.0, 1.0
+    ev["lv"]["bid_sz"][0, 0], ev["lv"]["ask_sz"][0, 0] = (3.0, 1.0) if sz is None else (sz, sz)
     return ev[0]
 
 
@@ -118,3 +119,37 @@ def test_init_state_when_state_holds_garbage_then_every_registered_estimator_sta
                     assert h_clean[f].tobytes() == h_dirty[f].tobytes(), f"header.{f}"
             continue
         assert clean[0][name].tobytes() == dirty[0][name].tobytes(), name
+
+
+def _drift_after_flow(flow_horizon_s: float) -> float:
+    """The drift after a minute of two sells to one buy, then 8 s of buys only, with the
+    flow imbalance its one source (every other drift and book scale 0, a flat book)."""
+    est = load_config().estimator
+    off = {f: 0.0 for f in ("alpha_fill", "alpha_funding", "alpha_hawkes", "alpha_fill_size",
+                            "alpha_basis", "alpha_lead")}
+    est = dataclasses.replace(
+        est, drift=dataclasses.replace(est.drift, flow_horizon_s=flow_horizon_s, **off),
+        book=dataclasses.replace(est.book, alpha_bim=0.0, alpha_dbim=0.0, alpha_bpg=0.0,
+                                 alpha_sweep=0.0))
+    cfg = kernel.config_vector(est)
+    state = kernel.new_states(1)[0]
+    kernel.init_state(state, cfg)
+    t = 0
+    for i in range(680):  # 68 s in 100 ms steps
+        t = (i + 1) * 100_000_000
+        kernel.on_event(state, cfg, _book_event(t, 100.0, sz=1.0))
+        side = (-1 if i % 3 else 1) if i < 600 else 1
+        ev = np.zeros(1, records.MD_EVENT)
+        ev["kind"], ev["side"], ev["px"], ev["sz"], ev["exch_ts_ns"] = EV_TRADE, side, 100.0, 1.0, t
+        kernel.on_event(state, cfg, ev[0])
+    out = np.zeros(1, records.MARKET_PARAMS)
+    kernel.write_params(state, cfg, 0, out[0], t)
+    return float(out[0]["drift_bps_per_s"])
+
+
+def test_drift_when_a_minute_of_selling_then_a_buy_burst_then_the_30s_flow_still_reads_selling():
+    # issue 16: the drift observes the flow imbalance over flow_horizon_s; over 30 s (the
+    # default) a selloff's persistent selling outweighs a short burst of buys, over 5 s not
+    assert load_config().estimator.drift.flow_horizon_s == 30.0
+    slow, fast = _drift_after_flow(30.0), _drift_after_flow(5.0)
+    assert slow < 0.0 < fast
