@@ -34,7 +34,7 @@ MS = 1_000_000
 def _drift_hot(st, cfg, n, z, r):
     acc = 0.0
     for i in range(n):
-        dk.hot_tier(st, cfg, 1e9 + i * MS, z, r, 4, 0.1, 1.0)
+        dk.hot_tier(st, cfg, 1e9 + i * MS, z, r, 4, 0.1, 0.1, 1.0)
         acc += dk.drift_bps_per_s(st)
     return acc
 

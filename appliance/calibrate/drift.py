@@ -138,9 +138,9 @@ def fit_drift(train: list[np.ndarray], test: list[np.ndarray], dt: float, defaul
 # gains fixed (they depend on the noises R, not on z) the drift mu is linear in them:
 # scaling all of them by c scales mu by c. (table, key) pairs of the config.
 OBS_SCALES = (
-    ("drift", "alpha_fill"), ("drift", "alpha_flow"), ("drift", "alpha_funding"),
-    ("drift", "alpha_hawkes"), ("drift", "alpha_fill_size"), ("drift", "alpha_basis"),
-    ("drift", "alpha_lead"),
+    ("drift", "alpha_fill"), ("drift", "alpha_flow"), ("drift", "alpha_flow_slow"),
+    ("drift", "alpha_funding"), ("drift", "alpha_hawkes"), ("drift", "alpha_fill_size"),
+    ("drift", "alpha_basis"), ("drift", "alpha_lead"),
     ("book", "alpha_bim"), ("book", "alpha_dbim"), ("book", "alpha_bpg"), ("book", "alpha_sweep"),
 )
 SCALE_MAX = 1.0  # the fit only shrinks the seed's scales (set before any run)

@@ -1,10 +1,10 @@
 """Kalman drift filter with Ornstein-Uhlenbeck dynamics (seed 003 phases 1, 5, 7, 8).
 
 In the kernel (its hooks, at the end): every book, ``hot_tier`` (predict, one composite
-of book_micro's observations, the trade flow's imbalance over ``flow_horizon_s`` scaled
-by kappa); each of our fills, ``obs_fill``; warm, ``warm_tier`` (Hawkes excess,
-fill-size shift, basis change); cold, ``cold_tier`` (cross-asset lead, funding). Also
-``adapt`` (a fill's realized markout) and ``obs_trend``.
+of book_micro's observations, the trade flow's imbalance over ``flow_horizon_s`` and
+``flow_slow_horizon_s`` scaled by kappa); each of our fills, ``obs_fill``; warm,
+``warm_tier`` (Hawkes excess, fill-size shift, basis change); cold, ``cold_tier``
+(cross-asset lead, funding). Also ``adapt`` (a fill's realized markout) and ``obs_trend``.
 Outputs: ``drift_bps_per_s``, ``drift_std_bps_per_s``, ``confidence``, ``out_of_band``.
 
 Model, mu = drift in bps per second (of the mid), P its variance (bps^2/s^2):
@@ -69,7 +69,9 @@ C_SIG_LEAD = 27
 C_LEAD_MIN_CONF = 28
 C_CYCLE_NS = 29  # the quote cycle the observation noises are written for; 0 = no scaling
 C_FLOW_H = 30  # the flow imbalance's horizon, s (flow.horizon_index)
-N_CONFIG_DRIFT = 31
+C_A_FLOW_SLOW = 31  # the slow flow imbalance's scale
+C_FLOW_SLOW_H = 32  # the slow flow imbalance's horizon, s
+N_CONFIG_DRIFT = 33
 
 
 def config_values(est: EstimatorConfig) -> list[float]:
@@ -97,6 +99,7 @@ def config_values(est: EstimatorConfig) -> list[float]:
     v[C_LEAD_MIN_CONF] = c.lead_min_confidence
     v[C_CYCLE_NS] = c.obs_cycle_s * 1e9
     v[C_FLOW_H] = c.flow_horizon_s
+    v[C_A_FLOW_SLOW], v[C_FLOW_SLOW_H] = c.alpha_flow_slow, c.flow_slow_horizon_s
     return v
 
 
@@ -211,12 +214,14 @@ def obs_trend(st, cfg, t_ns, trend_bps_per_s, agreement, p_continuation):
 
 
 @njit(cache=True)
-def obs_flow(st, cfg, flow_imb, kappa_total, r_scale=1.0):
-    """Trade flow imbalance (+ = buy pressure): z = alpha * imb, R = sigma^2 / max(kappa, 0.1)."""
-    if cfg[C_A_FLOW] == 0.0:
+def obs_flow(st, cfg, flow_imb, kappa_total, r_scale=1.0, slow=False):
+    """Trade flow imbalance (+ = buy pressure): z = alpha * imb, R = sigma^2 / max(kappa, 0.1);
+    alpha the fast horizon's, or the slow one's with ``slow``."""
+    alpha = cfg[C_A_FLOW_SLOW] if slow else cfg[C_A_FLOW]
+    if alpha == 0.0:
         return 0.0
     r = cfg[C_SIG_FLOW] ** 2 / max(kappa_total, 0.1) * r_scale
-    return kalman_update(st, cfg, cfg[C_A_FLOW] * flow_imb, r)
+    return kalman_update(st, cfg, alpha * flow_imb, r)
 
 
 @njit(cache=True)
@@ -267,9 +272,9 @@ def obs_lead(st, cfg, lead_bps_per_s, confidence, r_scale=1.0):
 
 
 @njit(cache=True)
-def hot_tier(st, cfg, t_ns, z_book, r_book, n_book, flow_imb, kappa_total):
-    """Every cycle: predict, one composite book update, the flow observation (R x
-    cycle / dt: see the module note)."""
+def hot_tier(st, cfg, t_ns, z_book, r_book, n_book, flow_imb, flow_imb_slow, kappa_total):
+    """Every cycle: predict, one composite book update, the flow observations at the fast
+    and the slow horizon (R x cycle / dt: see the module note)."""
     if cfg[C_ENABLED] == 0.0:
         return
     predict(st, t_ns)
@@ -280,6 +285,7 @@ def hot_tier(st, cfg, t_ns, z_book, r_book, n_book, flow_imb, kappa_total):
     if math.isfinite(rc):
         kalman_update(st, cfg, zc, rc * scale)
     obs_flow(st, cfg, flow_imb, kappa_total, scale)
+    obs_flow(st, cfg, flow_imb_slow, kappa_total, scale, True)
 
 
 @njit(cache=True)
@@ -360,15 +366,16 @@ def out_of_band(st, cfg):
 def hook_book(state, cfg, ev, t, full):
     """Hot tier on every book: book_micro's observations of this event (into the header's
     ``book_z``, ``book_r``; BPG signed by our position), flow's imbalance over
-    ``flow_horizon_s``, kappa (their hooks run before this one)."""
+    ``flow_horizon_s`` and ``flow_slow_horizon_s``, kappa (their hooks run before this one)."""
     h = state.header
     pos = h.position_sz
     zb = h.book_z
     rb = h.book_r
     n = book_micro.drift_observations(state.book, cfg.book, t, 1.0 if pos > 0 else (-1.0 if pos < 0 else 0.0),
                                       zb, rb)
-    imb = flow.imbalance(state.flow, flow.horizon_index(cfg.flow, cfg.drift[C_FLOW_H]))
-    hot_tier(state.drift, cfg.drift, t, zb, rb, n, imb, state.kappa.kappa_per_bps)
+    fast = flow.imbalance(state.flow, flow.horizon_index(cfg.flow, cfg.drift[C_FLOW_H]))
+    slow = flow.imbalance(state.flow, flow.horizon_index(cfg.flow, cfg.drift[C_FLOW_SLOW_H]))
+    hot_tier(state.drift, cfg.drift, t, zb, rb, n, fast, slow, state.kappa.kappa_per_bps)
 
 
 @njit(cache=True, inline="always")

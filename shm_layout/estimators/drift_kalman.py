@@ -48,12 +48,15 @@ class DriftKalmanConfig:
     alpha_fill: float = 1.0
     r_fill: float = 4.0
     sigma_trend: float = 1.0
-    # the trade-flow imbalance over flow_horizon_s (the estimator.flow horizon nearest it):
-    # 30 s, not 5 s (issue 16): a selloff's lead shows as persistent selling, while a 5 s
-    # imbalance swings with every burst of a calm market
-    alpha_flow: float = 8.0
+    # the trade-flow imbalance at two horizons (the estimator.flow horizons nearest them):
+    # a fast one (a burst of informed aggression) and a slow one (issue 16: a selloff's
+    # lead is minutes of one-sided selling, which the fast one cannot tell from a calm
+    # market's bursts; over 300 s a calm market's imbalance is ~2 %)
+    alpha_flow: float = 0.5
     sigma_flow: float = 2.0
-    flow_horizon_s: float = 30.0
+    flow_horizon_s: float = 5.0
+    alpha_flow_slow: float = 32.0
+    flow_slow_horizon_s: float = 300.0
     alpha_funding: float = 0.05  # phase 6 scale_factor
     sigma_funding: float = 2.0
     funding_min_obs: int = 3

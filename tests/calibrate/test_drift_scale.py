@@ -28,7 +28,8 @@ def _run(c: float) -> float:
     rng = np.random.default_rng(3)
     for i in range(200):
         t = (i + 1) * S // 10
-        dk.hot_tier(st, cfg, t, np.zeros(4), np.full(4, math.inf), 4, rng.normal(0.0, 0.3), 2.0)
+        dk.hot_tier(st, cfg, t, np.zeros(4), np.full(4, math.inf), 4, rng.normal(0.0, 0.3),
+                   rng.normal(0.0, 0.05), 2.0)
         dk.warm_tier(st, cfg, t, rng.exponential(), rng.exponential(), 3.0, rng.normal(), rng.normal(),
                      rng.normal())
         dk.cold_tier(st, cfg, t, rng.normal(), 0.8, 0.0, 0)

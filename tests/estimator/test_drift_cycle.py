@@ -21,10 +21,10 @@ def _run_hot(st, cfg, interval_ns, seconds, flow_imb):
     z = np.zeros(4)
     r = np.full(4, math.inf)
     t = 1e9
-    dk.hot_tier(st, cfg, t, z, r, 0, 0.0, 1.0)  # a neutral first observation
+    dk.hot_tier(st, cfg, t, z, r, 0, 0.0, 0.0, 1.0)  # a neutral first observation
     for _ in range(int(seconds * 1e9 / interval_ns)):
         t += interval_ns
-        dk.hot_tier(st, cfg, t, z, r, 0, flow_imb, 1.0)
+        dk.hot_tier(st, cfg, t, z, r, 0, flow_imb, 0.0, 1.0)
     return dk.drift_bps_per_s(st)
 
 

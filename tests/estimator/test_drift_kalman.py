@@ -158,8 +158,8 @@ def test_tiers_when_sell_bursts_and_large_bid_fills_then_bearish_and_weak_lead_s
 
 def test_hot_tier_when_disabled_then_nothing_moves_and_alpha_zero_skips_a_source():
     st, cfg = _filter(enabled=False)
-    dk.hot_tier(st, cfg, 5 * S, np.array([5.0]), np.array([1.0]), 1, 1.0, 1.0)
+    dk.hot_tier(st, cfg, 5 * S, np.array([5.0]), np.array([1.0]), 1, 1.0, 1.0, 1.0)
     assert dk.drift_bps_per_s(st) == 0.0
-    st2, cfg2 = _filter(alpha_flow=0.0)
-    dk.hot_tier(st2, cfg2, 5 * S, np.array([0.0]), np.array([math.inf]), 1, 1.0, 1.0)
+    st2, cfg2 = _filter(alpha_flow=0.0, alpha_flow_slow=0.0)
+    dk.hot_tier(st2, cfg2, 5 * S, np.array([0.0]), np.array([math.inf]), 1, 1.0, 1.0, 1.0)
     assert st2["n_updates"] == 0.0

@@ -121,24 +121,25 @@ def test_init_state_when_state_holds_garbage_then_every_registered_estimator_sta
         assert clean[0][name].tobytes() == dirty[0][name].tobytes(), name
 
 
-def _drift_after_flow(flow_horizon_s: float) -> float:
-    """The drift after a minute of two sells to one buy, then 8 s of buys only, with the
-    flow imbalance its one source (every other drift and book scale 0, a flat book)."""
+
+def _drift_after_flow(**drift_over) -> float:
+    """The drift after five minutes of two sells to one buy, then 8 s of buys only, with
+    the flow imbalances its only sources (every other drift and book scale 0, a flat book)."""
     est = load_config().estimator
     off = {f: 0.0 for f in ("alpha_fill", "alpha_funding", "alpha_hawkes", "alpha_fill_size",
                             "alpha_basis", "alpha_lead")}
     est = dataclasses.replace(
-        est, drift=dataclasses.replace(est.drift, flow_horizon_s=flow_horizon_s, **off),
+        est, drift=dataclasses.replace(est.drift, **{**off, **drift_over}),
         book=dataclasses.replace(est.book, alpha_bim=0.0, alpha_dbim=0.0, alpha_bpg=0.0,
                                  alpha_sweep=0.0))
     cfg = kernel.config_vector(est)
     state = kernel.new_states(1)[0]
     kernel.init_state(state, cfg)
     t = 0
-    for i in range(680):  # 68 s in 100 ms steps
+    for i in range(3080):  # 308 s in 100 ms steps
         t = (i + 1) * 100_000_000
         kernel.on_event(state, cfg, _book_event(t, 100.0, sz=1.0))
-        side = (-1 if i % 3 else 1) if i < 600 else 1
+        side = (-1 if i % 3 else 1) if i < 3000 else 1
         ev = np.zeros(1, records.MD_EVENT)
         ev["kind"], ev["side"], ev["px"], ev["sz"], ev["exch_ts_ns"] = EV_TRADE, side, 100.0, 1.0, t
         kernel.on_event(state, cfg, ev[0])
@@ -147,9 +148,10 @@ def _drift_after_flow(flow_horizon_s: float) -> float:
     return float(out[0]["drift_bps_per_s"])
 
 
-def test_drift_when_a_minute_of_selling_then_a_buy_burst_then_the_30s_flow_still_reads_selling():
-    # issue 16: the drift observes the flow imbalance over flow_horizon_s; over 30 s (the
-    # default) a selloff's persistent selling outweighs a short burst of buys, over 5 s not
-    assert load_config().estimator.drift.flow_horizon_s == 30.0
-    slow, fast = _drift_after_flow(30.0), _drift_after_flow(5.0)
-    assert slow < 0.0 < fast
+def test_drift_when_minutes_of_selling_then_a_buy_burst_then_the_slow_flow_still_reads_selling():
+    # issue 16: the drift observes the flow imbalance at a fast and a slow horizon; over
+    # 300 s (the default slow one) a selloff's persistent selling outweighs a short burst
+    # of buys, which the fast one alone follows
+    assert load_config().estimator.drift.flow_slow_horizon_s == 300.0
+    both, fast_only = _drift_after_flow(), _drift_after_flow(alpha_flow_slow=0.0)
+    assert both < 0.0 < fast_only
