@@ -121,7 +121,6 @@ def test_init_state_when_state_holds_garbage_then_every_registered_estimator_sta
         assert clean[0][name].tobytes() == dirty[0][name].tobytes(), name
 
 
-
 def _drift_after_flow(**drift_over) -> float:
     """The drift after five minutes of two sells to one buy, then 8 s of buys only, with
     the flow imbalances its only sources (every other drift and book scale 0, a flat book)."""
