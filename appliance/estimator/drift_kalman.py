@@ -68,9 +68,9 @@ C_A_LEAD = 26
 C_SIG_LEAD = 27
 C_LEAD_MIN_CONF = 28
 C_CYCLE_NS = 29  # the quote cycle the observation noises are written for; 0 = no scaling
-C_FLOW_H = 30  # the flow imbalance's horizon, s (flow.horizon_index)
+C_FLOW_AT = 30  # the flow horizon (flow.HORIZONS_S index) nearest flow_horizon_s
 C_A_FLOW_SLOW = 31  # the slow flow imbalance's scale
-C_FLOW_SLOW_H = 32  # the slow flow imbalance's horizon, s
+C_FLOW_SLOW_AT = 32  # ... nearest flow_slow_horizon_s
 N_CONFIG_DRIFT = 33
 
 
@@ -98,8 +98,8 @@ def config_values(est: EstimatorConfig) -> list[float]:
     v[C_A_LEAD], v[C_SIG_LEAD] = c.alpha_lead, c.sigma_lead
     v[C_LEAD_MIN_CONF] = c.lead_min_confidence
     v[C_CYCLE_NS] = c.obs_cycle_s * 1e9
-    v[C_FLOW_H] = c.flow_horizon_s
-    v[C_A_FLOW_SLOW], v[C_FLOW_SLOW_H] = c.alpha_flow_slow, c.flow_slow_horizon_s
+    v[C_FLOW_AT] = flow.horizon_slot(c.flow_horizon_s)
+    v[C_A_FLOW_SLOW], v[C_FLOW_SLOW_AT] = c.alpha_flow_slow, flow.horizon_slot(c.flow_slow_horizon_s)
     return v
 
 
@@ -373,8 +373,8 @@ def hook_book(state, cfg, ev, t, full):
     rb = h.book_r
     n = book_micro.drift_observations(state.book, cfg.book, t, 1.0 if pos > 0 else (-1.0 if pos < 0 else 0.0),
                                       zb, rb)
-    fast = flow.imbalance(state.flow, flow.horizon_index(cfg.flow, cfg.drift[C_FLOW_H]))
-    slow = flow.imbalance(state.flow, flow.horizon_index(cfg.flow, cfg.drift[C_FLOW_SLOW_H]))
+    fast = flow.imbalance(state.flow, int(cfg.drift[C_FLOW_AT]))
+    slow = flow.imbalance(state.flow, int(cfg.drift[C_FLOW_SLOW_AT]))
     hot_tier(state.drift, cfg.drift, t, zb, rb, n, fast, slow, state.kappa.kappa_per_bps)
 
 

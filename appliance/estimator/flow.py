@@ -96,6 +96,12 @@ def trade_rate(st, cfg, t_ns, h):
     return _rate(st, cfg, t_ns, h, st.trades[h])
 
 
+def horizon_slot(horizon_s: float) -> int:
+    """The index of the horizon in ``HORIZONS_S`` nearest ``horizon_s`` (the first on a
+    tie, as ``horizon_index``), for a config vector built once, not searched per event."""
+    return min(range(len(HORIZONS_S)), key=lambda h: abs(HORIZONS_S[h] - horizon_s))
+
+
 @njit(cache=True)
 def horizon_index(cfg, horizon_s):
     best = 0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from appliance.config import load_config
-from appliance.estimator import kernel
+from appliance.estimator import flow, kernel
 from appliance.feed.sources import open_source
 from shm_layout import records
 from shm_layout.constants import EV_BOOK, EV_TRADE
@@ -154,3 +154,9 @@ def test_drift_when_minutes_of_selling_then_a_buy_burst_then_the_slow_flow_still
     assert load_config().estimator.drift.flow_slow_horizon_s == 300.0
     both, fast_only = _drift_after_flow(), _drift_after_flow(alpha_flow_slow=0.0)
     assert both < 0.0 < fast_only
+
+
+def test_flow_horizon_slot_when_built_once_then_the_same_horizon_the_kernel_search_picks():
+    flow_cfg = _cfg()["flow"]
+    for h in (0.2, 1.0, 3.0, 5.0, 17.5, 30.0, 120.0, 300.0, 3600.0):
+        assert flow.horizon_slot(h) == flow.horizon_index(flow_cfg, h), h
