@@ -18,7 +18,8 @@ import numpy as np
 from appliance.config import Config, config_to_toml, load_config, sizing
 from appliance.estimator import kernel as estimator
 from appliance.gateway import pacing_kernel as pk
-from appliance.gateway import reconcile_kernel as rk
+from appliance.gateway.reconcile_plan import plan_config_of
+from appliance.gateway.requote_pacing import pacing_config_of, pacing_config_vector
 from appliance.quote import kernel as quote
 from appliance.quote.config import estimator_momentum_tau_s
 from appliance.venue import matching
@@ -96,13 +97,7 @@ class Simulation:
         self.acct = quote.account_unknown()  # refilled from the venue account per requote
         g = cfg.gateway
         # the live gateway's reconcile and pacing settings (its PlanConfig, PacingConfig)
-        self.pcfg = rk.plan_config_vector(
-            g.requote_tolerance_bps, g.sz_tolerance_frac, g.use_modify, cfg.quote.min_notional_usd,
-            g.requote_budget_per_min, g.requote_burst, g.urgent_tolerance_bps,
-            keep_tolerance_bps=g.keep_tolerance_bps, requests_per_usd=g.requote_requests_per_usd,
-            request_allowance=g.requote_request_allowance,
-            exhausted_interval_s=g.requote_exhausted_interval_s, keep_sz_frac=g.keep_sz_frac,
-            keep_depth_bps=g.keep_depth_bps, keep_to_edge_zero=g.keep_to_edge_zero)
+        self.pcfg = pacing_config_vector(pacing_config_of(g), plan_config_of(g, cfg.quote.min_notional_usd))
         self.pstate = pk.new_pacing_state(g.requote_burst)
         self.va = matching.new_venue(
             [b.sz_decimals], [b.max_leverage], n_accounts=1,

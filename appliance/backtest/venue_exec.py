@@ -105,8 +105,9 @@ def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns, recs, volume_us
     n_max = 2 * MAX_LEVELS
     flags = np.zeros((2, n_max), np.bool_)
     l_buy, t_buy = flags[0], flags[1]
-    values = np.zeros((5, n_max))
-    l_px, l_sz, t_px, t_sz, t_edge = values[0], values[1], values[2], values[3], values[4]
+    values = np.zeros((6, n_max))
+    l_px, l_sz, t_px, t_sz, t_edge, t_value = (values[0], values[1], values[2], values[3], values[4],
+                                              values[5])
     t_lvl = np.zeros(n_max, np.int64)
     out = np.zeros((2 * n_max + 2, 3), np.int64)
     nb = _live(orders, bt.bid_slot, bt.bid_oid, bt.bid_level, bt.bid_pred_id, bt.bid_pred_fp,
@@ -125,9 +126,9 @@ def plan_for(bt, orders, books, lad, pcfg, pstate, coin, now_ns, recs, volume_us
         l_buy[nb + k] = False
         l_px[nb + k] = o.px
         l_sz[nb + k] = o.sz
-    nt = rk.ladder_targets(lad, books[coin].sz_decimals, t_buy, t_px, t_sz, t_lvl, t_edge)
-    n, dropped = rk.plan(l_buy, l_px, l_sz, nb + na, t_buy, t_px, t_sz, t_edge, nt, True, True,
-                         pcfg, out)
+    nt = rk.ladder_targets(lad, books[coin].sz_decimals, t_buy, t_px, t_sz, t_lvl, t_edge, t_value)
+    n, dropped = rk.plan(l_buy, l_px, l_sz, nb + na, t_buy, t_px, t_sz, t_edge, t_value, nt, True, True,
+                         pcfg, out, pk.request_cost_now(pcfg, pstate, volume_usd))
     bt.n_targets_dropped += dropped
     reasons = np.empty(max(n, 1), np.int64)
     rr.classify(out, n, l_buy, l_px, l_sz, t_buy, t_px, t_sz, t_edge, pcfg, reasons)

@@ -49,7 +49,7 @@ POSITIVE = (
 NON_NEGATIVE = (
     "risk.position_usd_slack_frac",
     "gateway.requote_tolerance_bps", "gateway.keep_tolerance_bps", "gateway.sz_tolerance_frac",
-    "gateway.keep_sz_frac", "gateway.keep_depth_bps",
+    "gateway.keep_sz_frac", "gateway.keep_depth_bps", "gateway.request_cost_mult",
     "gateway.batch_window_ms",
     "gateway.slow_batch_window_ms", "gateway.requote_budget_per_min", "gateway.requote_burst",
     "gateway.requote_requests_per_usd", "gateway.requote_request_allowance",

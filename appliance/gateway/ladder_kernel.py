@@ -24,15 +24,16 @@ from . import reconcile_kernel as rk
 N_TARGETS = 2 * MAX_LEVELS  # a ladder's targets at most (both sides)
 NOT_MOVED = -1  # ``plan_ladder``'s row count when the ladder did not move: nothing planned
 
-# rows of the float target arrays (``tf``: px, sz, edge; ``pf``: px, sz)
+# rows of the float target arrays (``tf``: px, sz, edge, value; ``pf``: px, sz)
 F_PX = 0
 F_SZ = 1
 F_EDGE = 2
+F_VALUE = 3
 
 
 def new_target_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Room for one ladder's targets: is_buy (bool), px / sz / edge rows (f8), level (i8)."""
-    return np.zeros(N_TARGETS, np.bool_), np.zeros((3, N_TARGETS)), np.zeros(N_TARGETS, np.int64)
+    """Room for one ladder's targets: is_buy (bool), px / sz / edge / value rows (f8), level (i8)."""
+    return np.zeros(N_TARGETS, np.bool_), np.zeros((4, N_TARGETS)), np.zeros(N_TARGETS, np.int64)
 
 
 def new_planned_arrays(n_coins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,7 +94,7 @@ def plan_ladder(ladders, c, sz_decimals, forced, side, pb, pf, pn, live_is_buy, 
     targets)."""
     px = tf[F_PX]
     sz = tf[F_SZ]
-    nt = rk.ladder_targets(ladders[c], sz_decimals, tb, px, sz, tl, tf[F_EDGE])
+    nt = rk.ladder_targets(ladders[c], sz_decimals, tb, px, sz, tl, tf[F_EDGE], tf[F_VALUE])
     if not forced and side == 0 and not ladder_moved(pb[c], pf[c, F_PX], pf[c, F_SZ], pn[c], tb, px, sz,
                                                      nt, cfg[rk.C_PX_TOLERANCE_BPS],
                                                      cfg[rk.C_SZ_TOLERANCE_FRAC]):
@@ -103,8 +104,9 @@ def plan_ladder(ladders, c, sz_decimals, forced, side, pb, pf, pn, live_is_buy, 
         pf[c, F_PX, k] = px[k]
         pf[c, F_SZ, k] = sz[k]
     pn[c] = nt
-    n, dropped = rk.plan(live_is_buy, live_px, live_sz, n_live, tb, px, sz, tf[F_EDGE], nt, side >= 0,
-                         side <= 0, cfg, out)
+    cost = pk.request_cost_now(pace_cfg, pace_state, volume_usd)
+    n, dropped = rk.plan(live_is_buy, live_px, live_sz, n_live, tb, px, sz, tf[F_EDGE], tf[F_VALUE], nt,
+                         side >= 0, side <= 0, cfg, out, cost)
     deferred = pk.ration(out, n, live_is_buy, live_px, live_sz, tb, px, sz, tl, pace_cfg, pace_state,
                          now_s, rate_per_s, volume_usd)
     return n, dropped, deferred, nt

@@ -33,6 +33,7 @@ from .reconcile_kernel import (
     C_BURST,
     C_EXHAUSTED_INTERVAL_S,
     C_REQUEST_ALLOWANCE,
+    C_REQUEST_COST_USD,
     C_REQUESTS_PER_USD,
     _sort_by,
 )
@@ -83,6 +84,22 @@ def volume_credit(cfg, state, volume_usd):
         return math.inf
     return (cfg[C_REQUEST_ALLOWANCE] + cfg[C_REQUESTS_PER_USD] * volume_usd
             - state[P_URGENT] - state[P_OPTIONAL])
+
+
+@njit(cache=True)
+def request_cost_now(cfg, state, volume_usd):
+    """What a request costs now, USD (the reconciler's ``request_cost_usd``): the full
+    ``C_REQUEST_COST_USD`` once the volume budget's allowance is spent, in proportion to
+    how much of it is spent before, 0 while volume keeps the budget full (a request is
+    scarce only as the budget runs down). 0 without a volume budget."""
+    cost = cfg[C_REQUEST_COST_USD]
+    if not cost > 0.0 or cfg[C_REQUESTS_PER_USD] <= 0.0:
+        return 0.0
+    allowance = cfg[C_REQUEST_ALLOWANCE]
+    credit = volume_credit(cfg, state, volume_usd)
+    if not allowance > 0.0:
+        return cost if credit < 1.0 else 0.0
+    return cost * min(max(1.0 - credit / allowance, 0.0), 1.0)
 
 
 @njit(cache=True)

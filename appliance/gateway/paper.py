@@ -187,9 +187,10 @@ def reconcile(pos, ladder, kill, cfg):
     t_sz = np.zeros(n_max)
     t_lvl = np.zeros(n_max, np.int64)
     t_edge = np.zeros(n_max)
-    nt = 0 if kill else rk.ladder_targets(ladder, -1, t_buy, t_px, t_sz, t_lvl, t_edge)
+    t_value = np.zeros(n_max)
+    nt = 0 if kill else rk.ladder_targets(ladder, -1, t_buy, t_px, t_sz, t_lvl, t_edge, t_value)
     out = np.zeros((2 * n_max + 2, 3), np.int64)
-    n, _ = rk.plan(l_buy, l_px, l_sz, nb + na, t_buy, t_px, t_sz, t_edge, nt, True, True,
+    n, _ = rk.plan(l_buy, l_px, l_sz, nb + na, t_buy, t_px, t_sz, t_edge, t_value, nt, True, True,
                    cfg[C_PLAN:], out)
     b_px = np.zeros(n_max)
     b_sz = np.zeros(n_max)

@@ -21,7 +21,12 @@ njit loop). It imports nothing of the gateway process, only the venue rules.
    its size grew or shrank beyond the size bands, or its level left the ladder
    (E[PnL] <= 0, a pulled side);
 3. the targets and live orders left are paired in price order: a modify each (or,
-   with ``use_modify`` off, a cancel and a place);
+   with ``use_modify`` off, a cancel and a place), except where the target is worth
+   less than a request costs (``below_request_cost``: its E[PnL] on its notional below
+   the maker fee on the USDC that earns a request back; a deep level that hardly
+   fills) and its order adds no risk (edge at its own price, resting deeper or within
+   the keep tolerance nearer, not larger beyond the urgent size share): that order is
+   kept (issue 16);
 4. live orders left over are cancelled, targets left over are placed.
 
 A side not allowed (reducing-only mode) cancels everything on it.
@@ -63,7 +68,8 @@ C_EXHAUSTED_INTERVAL_S = 11  # the budget spent: one optional action per this ma
 C_KEEP_SZ_FRAC = 12  # keep an order down to this share smaller than its target (0: the tolerance only)
 C_KEEP_DEPTH_BPS = 13  # keep band, deeper side: this far deeper than its target (0: keep tolerance)
 C_KEEP_TO_EDGE_ZERO = 14  # keep band, nearer side: while its edge is positive, however far (1) or not
-N_PLAN_CONFIG = 15
+C_REQUEST_COST_USD = 15  # a level worth less (E[PnL] x notional, USD) is not worth a request (0: off)
+N_PLAN_CONFIG = 16
 
 
 
@@ -73,11 +79,11 @@ def plan_config_vector(px_tolerance_bps: float, sz_tolerance_frac: float, use_mo
                        keep_tolerance_bps: float = 0.0, requests_per_usd: float = 0.0,
                        request_allowance: float = 0.0, exhausted_interval_s: float = 0.0,
                        keep_sz_frac: float = 0.0, keep_depth_bps: float = 0.0,
-                       keep_to_edge_zero: bool = False) -> np.ndarray:
+                       keep_to_edge_zero: bool = False, request_cost_usd: float = 0.0) -> np.ndarray:
     """The reconciler's and pacing's settings as one float vector (``keep_tolerance_bps``
     below ``px_tolerance_bps``: no hysteresis beyond it; ``requests_per_usd`` 0: no
     volume-earned request budget; ``keep_sz_frac`` 0: no size hysteresis beyond
-    ``sz_tolerance_frac``)."""
+    ``sz_tolerance_frac``; ``request_cost_usd`` 0: every level is worth its requests)."""
     c = np.zeros(N_PLAN_CONFIG)
     c[C_PX_TOLERANCE_BPS] = px_tolerance_bps
     c[C_SZ_TOLERANCE_FRAC] = sz_tolerance_frac
@@ -94,7 +100,17 @@ def plan_config_vector(px_tolerance_bps: float, sz_tolerance_frac: float, use_mo
     c[C_KEEP_SZ_FRAC] = keep_sz_frac
     c[C_KEEP_DEPTH_BPS] = keep_depth_bps
     c[C_KEEP_TO_EDGE_ZERO] = 1.0 if keep_to_edge_zero else 0.0
+    c[C_REQUEST_COST_USD] = request_cost_usd
     return c
+
+
+def address_request_cost_usd(maker_fee_bps: float, requests_per_usd: float, mult: float = 1.0) -> float:
+    """What one request of the address budget costs, USD: the maker fee on the USDC of
+    volume that earns it back (1 / ``requests_per_usd`` of a USDC), times ``mult``. 0
+    without a volume budget or at a rebate: a request then costs nothing to earn back."""
+    if not (requests_per_usd > 0.0 and maker_fee_bps > 0.0 and mult > 0.0):
+        return 0.0
+    return mult * maker_fee_bps * 1e-4 / requests_per_usd
 
 
 def new_plan_buffer(max_orders: int) -> np.ndarray:
@@ -111,11 +127,21 @@ def level_edge_bps(epnl_bps, fill_prob):
 
 
 @njit(cache=True)
-def ladder_targets(lad, sz_decimals, tgt_is_buy, tgt_px, tgt_sz, tgt_level, tgt_edge):
+def level_value_usd(epnl_bps, px, sz):
+    """What a level is expected to earn, USD: its E[PnL] (bps of what it posts, over the
+    quote kernel's E[PnL] horizon) on its notional (NaN: not known)."""
+    if math.isfinite(epnl_bps):
+        return epnl_bps * 1e-4 * px * sz
+    return math.nan
+
+
+@njit(cache=True)
+def ladder_targets(lad, sz_decimals, tgt_is_buy, tgt_px, tgt_sz, tgt_level, tgt_edge, tgt_value):
     """The levels of a TARGET_LADDER record as targets (bids first), each price rounded
     passively and each size to the lot by ``hyperliquid.rules`` (``sz_decimals`` < 0:
-    as they are), each with its per-fill edge (``level_edge_bps``). A pulled ladder has
-    none; a level not positive after rounding is skipped. Returns the count."""
+    as they are), each with its per-fill edge (``level_edge_bps``) and its value, USD
+    (``level_value_usd``). A pulled ladder has none; a level not positive after rounding
+    is skipped. Returns the count."""
     if lad.pulled_reason != 0:
         return 0
     n = 0
@@ -137,6 +163,7 @@ def ladder_targets(lad, sz_decimals, tgt_is_buy, tgt_px, tgt_sz, tgt_level, tgt_
                 tgt_sz[n] = sz
                 tgt_level[n] = i
                 tgt_edge[n] = level_edge_bps(eps[i], fps[i])
+                tgt_value[n] = level_value_usd(eps[i], px, sz)
                 n += 1
     return n
 
@@ -189,6 +216,27 @@ def keeps(is_buy: bool, live_px: float, live_sz: float, px: float, sz: float, ed
 
 
 @njit(cache=True)
+def below_request_cost(value_usd: float, cost_usd: float) -> bool:
+    """A level expected to earn less than one request of the address budget costs
+    (``C_REQUEST_COST_USD``; 0: off): not worth a request to move while its order adds
+    no risk (issue 16: a deep level that hardly ever fills)."""
+    return cost_usd > 0.0 and math.isfinite(value_usd) and value_usd < cost_usd
+
+
+@njit(cache=True)
+def keeps_below_cost(is_buy: bool, live_px: float, live_sz: float, px: float, sz: float,
+                     edge_bps: float, keep_tolerance_bps: float, sz_frac: float) -> bool:
+    """A live order serves a target not worth a request (``below_request_cost``) as
+    long as it adds no risk: its edge at its own price positive, resting deeper than the
+    target or at most ``keep_tolerance_bps`` nearer, and no larger than it by more than
+    ``sz_frac`` (the urgent size share: beyond it a resize removes risk)."""
+    if live_sz > (1.0 + sz_frac) * sz or not math.isfinite(edge_bps):
+        return False
+    deeper_bps = ((px - live_px) if is_buy else (live_px - px)) / px * 1e4
+    return deeper_bps >= -keep_tolerance_bps and edge_bps + deeper_bps > 0.0
+
+
+@njit(cache=True)
 def is_urgent_modify(is_buy: bool, live_px: float, live_sz: float, px: float, sz: float,
                      px_tolerance_bps: float, sz_tolerance_frac: float,
                      urgent_sz_frac: float) -> bool:
@@ -226,7 +274,7 @@ def _sort_by(keys, idx, n):
 
 @njit(cache=True)
 def _plan_side(out, n, is_buy, allowed, live_is_buy, live_px, live_sz, n_live, tgt_is_buy,
-               tgt_px, tgt_sz, tgt_edge, n_tgt, cfg, wf, wi):
+               tgt_px, tgt_sz, tgt_edge, tgt_value, n_tgt, cfg, cost, wf, wi):
     """One side of ``plan`` (``wf``, ``wi``: scratch); returns (rows written so far,
     targets dropped)."""
     sign = 1.0 if is_buy else -1.0
@@ -260,6 +308,7 @@ def _plan_side(out, n, is_buy, allowed, live_is_buy, live_px, live_sz, n_live, t
     ptol = cfg[C_PX_TOLERANCE_BPS]
     ktol = cfg[C_KEEP_TOLERANCE_BPS]
     stol = cfg[C_SZ_TOLERANCE_FRAC]
+    cheap_sz = max(stol, cfg[C_URGENT_SZ_FRAC])
     used[:nl] = 0
     nu = 0
     for b in range(nt):
@@ -287,8 +336,17 @@ def _plan_side(out, n, is_buy, allowed, live_is_buy, live_px, live_sz, n_live, t
             rest[nr] = lidx[a]
             nr += 1
     pairs = min(nr, nu) if cfg[C_USE_MODIFY] != 0.0 else 0
+    # a modify for a level not worth a request is not sent while its order adds no risk:
+    # the order stays, serving the level (``lk``, its sort keys spent: 1 = kept)
     for k in range(pairs):
-        n = _emit(out, n, ACT_MODIFY, rest[k], unmatched[k])
+        j, i = rest[k], unmatched[k]
+        lk[k] = 1.0 if below_request_cost(tgt_value[i], cost) and keeps_below_cost(
+            is_buy, live_px[j], live_sz[j], tgt_px[i], tgt_sz[i], tgt_edge[i], ktol, cheap_sz) else 0.0
+        if lk[k] != 0.0:
+            n = _emit(out, n, ACT_KEEP, j, i)
+    for k in range(pairs):
+        if lk[k] == 0.0:
+            n = _emit(out, n, ACT_MODIFY, rest[k], unmatched[k])
     for k in range(pairs, nr):
         n = _emit(out, n, ACT_CANCEL, rest[k], -1)
     for k in range(pairs, nu):
@@ -297,18 +355,22 @@ def _plan_side(out, n, is_buy, allowed, live_is_buy, live_px, live_sz, n_live, t
 
 
 @njit(cache=True)
-def plan(live_is_buy, live_px, live_sz, n_live, tgt_is_buy, tgt_px, tgt_sz, tgt_edge, n_tgt,
-         allow_buy, allow_sell, cfg, out):
+def plan(live_is_buy, live_px, live_sz, n_live, tgt_is_buy, tgt_px, tgt_sz, tgt_edge, tgt_value,
+         n_tgt, allow_buy, allow_sell, cfg, out, request_cost_usd=0.0):
     """The actions that turn the live orders into the targets, written into ``out``
     (rows kind, live index, target index); ``tgt_edge``: each target's per-fill edge,
-    bps (NaN: not known; ``ladder_targets``). Returns (rows, targets dropped as too small)."""
+    bps, ``tgt_value`` its value, USD (NaN: not known; ``ladder_targets``);
+    ``request_cost_usd``: what a request costs now (``pacing_kernel.request_cost_now``;
+    0: every level is worth its requests). Returns (rows, targets dropped as too small)."""
     m = max(n_live, n_tgt, 1)
     wf = np.empty((2, m))
     wi = np.empty((5, m), np.int64)
     n, d_buy = _plan_side(out, 0, True, allow_buy, live_is_buy, live_px, live_sz, n_live,
-                          tgt_is_buy, tgt_px, tgt_sz, tgt_edge, n_tgt, cfg, wf, wi)
+                          tgt_is_buy, tgt_px, tgt_sz, tgt_edge, tgt_value, n_tgt, cfg, request_cost_usd,
+                          wf, wi)
     n, d_sell = _plan_side(out, n, False, allow_sell, live_is_buy, live_px, live_sz, n_live,
-                           tgt_is_buy, tgt_px, tgt_sz, tgt_edge, n_tgt, cfg, wf, wi)
+                           tgt_is_buy, tgt_px, tgt_sz, tgt_edge, tgt_value, n_tgt, cfg, request_cost_usd,
+                           wf, wi)
     return n, d_buy + d_sell
 
 

@@ -60,6 +60,7 @@ class Target:
     sz: float
     level: int
     edge_bps: float = math.nan  # the level's per-fill edge (NaN: not known, no hysteresis)
+    value_usd: float = math.nan  # what the level is expected to earn (NaN: not known)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,19 @@ class PlanConfig:
     keep_sz_frac: float = 0.0  # size hysteresis: a smaller order kept down to this share less
     keep_depth_bps: float = 0.0  # keep band, deeper side (0: keep_tolerance_bps)
     keep_to_edge_zero: bool = False  # keep band, nearer side: to the edge's zero
+    request_cost_usd: float = 0.0  # a level worth less is not worth a request (0: off)
+
+
+def plan_config_of(g, min_notional_usd: float) -> PlanConfig:
+    """The reconciler's settings from the ``[gateway]`` config (``GatewayConfig``), as the
+    live gateway and the backtester run them: post-only, and a request priced at the maker
+    fee on the USDC that earns it back (``reconcile_kernel.address_request_cost_usd``)."""
+    return PlanConfig(px_tolerance_bps=g.requote_tolerance_bps, sz_tolerance_frac=g.sz_tolerance_frac,
+                      use_modify=g.use_modify, tif="Alo", min_notional_usd=min_notional_usd,
+                      keep_tolerance_bps=g.keep_tolerance_bps, keep_sz_frac=g.keep_sz_frac,
+                      keep_depth_bps=g.keep_depth_bps, keep_to_edge_zero=g.keep_to_edge_zero,
+                      request_cost_usd=rk.address_request_cost_usd(
+                          g.maker_fee_bps, g.requote_requests_per_usd, g.request_cost_mult))
 
 
 def targets_from_ladder(ladder, coin: int, sz_decimals: int | None = None) -> list[Target]:
@@ -117,11 +131,11 @@ def targets_from_ladder(ladder, coin: int, sz_decimals: int | None = None) -> li
     n_max = 2 * MAX_LEVELS
     is_buy, px, sz = np.zeros(n_max, np.bool_), np.zeros(n_max), np.zeros(n_max)
     level = np.zeros(n_max, np.int64)
-    edge = np.zeros(n_max)
+    edge, value = np.zeros(n_max), np.zeros(n_max)
     n = rk.ladder_targets(rec, -1 if sz_decimals is None else int(sz_decimals), is_buy, px, sz, level,
-                          edge)
-    return [Target(coin, bool(is_buy[k]), float(px[k]), float(sz[k]), int(level[k]), float(edge[k]))
-            for k in range(n)]
+                          edge, value)
+    return [Target(coin, bool(is_buy[k]), float(px[k]), float(sz[k]), int(level[k]), float(edge[k]),
+                   float(value[k])) for k in range(n)]
 
 
 def kernel_config(cfg: PlanConfig) -> np.ndarray:
@@ -129,16 +143,18 @@ def kernel_config(cfg: PlanConfig) -> np.ndarray:
     return rk.plan_config_vector(cfg.px_tolerance_bps, cfg.sz_tolerance_frac, cfg.use_modify,
                                  cfg.min_notional_usd, keep_tolerance_bps=cfg.keep_tolerance_bps,
                                  keep_sz_frac=cfg.keep_sz_frac, keep_depth_bps=cfg.keep_depth_bps,
-                                 keep_to_edge_zero=cfg.keep_to_edge_zero)
+                                 keep_to_edge_zero=cfg.keep_to_edge_zero,
+                                 request_cost_usd=cfg.request_cost_usd)
 
 
 def plan_arrays(targets: list[Target], live: list[LiveOrder]) -> tuple[np.ndarray, ...]:
-    """Live orders and targets as the kernel's arrays (is_buy, px, sz[, level, edge])."""
+    """Live orders and targets as the kernel's arrays (is_buy, px, sz[, level, edge, value])."""
     return (np.array([o.is_buy for o in live], np.bool_), np.array([o.px for o in live], np.float64),
             np.array([o.sz for o in live], np.float64),
             np.array([t.is_buy for t in targets], np.bool_), np.array([t.px for t in targets], np.float64),
             np.array([t.sz for t in targets], np.float64), np.array([t.level for t in targets], np.int64),
-            np.array([t.edge_bps for t in targets], np.float64))
+            np.array([t.edge_bps for t in targets], np.float64),
+            np.array([t.value_usd for t in targets], np.float64))
 
 
 def plan_from_rows(coin: int, rows: np.ndarray, targets: list[Target], live: list[LiveOrder],
@@ -171,10 +187,10 @@ def plan_coin(coin: int, targets: list[Target], live: list[LiveOrder], cfg: Plan
     """
     live = [o for o in live if o.coin == coin]
     targets = [t for t in targets if t.coin == coin]
-    lb, lp, ls, tb, tp, ts, _, te = plan_arrays(targets, live)
+    lb, lp, ls, tb, tp, ts, _, te, tv = plan_arrays(targets, live)
     out = rk.new_plan_buffer(max(len(live), len(targets)))
-    n, dropped = rk.plan(lb, lp, ls, len(live), tb, tp, ts, te, len(targets), bool(allow_buy),
-                         bool(allow_sell), kernel_config(cfg), out)
+    n, dropped = rk.plan(lb, lp, ls, len(live), tb, tp, ts, te, tv, len(targets), bool(allow_buy),
+                         bool(allow_sell), kernel_config(cfg), out, cfg.request_cost_usd)
     return plan_from_rows(coin, out[:n], targets, live, cfg.tif, reduce_only_side, int(dropped))
 
 

@@ -50,6 +50,14 @@ class PacingConfig:
     exhausted_interval_s: float = 10.0  # spent: one optional action per this many s (0: none)
 
 
+def pacing_config_of(g) -> PacingConfig:
+    """The pacing settings from the ``[gateway]`` config (``GatewayConfig``)."""
+    return PacingConfig(g.requote_budget_per_min, g.requote_horizon_h, g.requote_burst,
+                        g.urgent_tolerance_bps, requests_per_usd=g.requote_requests_per_usd,
+                        request_allowance=g.requote_request_allowance,
+                        exhausted_interval_s=g.requote_exhausted_interval_s)
+
+
 class RequotePacer:
     """``pacing_kernel.ration`` with its token bucket, for the live gateway."""
 
@@ -118,7 +126,7 @@ class RequotePacer:
         rows += [(rk.ACT_CANCEL, nk + nm + k, -1) for k in range(nc)]
         rows += [(rk.ACT_PLACE, -1, nk + nm + k) for k in range(len(plan.place))]
         out = np.array(rows, np.int64).reshape(-1, 3)
-        lb, lp, ls, tb, tp, ts, tl, _ = plan_arrays(targets, live)
+        lb, lp, ls, tb, tp, ts, tl, _, _ = plan_arrays(targets, live)
         deferred = int(pk.ration(out, out.shape[0], lb, lp, ls, tb, tp, ts, tl, self.kernel_cfg,
                                  self.state, self.clock(), self.rate_per_s(), self.volume_usd))
         if not deferred:
@@ -150,4 +158,5 @@ def pacing_config_vector(cfg: PacingConfig, plan_cfg: PlanConfig) -> np.ndarray:
                                  cfg.budget_per_min, cfg.burst, cfg.urgent_tolerance_bps,
                                  cfg.urgent_sz_frac, plan_cfg.keep_tolerance_bps,
                                  cfg.requests_per_usd, cfg.request_allowance, cfg.exhausted_interval_s,
-                                 plan_cfg.keep_sz_frac, plan_cfg.keep_depth_bps, plan_cfg.keep_to_edge_zero)
+                                 plan_cfg.keep_sz_frac, plan_cfg.keep_depth_bps, plan_cfg.keep_to_edge_zero,
+                                 plan_cfg.request_cost_usd)

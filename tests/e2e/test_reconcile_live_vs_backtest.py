@@ -28,8 +28,8 @@ from appliance.gateway.hyperliquid.ladder_planner import LadderPlanner
 from appliance.gateway.hyperliquid.pending_plans import PendingPlans
 from appliance.gateway.order_state import S_RESTING, OrderTracker, TrackedOrder
 from appliance.gateway.rate_budget import RateBudget
-from appliance.gateway.reconcile_plan import Plan, PlanConfig
-from appliance.gateway.requote_pacing import PacingConfig, RequotePacer
+from appliance.gateway.reconcile_plan import Plan, plan_config_of
+from appliance.gateway.requote_pacing import RequotePacer, pacing_config_of
 from appliance.gateway.venue_health import VenueHealth
 from appliance.ipc import byte_rows, seqlock
 from appliance.venue import matching
@@ -57,8 +57,10 @@ def _ladder(mid: float, rng: np.random.Generator) -> np.ndarray:
             # a per-fill edge (E[PnL] / P(fill)) now and then too small to keep an order
             # that rests closer than its target (the keep tolerance's edge rule)
             pre = "bid" if side > 0 else "ask"
-            lad[f"{pre}_fill_prob"][0, i] = 0.5
-            lad[f"{pre}_epnl_bps"][0, i] = 0.5 * rng.uniform(-0.5, 3.0)
+            # the deep levels hardly fill: worth less than a request once the allowance is spent
+            fill_prob = 0.5 if i < 3 else 0.0005
+            lad[f"{pre}_fill_prob"][0, i] = fill_prob
+            lad[f"{pre}_epnl_bps"][0, i] = fill_prob * rng.uniform(-0.5, 3.0)
     lad["n_bids"], lad["n_asks"] = n_bids, n_asks
     return lad
 
@@ -116,10 +118,12 @@ def _venue_orders_backtest(sim: Simulation) -> list[tuple]:
                    float(r["queue_ahead_sz"])) for r in mine)
 
 
-@pytest.mark.parametrize("requests_per_usd", [0.0, 1.0])  # without and with the volume budget
+# without and with the volume budget: one request per 20 USDC, so that it runs down and
+# requests get a price (the deep levels, worth less than one, keep their orders)
+@pytest.mark.parametrize("requests_per_usd", [0.0, 0.05])
 def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agree(mem, requests_per_usd):
     cfg = load_config(overrides={"gateway": {"requote_requests_per_usd": requests_per_usd,
-                                             "requote_request_allowance": 100.0}})
+                                             "requote_request_allowance": 20.0}})
     g, b = cfg.gateway, cfg.backtest
     events, _ = load_events("synthetic", seed=5, duration_s=40.0)
     rng = np.random.default_rng(7)
@@ -128,16 +132,9 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
     sim = Simulation(cfg)
     bt, vst = sim.st[0], sim.va.st[0]
     # the live gateway's planning objects, as HyperliquidExecutor builds them
-    plan_cfg = PlanConfig(px_tolerance_bps=g.requote_tolerance_bps, sz_tolerance_frac=g.sz_tolerance_frac,
-                          use_modify=g.use_modify, tif="Alo", min_notional_usd=cfg.quote.min_notional_usd,
-                          keep_tolerance_bps=g.keep_tolerance_bps, keep_sz_frac=g.keep_sz_frac,
-                          keep_depth_bps=g.keep_depth_bps, keep_to_edge_zero=g.keep_to_edge_zero)
+    plan_cfg = plan_config_of(g, cfg.quote.min_notional_usd)
     clock_s = [0.0]
-    pacer = RequotePacer(PacingConfig(g.requote_budget_per_min, g.requote_horizon_h, g.requote_burst,
-                                      g.urgent_tolerance_bps, requests_per_usd=g.requote_requests_per_usd,
-                                      request_allowance=g.requote_request_allowance,
-                                      exhausted_interval_s=g.requote_exhausted_interval_s),
-                         plan_cfg, clock=lambda: clock_s[0])
+    pacer = RequotePacer(pacing_config_of(g), plan_cfg, clock=lambda: clock_s[0])
     tracker, follow, pending, positions = OrderTracker(), FollowUps(1), PendingPlans(), _Positions()
     planner = LadderPlanner(mem.ladder, 1, [b.sz_decimals], tracker, positions, RateBudget(), pacer,
                             VenueHealth(g), plan_cfg, follow, pending,
@@ -207,3 +204,6 @@ def test_plans_when_same_ladders_and_books_then_live_gateway_and_backtester_agre
     assert int(bt["n_orders_cancelled"]) == kinds["cancel"] > 0
     assert kinds["keep"] > 0
     assert float(sim.pstate[pk.P_TOKENS]) == pacer.tokens
+    if requests_per_usd > 0.0:  # the allowance ran down: both priced requests, the same
+        cost = pk.request_cost_now(sim.pcfg, sim.pstate, float(sim.va.accounts[0]["volume_usd"]))
+        assert cost > 0.0 and cost == pk.request_cost_now(pacer.kernel_cfg, pacer.state, pacer.volume_usd)

@@ -32,8 +32,8 @@ from appliance.config.state_files import gateway_journal_path, gateway_stats_pat
 from appliance.gateway.order_state import OrderTracker, is_active
 from appliance.gateway.pretrade import Limits, PreTradeGate
 from appliance.gateway.rate_budget import RateBudget
-from appliance.gateway.reconcile_plan import PlanConfig
-from appliance.gateway.requote_pacing import PacingConfig, RequotePacer
+from appliance.gateway.reconcile_plan import plan_config_of
+from appliance.gateway.requote_pacing import RequotePacer, pacing_config_of
 from appliance.gateway.venue_health import VenueHealth
 from appliance.hyperliquid import venue_access
 from appliance.hyperliquid.signing import L1Signer
@@ -102,17 +102,8 @@ class HyperliquidExecutor:
         self.pending = PendingPlans()
         self.tracker = OrderTracker()
         self.positions = Positions(mem, n)
-        plan_cfg = PlanConfig(px_tolerance_bps=g.requote_tolerance_bps,
-                              sz_tolerance_frac=g.sz_tolerance_frac, use_modify=g.use_modify,
-                              tif="Alo", min_notional_usd=cfg.quote.min_notional_usd,
-                              keep_tolerance_bps=g.keep_tolerance_bps, keep_sz_frac=g.keep_sz_frac,
-                              keep_depth_bps=g.keep_depth_bps, keep_to_edge_zero=g.keep_to_edge_zero)
-        self.pacer = RequotePacer(PacingConfig(g.requote_budget_per_min, g.requote_horizon_h,
-                                               g.requote_burst, g.urgent_tolerance_bps,
-                                               requests_per_usd=g.requote_requests_per_usd,
-                                               request_allowance=g.requote_request_allowance,
-                                               exhausted_interval_s=g.requote_exhausted_interval_s),
-                                  plan_cfg)
+        plan_cfg = plan_config_of(g, cfg.quote.min_notional_usd)
+        self.pacer = RequotePacer(pacing_config_of(g), plan_cfg)
         self.planner = LadderPlanner(mem.ladder, n, self.sz_dec, self.tracker, self.positions,
                                      self.budget, self.pacer, self.health, plan_cfg, self.follow,
                                      self.pending,
