@@ -155,13 +155,14 @@ class GatewayConfig:
     # zero: target per-fill edge + how much deeper it rests).
     keep_depth_bps: float = 0.0
     keep_to_edge_zero: bool = False
-    # Requests worth their cost (issue 16): an order serving a ladder level expected to
-    # earn less than one request of the address budget costs (its E[PnL] on its notional,
-    # against the maker fee on the USDC that earns a request back, x this) is not moved
-    # while it has edge at its own price, rests deeper than the level or within
-    # keep_tolerance_bps nearer, and is not larger by more than the urgent size share (a
-    # deep level that hardly fills). 0 = off; off too without the volume budget
-    # (requote_requests_per_usd 0) or at a rebate. gateway/reconcile_kernel.py
+    # Requests worth their cost (issue 16): a request costs the maker fee on the USDC that
+    # earns it back, x this, as far as the volume budget's allowance is spent (nothing
+    # while volume keeps it full). An order serving a ladder level expected to earn less
+    # (its E[PnL] on its notional) is not moved while it has edge at its own price, rests
+    # deeper than the level or within keep_tolerance_bps nearer, and is not larger by more
+    # than the urgent size share (a deep level that hardly fills). 0 = off; off too
+    # without the volume budget (requote_requests_per_usd 0) or at a rebate.
+    # gateway/reconcile_kernel.py, pacing_kernel.request_cost_now
     request_cost_mult: float = 1.0
     taker_fee_bps: float = 4.5
     maker_fee_bps: float = 1.5

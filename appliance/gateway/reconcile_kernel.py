@@ -22,11 +22,11 @@ njit loop). It imports nothing of the gateway process, only the venue rules.
    (E[PnL] <= 0, a pulled side);
 3. the targets and live orders left are paired in price order: a modify each (or,
    with ``use_modify`` off, a cancel and a place), except where the target is worth
-   less than a request costs (``below_request_cost``: its E[PnL] on its notional below
-   the maker fee on the USDC that earns a request back; a deep level that hardly
-   fills) and its order adds no risk (edge at its own price, resting deeper or within
-   the keep tolerance nearer, not larger beyond the urgent size share): that order is
-   kept (issue 16);
+   less than a request costs now (``below_request_cost``: its E[PnL] on its notional
+   below the maker fee on the USDC that earns a request back, as far as the volume
+   budget has run down; a deep level that hardly fills) and its order adds no risk
+   (edge at its own price, resting deeper or within the keep tolerance nearer, not
+   larger beyond the urgent size share): that order is kept (issue 16);
 4. live orders left over are cancelled, targets left over are placed.
 
 A side not allowed (reducing-only mode) cancels everything on it.
@@ -68,7 +68,7 @@ C_EXHAUSTED_INTERVAL_S = 11  # the budget spent: one optional action per this ma
 C_KEEP_SZ_FRAC = 12  # keep an order down to this share smaller than its target (0: the tolerance only)
 C_KEEP_DEPTH_BPS = 13  # keep band, deeper side: this far deeper than its target (0: keep tolerance)
 C_KEEP_TO_EDGE_ZERO = 14  # keep band, nearer side: while its edge is positive, however far (1) or not
-C_REQUEST_COST_USD = 15  # a level worth less (E[PnL] x notional, USD) is not worth a request (0: off)
+C_REQUEST_COST_USD = 15  # a request's price, USD, once the volume budget's allowance is spent (0: off)
 N_PLAN_CONFIG = 16
 
 
@@ -217,9 +217,9 @@ def keeps(is_buy: bool, live_px: float, live_sz: float, px: float, sz: float, ed
 
 @njit(cache=True)
 def below_request_cost(value_usd: float, cost_usd: float) -> bool:
-    """A level expected to earn less than one request of the address budget costs
-    (``C_REQUEST_COST_USD``; 0: off): not worth a request to move while its order adds
-    no risk (issue 16: a deep level that hardly ever fills)."""
+    """A level expected to earn less than one request of the address budget costs now
+    (``cost_usd``, ``pacing_kernel.request_cost_now``; 0: off): not worth a request to move
+    while its order adds no risk (issue 16: a deep level that hardly ever fills)."""
     return cost_usd > 0.0 and math.isfinite(value_usd) and value_usd < cost_usd
 
 
