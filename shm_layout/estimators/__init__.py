@@ -11,7 +11,7 @@ this order, and the hooks it takes part in (``hook_book``, ``hook_trade``, ``hoo
 ``CALL_ORDER`` (``appliance/estimator/kernel_tiers.py``).
 
 Derived from ``ESTIMATORS`` (add an estimator: its two modules, one name below and one
-in ``CALL_ORDER``, its MarketParams fields in ``shm_layout/records.py``):
+in ``CALL_ORDER``, its MarketParams fields in ``shm_layout/records/market_params.py``):
   * ``ESTIMATOR_STATE``, one coin's state: the kernel's ``header`` then one field per
     estimator, in this order;
   * ``LAYOUT_DIRECTORY``, (name, layout hash) per estimator, stored near the front
