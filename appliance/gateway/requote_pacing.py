@@ -81,6 +81,12 @@ class RequotePacer:
         return float(pk.volume_credit(self.kernel_cfg, self.state, self.volume_usd))
 
     @property
+    def request_cost_usd(self) -> float:
+        """What a request costs now (``pacing_kernel.request_cost_now``): 0 while volume
+        keeps the budget full."""
+        return float(pk.request_cost_now(self.kernel_cfg, self.state, self.volume_usd))
+
+    @property
     def tokens(self) -> float:
         return float(self.state[pk.P_TOKENS])
 
@@ -148,7 +154,8 @@ class RequotePacer:
         return {"requote_tokens": round(self.tokens, 2), "requote_rate_per_min": 60 * self.rate_per_s(),
                 "requote_deferred": self.deferred, "requote_urgent": self.urgent,
                 "requote_optional": self.optional,
-                "requote_volume_credit": round(min(self.volume_credit, 1e12), 2)}
+                "requote_volume_credit": round(min(self.volume_credit, 1e12), 2),
+                "requote_request_cost_usd": self.request_cost_usd}
 
 
 def pacing_config_vector(cfg: PacingConfig, plan_cfg: PlanConfig) -> np.ndarray:

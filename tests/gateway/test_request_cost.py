@@ -13,6 +13,7 @@ from appliance.config import ConfigError, load_config
 from appliance.gateway import pacing_kernel as pk
 from appliance.gateway import reconcile_kernel as rk
 from appliance.gateway.reconcile_plan import LiveOrder, PlanConfig, plan_coin, targets_from_ladder
+from appliance.gateway.requote_pacing import PacingConfig, RequotePacer
 from shm_layout.records import TARGET_LADDER
 
 COST = rk.address_request_cost_usd(1.5, 1.0)  # the maker fee on the one USDC that earns a request
@@ -148,3 +149,15 @@ def test_request_cost_mult_is_read_and_checked(tmp_path):
     bad.write_text("[gateway]\nrequest_cost_mult = -1.0\n")
     with pytest.raises(ConfigError):
         load_config(str(bad))
+
+
+def test_the_live_pacer_reports_what_a_request_costs_now():
+    pacer = RequotePacer(PacingConfig(budget_per_min=0.0, requests_per_usd=1.0, request_allowance=10.0),
+                         CHEAP, clock=lambda: 0.0)
+    assert pacer.request_cost_usd == 0.0 and pacer.metrics()["requote_request_cost_usd"] == 0.0
+    pacer.state[pk.P_URGENT] = 5  # half the allowance spent, nothing traded
+    assert pacer.request_cost_usd == pytest.approx(0.5 * COST)
+    pacer.state[pk.P_URGENT] = 50
+    assert pacer.metrics()["requote_request_cost_usd"] == pytest.approx(COST)
+    pacer.volume_usd = 100.0  # the volume earned the budget back
+    assert pacer.request_cost_usd == 0.0
