@@ -164,7 +164,7 @@ def _validate(cfg: Config) -> None:
                 "min_notional_usd", "level_spacing_bps", "market_spread_cap_mult", "toxicity_as_weight",
                 "toxicity_gamma_weight", "min_liq_distance_bps", "toxicity_pull_spread_ratio",
                 "toxicity_pull_sweep_levels", "toxicity_pull_spread_min_bps", "volume_credit_bps",
-                "as_momentum_rest_s"):
+                "volume_credit_surplus_requests", "as_momentum_rest_s"):
         if not getattr(q, key) >= 0:
             raise ConfigError(f"quote.{key}: must be >= 0, got {getattr(q, key)}")
     if 0 < q.toxicity_pull_spread_ratio <= 1:  # the spread is at or above its fair half the time

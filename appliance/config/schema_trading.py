@@ -25,14 +25,17 @@ class QuoteConfig:
     min_notional_usd: float = 10.0  # smaller levels are dropped (venue minimum)
     sz_decimals: int = 5  # lot of the coin (Hyperliquid szDecimals; BTC 5)
     maker_fee_bps: float = 1.5
-    # what a USDC of maker volume is worth while the address budget shrinks (each one
-    # traded buys back one request, requirement 002 part 5): the kernel prices the fee less
-    # volume_credit_bps x min(1, (requests sent - USDC traded) / volume_credit_ramp_requests),
-    # the fills still pay the whole fee; no credit while volume keeps up, never more than
-    # the fee (no rebate is priced); as far up the ramp, a side's sizes move toward an even
-    # split; 0 = off (on seeds 1-20 it cost toxic_burst_v3 its goal: BENCHMARKS.md)
-    volume_credit_bps: float = 0.0
+    # what a USDC of maker volume is worth while the address budget has too little in hand
+    # (each one traded buys back one request, requirement 002 part 5): the kernel prices the
+    # fee less volume_credit_bps x min(1, (requests sent - USDC traded
+    # + volume_credit_surplus_requests) / volume_credit_ramp_requests), the fills still pay
+    # the whole fee; never more than the fee (no rebate is priced); as far up the ramp, a
+    # side's sizes move toward an even split. The ramp starts with the volume that many
+    # requests ahead: it aims at a surplus, so a run ends with its budget grown, not at the
+    # break-even it hovered around (issue 16). 0 = off
+    volume_credit_bps: float = 1.5
     volume_credit_ramp_requests: float = 100.0
+    volume_credit_surplus_requests: float = 100.0
     min_spread_bps: float = 8.0  # floor of bid depth + ask depth
     max_half_spread_bps: float = 200.0
     market_spread_cap_mult: float = 0.0  # touch depth <= this x market spread; 0 = off

@@ -69,7 +69,8 @@ C_SIZE_BY_EDGE = C_EDGE_VS_FAIR + 14  # sizes by per-fill edge (1) or even (0)
 C_VOLUME_CREDIT_BPS = C_EDGE_VS_FAIR + 15  # the fee's credit at a full request deficit
 C_VOLUME_CREDIT_RAMP = C_EDGE_VS_FAIR + 16  # ... reached at this many requests over volume
 C_MOVE_OUT_LADDER = C_EDGE_VS_FAIR + 17  # the ladder moves out as one (1) or per level (0)
-N_CONFIG = C_EDGE_VS_FAIR + 18
+C_VOLUME_CREDIT_SURPLUS = C_EDGE_VS_FAIR + 18  # the credit's ramp starts this many requests in surplus
+N_CONFIG = C_EDGE_VS_FAIR + 19
 
 
 def config_vector(quote_cfg, risk_cfg, momentum_tau_s: float = 1.0) -> np.ndarray:
@@ -131,6 +132,7 @@ def config_vector(quote_cfg, risk_cfg, momentum_tau_s: float = 1.0) -> np.ndarra
     c[C_SIZE_BY_EDGE] = float(q.size_by_edge)
     c[C_VOLUME_CREDIT_BPS] = q.volume_credit_bps
     c[C_VOLUME_CREDIT_RAMP] = q.volume_credit_ramp_requests
+    c[C_VOLUME_CREDIT_SURPLUS] = q.volume_credit_surplus_requests
     c[C_TOD:C_TOD + 24] = np.asarray(q.tod_gamma_mult, dtype=np.float64)
     return c
 

@@ -107,6 +107,7 @@ from .config import (  # noqa: F401  (C_* re-exported)
     C_USE_REGIME_SPREAD,
     C_VOLUME_CREDIT_BPS,
     C_VOLUME_CREDIT_RAMP,
+    C_VOLUME_CREDIT_SURPLUS,
     N_CONFIG,
     config_vector,
 )
@@ -121,18 +122,22 @@ def account_unknown() -> np.ndarray:
 
 @njit(cache=True)
 def volume_credit_frac(cfg, acct):
-    """How far the request deficit is up its ramp, [0, 1]; 0 with the credit off or no
-    fee to credit (a rebate tier)."""
+    """How far the request deficit is up its ramp, [0, 1]: the ramp starts at
+    ``C_VOLUME_CREDIT_SURPLUS`` requests in surplus (the USDC traded that far ahead of the
+    requests sent) and is full ``C_VOLUME_CREDIT_RAMP`` requests later; 0 with the credit
+    off or no fee to credit (a rebate tier)."""
     if not min(cfg[C_VOLUME_CREDIT_BPS], cfg[C_MAKER_FEE_BPS]) > 0.0:
         return 0.0
-    return min(max(acct[A_REQUEST_DEFICIT] / cfg[C_VOLUME_CREDIT_RAMP], 0.0), 1.0)
+    behind = acct[A_REQUEST_DEFICIT] + cfg[C_VOLUME_CREDIT_SURPLUS]
+    return min(max(behind / cfg[C_VOLUME_CREDIT_RAMP], 0.0), 1.0)
 
 
 @njit(cache=True)
 def volume_credit_bps(cfg, acct):
-    """What the fee is credited while the address budget shrinks (issue 16): the full
-    ``C_VOLUME_CREDIT_BPS`` at ``C_VOLUME_CREDIT_RAMP`` requests sent over the USDC traded,
-    in proportion below, none while volume keeps up with the requests. At most the fee
+    """What the fee is credited while the address budget shrinks or has too little in
+    hand (issue 16): the full ``C_VOLUME_CREDIT_BPS`` at the top of the ramp
+    (``volume_credit_frac``), in proportion below, none while volume keeps the requests
+    more than ``C_VOLUME_CREDIT_SURPLUS`` behind. At most the fee
     itself: volume is bought by forgoing the fee's margin, never by pricing a rebate the
     venue does not pay."""
     return min(cfg[C_VOLUME_CREDIT_BPS], cfg[C_MAKER_FEE_BPS]) * volume_credit_frac(cfg, acct)

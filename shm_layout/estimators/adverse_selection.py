@@ -63,7 +63,7 @@ class AdverseSelectionConfig:
     depth_forget_fills: float = 500.0  # memory of the depth buckets, in fills
     as0_prior_bps: float = 1.0
     delta_char_prior_bps: float = 5.0
-    min_fills_per_bucket: float = 3.0
+    min_fills_per_bucket: float = 10.0
     # Ranking terms (issue 14; 0 = off, ``mmctl calibrate`` fits them). A fill at depth d
     # after the mid moved m = (mid - EWMA mid) / mid bps costs, on top of AS0 exp(-d / d_char),
     # exp(depth_coef min(d, depth_cap)) exp(momentum_coef clip(aggressor side x m, +-clip)).

@@ -104,6 +104,19 @@ def test_as0_when_touch_fills_are_favourable_then_zero_not_the_prior():
     assert asel.as0_bps(st) == 0.0
 
 
+def test_as0_when_a_few_fills_then_the_prior_holds_until_a_bucket_has_enough():
+    # issue 16: on spot BTCUSDT three fills of ours in a jump (AS ~4 bps against a
+    # calibrated 0.62 at the touch) replaced the prior at the default of 3; times the
+    # calibrated depth growth every level out to 200 bps lost its edge
+    assert AdverseSelectionConfig().min_fills_per_bucket == 10.0
+    few, cfg = _as(as0_prior_bps=0.62)
+    _fills_at_one_depth(few, cfg, 9, 0.5, 4.0)
+    assert asel.as0_bps(few) == 0.62
+    enough, cfg = _as(as0_prior_bps=0.62)
+    _fills_at_one_depth(enough, cfg, 11, 0.5, 4.0)
+    assert asel.as0_bps(enough) > 3.0
+
+
 def test_pending_when_ring_full_then_oldest_is_dropped_and_others_still_marked():
     st, cfg = _as()
     asel.on_mid(st, cfg, 1 * S, 100.0)

@@ -6,6 +6,7 @@ import numpy as np
 from appliance.config import load_config
 from appliance.quote import kernel
 from appliance.quote.config import config_vector
+from appliance.quote.margin import A_REQUEST_DEFICIT
 from appliance.quote.presets import preset_config
 from shm_layout import records
 
@@ -40,11 +41,19 @@ def cfg_vector(preset: str = "unified", risk: dict | None = None, **quote_overri
     return config_vector(c.quote, c.risk)
 
 
+def in_surplus() -> np.ndarray:
+    """An account not known, its request budget far in surplus (volume far ahead of the
+    requests sent): the volume credit off, as the tests of every other term want it."""
+    a = kernel.account_unknown()
+    a[A_REQUEST_DEFICIT] = -1e9
+    return a
+
+
 def ladder(p=None, position_sz=0.0, cfg=None, kill=0, reducing_only=0, acct=None):
-    """(reason, ladder record) of one kernel call."""
+    """(reason, ladder record) of one kernel call (``acct`` by default ``in_surplus``)."""
     p = params() if p is None else p
     cfg = cfg_vector() if cfg is None else cfg
-    acct = kernel.account_unknown() if acct is None else acct
+    acct = in_surplus() if acct is None else acct
     out = np.zeros(1, records.TARGET_LADDER)
     reason = kernel.compute_ladder(p[0], position_sz, acct, cfg, kill, reducing_only, NOW, out[0])
     return reason, out[0]

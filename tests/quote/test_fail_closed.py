@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 import pytest
-from quote_helpers import MAX_POS, NOW, cfg_vector, params
+from quote_helpers import MAX_POS, NOW, cfg_vector, in_surplus, params
 from risk_helpers import fresh_segments, set_position
 
 from appliance.ipc import byte_rows, seqlock
@@ -28,7 +28,7 @@ from shm_layout.constants import (
 def guarded(position_sz=0.0, known=1, kill=0, risk_action=RA_NONE, widen_mult=1.0, p=None):
     p = params() if p is None else p
     out = np.zeros(1, records.TARGET_LADDER)
-    reason = kernel.compute_ladder_guarded(p[0], position_sz, known, kernel.account_unknown(),
+    reason = kernel.compute_ladder_guarded(p[0], position_sz, known, in_surplus(),
                                            cfg_vector(), kill, 0, risk_action, widen_mult, NOW, out[0])
     return reason, out[0]
 
@@ -50,7 +50,7 @@ def test_kernel_when_risk_action_pull_then_pulled_and_kill_still_first():
 def test_kernel_when_no_guard_then_same_ladder_as_compute_ladder():
     reason, lad = guarded()
     out = np.zeros(1, records.TARGET_LADDER)
-    assert kernel.compute_ladder(params()[0], 0.0, kernel.account_unknown(), cfg_vector(), 0, 0,
+    assert kernel.compute_ladder(params()[0], 0.0, in_surplus(), cfg_vector(), 0, 0,
                                  NOW, out[0]) == reason == PULL_NONE
     assert np.array_equal(out[0]["bid_px"], lad["bid_px"]) and np.array_equal(out[0]["ask_sz"],
                                                                                 lad["ask_sz"])
@@ -124,7 +124,8 @@ class QuoteStep:
 def _started(mem) -> QuoteStep:
     q = QuoteStep(mem)
     q()  # compiles on first use: that must not age the params below
-    set_position(mem, 0, position_sz=0.2 * MAX_POS)
+    # volume far ahead of the requests: the volume credit off, the spreads as GLFT puts them
+    set_position(mem, 0, position_sz=0.2 * MAX_POS, volume_usd=1e9)
     q.publish_params()
     q.seen[:] = -1
     assert q() == 1 and q.published()["pulled_reason"] == PULL_NONE

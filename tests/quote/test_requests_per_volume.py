@@ -78,20 +78,32 @@ def _acct(deficit: float) -> np.ndarray:
 @pytest.mark.parametrize(("deficit", "credit"), [(-500.0, 0.0), (0.0, 0.0), (25.0, 0.375),
                                                  (100.0, 1.5), (1e6, 1.5)])
 def test_volume_credit_ramps_with_the_request_deficit(deficit, credit):
-    cfg = cfg_vector(volume_credit_bps=1.5, volume_credit_ramp_requests=100.0)
+    ramp = dict(volume_credit_ramp_requests=100.0, volume_credit_surplus_requests=0.0)
+    cfg = cfg_vector(volume_credit_bps=1.5, **ramp)
     assert kernel.volume_credit_bps(cfg, _acct(deficit)) == pytest.approx(credit)
-    assert kernel.volume_credit_bps(cfg_vector(), _acct(deficit)) == 0.0  # off by key
+    assert kernel.volume_credit_bps(cfg_vector(volume_credit_bps=0.0), _acct(deficit)) == 0.0  # off
     # at most the fee: at a rebate tier there is no margin to give up
-    assert kernel.volume_credit_bps(cfg_vector(volume_credit_bps=1.5, maker_fee_bps=0.5),
+    assert kernel.volume_credit_bps(cfg_vector(volume_credit_bps=1.5, maker_fee_bps=0.5, **ramp),
                                     _acct(deficit)) == pytest.approx(credit / 3.0)
-    assert kernel.volume_credit_bps(cfg_vector(volume_credit_bps=1.5, maker_fee_bps=-0.3),
+    assert kernel.volume_credit_bps(cfg_vector(volume_credit_bps=1.5, maker_fee_bps=-0.3, **ramp),
                                     _acct(deficit)) == 0.0
+
+
+@pytest.mark.parametrize(("deficit", "credit"), [(-500.0, 0.0), (-100.0, 0.0), (-50.0, 0.75),
+                                                 (0.0, 1.5), (30.0, 1.5)])
+def test_volume_credit_aims_at_a_surplus_of_requests(deficit, credit):
+    # the ramp starts 100 requests in surplus (volume that far ahead of the requests) and
+    # is full at the break-even: a run ends with its budget grown, not hovering at it
+    cfg = cfg_vector(volume_credit_bps=1.5, volume_credit_ramp_requests=100.0,
+                     volume_credit_surplus_requests=100.0)
+    assert kernel.volume_credit_bps(cfg, _acct(deficit)) == pytest.approx(credit)
+    assert kernel.volume_credit_frac(cfg, _acct(deficit)) == pytest.approx(credit / 1.5)
 
 
 def test_volume_credit_brings_the_ladder_in_only_while_the_budget_shrinks():
     p = params(**AS)
-    cfg = cfg_vector(volume_credit_bps=1.5)
-    plain = ladder(p, cfg=cfg_vector(), acct=_acct(500.0))[1]
+    cfg = cfg_vector(volume_credit_bps=1.5, volume_credit_surplus_requests=0.0)
+    plain = ladder(p, cfg=cfg_vector(volume_credit_bps=0.0), acct=_acct(500.0))[1]
     keeping_up = ladder(p, cfg=cfg, acct=_acct(-500.0))[1]
     short = ladder(p, cfg=cfg, acct=_acct(500.0))[1]
     assert (keeping_up["bid_px"] == plain["bid_px"]).all() and (keeping_up["ask_px"] == plain["ask_px"]).all()
@@ -101,7 +113,8 @@ def test_volume_credit_brings_the_ladder_in_only_while_the_budget_shrinks():
 
 
 def test_volume_credit_moves_sizes_toward_even_as_the_deficit_grows():
-    cfg = cfg_vector(volume_credit_bps=1.5, volume_credit_ramp_requests=100.0)
+    cfg = cfg_vector(volume_credit_bps=1.5, volume_credit_ramp_requests=100.0,
+                     volume_credit_surplus_requests=0.0)
 
     def spread_of_sizes(deficit):
         lad = ladder(cfg=cfg, acct=_acct(deficit))[1]
@@ -149,7 +162,7 @@ def test_volume_credit_and_momentum_rest_are_off_in_the_yardsticks():
 
 
 @pytest.mark.parametrize("key", ["volume_credit_bps", "as_momentum_rest_s",
-                                 "volume_credit_ramp_requests"])
+                                 "volume_credit_ramp_requests", "volume_credit_surplus_requests"])
 def test_a_negative_credit_or_rest_is_a_config_error(key):
     with pytest.raises(ConfigError, match=key):
         load_config(overrides={"quote": {key: -1.0}})
