@@ -21,6 +21,7 @@ from numba import njit
 from shm_layout.constants import EV_BBO, EV_BOOK, EV_TRADE, MAX_LEVELS
 
 from . import reconcile_kernel as rk
+from .reconcile_plan import kernel_config, plan_config_of
 
 C_MAKER_FEE_BPS = 0
 C_PLAN = 1  # from here: the reconcile kernel's config vector
@@ -239,12 +240,9 @@ def reconcile(pos, ladder, kill, cfg):
 
 def config_vector(gateway_cfg, min_notional_usd: float = 0.0) -> np.ndarray:
     """Maker fee, then the reconciler's settings (no pacing: paper orders cost nothing)."""
-    plan = rk.plan_config_vector(gateway_cfg.requote_tolerance_bps, gateway_cfg.sz_tolerance_frac,
-                                 gateway_cfg.use_modify, min_notional_usd,
-                                 keep_tolerance_bps=gateway_cfg.keep_tolerance_bps,
-                                 keep_sz_frac=gateway_cfg.keep_sz_frac,
-                                 keep_depth_bps=gateway_cfg.keep_depth_bps,
-                                 keep_to_edge_zero=gateway_cfg.keep_to_edge_zero)
+    # the gateway's own reconciler settings (``plan_config_of``); the plan runs without a
+    # request price: paper orders spend no address budget
+    plan = kernel_config(plan_config_of(gateway_cfg, min_notional_usd))
     c = np.zeros(C_PLAN + plan.shape[0])
     c[C_MAKER_FEE_BPS] = gateway_cfg.maker_fee_bps
     c[C_PLAN:] = plan
